@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole suite: lint, type check, then unit, integration and browser tests on real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+V=.venv/bin
+echo "== ruff"
+$V/ruff check workstation billing_adapter telephony classifier knowledge_base anonymizer tests benchmarks
+echo "== mypy"
+$V/mypy workstation billing_adapter telephony classifier knowledge_base anonymizer
+echo "== pytest"
+exec $V/pytest -q -p no:cacheprovider "$@"

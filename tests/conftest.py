@@ -1,0 +1,92 @@
+"""Shared fixtures: real PostgreSQL and Redis, each test session isolated.
+
+Every pytest session creates its own PostgreSQL database (dropped at the end) and its own Redis key /
+channel prefix, so several runs (developers, CI) can share the machine's servers without seeing each
+other. ``make test`` starts the servers when they are not running; a test that needs one and cannot
+reach it fails (it is never skipped).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+MARIADB_HOST = os.environ.get("TEST_MARIADB_HOST", "127.0.0.1")
+TRACES_DIR = Path(os.environ.get("AMI_TRACES_DIR", Path(__file__).resolve().parents[2] / "shared" / "ami-traces"))
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _pg_admin_engine():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """Admin URL of the real PostgreSQL (fails loudly if it is not reachable)."""
+    from sqlalchemy import text
+
+    eng = _pg_admin_engine()
+    with eng.connect() as c:
+        c.execute(text("select 1"))
+    eng.dispose()
+    return PG_ADMIN_URL
+
+
+def make_pg_database(name_hint: str) -> str:
+    """Create a fresh PostgreSQL database for this run; returns its SQLAlchemy URL."""
+    from sqlalchemy import text
+
+    name = f"t_{name_hint}_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    eng = _pg_admin_engine()
+    with eng.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    eng.dispose()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy import text
+
+    name = url.rsplit("/", 1)[1]
+    eng = _pg_admin_engine()
+    with eng.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session."""
+    url = make_pg_database("ws")
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    r.ping()
+    r.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key/channel prefix of this test alone."""
+    return f"t{RUN_ID}{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def traces_dir() -> Path:
+    assert TRACES_DIR.is_dir(), f"AMI traces not found at {TRACES_DIR} (set AMI_TRACES_DIR)"
+    return TRACES_DIR

@@ -1,0 +1,96 @@
+"""One settings object for the whole workstation (pydantic-settings, env prefix ``WORKSTATION_``).
+
+Embedded defaults run everything in one process: SQLite workstation DB, in-process bus and cache,
+generated demo billing in SQLite, the AMI simulator. Production points the URLs at PostgreSQL, Redis,
+a real Asterisk and the operator's billing over ODBC. Secrets come from the environment only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WORKSTATION_", env_file=".env", extra="ignore")
+
+    # where the embedded defaults keep their files (SQLite DBs, models, exports)
+    data_dir: Path = Path("var")
+
+    # workstation DB: sqlite:///path or postgresql+psycopg://user@host/db
+    database_url: str = ""
+    # event bus: memory:// (one process) or redis://host:port/db
+    bus_url: str = "memory://"
+    # cache and locks: memory:// or redis://host:port/db
+    cache_url: str = "memory://"
+    # prefix of every Redis key and channel, so several deployments (or test runs) share one Redis
+    redis_prefix: str = "ws"
+
+    # billing: sqlite:///path (DB-API, embedded demo) or odbc://<ODBC connection string>
+    billing_url: str = ""
+    # mapping file: SQL per query for this billing schema
+    billing_mapping: Path | None = None
+    billing_password: SecretStr | None = None
+    billing_timeout_s: float = 2.0
+    billing_pool_size: int = 8
+
+    # telephony: sim:// (embedded AMI simulator) or ami://user@host:5038 (secret in WORKSTATION_AMI_SECRET)
+    ami_url: str = "sim://"
+    ami_secret: SecretStr | None = None
+    # simulated calls per minute in the demo (0: none)
+    sim_calls_per_min: float = 6.0
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # signs session cookies; embedded demo generates one into data_dir when unset
+    secret_key: SecretStr | None = None
+    session_max_age_s: int = 12 * 3600
+    cookie_secure: bool = False
+
+    # websocket push
+    ws_queue_size: int = Field(default=256, ge=8)
+
+    # 152-FZ pseudonymisation key (HMAC-SHA256); exports are refused without it
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_id: str = "k1"
+
+    log_level: str = "INFO"
+
+    @field_validator("bus_url", "cache_url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not (v.startswith("memory://") or v.startswith("redis://") or v.startswith("rediss://")):
+            raise ValueError("must start with memory:// or redis://")
+        return v
+
+    @field_validator("ami_url")
+    @classmethod
+    def _ami_scheme(cls, v: str) -> str:
+        if not (v.startswith("sim://") or v.startswith("ami://") or v in ("", "none://")):
+            raise ValueError("must be sim://, ami://user@host:port or none://")
+        return v
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'workstation.db'}"
+
+    def resolved_billing_url(self) -> str:
+        return self.billing_url or f"sqlite:///{self.data_dir / 'demo_billing.db'}"
+
+
+class SettingsError(Exception):
+    """A missing or bad setting: one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from env + overrides; turn validation errors into one readable line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = "WORKSTATION_" + str(err["loc"][0]).upper() if err.get("loc") else "settings"
+        raise SettingsError(f"bad setting {name}: {err['msg']}") from None
