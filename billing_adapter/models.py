@@ -77,3 +77,30 @@ class Payment:
     paid_at: str  # ISO date-time
     amount: float
     method: str
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh the data on a card is, so the UI can say when it is stale."""
+
+    source: str  # "billing" (just read) | "cache"
+    age_s: float  # seconds since billing produced it
+    stale: bool  # older than its TTL (served because billing is slow or down)
+    billing_state: str  # "ok" | "degraded" (slow / half-open) | "unavailable" (down / breaker open)
+
+
+@dataclass(frozen=True)
+class CardLookup:
+    """What the card screen shows for a caller or a chosen subscriber.
+
+    state: ``found`` (card set), ``multiple`` (matches set: one number on several accounts),
+    ``unknown`` (no subscriber on this number), ``bad_number`` (caller ID is not a phone number),
+    ``unavailable`` (billing down and nothing cached).
+    """
+
+    state: str
+    card: Card | None = None
+    matches: list[SubscriberRef] = field(default_factory=list)
+    freshness: Freshness | None = None
+    message: str = ""
+    msisdn: str | None = None

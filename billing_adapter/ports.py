@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from billing_adapter.models import Card, MonthCharges, Payment, SubscriberRef
+from billing_adapter.models import Card, CardLookup, MonthCharges, Payment, SubscriberRef
 
 
 class BillingError(Exception):
@@ -36,3 +36,19 @@ class BillingSource(Protocol):
     async def health(self) -> dict[str, object]: ...
 
     async def close(self) -> None: ...
+
+
+class CardLookupService(Protocol):
+    """The cached, resilient front the workstation uses (``billing_adapter.factory.make_billing``
+    returns an object that is both a ``BillingSource`` and this). Never raises for billing trouble:
+    it answers within ``settings.billing_timeout_s`` with what the cache has and a freshness mark."""
+
+    async def lookup_caller(self, raw_caller: str) -> CardLookup:
+        """Caller ID as Asterisk gives it → card / matches / unknown / bad_number / unavailable."""
+        ...
+
+    async def get_card(self, subscriber_id: str) -> CardLookup: ...
+
+    async def prefetch(self, raw_caller: str) -> None:
+        """Warm the cache for a queued caller (fire and forget)."""
+        ...
