@@ -1,0 +1,84 @@
+"""Sign-in, sign-out, who am I, language and presence."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from workstation.api.deps import ContainerDep, CurrentUser
+from workstation.auth import authenticate
+from workstation.errors import DomainError
+from workstation.models import User
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Language(BaseModel):
+    language: Literal["ru", "en"]
+
+
+class Presence(BaseModel):
+    presence: Literal["ready", "paused", "offline"]
+
+
+def me_payload(user: User) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "extension": user.extension,
+        "language": user.language,
+        "presence": user.presence,
+    }
+
+
+@router.post("/login")
+async def login(body: Login, request: Request, container: ContainerDep) -> dict[str, object]:
+    user = await asyncio.to_thread(authenticate, container.db, body.username, body.password)
+    if user is None:
+        raise DomainError("wrong user name or password", error_id="bad_credentials", status=401)
+    request.session.clear()
+    request.session.update({"uid": user.id, "pw": user.password_hash[-12:]})
+    return me_payload(user)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> dict[str, bool]:
+    request.session.clear()
+    return {"ok": True}
+
+
+@router.get("/me")
+async def me(user: CurrentUser) -> dict[str, object]:
+    return me_payload(user)
+
+
+@router.post("/language")
+async def set_language(body: Language, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+    def save() -> None:
+        with container.db.session() as s:
+            row = s.get(User, user.id)
+            assert row is not None
+            row.language = body.language
+
+    await asyncio.to_thread(save)
+    user.language = body.language
+    return me_payload(user)
+
+
+@router.post("/presence")
+async def setset_presence(body: Presence, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+    calls = container.services["calls"]
+    await calls.set_presence(user.id, body.presence)
+    await calls.writer.flush()
+    user.presence = body.presence
+    return me_payload(user)

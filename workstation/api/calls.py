@@ -1,0 +1,66 @@
+"""The operator's live call (restore after reload), after-call work, click-to-dial; the supervisor's floor."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from workstation.api.deps import ContainerDep, CurrentUser, require_roles
+from workstation.errors import DomainError, Unavailable
+from workstation.models import User
+from workstation.phones import BadNumber, normalise_msisdn
+
+router = APIRouter(prefix="/api", tags=["calls"])
+
+
+class Dial(BaseModel):
+    number: str = Field(min_length=1, max_length=32)
+
+
+@router.get("/calls/current")
+async def current(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    snap = await container.services["calls"].snapshot_for(user.id)
+    return {"call": snap}
+
+
+@router.post("/calls/{call_id}/wrapup")
+async def finish_wrapup(call_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, bool]:
+    await container.services["calls"].finish_wrapup(call_id, user)
+    return {"ok": True}
+
+
+@router.post("/calls/dial")
+async def dial(body: Dial, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+    if not user.extension:
+        raise DomainError("you have no phone extension configured", error_id="no_extension")
+    try:
+        number = normalise_msisdn(body.number)
+    except BadNumber as exc:
+        raise DomainError(str(exc), error_id="bad_number") from None
+    if container.telephony is None:
+        raise Unavailable("telephony is not connected", error_id="telephony_down")
+    action = await container.telephony.originate(user.extension, number)
+    return {"action_id": action}
+
+
+@router.get("/supervisor/floor")
+async def floor(container: ContainerDep,
+                _: Annotated[User, Depends(require_roles("supervisor"))]) -> dict[str, Any]:
+    calls = container.services["calls"]
+    hub = container.services["hub"]
+    with container.db.session() as s:
+        ops = s.execute(select(User.id, User.display_name, User.extension, User.presence, User.role)
+                        .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
+                        .order_by(User.display_name)).all()
+    state = calls.floor()
+    online = hub.connected_users()
+    operators = [
+        {"id": o.id, "name": o.display_name, "extension": o.extension, "role": o.role,
+         "presence": o.presence if o.id in online else "offline", "call_id": state["on_call"].get(o.id)}
+        for o in ops
+    ]
+    return {"operators": operators, "waiting": state["waiting"], "longest_wait_s": state["longest_wait_s"],
+            "telephony_up": state["telephony_up"], "live_calls": state["live_calls"]}

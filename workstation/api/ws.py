@@ -1,0 +1,123 @@
+"""The websocket: authenticated, one per browser tab; pushes call and ticket events, accepts a few commands.
+
+Client → server messages are JSON ``{"type": ...}``; allowed types depend on the role. Anything else gets an
+``error`` frame with an ``error_id`` and the connection stays open. On connect the server sends ``hello``
+and, for an operator with a live call, ``call.state`` so a reloaded tab shows the call at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from workstation.api.deps import user_from_session
+from workstation.hub import Connection
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+MAX_CLIENT_FRAME = 16 * 1024
+ALLOWED: dict[str, set[str]] = {
+    "ping": {"*"},
+    "resync": {"*"},
+    "presence": {"operator", "tech_support", "supervisor"},
+}
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # non-browser clients (benchmarks, tests) send no Origin; they still need the cookie
+    return urlparse(origin).netloc == ws.headers.get("host")
+
+
+@router.websocket("/ws")
+async def websocket(ws: WebSocket) -> None:
+    container = ws.app.state.container
+    if not _same_origin(ws):
+        await ws.close(code=4403, reason="cross-origin websocket refused")
+        return
+    user = await asyncio.to_thread(user_from_session, container, ws.session)
+    if user is None:
+        await ws.close(code=4401, reason="sign in first")
+        return
+    await ws.accept()
+    hub = container.services["hub"]
+    calls = container.services["calls"]
+    conn = hub.register(user.id, user.role)
+    sender = asyncio.create_task(_send_loop(ws, conn))
+    try:
+        await ws.send_json({"type": "hello", "v": 1, "user": {"id": user.id, "role": user.role}})
+        await _send_state(ws, calls, user.id)
+        while True:
+            raw = await ws.receive_text()
+            reply = await _handle(raw, user, container)
+            if reply is not None:
+                conn.offer(reply)
+    except WebSocketDisconnect:
+        pass
+    except Exception as exc:
+        log.info("websocket of user %s closed: %s", user.id, type(exc).__name__)
+    finally:
+        hub.unregister(conn)
+        sender.cancel()
+
+
+async def _send_state(ws: WebSocket, calls: Any, uid: int) -> None:
+    snap = await calls.snapshot_for(uid)
+    await ws.send_json(snap or {"type": "call.none", "v": 1})
+
+
+async def _send_loop(ws: WebSocket, conn: Connection) -> None:
+    try:
+        while True:
+            msg = await conn.queue.get()
+            if msg is None or conn.overflowed:
+                await ws.close(code=1013, reason="too slow: reconnect")
+                return
+            await ws.send_text(json.dumps(msg, default=str))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        return
+
+
+async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
+    if len(raw) > MAX_CLIENT_FRAME:
+        return _error("too_large", f"message over {MAX_CLIENT_FRAME} bytes")
+    try:
+        msg = json.loads(raw)
+    except ValueError:
+        return _error("bad_json", "message is not JSON")
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        return _error("bad_message", "message must be an object with a 'type'")
+    kind = msg["type"]
+    roles = ALLOWED.get(kind)
+    if roles is None:
+        log.warning("websocket: user %s sent unknown message type %.40r", user.id, kind)
+        return _error("unknown_type", f"unknown message type {kind[:40]!r}")
+    if "*" not in roles and user.role not in roles and user.role != "admin":
+        log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
+        return _error("forbidden", f"{kind} is not allowed for role {user.role}")
+    if kind == "ping":
+        return {"type": "pong", "v": 1, "t": msg.get("t")}
+    if kind == "resync":
+        snap = await container.services["calls"].snapshot_for(user.id)
+        return snap or {"type": "call.none", "v": 1}
+    if kind == "presence":
+        value = msg.get("presence")
+        if value not in ("ready", "paused", "offline"):
+            return _error("bad_presence", "presence must be ready, paused or offline")
+        await container.services["calls"].set_presence(user.id, value)
+        return {"type": "presence", "v": 1, "presence": value}
+    return None
+
+
+def _error(error_id: str, message: str) -> dict[str, Any]:
+    return {"type": "error", "v": 1, "error_id": error_id, "message": message}

@@ -1,0 +1,139 @@
+"""The FastAPI app: routes, the websocket, the static UI, and the lifespan that starts the adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from workstation.api import ROUTER_MODULES
+from workstation.bootstrap import Container
+from workstation.errors import DomainError
+from workstation.leader import LeaderLock
+
+log = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+MAX_BODY = 12 * 1024 * 1024
+
+
+def _secret_key(container: Container) -> str:
+    s = container.settings
+    if s.secret_key is not None:
+        return s.secret_key.get_secret_value()
+    path = s.data_dir / "session.key"  # embedded demo: generated once, kept beside the data
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        await container.bus.start()
+        calls = container.services["calls"]
+        await calls.start()
+        leader: LeaderLock | None = None
+        if container.telephony is not None:
+            leader = LeaderLock(container.settings, "ami-consumer")
+            telephony = container.telephony
+
+            async def start_consumer() -> None:
+                # start() may return at once or run until stopped: never let it block the lock renewal
+                tasks.append(asyncio.create_task(telephony.start(calls.handle), name="ami-consumer"))
+
+            tasks.append(asyncio.create_task(leader.run(on_acquire=start_consumer, on_lose=telephony.stop),
+                                             name="ami-leader"))
+        for job in container.background:
+            tasks.append(asyncio.create_task(job(container), name=getattr(job, "__name__", "job")))
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                try:
+                    await t
+                except (asyncio.CancelledError, Exception):
+                    pass
+            if container.telephony is not None:
+                await container.telephony.stop()
+            if leader is not None:
+                await leader.release()
+            await calls.stop()
+            for closer in container.closers:
+                await closer()
+            await container.bus.stop()
+
+    app = FastAPI(title="Contact-center workstation", lifespan=lifespan)
+    app.state.container = container
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_secret_key(container),
+        session_cookie="ws_session",
+        max_age=container.settings.session_max_age_s,
+        same_site="strict",
+        https_only=container.settings.cookie_secure,
+    )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY:
+            return JSONResponse(
+                {"error_id": "too_large", "message": f"request body over {MAX_BODY // (1024 * 1024)} MB", "details": {}},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
+        return JSONResponse(
+            {"error_id": "invalid_input", "message": "the request is not valid", "details": {"errors": errors}},
+            status_code=422,
+        )
+
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        app.include_router(module.router)
+
+    @app.get("/healthz")
+    async def health() -> dict[str, object]:
+        tel = container.telephony.health() if container.telephony is not None else {"enabled": False}
+        billing = await container.billing.health()
+        return {
+            "ok": True,
+            "bus": container.bus.health(),
+            "telephony": tel,
+            "billing": billing,
+            "hub": container.services["hub"].stats(),
+        }
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/index.html")
+
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app

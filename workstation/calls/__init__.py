@@ -1,0 +1,1 @@
+"""Calls: live call state from telephony events, screen pops, after-call work."""

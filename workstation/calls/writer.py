@@ -1,0 +1,105 @@
+"""One background writer for call history, presence and pop audits: the pop path never waits for the DB.
+
+Operations are applied in order, in batches, in a worker thread. A failed batch is logged (ids only, no
+personal data) and retried once, so a brief DB hiccup loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from workstation.db import Database
+from workstation.models import AuditLog, Call, CallEventRow, User
+
+log = logging.getLogger(__name__)
+
+_TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at"}
+
+
+def _ts(v: Any) -> Any:
+    return datetime.fromtimestamp(v, UTC) if isinstance(v, int | float) else v
+
+
+class CallWriter:
+    def __init__(self, db: Database):
+        self.db = db
+        self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="call-writer")
+
+    async def stop(self) -> None:
+        await self.flush()
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is written (tests, shutdown)."""
+        if self._task is None:
+            ops = []
+            while not self.queue.empty():
+                ops.append(self.queue.get_nowait())
+            if ops:
+                await asyncio.to_thread(self._apply, ops)
+            return
+        await self.queue.join()
+
+    def put(self, kind: str, call_id: str, **fields: Any) -> None:
+        self.queue.put_nowait((kind, call_id, fields))
+
+    def event(self, call_id: str, type_: str, agent: str | None, data: dict[str, Any]) -> None:
+        self.put("event", call_id, type=type_, agent=agent, data=data)
+
+    def audit(self, user_id: int, action: str, subject: str, details: dict[str, Any]) -> None:
+        self.put("audit", "", user_id=user_id, action=action, subject=subject, details=details)
+
+    async def _run(self) -> None:
+        while True:
+            first = await self.queue.get()
+            ops = [first]
+            while not self.queue.empty() and len(ops) < 500:
+                ops.append(self.queue.get_nowait())
+            for attempt in (1, 2):
+                try:
+                    await asyncio.to_thread(self._apply, ops)
+                    break
+                except Exception as exc:
+                    log.error("call writer: batch of %d failed (%s), attempt %d", len(ops), type(exc).__name__, attempt)
+                    await asyncio.sleep(0.5)
+            for _ in ops:
+                self.queue.task_done()
+
+    def _apply(self, ops: list[tuple[str, str, dict[str, Any]]]) -> None:
+        with self.db.session() as s:
+            for kind, call_id, f in ops:
+                if kind in ("upsert", "subscriber"):
+                    row = s.get(Call, call_id)
+                    if row is None:
+                        row = Call(id=call_id, caller=f.get("caller") or "")
+                        s.add(row)
+                    for k, v in f.items():
+                        if v is None and k != "operator_id":
+                            continue
+                        setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
+                    s.flush()
+                elif kind == "event":
+                    if s.get(Call, call_id) is None:
+                        s.add(Call(id=call_id, caller=""))
+                        s.flush()
+                    s.add(CallEventRow(call_id=call_id, type=f["type"], agent=f["agent"], data=f["data"]))
+                elif kind == "audit":
+                    s.add(AuditLog(user_id=f["user_id"], action=f["action"], subject=f["subject"], details=f["details"]))
+                elif kind == "presence":
+                    user = s.get(User, f["user_id"])
+                    if user is not None:
+                        user.presence = f["presence"]

@@ -1,0 +1,111 @@
+"""The websocket hub: one channel per user (fan-out to all their tabs) and one per role.
+
+Messages go through the bus (``user.<id>``, ``role.<name>``) so that with Redis every server node
+delivers to its own connections. Each connection has a bounded queue: a browser too slow to keep up is
+disconnected (it reconnects and resyncs) rather than growing server memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from workstation.bus import Bus, Message
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+
+
+class Connection:
+    """One browser tab."""
+
+    def __init__(self, user_id: int, role: str, queue_size: int):
+        self.id = uuid.uuid4().hex[:12]
+        self.user_id = user_id
+        self.role = role
+        self.queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=queue_size)
+        self.overflowed = False
+        self.opened_at = time.time()
+
+    def offer(self, message: Message) -> bool:
+        """Queue a message; False (and the connection is marked for closing) when the queue is full."""
+        if self.overflowed:
+            return False
+        try:
+            self.queue.put_nowait(message)
+            return True
+        except asyncio.QueueFull:
+            self.overflowed = True
+            # wake the sender so it closes the socket
+            try:
+                self.queue.get_nowait()
+                self.queue.put_nowait(None)
+            except (asyncio.QueueEmpty, asyncio.QueueFull):
+                pass
+            return False
+
+
+class Hub:
+    def __init__(self, bus: Bus, queue_size: int = 256):
+        self.bus = bus
+        self.queue_size = queue_size
+        self._by_user: dict[int, set[Connection]] = defaultdict(set)
+        self._by_role: dict[str, set[Connection]] = defaultdict(set)
+        self.dropped_slow = 0
+        bus.subscribe("user.*", self._on_user)
+        bus.subscribe("role.*", self._on_role)
+
+    # -- sending (any node) -------------------------------------------------------------------
+    async def send_to_user(self, user_id: int, message: Message) -> None:
+        await self.bus.publish(f"user.{user_id}", self._stamp(message))
+
+    async def send_to_role(self, role: str, message: Message) -> None:
+        await self.bus.publish(f"role.{role}", self._stamp(message))
+
+    @staticmethod
+    def _stamp(message: Message) -> Message:
+        message.setdefault("v", PROTOCOL_VERSION)
+        return message
+
+    # -- delivery (this node's connections) ------------------------------------------------------
+    async def _on_user(self, channel: str, message: Message) -> None:
+        try:
+            uid = int(channel.split(".", 1)[1])
+        except ValueError:
+            return
+        for conn in list(self._by_user.get(uid, ())):
+            if not conn.offer(message):
+                self.dropped_slow += 1
+
+    async def _on_role(self, channel: str, message: Message) -> None:
+        role = channel.split(".", 1)[1]
+        for conn in list(self._by_role.get(role, ())):
+            if not conn.offer(message):
+                self.dropped_slow += 1
+
+    def register(self, user_id: int, role: str) -> Connection:
+        conn = Connection(user_id, role, self.queue_size)
+        self._by_user[user_id].add(conn)
+        self._by_role[role].add(conn)
+        return conn
+
+    def unregister(self, conn: Connection) -> None:
+        self._by_user.get(conn.user_id, set()).discard(conn)
+        if not self._by_user.get(conn.user_id):
+            self._by_user.pop(conn.user_id, None)
+        self._by_role.get(conn.role, set()).discard(conn)
+
+    def connected_users(self) -> set[int]:
+        return {uid for uid, conns in self._by_user.items() if conns}
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "connections": sum(len(c) for c in self._by_user.values()),
+            "users": len(self.connected_users()),
+            "dropped_slow": self.dropped_slow,
+        }
