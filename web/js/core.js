@@ -1,0 +1,174 @@
+// Core of every page: API calls, i18n (ru default, en switch), header, websocket with reconnect, events.
+
+const listeners = new Map();
+export function on(name, fn) {
+  if (!listeners.has(name)) listeners.set(name, new Set());
+  listeners.get(name).add(fn);
+  return () => listeners.get(name).delete(fn);
+}
+export function emit(name, payload) {
+  for (const fn of listeners.get(name) || []) {
+    try { fn(payload); } catch (e) { console.error(name, e); }
+  }
+}
+
+// ---- i18n -------------------------------------------------------------------------------------------
+const strings = { ru: {}, en: {} };
+let lang = localStorage.getItem("lang") || "ru";
+export function addStrings(dicts) {
+  for (const [l, d] of Object.entries(dicts)) Object.assign(strings[l] || (strings[l] = {}), d);
+}
+export function t(key, vars) {
+  let s = (strings[lang] && strings[lang][key]) ?? strings.ru[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+export function language() { return lang; }
+export async function setLanguage(l, persist = true) {
+  lang = l;
+  localStorage.setItem("lang", l);
+  document.documentElement.lang = l;
+  if (persist) { try { await api("/api/auth/language", { method: "POST", body: { language: l } }); } catch (_) {} }
+  emit("lang", l);
+}
+
+addStrings({
+  ru: {
+    "app.title": "АРМ оператора", "nav.logout": "Выйти", "ws.online": "На связи", "ws.offline": "Нет связи",
+    "ws.connecting": "Подключение…", "presence.ready": "Готов", "presence.paused": "Перерыв",
+    "presence.offline": "Не в сети", "presence.on_call": "Разговор", "presence.wrap_up": "Постобработка",
+    "err.network": "Сервер недоступен", "err.generic": "Ошибка", "help.title": "Горячие клавиши",
+    "role.operator": "Оператор", "role.tech_support": "Техподдержка", "role.supervisor": "Супервизор",
+    "role.analyst": "Аналитик", "role.marketing": "Маркетинг", "role.admin": "Администратор",
+  },
+  en: {
+    "app.title": "Operator workstation", "nav.logout": "Sign out", "ws.online": "Online", "ws.offline": "Offline",
+    "ws.connecting": "Connecting…", "presence.ready": "Ready", "presence.paused": "Paused",
+    "presence.offline": "Offline", "presence.on_call": "On call", "presence.wrap_up": "After-call work",
+    "err.network": "Server unreachable", "err.generic": "Error", "help.title": "Keyboard shortcuts",
+    "role.operator": "Operator", "role.tech_support": "Tech support", "role.supervisor": "Supervisor",
+    "role.analyst": "Analyst", "role.marketing": "Marketing", "role.admin": "Administrator",
+  },
+});
+
+// ---- API --------------------------------------------------------------------------------------------
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status; this.error_id = body?.error_id || "http_" + status; this.details = body?.details || {};
+  }
+}
+export async function api(path, { method = "GET", body, raw = false } = {}) {
+  const opts = { method, headers: {}, credentials: "same-origin" };
+  if (body instanceof FormData) opts.body = body;
+  else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+  let res;
+  try { res = await fetch(path, opts); } catch (e) { throw new ApiError(0, { error_id: "network", message: t("err.network") }); }
+  if (res.status === 401 && !path.startsWith("/api/auth/login")) { location.href = "/index.html"; throw new ApiError(401, {}); }
+  if (raw) return res;
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (_) { data = { message: text }; }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+// ---- DOM --------------------------------------------------------------------------------------------
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "html") el.innerHTML = v; // only for server-sanitised HTML
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+export function fmtMoney(v) {
+  if (v === null || v === undefined) return "—";
+  return new Intl.NumberFormat(lang === "ru" ? "ru-RU" : "en-GB", { style: "currency", currency: "RUB", maximumFractionDigits: 2 }).format(v);
+}
+export function fmtDate(v) { if (!v) return "—"; const d = new Date(v); return isNaN(d) ? String(v) : d.toLocaleDateString(lang === "ru" ? "ru-RU" : "en-GB"); }
+export function fmtDateTime(v) {
+  if (!v) return "—"; const d = typeof v === "number" ? new Date(v * 1000) : new Date(v);
+  return isNaN(d) ? String(v) : d.toLocaleString(lang === "ru" ? "ru-RU" : "en-GB");
+}
+export function toast(text, kind = "info") {
+  let box = document.getElementById("toasts");
+  if (!box) { box = h("div", { id: "toasts", role: "status", "aria-live": "polite" }); document.body.append(box); }
+  const el = h("div", { class: `toast ${kind}` }, text);
+  box.append(el); setTimeout(() => el.remove(), 5000);
+}
+
+// ---- keyboard ---------------------------------------------------------------------------------------
+const shortcuts = [];
+export function shortcut(combo, fn, descKey) { shortcuts.push({ combo: combo.toLowerCase(), fn, descKey }); }
+document.addEventListener("keydown", (e) => {
+  const combo = [e.ctrlKey && "ctrl", e.altKey && "alt", e.shiftKey && e.key.length > 1 && "shift", e.key.toLowerCase()].filter(Boolean).join("+");
+  const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
+  if (combo === "?" && !typing) { showHelp(); return; }
+  for (const s of shortcuts) {
+    if (s.combo === combo && (!typing || combo.includes("alt+") || combo.includes("ctrl+") || combo === "escape")) { e.preventDefault(); s.fn(e); return; }
+  }
+});
+function showHelp() {
+  const old = document.getElementById("help"); if (old) { old.remove(); return; }
+  document.body.append(h("div", { id: "help", class: "modal", onclick: (e) => e.currentTarget.remove() },
+    h("div", { class: "modal-box" }, h("h3", {}, t("help.title")),
+      h("table", {}, shortcuts.map((s) => h("tr", {}, h("td", {}, h("kbd", {}, s.combo)), h("td", {}, t(s.descKey))))))));
+}
+
+// ---- websocket --------------------------------------------------------------------------------------
+let ws = null, wsDelay = 250, wsWanted = false;
+export function send(msg) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return true; } return false; }
+function setIndicator(state) {
+  const el = document.getElementById("ws-indicator");
+  if (el) { el.dataset.state = state; el.textContent = t("ws." + state); }
+}
+export function connect() {
+  wsWanted = true;
+  setIndicator("connecting");
+  ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  ws.onopen = () => { wsDelay = 250; setIndicator("online"); emit("ws:open"); };
+  ws.onmessage = (ev) => {
+    let msg; try { msg = JSON.parse(ev.data); } catch (_) { return; }
+    emit("ws:" + msg.type, msg); emit("ws:*", msg);
+  };
+  ws.onclose = (ev) => {
+    setIndicator("offline"); emit("ws:close", ev);
+    if (ev.code === 4401) { location.href = "/index.html"; return; }
+    if (wsWanted) { setTimeout(connect, wsDelay); wsDelay = Math.min(wsDelay * 2, 5000); }
+  };
+}
+
+// ---- page boot --------------------------------------------------------------------------------------
+export let currentUser = null;
+export async function boot({ roles = null, titleKey = "app.title", ws: useWs = true } = {}) {
+  let me;
+  try { me = await api("/api/auth/me"); } catch (e) { location.href = "/index.html"; throw e; }
+  if (roles && !roles.includes(me.role) && me.role !== "admin") { location.href = "/index.html?wrong_role=1"; throw new Error("role"); }
+  currentUser = me;
+  if (!localStorage.getItem("lang") && me.language) await setLanguage(me.language, false);
+  document.documentElement.lang = lang;
+  renderHeader(me, titleKey);
+  on("lang", () => renderHeader(me, titleKey));
+  if (useWs) connect();
+  return me;
+}
+function renderHeader(me, titleKey) {
+  let header = document.querySelector("header.topbar");
+  if (!header) { header = h("header", { class: "topbar" }); document.body.prepend(header); }
+  header.replaceChildren(
+    h("strong", { class: "brand" }, t(titleKey)),
+    h("span", { class: "spacer" }),
+    h("span", { id: "ws-indicator", class: "ws", "data-state": ws && ws.readyState === 1 ? "online" : "connecting" }, t(ws && ws.readyState === 1 ? "ws.online" : "ws.connecting")),
+    h("span", { class: "who" }, `${me.display_name} · ${t("role." + me.role)}`),
+    h("span", { class: "lang" },
+      h("button", { class: lang === "ru" ? "on" : "", "data-lang": "ru", onclick: () => setLanguage("ru") }, "RU"),
+      h("button", { class: lang === "en" ? "on" : "", "data-lang": "en", onclick: () => setLanguage("en") }, "EN")),
+    h("button", { class: "link", onclick: async () => { wsWanted = false; await api("/api/auth/logout", { method: "POST" }); location.href = "/index.html"; } }, t("nav.logout")),
+  );
+}

@@ -1,0 +1,221 @@
+// The operator's screen: call banner, the subscriber card (pushed before pick-up), search, drill-down.
+import { boot, api, t, addStrings, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast } from "/js/core.js";
+import { mountPanels } from "/js/panels.js";
+
+addStrings({
+  ru: {
+    "op.title": "АРМ оператора", "op.presence": "Статус", "op.search": "Поиск: номер, лицевой счёт, договор, ФИО", "op.find": "Найти",
+    "call.idle": "Нет активного звонка", "call.ringing": "Входящий звонок", "call.connected": "Разговор", "call.wrap_up": "Постобработка",
+    "call.finish": "Завершить постобработку", "call.queue": "очередь", "call.withdrawn.answered_elsewhere": "Звонок принят другим оператором",
+    "call.withdrawn.no_answer": "Звонок ушёл следующему оператору", "call.withdrawn.caller_left": "Абонент положил трубку",
+    "card.name": "Абонент", "card.msisdn": "Номер", "card.account": "Лицевой счёт", "card.contract": "Договор", "card.status": "Статус",
+    "card.balance": "Баланс", "card.credit": "Кредитный лимит", "card.arpu": "ARPU (3 мес.)", "card.tariff": "Тариф", "card.region": "Регион",
+    "card.since": "Абонент с", "card.services": "Услуги", "svc.name": "Услуга", "svc.status": "Статус", "svc.fee": "Абонплата/мес.",
+    "status.active": "активен", "status.blocked": "заблокирован", "status.suspended": "приостановлен", "status.closed": "закрыт",
+    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})",
+    "card.multiple": "На номере несколько лицевых счетов — выберите:", "card.unavailable": "Биллинг недоступен, данных в кэше нет",
+    "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
+    "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен",
+    "tab.charges": "Начисления", "tab.payments": "Платежи", "tab.calls": "Обращения по телефону",
+    "ch.month": "Месяц", "ch.total": "Итого", "ch.item": "Статья", "ch.amount": "Сумма", "pay.date": "Дата", "pay.amount": "Сумма", "pay.method": "Способ",
+    "calls.state": "Итог", "calls.at": "Время", "none": "Нет данных", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
+    "help.search": "Поиск абонента", "help.finish": "Завершить постобработку", "help.charges": "Начисления", "help.payments": "Платежи",
+  },
+  en: {
+    "op.title": "Operator workstation", "op.presence": "Status", "op.search": "Search: number, account, contract, name", "op.find": "Find",
+    "call.idle": "No active call", "call.ringing": "Incoming call", "call.connected": "Connected", "call.wrap_up": "After-call work",
+    "call.finish": "Finish after-call work", "call.queue": "queue", "call.withdrawn.answered_elsewhere": "Another operator took the call",
+    "call.withdrawn.no_answer": "The call moved to the next operator", "call.withdrawn.caller_left": "The caller hung up",
+    "card.name": "Subscriber", "card.msisdn": "Number", "card.account": "Account", "card.contract": "Contract", "card.status": "Status",
+    "card.balance": "Balance", "card.credit": "Credit limit", "card.arpu": "ARPU (3 mo.)", "card.tariff": "Tariff", "card.region": "Region",
+    "card.since": "Subscriber since", "card.services": "Services", "svc.name": "Service", "svc.status": "Status", "svc.fee": "Monthly fee",
+    "status.active": "active", "status.blocked": "blocked", "status.suspended": "suspended", "status.closed": "closed",
+    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})",
+    "card.multiple": "Several accounts on this number — choose one:", "card.unavailable": "Billing unavailable and nothing cached",
+    "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
+    "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable",
+    "tab.charges": "Charges", "tab.payments": "Payments", "tab.calls": "Previous calls",
+    "ch.month": "Month", "ch.total": "Total", "ch.item": "Item", "ch.amount": "Amount", "pay.date": "Date", "pay.amount": "Amount", "pay.method": "Method",
+    "calls.state": "Outcome", "calls.at": "Time", "none": "No data", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
+    "help.search": "Find a subscriber", "help.finish": "Finish after-call work", "help.charges": "Charges", "help.payments": "Payments",
+  },
+});
+
+const me = await boot({ roles: ["operator", "supervisor", "tech_support"], titleKey: "op.title" });
+mountPanels(document.getElementById("panels"));
+
+const state = { call: null, lookup: null, subscriberId: null, timer: null };
+const $ = (id) => document.getElementById(id);
+
+function paintStatic() {
+  $("presence-label").textContent = t("op.presence");
+  const sel = $("presence");
+  sel.options[0].textContent = t("presence.ready"); sel.options[1].textContent = t("presence.paused");
+  $("search").placeholder = t("op.search"); $("search-btn").textContent = t("op.find");
+  document.querySelectorAll("#drill [data-tab]").forEach((b) => { b.textContent = t("tab." + b.dataset.tab); });
+  renderBanner(); if (state.lookup) renderCard(state.lookup);
+}
+on("lang", paintStatic);
+$("presence").value = me.presence === "paused" ? "paused" : "ready";
+$("presence").addEventListener("change", async (e) => { await api("/api/auth/presence", { method: "POST", body: { presence: e.target.value } }); });
+if (me.presence === "offline") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});
+
+// ---- call banner ------------------------------------------------------------------------------------
+function renderBanner(note) {
+  const b = $("call-banner"), c = state.call;
+  clearInterval(state.timer);
+  const st = c ? c.state : "idle";
+  b.dataset.state = st;
+  if (!c) { b.replaceChildren(h("span", { class: "muted" }, note || t("call.idle"))); return; }
+  const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller || "—")];
+  if (c.queue) parts.push(h("span", { class: "muted" }, `${t("call.queue")} ${c.queue}`));
+  if (st === "connected" && c.answered_at) {
+    const timer = h("span", { class: "timer", id: "talk-timer" });
+    const tick = () => { const s = Math.max(0, Math.floor(Date.now() / 1000 - c.answered_at)); timer.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
+    tick(); state.timer = setInterval(tick, 1000); parts.push(timer);
+  }
+  if (st === "wrap_up") parts.push(h("button", { id: "finish-wrapup", onclick: finishWrapup }, t("call.finish")));
+  b.replaceChildren(...parts);
+}
+async function finishWrapup() {
+  if (!state.call) return;
+  try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
+  catch (e) { toast(e.message, "error"); }
+}
+shortcut("alt+f", finishWrapup, "help.finish");
+
+// ---- card -------------------------------------------------------------------------------------------
+function field(key, value, cls) { return h("div", { class: "f " + (cls || "") }, h("label", {}, t(key)), h("span", { class: "v" }, value)); }
+function statusBadge(s) { return h("span", { class: "badge status-" + s }, t("status." + s)); }
+
+function renderCard(lookup) {
+  const el = $("card");
+  state.lookup = lookup;
+  el.dataset.state = lookup ? lookup.state : "idle";
+  $("drill").hidden = true; $("drill-body").replaceChildren();
+  if (!lookup) { el.replaceChildren(); return; }
+  const msisdn = lookup.msisdn || state.call?.caller || "";
+  if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
+  if (lookup.state === "unknown" || lookup.state === "bad_number") {
+    el.replaceChildren(h("p", { class: "notice" }, t("card." + lookup.state, { msisdn })));
+    $("search").focus(); return;
+  }
+  if (lookup.state === "unavailable") { el.replaceChildren(h("p", { class: "notice error" }, t("card.unavailable"))); return; }
+  if (lookup.state === "multiple") {
+    el.replaceChildren(h("p", { class: "notice" }, t("card.multiple")), matchList(lookup.matches)); return;
+  }
+  const c = lookup.card;
+  const fr = lookup.freshness;
+  const stale = fr && (fr.stale || fr.billing_state !== "ok")
+    ? h("p", { class: "notice stale", id: "stale-note" }, t("card.stale", { age: ago(fr.age_s), state: t("billing." + fr.billing_state) })) : null;
+  el.replaceChildren(
+    stale,
+    h("div", { class: "band" },
+      h("div", { class: "name-row" }, h("h2", { class: "name" }, c.name), statusBadge(c.status)),
+      h("div", { class: "fields" },
+        field("card.msisdn", c.msisdn, "msisdn"), field("card.account", c.account, "account"), field("card.contract", c.contract, "contract"),
+        field("card.balance", fmtMoney(c.balance), "balance" + (c.balance < 0 ? " negative" : "")),
+        field("card.credit", fmtMoney(c.credit_limit), "credit"), field("card.arpu", fmtMoney(c.arpu), "arpu"),
+        field("card.tariff", c.tariff, "tariff"), field("card.region", c.region, "region"), field("card.since", fmtDate(c.since), "since"))),
+    h("h3", {}, t("card.services")),
+    h("table", { class: "services" }, h("thead", {}, h("tr", {}, h("th", {}, t("svc.name")), h("th", {}, t("svc.status")), h("th", { class: "num" }, t("svc.fee")))),
+      h("tbody", {}, (c.services || []).map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, statusBadge(s.status)), h("td", { class: "num" }, fmtMoney(s.monthly_fee)))))),
+  );
+  $("drill").hidden = false;
+}
+function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
+function matchList(matches) {
+  return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
+    h("button", { class: "match", "data-id": m.subscriber_id, onclick: () => openSubscriber(m.subscriber_id) },
+      `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
+}
+
+async function showCard(lookup, subscriberId) {
+  renderCard(lookup);
+  state.subscriberId = subscriberId || lookup?.card?.subscriber_id || null;
+  if (!state.subscriberId) { emit("card:cleared"); return; }
+  let sections = {};
+  try { sections = await api(`/api/subscribers/${encodeURIComponent(state.subscriberId)}/sections`); } catch (_) {}
+  emit("card:shown", { subscriberId: state.subscriberId, card: lookup.card, lookup, call: state.call, sections });
+}
+async function openSubscriber(id) {
+  const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : "";
+  try {
+    const res = await api(`/api/subscribers/${encodeURIComponent(id)}/card${q}`);
+    $("search-results").replaceChildren();
+    renderCard(res.card); state.subscriberId = id;
+    emit("card:shown", { subscriberId: id, card: res.card.card, lookup: res.card, call: state.call, sections: res.sections });
+  } catch (e) { toast(e.message, "error"); }
+}
+
+// ---- drill-down -------------------------------------------------------------------------------------
+document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => drill(b.dataset.tab)));
+shortcut("alt+c", () => drill("charges"), "help.charges");
+shortcut("alt+p", () => drill("payments"), "help.payments");
+async function drill(tab) {
+  if (!state.subscriberId) return;
+  document.querySelectorAll("#drill [data-tab]").forEach((b) => b.classList.toggle("on", b.dataset.tab === tab));
+  const body = $("drill-body"); body.replaceChildren(h("p", { class: "muted" }, "…"));
+  const id = encodeURIComponent(state.subscriberId);
+  try {
+    if (tab === "charges") {
+      const { months } = await api(`/api/subscribers/${id}/charges?months=6`);
+      body.replaceChildren(months.length ? h("div", { class: "charges" }, months.map((m) => h("details", {},
+        h("summary", {}, h("span", {}, m.month), " ", h("strong", {}, fmtMoney(m.total))),
+        h("table", {}, m.items.map((i) => h("tr", {}, h("td", {}, i.description), h("td", { class: "num" }, fmtMoney(i.amount)))))))) : h("p", { class: "muted" }, t("none")));
+    } else if (tab === "payments") {
+      const { payments } = await api(`/api/subscribers/${id}/payments`);
+      body.replaceChildren(payments.length ? h("table", { class: "payments" }, h("tr", {}, h("th", {}, t("pay.date")), h("th", {}, t("pay.amount")), h("th", {}, t("pay.method"))),
+        payments.map((p) => h("tr", {}, h("td", {}, fmtDateTime(p.paid_at)), h("td", { class: "num" }, fmtMoney(p.amount)), h("td", {}, p.method)))) : h("p", { class: "muted" }, t("none")));
+    } else {
+      const { calls } = await api(`/api/subscribers/${id}/calls`);
+      body.replaceChildren(calls.length ? h("table", {}, h("tr", {}, h("th", {}, t("calls.at")), h("th", {}, t("calls.state"))),
+        calls.map((c) => h("tr", {}, h("td", {}, fmtDateTime(c.queued_at || c.answered_at)), h("td", {}, t("call." + c.state))))) : h("p", { class: "muted" }, t("none")));
+    }
+  } catch (e) { body.replaceChildren(h("p", { class: "notice error" }, e.message)); }
+}
+
+// ---- search -----------------------------------------------------------------------------------------
+shortcut("/", () => $("search").focus(), "help.search");
+shortcut("alt+s", () => $("search").focus(), "help.search");
+$("search-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const q = $("search").value.trim(), out = $("search-results");
+  if (q.length < 2) { out.replaceChildren(h("p", { class: "notice" }, t("search.short"))); return; }
+  try {
+    const { matches } = await api(`/api/subscribers/search?q=${encodeURIComponent(q)}`);
+    if (matches.length === 1) { out.replaceChildren(); openSubscriber(matches[0].subscriber_id); return; }
+    out.replaceChildren(matches.length ? matchList(matches) : h("p", { class: "notice" }, t("search.none")));
+  } catch (ex) { out.replaceChildren(h("p", { class: "notice error" }, ex.message)); }
+});
+document.addEventListener("keydown", (e) => {
+  if (state.lookup?.state === "multiple" && /^[1-9]$/.test(e.key) && document.activeElement?.tagName !== "INPUT" && document.activeElement?.tagName !== "TEXTAREA") {
+    const m = state.lookup.matches[Number(e.key) - 1]; if (m) openSubscriber(m.subscriber_id);
+  }
+});
+
+// ---- push -------------------------------------------------------------------------------------------
+function setCall(call) { state.call = call; renderBanner(); emit("call:state", call); }
+on("ws:call.offered", (m) => { setCall(m.call); showCard(m.card, m.card?.card?.subscriber_id); document.title = "☎ " + (m.call.caller || ""); });
+on("ws:call.answered", (m) => {
+  const same = state.call && state.call.id === m.call.id;
+  setCall(m.call);
+  if (!same) showCard(m.card, m.card?.card?.subscriber_id);
+});
+on("ws:call.ended", (m) => { setCall(m.call); document.title = t("op.title"); });
+on("ws:call.withdrawn", (m) => {
+  if (!state.call || state.call.id !== m.call.id) return;
+  state.call = null; renderBanner(t("call.withdrawn." + m.reason)); renderCard(null); emit("card:cleared"); document.title = t("op.title");
+});
+on("ws:call.cleared", (m) => {
+  if (state.call && state.call.id === m.call.id) { state.call = null; renderBanner(); emit("call:state", null); }
+});
+on("ws:call.state", (m) => {
+  const same = state.call && state.call.id === m.call.id && state.lookup;
+  setCall(m.call);
+  if (!same) showCard(m.card, m.card?.card?.subscriber_id);
+});
+on("ws:call.none", () => { if (state.call) { state.call = null; renderBanner(); renderCard(null); emit("card:cleared"); } });
+on("ws:error", (m) => console.warn("server:", m.error_id, m.message));
+setInterval(() => send({ type: "ping", t: Date.now() }), 20000);
+paintStatic();
