@@ -1,0 +1,223 @@
+"""Person names in Russian and English free text, in any letter case, offline.
+
+Three sources, united:
+
+* natasha's NER (slovnet model shipped inside the pip package) tags PER spans in properly cased Russian;
+* pymorphy3's dictionary tags ``Name`` / ``Surn`` / ``Patr`` catch names the NER misses, lowercase or
+  declined ("звонила ивановой марии");
+* for English, a given-name and surname lexicon (the person-name tables shipped with Faker for the
+  English-speaking locales) plus titles (Mr, Mrs, Dr…).
+
+Words that are also everyday words ("вера", "роман", "bill", "mark") count only when capitalised in the
+middle of a sentence or next to another name part, so ordinary notes are not blanked out.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+_TOKEN_RE = re.compile(r"[A-Za-zА-ЯЁа-яё][A-Za-zА-ЯЁа-яё'’]*(?:-[A-Za-zА-ЯЁа-яё]+)?")
+_CYR = re.compile(r"[А-ЯЁа-яё]")
+_INITIALS_RE = re.compile(r"\s*[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?")
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v", "md", "dds", "phd", "dvm"}
+_EN_NEVER = set(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
+# a Russian surname by its ending, joined to a name found next to it ("ЛАПИН Ростислав")
+_RU_SURNAME_END = re.compile(r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ко|юк|ук|ых|их)$")
+_TITLES = {"mr", "mrs", "ms", "miss", "dr", "sir", "madam", "господин", "госпожа", "г-н", "г-жа"}
+_NAME_TAGS = ("Name", "Surn", "Patr")
+
+# English given names that are everyday words too: need capitals mid-sentence or a neighbour name part
+_EN_AMBIGUOUS = set(
+    """will bill mark grant may june april august rose hope joy faith art sky page bob max sim sue pat
+    rich dawn amber crystal penny ruby summer autumn jack frank chase hunter miles lance gene guy ray
+    don earl dean drew rod neil jean bud carol holly ivy iris lily daisy heather violet jasmine ginger
+    sandy rusty woody terry harry kelly rocky cliff dale glen wade lane may mercedes tanya carter mason
+    cole price young king long hall wood bell cook rice hill white brown green black gray grey parker
+    love lord rich best short little small north south west east church field stone waters cross
+    house bush ford lee case hunt holmes bond miller fisher baker taylor turner walker ward banks brooks
+    strong ball bishop major stewart english french page day night morning evening star light noble
+    christian constance destiny grace harmony honor justice liberty mercy patience prosperity trinity
+    unity victory walter will may mike rob tom nick pete""".split()
+)
+# Russian words that pymorphy3 also knows as names but which are everyday words in telecom notes
+_RU_AMBIGUOUS = set("""вера надежда любовь роман слава лев роза лада ника майя мая лилия""".split())
+
+# abbreviations that pymorphy3 may read as a name ("ИНН" ~ "Инна")
+_ABBREVIATIONS = set(
+    "инн снилс смс ммс гб мб кб тв рф мвд фсб фио фнс пфр пин пук тп ип ооо оао пао зао".split()
+)
+
+
+class _Models:
+    """natasha and pymorphy3 objects, loaded once per process on first use (never at import)."""
+
+    _lock = threading.Lock()
+    _loaded: _Models | None = None
+
+    def __init__(self) -> None:
+        import pymorphy3
+        from natasha import NewsEmbedding, NewsNERTagger
+
+        self.morph = pymorphy3.MorphAnalyzer()
+        self.ner = NewsNERTagger(NewsEmbedding())
+        self.en_first, self.en_last = _english_lexicon()
+
+    @classmethod
+    def get(cls) -> _Models:
+        if cls._loaded is None:
+            with cls._lock:
+                if cls._loaded is None:
+                    cls._loaded = cls()
+        return cls._loaded
+
+
+def _english_lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    """Given names and surnames of the English-speaking locales, lower-cased."""
+    import importlib
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for loc in ("en_US", "en_GB", "en_CA", "en_AU", "en_NZ", "en_IE"):
+        try:
+            p: Any = importlib.import_module(f"faker.providers.person.{loc}").Provider
+        except ImportError:
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            first.update(n.lower() for n in getattr(p, attr, ()) or ())
+        last.update(n.lower() for n in getattr(p, "last_names", ()) or ())
+    return frozenset(first), frozenset(last)
+
+
+def warm_up() -> None:
+    """Load the models now (servers call this at start so the first note is not slow)."""
+    _Models.get()
+
+
+@lru_cache(maxsize=200_000)
+def _ru_score(word: str) -> float:
+    """2 = a name part in the dictionary, 1 = possibly a name part, 0 = not a name."""
+    if word in _ABBREVIATIONS:
+        return 0.0
+    if word in _RU_AMBIGUOUS:
+        return 0.5
+    parses = _Models.get().morph.parse(word)
+    top = parses[0]
+    top_is_name = any(t in top.tag for t in _NAME_TAGS)
+    from_dict = top.methods_stack and type(top.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+    if top_is_name and from_dict:
+        return 2.0
+    if top_is_name or any(any(t in p.tag for t in _NAME_TAGS) for p in parses[:4]):
+        return 1.0
+    return 0.0
+
+
+def _en_score(word: str, models: _Models) -> float:
+    if word in _EN_NEVER:
+        return 0.5
+    if word in models.en_first:
+        return 0.5 if word in _EN_AMBIGUOUS else 2.0
+    if word in models.en_last:
+        return 0.5 if word in _EN_AMBIGUOUS else 1.0
+    return 0.0
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    i = pos - 1
+    while i >= 0 and text[i] in ' \t"«(':
+        i -= 1
+    return i < 0 or text[i] in ".!?\n:;"
+
+
+def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Character spans of person names in ``text``.
+
+    ``ner_spans`` lets a caller pass PER spans it already computed in a batch (``ner_batch``)."""
+    models = _Models.get()
+    spans: list[tuple[int, int]] = list(ner_spans) if ner_spans is not None else ner_person_spans(text)
+    tokens = list(_TOKEN_RE.finditer(text))
+    scored: list[tuple[int, int, float, bool]] = []
+    prev_title = False
+    for m in tokens:
+        w = m.group()
+        low = w.lower().replace("’", "'")
+        cap = w[0].isupper()
+        if low in _TITLES or low.rstrip(".") in _TITLES:
+            prev_title = True
+            scored.append((m.start(), m.end(), 0.01, cap))  # joins a following name, never a name alone
+            continue
+        if low in _SUFFIXES and scored and scored[-1][2] > 0:
+            scored.append((m.start(), m.end(), 0.01, cap))
+            continue
+        if _CYR.match(w):
+            s = _ru_score(low) if len(low) > 1 else 0.0
+            if s == 0 and _RU_SURNAME_END.search(low) and len(low) > 3:
+                s = 0.02  # joins a neighbouring name, never a name alone
+        else:
+            s = _en_score(low, models) if len(low) > 1 else 0.0
+        if (
+            cap
+            and s >= 0.5
+            and not _sentence_start(text, m.start())
+            and not w.isupper()
+            and low not in _EN_NEVER
+        ):
+            s = max(s, 2.0)
+        if prev_title and cap:
+            s = max(s, 2.0)
+        prev_title = False
+        scored.append((m.start(), m.end(), s, cap))
+
+    # group runs of neighbouring name-ish tokens (separated by spaces only)
+    i = 0
+    while i < len(scored):
+        if scored[i][2] <= 0:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(scored) and scored[j + 1][2] > 0:
+            gap = text[scored[j][1] : scored[j + 1][0]]
+            left = text[scored[j][0] : scored[j][1]]
+            dotted = left.lower() in _TITLES or (len(left) == 1 and left.isupper())
+            if "\n" in gap or gap.strip() not in (("", ".") if dotted else ("",)):
+                break
+            j += 1
+        total = sum(t[2] for t in scored[i : j + 1])
+        best = max(t[2] for t in scored[i : j + 1])
+        if best >= 2.0 or (j > i and total >= 1.5):
+            while j > i and text[scored[j][0] : scored[j][1]].lower() in _TITLES:
+                j -= 1
+            start, end = scored[i][0], scored[j][1]
+            if end < len(text) and text[end] == "." and text[scored[j][0] : end].lower() in _SUFFIXES:
+                end += 1
+            m2 = _INITIALS_RE.match(text, end)
+            if m2 and m2.group().strip():
+                end = m2.end()
+            spans.append((start, end))
+        i = j + 1
+    return spans
+
+
+def ner_person_spans(text: str) -> list[tuple[int, int]]:
+    """PER spans from natasha's NER (Russian text only; empty for text without Cyrillic)."""
+    if not _CYR.search(text):
+        return []
+    markup = _Models.get().ner(text)
+    return [(s.start, s.stop) for s in markup.spans if s.type == "PER"]
+
+
+def ner_batch(texts: list[str]) -> list[list[tuple[int, int]]]:
+    """``ner_person_spans`` for many texts at once (the NER runs batched, several times faster)."""
+    out: list[list[tuple[int, int]]] = [[] for _ in texts]
+    idx = [i for i, t in enumerate(texts) if _CYR.search(t)]
+    if not idx:
+        return out
+    ner = _Models.get().ner
+    for i, markup in zip(idx, ner.map([texts[i] for i in idx]), strict=True):
+        out[i] = [(s.start, s.stop) for s in markup.spans if s.type == "PER"]
+    return out
