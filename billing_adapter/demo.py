@@ -352,7 +352,7 @@ def _monthly(
                 }
             )
         )
-    yield "usage", pd.concat(usage, ignore_index=True)
+    yield "monthly_usage", pd.concat(usage, ignore_index=True)
     yield "charges", pd.concat(charges, ignore_index=True)
     pay = pd.concat(payments, ignore_index=True).sort_values(["subscriber_id", "paid_at"], kind="stable")
     pay.insert(
@@ -405,8 +405,8 @@ def generate_sqlite(path: Path, spec: DemoSpec, schema: str = "demo") -> dict[st
         con.execute("PRAGMA synchronous=OFF")
         for name, table in tables.items():
             con.execute(create_table_sql("sqlite", name, table))
-        for table, frame in generate(spec):
-            name, rows = to_legacy(table, frame) if schema == "legacy" else (table, frame)
+        for demo_table, frame in generate(spec):
+            name, rows = to_legacy(demo_table, frame) if schema == "legacy" else (demo_table, frame)
             types = dict(tables[name][0])
             cols = ", ".join(rows.columns)
             marks = ", ".join("?" * len(rows.columns))

@@ -69,7 +69,7 @@ DEMO: dict[str, Table] = {
         ],
         [("subscriber_id", "month")],
     ),
-    "usage": (
+    "monthly_usage": (
         [
             ("subscriber_id", "int"),
             ("month", "str"),
@@ -186,7 +186,7 @@ LEGACY_RENAMES: dict[str, tuple[str, list[tuple[str, str, str]], list[tuple[str,
         [("abn_id", "period")],
     ),
     "rashod": (
-        "usage",
+        "monthly_usage",
         [
             ("abn_id", "subscriber_id", "int"),
             ("period", "month", "str"),

@@ -1,21 +1,49 @@
 """Builds the billing the workstation uses from settings: the cached, resilient front over the real source.
 
 ``billing_url``: ``memory://`` (empty fake), ``sqlite:///path`` (embedded demo, DB-API) or
-``odbc://<connection string>`` (production). The returned object is both a ``BillingSource`` and a
-``CardLookupService``.
+``odbc://<connection string>`` (production; password from ``WORKSTATION_BILLING_PASSWORD``).
+``billing_mapping``: a mapping file (or the name of a shipped one, e.g. ``legacy_kopecks``); the demo
+mapping when unset. A broken mapping stops start-up with one line (``MappingError``).
 """
 
 from __future__ import annotations
 
-import logging
+from pathlib import Path
+from typing import Any
 
-from billing_adapter.memory import MemoryBilling
+from billing_adapter.dbapi import DbApiBilling
+from billing_adapter.mapping import load_mapping
+from billing_adapter.ports import BillingError
 from workstation.settings import Settings
 
-log = logging.getLogger(__name__)
+
+def make_source(settings: Settings, **kwargs: Any) -> DbApiBilling:
+    """The uncached DB-API source named by ``settings.billing_url``."""
+    url = settings.resolved_billing_url()
+    mapping = load_mapping(settings.billing_mapping)
+    if url.startswith("sqlite:///"):
+        from billing_adapter.sqlite import SqliteBackend
+
+        backend: Any = SqliteBackend(Path(url[len("sqlite:///") :]), settings.billing_timeout_s)
+    elif url.startswith("odbc://"):
+        from billing_adapter.odbc import OdbcBackend, odbc_connection_string
+
+        pwd = settings.billing_password.get_secret_value() if settings.billing_password else None
+        backend = OdbcBackend(odbc_connection_string(url, pwd), settings.billing_timeout_s)
+    else:
+        raise BillingError(
+            "bad setting WORKSTATION_BILLING_URL: use sqlite:///path, odbc://<connection string> or memory://",
+            error_id="billing_settings",
+        )
+    return DbApiBilling(
+        backend, mapping, pool_size=settings.billing_pool_size, timeout_s=settings.billing_timeout_s, **kwargs
+    )
 
 
-def make_billing(settings: Settings) -> MemoryBilling:
-    """First cut: the in-memory fake until the DB-API source lands (replaced in the next commits)."""
-    log.warning("billing: using the in-memory fake (DB-API source not wired yet)")
-    return MemoryBilling()
+def make_billing(settings: Settings) -> Any:
+    """The billing for the container: both a ``BillingSource`` and a ``CardLookupService``."""
+    if settings.billing_url.startswith("memory://"):
+        from billing_adapter.memory import MemoryBilling
+
+        return MemoryBilling()
+    return make_source(settings)
