@@ -1,0 +1,331 @@
+"""Tickets as the operator, the engineer and the supervisor use them.
+
+Every change runs in one transaction guarded by the ticket's version: an action based on a version
+that is no longer current, or racing another engineer's, is a ``Conflict`` and changes nothing.
+Database work is synchronous and runs in a worker thread; the public methods are coroutines that
+push the result to screens once it is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from knowledge_base.render import render_markdown
+from workstation import audit
+from workstation.db import Database, utcnow
+from workstation.errors import Conflict, DomainError, Forbidden, NotFound
+from workstation.models import User
+from workstation.tickets import routing
+from workstation.tickets.attachments import MAX_ATTACHMENTS_PER_TICKET, BadAttachment, check_attachment
+from workstation.tickets.config_store import ConfigStore
+from workstation.tickets.models import Ticket, TicketAttachment, TicketComment, TicketEvent
+from workstation.tickets.notifier import TicketNotifier, ticket_summary
+from workstation.tickets.states import HELD_STATES, OPEN_STATES, next_state
+
+MAX_NOTE_CHARS = 4000
+MAX_COMMENT_CHARS = 10_000
+RECENT_RESOLVED_DAYS = 30
+SUPERVISORS = ("supervisor", "admin")
+_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+class BadTicket(DomainError):
+    status = 422
+    error_id = "bad_ticket"
+
+
+def _stale(expected: int | None, current: int | None = None) -> Conflict:
+    return Conflict("the ticket was changed meanwhile: reload it and try again", error_id="stale_version",
+                    details={"expected": expected, "current": current})
+
+
+class TicketService:
+    def __init__(self, db: Database, billing: Any, hub: Any = None, config: ConfigStore | None = None):
+        self.db = db
+        self.billing = billing
+        self.config = config or ConfigStore(db)
+        self.notifier = TicketNotifier(hub)
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _names(s: Session, tickets: list[Ticket]) -> dict[int, str]:
+        ids = {t.assignee_id for t in tickets if t.assignee_id}
+        if not ids:
+            return {}
+        return {u.id: u.display_name for u in s.scalars(select(User).where(User.id.in_(ids)))}
+
+    def _summary(self, s: Session, t: Ticket) -> dict[str, Any]:
+        return ticket_summary(t, self._names(s, [t]))
+
+    @staticmethod
+    def _event(s: Session, t: Ticket, kind: str, actor: int | None, frm: str | None = None,
+               to: str | None = None, **data: Any) -> None:
+        s.add(TicketEvent(ticket_id=t.id, actor_id=actor, kind=kind, from_state=frm, to_state=to, data=data))
+
+    @staticmethod
+    def _load(s: Session, ticket_id: int) -> Ticket:
+        t = s.get(Ticket, ticket_id)
+        if t is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        return t
+
+    # ------------------------------------------------------------------ escalate
+    async def escalate(self, user: User, *, subscriber_id: str, topic: str, note: str,
+                       call_id: str | None = None) -> dict[str, Any]:
+        """Turn the operator's request into a ticket with a snapshot of the card; routes and pushes it."""
+        subscriber_id = (subscriber_id or "").strip()
+        topic = (topic or "").strip()
+        note = (note or "").strip()
+        if not subscriber_id or len(subscriber_id) > 64:
+            raise BadTicket("choose the subscriber first")
+        if not _CODE.match(topic):
+            raise BadTicket("choose the topic of the request", details={"topic": topic[:64]})
+        if not note:
+            raise BadTicket("describe the problem in the note: what was tried, what the subscriber sees")
+        if len(note) > MAX_NOTE_CHARS:
+            raise BadTicket(f"the note is longer than {MAX_NOTE_CHARS} characters")
+        lookup = await self.billing.get_card(subscriber_id)
+        card = lookup.card
+        if card is None and lookup.state != "unavailable":
+            raise NotFound(f"no subscriber {subscriber_id}")
+        snapshot = card.to_dict() if card else {"subscriber_id": subscriber_id, "unavailable": True}
+        summary = await asyncio.to_thread(self._create, user.id, subscriber_id, topic, note, snapshot, call_id)
+        await self.notifier.created(summary)
+        return summary
+
+    def _create(self, user_id: int, subscriber_id: str, topic: str, note: str, snapshot: dict[str, Any],
+                call_id: str | None) -> dict[str, Any]:
+        cfg = self.config.current()
+        now = utcnow()
+        arpu = snapshot.get("arpu")
+        region = snapshot.get("region")
+        with self.db.session() as s:
+            d = routing.decide(cfg, s, topic=topic, subscriber_id=subscriber_id,
+                               arpu=float(arpu) if isinstance(arpu, int | float) else None, region=region, at=now)
+            t = Ticket(subscriber_id=subscriber_id, topic_code=topic, state="new", priority=d.priority,
+                       group=d.group, required_skills=list(d.skills), note=note, card_snapshot=snapshot,
+                       region=region, routing=d.reasons, created_by=user_id, call_id=call_id, created_at=now,
+                       updated_at=now, first_response_due=d.first_response_due, resolution_due=d.resolution_due)
+            s.add(t)
+            s.flush()
+            self._event(s, t, "created", user_id, None, "new", priority=d.priority, reasons=d.reasons)
+            if cfg.auto_assign:
+                uid = routing.pick_engineer(s, d.group, d.skills)
+                if uid is not None:
+                    t.state, t.assignee_id = "assigned", uid
+                    self._event(s, t, "assigned", None, "new", "assigned", assignee_id=uid, auto=True)
+                    s.flush()
+            return self._summary(s, t)
+
+    # ------------------------------------------------------------------ actions
+    async def act(self, user: User, ticket_id: int, action: str, *, expected_version: int | None,
+                  text: str | None = None, assignee_id: int | None = None) -> dict[str, Any]:
+        """Apply a state-machine action (take, start, release, wait, resume, resolve, close, reopen, assign)."""
+        summary, prev = await asyncio.to_thread(self._act, user, ticket_id, action, expected_version, text,
+                                                assignee_id)
+        await self.notifier.updated(summary, previous_assignee=prev)
+        return summary
+
+    def _act(self, user: User, ticket_id: int, action: str, expected_version: int | None, text: str | None,
+             assignee_id: int | None) -> tuple[dict[str, Any], int | None]:
+        text = (text or "").strip()
+        if len(text) > MAX_COMMENT_CHARS:
+            raise BadTicket(f"the text is longer than {MAX_COMMENT_CHARS} characters")
+        try:
+            with self.db.session() as s:
+                t = self._load(s, ticket_id)
+                if expected_version is not None and t.version != expected_version:
+                    raise _stale(expected_version, t.version)
+                prev_assignee, frm = t.assignee_id, t.state
+                to = next_state(t.state, action)
+                self._check_allowed(s, user, t, action, assignee_id)
+                now = utcnow()
+                if action == "take":
+                    t.assignee_id = user.id
+                elif action == "assign":
+                    t.assignee_id = assignee_id
+                elif action in ("release", "reopen"):
+                    t.assignee_id = None
+                if action == "resolve":
+                    if not text:
+                        raise BadTicket("say how the problem was solved")
+                    t.resolution, t.resolved_at = text, now
+                elif action == "close":
+                    t.closed_at = now
+                elif action == "reopen":
+                    t.reopen_count += 1
+                    t.resolved_at = t.closed_at = None
+                if action in ("take", "start", "wait", "resolve") and t.first_response_at is None:
+                    t.first_response_at = now
+                t.state, t.updated_at = to, now
+                s.flush()  # version guard: UPDATE … WHERE version = :seen
+                self._event(s, t, "state", user.id, frm, to, action=action,
+                            **({"text": text} if text else {}),
+                            **({"assignee_id": t.assignee_id} if t.assignee_id != prev_assignee else {}))
+                return self._summary(s, t), prev_assignee
+        except StaleDataError:
+            raise _stale(expected_version) from None
+
+    def _check_allowed(self, s: Session, user: User, t: Ticket, action: str, assignee_id: int | None) -> None:
+        supervisor = user.role in SUPERVISORS
+        if user.role not in ("tech_support", *SUPERVISORS):
+            if not (action == "reopen" and user.id == t.created_by):
+                raise Forbidden("only technical support works tickets")
+        if action == "assign":
+            if not supervisor:
+                raise Forbidden("only a supervisor assigns tickets")
+            target = s.get(User, assignee_id) if assignee_id else None
+            if target is None or target.role != "tech_support" or not target.active:
+                raise BadTicket("choose an active technical support engineer")
+        if action == "take" and not supervisor:
+            if t.state == "assigned" and t.assignee_id not in (None, user.id):
+                raise Conflict("this ticket is assigned to another engineer", error_id="taken")
+            if not routing.eligible(user, t.group, t.required_skills or []):
+                raise Forbidden("this ticket needs skills you do not have",
+                                details={"needs": t.required_skills, "group": t.group})
+        if action in ("start", "wait", "resume", "resolve", "release") and not supervisor \
+                and t.assignee_id != user.id:
+            raise Forbidden("this ticket is assigned to another engineer")
+
+    async def take_next(self, user: User) -> dict[str, Any] | None:
+        """Take the most urgent ticket this engineer may work (their own assigned ones first), or None."""
+        summary = await asyncio.to_thread(self._take_next, user)
+        if summary is not None:
+            await self.notifier.updated(summary)
+        return summary
+
+    def _take_next(self, user: User) -> dict[str, Any] | None:
+        for _attempt in range(5):
+            with self.db.session() as s:
+                rows = s.scalars(
+                    select(Ticket).where(or_(Ticket.state == "new",
+                                             (Ticket.state == "assigned") & (Ticket.assignee_id == user.id)))
+                    .order_by((Ticket.assignee_id == user.id).desc(), Ticket.priority, Ticket.resolution_due,
+                              Ticket.id).limit(200)
+                ).all()
+                candidates = [t for t in rows if routing.eligible(user, t.group, t.required_skills or [])]
+                if not candidates:
+                    return None
+                now = utcnow()
+                for t in candidates:
+                    won = s.execute(
+                        update(Ticket).where(Ticket.id == t.id, Ticket.version == t.version, Ticket.state == t.state)
+                        .values(state="in_progress", assignee_id=user.id, version=Ticket.version + 1, updated_at=now,
+                                first_response_at=t.first_response_at or now)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if getattr(won, "rowcount", 0) == 1:
+                        self._event(s, t, "state", user.id, t.state, "in_progress", action="take_next")
+                        s.flush()
+                        s.expire(t)
+                        return self._summary(s, s.get(Ticket, t.id))  # type: ignore[arg-type]
+            # every candidate was taken by someone else meanwhile: look again
+        return None
+
+    # ------------------------------------------------------------------ comments and attachments
+    async def comment(self, user: User, ticket_id: int, body: str) -> dict[str, Any]:
+        body = (body or "").strip()
+        if not body:
+            raise BadTicket("the comment is empty")
+        if len(body) > MAX_COMMENT_CHARS:
+            raise BadTicket(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
+        result, summary = await asyncio.to_thread(self._comment, user, ticket_id, body)
+        await self.notifier.updated(summary)
+        return result
+
+    def _comment(self, user: User, ticket_id: int, body: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        with self.db.session() as s:
+            t = self._load(s, ticket_id)
+            c = TicketComment(ticket_id=t.id, author_id=user.id, body=body, body_html=render_markdown(body))
+            s.add(c)
+            if user.role == "tech_support" and t.first_response_at is None:
+                # not a versioned change: a comment never conflicts with someone's state change
+                s.execute(update(Ticket).where(Ticket.id == t.id, Ticket.first_response_at.is_(None))
+                          .values(first_response_at=utcnow()).execution_options(synchronize_session=False))
+            s.flush()
+            self._event(s, t, "comment", user.id, comment_id=c.id)
+            s.refresh(t)
+            return self._comment_dict(c, user.display_name), self._summary(s, t)
+
+    @staticmethod
+    def _comment_dict(c: TicketComment, author: str | None) -> dict[str, Any]:
+        return {"id": c.id, "author_id": c.author_id, "author": author, "body": c.body, "body_html": c.body_html,
+                "at": c.at.isoformat()}
+
+    def attach(self, user: User, ticket_id: int, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+        checked = check_attachment(filename, content_type, data)
+        with self.db.session() as s:
+            t = self._load(s, ticket_id)
+            count = len(s.scalars(select(TicketAttachment.id).where(TicketAttachment.ticket_id == t.id)).all())
+            if count >= MAX_ATTACHMENTS_PER_TICKET:
+                raise BadAttachment(f"at most {MAX_ATTACHMENTS_PER_TICKET} files per ticket")
+            a = TicketAttachment(ticket_id=t.id, filename=checked.filename, content_type=checked.content_type,
+                                 size=checked.size, sha256=checked.sha256, data=data, uploaded_by=user.id)
+            s.add(a)
+            s.flush()
+            self._event(s, t, "attachment", user.id, attachment_id=a.id, size=a.size)
+            return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+
+    def attachment(self, ticket_id: int, attachment_id: int) -> tuple[str, str, bytes]:
+        with self.db.session() as s:
+            a = s.get(TicketAttachment, attachment_id)
+            if a is None or a.ticket_id != ticket_id:
+                raise NotFound(f"no attachment {attachment_id} on ticket {ticket_id}")
+            return a.filename, a.content_type, a.data
+
+    # ------------------------------------------------------------------ reads
+    def detail(self, user: User, ticket_id: int) -> dict[str, Any]:
+        """Everything about one ticket, with the card snapshot (the read is audited)."""
+        with self.db.session() as s:
+            t = self._load(s, ticket_id)
+            events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
+            comments = s.scalars(select(TicketComment).where(TicketComment.ticket_id == t.id)
+                                 .order_by(TicketComment.id)).all()
+            atts = s.execute(select(TicketAttachment.id, TicketAttachment.filename, TicketAttachment.content_type,
+                                    TicketAttachment.size).where(TicketAttachment.ticket_id == t.id)).all()
+            people = {e.actor_id for e in events if e.actor_id} | {c.author_id for c in comments if c.author_id}
+            names = {u.id: u.display_name for u in s.scalars(select(User).where(User.id.in_(people)))} if people else {}
+            out = self._summary(s, t)
+            out["card"] = t.card_snapshot
+            out["history"] = [{"at": e.at.isoformat(), "kind": e.kind, "actor": names.get(e.actor_id or 0),
+                               "from": e.from_state, "to": e.to_state, "data": e.data} for e in events]
+            out["comments"] = [self._comment_dict(c, names.get(c.author_id or 0)) for c in comments]
+            out["attachments"] = [{"id": a[0], "filename": a[1], "content_type": a[2], "size": a[3]} for a in atts]
+        audit.record(self.db, user_id=user.id, action="ticket.card_view", subject=t.subscriber_id,
+                     reason=f"ticket {ticket_id}")
+        return out
+
+    def queue(self, user: User, *, scope: str = "open", limit: int = 200) -> list[dict[str, Any]]:
+        """Tickets ordered by priority then SLA due: ``open`` (all open), ``mine``, ``queue`` (unassigned)."""
+        with self.db.session() as s:
+            q = select(Ticket)
+            if scope == "mine":
+                q = q.where(Ticket.assignee_id == user.id, Ticket.state.in_(HELD_STATES))
+            elif scope == "queue":
+                q = q.where(Ticket.state == "new")
+            elif scope == "resolved":
+                q = q.where(Ticket.state.in_(("resolved", "closed")))
+            else:
+                q = q.where(Ticket.state.in_(OPEN_STATES))
+            order = (Ticket.resolved_at.desc(),) if scope == "resolved" else (Ticket.priority, Ticket.resolution_due)
+            rows = s.scalars(q.order_by(*order, Ticket.id).limit(max(1, min(limit, 500)))).all()
+            names = self._names(s, list(rows))
+            return [ticket_summary(t, names) for t in rows]
+
+    def for_subscriber(self, subscriber_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Open tickets and those resolved lately, newest first (the card's "tickets" section)."""
+        since = (now or utcnow()) - timedelta(days=RECENT_RESOLVED_DAYS)
+        with self.db.session() as s:
+            rows = s.scalars(select(Ticket).where(
+                Ticket.subscriber_id == subscriber_id,
+                or_(Ticket.state.in_(OPEN_STATES), Ticket.updated_at >= since),
+            ).order_by(Ticket.id.desc()).limit(20)).all()
+            names = self._names(s, list(rows))
+            return [ticket_summary(t, names) for t in rows]
