@@ -24,9 +24,7 @@ PG_DDL = (
     "ALTER TABLE kb_articles ADD COLUMN IF NOT EXISTS search_tsv tsvector",
     "CREATE INDEX IF NOT EXISTS ix_kb_articles_search_tsv ON kb_articles USING GIN (search_tsv)",
 )
-SQLITE_DDL = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",
-)
+SQLITE_DDL = ("CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",)
 
 _PG_VECTOR = """
     setweight(to_tsvector('russian', title || ' ' || coalesce(CAST(tags AS text), '')), 'A')
@@ -54,8 +52,9 @@ class SearchIndex(Protocol):
         """Rebuild index entries of these articles (all when None)."""
         ...
 
-    def search(self, s: Session, query: str, *, lang: str | None, limit: int,
-               any_word: bool = False) -> list[tuple[int, float]]:
+    def search(
+        self, s: Session, query: str, *, lang: str | None, limit: int, any_word: bool = False
+    ) -> list[tuple[int, float]]:
         """(article id, score) best first; archived articles never appear."""
         ...
 
@@ -80,8 +79,9 @@ class PostgresIndex:
                 {"ids": list(article_ids)},
             )
 
-    def search(self, s: Session, query: str, *, lang: str | None, limit: int,
-               any_word: bool = False) -> list[tuple[int, float]]:
+    def search(
+        self, s: Session, query: str, *, lang: str | None, limit: int, any_word: bool = False
+    ) -> list[tuple[int, float]]:
         words = kbtext.words(query)
         if not words:
             return []
@@ -114,8 +114,10 @@ class SqliteIndex:
             if not article_ids:
                 return
             ids = list(article_ids)
-            s.execute(text("DELETE FROM kb_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True)),
-                      {"ids": ids})
+            s.execute(
+                text("DELETE FROM kb_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True)),
+                {"ids": ids},
+            )
             rows = s.execute(
                 text("SELECT id, title, tags, plain_text FROM kb_articles WHERE id IN :ids").bindparams(
                     bindparam("ids", expanding=True)
@@ -133,8 +135,9 @@ class SqliteIndex:
         if payload:
             s.execute(text("INSERT INTO kb_fts(rowid, title, body) VALUES (:id, :title, :body)"), payload)
 
-    def search(self, s: Session, query: str, *, lang: str | None, limit: int,
-               any_word: bool = False) -> list[tuple[int, float]]:
+    def search(
+        self, s: Session, query: str, *, lang: str | None, limit: int, any_word: bool = False
+    ) -> list[tuple[int, float]]:
         terms = list(dict.fromkeys(kbtext.stems(query)))
         if not terms:
             return []

@@ -43,7 +43,9 @@ class KbArticleVersion(Base):
     """Every saved version of an article, newest last."""
 
     __tablename__ = "kb_article_versions"
-    __table_args__ = (UniqueConstraint("article_id", "version", name="uq_kb_article_versions_article_version"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "version", name="uq_kb_article_versions_article_version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
@@ -62,7 +64,9 @@ class KbArticleTopic(Base):
     __tablename__ = "kb_article_topics"
     __table_args__ = (Index("ix_kb_article_topics_topic", "topic_code"),)
 
-    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True
+    )
     topic_code: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 

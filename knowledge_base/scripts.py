@@ -40,8 +40,10 @@ def placeholders(body: str) -> list[str]:
             continue
         name = m.group(1)
         if name is None:
-            raise BadScript("unbalanced brace in the script: write {{ or }} for a literal brace",
-                            details={"at": m.start()})
+            raise BadScript(
+                "unbalanced brace in the script: write {{ or }} for a literal brace",
+                details={"at": m.start()},
+            )
         if name not in ALLOWED_PLACEHOLDERS:
             unknown.append(name)
         elif name not in found:

@@ -39,14 +39,18 @@ class BadArticle(DomainError):
     error_id = "bad_article"
 
 
-def _clean_list(values: Sequence[str] | None, pattern: re.Pattern[str], what: str, limit: int = 20) -> list[str]:
+def _clean_list(
+    values: Sequence[str] | None, pattern: re.Pattern[str], what: str, limit: int = 20
+) -> list[str]:
     out: list[str] = []
     for v in values or []:
         v = str(v).strip().lower()
         if not v:
             continue
         if not pattern.match(v):
-            raise BadArticle(f"bad {what} {v[:40]!r}: letters, digits, '-' and '_' only", details={what: v[:40]})
+            raise BadArticle(
+                f"bad {what} {v[:40]!r}: letters, digits, '-' and '_' only", details={what: v[:40]}
+            )
         if v not in out:
             out.append(v)
     if len(out) > limit:
@@ -56,8 +60,15 @@ def _clean_list(values: Sequence[str] | None, pattern: re.Pattern[str], what: st
 
 def article_dict(a: KbArticle, *, body: bool = True) -> dict[str, Any]:
     d: dict[str, Any] = {
-        "id": a.id, "slug": a.slug, "lang": a.lang, "title": a.title, "topics": a.topics, "tags": a.tags,
-        "version": a.version, "archived": a.archived, "updated_at": a.updated_at.isoformat(),
+        "id": a.id,
+        "slug": a.slug,
+        "lang": a.lang,
+        "title": a.title,
+        "topics": a.topics,
+        "tags": a.tags,
+        "version": a.version,
+        "archived": a.archived,
+        "updated_at": a.updated_at.isoformat(),
     }
     if body:
         d["body_md"] = a.body_md
@@ -68,8 +79,15 @@ def article_dict(a: KbArticle, *, body: bool = True) -> dict[str, Any]:
 
 
 def script_dict(sc: CallScript) -> dict[str, Any]:
-    return {"id": sc.id, "topic": sc.topic_code, "lang": sc.lang, "title": sc.title, "body": sc.body,
-            "version": sc.version, "updated_at": sc.updated_at.isoformat()}
+    return {
+        "id": sc.id,
+        "topic": sc.topic_code,
+        "lang": sc.lang,
+        "title": sc.title,
+        "body": sc.body,
+        "version": sc.version,
+        "updated_at": sc.updated_at.isoformat(),
+    }
 
 
 class KnowledgeBase:
@@ -118,7 +136,9 @@ class KnowledgeBase:
         if lang not in LANGS:
             raise BadArticle(f"language must be one of {', '.join(LANGS)}", details={"lang": lang[:8]})
         if not _SLUG.match(slug):
-            raise BadArticle("the slug must be lower-case latin letters, digits and '-'", details={"slug": slug[:64]})
+            raise BadArticle(
+                "the slug must be lower-case latin letters, digits and '-'", details={"slug": slug[:64]}
+            )
         topics = _clean_list(data.get("topics"), _CODE, "topic")
         tags = _clean_list(data.get("tags"), _TAG, "tag")
         return {"title": title, "body_md": body, "lang": lang, "slug": slug, "topics": topics, "tags": tags}
@@ -133,8 +153,17 @@ class KnowledgeBase:
     def _after_save(self, s: Session, a: KbArticle, user_id: int | None) -> None:
         s.execute(delete(KbArticleTopic).where(KbArticleTopic.article_id == a.id))
         s.add_all([KbArticleTopic(article_id=a.id, topic_code=t) for t in a.topics])
-        s.add(KbArticleVersion(article_id=a.id, version=a.version, title=a.title, body_md=a.body_md,
-                               topics=a.topics, tags=a.tags, edited_by=user_id))
+        s.add(
+            KbArticleVersion(
+                article_id=a.id,
+                version=a.version,
+                title=a.title,
+                body_md=a.body_md,
+                topics=a.topics,
+                tags=a.tags,
+                edited_by=user_id,
+            )
+        )
         s.flush()
         self.index.reindex(s, [a.id])
         self._vocab = None
@@ -144,7 +173,9 @@ class KnowledgeBase:
         self.ensure_index()
         with self.db.session() as s:
             if s.scalar(select(KbArticle.id).where(KbArticle.slug == v["slug"], KbArticle.lang == v["lang"])):
-                raise Conflict(f"an article {v['slug']} ({v['lang']}) already exists", error_id="duplicate_slug")
+                raise Conflict(
+                    f"an article {v['slug']} ({v['lang']}) already exists", error_id="duplicate_slug"
+                )
             a = KbArticle()
             self._apply(s, a, v, user_id)
             s.add(a)
@@ -152,8 +183,9 @@ class KnowledgeBase:
             self._after_save(s, a, user_id)
             return article_dict(a)
 
-    def update_article(self, article_id: int, data: dict[str, Any], expected_version: int,
-                       user_id: int | None = None) -> dict[str, Any]:
+    def update_article(
+        self, article_id: int, data: dict[str, Any], expected_version: int, user_id: int | None = None
+    ) -> dict[str, Any]:
         """Save a new version; ``expected_version`` is the one the editor started from."""
         self.ensure_index()
         try:
@@ -174,11 +206,15 @@ class KnowledgeBase:
 
     @staticmethod
     def _stale(current: int | None, expected: int) -> Conflict:
-        return Conflict("the article was changed by someone else meanwhile: reload it and apply your edit again",
-                        error_id="stale_version", details={"current": current, "expected": expected})
+        return Conflict(
+            "the article was changed by someone else meanwhile: reload it and apply your edit again",
+            error_id="stale_version",
+            details={"current": current, "expected": expected},
+        )
 
-    def set_archived(self, article_id: int, archived: bool, expected_version: int,
-                     user_id: int | None = None) -> dict[str, Any]:
+    def set_archived(
+        self, article_id: int, archived: bool, expected_version: int, user_id: int | None = None
+    ) -> dict[str, Any]:
         try:
             with self.db.session() as s:
                 a = s.get(KbArticle, article_id)
@@ -202,18 +238,38 @@ class KnowledgeBase:
 
     def versions(self, article_id: int) -> list[dict[str, Any]]:
         with self.db.session() as s:
-            rows = s.scalars(select(KbArticleVersion).where(KbArticleVersion.article_id == article_id)
-                             .order_by(KbArticleVersion.version)).all()
-            return [{"version": r.version, "title": r.title, "body_md": r.body_md, "topics": r.topics,
-                     "tags": r.tags, "edited_by": r.edited_by, "edited_at": r.edited_at.isoformat()} for r in rows]
+            rows = s.scalars(
+                select(KbArticleVersion)
+                .where(KbArticleVersion.article_id == article_id)
+                .order_by(KbArticleVersion.version)
+            ).all()
+            return [
+                {
+                    "version": r.version,
+                    "title": r.title,
+                    "body_md": r.body_md,
+                    "topics": r.topics,
+                    "tags": r.tags,
+                    "edited_by": r.edited_by,
+                    "edited_at": r.edited_at.isoformat(),
+                }
+                for r in rows
+            ]
 
-    def list_articles(self, *, topic: str | None = None, lang: str | None = None, include_archived: bool = False,
-                      limit: int = 200) -> list[dict[str, Any]]:
+    def list_articles(
+        self,
+        *,
+        topic: str | None = None,
+        lang: str | None = None,
+        include_archived: bool = False,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
         with self.db.session() as s:
             q = select(KbArticle)
             if topic:
                 q = q.join(KbArticleTopic, KbArticleTopic.article_id == KbArticle.id).where(
-                    KbArticleTopic.topic_code == topic)
+                    KbArticleTopic.topic_code == topic
+                )
             if not include_archived:
                 q = q.where(KbArticle.archived.is_(False))
             if lang:
@@ -227,11 +283,17 @@ class KnowledgeBase:
         if self._vocab is not None and now - self._vocab_checked < VOCAB_TTL_S:
             return self._vocab
         with self.db.session() as s:
-            key = tuple(s.execute(select(func.count(), func.max(KbArticle.updated_at), func.sum(KbArticle.version))
-                                  .where(KbArticle.archived.is_(False))).one())
+            key = tuple(
+                s.execute(
+                    select(func.count(), func.max(KbArticle.updated_at), func.sum(KbArticle.version)).where(
+                        KbArticle.archived.is_(False)
+                    )
+                ).one()
+            )
             if self._vocab is None or key != self._vocab_key:
-                rows = s.execute(select(KbArticle.title, KbArticle.plain_text)
-                                 .where(KbArticle.archived.is_(False))).all()
+                rows = s.execute(
+                    select(KbArticle.title, KbArticle.plain_text).where(KbArticle.archived.is_(False))
+                ).all()
                 self._vocab = Vocabulary(f"{t} {p}" for t, p in rows)
                 self._vocab_key = key
         self._vocab_checked = now
@@ -255,15 +317,20 @@ class KnowledgeBase:
                 hits = self.index.search(s, corrected or query, lang=lang, limit=limit, any_word=True)
             ids = [h[0] for h in hits]
             rows = {a.id: a for a in s.scalars(select(KbArticle).where(KbArticle.id.in_(ids)))} if ids else {}
-            items = [{**article_dict(rows[i], body=False), "score": round(score, 4)}
-                     for i, score in hits if i in rows]
+            items = [
+                {**article_dict(rows[i], body=False), "score": round(score, 4)}
+                for i, score in hits
+                if i in rows
+            ]
         return {"query": query, "corrected": corrected, "items": items}
 
     # ------------------------------------------------------------------ call scripts
     def list_scripts(self) -> list[dict[str, Any]]:
         with self.db.session() as s:
-            return [script_dict(sc) for sc in s.scalars(select(CallScript).order_by(CallScript.topic_code,
-                                                                                   CallScript.lang))]
+            return [
+                script_dict(sc)
+                for sc in s.scalars(select(CallScript).order_by(CallScript.topic_code, CallScript.lang))
+            ]
 
     def get_script(self, topic: str, lang: str = "ru") -> dict[str, Any] | None:
         """The script of a topic in ``lang``, else in any language, else None."""
@@ -272,8 +339,15 @@ class KnowledgeBase:
             rows = sorted(rows, key=lambda r: (r.lang != lang, r.lang))
             return script_dict(rows[0]) if rows else None
 
-    def save_script(self, topic: str, lang: str, title: str, body: str, expected_version: int | None = None,
-                    user_id: int | None = None) -> dict[str, Any]:
+    def save_script(
+        self,
+        topic: str,
+        lang: str,
+        title: str,
+        body: str,
+        expected_version: int | None = None,
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
         """Create (``expected_version`` None) or update a script; unknown placeholders are refused."""
         if not _CODE.match(topic or ""):
             raise kbscripts.BadScript("bad topic code", details={"topic": (topic or "")[:64]})
@@ -282,33 +356,43 @@ class KnowledgeBase:
         kbscripts.validate_script(title, body)
         try:
             with self.db.session() as s:
-                sc = s.scalar(select(CallScript).where(CallScript.topic_code == topic, CallScript.lang == lang))
+                sc = s.scalar(
+                    select(CallScript).where(CallScript.topic_code == topic, CallScript.lang == lang)
+                )
                 if sc is None:
                     if expected_version is not None:
                         raise NotFound(f"no script for {topic} ({lang})")
                     sc = CallScript(topic_code=topic, lang=lang)
                     s.add(sc)
                 elif expected_version is None or sc.version != expected_version:
-                    raise Conflict("the script was changed by someone else meanwhile: reload it",
-                                   error_id="stale_version",
-                                   details={"current": sc.version, "expected": expected_version})
+                    raise Conflict(
+                        "the script was changed by someone else meanwhile: reload it",
+                        error_id="stale_version",
+                        details={"current": sc.version, "expected": expected_version},
+                    )
                 sc.title, sc.body, sc.updated_by, sc.updated_at = title.strip(), body, user_id, utcnow()
                 s.flush()
                 return script_dict(sc)
         except StaleDataError:
-            raise Conflict("the script was changed by someone else meanwhile: reload it",
-                           error_id="stale_version") from None
+            raise Conflict(
+                "the script was changed by someone else meanwhile: reload it", error_id="stale_version"
+            ) from None
 
-    def filled_script(self, topic: str, lang: str, card: Card | None,
-                      operator_name: str | None = None) -> dict[str, Any] | None:
+    def filled_script(
+        self, topic: str, lang: str, card: Card | None, operator_name: str | None = None
+    ) -> dict[str, Any] | None:
         sc = self.get_script(topic, lang)
         if sc is None:
             return None
         sc["filled"] = kbscripts.fill(sc["body"], kbscripts.card_values(card, operator_name))
         return sc
 
-    def topic_panel(self, topic: str, lang: str, card: Card | None,
-                    operator_name: str | None = None) -> dict[str, Any]:
+    def topic_panel(
+        self, topic: str, lang: str, card: Card | None, operator_name: str | None = None
+    ) -> dict[str, Any]:
         """What the operator sees for a topic: its cheat sheets and the filled call script."""
-        return {"topic": topic, "articles": self.list_articles(topic=topic, lang=lang, limit=20),
-                "script": self.filled_script(topic, lang, card, operator_name)}
+        return {
+            "topic": topic,
+            "articles": self.list_articles(topic=topic, lang=lang, limit=20),
+            "script": self.filled_script(topic, lang, card, operator_name),
+        }

@@ -5,10 +5,12 @@ from __future__ import annotations
 from knowledge_base import text as kbtext
 from knowledge_base.fuzzy import Vocabulary
 
-VOCAB = Vocabulary([
-    "Роуминг — нет связи за границей. Настройки APN для мобильного интернета.",
-    "Roaming abroad: data roaming settings. SIM card replacement.",
-])
+VOCAB = Vocabulary(
+    [
+        "Роуминг — нет связи за границей. Настройки APN для мобильного интернета.",
+        "Roaming abroad: data roaming settings. SIM card replacement.",
+    ]
+)
 
 
 def test_russian_and_english_words_are_stemmed_by_their_own_language() -> None:

@@ -54,7 +54,10 @@ def test_plain_text_drops_tags_and_decodes_entities() -> None:
 
 
 def test_script_placeholders_are_card_fields() -> None:
-    assert kbscripts.placeholders("{first_name}, ваш баланс {balance} руб. {first_name}") == ["first_name", "balance"]
+    assert kbscripts.placeholders("{first_name}, ваш баланс {balance} руб. {first_name}") == [
+        "first_name",
+        "balance",
+    ]
 
 
 @pytest.mark.parametrize("body", ["Hello {frist_name}", "{balance.__class__}", "{0}", "{card[name]}", "{ }"])
@@ -73,7 +76,9 @@ def test_unbalanced_brace_is_refused() -> None:
 def test_script_is_filled_from_the_card_with_money_and_missing_values_readable() -> None:
     card = make_card(first_name="Анна", balance=-42.5, tariff="Смарт")
     values = kbscripts.card_values(card, operator_name=None)
-    out = kbscripts.fill("{first_name}, баланс {balance}, тариф {tariff}, {operator_name} {{literal}}", values)
+    out = kbscripts.fill(
+        "{first_name}, баланс {balance}, тариф {tariff}, {operator_name} {{literal}}", values
+    )
     assert out == "Анна, баланс -42.50, тариф Смарт, — {literal}"
 
 

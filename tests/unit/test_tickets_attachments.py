@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from workstation.errors import TooLarge
-from workstation.tickets.attachments import MAX_ATTACHMENT_BYTES, BadAttachment, check_attachment, clean_filename
+from workstation.tickets.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    BadAttachment,
+    check_attachment,
+    clean_filename,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 

@@ -9,8 +9,15 @@ import pytest
 from workstation.errors import DomainError
 from workstation.tickets.calendar import BusinessHours
 
-MSK = BusinessHours.from_dict({"tz": "Europe/Moscow", "weekdays": [0, 1, 2, 3, 4], "start": "09:00",
-                               "end": "18:00", "holidays": ["2026-11-04"]})
+MSK = BusinessHours.from_dict(
+    {
+        "tz": "Europe/Moscow",
+        "weekdays": [0, 1, 2, 3, 4],
+        "start": "09:00",
+        "end": "18:00",
+        "holidays": ["2026-11-04"],
+    }
+)
 
 
 def utc(*a: int) -> datetime:
@@ -39,8 +46,15 @@ def test_a_calendar_without_working_days_is_round_the_clock() -> None:
     assert BusinessHours(weekdays=()).add_minutes(utc(2026, 11, 21, 23, 0), 120) == utc(2026, 11, 22, 1, 0)
 
 
-@pytest.mark.parametrize("bad", [{"start": "18:00", "end": "09:00"}, {"tz": "Mars/Olympus"}, {"weekdays": [9]},
-                                 {"holidays": ["not-a-date"]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"start": "18:00", "end": "09:00"},
+        {"tz": "Mars/Olympus"},
+        {"weekdays": [9]},
+        {"holidays": ["not-a-date"]},
+    ],
+)
 def test_bad_business_hours_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(DomainError) as exc:
         BusinessHours.from_dict(bad)

@@ -53,13 +53,15 @@ def check_attachment(filename: str, content_type: str, data: bytes) -> CheckedFi
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise TooLarge(
             f"the file is {len(data) / 1048576:.1f} MiB; at most {MAX_ATTACHMENT_BYTES // 1048576} MiB per file",
-            error_id="attachment_too_large", details={"size": len(data), "limit": MAX_ATTACHMENT_BYTES},
+            error_id="attachment_too_large",
+            details={"size": len(data), "limit": MAX_ATTACHMENT_BYTES},
         )
     if not data:
         raise BadAttachment("the file is empty")
     if ctype not in ALLOWED_TYPES:
-        raise BadAttachment(f"files of type {ctype or 'unknown'} are not accepted",
-                            details={"allowed": sorted(ALLOWED_TYPES)})
+        raise BadAttachment(
+            f"files of type {ctype or 'unknown'} are not accepted", details={"allowed": sorted(ALLOWED_TYPES)}
+        )
     magics = ALLOWED_TYPES[ctype]
     if magics is None:
         try:

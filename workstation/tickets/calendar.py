@@ -41,8 +41,13 @@ class BusinessHours:
         return cls(tz=tz, weekdays=weekdays, start=start, end=end, holidays=holidays)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tz": self.tz, "weekdays": list(self.weekdays), "start": self.start.strftime("%H:%M"),
-                "end": self.end.strftime("%H:%M"), "holidays": sorted(d.isoformat() for d in self.holidays)}
+        return {
+            "tz": self.tz,
+            "weekdays": list(self.weekdays),
+            "start": self.start.strftime("%H:%M"),
+            "end": self.end.strftime("%H:%M"),
+            "holidays": sorted(d.isoformat() for d in self.holidays),
+        }
 
     def is_working_day(self, d: date) -> bool:
         return d.weekday() in self.weekdays and d not in self.holidays
@@ -67,4 +72,6 @@ class BusinessHours:
                         return (cur + remaining).astimezone(UTC)
                     remaining -= available
             cur = datetime.combine(day + timedelta(days=1), time(0, 0), zone)
-        raise DomainError("business hours leave no working time within three years", error_id="bad_business_hours")
+        raise DomainError(
+            "business hours leave no working time within three years", error_id="bad_business_hours"
+        )

@@ -41,9 +41,15 @@ class BadRouting(DomainError):
 
 def rules_from_dict(d: dict[str, Any]) -> PriorityRules:
     try:
-        tiers = tuple(ArpuTier(str(t["name"]), float(t["min_arpu"]), int(t["bump"])) for t in d.get("arpu_tiers", []))
-        rules = PriorityRules(arpu_tiers=tiers, repeat_window_days=int(d.get("repeat_window_days", 7)),
-                              repeat_bump=int(d.get("repeat_bump", 1)), outage_bump=int(d.get("outage_bump", 1)))
+        tiers = tuple(
+            ArpuTier(str(t["name"]), float(t["min_arpu"]), int(t["bump"])) for t in d.get("arpu_tiers", [])
+        )
+        rules = PriorityRules(
+            arpu_tiers=tiers,
+            repeat_window_days=int(d.get("repeat_window_days", 7)),
+            repeat_bump=int(d.get("repeat_bump", 1)),
+            outage_bump=int(d.get("outage_bump", 1)),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise BadRouting(f"bad priority rules: {exc}") from None
     if not 1 <= rules.repeat_window_days <= 90:
@@ -55,8 +61,12 @@ def rules_from_dict(d: dict[str, Any]) -> PriorityRules:
 
 
 def rules_to_dict(r: PriorityRules) -> dict[str, Any]:
-    return {"arpu_tiers": [{"name": t.name, "min_arpu": t.min_arpu, "bump": t.bump} for t in r.arpu_tiers],
-            "repeat_window_days": r.repeat_window_days, "repeat_bump": r.repeat_bump, "outage_bump": r.outage_bump}
+    return {
+        "arpu_tiers": [{"name": t.name, "min_arpu": t.min_arpu, "bump": t.bump} for t in r.arpu_tiers],
+        "repeat_window_days": r.repeat_window_days,
+        "repeat_bump": r.repeat_bump,
+        "outage_bump": r.outage_bump,
+    }
 
 
 class ConfigStore:
@@ -81,18 +91,27 @@ class ConfigStore:
 
     def _load(self) -> RoutingConfig:
         with self.db.session() as s:
-            routes = {r.topic_code: Route(r.group, tuple(r.skills or ()), r.base_priority)
-                      for r in s.scalars(select(TopicRoute))}
-            slas = {t.priority: Sla(t.first_response_min, t.resolution_min, t.business_hours)
-                    for t in s.scalars(select(SlaTarget))}
+            routes = {
+                r.topic_code: Route(r.group, tuple(r.skills or ()), r.base_priority)
+                for r in s.scalars(select(TopicRoute))
+            }
+            slas = {
+                t.priority: Sla(t.first_response_min, t.resolution_min, t.business_hours)
+                for t in s.scalars(select(SlaTarget))
+            }
             settings = {r.key: r.value for r in s.scalars(select(RoutingSetting))}
-            outages = frozenset(o.region.strip().lower()
-                                for o in s.scalars(select(RegionOutage).where(RegionOutage.active.is_(True))))
+            outages = frozenset(
+                o.region.strip().lower()
+                for o in s.scalars(select(RegionOutage).where(RegionOutage.active.is_(True)))
+            )
         return RoutingConfig(
             routes=routes or dict(DEFAULT_ROUTES),
             sla={**DEFAULT_SLA, **slas},
-            rules=rules_from_dict(settings["priority_rules"]) if "priority_rules" in settings else PriorityRules(),
-            hours=BusinessHours.from_dict(settings["business_hours"]) if "business_hours" in settings
+            rules=rules_from_dict(settings["priority_rules"])
+            if "priority_rules" in settings
+            else PriorityRules(),
+            hours=BusinessHours.from_dict(settings["business_hours"])
+            if "business_hours" in settings
             else BusinessHours(),
             auto_assign=bool(settings.get("auto_assign", True)),
             outage_regions=outages,
@@ -102,15 +121,31 @@ class ConfigStore:
     def as_dict(self) -> dict[str, Any]:
         cfg = self._load()
         with self.db.session() as s:
-            outages = [{"id": o.id, "region": o.region, "note": o.note, "active": o.active,
-                        "started_at": o.started_at.isoformat(),
-                        "ended_at": o.ended_at.isoformat() if o.ended_at else None}
-                       for o in s.scalars(select(RegionOutage).order_by(RegionOutage.id.desc()).limit(100))]
+            outages = [
+                {
+                    "id": o.id,
+                    "region": o.region,
+                    "note": o.note,
+                    "active": o.active,
+                    "started_at": o.started_at.isoformat(),
+                    "ended_at": o.ended_at.isoformat() if o.ended_at else None,
+                }
+                for o in s.scalars(select(RegionOutage).order_by(RegionOutage.id.desc()).limit(100))
+            ]
         return {
-            "routes": [{"topic": t, "group": r.group, "skills": list(r.skills), "base_priority": r.base_priority}
-                       for t, r in sorted(cfg.routes.items())],
-            "sla": [{"priority": p, "first_response_min": v.first_response_min, "resolution_min": v.resolution_min,
-                     "business_hours": v.business_hours} for p, v in sorted(cfg.sla.items())],
+            "routes": [
+                {"topic": t, "group": r.group, "skills": list(r.skills), "base_priority": r.base_priority}
+                for t, r in sorted(cfg.routes.items())
+            ],
+            "sla": [
+                {
+                    "priority": p,
+                    "first_response_min": v.first_response_min,
+                    "resolution_min": v.resolution_min,
+                    "business_hours": v.business_hours,
+                }
+                for p, v in sorted(cfg.sla.items())
+            ],
             "priority_rules": rules_to_dict(cfg.rules),
             "business_hours": cfg.hours.to_dict(),
             "auto_assign": cfg.auto_assign,
@@ -151,13 +186,21 @@ class ConfigStore:
             try:
                 p, fr, res = int(t["priority"]), int(t["first_response_min"]), int(t["resolution_min"])
             except (KeyError, TypeError, ValueError):
-                raise BadRouting("each SLA target needs priority, first_response_min, resolution_min") from None
+                raise BadRouting(
+                    "each SLA target needs priority, first_response_min, resolution_min"
+                ) from None
             if p not in PRIORITIES:
                 raise BadRouting("priority must be 1…4")
             if not 1 <= fr <= res <= 60 * 24 * 90:
                 raise BadRouting(f"P{p}: first response must be ≥ 1 minute and not after resolution")
-            rows.append(SlaTarget(priority=p, first_response_min=fr, resolution_min=res,
-                                  business_hours=bool(t.get("business_hours", True))))
+            rows.append(
+                SlaTarget(
+                    priority=p,
+                    first_response_min=fr,
+                    resolution_min=res,
+                    business_hours=bool(t.get("business_hours", True)),
+                )
+            )
         with self.db.session() as s:
             s.execute(delete(SlaTarget))
             s.add_all(rows)

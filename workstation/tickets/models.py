@@ -86,7 +86,9 @@ class TicketEvent(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(32))  # created, state, assigned, comment, attachment, sla_breach…
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # created, state, assigned, comment, attachment, sla_breach…
     from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

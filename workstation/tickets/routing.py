@@ -108,19 +108,37 @@ class Decision:
 
 def repeat_count(s: Session, subscriber_id: str, topic: str, since: datetime) -> int:
     """Earlier tickets of this subscriber on this topic since ``since``."""
-    return int(s.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.subscriber_id == subscriber_id, Ticket.topic_code == topic, Ticket.created_at >= since)) or 0)
+    return int(
+        s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.subscriber_id == subscriber_id, Ticket.topic_code == topic, Ticket.created_at >= since
+            )
+        )
+        or 0
+    )
 
 
 def due_dates(cfg: RoutingConfig, priority: int, at: datetime) -> tuple[datetime, datetime]:
     sla = cfg.sla.get(priority) or DEFAULT_SLA[priority]
     if sla.business_hours:
-        return cfg.hours.add_minutes(at, sla.first_response_min), cfg.hours.add_minutes(at, sla.resolution_min)
+        return cfg.hours.add_minutes(at, sla.first_response_min), cfg.hours.add_minutes(
+            at, sla.resolution_min
+        )
     return at + timedelta(minutes=sla.first_response_min), at + timedelta(minutes=sla.resolution_min)
 
 
-def decide(cfg: RoutingConfig, s: Session, *, topic: str, subscriber_id: str, arpu: float | None,
-           region: str | None, at: datetime) -> Decision:
+def decide(
+    cfg: RoutingConfig,
+    s: Session,
+    *,
+    topic: str,
+    subscriber_id: str,
+    arpu: float | None,
+    region: str | None,
+    at: datetime,
+) -> Decision:
     """Group, skills, priority and SLA due dates for a new ticket."""
     route = cfg.route_for(topic)
     reasons: dict[str, Any] = {"base": route.base_priority}
@@ -154,8 +172,11 @@ def eligible(user: User, group: str | None, skills: Iterable[str]) -> bool:
 def engineer_loads(s: Session, user_ids: list[int]) -> dict[int, int]:
     if not user_ids:
         return {}
-    rows = s.execute(select(Ticket.assignee_id, func.count()).where(
-        Ticket.assignee_id.in_(user_ids), Ticket.state.in_(HELD_STATES)).group_by(Ticket.assignee_id)).all()
+    rows = s.execute(
+        select(Ticket.assignee_id, func.count())
+        .where(Ticket.assignee_id.in_(user_ids), Ticket.state.in_(HELD_STATES))
+        .group_by(Ticket.assignee_id)
+    ).all()
     loads = {uid: 0 for uid in user_ids}
     loads.update({int(uid): int(n) for uid, n in rows if uid is not None})
     return loads
@@ -164,8 +185,9 @@ def engineer_loads(s: Session, user_ids: list[int]) -> dict[int, int]:
 def pick_engineer(s: Session, group: str | None, skills: Iterable[str]) -> int | None:
     """The least-loaded online engineer able to work the ticket (lowest id on a tie), or None."""
     skills = tuple(skills)
-    users = s.scalars(select(User).where(User.role == "tech_support", User.active.is_(True),
-                                         User.presence != "offline")).all()
+    users = s.scalars(
+        select(User).where(User.role == "tech_support", User.active.is_(True), User.presence != "offline")
+    ).all()
     candidates = [u.id for u in users if eligible(u, group, skills)]
     if not candidates:
         return None

@@ -42,8 +42,11 @@ class BadTicket(DomainError):
 
 
 def _stale(expected: int | None, current: int | None = None) -> Conflict:
-    return Conflict("the ticket was changed meanwhile: reload it and try again", error_id="stale_version",
-                    details={"expected": expected, "current": current})
+    return Conflict(
+        "the ticket was changed meanwhile: reload it and try again",
+        error_id="stale_version",
+        details={"expected": expected, "current": current},
+    )
 
 
 class TicketService:
@@ -65,8 +68,15 @@ class TicketService:
         return ticket_summary(t, self._names(s, [t]))
 
     @staticmethod
-    def _event(s: Session, t: Ticket, kind: str, actor: int | None, frm: str | None = None,
-               to: str | None = None, **data: Any) -> None:
+    def _event(
+        s: Session,
+        t: Ticket,
+        kind: str,
+        actor: int | None,
+        frm: str | None = None,
+        to: str | None = None,
+        **data: Any,
+    ) -> None:
         s.add(TicketEvent(ticket_id=t.id, actor_id=actor, kind=kind, from_state=frm, to_state=to, data=data))
 
     @staticmethod
@@ -77,8 +87,9 @@ class TicketService:
         return t
 
     # ------------------------------------------------------------------ escalate
-    async def escalate(self, user: User, *, subscriber_id: str, topic: str, note: str,
-                       call_id: str | None = None) -> dict[str, Any]:
+    async def escalate(
+        self, user: User, *, subscriber_id: str, topic: str, note: str, call_id: str | None = None
+    ) -> dict[str, Any]:
         """Turn the operator's request into a ticket with a snapshot of the card; routes and pushes it."""
         subscriber_id = (subscriber_id or "").strip()
         topic = (topic or "").strip()
@@ -96,23 +107,53 @@ class TicketService:
         if card is None and lookup.state != "unavailable":
             raise NotFound(f"no subscriber {subscriber_id}")
         snapshot = card.to_dict() if card else {"subscriber_id": subscriber_id, "unavailable": True}
-        summary = await asyncio.to_thread(self._create, user.id, subscriber_id, topic, note, snapshot, call_id)
+        summary = await asyncio.to_thread(
+            self._create, user.id, subscriber_id, topic, note, snapshot, call_id
+        )
         await self.notifier.created(summary)
         return summary
 
-    def _create(self, user_id: int, subscriber_id: str, topic: str, note: str, snapshot: dict[str, Any],
-                call_id: str | None) -> dict[str, Any]:
+    def _create(
+        self,
+        user_id: int,
+        subscriber_id: str,
+        topic: str,
+        note: str,
+        snapshot: dict[str, Any],
+        call_id: str | None,
+    ) -> dict[str, Any]:
         cfg = self.config.current()
         now = utcnow()
         arpu = snapshot.get("arpu")
         region = snapshot.get("region")
         with self.db.session() as s:
-            d = routing.decide(cfg, s, topic=topic, subscriber_id=subscriber_id,
-                               arpu=float(arpu) if isinstance(arpu, int | float) else None, region=region, at=now)
-            t = Ticket(subscriber_id=subscriber_id, topic_code=topic, state="new", priority=d.priority,
-                       group=d.group, required_skills=list(d.skills), note=note, card_snapshot=snapshot,
-                       region=region, routing=d.reasons, created_by=user_id, call_id=call_id, created_at=now,
-                       updated_at=now, first_response_due=d.first_response_due, resolution_due=d.resolution_due)
+            d = routing.decide(
+                cfg,
+                s,
+                topic=topic,
+                subscriber_id=subscriber_id,
+                arpu=float(arpu) if isinstance(arpu, int | float) else None,
+                region=region,
+                at=now,
+            )
+            t = Ticket(
+                subscriber_id=subscriber_id,
+                topic_code=topic,
+                state="new",
+                priority=d.priority,
+                group=d.group,
+                required_skills=list(d.skills),
+                note=note,
+                card_snapshot=snapshot,
+                region=region,
+                routing=d.reasons,
+                created_by=user_id,
+                call_id=call_id,
+                created_at=now,
+                updated_at=now,
+                first_response_due=d.first_response_due,
+                resolution_due=d.resolution_due,
+            )
             s.add(t)
             s.flush()
             self._event(s, t, "created", user_id, None, "new", priority=d.priority, reasons=d.reasons)
@@ -125,16 +166,32 @@ class TicketService:
             return self._summary(s, t)
 
     # ------------------------------------------------------------------ actions
-    async def act(self, user: User, ticket_id: int, action: str, *, expected_version: int | None,
-                  text: str | None = None, assignee_id: int | None = None) -> dict[str, Any]:
+    async def act(
+        self,
+        user: User,
+        ticket_id: int,
+        action: str,
+        *,
+        expected_version: int | None,
+        text: str | None = None,
+        assignee_id: int | None = None,
+    ) -> dict[str, Any]:
         """Apply a state-machine action (take, start, release, wait, resume, resolve, close, reopen, assign)."""
-        summary, prev = await asyncio.to_thread(self._act, user, ticket_id, action, expected_version, text,
-                                                assignee_id)
+        summary, prev = await asyncio.to_thread(
+            self._act, user, ticket_id, action, expected_version, text, assignee_id
+        )
         await self.notifier.updated(summary, previous_assignee=prev)
         return summary
 
-    def _act(self, user: User, ticket_id: int, action: str, expected_version: int | None, text: str | None,
-             assignee_id: int | None) -> tuple[dict[str, Any], int | None]:
+    def _act(
+        self,
+        user: User,
+        ticket_id: int,
+        action: str,
+        expected_version: int | None,
+        text: str | None,
+        assignee_id: int | None,
+    ) -> tuple[dict[str, Any], int | None]:
         text = (text or "").strip()
         if len(text) > MAX_COMMENT_CHARS:
             raise BadTicket(f"the text is longer than {MAX_COMMENT_CHARS} characters")
@@ -166,9 +223,17 @@ class TicketService:
                     t.first_response_at = now
                 t.state, t.updated_at = to, now
                 s.flush()  # version guard: UPDATE … WHERE version = :seen
-                self._event(s, t, "state", user.id, frm, to, action=action,
-                            **({"text": text} if text else {}),
-                            **({"assignee_id": t.assignee_id} if t.assignee_id != prev_assignee else {}))
+                self._event(
+                    s,
+                    t,
+                    "state",
+                    user.id,
+                    frm,
+                    to,
+                    action=action,
+                    **({"text": text} if text else {}),
+                    **({"assignee_id": t.assignee_id} if t.assignee_id != prev_assignee else {}),
+                )
                 return self._summary(s, t), prev_assignee
         except StaleDataError:
             raise _stale(expected_version) from None
@@ -188,10 +253,15 @@ class TicketService:
             if t.state == "assigned" and t.assignee_id not in (None, user.id):
                 raise Conflict("this ticket is assigned to another engineer", error_id="taken")
             if not routing.eligible(user, t.group, t.required_skills or []):
-                raise Forbidden("this ticket needs skills you do not have",
-                                details={"needs": t.required_skills, "group": t.group})
-        if action in ("start", "wait", "resume", "resolve", "release") and not supervisor \
-                and t.assignee_id != user.id:
+                raise Forbidden(
+                    "this ticket needs skills you do not have",
+                    details={"needs": t.required_skills, "group": t.group},
+                )
+        if (
+            action in ("start", "wait", "resume", "resolve", "release")
+            and not supervisor
+            and t.assignee_id != user.id
+        ):
             raise Forbidden("this ticket is assigned to another engineer")
 
     async def take_next(self, user: User) -> dict[str, Any] | None:
@@ -205,10 +275,20 @@ class TicketService:
         for _attempt in range(5):
             with self.db.session() as s:
                 rows = s.scalars(
-                    select(Ticket).where(or_(Ticket.state == "new",
-                                             (Ticket.state == "assigned") & (Ticket.assignee_id == user.id)))
-                    .order_by((Ticket.assignee_id == user.id).desc(), Ticket.priority, Ticket.resolution_due,
-                              Ticket.id).limit(200)
+                    select(Ticket)
+                    .where(
+                        or_(
+                            Ticket.state == "new",
+                            (Ticket.state == "assigned") & (Ticket.assignee_id == user.id),
+                        )
+                    )
+                    .order_by(
+                        (Ticket.assignee_id == user.id).desc(),
+                        Ticket.priority,
+                        Ticket.resolution_due,
+                        Ticket.id,
+                    )
+                    .limit(200)
                 ).all()
                 candidates = [t for t in rows if routing.eligible(user, t.group, t.required_skills or [])]
                 if not candidates:
@@ -216,9 +296,15 @@ class TicketService:
                 now = utcnow()
                 for t in candidates:
                     won = s.execute(
-                        update(Ticket).where(Ticket.id == t.id, Ticket.version == t.version, Ticket.state == t.state)
-                        .values(state="in_progress", assignee_id=user.id, version=Ticket.version + 1, updated_at=now,
-                                first_response_at=t.first_response_at or now)
+                        update(Ticket)
+                        .where(Ticket.id == t.id, Ticket.version == t.version, Ticket.state == t.state)
+                        .values(
+                            state="in_progress",
+                            assignee_id=user.id,
+                            version=Ticket.version + 1,
+                            updated_at=now,
+                            first_response_at=t.first_response_at or now,
+                        )
                         .execution_options(synchronize_session=False)
                     )
                     if getattr(won, "rowcount", 0) == 1:
@@ -247,8 +333,12 @@ class TicketService:
             s.add(c)
             if user.role == "tech_support" and t.first_response_at is None:
                 # not a versioned change: a comment never conflicts with someone's state change
-                s.execute(update(Ticket).where(Ticket.id == t.id, Ticket.first_response_at.is_(None))
-                          .values(first_response_at=utcnow()).execution_options(synchronize_session=False))
+                s.execute(
+                    update(Ticket)
+                    .where(Ticket.id == t.id, Ticket.first_response_at.is_(None))
+                    .values(first_response_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
             s.flush()
             self._event(s, t, "comment", user.id, comment_id=c.id)
             s.refresh(t)
@@ -256,18 +346,35 @@ class TicketService:
 
     @staticmethod
     def _comment_dict(c: TicketComment, author: str | None) -> dict[str, Any]:
-        return {"id": c.id, "author_id": c.author_id, "author": author, "body": c.body, "body_html": c.body_html,
-                "at": c.at.isoformat()}
+        return {
+            "id": c.id,
+            "author_id": c.author_id,
+            "author": author,
+            "body": c.body,
+            "body_html": c.body_html,
+            "at": c.at.isoformat(),
+        }
 
-    def attach(self, user: User, ticket_id: int, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+    def attach(
+        self, user: User, ticket_id: int, filename: str, content_type: str, data: bytes
+    ) -> dict[str, Any]:
         checked = check_attachment(filename, content_type, data)
         with self.db.session() as s:
             t = self._load(s, ticket_id)
-            count = len(s.scalars(select(TicketAttachment.id).where(TicketAttachment.ticket_id == t.id)).all())
+            count = len(
+                s.scalars(select(TicketAttachment.id).where(TicketAttachment.ticket_id == t.id)).all()
+            )
             if count >= MAX_ATTACHMENTS_PER_TICKET:
                 raise BadAttachment(f"at most {MAX_ATTACHMENTS_PER_TICKET} files per ticket")
-            a = TicketAttachment(ticket_id=t.id, filename=checked.filename, content_type=checked.content_type,
-                                 size=checked.size, sha256=checked.sha256, data=data, uploaded_by=user.id)
+            a = TicketAttachment(
+                ticket_id=t.id,
+                filename=checked.filename,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                data=data,
+                uploaded_by=user.id,
+            )
             s.add(a)
             s.flush()
             self._event(s, t, "attachment", user.id, attachment_id=a.id, size=a.size)
@@ -285,21 +392,52 @@ class TicketService:
         """Everything about one ticket, with the card snapshot (the read is audited)."""
         with self.db.session() as s:
             t = self._load(s, ticket_id)
-            events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)).all()
-            comments = s.scalars(select(TicketComment).where(TicketComment.ticket_id == t.id)
-                                 .order_by(TicketComment.id)).all()
-            atts = s.execute(select(TicketAttachment.id, TicketAttachment.filename, TicketAttachment.content_type,
-                                    TicketAttachment.size).where(TicketAttachment.ticket_id == t.id)).all()
-            people = {e.actor_id for e in events if e.actor_id} | {c.author_id for c in comments if c.author_id}
-            names = {u.id: u.display_name for u in s.scalars(select(User).where(User.id.in_(people)))} if people else {}
+            events = s.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(TicketEvent.id)
+            ).all()
+            comments = s.scalars(
+                select(TicketComment).where(TicketComment.ticket_id == t.id).order_by(TicketComment.id)
+            ).all()
+            atts = s.execute(
+                select(
+                    TicketAttachment.id,
+                    TicketAttachment.filename,
+                    TicketAttachment.content_type,
+                    TicketAttachment.size,
+                ).where(TicketAttachment.ticket_id == t.id)
+            ).all()
+            people = {e.actor_id for e in events if e.actor_id} | {
+                c.author_id for c in comments if c.author_id
+            }
+            names = (
+                {u.id: u.display_name for u in s.scalars(select(User).where(User.id.in_(people)))}
+                if people
+                else {}
+            )
             out = self._summary(s, t)
             out["card"] = t.card_snapshot
-            out["history"] = [{"at": e.at.isoformat(), "kind": e.kind, "actor": names.get(e.actor_id or 0),
-                               "from": e.from_state, "to": e.to_state, "data": e.data} for e in events]
+            out["history"] = [
+                {
+                    "at": e.at.isoformat(),
+                    "kind": e.kind,
+                    "actor": names.get(e.actor_id or 0),
+                    "from": e.from_state,
+                    "to": e.to_state,
+                    "data": e.data,
+                }
+                for e in events
+            ]
             out["comments"] = [self._comment_dict(c, names.get(c.author_id or 0)) for c in comments]
-            out["attachments"] = [{"id": a[0], "filename": a[1], "content_type": a[2], "size": a[3]} for a in atts]
-        audit.record(self.db, user_id=user.id, action="ticket.card_view", subject=t.subscriber_id,
-                     reason=f"ticket {ticket_id}")
+            out["attachments"] = [
+                {"id": a[0], "filename": a[1], "content_type": a[2], "size": a[3]} for a in atts
+            ]
+        audit.record(
+            self.db,
+            user_id=user.id,
+            action="ticket.card_view",
+            subject=t.subscriber_id,
+            reason=f"ticket {ticket_id}",
+        )
         return out
 
     def queue(self, user: User, *, scope: str = "open", limit: int = 200) -> list[dict[str, Any]]:
@@ -314,7 +452,11 @@ class TicketService:
                 q = q.where(Ticket.state.in_(("resolved", "closed")))
             else:
                 q = q.where(Ticket.state.in_(OPEN_STATES))
-            order = (Ticket.resolved_at.desc(),) if scope == "resolved" else (Ticket.priority, Ticket.resolution_due)
+            order = (
+                (Ticket.resolved_at.desc(),)
+                if scope == "resolved"
+                else (Ticket.priority, Ticket.resolution_due)
+            )
             rows = s.scalars(q.order_by(*order, Ticket.id).limit(max(1, min(limit, 500)))).all()
             names = self._names(s, list(rows))
             return [ticket_summary(t, names) for t in rows]
@@ -323,9 +465,14 @@ class TicketService:
         """Open tickets and those resolved lately, newest first (the card's "tickets" section)."""
         since = (now or utcnow()) - timedelta(days=RECENT_RESOLVED_DAYS)
         with self.db.session() as s:
-            rows = s.scalars(select(Ticket).where(
-                Ticket.subscriber_id == subscriber_id,
-                or_(Ticket.state.in_(OPEN_STATES), Ticket.updated_at >= since),
-            ).order_by(Ticket.id.desc()).limit(20)).all()
+            rows = s.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.subscriber_id == subscriber_id,
+                    or_(Ticket.state.in_(OPEN_STATES), Ticket.updated_at >= since),
+                )
+                .order_by(Ticket.id.desc())
+                .limit(20)
+            ).all()
             names = self._names(s, list(rows))
             return [ticket_summary(t, names) for t in rows]

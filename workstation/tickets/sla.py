@@ -31,11 +31,20 @@ def find_breaches(svc: TicketService, now: datetime | None = None) -> list[tuple
     now = now or utcnow()
     out: list[tuple[dict[str, Any], str]] = []
     with svc.db.session() as s:
-        ids = s.scalars(select(Ticket.id).where(Ticket.state.in_(OPEN_STATES), or_(
-            (Ticket.first_response_at.is_(None)) & (Ticket.first_response_due < now)
-            & (Ticket.first_response_breached_at.is_(None)),
-            (Ticket.resolution_due < now) & (Ticket.resolution_breached_at.is_(None)),
-        )).order_by(Ticket.id).limit(500)).all()
+        ids = s.scalars(
+            select(Ticket.id)
+            .where(
+                Ticket.state.in_(OPEN_STATES),
+                or_(
+                    (Ticket.first_response_at.is_(None))
+                    & (Ticket.first_response_due < now)
+                    & (Ticket.first_response_breached_at.is_(None)),
+                    (Ticket.resolution_due < now) & (Ticket.resolution_breached_at.is_(None)),
+                ),
+            )
+            .order_by(Ticket.id)
+            .limit(500)
+        ).all()
     for tid in ids:
         try:
             with svc.db.session() as s:
@@ -43,8 +52,12 @@ def find_breaches(svc: TicketService, now: datetime | None = None) -> list[tuple
                 if t is None or t.state not in OPEN_STATES:
                     continue
                 which = []
-                if t.first_response_at is None and t.first_response_due and t.first_response_due < now \
-                        and t.first_response_breached_at is None:
+                if (
+                    t.first_response_at is None
+                    and t.first_response_due
+                    and t.first_response_due < now
+                    and t.first_response_breached_at is None
+                ):
                     t.first_response_breached_at = now
                     which.append("first_response")
                 if t.resolution_due and t.resolution_due < now and t.resolution_breached_at is None:
@@ -56,22 +69,34 @@ def find_breaches(svc: TicketService, now: datetime | None = None) -> list[tuple
                 t.priority = max(1, t.priority - 1)
                 t.updated_at = now
                 s.flush()
-                s.add(TicketEvent(ticket_id=t.id, kind="sla_breach", data={"which": which, "priority_from": before,
-                                                                          "priority_to": t.priority}))
+                s.add(
+                    TicketEvent(
+                        ticket_id=t.id,
+                        kind="sla_breach",
+                        data={"which": which, "priority_from": before, "priority_to": t.priority},
+                    )
+                )
                 summary = svc._summary(s, t)
             out.extend((summary, w) for w in which)
         except StaleDataError:
             continue  # changed meanwhile (or another node escalated it): the next sweep looks again
     return out
 
+
 def return_offline_tickets(svc: TicketService, user_id: int | None = None) -> list[dict[str, Any]]:
     """Put the tickets held by offline engineers (or by ``user_id``) back in the queue."""
     out = []
     with svc.db.session() as s:
-        q = select(Ticket.id, Ticket.version).join(User, User.id == Ticket.assignee_id).where(
-            Ticket.state.in_(HELD_STATES))
-        q = q.where(User.id == user_id) if user_id is not None else q.where(
-            or_(User.presence == "offline", User.active.is_(False)))
+        q = (
+            select(Ticket.id, Ticket.version)
+            .join(User, User.id == Ticket.assignee_id)
+            .where(Ticket.state.in_(HELD_STATES))
+        )
+        q = (
+            q.where(User.id == user_id)
+            if user_id is not None
+            else q.where(or_(User.presence == "offline", User.active.is_(False)))
+        )
         rows = s.execute(q).all()
     for tid, version in rows:
         try:
@@ -82,8 +107,15 @@ def return_offline_tickets(svc: TicketService, user_id: int | None = None) -> li
                 frm, who = t.state, t.assignee_id
                 t.state, t.assignee_id, t.updated_at = "new", None, utcnow()
                 s.flush()
-                s.add(TicketEvent(ticket_id=t.id, kind="returned_to_queue", from_state=frm, to_state="new",
-                                  data={"assignee_id": who, "reason": "engineer offline"}))
+                s.add(
+                    TicketEvent(
+                        ticket_id=t.id,
+                        kind="returned_to_queue",
+                        from_state=frm,
+                        to_state="new",
+                        data={"assignee_id": who, "reason": "engineer offline"},
+                    )
+                )
                 out.append(svc._summary(s, t))
         except StaleDataError:
             continue
