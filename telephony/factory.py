@@ -1,0 +1,126 @@
+"""Build the ``Telephony`` adapter from settings: ``ami://user@host:port`` (a real Asterisk; the secret
+comes from ``WORKSTATION_AMI_SECRET``), ``sim://`` (the AMI simulator, in-process, reached over TCP by
+the same ``AmiTelephony`` client) or ``none://`` (no telephony)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from telephony.ami import AmiTelephony
+from telephony.ports import EventHandler, Telephony
+from telephony.simulator import AmiSimulator
+
+log = logging.getLogger(__name__)
+
+
+class TelephonyConfigError(ValueError):
+    """A bad ``WORKSTATION_AMI_URL`` / ``WORKSTATION_AMI_SECRET``: the message names the setting."""
+
+
+def _secret(settings: Any) -> str:
+    value = getattr(settings, "ami_secret", None)
+    if value is None:
+        return ""
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def make_telephony(settings: Any) -> Telephony | None:
+    """The adapter the settings ask for; None for ``none://`` (or an empty URL)."""
+    url = (getattr(settings, "ami_url", "") or "").strip()
+    if url in ("", "none://"):
+        return None
+    if url.startswith("sim://"):
+        return SimulatedTelephony(calls_per_min=float(getattr(settings, "sim_calls_per_min", 0) or 0))
+    if url.startswith("ami://"):
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.username:
+            raise TelephonyConfigError("bad setting WORKSTATION_AMI_URL: expected ami://user@host:5038")
+        secret = _secret(settings)
+        if not secret:
+            raise TelephonyConfigError("missing setting WORKSTATION_AMI_SECRET (the AMI user's secret)")
+        return AmiTelephony(
+            parts.hostname,
+            parts.port or 5038,
+            parts.username,
+            secret,
+            originate_context=getattr(settings, "ami_originate_context", None) or "default",
+            channel_template=getattr(settings, "ami_channel_template", None) or "PJSIP/{extension}",
+        )
+    raise TelephonyConfigError(
+        "bad setting WORKSTATION_AMI_URL: must be sim://, ami://user@host:port or none://"
+    )
+
+
+class SimulatedTelephony:
+    """The demo's PBX: an in-process ``AmiSimulator`` on 127.0.0.1 (OS-chosen port) and the real
+    ``AmiTelephony`` client connected to it over TCP. With ``calls_per_min > 0`` and a population
+    (``set_population``), random calls from the demo subscribers reach the demo operators."""
+
+    def __init__(self, calls_per_min: float = 0.0, speed: float = 1.0) -> None:
+        self._user, self._secret = "workstation", secrets.token_hex(12)
+        self.simulator = AmiSimulator(self._user, self._secret)
+        self.calls_per_min = calls_per_min
+        self.speed = speed
+        self.client: AmiTelephony | None = None
+        self.callers: list[str] = []
+        self.agents: list[tuple[str, str]] = []
+        self._generator: asyncio.Task[None] | None = None
+
+    def set_population(self, callers: Sequence[str], agents: Sequence[tuple[str, str]]) -> None:
+        """Caller numbers (demo subscribers) and (interface, name) operators for generated calls."""
+        self.callers, self.agents = list(callers), list(agents)
+        for iface, name in self.agents:
+            self.simulator.state.add_member("support", iface, name)
+
+    async def start(self, handler: EventHandler) -> None:
+        port = await self.simulator.start("127.0.0.1", 0)
+        self.client = AmiTelephony("127.0.0.1", port, self._user, self._secret, backoff_max=5.0)
+        await self.client.start(handler)
+        if self.calls_per_min > 0:
+            self._generator = asyncio.create_task(self._generate(), name="sim-calls")
+
+    async def _generate(self) -> None:
+        while True:
+            if not self.callers or not self.agents:
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await self.simulator.run_calls(
+                    self.calls_per_min / 60.0,
+                    self.callers,
+                    self.agents,
+                    duration_s=60.0,
+                    speed=self.speed,
+                    wait=False,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("simulated call generator failed")
+                await asyncio.sleep(5.0)
+
+    async def stop(self) -> None:
+        if self._generator is not None:
+            self._generator.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._generator
+        if self.client is not None:
+            await self.client.stop()
+        await self.simulator.stop()
+
+    async def originate(self, extension: str, number: str, caller_id: str | None = None) -> str:
+        if self.client is None:
+            from telephony.errors import TelephonyUnavailable
+
+            raise TelephonyUnavailable("simulated telephony not started")
+        return await self.client.originate(extension, number, caller_id)
+
+    def health(self) -> dict[str, object]:
+        base = self.client.health() if self.client else {"connected": False, "since": None, "reconnects": 0}
+        return {**base, "simulated": True, "calls_per_min": self.calls_per_min}

@@ -1,0 +1,188 @@
+"""What the simulated Asterisk knows at any moment: live channels, queue callers, queue members.
+
+It is updated from the very events the simulator sends, so ``CoreShowChannels`` and ``QueueStatus``
+answer truthfully mid-call, with the list items and header orders of Asterisk 22 (see
+``actions_live_call.txt``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from telephony.protocol import Frame, as_dict
+
+CHANNEL_FIELDS = (
+    "ChannelState",
+    "ChannelStateDesc",
+    "CallerIDNum",
+    "CallerIDName",
+    "ConnectedLineNum",
+    "ConnectedLineName",
+    "Language",
+    "AccountCode",
+    "Context",
+    "Exten",
+    "Priority",
+    "Uniqueid",
+    "Linkedid",
+)
+MEMBER_FIELDS = (
+    "CallsTaken",
+    "LastCall",
+    "LastPause",
+    "LoginTime",
+    "InCall",
+    "Status",
+    "Paused",
+    "PausedReason",
+)
+
+
+@dataclass
+class Member:
+    queue: str
+    interface: str
+    name: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SimState:
+    channels: dict[str, dict[str, str]] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)
+    entries: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # queue -> channel -> entry
+    members: dict[tuple[str, str], Member] = field(default_factory=dict)
+    completed: int = 0
+    abandoned: int = 0
+    queue_names: set[str] = field(default_factory=lambda: {"support"})
+
+    def add_member(self, queue: str, interface: str, name: str) -> None:
+        now = str(int(time.time()))
+        m = self.members.setdefault((queue, interface), Member(queue, interface, name))
+        m.name = name
+        defaults = {"CallsTaken": "0", "LastCall": "0", "LastPause": "0", "LoginTime": now, "InCall": "0"}
+        for k, v in {**defaults, "Status": "1", "Paused": "0", "PausedReason": ""}.items():
+            m.fields.setdefault(k, v)
+        self.queue_names.add(queue)
+
+    def apply(self, frame: Frame) -> None:
+        """Update the picture from one event that is being sent."""
+        msg = as_dict(frame)
+        event = msg.get("Event", "")
+        chan = msg.get("Channel", "")
+        if event == "Newchannel" and chan:
+            self.channels[chan] = {k: msg.get(k, "") for k in CHANNEL_FIELDS}
+            self.channels[chan].update(Application="", ApplicationData="", BridgeId="")
+            self.started[chan] = time.monotonic()
+        elif event == "Hangup":
+            self.channels.pop(chan, None)
+            self.started.pop(chan, None)
+        elif chan in self.channels:
+            state = self.channels[chan]
+            for k in CHANNEL_FIELDS:
+                if k in msg and k not in ("Uniqueid", "Linkedid"):
+                    state[k] = msg[k]
+            if event == "Newexten":
+                state["Application"] = msg.get("Application", "")
+                state["ApplicationData"] = msg.get("AppData", "")
+            elif event == "BridgeEnter":
+                state["BridgeId"] = msg.get("BridgeUniqueid", "")
+            elif event == "BridgeLeave":
+                state["BridgeId"] = ""
+        if event == "DialBegin" and msg.get("DestChannel") in self.channels:
+            dest = self.channels[msg["DestChannel"]]
+            queue_app = self.channels.get(chan, {}).get("Application") == "Queue"
+            dest["Application"] = "AppQueue" if queue_app else "AppDial"
+            dest["ApplicationData"] = "(Outgoing Line)"
+        self._apply_queue(event, msg)
+
+    def _apply_queue(self, event: str, msg: dict[str, str]) -> None:
+        queue = msg.get("Queue", "")
+        if event == "QueueCallerJoin":
+            self.queue_names.add(queue)
+            self.entries.setdefault(queue, {})[msg["Channel"]] = {
+                "Uniqueid": msg.get("Uniqueid", ""),
+                "CallerIDNum": msg.get("CallerIDNum", ""),
+                "CallerIDName": msg.get("CallerIDName", "").strip("<>"),
+                "ConnectedLineNum": msg.get("ConnectedLineNum", ""),
+                "ConnectedLineName": msg.get("ConnectedLineName", "").strip("<>"),
+                "joined": str(time.monotonic()),
+            }
+        elif event in ("QueueCallerLeave", "QueueCallerAbandon"):
+            self.entries.get(queue, {}).pop(msg.get("Channel", ""), None)
+            if event == "QueueCallerAbandon":
+                self.abandoned += 1
+        elif event == "AgentComplete":
+            self.completed += 1
+        elif event in ("QueueMemberStatus", "QueueMemberPause", "QueueMemberAdded") and msg.get("Interface"):
+            self.add_member(queue, msg["Interface"], msg.get("MemberName", msg["Interface"]))
+            m = self.members[(queue, msg["Interface"])]
+            for k in MEMBER_FIELDS:
+                if k in msg:
+                    m.fields[k] = msg[k]
+
+    # ------------------------------------------------------------------ action answers
+    def core_show_channels(self, action_id: str) -> list[Frame]:
+        items: list[Frame] = []
+        now = time.monotonic()
+        for name in reversed(list(self.channels)):
+            st = self.channels[name]
+            secs = int(now - self.started.get(name, now))
+            duration = f"{secs // 3600:02d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+            frame: Frame = [("Event", "CoreShowChannel"), ("ActionID", action_id), ("Channel", name)]
+            frame += [(k, st.get(k, "")) for k in CHANNEL_FIELDS]
+            frame += [
+                ("Application", st.get("Application", "")),
+                ("ApplicationData", st.get("ApplicationData", "")),
+                ("Duration", duration),
+                ("BridgeId", st.get("BridgeId", "")),
+            ]
+            items.append(frame)
+        return items
+
+    def queue_status(self, action_id: str, only_queue: str = "") -> list[Frame]:
+        items: list[Frame] = []
+        now = time.monotonic()
+        for queue in sorted(self.queue_names):
+            if only_queue and queue != only_queue:
+                continue
+            entries = self.entries.get(queue, {})
+            items.append(
+                [
+                    ("Event", "QueueParams"),
+                    ("Queue", queue),
+                    ("Max", "0"),
+                    ("Strategy", "linear"),
+                    ("Calls", str(len(entries))),
+                    ("Holdtime", "0"),
+                    ("TalkTime", "0"),
+                    ("Completed", str(self.completed)),
+                    ("Abandoned", str(self.abandoned)),
+                    ("ServiceLevel", "0"),
+                    ("ServicelevelPerf", "0.0"),
+                    ("ServicelevelPerf2", "0.0"),
+                    ("Weight", "0"),
+                    ("ActionID", action_id),
+                ]
+            )
+            for (q, iface), m in self.members.items():
+                if q != queue:
+                    continue
+                f = m.fields
+                items.append(
+                    [("Event", "QueueMember"), ("Queue", queue), ("Name", m.name), ("Location", iface)]
+                    + [("StateInterface", iface), ("Membership", "static"), ("Penalty", "0")]
+                    + [(k, f.get(k, "")) for k in MEMBER_FIELDS[:6]]
+                    + [("Paused", f.get("Paused", "0")), ("PausedReason", f.get("PausedReason", ""))]
+                    + [("Wrapuptime", "0"), ("ActionID", action_id)]
+                )
+            for pos, (chan, e) in enumerate(entries.items(), start=1):
+                wait = int(now - float(e["joined"]))
+                items.append(
+                    [("Event", "QueueEntry"), ("Queue", queue), ("Position", str(pos)), ("Channel", chan)]
+                    + [(k, e[k]) for k in ("Uniqueid", "CallerIDNum", "CallerIDName")]
+                    + [(k, e[k]) for k in ("ConnectedLineNum", "ConnectedLineName")]
+                    + [("Wait", str(wait)), ("Priority", "0"), ("ActionID", action_id)]
+                )
+        return items

@@ -1,0 +1,365 @@
+"""An asyncio TCP server that speaks AMI like Asterisk 22, for the demo, the tests and the benchmark.
+
+It answers ``Login`` (a bad secret gets ``Authentication failed`` and the socket is closed, as
+Asterisk does), ``Ping``, ``Logoff``, ``Events``, ``CoreShowChannels``, ``QueueStatus`` (event lists
+with ``EventList: start`` / ``…Complete``), ``Originate``; anything else gets
+``Invalid/unknown command``. Calls are played from the real captures (``telephony.scenarios``) with
+fresh identities, at a chosen speed; every event sent also updates the simulated PBX state so the
+status actions answer truthfully mid-call.
+
+    sim = AmiSimulator("ccw", "secret")
+    port = await sim.start()
+    await sim.play("answered", caller="+79161234567", agents=["Local/1001@agents/n"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from telephony.channels import extension_of
+from telephony.protocol import GREETING, Frame, FrameReader, as_dict, encode, get, read_trace
+from telephony.scenarios import LOGIN_NOISE, CallScript, instantiate, template
+from telephony.sim_state import SimState
+
+log = logging.getLogger(__name__)
+
+AgentSpec = str | tuple[str, str]
+DEFAULT_MIX = {"answered": 0.5, "ringnoanswer": 0.15, "ringall": 0.1, "direct": 0.15, "abandon": 0.1}
+AGENTS_NEEDED = {"answered": 1, "ringnoanswer": 2, "ringall": 2, "direct": 1, "abandon": 0, "concurrent": 2}
+MAX_CLIENT_BUFFER = 8 * 1024 * 1024
+
+
+@dataclass(eq=False)
+class Session:
+    writer: asyncio.StreamWriter
+    authed: bool = False
+    events: bool = True
+
+    def send(self, data: bytes) -> None:
+        if self.writer.is_closing():
+            return
+        if self.writer.transport.get_write_buffer_size() > MAX_CLIENT_BUFFER:
+            log.warning("AMI client too slow; closing its session")
+            self.writer.transport.abort()
+            return
+        self.writer.write(data)
+
+
+def _agents(specs: Iterable[AgentSpec]) -> list[tuple[str, str]]:
+    out = []
+    for a in specs:
+        if isinstance(a, str):
+            out.append((a, f"Operator {extension_of(a) or a}"))
+        else:
+            out.append((a[0], a[1]))
+    return out
+
+
+def _releaser(busy: set[str], agents: list[str]) -> Callable[[asyncio.Task[None]], None]:
+    def release(_task: asyncio.Task[None]) -> None:
+        busy.difference_update(agents)
+
+    return release
+
+
+class AmiSimulator:
+    """A stand-in for Asterisk's manager interface over real TCP."""
+
+    def __init__(self, username: str = "ccw", secret: str = "secret", traces_dir: Path | None = None) -> None:
+        self.username, self.secret = username, secret
+        self.traces_dir = traces_dir
+        self.state = SimState()
+        self.sessions: set[Session] = set()
+        self.pops: dict[tuple[str, str], tuple[float, float]] = {}  # (call_id, agent) -> (monotonic, epoch)
+        self.originates: list[dict[str, str]] = []
+        self.logins = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = time.time()
+        self.port = 0
+
+    # ------------------------------------------------------------------ server
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen; returns the bound port (``port=0`` lets the OS choose)."""
+        self._server = await asyncio.start_server(self._serve, host, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.drop_connections()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    def drop_connections(self) -> None:
+        """Cut every client socket (like a network loss or an Asterisk restart)."""
+        for s in list(self.sessions):
+            s.writer.transport.abort()
+        self.sessions.clear()
+
+    @property
+    def clients(self) -> int:
+        return sum(1 for s in self.sessions if s.authed)
+
+    async def wait_for_clients(self, n: int = 1, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.clients < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.clients} AMI clients logged in, expected {n}")
+            await asyncio.sleep(0.01)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = Session(writer)
+        self.sessions.add(session)
+        writer.write(GREETING)
+        parser = FrameReader()
+        try:
+            while data := await reader.read(65536):
+                for frame in parser.feed(data):
+                    if not await self._action(session, frame):
+                        return
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.sessions.discard(session)
+            writer.close()
+
+    def _reply(self, session: Session, action_id: str, status: str, *headers: tuple[str, str]) -> None:
+        frame: Frame = [("Response", status)]
+        if action_id:
+            frame.append(("ActionID", action_id))
+        session.send(encode(frame + list(headers)))
+
+    async def _action(self, session: Session, frame: Frame) -> bool:
+        """Handle one action; False closes the connection."""
+        msg = {k.lower(): v for k, v in as_dict(frame).items()}
+        action, aid = msg.get("action", "").lower(), msg.get("actionid", "")
+        if not action:
+            self._reply(session, aid, "Error", ("Message", "Missing action in request"))
+            return True
+        if action == "login":
+            return self._login(session, aid, msg)
+        if action == "logoff":
+            self._reply(session, aid, "Goodbye", ("Message", "Thanks for all the fish."))
+            await session.writer.drain()
+            return False
+        if not session.authed:
+            self._reply(session, aid, "Error", ("Message", "Authentication Required"))
+            return True
+        if action == "ping":
+            self._reply(session, aid, "Success", ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
+        elif action == "events":
+            session.events = msg.get("eventmask", "on").lower() != "off"
+            self._reply(session, aid, "Success", ("Events", "On" if session.events else "Off"))
+        elif action == "coreshowchannels":
+            self._list(
+                session,
+                aid,
+                "Channels will follow",
+                "CoreShowChannelsComplete",
+                self.state.core_show_channels(aid),
+            )
+        elif action == "queuestatus":
+            items = self.state.queue_status(aid, msg.get("queue", ""))
+            self._list(session, aid, "Queue status will follow", "QueueStatusComplete", items)
+        elif action == "originate":
+            self._originate(session, aid, msg)
+        else:
+            self._reply(session, aid, "Error", ("Message", "Invalid/unknown command"))
+        return True
+
+    def _login(self, session: Session, aid: str, msg: dict[str, str]) -> bool:
+        if msg.get("username") != self.username or msg.get("secret") != self.secret:
+            log.info("simulated AMI: authentication failed")
+            self._reply(session, aid, "Error", ("Message", "Authentication failed"))
+            return False
+        session.authed = True
+        session.events = msg.get("events", "on").lower() != "off"
+        self.logins += 1
+        self._reply(session, aid, "Success", ("Message", "Authentication accepted"))
+        if session.events:
+            up = str(int(time.time() - self._started))
+            session.send(
+                encode(
+                    [("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", up)]
+                    + [("LastReload", up), ("Status", "Fully Booted")]
+                )
+            )
+        return True
+
+    def _list(self, session: Session, aid: str, message: str, complete: str, items: list[Frame]) -> None:
+        self._reply(session, aid, "Success", ("EventList", "start"), ("Message", message))
+        for item in items:
+            session.send(encode(item))
+        tail: Frame = [
+            ("Event", complete),
+            ("ActionID", aid),
+            ("EventList", "Complete"),
+            ("ListItems", str(len(items))),
+        ]
+        session.send(encode(tail))
+
+    def _originate(self, session: Session, aid: str, msg: dict[str, str]) -> None:
+        channel = msg.get("channel", "")
+        if not channel:
+            self._reply(session, aid, "Error", ("Message", "Channel not specified"))
+            return
+        if not msg.get("exten") and not msg.get("application"):
+            self._reply(session, aid, "Error", ("Message", "Exten not specified"))
+            return
+        self.originates.append(dict(msg))
+        self._reply(session, aid, "Success", ("Message", "Originate successfully queued"))
+        uid = f"{int(time.time())}.{len(self.originates) + 900000}"
+        resp: Frame = [
+            ("Event", "OriginateResponse"),
+            ("Privilege", "call,all"),
+            ("Timestamp", f"{time.time():.6f}"),
+            ("ActionID", aid),
+            ("Response", "Success"),
+            ("Channel", channel),
+            ("Context", msg.get("context", "")),
+            ("Exten", msg.get("exten", "")),
+            ("Reason", "4"),
+            ("Uniqueid", uid),
+            ("CallerIDNum", msg.get("callerid", "<unknown>")),
+            ("CallerIDName", "<unknown>"),
+        ]
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.05, self.broadcast, resp)
+
+    # ------------------------------------------------------------------ events out
+    def broadcast(self, frame: Frame, pop_key: tuple[str, str] | None = None, stamp: bool = True) -> None:
+        """Send one event to every logged-in session with events on (Timestamp set to now)."""
+        if stamp:
+            now = f"{time.time():.6f}"
+            frame = [(k, now if k == "Timestamp" else v) for k, v in frame]
+        self.state.apply(frame)
+        if pop_key is not None and pop_key not in self.pops:
+            self.pops[pop_key] = (time.monotonic(), time.time())
+        data = encode(frame)
+        for s in list(self.sessions):
+            if s.authed and s.events:
+                s.send(data)
+
+    async def play_script(self, script: CallScript, speed: float = 1.0) -> None:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        for idx, (off, frame) in enumerate(script.steps):
+            delay = t0 + off / speed - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.broadcast(frame, script.pop_keys.get(idx))
+
+    def make_call(
+        self,
+        name: str,
+        caller: str | None = None,
+        callers: Sequence[str] | None = None,
+        agents: Sequence[AgentSpec] = (),
+    ) -> CallScript:
+        """A fresh instance of a scenario; its agents become members of the simulated queue."""
+        tpl = template(name, self.traces_dir)
+        numbers = list(callers or ([caller] if caller else []))
+        numbers += list(tpl.callers[len(numbers) :])
+        agent_list = _agents(agents)
+        for iface, member in agent_list:
+            self.state.add_member("support", iface, member)
+        return instantiate(tpl, numbers, agent_list)
+
+    async def play(
+        self,
+        name: str,
+        caller: str | None = None,
+        *,
+        callers: Sequence[str] | None = None,
+        agents: Sequence[AgentSpec] = (),
+        speed: float = 1.0,
+    ) -> CallScript:
+        """Play one scenario to the end; returns the script (its call ids and pop keys)."""
+        script = self.make_call(name, caller, callers, agents)
+        await self.play_script(script, speed)
+        return script
+
+    def start_call(self, script: CallScript, speed: float = 1.0) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self.play_script(script, speed))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def replay_file(self, path: str | Path, speed: float | None = None) -> None:
+        """Send a capture's events byte for byte (original Timestamps); ``speed=None`` = no pauses."""
+        _, frames = read_trace(path)
+        loop = asyncio.get_running_loop()
+        t0, first = loop.time(), None
+        for n, frame in enumerate(frames):
+            if not get(frame, "Event") or get(frame, "Event") in LOGIN_NOISE:
+                continue
+            ts = get(frame, "Timestamp")
+            if speed and ts:
+                first = float(ts) if first is None else first
+                delay = t0 + (float(ts) - first) / speed - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elif n % 50 == 0:
+                await asyncio.sleep(0)
+            self.broadcast(frame, stamp=False)
+
+    async def run_calls(
+        self,
+        rate_per_s: float,
+        callers: Sequence[str],
+        agents: Sequence[AgentSpec],
+        *,
+        count: int | None = None,
+        duration_s: float | None = None,
+        speed: float = 1.0,
+        mix: dict[str, float] | None = None,
+        seed: int | None = None,
+        wait: bool = True,
+    ) -> int:
+        """Start calls at ``rate_per_s`` with random callers and free agents until ``count`` calls or
+        ``duration_s`` seconds (forever when neither); returns the number of calls started."""
+        if rate_per_s <= 0 or not callers:
+            raise ValueError("run_calls needs a positive rate and at least one caller")
+        rng = random.Random(seed)
+        mix = mix or DEFAULT_MIX
+        names, weights = list(mix), list(mix.values())
+        pool = _agents(agents)
+        busy: set[str] = set()
+        loop = asyncio.get_running_loop()
+        start = next_t = loop.time()
+        started = 0
+        tasks: list[asyncio.Task[None]] = []
+        while (count is None or started < count) and (duration_s is None or loop.time() - start < duration_s):
+            name = rng.choices(names, weights)[0]
+            free = [a for a in pool if a[0] not in busy]
+            need = AGENTS_NEEDED.get(name, 1)
+            if len(free) >= need:
+                chosen = rng.sample(free, need)
+                busy.update(a for a, _ in chosen)
+                script = self.make_call(
+                    name, callers=rng.sample(list(callers), min(2, len(callers))), agents=chosen
+                )
+                task = self.start_call(script, speed)
+                task.add_done_callback(_releaser(busy, [a for a, _ in chosen]))
+                if wait:
+                    tasks.append(task)
+                started += 1
+            else:
+                log.debug("no free simulated operator for a %s call; skipped", name)
+            next_t += 1.0 / rate_per_s
+            await asyncio.sleep(max(0.0, next_t - loop.time()))
+        if wait and tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return started
