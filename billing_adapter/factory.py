@@ -4,6 +4,8 @@
 ``odbc://<connection string>`` (production; password from ``WORKSTATION_BILLING_PASSWORD``).
 ``billing_mapping``: a mapping file (or the name of a shipped one, e.g. ``legacy_kopecks``); the demo
 mapping when unset. A broken mapping stops start-up with one line (``MappingError``).
+``cache_url``: ``memory://`` (in-process) or ``redis://…`` (keys and the change channel under
+``redis_prefix``).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from billing_adapter.cache import CachedBilling
 from billing_adapter.dbapi import DbApiBilling
 from billing_adapter.mapping import load_mapping
 from billing_adapter.ports import BillingError
+from billing_adapter.resilience import CircuitBreaker
+from billing_adapter.stores import CacheStore, MemoryStore, RedisStore
 from workstation.settings import Settings
 
 
@@ -40,10 +45,21 @@ def make_source(settings: Settings, **kwargs: Any) -> DbApiBilling:
     )
 
 
+def make_cached(source: Any, settings: Settings, **kwargs: Any) -> CachedBilling:
+    """The cached, resilient front over ``source`` with the cache named by ``settings.cache_url``."""
+    redis_url = settings.cache_url if settings.cache_url.startswith(("redis://", "rediss://")) else None
+    store: CacheStore = RedisStore(redis_url, settings.redis_prefix) if redis_url else MemoryStore()
+    kwargs.setdefault("breaker", CircuitBreaker(failure_threshold=3, reset_after_s=5.0))
+    return CachedBilling(source, store, redis_url=redis_url, prefix=settings.redis_prefix, **kwargs)
+
+
 def make_billing(settings: Settings) -> Any:
-    """The billing for the container: both a ``BillingSource`` and a ``CardLookupService``."""
+    """The billing for the container: both a ``BillingSource`` and a ``CardLookupService``.
+
+    Nothing connects here: the first lookup opens the first billing connection.
+    """
     if settings.billing_url.startswith("memory://"):
         from billing_adapter.memory import MemoryBilling
 
         return MemoryBilling()
-    return make_source(settings)
+    return make_cached(make_source(settings), settings)

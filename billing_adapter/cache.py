@@ -1,0 +1,362 @@
+"""The cached, resilient billing front: a ``BillingSource`` and a ``CardLookupService`` over a real source.
+
+- Per-part freshness: the profile (name, tariff, services…) is fresh for minutes, the balance part
+  (balance, credit limit, status) for seconds; an unknown number is remembered briefly.
+- Concurrent lookups of the same number / subscriber share one billing call (single flight).
+- A circuit breaker stops hammering a dead billing and probes it back.
+- A card pop never waits more than ``answer_within_s``: when billing is slow or down it gets what the
+  cache has, marked stale with its age, or ``state="unavailable"``. A billing answer that arrives late
+  still fills the cache for the next pop.
+- With Redis, billing announces changes on ``<prefix>:billing:changed`` (payload: subscriber id) and the
+  subscriber's entries are dropped.
+Logs carry subscriber ids only, never names or numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from billing_adapter.models import Card, CardLookup, Freshness, MonthCharges, Payment, Service, SubscriberRef
+from billing_adapter.ports import BillingError, BillingSource
+from billing_adapter.resilience import CircuitBreaker
+from billing_adapter.stores import CacheStore
+from workstation.phones import BadNumber, normalise_msisdn
+
+log = logging.getLogger(__name__)
+_BALANCE_FIELDS = ("balance", "credit_limit", "status")
+
+
+class CachedBilling:
+    """See the module docstring. ``source`` is the real (uncached) ``BillingSource``."""
+
+    def __init__(
+        self,
+        source: BillingSource,
+        store: CacheStore,
+        *,
+        breaker: CircuitBreaker | None = None,
+        profile_ttl_s: float = 300.0,
+        balance_ttl_s: float = 15.0,
+        unknown_ttl_s: float = 30.0,
+        keep_s: float = 24 * 3600.0,
+        answer_within_s: float = 0.8,
+        redis_url: str | None = None,
+        prefix: str = "ws",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.breaker = breaker or CircuitBreaker()
+        self.profile_ttl_s = profile_ttl_s
+        self.balance_ttl_s = balance_ttl_s
+        self.unknown_ttl_s = unknown_ttl_s
+        self.keep_s = keep_s
+        self.answer_within_s = answer_within_s
+        self.redis_url = redis_url
+        self.channel = f"{prefix}:billing:changed"
+        self.clock = clock
+        self.billing_calls = 0
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._listener: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ cache plumbing
+    async def _get(self, key: str) -> dict[str, Any] | None:
+        try:
+            return await self.store.get(key)
+        except Exception as exc:  # noqa: BLE001 - a cache outage must never break a pop
+            log.warning("billing cache read failed: %s", type(exc).__name__)
+            return None
+
+    async def _put(self, key: str, value: Any, fresh_s: float) -> None:
+        try:
+            await self.store.set(key, {"t": self.clock(), "fresh": fresh_s, "v": value}, self.keep_s)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("billing cache write failed: %s", type(exc).__name__)
+
+    def _fresh(self, entry: dict[str, Any] | None) -> bool:
+        return entry is not None and self.clock() - float(entry["t"]) <= float(entry["fresh"])
+
+    def _age(self, *entries: dict[str, Any] | None) -> float:
+        ts = [float(e["t"]) for e in entries if e is not None]
+        return round(max(0.0, self.clock() - min(ts)), 3) if ts else 0.0
+
+    # ------------------------------------------------------------------ billing calls
+    def _call(self, key: str, make: Callable[[], Awaitable[Any]]) -> asyncio.Task[Any]:
+        """One billing call per key at a time (single flight), through the breaker."""
+        task = self._inflight.get(key)
+        if task is not None:
+            return task
+        if not self.breaker.allow():
+            raise BillingError("billing unavailable (circuit open)")
+        self.billing_calls += 1
+        task = asyncio.ensure_future(self._guarded(make))
+        self._inflight[key] = task
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._inflight.pop(key, None)
+            if not t.cancelled():
+                t.exception()  # retrieved: a late failure is already counted by the breaker
+
+        task.add_done_callback(done)
+        return task
+
+    async def _guarded(self, make: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            result = await make()
+        except BillingError:
+            self.breaker.failure()
+            raise
+        except Exception as exc:
+            self.breaker.failure()
+            raise BillingError(f"billing failed: {type(exc).__name__}") from None
+        self.breaker.success()
+        return result
+
+    async def _within(self, task: asyncio.Task[Any], deadline: float) -> Any:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise TimeoutError
+        return await asyncio.wait_for(asyncio.shield(task), remaining)
+
+    async def _load_refs(self, msisdn: str) -> list[dict[str, Any]]:
+        refs = await self.source.find_by_msisdn(msisdn)
+        value = [asdict(r) for r in refs]
+        await self._put(f"msisdn:{msisdn}", value, self.profile_ttl_s if refs else self.unknown_ttl_s)
+        return value
+
+    async def _load_card(self, subscriber_id: str) -> dict[str, Any] | None:
+        card = await self.source.card(subscriber_id)
+        if card is None:
+            return None
+        profile = card.to_dict()
+        await self._put(f"card:{subscriber_id}", profile, self.profile_ttl_s)
+        await self._put(f"bal:{subscriber_id}", {k: profile[k] for k in _BALANCE_FIELDS}, self.balance_ttl_s)
+        return profile
+
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.answer_within_s
+
+    # ------------------------------------------------------------------ CardLookupService
+    async def lookup_caller(self, raw_caller: str) -> CardLookup:
+        await self._ensure_listener()
+        try:
+            msisdn = normalise_msisdn(raw_caller)
+        except BadNumber as exc:
+            return CardLookup(state="bad_number", message=str(exc))
+        deadline = self._deadline()
+        entry = await self._get(f"msisdn:{msisdn}")
+        if self._fresh(entry):
+            refs, mark = entry["v"], self._freshness(entry, False)  # type: ignore[index]
+        else:
+            try:
+                refs = await self._within(
+                    self._call(f"msisdn:{msisdn}", lambda: self._load_refs(msisdn)), deadline
+                )
+                mark = self._freshness(None, False)
+            except (BillingError, TimeoutError):
+                if entry is None:
+                    return CardLookup(
+                        state="unavailable",
+                        msisdn=msisdn,
+                        freshness=self._down(0.0),
+                        message="billing unavailable",
+                    )
+                refs, mark = entry["v"], self._down(self._age(entry))
+        if not refs:
+            return CardLookup(state="unknown", msisdn=msisdn, freshness=mark)
+        if len(refs) > 1:
+            return CardLookup(
+                state="multiple",
+                msisdn=msisdn,
+                matches=[SubscriberRef(**r) for r in refs],
+                freshness=mark,
+            )
+        found = await self._card_lookup(str(refs[0]["subscriber_id"]), deadline)
+        return CardLookup(
+            state=found.state,
+            card=found.card,
+            freshness=found.freshness,
+            message=found.message,
+            msisdn=msisdn,
+        )
+
+    async def get_card(self, subscriber_id: str) -> CardLookup:
+        await self._ensure_listener()
+        return await self._card_lookup(str(subscriber_id), self._deadline())
+
+    async def prefetch(self, raw_caller: str) -> None:
+        task = asyncio.ensure_future(self.lookup_caller(raw_caller))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _card_lookup(self, sid: str, deadline: float) -> CardLookup:
+        profile = await self._get(f"card:{sid}")
+        balance = await self._get(f"bal:{sid}")
+        if self._fresh(profile) and self._fresh(balance):
+            return CardLookup(
+                state="found",
+                card=_card_from(profile["v"], balance["v"]),  # type: ignore[index]
+                freshness=Freshness(
+                    "cache", self._age(profile, balance), False, self.breaker.billing_state()
+                ),
+            )
+        try:
+            value = await self._within(self._call(f"card:{sid}", lambda: self._load_card(sid)), deadline)
+        except (BillingError, TimeoutError):
+            if profile is None:
+                return CardLookup(
+                    state="unavailable", freshness=self._down(0.0), message="billing unavailable"
+                )
+            log.info("billing card %s served stale from cache", sid)
+            return CardLookup(
+                state="found",
+                card=_card_from(profile["v"], balance["v"] if balance else None),
+                freshness=self._down(self._age(profile, balance)),
+                message="billing unavailable",
+            )
+        if value is None:
+            return CardLookup(
+                state="unknown", message="no such subscriber", freshness=self._freshness(None, False)
+            )
+        return CardLookup(state="found", card=_card_from(value, None), freshness=self._freshness(None, False))
+
+    def _freshness(self, entry: dict[str, Any] | None, stale: bool) -> Freshness:
+        if stale:
+            return self._down(self._age(entry))
+        if entry is None:
+            return Freshness("billing", 0.0, False, self.breaker.billing_state())
+        return Freshness("cache", self._age(entry), False, self.breaker.billing_state())
+
+    @staticmethod
+    def _down(age: float) -> Freshness:
+        return Freshness(source="cache", age_s=age, stale=True, billing_state="unavailable")
+
+    # ------------------------------------------------------------------ BillingSource
+    async def find_by_msisdn(self, msisdn: str) -> list[SubscriberRef]:
+        found = await self.lookup_caller(msisdn)
+        if found.state == "unavailable":
+            raise BillingError("billing unavailable")
+        if found.state == "found" and found.card is not None:
+            c = found.card
+            return [SubscriberRef(c.subscriber_id, c.name, msisdn, c.account, c.contract, c.status)]
+        return list(found.matches)
+
+    async def card(self, subscriber_id: str) -> Card | None:
+        found = await self.get_card(subscriber_id)
+        if found.state == "unavailable":
+            raise BillingError("billing unavailable")
+        return found.card
+
+    async def _passthrough(self, key: str, make: Callable[[], Awaitable[Any]]) -> Any:
+        return await self._call(key, make)
+
+    async def search(self, query: str, limit: int = 20) -> list[SubscriberRef]:
+        return await self._passthrough(f"search:{limit}:{query}", lambda: self.source.search(query, limit))
+
+    async def charges(self, subscriber_id: str, months: int = 6) -> list[MonthCharges]:
+        return await self._passthrough(
+            f"charges:{subscriber_id}:{months}", lambda: self.source.charges(subscriber_id, months)
+        )
+
+    async def payments(self, subscriber_id: str, limit: int = 50) -> list[Payment]:
+        return await self._passthrough(
+            f"payments:{subscriber_id}:{limit}", lambda: self.source.payments(subscriber_id, limit)
+        )
+
+    async def health(self) -> dict[str, object]:
+        state = self.breaker.state
+        source: dict[str, object] = {"ok": False, "skipped": "circuit open"}
+        if state != "open":
+            source = await self.source.health()
+        return {
+            "ok": bool(source.get("ok")),
+            "breaker": self.breaker.snapshot(),
+            "cache": type(self.store).__name__,
+            "source": source,
+        }
+
+    def iter_batches(
+        self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
+    ) -> Iterator[Any]:
+        """Batches straight from the source (never cached): see ``DbApiBilling.iter_batches``."""
+        return self.source.iter_batches(query_name, params, chunk_size)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ invalidation
+    async def invalidate(self, subscriber_id: str) -> None:
+        """Drop a subscriber's cached card (billing said it changed)."""
+        await self.store.delete(f"card:{subscriber_id}", f"bal:{subscriber_id}")
+        log.info("billing cache dropped subscriber %s", subscriber_id)
+
+    async def _ensure_listener(self) -> None:
+        if self.redis_url and self._listener is None:
+            await self.start()
+
+    async def start(self) -> None:
+        """Subscribe to the change channel (Redis only); returns once the subscription is active."""
+        if not self.redis_url or self._listener is not None:
+            return
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.redis_url)
+        pubsub = client.pubsub()
+        await pubsub.subscribe(self.channel)
+        self._listener = asyncio.ensure_future(self._listen(client, pubsub))
+
+    async def _listen(self, client: Any, pubsub: Any) -> None:
+        try:
+            while True:
+                msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if msg and msg.get("type") == "message":
+                    data = msg["data"]
+                    sid = (data.decode() if isinstance(data, bytes) else str(data)).strip()
+                    if sid and len(sid) <= 64:
+                        await self.invalidate(sid)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.warning("billing change listener stopped: %s", type(exc).__name__)
+            self._listener = None
+        finally:
+            try:
+                await pubsub.aclose()
+                await client.aclose()
+            except Exception:  # noqa: BLE001
+                pass
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+            self._listener = None
+        for task in list(self._background) + list(self._inflight.values()):
+            task.cancel()
+        await self.store.close()
+        await self.source.close()
+
+
+def _card_from(profile: dict[str, Any], balance: dict[str, Any] | None) -> Card:
+    data = dict(profile)
+    if balance:
+        data.update(balance)
+    services = [
+        Service(s["code"], s["name"], s["status"], s["monthly_fee"], _date(s.get("since")))
+        for s in data.pop("services", [])
+    ]
+    data["since"] = _date(data.get("since"))
+    return Card(**{**data, "services": services})
+
+
+def _date(v: Any) -> date | None:
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
