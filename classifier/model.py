@@ -1,0 +1,280 @@
+"""The topic model: word + character n-gram TF-IDF and card context → calibrated linear classifier,
+with an out-of-scope detector that decides when to offer the free-text "Other" path first.
+
+A linear model alone almost never says "none of these", so abstention combines three signals, with
+thresholds tuned on a validation split held out of the training data:
+
+* the explicit ``out_of_scope`` class, when the training data has rows labelled so;
+* the calibrated probability of the best topic (low → no topic is confident);
+* novelty: the cosine similarity between the note and its nearest training example (low → the note
+  looks like nothing the model was trained on, e.g. a new kind of request).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import train_test_split
+from sklearn.svm import LinearSVC
+
+from classifier.fast import FastScorer
+from classifier.features import context_matrix, has_letters, normalise
+from classifier.topics import OUT_OF_SCOPE
+
+log = logging.getLogger(__name__)
+
+# weight of the context block beside the two L2-normalised TF-IDF blocks
+CONTEXT_WEIGHT = 0.5
+# validation share used to tune abstention thresholds
+VALIDATION_SHARE = 0.15
+# at most this many training rows are kept as the novelty reference set (bounds suggestion latency)
+NOVELTY_REFERENCE_ROWS = 3000
+# in-scope validation rows we accept to send to free text by mistake (quantile of each signal)
+FALSE_ABSTAIN_QUANTILE = 0.03
+# topics with fewer training rows are repeated up to this count
+MIN_CLASS_ROWS = 8
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    confidence: float
+
+
+@dataclass
+class Prediction:
+    """Ranked topic suggestions; ``abstain`` means the free-text "Other" path goes first."""
+
+    suggestions: list[Suggestion]
+    abstain: bool
+    reason: str | None = None  # empty | no_letters | out_of_scope | low_confidence | novel
+    novelty_similarity: float = 0.0
+
+
+class Featurizer:
+    """Word (1–2) and character (2–5, within word bounds) TF-IDF plus the context block."""
+
+    def __init__(self, max_char_features: int | None = 300_000):
+        self.word = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            min_df=1,
+            token_pattern=r"(?u)\b\w+\b",
+            dtype=np.float32,
+        )
+        self.char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            sublinear_tf=True,
+            min_df=2,
+            max_features=max_char_features,
+            dtype=np.float32,
+        )
+
+    def fit_transform(self, texts: Sequence[str], ctx: np.ndarray) -> sp.csr_matrix:
+        w = self.word.fit_transform(texts)
+        c = self.char.fit_transform(texts)
+        return self._stack(w, c, ctx)
+
+    def transform(self, texts: Sequence[str], ctx: np.ndarray) -> sp.csr_matrix:
+        return self._stack(self.word.transform(texts), self.char.transform(texts), ctx)
+
+    def text_only(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """L2-normalised text vector (for novelty similarity)."""
+        m = sp.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
+        return _l2(m)
+
+    @staticmethod
+    def _stack(w: Any, c: Any, ctx: np.ndarray) -> sp.csr_matrix:
+        return sp.hstack([w, c, sp.csr_matrix(ctx * CONTEXT_WEIGHT, dtype=np.float32)], format="csr")
+
+
+def _upsample_rare(
+    texts: list[str], y: np.ndarray, ctx: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Repeat the rows of topics with fewer than ``MIN_CLASS_ROWS`` examples (a topic just promoted from
+    a small cluster) so the validation split and calibration folds all see it."""
+    extra: list[int] = []
+    for label, count in zip(*np.unique(y, return_counts=True), strict=True):
+        if count < MIN_CLASS_ROWS:
+            rows = np.flatnonzero(y == label)
+            extra += [int(rows[i % count]) for i in range(MIN_CLASS_ROWS - count)]
+    if not extra:
+        return texts, y, ctx
+    return texts + [texts[i] for i in extra], np.concatenate([y, y[extra]]), np.vstack([ctx, ctx[extra]])
+
+
+def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+
+
+@dataclass
+class TopicModel:
+    """Fit with ``fit``; ``predict`` one note; ``rank_batch`` / ``abstain_batch`` for evaluation."""
+
+    featurizer: Featurizer = field(default_factory=Featurizer)
+    classes_: list[str] = field(default_factory=list)
+    prob_threshold: float = 0.0
+    novelty_threshold: float = 0.0
+    train_rows: int = 0
+    train_seconds: float = 0.0
+    clf: Any = None
+    reference: Any = None  # L2-normalised text vectors of up to NOVELTY_REFERENCE_ROWS training rows
+    reference_t: Any = None
+    fast: FastScorer | None = None
+
+    # ---- training -------------------------------------------------------------------------------------
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        contexts: Sequence[Mapping[str, Any] | None] | None = None,
+        seed: int = 0,
+    ) -> TopicModel:
+        """Train on notes, labels (topic codes, optionally ``out_of_scope``) and card contexts."""
+        started = time.perf_counter()
+        norm = [normalise(t) for t in texts]
+        ctx = context_matrix(contexts, len(norm))
+        y = np.asarray(labels)
+        norm, y, ctx = _upsample_rare(norm, y, ctx)
+        idx = np.arange(len(norm))
+        strat = y
+        tr, va = train_test_split(idx, test_size=VALIDATION_SHARE, random_state=seed, stratify=strat)
+        # 1) tune abstention thresholds on a validation split
+        self._fit_core([norm[i] for i in tr], y[tr], ctx[tr], seed)
+        self._tune([norm[i] for i in va], y[va], ctx[va])
+        # 2) refit on everything
+        self._fit_core(norm, y, ctx, seed)
+        self._compile([norm[i] for i in va[:50]], ctx[va[:50]])
+        self.train_rows = len(norm)
+        self.train_seconds = time.perf_counter() - started
+        return self
+
+    def _fit_core(self, texts: list[str], y: np.ndarray, ctx: np.ndarray, seed: int) -> None:
+        self.featurizer = Featurizer()
+        x = self.featurizer.fit_transform(texts, ctx)
+        counts = np.unique(y, return_counts=True)[1]
+        cv = int(max(2, min(3, counts.min())))
+        self.clf = CalibratedClassifierCV(
+            LinearSVC(C=0.5, dual="auto", random_state=seed), method="sigmoid", cv=cv, ensemble=False
+        )
+        self.clf.fit(x, y)
+        self.classes_ = [str(c) for c in self.clf.classes_]
+        rng = np.random.default_rng(seed)
+        keep = np.flatnonzero(y != OUT_OF_SCOPE)
+        if len(keep) > NOVELTY_REFERENCE_ROWS:
+            keep = rng.choice(keep, NOVELTY_REFERENCE_ROWS, replace=False)
+        self.reference = self.featurizer.text_only([texts[i] for i in keep])
+        self.reference_t = self.reference.T.tocsr()
+
+    def _compile(self, texts: list[str], ctx: np.ndarray) -> None:
+        """Build the fast one-note path and check it agrees with scikit-learn on sample rows."""
+        self.fast = None
+        if len(self.classes_) < 3:
+            return  # binary calibration differs; the scikit-learn path serves it
+        fast = FastScorer(self.featurizer, self.clf, self.reference_t, CONTEXT_WEIGHT)
+        slow_p, slow_s = self.proba(texts, ctx), self.novelty(texts)
+        for i, t in enumerate(texts):
+            p, s = fast.score(t, ctx[i])
+            if not (np.allclose(p, slow_p[i], atol=1e-4) and abs(s - slow_s[i]) < 1e-4):
+                log.warning("fast classifier path disagrees with scikit-learn; using the slow path")
+                return
+        self.fast = fast
+
+    def _tune(self, texts: list[str], y: np.ndarray, ctx: np.ndarray) -> None:
+        inscope = np.flatnonzero(np.isin(y, self.topic_classes))
+        if len(inscope) == 0:
+            return
+        probs = self.proba([texts[i] for i in inscope], ctx[inscope])
+        topic_cols = [self.classes_.index(c) for c in self.topic_classes]
+        best = probs[:, topic_cols].max(axis=1)
+        sims = self.novelty([texts[i] for i in inscope])
+        self.prob_threshold = float(np.quantile(best, FALSE_ABSTAIN_QUANTILE))
+        self.novelty_threshold = float(np.quantile(sims, FALSE_ABSTAIN_QUANTILE))
+
+    # ---- inference --------------------------------------------------------------------------------------
+    @property
+    def topic_classes(self) -> list[str]:
+        return [c for c in self.classes_ if c != OUT_OF_SCOPE]
+
+    def proba(self, norm_texts: Sequence[str], ctx: np.ndarray) -> np.ndarray:
+        return np.asarray(self.clf.predict_proba(self.featurizer.transform(norm_texts, ctx)))
+
+    def novelty(self, norm_texts: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of each text to its nearest reference training example."""
+        q = self.featurizer.text_only(norm_texts)
+        sims = q @ self.reference_t
+        return np.asarray(sims.max(axis=1).todense()).ravel()
+
+    def predict(
+        self,
+        text: str | None,
+        context: Mapping[str, Any] | None = None,
+        k: int = 3,
+        allowed: set[str] | None = None,
+    ) -> Prediction:
+        """Top-``k`` topics for one note. ``allowed``: topic codes still active (archived ones dropped)."""
+        norm = normalise(text)
+        if not norm or not has_letters(norm):
+            return Prediction([], True, "empty" if not norm else "no_letters")
+        ctx = context_matrix([context], 1)
+        if self.fast is not None:
+            probs, sim = self.fast.score(norm, ctx[0])
+        else:
+            probs, sim = self.proba([norm], ctx)[0], float(self.novelty([norm])[0])
+        return self._decide(probs, sim, k, allowed)
+
+    def _decide(self, probs: np.ndarray, sim: float, k: int, allowed: set[str] | None) -> Prediction:
+        order = np.argsort(-probs)
+        top_class = self.classes_[order[0]]
+        ranked = [
+            Suggestion(self.classes_[i], round(float(probs[i]), 4))
+            for i in order
+            if self.classes_[i] != OUT_OF_SCOPE and (allowed is None or self.classes_[i] in allowed)
+        ]
+        suggestions = ranked[:k]
+        best = suggestions[0].confidence if suggestions else 0.0
+        reason = None
+        if top_class == OUT_OF_SCOPE:
+            reason = "out_of_scope"
+        elif best < self.prob_threshold or not suggestions:
+            reason = "low_confidence"
+        elif sim < self.novelty_threshold:
+            reason = "novel"
+        return Prediction(suggestions, reason is not None, reason, round(sim, 4))
+
+    def predict_batch(
+        self, texts: Sequence[str], contexts: Sequence[Mapping[str, Any] | None] | None = None, k: int = 3
+    ) -> list[Prediction]:
+        """``predict`` for many notes at once (evaluation)."""
+        norm = [normalise(t) for t in texts]
+        probs = self.proba(norm, context_matrix(contexts, len(norm)))
+        sims = self.novelty(norm)
+        out = []
+        for i, t in enumerate(norm):
+            if not t or not has_letters(t):
+                out.append(Prediction([], True, "empty" if not t else "no_letters"))
+            else:
+                out.append(self._decide(probs[i], float(sims[i]), k, None))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "classes": self.topic_classes,
+            "has_out_of_scope_class": OUT_OF_SCOPE in self.classes_,
+            "prob_threshold": round(self.prob_threshold, 4),
+            "novelty_threshold": round(self.novelty_threshold, 4),
+            "train_rows": self.train_rows,
+            "train_seconds": round(self.train_seconds, 2),
+        }

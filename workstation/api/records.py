@@ -1,0 +1,216 @@
+"""Request records, topic suggestions, the topic tree, statistics, emerging topics, classifier models."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from workstation import audit
+from workstation.api.deps import ContainerDep, require_roles
+from workstation.models import User
+from workstation.records.service import RecordInput
+from workstation.records.stats import topic_stats
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["records"])
+
+Operator = Annotated[User, Depends(require_roles("operator", "supervisor", "tech_support"))]
+Supervisor = Annotated[User, Depends(require_roles("supervisor"))]
+StatsReader = Annotated[User, Depends(require_roles("supervisor", "analyst", "marketing"))]
+
+# a pasted note may be long: it is truncated (classification, storage), never refused below the body limit
+MAX_NOTE_BODY = 1_100_000
+
+
+class SuggestIn(BaseModel):
+    text: str = Field("", max_length=MAX_NOTE_BODY)
+    subscriber_id: str | None = Field(None, max_length=64)
+    context: dict[str, bool] | None = None
+    k: int = Field(3, ge=1, le=10)
+
+
+class ShownSuggestion(BaseModel):
+    code: str = Field(max_length=64)
+    confidence: float = 0.0
+
+
+class RecordIn(BaseModel):
+    note: str = Field("", max_length=MAX_NOTE_BODY)
+    topics: list[str] = Field(default_factory=list, max_length=20)
+    outcome: str | None = None
+    call_id: str | None = Field(None, max_length=64)
+    subscriber_id: str | None = Field(None, max_length=64)
+    shown: list[ShownSuggestion] = Field(default_factory=list, max_length=10)
+    abstained: bool = False
+    model_version: int | None = None
+    context: dict[str, bool] = Field(default_factory=dict)
+    finish: bool = False
+
+    def to_input(self) -> RecordInput:
+        return RecordInput(
+            note=self.note,
+            topics=self.topics,
+            outcome=self.outcome,
+            call_id=self.call_id,
+            subscriber_id=self.subscriber_id,
+            shown=[s.model_dump() for s in self.shown],
+            abstained=self.abstained,
+            model_version=self.model_version,
+            context=self.context,
+        )
+
+
+class TopicIn(BaseModel):
+    code: str = Field(max_length=64)
+    name_ru: str = Field(max_length=200)
+    name_en: str = Field(max_length=200)
+    parent_code: str | None = Field(None, max_length=64)
+
+
+class TopicPatch(BaseModel):
+    name_ru: str | None = Field(None, max_length=200)
+    name_en: str | None = Field(None, max_length=200)
+    archived: bool | None = None
+    parent_code: str | None = Field(None, max_length=64, description="'' moves the topic to the top level")
+
+
+class PromoteIn(TopicIn):
+    retrain: bool = True
+
+
+# ---- operator ------------------------------------------------------------------------------------
+@router.post("/api/records/suggest")
+async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
+    """Top topics for the note being typed (card context from the subscriber when not given)."""
+    svc = container.services["classifier"]
+    context = body.context if body.context is not None else await svc.context_for(body.subscriber_id)
+    return svc.suggest(body.text, context, k=body.k)  # type: ignore[no-any-return]
+
+
+@router.post("/api/records")
+async def create_record(body: RecordIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
+    """Create a record (``finish: true`` finishes it and ends the call's after-call work)."""
+    return await container.services["records"].save(user, body.to_input(), None, body.finish)  # type: ignore[no-any-return]
+
+
+@router.put("/api/records/{record_id}")
+async def update_record(
+    record_id: int, body: RecordIn, container: ContainerDep, user: Operator
+) -> dict[str, Any]:
+    return await container.services["records"].save(user, body.to_input(), record_id, body.finish)  # type: ignore[no-any-return]
+
+
+@router.get("/api/records")
+async def list_records(
+    container: ContainerDep,
+    user: Operator,
+    subscriber_id: Annotated[str, Query(min_length=1, max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    """A subscriber's previous requests, newest first (audited: notes are personal data)."""
+    rows = await asyncio.to_thread(container.services["records"].for_subscriber, subscriber_id, limit)
+    await audit.record_async(
+        container.db,
+        user_id=user.id,
+        action="records.view",
+        subject=subscriber_id,
+        details={"count": len(rows)},
+    )
+    return {"records": rows}
+
+
+@router.get("/api/topics")
+def topic_tree(
+    container: ContainerDep,
+    user: Annotated[
+        User, Depends(require_roles("operator", "supervisor", "tech_support", "analyst", "marketing"))
+    ],
+    include_archived: bool = True,
+) -> dict[str, Any]:
+    return {"tree": container.services["topics"].tree(include_archived=include_archived)}
+
+
+# ---- supervisor: topic tree ------------------------------------------------------------------------
+@router.post("/api/topics")
+def create_topic(body: TopicIn, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    return container.services["topics"].create(body.code, body.name_ru, body.name_en, body.parent_code)  # type: ignore[no-any-return]
+
+
+@router.patch("/api/topics/{code}")
+def update_topic(code: str, body: TopicPatch, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    return container.services["topics"].update(  # type: ignore[no-any-return]
+        code, name_ru=body.name_ru, name_en=body.name_en, archived=body.archived, parent_code=body.parent_code
+    )
+
+
+# ---- statistics and emerging topics ----------------------------------------------------------------
+@router.get("/api/records/stats")
+def stats(
+    container: ContainerDep,
+    user: StatsReader,
+    bucket: str = "hour",
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    return topic_stats(container.db, bucket, start, end)
+
+
+@router.get("/api/records/emerging")
+def emerging(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    return {"clusters": container.services["emerging"].list_open()}
+
+
+@router.post("/api/records/emerging/run")
+async def emerging_run(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    return {"clusters": await asyncio.to_thread(container.services["emerging"].run)}
+
+
+@router.post("/api/records/emerging/{cluster_id}/promote")
+async def emerging_promote(
+    cluster_id: int, body: PromoteIn, container: ContainerDep, user: Supervisor
+) -> dict[str, Any]:
+    """New topic from a cluster; its notes become training examples (retrain in the background)."""
+    out = await asyncio.to_thread(
+        container.services["emerging"].promote,
+        cluster_id,
+        body.code,
+        body.name_ru,
+        body.name_en,
+        body.parent_code,
+    )
+    out["retraining"] = False
+    if body.retrain and not container.services["classifier"].training:
+        asyncio.get_running_loop().run_in_executor(None, _train_quietly, container)
+        out["retraining"] = True
+    return out
+
+
+@router.post("/api/records/emerging/{cluster_id}/dismiss")
+def emerging_dismiss(cluster_id: int, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    return container.services["emerging"].dismiss(cluster_id)  # type: ignore[no-any-return]
+
+
+# ---- classifier models -------------------------------------------------------------------------------
+@router.get("/api/classifier")
+def classifier_status(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    return container.services["classifier"].status()  # type: ignore[no-any-return]
+
+
+@router.post("/api/classifier/train")
+async def classifier_train(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+    """Retrain from the bootstrap corpus and the records; swapped in only if not worse."""
+    result = await asyncio.to_thread(container.services["classifier"].train)
+    return result.to_dict()  # type: ignore[no-any-return]
+
+
+def _train_quietly(container: Any) -> None:
+    try:
+        container.services["classifier"].train()
+    except Exception as exc:
+        log.warning("retraining after promotion failed: %s", exc)

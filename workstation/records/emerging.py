@@ -1,0 +1,173 @@
+"""The emerging-topic job: clusters of recent free-text ("Other") and low-confidence notes, shown to
+supervisors with masked examples; promoting a cluster creates a topic and makes its notes training labels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from classifier.emerging import MAX_NOTES, find_clusters
+from classifier.topics import OTHER
+from workstation.db import Database
+from workstation.errors import Conflict, NotFound
+from workstation.records.masking import mask
+from workstation.records.models import EmergingCluster, RecordTopic, RequestRecord
+from workstation.records.topics import TopicService
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=7)
+RECENT_WINDOW = timedelta(days=1)
+LOW_CONFIDENCE = 0.5
+RUN_EVERY_S = 3600.0
+
+
+def cluster_dict(c: EmergingCluster) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "run_at": (c.run_at if c.run_at.tzinfo else c.run_at.replace(tzinfo=UTC)).isoformat(),
+        "keywords": c.keywords,
+        "examples": c.examples,
+        "size": c.size,
+        "recent": c.recent,
+        "previous": c.previous,
+        "growth": c.growth,
+        "status": c.status,
+        "topic_id": c.topic_id,
+    }
+
+
+class EmergingService:
+    def __init__(self, db: Database, topics: TopicService):
+        self.db = db
+        self.topics = topics
+
+    def candidates(self, now: datetime) -> list[tuple[int, str, datetime]]:
+        """(id, note, time) of recent finished records that fit no topic well and were not promoted."""
+        other_id = self.topics.by_code().get(OTHER, {}).get("id")
+        with self.db.session() as s:
+            recs = s.scalars(
+                select(RequestRecord)
+                .where(
+                    RequestRecord.status == "finished",
+                    RequestRecord.note != "",
+                    RequestRecord.created_at >= now - LOOKBACK,
+                )
+                .order_by(RequestRecord.created_at)
+            ).all()
+            out = []
+            for r in recs:
+                if any(rt.source == "promoted" for rt in r.topics):
+                    continue
+                main = r.topics[0].topic_id if r.topics else None
+                low = r.abstained or (r.best_confidence is not None and r.best_confidence < LOW_CONFIDENCE)
+                if main == other_id or low:
+                    created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
+                    out.append((r.id, r.note, created))
+        return out
+
+    def run(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Recompute the clusters; previous open ones are superseded. Returns the new clusters."""
+        now = now or datetime.now(UTC)
+        cands = self.candidates(now)[-MAX_NOTES:]
+        clusters = find_clusters(
+            [c[1] for c in cands], [c[2] for c in cands], now, recent_window=RECENT_WINDOW
+        )
+        with self.db.session() as s:
+            s.execute(
+                update(EmergingCluster).where(EmergingCluster.status == "open").values(status="superseded")
+            )
+            rows = []
+            for c in clusters:
+                row = EmergingCluster(
+                    run_at=now,
+                    keywords=c.keywords,
+                    size=c.size,
+                    recent=c.recent,
+                    previous=c.previous,
+                    growth=c.growth,
+                    examples=[mask(cands[i][1]) for i in c.examples],
+                    record_ids=[cands[i][0] for i in c.members],
+                    status="open",
+                )
+                s.add(row)
+                rows.append(row)
+            s.flush()
+            out = [cluster_dict(r) for r in rows]
+        log.info("emerging topics: %d candidate notes, %d clusters", len(cands), len(out))
+        return out
+
+    def list_open(self) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(EmergingCluster)
+                .where(EmergingCluster.status == "open")
+                .order_by(EmergingCluster.size.desc(), EmergingCluster.id)
+            ).all()
+            return [cluster_dict(r) for r in rows]
+
+    def promote(
+        self, cluster_id: int, code: str, name_ru: str, name_en: str, parent_code: str | None = None
+    ) -> dict[str, Any]:
+        """Create a topic from an open cluster; its records get the topic (source ``promoted``)."""
+        with self.db.session() as s:
+            cl = s.get(EmergingCluster, cluster_id)
+            if cl is None:
+                raise NotFound("no such cluster", error_id="cluster_not_found")
+            if cl.status != "open":
+                raise Conflict(
+                    f"the cluster is {cl.status}; run the job again for fresh clusters",
+                    error_id="cluster_not_open",
+                )
+        topic = self.topics.create(code, name_ru, name_en, parent_code)
+        with self.db.session() as s:
+            cl = s.get(EmergingCluster, cluster_id)
+            assert cl is not None
+            records = s.scalars(select(RequestRecord).where(RequestRecord.id.in_(cl.record_ids))).all()
+            for r in records:
+                r.topics.append(RecordTopic(topic_id=topic["id"], position=len(r.topics), source="promoted"))
+            cl.status, cl.topic_id = "promoted", topic["id"]
+        return {"topic": topic, "records": len(records)}
+
+    def dismiss(self, cluster_id: int) -> dict[str, Any]:
+        with self.db.session() as s:
+            cl = s.get(EmergingCluster, cluster_id)
+            if cl is None:
+                raise NotFound("no such cluster", error_id="cluster_not_found")
+            cl.status = "dismissed"
+            return cluster_dict(cl)
+
+    async def run_periodically(self, container: Any) -> None:
+        """Background job: recompute every hour on the leader node."""
+        from workstation.leader import LeaderLock
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await asyncio.to_thread(self.run)
+                except Exception:
+                    log.exception("emerging topics: run failed")
+                await asyncio.sleep(RUN_EVERY_S)
+
+        task: asyncio.Task[None] | None = None
+
+        async def acquired() -> None:
+            nonlocal task
+            task = asyncio.create_task(loop(), name="emerging-topics")
+
+        async def lost() -> None:
+            if task is not None:
+                task.cancel()
+
+        lock = LeaderLock(container.settings, "emerging-topics")
+        try:
+            await lock.run(on_acquire=acquired, on_lose=lost)
+        finally:
+            if task is not None:
+                task.cancel()
+            await lock.release()
