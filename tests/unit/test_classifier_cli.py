@@ -1,0 +1,77 @@
+"""``workstation classifier evaluate``: one JSON object for any labelled pair of files; clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from classifier.corpus.generate import generate, write_csv
+from workstation.cli import main
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("csv")
+    train_rows = generate(
+        rows_per_topic=80,
+        oos_rows=60,
+        seed=1,
+        topics=["balance_question", "roaming", "mobile_data", "sms_problem", "tariff_change"],
+    )
+    # the test set adds a topic never seen in training: those rows must be counted for oos_recall
+    test_rows = generate(
+        rows_per_topic=30,
+        oos_rows=0,
+        seed=2,
+        topics=[
+            "balance_question",
+            "roaming",
+            "mobile_data",
+            "sms_problem",
+            "tariff_change",
+            "number_porting",
+        ],
+    )
+    write_csv(train_rows, d / "train.csv")
+    write_csv(test_rows, d / "test.csv")
+    return d / "train.csv", d / "test.csv"
+
+
+def test_evaluate_prints_one_json_object_with_the_benchmark_keys(
+    files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    train, test = files
+    assert main(["classifier", "evaluate", "--train", str(train), "--test", str(test)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.count("\n") == 0
+    m = json.loads(out)
+    for key in ("top1", "top3", "macro_f1", "abstain_rate", "in_scope_accuracy", "oos_recall", "train_rows"):
+        assert key in m, key
+    assert m["oos_rows"] == 30 and m["in_scope_rows"] == 150
+    assert m["top1"] > 0.8 and m["oos_recall"] > 0.3
+    assert "per_topic" not in m
+
+
+def test_evaluate_with_a_one_class_training_file_is_a_one_line_error(
+    tmp_path: Path, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = tmp_path / "one.csv"
+    with one.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows([["нет сети", "no_network"], ["связи нет", "no_network"]])
+    assert main(["classifier", "evaluate", "--train", str(one), "--test", str(files[1])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "workstation: one.csv has 1 topic(s) (no_network); training needs at least 2"
+
+
+def test_evaluate_with_a_non_utf8_file_says_how_to_fix_it(
+    tmp_path: Path, files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "legacy.csv"
+    bad.write_bytes("text,label\nнет сети,no_network\nроуминг,roaming\n".encode("cp1251"))
+    assert main(["classifier", "evaluate", "--train", str(bad), "--test", str(files[1])]) == 2
+    assert "legacy.csv is not UTF-8" in capsys.readouterr().err

@@ -1,0 +1,101 @@
+"""Model versions: a retrain learns a new topic, a worse model is refused, other nodes pick up the swap."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from classifier.data import Dataset, TrainingDataError, load_bootstrap
+from classifier.registry import ModelRegistry
+
+NEW_TOPIC = [
+    "не работает есим на часах",
+    "часы с esim не подключаются к сети",
+    "активировать esim на смарт часах",
+    "apple watch esim не видит сеть",
+    "как подключить часы с есим к моему номеру",
+    "eSIM для часов не активируется",
+    "smartwatch esim activation fails",
+    "my watch esim has no service",
+    "есим в часах пропала связь",
+    "подключить вторую есим для часов",
+]
+
+
+def base_data() -> Dataset:
+    ds = load_bootstrap()
+    return ds.subset(range(2500))
+
+
+def with_new_topic(ds: Dataset) -> Dataset:
+    out = ds.subset(range(len(ds)))
+    rng = random.Random(3)
+    for i in range(60):
+        text = (
+            rng.choice(["", "абонент говорит что ", "клиент: ", "caller: "]) + NEW_TOPIC[i % len(NEW_TOPIC)]
+        )
+        out.add(text + rng.choice(["", " просит помочь", " срочно"]), "esim_watch", {})
+    return out
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
+    reg = ModelRegistry(tmp_path_factory.mktemp("models"))
+    first = reg.train(base_data())
+    assert first.accepted and first.reason == "first model"
+    return reg
+
+
+def test_first_model_is_stored_versioned_and_current(registry: ModelRegistry) -> None:
+    assert registry.version == 1
+    assert (registry.dir / "model-0001.pkl").exists()
+    assert registry.current_version_on_disk() == 1
+    meta = registry.versions()[-1]
+    assert meta["version"] == 1 and meta["accepted"] and meta["metrics"]["top1"] > 0.85
+
+
+def test_retrain_with_a_new_topic_learns_it_and_is_swapped_in(registry: ModelRegistry) -> None:
+    before = registry.version
+    result = registry.train(with_new_topic(base_data()))
+    assert result.accepted, result.reason
+    assert registry.version == result.version > before
+    assert result.current_metrics is not None
+    assert result.metrics["per_topic"]["esim_watch"]["recall"] >= 0.8
+    assert result.current_metrics["per_topic"]["esim_watch"]["recall"] == 0.0
+    assert registry.model is not None
+    assert registry.model.predict("у клиента часы с есим не видят сеть").suggestions[0].code == "esim_watch"
+
+
+def test_worse_model_is_refused_and_the_current_one_stays(registry: ModelRegistry) -> None:
+    current_version, current_model = registry.version, registry.model
+    noisy = base_data()
+    rng = random.Random(5)
+    labels = noisy.labels[:]
+    rng.shuffle(labels)
+    noisy.labels = labels
+    result = registry.train(noisy)
+    assert not result.accepted
+    assert result.reason.startswith(f"worse than v{current_version}")
+    assert registry.version == current_version and registry.model is current_model
+    assert registry.current_version_on_disk() == current_version
+    refused = next(v for v in registry.versions() if v["version"] == result.version)
+    assert refused["accepted"] is False and refused["current"] is False
+
+
+def test_another_node_picks_up_the_new_current_version_without_restart(registry: ModelRegistry) -> None:
+    other = ModelRegistry(registry.dir)
+    assert other.refresh() is True
+    assert other.version == registry.version
+    assert other.refresh() is False  # nothing new
+    assert other.model is not None and other.model.topic_classes == registry.model.topic_classes  # type: ignore[union-attr]
+
+
+def test_training_data_with_one_topic_is_refused_before_training(tmp_path: Path) -> None:
+    ds = Dataset()
+    for i in range(10):
+        ds.add(f"нет сети {i}", "no_network")
+    with pytest.raises(TrainingDataError, match="training needs at least 2"):
+        ModelRegistry(tmp_path).train(ds)
+    assert not list(tmp_path.glob("model-*"))
