@@ -83,6 +83,13 @@ def _need(msg: Msg, *keys: str) -> None:
         raise MalformedEvent(f"{msg.get('Event', '?')} without {', '.join(missing)}")
 
 
+def _partner(channel: str) -> str:
+    """The other half of a ``Local/…;1`` / ``;2`` pair ("" for other channels)."""
+    if channel.startswith("Local/") and channel[-2:] in (";1", ";2"):
+        return channel[:-1] + ("2" if channel[-1] == "1" else "1")
+    return ""
+
+
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -379,6 +386,11 @@ class Normaliser:
         call = self.calls.get(self._call_id(msg))
         out: list[CallEvent] = []
         if call is None:
+            return out
+        if call.answered is not None and _partner(channel) in (call.caller_channel, call.answered.channel):
+            # the other half of a Local pair: the customer's (or the operator's) own phone hung up
+            who = "caller" if _partner(channel) == call.caller_channel else "agent"
+            self._end(call, at, out, who, None)
             return out
         if channel == call.caller_channel:
             if call.answered is not None:
