@@ -92,8 +92,8 @@ class PostgresIndex:
             q = " ".join(words)
             tsq = "(plainto_tsquery('russian', :q) || plainto_tsquery('english', :q))"
         sql = (
-            f"SELECT a.id, ts_rank(a.search_tsv, query) AS score FROM kb_articles a, {tsq} AS query "
-            f"WHERE a.search_tsv @@ query {_filters(lang)} ORDER BY score DESC, a.id LIMIT :limit"
+            f"SELECT a.id, ts_rank(a.search_tsv, q.query) AS score FROM kb_articles a, (SELECT {tsq} AS query) q "
+            f"WHERE a.search_tsv @@ q.query {_filters(lang)} ORDER BY score DESC, a.id LIMIT :limit"
         )
         params: dict[str, object] = {"q": q, "limit": limit}
         if lang:
