@@ -16,6 +16,7 @@ import logging
 import random
 import re
 import time
+from collections import deque
 from typing import Any
 
 from panoramisk import Manager
@@ -98,6 +99,7 @@ class AmiTelephony:
         self._dispatcher: asyncio.Task[None] | None = None
         self._out: asyncio.Queue[CallEvent] = asyncio.Queue()
         self._buffer: list[Msg] | None = None
+        self._lanes: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.connected = False
         self.since: float | None = None
@@ -114,7 +116,7 @@ class AmiTelephony:
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._supervisor, self._dispatcher):
+        for task in (self._supervisor, self._dispatcher, *self._lanes):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -309,13 +311,32 @@ class AmiTelephony:
             log.warning("call event handler is behind: %d events waiting", self._out.qsize())
 
     async def _dispatch(self) -> None:
+        """Deliver in order per call, calls concurrently: a slow card lookup for one call never delays
+        the pop of another (events without a call id share one lane)."""
+        lanes: dict[str, deque[CallEvent]] = {}
         while True:
             ev = await self._out.get()
-            if self._handler is None:
+            lane = lanes.get(ev.call_id)
+            if lane is not None:
+                lane.append(ev)
                 continue
-            try:
-                await self._handler(ev)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("call event handler failed on %s", type(ev).__name__)
+            lanes[ev.call_id] = deque([ev])
+            task = asyncio.create_task(self._run_lane(ev.call_id, lanes))
+            self._lanes.add(task)
+            task.add_done_callback(self._lanes.discard)
+
+    async def _run_lane(self, key: str, lanes: dict[str, deque[CallEvent]]) -> None:
+        lane = lanes[key]
+        try:
+            while lane:
+                ev = lane.popleft()
+                if self._handler is None:
+                    continue
+                try:
+                    await self._handler(ev)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("call event handler failed on %s", type(ev).__name__)
+        finally:
+            lanes.pop(key, None)

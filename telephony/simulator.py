@@ -79,6 +79,7 @@ class AmiSimulator:
         self.pops: dict[tuple[str, str], tuple[float, float]] = {}  # (call_id, agent) -> (monotonic, epoch)
         self.originates: list[dict[str, str]] = []
         self.logins = 0
+        self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
@@ -336,7 +337,7 @@ class AmiSimulator:
         mix = mix or DEFAULT_MIX
         names, weights = list(mix), list(mix.values())
         pool = _agents(agents)
-        busy: set[str] = set()
+        busy = self.busy_agents
         loop = asyncio.get_running_loop()
         start = next_t = loop.time()
         started = 0
