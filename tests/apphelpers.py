@@ -1,0 +1,98 @@
+"""Helpers for tests that need the app: a migrated container, signed-in clients, a live server thread."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from billing_adapter.ports import BillingSource
+from workstation.auth import create_user
+from workstation.bootstrap import Container, bootstrap
+from workstation.migrate import upgrade
+from workstation.settings import Settings
+
+PASSWORD = "secret123"
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def make_container(tmp_path: Path, db_url: str | None = None, billing: BillingSource | None = None,
+                   telephony: Any = False, **settings: Any) -> Container:
+    """A migrated workstation DB (SQLite in tmp_path unless ``db_url``) and a container around it."""
+    url = db_url or f"sqlite:///{tmp_path / 'ws.db'}"
+    upgrade(url)
+    s = Settings(data_dir=tmp_path, database_url=url, **settings)
+    if billing is None:
+        from billing_adapter.memory import MemoryBilling
+
+        billing = MemoryBilling()
+    return bootstrap(s, billing=billing, telephony=telephony)
+
+
+def add_user(container: Container, username: str, role: str = "operator", **kw: Any) -> int:
+    return create_user(container.db, username, PASSWORD, role, **kw).id
+
+
+def login(client: Any, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    r = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """Runs the app under uvicorn in a background thread (for browser tests and benchmarks)."""
+
+    def __init__(self, app: Any, port: int | None = None):
+        import uvicorn
+
+        self.port = port or free_port()
+        self.config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(self.config)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def call(self, coro: Any, timeout: float = 10) -> Any:
+        """Run a coroutine on the server's event loop (e.g. inject a call event) and wait for it."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

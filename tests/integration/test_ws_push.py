@@ -1,0 +1,153 @@
+"""The app over real PostgreSQL and Redis: sign-in, websocket push per operator, bad client messages, audit."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from starlette.websockets import WebSocketDisconnect
+
+from billing_adapter.memory import MemoryBilling, make_card
+from telephony.events import CallAnswered, CallOffered, CallQueued
+from tests.apphelpers import add_user, login, make_container
+from tests.conftest import drop_pg_database, make_pg_database
+from workstation.app import create_app
+from workstation.models import AuditLog
+
+A1 = "PJSIP/1001"
+A2 = "PJSIP/1002"
+
+
+@pytest.fixture
+def app_env(tmp_path: Any, pg_server_url: str, redis_url: str, redis_prefix: str) -> Any:
+    db_url = make_pg_database("push")
+    billing = MemoryBilling()
+    billing.add(make_card("1", "79161234567", name="Смирнова Анна Петровна", balance=-42.5))
+    container = make_container(tmp_path, db_url=db_url, billing=billing, bus_url=redis_url,
+                               cache_url=redis_url, redis_prefix=redis_prefix)
+    u1 = add_user(container, "op1", interface=A1, extension="1001")
+    u2 = add_user(container, "op2", interface=A2, extension="1002")
+    add_user(container, "eng", role="tech_support")
+    app = create_app(container)
+    yield container, app, u1, u2
+    container.db.dispose()
+    drop_pg_database(db_url)
+
+
+def receive_until(ws: Any, type_: str, limit: int = 20) -> dict[str, Any]:
+    for _ in range(limit):
+        msg = ws.receive_json()
+        if msg["type"] == type_:
+            return msg  # type: ignore[no-any-return]
+    raise AssertionError(f"no {type_} message")
+
+
+def test_websocket_refuses_a_client_that_has_not_signed_in(app_env: Any) -> None:
+    _, app, _, _ = app_env
+    with TestClient(app) as client:
+        with pytest.raises(WebSocketDisconnect) as exc:
+            with client.websocket_connect("/ws") as ws:
+                ws.receive_json()
+        assert exc.value.code == 4401
+
+
+def test_websocket_refuses_a_cross_origin_page(app_env: Any) -> None:
+    _, app, _, _ = app_env
+    with TestClient(app) as client:
+        login(client, "op1")
+        with pytest.raises(WebSocketDisconnect) as exc:
+            with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
+                ws.receive_json()
+        assert exc.value.code == 4403
+
+
+def test_pop_reaches_every_tab_of_the_operator_and_nobody_else(app_env: Any) -> None:
+    container, app, u1, u2 = app_env
+    calls = container.services["calls"]
+    with TestClient(app) as c1:
+        # one app (one event loop); the cookie jar switches user between connects
+        login(c1, "op2")
+        other = c1.websocket_connect("/ws").__enter__()
+        login(c1, "op1")
+        with c1.websocket_connect("/ws") as tab_a, c1.websocket_connect("/ws") as tab_b:
+            for ws in (tab_a, tab_b, other):
+                assert ws.receive_json()["type"] == "hello"
+                assert ws.receive_json()["type"] == "call.none"
+            now = time.time()
+            c1.portal.call(calls.handle, CallQueued("L1", now, caller="+79161234567", queue="support"))
+            c1.portal.call(calls.handle, CallOffered("L1", now, caller="+79161234567", agent=A1, queue="support"))
+            for ws in (tab_a, tab_b):
+                msg = receive_until(ws, "call.offered")
+                assert msg["v"] == 1
+                assert msg["card"]["card"]["name"] == "Смирнова Анна Петровна"
+            # the other operator only hears its own pong: no pop was queued for it
+            other.send_json({"type": "ping", "t": 1})
+            assert other.receive_json() == {"type": "pong", "v": 1, "t": 1}
+            c1.portal.call(calls.handle, CallAnswered("L1", now + 1, caller="+79161234567", agent=A1))
+            assert receive_until(tab_a, "call.answered")["call"]["state"] == "connected"
+        other.__exit__(None, None, None)
+        # a reloaded tab gets the live call and its card at once
+        with c1.websocket_connect("/ws") as again:
+            assert again.receive_json()["type"] == "hello"
+            state = again.receive_json()
+            assert state["type"] == "call.state"
+            assert state["call"]["state"] == "connected"
+            assert state["card"]["card"]["subscriber_id"] == "1"
+
+
+def test_bad_client_messages_get_an_error_frame_and_the_socket_stays_open(app_env: Any) -> None:
+    _, app, _, _ = app_env
+    with TestClient(app) as client:
+        login(client, "eng")
+        with client.websocket_connect("/ws") as ws:
+            ws.receive_json()
+            ws.receive_json()
+            ws.send_text("{not json")
+            assert ws.receive_json()["error_id"] == "bad_json"
+            ws.send_json(["a", "list"])
+            assert ws.receive_json()["error_id"] == "bad_message"
+            ws.send_json({"type": "call.offered", "call": {"id": "forged"}})
+            assert ws.receive_json()["error_id"] == "unknown_type"
+            ws.send_json({"type": "presence", "presence": "on_fire"})
+            assert ws.receive_json()["error_id"] == "bad_presence"
+            ws.send_text("x" * 20000)
+            assert ws.receive_json()["error_id"] == "too_large"
+            ws.send_json({"type": "ping", "t": 7})
+            assert ws.receive_json()["type"] == "pong"
+
+
+def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
+    container, app, u1, _ = app_env
+    with TestClient(app) as client:
+        login(client, "op1")
+        r = client.get("/api/subscribers/1/card")
+        assert r.status_code == 200
+        assert r.json()["card"]["card"]["balance"] == -42.5
+        assert client.get("/api/subscribers/1/charges").status_code == 200
+        assert client.get("/api/subscribers/404/card").json()["error_id"] == "subscriber_not_found"
+    with container.db.session() as s:
+        actions = s.scalars(select(AuditLog.action).where(AuditLog.user_id == u1, AuditLog.subject == "1")).all()
+    assert "card.view" in actions and "card.charges" in actions
+
+
+def test_search_treats_injection_as_plain_text(app_env: Any) -> None:
+    _, app, _, _ = app_env
+    with TestClient(app) as client:
+        login(client, "op1")
+        r = client.get("/api/subscribers/search", params={"q": "'; DROP TABLE subscribers; --"})
+        assert r.status_code == 200 and r.json() == {"matches": []}
+        assert client.get("/api/subscribers/search", params={"q": "x"}).json()["error_id"] == "query_too_short"
+
+
+def test_wrong_password_and_role_guard(app_env: Any) -> None:
+    _, app, _, _ = app_env
+    with TestClient(app) as client:
+        r = client.post("/api/auth/login", json={"username": "op1", "password": "nope"})
+        assert r.status_code == 401 and r.json()["error_id"] == "bad_credentials"
+        assert client.get("/api/auth/me").status_code == 401
+        login(client, "op1")
+        r = client.get("/api/supervisor/floor")
+        assert r.status_code == 403 and r.json()["error_id"] == "forbidden"
