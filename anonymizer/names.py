@@ -101,20 +101,22 @@ def warm_up() -> None:
 
 @lru_cache(maxsize=200_000)
 def _ru_score(word: str) -> float:
-    """2 = a name part in the dictionary, 1 = possibly a name part, 0 = not a name."""
+    """2 = a name part in the dictionary, 1 = a name among other readings, 0.6 = a guessed surname, 0 = none."""
     if word in _ABBREVIATIONS:
         return 0.0
     if word in _RU_AMBIGUOUS:
         return 0.5
     parses = _Models.get().morph.parse(word)
-    top = parses[0]
-    top_is_name = any(t in top.tag for t in _NAME_TAGS)
-    from_dict = top.methods_stack and type(top.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
-    if top_is_name and from_dict:
-        return 2.0
-    if top_is_name or any(any(t in p.tag for t in _NAME_TAGS) for p in parses[:4]):
-        return 1.0
-    return 0.0
+    best = 0.0
+    for rank, p in enumerate(parses[:4]):
+        if not any(t in p.tag for t in _NAME_TAGS):
+            continue
+        from_dict = bool(p.methods_stack) and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+        if from_dict:
+            best = max(best, 2.0 if rank == 0 else 1.0)
+        else:
+            best = max(best, 0.6)  # only the suffix predictor thinks so: counts next to another name part
+    return best
 
 
 def _en_score(word: str, models: _Models) -> float:
@@ -172,6 +174,13 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             s = max(s, 2.0)
         prev_title = False
         scored.append((m.start(), m.end(), s, cap))
+
+    # a word between two name parts is one too ("ИСАЕВА СОФИЯ ДМИТРИЕВНА": София is also a city)
+    for i in range(1, len(scored) - 1):
+        if scored[i][2] == 0 and scored[i - 1][2] >= 0.5 and scored[i + 1][2] >= 0.5:
+            gaps = text[scored[i - 1][1] : scored[i][0]] + text[scored[i][1] : scored[i + 1][0]]
+            if gaps.strip() == "" and "\n" not in gaps:
+                scored[i] = (scored[i][0], scored[i][1], 0.3, scored[i][3])
 
     # group runs of neighbouring name-ish tokens (separated by spaces only)
     i = 0

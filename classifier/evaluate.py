@@ -10,29 +10,44 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Protocol
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from sklearn.model_selection import train_test_split
 
 from classifier.data import Dataset
+from classifier.features import normalise
 from classifier.model import Prediction, TopicModel
 from classifier.topics import OUT_OF_SCOPE
 
 TEST_SHARE = 0.2
 
 
-def split(ds: Dataset, test_share: float = TEST_SHARE, seed: int = 42) -> tuple[Dataset, Dataset]:
-    """Stratified held-out split (deterministic for a seed)."""
-    idx = np.arange(len(ds))
-    y = np.asarray(ds.labels)
-    counts = np.unique(y, return_counts=True)[1]
-    strat = y if counts.min() >= 2 else None
-    tr, te = train_test_split(idx, test_size=test_share, random_state=seed, stratify=strat)
-    return ds.subset(tr), ds.subset(te)
+def _bucket(text: str) -> float:
+    digest = hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def split(ds: Dataset, test_share: float = TEST_SHARE) -> tuple[Dataset, Dataset]:
+    """Held-out split by a hash of the normalised note: a note lands on the same side in every retrain,
+    so the current model never saw the rows a candidate is compared on, and duplicates never straddle
+    the split. Each label keeps at least two training rows."""
+    test = [_bucket(t) < test_share for t in ds.texts]
+    train_count: dict[str, int] = {}
+    for lab, is_test in zip(ds.labels, test, strict=True):
+        if not is_test:
+            train_count[lab] = train_count.get(lab, 0) + 1
+    for i, lab in enumerate(ds.labels):
+        if test[i] and train_count.get(lab, 0) < 2:
+            test[i] = False
+            train_count[lab] = train_count.get(lab, 0) + 1
+    return (
+        ds.subset([i for i, x in enumerate(test) if not x]),
+        ds.subset([i for i, x in enumerate(test) if x]),
+    )
 
 
 class Ranker(Protocol):

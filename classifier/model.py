@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # weight of the context block beside the two L2-normalised TF-IDF blocks
 CONTEXT_WEIGHT = 0.5
 # validation share used to tune abstention thresholds
-VALIDATION_SHARE = 0.15
+VALIDATION_SHARE = 0.12
 # at most this many training rows are kept as the novelty reference set (bounds suggestion latency)
 NOVELTY_REFERENCE_ROWS = 3000
 # in-scope validation rows we accept to send to free text by mistake (quantile of each signal)
@@ -80,13 +80,12 @@ class Featurizer:
             dtype=np.float32,
         )
 
-    def fit_transform(self, texts: Sequence[str], ctx: np.ndarray) -> sp.csr_matrix:
-        w = self.word.fit_transform(texts)
-        c = self.char.fit_transform(texts)
-        return self._stack(w, c, ctx)
+    def fit_blocks(self, texts: Sequence[str]) -> tuple[Any, Any]:
+        """Fit both vectorizers; the word and character blocks of ``texts``."""
+        return self.word.fit_transform(texts), self.char.fit_transform(texts)
 
     def transform(self, texts: Sequence[str], ctx: np.ndarray) -> sp.csr_matrix:
-        return self._stack(self.word.transform(texts), self.char.transform(texts), ctx)
+        return self.stack(self.word.transform(texts), self.char.transform(texts), ctx)
 
     def text_only(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalised text vector (for novelty similarity)."""
@@ -94,7 +93,7 @@ class Featurizer:
         return _l2(m)
 
     @staticmethod
-    def _stack(w: Any, c: Any, ctx: np.ndarray) -> sp.csr_matrix:
+    def stack(w: Any, c: Any, ctx: np.ndarray) -> sp.csr_matrix:
         return sp.hstack([w, c, sp.csr_matrix(ctx * CONTEXT_WEIGHT, dtype=np.float32)], format="csr")
 
 
@@ -151,11 +150,9 @@ class TopicModel:
         idx = np.arange(len(norm))
         strat = y
         tr, va = train_test_split(idx, test_size=VALIDATION_SHARE, random_state=seed, stratify=strat)
-        # 1) tune abstention thresholds on a validation split
+        # the thresholds are tuned on rows the deployed model never saw (no refit that would shift them)
         self._fit_core([norm[i] for i in tr], y[tr], ctx[tr], seed)
         self._tune([norm[i] for i in va], y[va], ctx[va])
-        # 2) refit on everything
-        self._fit_core(norm, y, ctx, seed)
         self._compile([norm[i] for i in va[:50]], ctx[va[:50]])
         self.train_rows = len(norm)
         self.train_seconds = time.perf_counter() - started
@@ -163,7 +160,8 @@ class TopicModel:
 
     def _fit_core(self, texts: list[str], y: np.ndarray, ctx: np.ndarray, seed: int) -> None:
         self.featurizer = Featurizer()
-        x = self.featurizer.fit_transform(texts, ctx)
+        w, c = self.featurizer.fit_blocks(texts)
+        x = self.featurizer.stack(w, c, ctx)
         counts = np.unique(y, return_counts=True)[1]
         cv = int(max(2, min(3, counts.min())))
         self.clf = CalibratedClassifierCV(
@@ -175,7 +173,7 @@ class TopicModel:
         keep = np.flatnonzero(y != OUT_OF_SCOPE)
         if len(keep) > NOVELTY_REFERENCE_ROWS:
             keep = rng.choice(keep, NOVELTY_REFERENCE_ROWS, replace=False)
-        self.reference = self.featurizer.text_only([texts[i] for i in keep])
+        self.reference = _l2(sp.hstack([w[keep], c[keep]], format="csr"))
         self.reference_t = self.reference.T.tocsr()
 
     def _compile(self, texts: list[str], ctx: np.ndarray) -> None:

@@ -112,7 +112,7 @@ class ModelRegistry:
         ``force`` accepts the model whatever the comparison says (first model, explicit operator choice).
         """
         check_trainable(data)
-        train, test = split(data, seed=seed)
+        train, test = split(data)
         check_trainable(train)
         model = TopicModel().fit(train.texts, train.labels, train.contexts, seed=seed)
         metrics = evaluate(model, test, model.topic_classes)

@@ -3,7 +3,8 @@
 The vocabulary is every word of the (non-archived) articles with its frequency. A query word is
 *known* when it, or its stem, occurs in the articles; an unknown word of three letters or more is
 replaced by the vocabulary word at the smallest Levenshtein distance (at most 1 for words up to five
-letters, 2 for longer ones), the most frequent on a tie. Long queries are left alone: with many words
+letters, 2 for longer ones) that starts with the same letter (typos rarely hit the first letter, and
+this keeps the comparison to a small slice of a large vocabulary), the most frequent on a tie. Long queries are left alone: with many words
 the AND/OR search already copes, and a "correction" is more likely to be wrong.
 """
 
@@ -26,9 +27,9 @@ class Vocabulary:
         for t in texts:
             self.freq.update(w for w in kbtext.words(t) if len(w) >= 2)
         self.stems = {kbtext.stem(w) for w in self.freq}
-        self._by_len: dict[int, list[str]] = defaultdict(list)
+        self._by_key: dict[tuple[str, int], list[str]] = defaultdict(list)
         for w in self.freq:
-            self._by_len[len(w)].append(w)
+            self._by_key[(w[0], len(w))].append(w)
 
     def __len__(self) -> int:
         return len(self.freq)
@@ -41,7 +42,7 @@ class Vocabulary:
         limit = 1 if len(word) <= 5 else 2
         choices: list[str] = []
         for n in range(len(word) - limit, len(word) + limit + 1):
-            choices.extend(self._by_len.get(n, ()))
+            choices.extend(self._by_key.get((word[0], n), ()))
         hits = process.extract(word, choices, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)
         if not hits:
             return None

@@ -6,7 +6,9 @@ SQLite: an FTS5 table ``kb_fts`` (rowid = article id) holding Snowball-stemmed w
 (``knowledge_base.text``), ranked by bm25.
 
 Both answer the same question the same way: every meaningful query word must match (after stemming);
-when nothing does, any word may (an OR query), ranked lower by nature.
+when nothing does, any word may (an OR query), ranked lower by nature. Ranking is bounded: only the
+first ``RANK_CANDIDATES`` matches are scored, so a query as broad as "нет сети" costs the same over
+10k articles as over 1k (such a query is refined by its topic filter or a second word anyway).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ PG_DDL = (
     "ALTER TABLE kb_articles ADD COLUMN IF NOT EXISTS search_tsv tsvector",
     "CREATE INDEX IF NOT EXISTS ix_kb_articles_search_tsv ON kb_articles USING GIN (search_tsv)",
 )
+RANK_CANDIDATES = 1000
 SQLITE_DDL = ("CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",)
 
 _PG_VECTOR = """
@@ -92,8 +95,10 @@ class PostgresIndex:
             q = " ".join(words)
             tsq = "(plainto_tsquery('russian', :q) || plainto_tsquery('english', :q))"
         sql = (
-            f"SELECT a.id, ts_rank(a.search_tsv, q.query) AS score FROM kb_articles a, (SELECT {tsq} AS query) q "
-            f"WHERE a.search_tsv @@ q.query {_filters(lang)} ORDER BY score DESC, a.id LIMIT :limit"
+            f"WITH q AS (SELECT {tsq} AS query), "
+            f"c AS MATERIALIZED (SELECT a.id, a.search_tsv FROM kb_articles a, q WHERE a.search_tsv @@ q.query "
+            f"{_filters(lang)} LIMIT {RANK_CANDIDATES}) "
+            "SELECT c.id, ts_rank(c.search_tsv, q.query) AS score FROM c, q ORDER BY score DESC, c.id LIMIT :limit"
         )
         params: dict[str, object] = {"q": q, "limit": limit}
         if lang:
@@ -144,8 +149,10 @@ class SqliteIndex:
         # stems hold only letters and digits; quoting keeps FTS5 query syntax out of user input anyway
         match = (" OR " if any_word else " AND ").join(f'"{t}"' for t in terms)
         sql = (
-            "SELECT a.id, -bm25(kb_fts, 5.0, 1.0) AS score FROM kb_fts JOIN kb_articles a ON a.id = kb_fts.rowid "
-            f"WHERE kb_fts MATCH :match {_filters(lang)} ORDER BY bm25(kb_fts, 5.0, 1.0), a.id LIMIT :limit"
+            "SELECT a.id, -f.rank AS score FROM "
+            f"(SELECT rowid AS id, bm25(kb_fts, 5.0, 1.0) AS rank FROM kb_fts WHERE kb_fts MATCH :match "
+            f"LIMIT {RANK_CANDIDATES}) f JOIN kb_articles a ON a.id = f.id "
+            f"WHERE 1 = 1 {_filters(lang)} ORDER BY f.rank, a.id LIMIT :limit"
         )
         params: dict[str, object] = {"match": match, "limit": limit}
         if lang:

@@ -29,8 +29,13 @@ BROWSER_ARGS = [
 ]
 
 
-def make_container(tmp_path: Path, db_url: str | None = None, billing: BillingSource | None = None,
-                   telephony: Any = False, **settings: Any) -> Container:
+def make_container(
+    tmp_path: Path,
+    db_url: str | None = None,
+    billing: BillingSource | None = None,
+    telephony: Any = False,
+    **settings: Any,
+) -> Container:
     """A migrated workstation DB (SQLite in tmp_path unless ``db_url``) and a container around it."""
     url = db_url or f"sqlite:///{tmp_path / 'ws.db'}"
     upgrade(url)
@@ -65,7 +70,9 @@ class ServerThread:
         import uvicorn
 
         self.port = port or free_port()
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -18,7 +18,9 @@ import pytest
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MARIADB_HOST = os.environ.get("TEST_MARIADB_HOST", "127.0.0.1")
-TRACES_DIR = Path(os.environ.get("AMI_TRACES_DIR", Path(__file__).resolve().parents[2] / "shared" / "ami-traces"))
+TRACES_DIR = Path(
+    os.environ.get("AMI_TRACES_DIR", Path(__file__).resolve().parents[2] / "shared" / "ami-traces")
+)
 RUN_ID = uuid.uuid4().hex[:8]
 
 

@@ -54,10 +54,13 @@ def create_app(container: Container) -> FastAPI:
                 # start() may return at once or run until stopped: never let it block the lock renewal
                 tasks.append(asyncio.create_task(telephony.start(calls.handle), name="ami-consumer"))
 
-            tasks.append(asyncio.create_task(leader.run(on_acquire=start_consumer, on_lose=telephony.stop),
-                                             name="ami-leader"))
+            tasks.append(
+                asyncio.create_task(
+                    leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
+                )
+            )
         for job in container.background:
-            tasks.append(asyncio.create_task(job(container), name=getattr(job, "__name__", "job")))
+            tasks.append(asyncio.ensure_future(job(container)))
         try:
             yield
         finally:
@@ -93,7 +96,11 @@ def create_app(container: Container) -> FastAPI:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
             return JSONResponse(
-                {"error_id": "too_large", "message": f"request body over {MAX_BODY // (1024 * 1024)} MB", "details": {}},
+                {
+                    "error_id": "too_large",
+                    "message": f"request body over {MAX_BODY // (1024 * 1024)} MB",
+                    "details": {},
+                },
                 status_code=413,
             )
         return await call_next(request)
@@ -106,7 +113,11 @@ def create_app(container: Container) -> FastAPI:
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg")} for e in exc.errors()]
         return JSONResponse(
-            {"error_id": "invalid_input", "message": "the request is not valid", "details": {"errors": errors}},
+            {
+                "error_id": "invalid_input",
+                "message": "the request is not valid",
+                "details": {"errors": errors},
+            },
             status_code=422,
         )
 

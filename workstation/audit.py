@@ -9,8 +9,15 @@ from workstation.db import Database
 from workstation.models import AuditLog
 
 
-def record(db: Database, *, user_id: int | None, action: str, subject: str | None = None,
-           reason: str | None = None, details: dict[str, Any] | None = None) -> None:
+def record(
+    db: Database,
+    *,
+    user_id: int | None,
+    action: str,
+    subject: str | None = None,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
     with db.session() as s:
         s.add(AuditLog(user_id=user_id, action=action, subject=subject, reason=reason, details=details or {}))
 

@@ -9,8 +9,14 @@ class DomainError(Exception):
     status = 400
     error_id = "bad_request"
 
-    def __init__(self, message: str, *, error_id: str | None = None, details: dict[str, Any] | None = None,
-                 status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_id: str | None = None,
+        details: dict[str, Any] | None = None,
+        status: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if error_id:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from workstation.settings import Settings
 
@@ -29,9 +30,11 @@ class LeaderLock:
         self.token = uuid.uuid4().hex
         self.ttl_ms = ttl_ms
         self.is_leader = False
-        self._redis = None
+        self._redis: Any = None
 
-    async def run(self, on_acquire: Callable[[], Awaitable[None]], on_lose: Callable[[], Awaitable[None]]) -> None:
+    async def run(
+        self, on_acquire: Callable[[], Awaitable[None]], on_lose: Callable[[], Awaitable[None]]
+    ) -> None:
         if not self.url.startswith("redis"):
             self.is_leader = True
             await on_acquire()

@@ -82,7 +82,9 @@ class AuditLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    action: Mapped[str] = mapped_column(String(64), index=True)  # card.view, export.segments, campaign.relink…
+    action: Mapped[str] = mapped_column(
+        String(64), index=True
+    )  # card.view, export.segments, campaign.relink…
     subject: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

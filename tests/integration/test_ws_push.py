@@ -26,8 +26,14 @@ def app_env(tmp_path: Any, pg_server_url: str, redis_url: str, redis_prefix: str
     db_url = make_pg_database("push")
     billing = MemoryBilling()
     billing.add(make_card("1", "79161234567", name="Смирнова Анна Петровна", balance=-42.5))
-    container = make_container(tmp_path, db_url=db_url, billing=billing, bus_url=redis_url,
-                               cache_url=redis_url, redis_prefix=redis_prefix)
+    container = make_container(
+        tmp_path,
+        db_url=db_url,
+        billing=billing,
+        bus_url=redis_url,
+        cache_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
     u1 = add_user(container, "op1", interface=A1, extension="1001")
     u2 = add_user(container, "op2", interface=A2, extension="1002")
     add_user(container, "eng", role="tech_support")
@@ -78,7 +84,9 @@ def test_pop_reaches_every_tab_of_the_operator_and_nobody_else(app_env: Any) -> 
                 assert ws.receive_json()["type"] == "call.none"
             now = time.time()
             c1.portal.call(calls.handle, CallQueued("L1", now, caller="+79161234567", queue="support"))
-            c1.portal.call(calls.handle, CallOffered("L1", now, caller="+79161234567", agent=A1, queue="support"))
+            c1.portal.call(
+                calls.handle, CallOffered("L1", now, caller="+79161234567", agent=A1, queue="support")
+            )
             for ws in (tab_a, tab_b):
                 msg = receive_until(ws, "call.offered")
                 assert msg["v"] == 1
@@ -129,7 +137,9 @@ def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
         assert client.get("/api/subscribers/1/charges").status_code == 200
         assert client.get("/api/subscribers/404/card").json()["error_id"] == "subscriber_not_found"
     with container.db.session() as s:
-        actions = s.scalars(select(AuditLog.action).where(AuditLog.user_id == u1, AuditLog.subject == "1")).all()
+        actions = s.scalars(
+            select(AuditLog.action).where(AuditLog.user_id == u1, AuditLog.subject == "1")
+        ).all()
     assert "card.view" in actions and "card.charges" in actions
 
 
@@ -139,7 +149,9 @@ def test_search_treats_injection_as_plain_text(app_env: Any) -> None:
         login(client, "op1")
         r = client.get("/api/subscribers/search", params={"q": "'; DROP TABLE subscribers; --"})
         assert r.status_code == 200 and r.json() == {"matches": []}
-        assert client.get("/api/subscribers/search", params={"q": "x"}).json()["error_id"] == "query_too_short"
+        assert (
+            client.get("/api/subscribers/search", params={"q": "x"}).json()["error_id"] == "query_too_short"
+        )
 
 
 def test_wrong_password_and_role_guard(app_env: Any) -> None:

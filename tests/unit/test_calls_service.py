@@ -53,7 +53,9 @@ async def test_queued_call_pops_card_only_on_the_ringing_operator(env: Any) -> N
     await calls.start()
     now = time.time()
     await calls.handle(CallQueued("c1", now, caller="+7 916 123-45-67", queue="support"))
-    await calls.handle(CallOffered("c1", now, caller="+7 916 123-45-67", agent=A1, extension="1001", queue="support"))
+    await calls.handle(
+        CallOffered("c1", now, caller="+7 916 123-45-67", agent=A1, extension="1001", queue="support")
+    )
     assert types(got[u1]) == ["call.offered"]
     card = got[u1][0]["card"]
     assert card["state"] == "found"

@@ -47,20 +47,34 @@ async def dial(body: Dial, user: CurrentUser, container: ContainerDep) -> dict[s
 
 
 @router.get("/supervisor/floor")
-async def floor(container: ContainerDep,
-                _: Annotated[User, Depends(require_roles("supervisor"))]) -> dict[str, Any]:
+async def floor(
+    container: ContainerDep, _: Annotated[User, Depends(require_roles("supervisor"))]
+) -> dict[str, Any]:
     calls = container.services["calls"]
     hub = container.services["hub"]
     with container.db.session() as s:
-        ops = s.execute(select(User.id, User.display_name, User.extension, User.presence, User.role)
-                        .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
-                        .order_by(User.display_name)).all()
+        ops = s.execute(
+            select(User.id, User.display_name, User.extension, User.presence, User.role)
+            .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
+            .order_by(User.display_name)
+        ).all()
     state = calls.floor()
     online = hub.connected_users()
     operators = [
-        {"id": o.id, "name": o.display_name, "extension": o.extension, "role": o.role,
-         "presence": o.presence if o.id in online else "offline", "call_id": state["on_call"].get(o.id)}
+        {
+            "id": o.id,
+            "name": o.display_name,
+            "extension": o.extension,
+            "role": o.role,
+            "presence": o.presence if o.id in online else "offline",
+            "call_id": state["on_call"].get(o.id),
+        }
         for o in ops
     ]
-    return {"operators": operators, "waiting": state["waiting"], "longest_wait_s": state["longest_wait_s"],
-            "telephony_up": state["telephony_up"], "live_calls": state["live_calls"]}
+    return {
+        "operators": operators,
+        "waiting": state["waiting"],
+        "longest_wait_s": state["longest_wait_s"],
+        "telephony_up": state["telephony_up"],
+        "live_calls": state["live_calls"],
+    }

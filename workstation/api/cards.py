@@ -39,8 +39,9 @@ async def sections_for(container: Any, subscriber_id: str, user: User) -> dict[s
 
 
 @router.get("/search")
-async def search(container: ContainerDep, user: CardReader,
-                 q: Annotated[str, Query(min_length=1, max_length=100)]) -> dict[str, Any]:
+async def search(
+    container: ContainerDep, user: CardReader, q: Annotated[str, Query(min_length=1, max_length=100)]
+) -> dict[str, Any]:
     text = q.strip()
     if len(text) < 2:
         raise DomainError("type at least 2 characters", error_id="query_too_short")
@@ -48,20 +49,30 @@ async def search(container: ContainerDep, user: CardReader,
         matches = await container.billing.search(text, limit=20)
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
-    await audit.record_async(container.db, user_id=user.id, action="card.search", subject=None,
-                             details={"results": len(matches)})
+    await audit.record_async(
+        container.db, user_id=user.id, action="card.search", subject=None, details={"results": len(matches)}
+    )
     return {"matches": [asdict(m) for m in matches]}
 
 
 @router.get("/{subscriber_id}/card")
-async def card(subscriber_id: str, container: ContainerDep, user: CardReader,
-               call_id: str | None = None) -> dict[str, Any]:
+async def card(
+    subscriber_id: str, container: ContainerDep, user: CardReader, call_id: str | None = None
+) -> dict[str, Any]:
     lookup = await container.billing.get_card(subscriber_id)  # type: ignore[attr-defined]
     if lookup.state == "unknown":
         raise NotFound("no such subscriber", error_id="subscriber_not_found")
-    await audit.record_async(container.db, user_id=user.id, action="card.view", subject=subscriber_id,
-                             details={"call_id": call_id} if call_id else {})
-    return {"card": notifier.card_payload(lookup), "sections": await sections_for(container, subscriber_id, user)}
+    await audit.record_async(
+        container.db,
+        user_id=user.id,
+        action="card.view",
+        subject=subscriber_id,
+        details={"call_id": call_id} if call_id else {},
+    )
+    return {
+        "card": notifier.card_payload(lookup),
+        "sections": await sections_for(container, subscriber_id, user),
+    }
 
 
 @router.get("/{subscriber_id}/sections")
@@ -70,23 +81,35 @@ async def sections(subscriber_id: str, container: ContainerDep, user: CardReader
 
 
 @router.get("/{subscriber_id}/charges")
-async def charges(subscriber_id: str, container: ContainerDep, user: CardReader,
-                  months: Annotated[int, Query(ge=1, le=24)] = 6) -> dict[str, Any]:
+async def charges(
+    subscriber_id: str,
+    container: ContainerDep,
+    user: CardReader,
+    months: Annotated[int, Query(ge=1, le=24)] = 6,
+) -> dict[str, Any]:
     try:
         rows = await container.billing.charges(subscriber_id, months=months)
     except BillingError as exc:
-        raise Unavailable("billing is unavailable: charges cannot be shown now", error_id=exc.error_id) from None
+        raise Unavailable(
+            "billing is unavailable: charges cannot be shown now", error_id=exc.error_id
+        ) from None
     await audit.record_async(container.db, user_id=user.id, action="card.charges", subject=subscriber_id)
     return {"months": [asdict(m) for m in rows]}
 
 
 @router.get("/{subscriber_id}/payments")
-async def payments(subscriber_id: str, container: ContainerDep, user: CardReader,
-                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+async def payments(
+    subscriber_id: str,
+    container: ContainerDep,
+    user: CardReader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
     try:
         rows = await container.billing.payments(subscriber_id, limit=limit)
     except BillingError as exc:
-        raise Unavailable("billing is unavailable: payments cannot be shown now", error_id=exc.error_id) from None
+        raise Unavailable(
+            "billing is unavailable: payments cannot be shown now", error_id=exc.error_id
+        ) from None
     await audit.record_async(container.db, user_id=user.id, action="card.payments", subject=subscriber_id)
     return {"payments": [asdict(p) for p in rows]}
 

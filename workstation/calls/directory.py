@@ -28,7 +28,9 @@ class AgentDirectory:
 
     def load(self) -> None:
         with self.db.session() as s:
-            rows = s.execute(select(User.id, User.interface, User.extension).where(User.active.is_(True))).all()
+            rows = s.execute(
+                select(User.id, User.interface, User.extension).where(User.active.is_(True))
+            ).all()
         self._by_interface = {r.interface: r.id for r in rows if r.interface}
         self._by_extension = {r.extension: r.id for r in rows if r.extension}
         self._loaded_at = time.monotonic()

@@ -144,8 +144,9 @@ class CallService:
     async def _queued(self, ev: CallQueued) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
         call.queued_at = call.queued_at or ev.at
-        self.writer.put("upsert", ev.call_id, caller=call.caller, queue=ev.queue, state="queued",
-                        queued_at=ev.at)
+        self.writer.put(
+            "upsert", ev.call_id, caller=call.caller, queue=ev.queue, state="queued", queued_at=ev.at
+        )
         self.writer.event(ev.call_id, "queued", None, {"queue": ev.queue, "position": ev.position})
 
     async def _offered(self, ev: CallOffered) -> None:
@@ -164,9 +165,12 @@ class CallService:
         if uid not in call.ringing:  # withdrawn while billing answered
             return
         self.pops += 1
-        await self.hub.send_to_user(uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup)))
-        self.writer.put("upsert", ev.call_id, caller=call.caller, queue=call.queue, state=call.state,
-                        offered_at=ev.at)
+        await self.hub.send_to_user(
+            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
+        )
+        self.writer.put(
+            "upsert", ev.call_id, caller=call.caller, queue=call.queue, state=call.state, offered_at=ev.at
+        )
         self.writer.event(ev.call_id, "offered", ev.agent, {"user_id": uid})
         if call.subscriber_id:
             self.writer.audit(uid, "card.pop", call.subscriber_id, {"call_id": ev.call_id})
@@ -197,10 +201,13 @@ class CallService:
         if uid is not None:
             self.by_user[uid] = call.call_id
             lookup = await self._card(call)
-            await self.hub.send_to_user(uid, notifier.message("call.answered", call, card=notifier.card_payload(lookup)))
+            await self.hub.send_to_user(
+                uid, notifier.message("call.answered", call, card=notifier.card_payload(lookup))
+            )
             await self.set_presence(uid, "on_call")
-        self.writer.put("upsert", ev.call_id, caller=call.caller, state="connected", answered_at=ev.at,
-                        operator_id=uid)
+        self.writer.put(
+            "upsert", ev.call_id, caller=call.caller, state="connected", answered_at=ev.at, operator_id=uid
+        )
         self.writer.event(ev.call_id, "answered", ev.agent, {"hold_s": ev.hold_s, "ring_s": ev.ring_s})
 
     async def _ended(self, ev: CallEnded) -> None:
@@ -238,7 +245,9 @@ class CallService:
 
     async def set_presence(self, uid: int, presence: str) -> None:
         self.writer.put("presence", "", user_id=uid, presence=presence)
-        await self.hub.send_to_role("supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence})
+        await self.hub.send_to_role(
+            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence}
+        )
 
     # -- operator actions ---------------------------------------------------------------------
     async def finish_wrapup(self, call_id: str, user: User) -> None:
@@ -296,10 +305,19 @@ def utc(ts: float | None) -> datetime | None:
 def recent_calls(container: Container, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
     with container.db.session() as s:
         rows = s.scalars(
-            select(Call).where(Call.subscriber_id == subscriber_id).order_by(Call.created_at.desc()).limit(limit)
+            select(Call)
+            .where(Call.subscriber_id == subscriber_id)
+            .order_by(Call.created_at.desc())
+            .limit(limit)
         ).all()
         return [
-            {"id": r.id, "state": r.state, "queued_at": r.queued_at, "answered_at": r.answered_at,
-             "ended_at": r.ended_at, "operator_id": r.operator_id}
+            {
+                "id": r.id,
+                "state": r.state,
+                "queued_at": r.queued_at,
+                "answered_at": r.answered_at,
+                "ended_at": r.ended_at,
+                "operator_id": r.operator_id,
+            }
             for r in rows
         ]

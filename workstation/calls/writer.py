@@ -74,7 +74,12 @@ class CallWriter:
                     await asyncio.to_thread(self._apply, ops)
                     break
                 except Exception as exc:
-                    log.error("call writer: batch of %d failed (%s), attempt %d", len(ops), type(exc).__name__, attempt)
+                    log.error(
+                        "call writer: batch of %d failed (%s), attempt %d",
+                        len(ops),
+                        type(exc).__name__,
+                        attempt,
+                    )
                     await asyncio.sleep(0.5)
             for _ in ops:
                 self.queue.task_done()
@@ -98,7 +103,14 @@ class CallWriter:
                         s.flush()
                     s.add(CallEventRow(call_id=call_id, type=f["type"], agent=f["agent"], data=f["data"]))
                 elif kind == "audit":
-                    s.add(AuditLog(user_id=f["user_id"], action=f["action"], subject=f["subject"], details=f["details"]))
+                    s.add(
+                        AuditLog(
+                            user_id=f["user_id"],
+                            action=f["action"],
+                            subject=f["subject"],
+                            details=f["details"],
+                        )
+                    )
                 elif kind == "presence":
                     user = s.get(User, f["user_id"])
                     if user is not None:

@@ -13,13 +13,41 @@ log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo1234"
 DEMO_USERS: list[dict[str, Any]] = [
-    {"username": "op1", "role": "operator", "display_name": "Анна Смирнова", "interface": "Local/1001@agents/n", "extension": "1001"},
-    {"username": "op2", "role": "operator", "display_name": "Игорь Петров", "interface": "Local/1002@agents/n", "extension": "1002"},
-    {"username": "op3", "role": "operator", "display_name": "Мария Волкова", "interface": "Local/1003@agents/n", "extension": "1003"},
-    {"username": "tech1", "role": "tech_support", "display_name": "Олег Кузнецов",
-     "skills": ["mobile_data", "no_network", "sms_problem", "roaming", "device_settings"], "group": "network"},
-    {"username": "tech2", "role": "tech_support", "display_name": "Elena Orlova",
-     "skills": ["number_porting", "sim_replacement", "billing_dispute"], "group": "services"},
+    {
+        "username": "op1",
+        "role": "operator",
+        "display_name": "Анна Смирнова",
+        "interface": "Local/1001@agents/n",
+        "extension": "1001",
+    },
+    {
+        "username": "op2",
+        "role": "operator",
+        "display_name": "Игорь Петров",
+        "interface": "Local/1002@agents/n",
+        "extension": "1002",
+    },
+    {
+        "username": "op3",
+        "role": "operator",
+        "display_name": "Мария Волкова",
+        "interface": "Local/1003@agents/n",
+        "extension": "1003",
+    },
+    {
+        "username": "tech1",
+        "role": "tech_support",
+        "display_name": "Олег Кузнецов",
+        "skills": ["mobile_data", "no_network", "sms_problem", "roaming", "device_settings"],
+        "group": "network",
+    },
+    {
+        "username": "tech2",
+        "role": "tech_support",
+        "display_name": "Elena Orlova",
+        "skills": ["number_porting", "sim_replacement", "billing_dispute"],
+        "group": "services",
+    },
     {"username": "sup", "role": "supervisor", "display_name": "Светлана Иванова"},
     {"username": "analyst", "role": "analyst", "display_name": "Дмитрий Соколов"},
     {"username": "marketing", "role": "marketing", "display_name": "Ксения Морозова"},
@@ -79,8 +107,15 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("password: ")
     db = Database(settings.resolved_database_url())
     try:
-        create_user(db, args.username, password, args.role, display_name=args.name,
-                    interface=args.interface, extension=args.extension)
+        create_user(
+            db,
+            args.username,
+            password,
+            args.role,
+            display_name=args.name,
+            interface=args.interface,
+            extension=args.extension,
+        )
     except DomainError as exc:
         raise CliError(exc.message) from None
     print(f"user {args.username} added")
@@ -119,9 +154,17 @@ def ensure_demo_users(db: Any) -> None:
     for u in DEMO_USERS:
         if u["username"] in existing:
             continue
-        create_user(db, u["username"], DEMO_PASSWORD, u["role"], display_name=u["display_name"],
-                    interface=u.get("interface"), extension=u.get("extension"), skills=u.get("skills"),
-                    group=u.get("group"))
+        create_user(
+            db,
+            u["username"],
+            DEMO_PASSWORD,
+            u["role"],
+            display_name=u["display_name"],
+            interface=u.get("interface"),
+            extension=u.get("extension"),
+            skills=u.get("skills"),
+            group=u.get("group"),
+        )
 
 
 def prepare_demo(subscribers: int = 10_000) -> Any:
@@ -137,7 +180,7 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
         from billing_adapter import demo
 
         print(f"generating demo billing: {subscribers} subscribers → {billing_path}")
-        demo.generate(billing_path, subscribers=subscribers)
+        demo.generate_sqlite(billing_path, demo.DemoSpec(subscribers=subscribers))
     upgrade(settings.resolved_database_url())
     container = bootstrap(settings)
     ensure_demo_users(container.db)
@@ -150,9 +193,15 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
             module.seed(container)
     tel = container.telephony
     if tel is not None and hasattr(tel, "set_population"):
+        import numpy as np
+
         from billing_adapter import demo
 
-        callers = demo.sample_callers(billing_path, 500) if billing_path.exists() else []
+        # demo numbers are a function of the subscriber id; a few unknown numbers and withheld IDs too
+        ids = np.random.default_rng(7).choice(
+            np.arange(1, subscribers + 1), size=min(500, subscribers), replace=False
+        )
+        callers = ["+" + str(n) for n in demo.msisdn_of(ids)] + ["+79990000001", "+79990000002", "anonymous"]
         agents = [(u["interface"], u["display_name"]) for u in DEMO_USERS if u.get("interface")]
         tel.set_population(callers, agents)
     return container

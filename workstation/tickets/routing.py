@@ -183,13 +183,19 @@ def engineer_loads(s: Session, user_ids: list[int]) -> dict[int, int]:
 
 
 def pick_engineer(s: Session, group: str | None, skills: Iterable[str]) -> int | None:
-    """The least-loaded online engineer able to work the ticket (lowest id on a tie), or None."""
+    """The least-loaded online engineer able to work the ticket (lowest id on a tie), or None.
+
+    One round trip: the online engineers with the number of tickets each holds.
+    """
     skills = tuple(skills)
-    users = s.scalars(
-        select(User).where(User.role == "tech_support", User.active.is_(True), User.presence != "offline")
-    ).all()
-    candidates = [u.id for u in users if eligible(u, group, skills)]
-    if not candidates:
-        return None
-    loads = engineer_loads(s, candidates)
-    return min(candidates, key=lambda uid: (loads[uid], uid))
+    load = (select(func.count()).select_from(Ticket)
+            .where(Ticket.assignee_id == User.id, Ticket.state.in_(HELD_STATES)).scalar_subquery())
+    rows = s.execute(select(User.id, User.skills, User.group, load).where(
+        User.role == "tech_support", User.active.is_(True), User.presence != "offline")).all()
+    best: tuple[int, int] | None = None
+    for uid, user_skills, user_group, n in rows:
+        if has_skills(user_skills, skills) and (not group or not user_group or user_group == group):
+            key = (int(n), int(uid))
+            if best is None or key < best:
+                best = key
+    return best[1] if best else None
