@@ -1,0 +1,170 @@
+"""The cached front on a real Redis: JSON entries under the prefix, coalescing, TTLs, the change channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from billing_adapter.cache import CachedBilling
+from billing_adapter.factory import make_billing
+from billing_adapter.memory import make_card
+from billing_adapter.resilience import CircuitBreaker
+from billing_adapter.stores import RedisStore
+from tests.integration import test_billing_odbc as fx
+from tests.integration.test_billing_odbc import Billing
+from tests.unit.test_billing_cache import Clock, ControlledBilling
+from workstation.settings import load_settings
+
+# shared session fixtures: one small demo billing per database
+billing_files = fx.billing_files
+pg_billings = fx.pg_billings
+
+
+@pytest.fixture
+async def redis_client(redis_url: str, redis_prefix: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    keys = [k async for k in client.scan_iter(match=f"{redis_prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+def source() -> ControlledBilling:
+    b = ControlledBilling()
+    b.add(make_card("1", "79161234567", name="Иванов Иван Иванович"))
+    return b
+
+
+def _front(
+    source: ControlledBilling, redis_url: str, prefix: str, clock: Clock | None = None
+) -> CachedBilling:
+    clock = clock or Clock()
+    return CachedBilling(
+        source,
+        RedisStore(redis_url, prefix),
+        redis_url=redis_url,
+        prefix=prefix,
+        clock=clock,
+        breaker=CircuitBreaker(2, 10, clock=clock),
+        answer_within_s=0.5,
+    )
+
+
+async def test_entries_are_json_under_the_prefix_with_a_key_ttl(
+    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+) -> None:
+    front = _front(source, redis_url, redis_prefix)
+    try:
+        await front.lookup_caller("89161234567")
+        raw = await redis_client.get(f"{redis_prefix}:billing:card:1")
+        assert raw is not None
+        entry = json.loads(raw)
+        assert entry["v"]["name"] == "Иванов Иван Иванович" and entry["fresh"] == 300.0
+        assert json.loads(await redis_client.get(f"{redis_prefix}:billing:bal:1"))["fresh"] == 15.0
+        assert 0 < await redis_client.ttl(f"{redis_prefix}:billing:msisdn:79161234567") <= 24 * 3600
+    finally:
+        await front.close()
+
+
+async def test_two_nodes_share_the_cache_and_coalesce_within_each(
+    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+) -> None:
+    clock = Clock()
+    node_a, node_b = (
+        _front(source, redis_url, redis_prefix, clock),
+        _front(source, redis_url, redis_prefix, clock),
+    )
+    try:
+        source.gate = asyncio.Event()
+        pending = [asyncio.ensure_future(node_a.lookup_caller("79161234567")) for _ in range(10)]
+        while not source.calls:
+            await asyncio.sleep(0.01)
+        source.gate.set()
+        assert {r.state for r in await asyncio.gather(*pending)} == {"found"}
+        from_b = await node_b.lookup_caller("+7 916 123-45-67")
+        assert from_b.freshness is not None and from_b.freshness.source == "cache"
+        assert source.calls == ["find", "card"]
+    finally:
+        await node_a.close()
+        await node_b.close()
+
+
+async def test_balance_expires_before_the_profile(
+    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+) -> None:
+    clock = Clock()
+    front = _front(source, redis_url, redis_prefix, clock)
+    try:
+        await front.lookup_caller("79161234567")
+        clock.now += 16
+        source.down = True
+        stale = await front.lookup_caller("79161234567")
+        assert stale.state == "found" and stale.freshness is not None
+        assert (stale.freshness.stale, stale.freshness.age_s, stale.freshness.billing_state) == (
+            True,
+            16.0,
+            "unavailable",
+        )
+    finally:
+        await front.close()
+
+
+async def test_change_announced_on_the_channel_drops_the_card(
+    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+) -> None:
+    front = _front(source, redis_url, redis_prefix)
+    try:
+        await front.start()
+        await front.lookup_caller("79161234567")
+        assert await redis_client.exists(f"{redis_prefix}:billing:card:1")
+        await redis_client.publish(f"{redis_prefix}:billing:changed", "1")
+        for _ in range(200):
+            if not await redis_client.exists(f"{redis_prefix}:billing:card:1"):
+                break
+            await asyncio.sleep(0.02)
+        assert not await redis_client.exists(f"{redis_prefix}:billing:card:1")
+        await front.lookup_caller("79161234567")
+        assert source.calls == ["find", "card", "card"]
+    finally:
+        await front.close()
+
+
+async def test_redis_outage_never_breaks_a_pop(source: ControlledBilling, redis_prefix: str) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    front = CachedBilling(source, RedisStore(f"redis://127.0.0.1:{dead_port}/0", redis_prefix))
+    try:
+        found = await front.lookup_caller("79161234567")
+        assert found.state == "found" and found.card is not None
+    finally:
+        await front.close()
+
+
+async def test_make_billing_over_odbc_with_redis_cache(
+    pg_billings: dict[str, Billing], redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+) -> None:
+    settings = load_settings(
+        billing_url="odbc://" + pg_billings["legacy"].odbc,
+        billing_mapping="legacy_kopecks",
+        cache_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
+    billing = make_billing(settings)
+    try:
+        card = (await billing.get_card("5")).card
+        assert card is not None and card.subscriber_id == "5"
+        again = await billing.lookup_caller(card.msisdn)
+        assert again.state == "found" and again.freshness.source == "cache"
+        health = await billing.health()
+        assert health["ok"] is True and health["breaker"]["state"] == "closed"
+    finally:
+        await billing.close()
