@@ -1,7 +1,9 @@
 """The full-text index of articles, one implementation per database.
 
-PostgreSQL: a ``search_tsv tsvector`` column on ``kb_articles`` (title and tags weighted A, body B),
-built with both the ``russian`` and ``english`` configurations, under a GIN index.
+PostgreSQL: a ``search_tsv tsvector`` column on ``kb_articles`` (title and tags weighted A, body B)
+under a GIN index, built with the ``russian`` configuration, which stems Cyrillic words with the
+Russian Snowball stemmer and Latin ones with the English stemmer and English stop words: one vector
+serves both languages (and mixed text such as "настройки APN"), half the size of two.
 SQLite: an FTS5 table ``kb_fts`` (rowid = article id) holding Snowball-stemmed words
 (``knowledge_base.text``), ranked by bm25.
 
@@ -31,9 +33,7 @@ SQLITE_DDL = ("CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body,
 
 _PG_VECTOR = """
     setweight(to_tsvector('russian', title || ' ' || coalesce(CAST(tags AS text), '')), 'A')
- || setweight(to_tsvector('english', title || ' ' || coalesce(CAST(tags AS text), '')), 'A')
  || setweight(to_tsvector('russian', plain_text), 'B')
- || setweight(to_tsvector('english', plain_text), 'B')
 """
 
 
@@ -90,10 +90,10 @@ class PostgresIndex:
             return []
         if any_word:
             q = " or ".join(words)
-            tsq = "(websearch_to_tsquery('russian', :q) || websearch_to_tsquery('english', :q))"
+            tsq = "websearch_to_tsquery('russian', :q)"
         else:
             q = " ".join(words)
-            tsq = "(plainto_tsquery('russian', :q) || plainto_tsquery('english', :q))"
+            tsq = "plainto_tsquery('russian', :q)"
         sql = (
             f"WITH q AS (SELECT {tsq} AS query), "
             f"c AS MATERIALIZED (SELECT a.id, a.search_tsv FROM kb_articles a, q WHERE a.search_tsv @@ q.query "

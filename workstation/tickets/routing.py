@@ -188,10 +188,17 @@ def pick_engineer(s: Session, group: str | None, skills: Iterable[str]) -> int |
     One round trip: the online engineers with the number of tickets each holds.
     """
     skills = tuple(skills)
-    load = (select(func.count()).select_from(Ticket)
-            .where(Ticket.assignee_id == User.id, Ticket.state.in_(HELD_STATES)).scalar_subquery())
-    rows = s.execute(select(User.id, User.skills, User.group, load).where(
-        User.role == "tech_support", User.active.is_(True), User.presence != "offline")).all()
+    load = (
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.assignee_id == User.id, Ticket.state.in_(HELD_STATES))
+        .scalar_subquery()
+    )
+    rows = s.execute(
+        select(User.id, User.skills, User.group, load).where(
+            User.role == "tech_support", User.active.is_(True), User.presence != "offline"
+        )
+    ).all()
     best: tuple[int, int] | None = None
     for uid, user_skills, user_group, n in rows:
         if has_skills(user_skills, skills) and (not group or not user_group or user_group == group):
