@@ -108,7 +108,7 @@ function renderCard(lookup) {
   const fr = lookup.freshness;
   const stale = fr && (fr.stale || fr.billing_state !== "ok")
     ? h("p", { class: "notice stale", id: "stale-note" }, t("card.stale", { age: ago(fr.age_s), state: t("billing." + fr.billing_state) })) : null;
-  el.replaceChildren(
+  el.replaceChildren(...[
     stale,
     h("div", { class: "band" },
       h("div", { class: "name-row" }, h("h2", { class: "name" }, c.name), statusBadge(c.status)),
@@ -120,7 +120,7 @@ function renderCard(lookup) {
     h("h3", {}, t("card.services")),
     h("table", { class: "services" }, h("thead", {}, h("tr", {}, h("th", {}, t("svc.name")), h("th", {}, t("svc.status")), h("th", { class: "num" }, t("svc.fee")))),
       h("tbody", {}, (c.services || []).map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, statusBadge(s.status)), h("td", { class: "num" }, fmtMoney(s.monthly_fee)))))),
-  );
+  ].filter(Boolean));
   $("drill").hidden = false;
 }
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }

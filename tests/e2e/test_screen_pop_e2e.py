@@ -1,0 +1,154 @@
+"""Screen pop end to end: AMI simulator over TCP → workstation → websocket → Chromium.
+
+The app runs under uvicorn with the real AMI client connected to the simulator, which plays the real
+Asterisk "answered" capture with a demo subscriber's number; two operators are signed in in Chromium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from billing_adapter import demo
+from billing_adapter.factory import make_billing
+from telephony.factory import SimulatedTelephony
+from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container
+from workstation.app import create_app
+from workstation.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+OP1 = "Local/1001@agents/n"
+OP2 = "Local/1002@agents/n"
+
+
+@pytest.fixture(scope="module")
+def billing_db(tmp_path_factory: Any) -> Path:
+    path = tmp_path_factory.mktemp("billing") / "demo_billing.db"
+    demo.generate_sqlite(path, demo.DemoSpec(subscribers=300, seed=5))
+    return path
+
+
+@pytest.fixture
+def server(tmp_path: Path, billing_db: Path) -> Any:
+    settings = Settings(data_dir=tmp_path, billing_url=f"sqlite:///{billing_db}")
+    billing = make_billing(settings)
+    tel = SimulatedTelephony(calls_per_min=0)
+    container = make_container(
+        tmp_path, billing=billing, telephony=tel, billing_url=f"sqlite:///{billing_db}"
+    )
+    add_user(container, "op1", display_name="Operator One", interface=OP1, extension="1001")
+    add_user(container, "op2", display_name="Operator Two", interface=OP2, extension="1002")
+    with ServerThread(create_app(container)) as srv:
+        srv.container = container
+        srv.telephony = tel
+        yield srv
+
+
+def sign_in(page: Page, base: str, username: str) -> list[str]:
+    """Sign in on the page; returns the live list of websocket message types this tab receives."""
+    received: list[str] = []
+
+    def on_ws(ws: Any) -> None:
+        ws.on("framereceived", lambda payload: received.append(_type_of(payload)))
+
+    page.on("websocket", on_ws)
+    page.goto(base + "/index.html")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-btn")
+    page.wait_for_url("**/operator.html")
+    page.wait_for_selector("#ws-indicator[data-state=online]")
+    return received
+
+
+def _type_of(payload: Any) -> str:
+    import json
+
+    try:
+        return str(json.loads(payload)["type"])
+    except Exception:
+        return "?"
+
+
+def test_call_pops_the_card_on_the_ringing_operator_only(server: Any) -> None:
+    caller_id = 42
+    msisdn = "+" + str(demo.msisdn_of(np.array([caller_id]))[0])
+    expected = server.call(server.container.billing.lookup_caller(msisdn))
+    assert expected.state == "found"
+    card = expected.card
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page1 = browser.new_context(locale="ru-RU").new_page()
+        page2 = browser.new_context(locale="ru-RU").new_page()
+        sign_in(page1, server.url, "op1")
+        seen2 = sign_in(page2, server.url, "op2")
+        asyncio.run_coroutine_threadsafe(
+            server.telephony.simulator.play("answered", msisdn, agents=[(OP1, "Operator One")]), server.loop
+        )
+        page1.wait_for_selector("#call-banner[data-state=ringing], #call-banner[data-state=connected]")
+        page1.wait_for_selector("#card[data-state=found]")
+        assert page1.inner_text("#card .name") == card.name
+        balance_text = page1.inner_text("#card .balance .v")
+        assert _digits(balance_text) == _digits(f"{abs(card.balance):.2f}")
+        if card.balance < 0:
+            assert "negative" in (page1.get_attribute("#card .balance", "class") or "")
+        page1.wait_for_selector("#call-banner[data-state=connected] #talk-timer")
+        page1.wait_for_selector("#call-banner[data-state=wrap_up]", timeout=20000)
+        # the operator finishes after-call work: the screen returns to idle
+        page1.click("#finish-wrapup")
+        page1.wait_for_selector("#call-banner[data-state=idle]")
+        # the second operator's tab got no call message at all
+        assert not [t for t in seen2 if t.startswith("call.") and t not in ("call.none",)]
+        assert page2.get_attribute("#card", "data-state") == "idle"
+        browser.close()
+
+
+def test_reload_restores_the_live_call_and_its_card(server: Any) -> None:
+    msisdn = "+" + str(demo.msisdn_of(np.array([7]))[0])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context().new_page()
+        sign_in(page, server.url, "op1")
+        asyncio.run_coroutine_threadsafe(
+            server.telephony.simulator.play("answered", msisdn, agents=[(OP1, "Operator One")], speed=0.5),
+            server.loop,
+        )
+        page.wait_for_selector("#card[data-state=found]")
+        name = page.inner_text("#card .name")
+        page.reload()
+        page.wait_for_selector("#card[data-state=found]")
+        assert page.inner_text("#card .name") == name
+        assert page.get_attribute("#call-banner", "data-state") in ("ringing", "connected", "wrap_up")
+        browser.close()
+
+
+def test_unknown_number_shows_search_and_language_switch(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context().new_page()
+        sign_in(page, server.url, "op1")
+        asyncio.run_coroutine_threadsafe(
+            server.telephony.simulator.play("answered", "+79990000001", agents=[(OP1, "Operator One")]),
+            server.loop,
+        )
+        page.wait_for_selector("#card[data-state=unknown]")
+        assert "не найден" in page.inner_text("#card")
+        page.click("button[data-lang=en]")
+        page.wait_for_function("document.querySelector('#search').placeholder.startsWith('Search')")
+        # search by a half-typed number gives a clear message, not an error page
+        page.fill("#search", "9")
+        page.press("#search", "Enter")
+        page.wait_for_selector("#search-results .notice")
+        assert "at least 2" in page.inner_text("#search-results")
+        page.click("button[data-lang=ru]")
+        browser.close()
+
+
+def _digits(s: str) -> str:
+    return "".join(ch for ch in s if ch.isdigit())
