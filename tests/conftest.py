@@ -18,8 +18,11 @@ import pytest
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MARIADB_HOST = os.environ.get("TEST_MARIADB_HOST", "127.0.0.1")
+_SHARED_TRACES = Path(__file__).resolve().parents[2] / "shared" / "ami-traces"
+# the real Asterisk captures: shared/ beside the checkout, else the copies shipped in telephony/traces
 TRACES_DIR = Path(
-    os.environ.get("AMI_TRACES_DIR", Path(__file__).resolve().parents[2] / "shared" / "ami-traces")
+    os.environ.get("AMI_TRACES_DIR")
+    or (_SHARED_TRACES if _SHARED_TRACES.is_dir() else Path(__file__).resolve().parents[1] / "telephony" / "traces")
 )
 RUN_ID = uuid.uuid4().hex[:8]
 
