@@ -127,6 +127,19 @@ def test_bad_client_messages_get_an_error_frame_and_the_socket_stays_open(app_en
             assert ws.receive_json()["type"] == "pong"
 
 
+def test_a_message_not_allowed_for_the_role_is_refused(app_env: Any) -> None:
+    container, app, _, _ = app_env
+    add_user(container, "ana", role="analyst")
+    with TestClient(app) as client:
+        login(client, "ana")
+        with client.websocket_connect("/ws") as ws:
+            ws.receive_json()
+            ws.receive_json()
+            ws.send_json({"type": "presence", "presence": "ready"})
+            reply = ws.receive_json()
+            assert reply["type"] == "error" and reply["error_id"] == "forbidden"
+
+
 def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
     container, app, u1, _ = app_env
     with TestClient(app) as client:
