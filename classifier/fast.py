@@ -1,9 +1,9 @@
 """A compiled inference path for one note at a time (the suggestion-while-typing hot path).
 
 scikit-learn's per-call validation costs milliseconds for a single short text; this module reproduces,
-with plain dictionaries and numpy, exactly what the fitted vectorizers, the linear SVM and its sigmoid
-calibrators compute, so one suggestion costs well under a millisecond of model time. ``TopicModel``
-checks it against the scikit-learn path on its validation rows at training time.
+with plain dictionaries and numpy, exactly what the fitted vectorizers, the linear SVM and the shared
+sigmoid calibration compute, so one suggestion costs well under a millisecond of model time. ``TopicModel``
+checks it against the matrix path on its validation rows at training time.
 """
 
 from __future__ import annotations
@@ -41,19 +41,25 @@ class FastVectorizer:
 class FastScorer:
     """Calibrated class probabilities and novelty similarity for one normalised note."""
 
-    def __init__(self, featurizer: Any, clf: Any, reference_t: Any, context_weight: float):
+    def __init__(
+        self,
+        featurizer: Any,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        cal_a: float,
+        cal_b: float,
+        reference_t: Any,
+        context_weight: float,
+    ):
         self.word = FastVectorizer(featurizer.word)
         self.char = FastVectorizer(featurizer.char)
         self.n_word = len(self.word.vocab)
         self.n_char = len(featurizer.char.vocabulary_)
         self.context_weight = context_weight
-        calibrated = clf.calibrated_classifiers_[0]
-        svm = calibrated.estimator
-        # columns of the weight matrix are looked up by feature index
-        self.coef_t = np.ascontiguousarray(np.asarray(svm.coef_, dtype=np.float64).T)
-        self.intercept = np.asarray(svm.intercept_, dtype=np.float64)
-        self.cal_a = np.asarray([c.a_ for c in calibrated.calibrators], dtype=np.float64)
-        self.cal_b = np.asarray([c.b_ for c in calibrated.calibrators], dtype=np.float64)
+        # rows of the transposed weight matrix are looked up by feature index
+        self.coef_t = np.ascontiguousarray(coef.T)
+        self.intercept = intercept
+        self.cal_a, self.cal_b = cal_a, cal_b
         self.reference_t = reference_t
 
     def score(self, norm_text: str, ctx: np.ndarray) -> tuple[np.ndarray, float]:
@@ -67,7 +73,7 @@ class FastScorer:
         decision = val @ self.coef_t[ind] + self.intercept
         proba = 1.0 / (1.0 + np.exp(self.cal_a * decision + self.cal_b))
         total = proba.sum()
-        proba = proba / total if total > 0 else np.full_like(proba, 1.0 / len(proba))
+        proba = proba / total if total > 0 else proba
         # novelty: cosine to the nearest reference example over the text blocks
         tind = np.concatenate([wi, ci])
         if len(tind) == 0:

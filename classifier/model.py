@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
@@ -128,7 +128,10 @@ class TopicModel:
     novelty_threshold: float = 0.0
     train_rows: int = 0
     train_seconds: float = 0.0
-    clf: Any = None
+    coef: Any = None  # classes × features (linear SVM weights)
+    intercept: Any = None
+    cal_a: float = -1.0  # shared sigmoid calibration: p = 1 / (1 + exp(a·decision + b)), then normalised
+    cal_b: float = 0.0
     reference: Any = None  # L2-normalised text vectors of up to NOVELTY_REFERENCE_ROWS training rows
     reference_t: Any = None
     fast: FastScorer | None = None
@@ -150,8 +153,9 @@ class TopicModel:
         idx = np.arange(len(norm))
         strat = y
         tr, va = train_test_split(idx, test_size=VALIDATION_SHARE, random_state=seed, stratify=strat)
-        # the thresholds are tuned on rows the deployed model never saw (no refit that would shift them)
+        # calibration and thresholds come from rows the deployed model never saw (no refit shifts them)
         self._fit_core([norm[i] for i in tr], y[tr], ctx[tr], seed)
+        self._calibrate([norm[i] for i in va], y[va], ctx[va])
         self._tune([norm[i] for i in va], y[va], ctx[va])
         self._compile([norm[i] for i in va[:50]], ctx[va[:50]])
         self.train_rows = len(norm)
@@ -162,13 +166,15 @@ class TopicModel:
         self.featurizer = Featurizer()
         w, c = self.featurizer.fit_blocks(texts)
         x = self.featurizer.stack(w, c, ctx)
-        counts = np.unique(y, return_counts=True)[1]
-        cv = int(max(2, min(3, counts.min())))
-        self.clf = CalibratedClassifierCV(
-            LinearSVC(C=0.5, dual="auto", random_state=seed), method="sigmoid", cv=cv, ensemble=False
+        svm = LinearSVC(C=0.5, dual="auto", random_state=seed).fit(x, y)
+        self.classes_ = [str(c) for c in svm.classes_]
+        coef, intercept = (
+            np.asarray(svm.coef_, dtype=np.float64),
+            np.asarray(svm.intercept_, dtype=np.float64),
         )
-        self.clf.fit(x, y)
-        self.classes_ = [str(c) for c in self.clf.classes_]
+        if len(self.classes_) == 2:  # one binary score: class 1 scores +d, class 0 scores -d
+            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        self.coef, self.intercept = coef, intercept
         rng = np.random.default_rng(seed)
         keep = np.flatnonzero(y != OUT_OF_SCOPE)
         if len(keep) > NOVELTY_REFERENCE_ROWS:
@@ -176,17 +182,34 @@ class TopicModel:
         self.reference = _l2(sp.hstack([w[keep], c[keep]], format="csr"))
         self.reference_t = self.reference.T.tocsr()
 
+    def _calibrate(self, texts: list[str], y: np.ndarray, ctx: np.ndarray) -> None:
+        """One sigmoid shared by all classes, fitted on held-out decision values: robust for a topic with a
+        handful of examples (a per-class sigmoid would need several of them in the calibration rows), and
+        it keeps the SVM's ranking."""
+        d = self.decision(self.featurizer.transform(texts, ctx))
+        target = (np.asarray(self.classes_)[None, :] == y[:, None]).ravel()
+        if target.all() or not target.any():
+            return
+        lr = LogisticRegression(C=100.0).fit(d.reshape(-1, 1), target)
+        self.cal_a, self.cal_b = -float(lr.coef_[0, 0]), -float(lr.intercept_[0])
+
     def _compile(self, texts: list[str], ctx: np.ndarray) -> None:
-        """Build the fast one-note path and check it agrees with scikit-learn on sample rows."""
+        """Build the fast one-note path and check it agrees with the matrix path on sample rows."""
         self.fast = None
-        if len(self.classes_) < 3:
-            return  # binary calibration differs; the scikit-learn path serves it
-        fast = FastScorer(self.featurizer, self.clf, self.reference_t, CONTEXT_WEIGHT)
+        fast = FastScorer(
+            self.featurizer,
+            self.coef,
+            self.intercept,
+            self.cal_a,
+            self.cal_b,
+            self.reference_t,
+            CONTEXT_WEIGHT,
+        )
         slow_p, slow_s = self.proba(texts, ctx), self.novelty(texts)
         for i, t in enumerate(texts):
             p, s = fast.score(t, ctx[i])
             if not (np.allclose(p, slow_p[i], atol=1e-4) and abs(s - slow_s[i]) < 1e-4):
-                log.warning("fast classifier path disagrees with scikit-learn; using the slow path")
+                log.warning("fast classifier path disagrees with the matrix path; using the matrix path")
                 return
         self.fast = fast
 
@@ -206,8 +229,17 @@ class TopicModel:
     def topic_classes(self) -> list[str]:
         return [c for c in self.classes_ if c != OUT_OF_SCOPE]
 
+    def decision(self, x: Any) -> np.ndarray:
+        return np.asarray(x @ self.coef.T) + self.intercept
+
     def proba(self, norm_texts: Sequence[str], ctx: np.ndarray) -> np.ndarray:
-        return np.asarray(self.clf.predict_proba(self.featurizer.transform(norm_texts, ctx)))
+        """Calibrated class probabilities (rows sum to 1)."""
+        p = 1.0 / (
+            1.0 + np.exp(self.cal_a * self.decision(self.featurizer.transform(norm_texts, ctx)) + self.cal_b)
+        )
+        total = p.sum(axis=1, keepdims=True)
+        total[total == 0] = 1.0
+        return np.asarray(p / total)
 
     def novelty(self, norm_texts: Sequence[str]) -> np.ndarray:
         """Cosine similarity of each text to its nearest reference training example."""
