@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -52,6 +53,13 @@ from telephony.simulator import AmiSimulator  # noqa: E402
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMI_USER = "bench"
+
+
+T0 = time.monotonic()
+
+
+def log(text: str) -> None:
+    print(f"[{time.monotonic() - T0:6.1f}s] {text}", file=sys.stderr, flush=True)
 
 
 def free_port() -> int:
@@ -100,6 +108,9 @@ def drop_pg_database(url: str) -> None:
     eng.dispose()
 
 
+_MIGRATE = threading.Lock()
+
+
 def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
     """N operators sharing one password hash; returns (user id, interface, hash tail)."""
     from sqlalchemy import insert, select
@@ -109,7 +120,8 @@ def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
     from workstation.migrate import upgrade
     from workstation.models import User
 
-    upgrade(db_url)
+    with _MIGRATE:  # Alembic's environment is process-global: one migration at a time
+        upgrade(db_url)
     db = Database(db_url)
     pw_hash = hash_password(secrets.token_urlsafe(12))
     rows = [
@@ -159,11 +171,23 @@ class Server:
             self.max_rss = max(self.max_rss, rss)
 
 
-def start_server(env: dict[str, str], tmp: Path, name: str) -> Server:
+CORE_APP = """
+import sys, uvicorn
+from workstation.app import create_app
+from workstation.bootstrap import bootstrap
+container = bootstrap(features=[])
+uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
+    """``full``: ``workstation serve`` with every feature; ``core``: the screen-pop path only (no topic
+    model training, SLA schedulers… at start-up), for short runs."""
     port = free_port()
     log = (tmp / f"{name}.log").open("wb")
+    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workstation.cli", "serve", "--port", str(port)],
+        [sys.executable, *cmd, str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -192,6 +216,7 @@ class Stats:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     ready: int = 0
     errors: int = 0
+    published: dict[tuple[str, str], float] = field(default_factory=dict)  # (call id, user id) -> monotonic
 
 
 async def operator_client(port: int, cookie: str, agent: str, stats: Stats, stop: asyncio.Event) -> None:
@@ -216,66 +241,100 @@ async def operator_client(port: int, cookie: str, agent: str, stats: Stats, stop
         stats.errors += 1
 
 
-# ---------------------------------------------------------------------------------------------- one run
-async def run_mode(
-    mode: str, args: argparse.Namespace, tmp: Path, billing: Path, callers: list[str]
-) -> dict[str, Any]:
-    secret_key = secrets.token_urlsafe(32)
-    ami_secret = secrets.token_urlsafe(16)
-    sim = AmiSimulator(AMI_USER, ami_secret)
-    sim_port = await sim.start("127.0.0.1", 0)
-    prefix = f"bench{uuid.uuid4().hex[:8]}"
-    data_dir = tmp / mode
-    data_dir.mkdir()
-    pg_url = create_pg_database() if mode == "redis" else None
-    db_url = pg_url or f"sqlite:///{data_dir / 'ws.db'}"
-    servers: list[Server] = []
-    stop = asyncio.Event()
+async def bus_listener(prefix: str, stats: Stats) -> None:
+    """Redis mode diagnostic: when the pop was published on the bus (splits server time from delivery)."""
+    import redis.asyncio as aioredis
+
+    r = aioredis.from_url(REDIS_URL, decode_responses=True)
+    pubsub = r.pubsub()
+    await pubsub.psubscribe(f"{prefix}:bus:user.*")
     try:
-        operators = add_operators(db_url, args.operators)
+        async for item in pubsub.listen():
+            if item.get("type") == "pmessage" and '"call.offered"' in item["data"]:
+                now = time.monotonic()
+                msg = json.loads(item["data"])
+                stats.published.setdefault((msg["call"]["id"], item["channel"].rsplit(".", 1)[1]), now)
+    finally:
+        await pubsub.aclose()
+        await r.aclose()
+
+
+# ---------------------------------------------------------------------------------------------- one mode
+class Mode:
+    """One deployment under test: its simulator, server process(es), operators and their websockets."""
+
+    def __init__(self, name: str, args: argparse.Namespace, tmp: Path, billing: Path) -> None:
+        self.name, self.args, self.tmp, self.billing = name, args, tmp, billing
+        self.secret_key = secrets.token_urlsafe(32)
+        self.ami_secret = secrets.token_urlsafe(16)
+        self.sim = AmiSimulator(AMI_USER, self.ami_secret)
+        self.prefix = f"bench{uuid.uuid4().hex[:8]}"
+        self.pg_url: str | None = None
+        self.servers: list[Server] = []
+        self.operators: list[tuple[int, str, str]] = []
+        self.stats = Stats()
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def setup(self) -> None:
+        sim_port = await self.sim.start("127.0.0.1", 0)
+        data_dir = self.tmp / f"data-{self.name}"
+        data_dir.mkdir(exist_ok=True)
+        if self.name == "redis":
+            self.pg_url = await asyncio.to_thread(create_pg_database)
+        db_url = self.pg_url or f"sqlite:///{self.tmp / 'embedded.db'}"
+        self.operators = await asyncio.to_thread(add_operators, db_url, self.args.operators)
         env = dict(os.environ)
         env.update(
             WORKSTATION_DATA_DIR=str(data_dir),
             WORKSTATION_DATABASE_URL=db_url,
-            WORKSTATION_BILLING_URL=f"sqlite:///{billing}",
+            WORKSTATION_BILLING_URL=f"sqlite:///{self.billing}",
             WORKSTATION_AMI_URL=f"ami://{AMI_USER}@127.0.0.1:{sim_port}",
-            WORKSTATION_AMI_SECRET=ami_secret,
-            WORKSTATION_SECRET_KEY=secret_key,
-            WORKSTATION_REDIS_PREFIX=prefix,
-            WORKSTATION_BUS_URL=REDIS_URL if mode == "redis" else "memory://",
-            WORKSTATION_CACHE_URL=REDIS_URL if mode == "redis" else "memory://",
-            WORKSTATION_WS_QUEUE_SIZE="256",
+            WORKSTATION_AMI_SECRET=self.ami_secret,
+            WORKSTATION_SECRET_KEY=self.secret_key,
+            WORKSTATION_REDIS_PREFIX=self.prefix,
+            WORKSTATION_BUS_URL=REDIS_URL if self.name == "redis" else "memory://",
+            WORKSTATION_CACHE_URL=REDIS_URL if self.name == "redis" else "memory://",
             PYTHONPATH=str(ROOT),
         )
-        servers = [start_server(env, tmp, f"{mode}{i}") for i in range(2 if mode == "redis" else 1)]
-        for s in servers:
-            await wait_healthy(s)
-        await sim.wait_for_clients(1, timeout=30)
-
-        stats = Stats()
-        clients = []
-        for i, (uid, iface, tail) in enumerate(operators):
-            port = servers[i % len(servers)].port
-            cookie = session_cookie(secret_key, uid, tail)
-            clients.append(asyncio.create_task(operator_client(port, cookie, iface, stats, stop)))
+        for i in range(
+            2 if self.name == "redis" else 1
+        ):  # one after the other: first start-up work is not raced
+            self.servers.append(start_server(env, self.tmp, f"{self.name}{i}", self.args.app))
+            await wait_healthy(self.servers[-1])
+            if self.args.app == "full":
+                await wait_idle(self.servers[-1:])
+        await self.sim.wait_for_clients(1, timeout=30)
+        if self.name == "redis":
+            self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
+        for i, (uid, iface, tail) in enumerate(self.operators):
+            port = self.servers[i % len(self.servers)].port
+            cookie = session_cookie(self.secret_key, uid, tail)
+            self.tasks.append(
+                asyncio.create_task(operator_client(port, cookie, iface, self.stats, self.stop))
+            )
             if i % 50 == 49:
                 await asyncio.sleep(0.05)
         deadline = time.monotonic() + 60
-        while stats.ready + stats.errors < len(operators) and time.monotonic() < deadline:
+        while self.stats.ready + self.stats.errors < len(self.operators) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
+        log(f"{self.name}: {len(self.servers)} server(s) up, {self.stats.ready} websockets signed in")
 
+    async def measure(self, callers: list[str]) -> dict[str, Any]:
+        args, sim, stats, servers = self.args, self.sim, self.stats, self.servers
         await wait_idle(servers)
-        agents = [(iface, f"Bench {i}") for i, (_, iface, _) in enumerate(operators)]
-        sampler = asyncio.create_task(_sample(servers, stop))
-        # warm-up (not measured): code paths, billing pool, caches of the first lookups
-        await sim.run_calls(args.rate, callers, agents, duration_s=1.0, wait=False, seed=1)
+        agents = [(iface, f"Bench {i}") for i, (_, iface, _) in enumerate(self.operators)]
+        sampler = asyncio.create_task(_sample(servers, self.stop))
+        # warm-up (not measured): code paths, billing connections
+        await sim.run_calls(args.rate, callers, agents, duration_s=0.5, wait=False, seed=1)
         await asyncio.sleep(1.0)
         sim.pops.clear()
         stats.arrivals.clear()
         stats.counts.clear()
-
+        stats.published.clear()
         cpu0 = [psutil.Process(s.proc.pid).cpu_times() for s in servers]
         t_run = time.monotonic()
+        log(f"{self.name}: measuring {args.duration:.0f} s of calls at {args.rate}/s")
         started = await sim.run_calls(
             args.rate, callers, agents, duration_s=args.duration, wait=False, seed=2
         )
@@ -283,20 +342,31 @@ async def run_mode(
         drain_until = time.monotonic() + 5.0
         while time.monotonic() < drain_until and any(k not in stats.arrivals for k in sent):
             await asyncio.sleep(0.05)
-        sent = {k: v for k, v in sim.pops.items() if k in sent}
-        latencies = [(stats.arrivals[k] - v[0]) * 1000 for k, v in sent.items() if k in stats.arrivals]
-        stop.set()
-        for c in clients:
-            c.cancel()
-        await asyncio.gather(*clients, return_exceptions=True)
+        cpu = [
+            round(
+                100
+                * (sum(psutil.Process(s.proc.pid).cpu_times()[:2]) - sum(c[:2]))
+                / (time.monotonic() - t_run)
+            )
+            for s, c in zip(servers, cpu0, strict=True)
+        ]
         sampler.cancel()
-        return {
-            "mode": mode,
-            "operators": len(operators),
+        latencies = [(stats.arrivals[k] - v[0]) * 1000 for k, v in sent.items() if k in stats.arrivals]
+        uid_of = {iface: str(uid) for uid, iface, _ in self.operators}
+        to_bus = [
+            (stats.published[(cid, uid_of[agent])] - v[0]) * 1000
+            for (cid, agent), v in sent.items()
+            if (cid, uid_of[agent]) in stats.published
+        ]
+        result: dict[str, Any] = {
+            "mode": self.name,
+            "app": args.app,
+            "operators": len(self.operators),
             "connected": stats.ready,
             "server_processes": len(servers),
             "calls_per_s": args.rate,
             "seconds": args.duration,
+            "calls": started,
             "pops": len(sent),
             "lost_pops": sum(1 for k in sent if k not in stats.arrivals),
             "duplicate_pops": sum(c - 1 for c in stats.counts.values() if c > 1),
@@ -305,29 +375,30 @@ async def run_mode(
             "p99_ms": round(percentile(latencies, 99), 2),
             "max_ms": round(max(latencies, default=0.0), 2),
             "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
-            "calls": started,
-            "server_cpu_pct": [
-                round(
-                    100
-                    * (sum(psutil.Process(s.proc.pid).cpu_times()[:2]) - sum(c[:2]))
-                    / (time.monotonic() - t_run)
-                )
-                for s, c in zip(servers, cpu0, strict=True)
-            ],
-            "max_rss_mb": round(max((s.max_rss for s in servers), default=0.0), 1),
         }
-    finally:
-        stop.set()
-        for s in servers:
+        if to_bus:
+            result["p50_to_bus_ms"] = round(percentile(to_bus, 50), 2)
+            result["p99_to_bus_ms"] = round(percentile(to_bus, 99), 2)
+        result["server_cpu_pct"] = cpu
+        result["load_avg_1m"] = round(os.getloadavg()[0], 2)
+        result["max_rss_mb"] = round(max((s.max_rss for s in servers), default=0.0), 1)
+        return result
+
+    async def teardown(self) -> None:
+        self.stop.set()
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for s in self.servers:
             s.proc.terminate()
-        for s in servers:
+        for s in self.servers:
             try:
-                s.proc.wait(10)
+                await asyncio.to_thread(s.proc.wait, 10)
             except subprocess.TimeoutExpired:
                 s.proc.kill()
-        await sim.stop()
-        if pg_url:
-            drop_pg_database(pg_url)
+        await self.sim.stop()
+        if self.pg_url:
+            await asyncio.to_thread(drop_pg_database, self.pg_url)
 
 
 async def wait_idle(servers: list[Server], timeout: float = 60.0) -> None:
@@ -353,10 +424,17 @@ async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="screen_pop_") as d:
         tmp = Path(os.environ.get("SCREEN_POP_KEEP") or d)
         tmp.mkdir(parents=True, exist_ok=True)
-        billing, callers = make_billing(tmp, 5000)
-        for mode in args.modes:
-            result = await run_mode(mode, args, tmp, billing, callers)
-            print(json.dumps(result), flush=True)
+        billing, callers = make_billing(tmp, 2000)
+        log("demo billing ready")
+        modes = [Mode(name, args, tmp, billing) for name in args.modes]
+        try:
+            # every deployment starts at once (start-up is not measured), then each is measured alone
+            await asyncio.gather(*(m.setup() for m in modes))
+            for m in modes:
+                print(json.dumps(await m.measure(callers)), flush=True)
+        finally:
+            for m in modes:
+                await m.teardown()
 
 
 def main() -> None:
@@ -365,10 +443,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="calls per second")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of calls per mode")
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis"], choices=["embedded", "redis"])
-    parser.add_argument("--quick", action="store_true", help="a short run (< 30 s in all)")
+    parser.add_argument("--app", choices=["full", "core"], help="full app or screen-pop core (default: full)")
+    parser.add_argument("--quick", action="store_true", help="a short run: 4 s of calls, core app")
     args = parser.parse_args()
     if args.quick:
         args.duration = min(args.duration, 4.0)
+        args.app = args.app or "core"
+    args.app = args.app or "full"
     try:
         import uvloop
 
