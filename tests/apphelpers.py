@@ -34,6 +34,7 @@ def make_container(
     db_url: str | None = None,
     billing: BillingSource | None = None,
     telephony: Any = False,
+    features: list[str] | None = None,
     **settings: Any,
 ) -> Container:
     """A migrated workstation DB (SQLite in tmp_path unless ``db_url``) and a container around it."""
@@ -44,7 +45,7 @@ def make_container(
         from billing_adapter.memory import MemoryBilling
 
         billing = MemoryBilling()
-    return bootstrap(s, billing=billing, telephony=telephony)
+    return bootstrap(s, billing=billing, telephony=telephony, features=features)
 
 
 def add_user(container: Container, username: str, role: str = "operator", **kw: Any) -> int:

@@ -33,6 +33,7 @@ def app_env(tmp_path: Any, pg_server_url: str, redis_url: str, redis_prefix: str
         bus_url=redis_url,
         cache_url=redis_url,
         redis_prefix=redis_prefix,
+        features=[],  # the core alone: no feature background jobs
     )
     u1 = add_user(container, "op1", interface=A1, extension="1001")
     u2 = add_user(container, "op2", interface=A2, extension="1002")
