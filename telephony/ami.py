@@ -30,6 +30,10 @@ from telephony.ports import EventHandler
 
 log = logging.getLogger(__name__)
 
+# panoramisk logs whole actions and events (phone numbers) at INFO/DEBUG: keep its logger at WARNING
+WIRE_LOG = logging.getLogger("telephony.ami.wire")
+WIRE_LOG.setLevel(logging.WARNING)
+
 _SAFE = re.compile(r"^[^\r\n]{1,128}$")
 _NUMBER = re.compile(r"^\+?[0-9*#]{2,20}$")
 
@@ -125,6 +129,7 @@ class AmiTelephony:
         self.connected = False
 
     def health(self) -> dict[str, object]:
+        """``connected``; ``since``: epoch of the last up/down change; ``reconnects``: attempts so far."""
         return {
             "connected": self.connected,
             "since": self.since,
@@ -218,6 +223,7 @@ class AmiTelephony:
 
         manager = _Manager(
             on_lost,
+            log=WIRE_LOG,
             loop=loop,
             host=self.host,
             port=self.port,
@@ -283,6 +289,8 @@ class AmiTelephony:
         self.logged_in.clear()
         was_up = self.connected
         self.connected = False
+        if was_up:
+            self.since = time.time()
         self._buffer = None
         self._close_manager()
         if was_up:

@@ -109,6 +109,21 @@ class AmiSimulator:
             s.writer.transport.abort()
         self.sessions.clear()
 
+    def restart(self) -> None:
+        """An Asterisk restart: ``Event: Shutdown`` to every client, sockets closed, every call gone."""
+        self.broadcast(
+            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly")]
+            + [("Restart", "True")]
+        )
+        for t in list(self._tasks):
+            t.cancel()
+        self.drop_connections()
+        self.state.channels.clear()
+        self.state.started.clear()
+        self.state.entries.clear()
+        self.busy_agents.clear()
+        self._started = time.time()
+
     @property
     def clients(self) -> int:
         return sum(1 for s in self.sessions if s.authed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -240,3 +241,34 @@ async def test_originate_without_a_connection_says_so(sim: AmiSimulator) -> None
     tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)
     with pytest.raises(TelephonyUnavailable):
         await tel.originate("1001", "+79161234567")
+
+
+async def test_asterisk_restart_mid_call_closes_the_call_after_reconnecting(
+    sim: AmiSimulator, client: tuple[AmiTelephony, Collector]
+) -> None:
+    tel, col = client
+    script = sim.make_call("answered", caller="+79035550005", agents=["PJSIP/4003"])
+    connect_at = next(i for i, (_, f) in enumerate(script.steps) if dict(f).get("Event") == "AgentConnect")
+    for idx in range(connect_at + 1):
+        sim.broadcast(script.steps[idx][1], script.pop_keys.get(idx))
+    await col.wait(lambda ev: any(isinstance(e, CallAnswered) for e in ev))
+    sim.restart()  # Shutdown event, sockets closed, every channel gone
+    await col.wait(lambda ev: any(isinstance(e, CallEnded) for e in ev))
+    cid = script.call_ids[0]
+    assert kinds(col.calls())[-1] == ("CallEnded", cid, "PJSIP/4003")
+    assert [e.up for e in col.events if isinstance(e, TelephonyLink)] == [True, False, True]
+    assert tel.health()["live_calls"] == 0
+
+
+async def test_phone_numbers_never_reach_the_logs(
+    sim: AmiSimulator, client: tuple[AmiTelephony, Collector], caplog: pytest.LogCaptureFixture
+) -> None:
+    tel, col = client
+    with caplog.at_level(logging.DEBUG):
+        await sim.play("ringnoanswer", caller="+79035557777", agents=["PJSIP/4004", "PJSIP/4005"], speed=50)
+        await tel.originate("4004", "+79035558888")
+        await col.wait(lambda ev: any(isinstance(e, CallEnded) for e in ev))
+        sim.drop_connections()
+        await col.wait(lambda ev: sum(isinstance(e, TelephonyLink) and e.up for e in ev) == 2)
+    assert caplog.records, "the scenario logged nothing at all"
+    assert "9035557777" not in caplog.text and "9035558888" not in caplog.text
