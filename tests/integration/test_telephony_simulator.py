@@ -179,3 +179,32 @@ def test_telephony_urls_are_checked() -> None:
         make_telephony(SimpleNamespace(ami_url="ami://pbx", ami_secret=SecretStr("x")))
     tel = make_telephony(SimpleNamespace(ami_url="ami://ccw@pbx.example:5039", ami_secret=SecretStr("x")))
     assert isinstance(tel, AmiTelephony) and (tel.host, tel.port) == ("pbx.example", 5039)
+
+
+async def test_demo_generator_rings_the_demo_operators_with_demo_callers() -> None:
+    tel = make_telephony(SimpleNamespace(ami_url="sim://", sim_calls_per_min=600))
+    assert isinstance(tel, SimulatedTelephony)
+    offers: list[CallOffered] = []
+
+    async def handler(ev: CallEvent) -> None:
+        if isinstance(ev, CallOffered):
+            offers.append(ev)
+
+    operators = [
+        ("Local/1001@agents/n", "Анна"),
+        ("Local/1002@agents/n", "Игорь"),
+        ("Local/1003@agents/n", "Мария"),
+    ]
+    tel.set_population(["+79161112233", "+79162223344"], operators)
+    await tel.start(handler)
+    try:
+
+        async def some_offers() -> None:
+            while len(offers) < 2:
+                await asyncio.sleep(0.02)
+
+        await asyncio.wait_for(some_offers(), 15)
+    finally:
+        await tel.stop()
+    assert {o.agent for o in offers} <= {i for i, _ in operators}
+    assert {o.caller for o in offers} <= {"+79161112233", "+79162223344"}
