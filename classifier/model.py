@@ -7,7 +7,8 @@ thresholds tuned on a validation split held out of the training data:
 * the explicit ``out_of_scope`` class, when the training data has rows labelled so;
 * the calibrated probability of the best topic (low → no topic is confident);
 * novelty: the cosine similarity between the note and its nearest training example (low → the note
-  looks like nothing the model was trained on, e.g. a new kind of request).
+  looks like nothing the model was trained on, e.g. a new kind of request), unless the best topic's
+  probability is at least ``NOVELTY_CONFIDENCE_CAP`` (a short note phrased unlike the examples).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ VALIDATION_SHARE = 0.12
 NOVELTY_REFERENCE_ROWS = 3000
 # in-scope validation rows we accept to send to free text by mistake (quantile of each signal)
 FALSE_ABSTAIN_QUANTILE = 0.03
+# a note unlike any training example is still suggested normally when the model is this sure of a topic
+NOVELTY_CONFIDENCE_CAP = 0.95
 # topics with fewer training rows are repeated up to this count
 MIN_CLASS_ROWS = 8
 
@@ -280,7 +283,7 @@ class TopicModel:
             reason = "out_of_scope"
         elif best < self.prob_threshold or not suggestions:
             reason = "low_confidence"
-        elif sim < self.novelty_threshold:
+        elif sim < self.novelty_threshold and best < NOVELTY_CONFIDENCE_CAP:
             reason = "novel"
         return Prediction(suggestions, reason is not None, reason, round(sim, 4))
 

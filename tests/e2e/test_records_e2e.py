@@ -1,0 +1,118 @@
+"""The request record panel and the supervisor's requests page in Chromium, against the served app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from billing_adapter.memory import MemoryBilling, make_card
+from classifier.testing import install_pretrained
+from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container
+from workstation.app import create_app
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Any]:
+    install_pretrained(tmp_path / "models")
+    billing = MemoryBilling()
+    billing.add(make_card("1", "79161234567", name="Смирнова Анна Петровна", balance=-42.5))
+    container = make_container(tmp_path, billing=billing)
+    container.services["classifier"].registry.refresh()
+    add_user(container, "op1", display_name="Operator One")
+    add_user(container, "sup", role="supervisor", display_name="Supervisor")
+    with ServerThread(create_app(container)) as srv:
+        yield srv
+
+
+def sign_in(page: Page, base: str, username: str, home: str) -> None:
+    page.goto(base + "/index.html")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-btn")
+    page.wait_for_url(f"**/{home}")
+
+
+def open_subscriber(page: Page) -> None:
+    page.fill("#search", "79161234567")
+    page.press("#search", "Enter")
+    page.wait_for_selector("#card[data-state=found], .match")
+    if page.locator(".match").count():
+        page.click(".match")
+    page.wait_for_selector("#panel-requests #rec-note")
+
+
+def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context(locale="ru-RU").new_page()
+        sign_in(page, server.url, "op1", "operator.html")
+        open_subscriber(page)
+        page.fill("#rec-note", "не приходят смс от банка")
+        first = page.locator("#rec-suggestions button.rec-sug").first
+        first.wait_for()
+        assert first.get_attribute("data-code") == "sms_problem"
+        assert "Проблемы с SMS" in first.inner_text() and "%" in first.inner_text()
+        page.keyboard.press("Alt+1")  # while typing, Alt+1 picks the first suggestion
+        page.wait_for_selector("#rec-chosen [data-code=sms_problem]")
+        page.select_option("#rec-pick", "device_settings")  # a second topic, by hand
+        page.wait_for_selector("#rec-chosen [data-code=device_settings]")
+        page.check("input[name=rec-outcome][value=callback]")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-history li")
+        history = page.inner_text("#rec-history")
+        assert "Проблемы с SMS" in history and "Настройка устройства" in history and "Перезвонить" in history
+        assert page.input_value("#rec-note") == ""  # a fresh record after finishing
+        browser.close()
+
+
+def test_unrelated_note_offers_other_first_and_needs_the_note(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context().new_page()
+        sign_in(page, server.url, "op1", "operator.html")
+        open_subscriber(page)
+        page.fill("#rec-note", "хочу заказать пиццу")
+        page.wait_for_selector("#rec-other-first")
+        first_button = page.locator("#rec-suggestions button").first
+        assert first_button.get_attribute("id") == "rec-other"
+        first_button.click()
+        page.wait_for_selector("#rec-chosen [data-code=other]")
+        page.fill("#rec-note", "")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-status:not(:empty)")
+        assert page.inner_text("#rec-chosen").startswith("Другое")  # nothing lost on the error
+        page.click("header .lang button[data-lang=en]")
+        page.wait_for_selector("#panel-requests h3:text('Request')")
+        browser.close()
+
+
+def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context().new_page()
+        sign_in(page, server.url, "op1", "operator.html")
+        open_subscriber(page)
+        page.fill("#rec-note", "роуминг в турции не работает")
+        page.locator("#rec-suggestions button.rec-sug").first.wait_for()
+        page.keyboard.press("Alt+1")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-history li")
+        page.context.clear_cookies()
+
+        sign_in(page, server.url, "sup", "supervisor.html")
+        page.goto(server.url + "/supervisor-requests.html")
+        page.wait_for_selector("#stats-chart polyline[data-code=roaming]")
+        assert page.inner_text("#stats-total") == "1"
+        assert page.inner_text("#stats-table tr[data-code=roaming] td:nth-child(2)") == "1"
+        page.click("#topic-table tr[data-code=sms_problem] button.archive")
+        page.wait_for_selector("#topic-table tr.archived[data-code=sms_problem]")
+        page.click("#emerging-run")
+        page.wait_for_selector("#no-clusters")
+        page.wait_for_selector("#model table tr:nth-child(2)")
+        browser.close()
