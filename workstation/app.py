@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from workstation.errors import DomainError
 from workstation.leader import LeaderLock
 
 log = logging.getLogger(__name__)
+access = logging.getLogger("workstation.access")
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_BODY = 12 * 1024 * 1024
@@ -90,6 +92,20 @@ def create_app(container: Container) -> FastAPI:
         same_site="strict",
         https_only=container.settings.cookie_secure,
     )
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # our own access log: path without the query string, which may carry a searched name or number
+        started = time.perf_counter()
+        response = await call_next(request)
+        access.info(
+            "%s %s %s %.1f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -127,7 +127,14 @@ def _serve(container: Any, host: str, port: int) -> None:
 
     from workstation.app import create_app
 
-    uvicorn.run(create_app(container), host=host, port=port, log_level="info", ws_max_size=64 * 1024)
+    uvicorn.run(
+        create_app(container),
+        host=host,
+        port=port,
+        log_level="info",
+        ws_max_size=64 * 1024,
+        access_log=False,  # uvicorn's would print query strings (searched names, numbers)
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

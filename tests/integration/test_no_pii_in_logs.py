@@ -1,0 +1,58 @@
+"""Personal data never reaches the logs: searches, card views and pops log ids, not names or numbers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from billing_adapter import demo
+from billing_adapter.factory import make_billing
+from telephony.events import CallOffered, CallQueued
+from tests.apphelpers import add_user, login, make_container
+from workstation.app import create_app
+from workstation.settings import Settings
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Any:
+    path = tmp_path / "billing.db"
+    demo.generate_sqlite(path, demo.DemoSpec(subscribers=200, seed=3))
+    url = f"sqlite:///{path}"
+    container = make_container(
+        tmp_path, billing=make_billing(Settings(data_dir=tmp_path, billing_url=url)), billing_url=url
+    )
+    add_user(container, "op1", interface="PJSIP/1001", extension="1001")
+    return container, create_app(container)
+
+
+def test_search_card_and_pop_leave_no_name_or_number_in_the_logs(app: Any, caplog: Any) -> None:
+    container, application = app
+    msisdn = str(demo.msisdn_of(np.array([11]))[0])
+    caplog.set_level(logging.DEBUG)
+    with TestClient(application) as client:
+        login(client, "op1")
+        lookup = client.portal.call(container.billing.lookup_caller, "+" + msisdn)
+        card = lookup.card
+        assert card is not None
+        surname = card.name.split()[0]
+        assert client.get("/api/subscribers/search", params={"q": surname}).status_code == 200
+        assert client.get("/api/subscribers/search", params={"q": msisdn}).status_code == 200
+        assert client.get(f"/api/subscribers/{card.subscriber_id}/card").status_code == 200
+        assert client.get(f"/api/subscribers/{card.subscriber_id}/charges").status_code == 200
+        calls = container.services["calls"]
+        now = time.time()
+        client.portal.call(calls.handle, CallQueued("P1", now, caller="+" + msisdn, queue="support"))
+        client.portal.call(calls.handle, CallOffered("P1", now, caller="+" + msisdn, agent="PJSIP/1001"))
+        client.portal.call(calls.writer.flush)
+    # the server side's records (the test's own HTTP client logs its request URLs: not the server's)
+    server = [r for r in caplog.records if not r.name.startswith("httpx")]
+    text = "\n".join(f"{r.name} {r.getMessage()}" for r in server)
+    assert "GET /api/subscribers/search 200" in text  # the access log is there, without the query
+    for secret in (card.name, surname, msisdn, msisdn[1:], card.first_name):
+        assert secret not in text, f"personal data {secret!r} found in the logs"
