@@ -112,8 +112,10 @@ def _ru_score(word: str) -> float:
         if not any(t in p.tag for t in _NAME_TAGS):
             continue
         from_dict = bool(p.methods_stack) and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
-        if from_dict:
-            best = max(best, 2.0 if rank == 0 else 1.0)
+        if from_dict and rank == 0:
+            best = 2.0
+        elif from_dict and ("Name" in p.tag or "Patr" in p.tag) and "plur" not in p.tag:
+            best = max(best, 1.0)  # "Вера": a noun first, a given name too
         else:
             best = max(best, 0.6)  # only the suffix predictor thinks so: counts next to another name part
     return best
@@ -141,8 +143,16 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
 
     ``ner_spans`` lets a caller pass PER spans it already computed in a batch (``ner_batch``)."""
     models = _Models.get()
-    spans: list[tuple[int, int]] = list(ner_spans) if ner_spans is not None else ner_person_spans(text)
+    ner = list(ner_spans) if ner_spans is not None else ner_person_spans(text)
     tokens = list(_TOKEN_RE.finditer(text))
+    spans: list[tuple[int, int]] = []
+    for start, end in ner:
+        words = _TOKEN_RE.findall(text[start:end])
+        # a one-word PER needs the dictionary to agree ("Смарт" is a tariff, not a surname)
+        if len(words) > 1 or (
+            words and (_ru_score(words[0].lower()) >= 1.0 if _CYR.match(words[0]) else True)
+        ):
+            spans.append((start, end))
     scored: list[tuple[int, int, float, bool]] = []
     prev_title = False
     for m in tokens:
@@ -165,6 +175,7 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
         if (
             cap
             and s >= 0.5
+            and (s >= 1.0 or not _CYR.match(w))
             and not _sentence_start(text, m.start())
             and not w.isupper()
             and low not in _EN_NEVER
