@@ -1,0 +1,256 @@
+"""Segmentation exports run by the workstation: from billing batches to a bundle in ``data_dir/exports``.
+
+The pseudonymisation key is checked before anything is read (no key, no export). Progress is written to
+the ``segment_exports`` row so the analyst's page (and the CLI's bar) can follow a long run. Every
+export and every download is in the audit log with who, why and how many rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from anonymizer.export import ExportRequest, ProgressFn, run_export
+from anonymizer.pseudonyms import master_key
+from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
+from workstation import audit
+from workstation.db import Database, utcnow
+from workstation.errors import DomainError, NotFound, Unavailable
+
+from .models import SegmentExport
+
+log = logging.getLogger(__name__)
+
+BUNDLE_FILES = ("data.parquet", "data.csv", "segments.json", "manifest.json")
+
+
+class ExportService:
+    """Starts, runs and describes exports. ``source_factory`` builds the billing batch source."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Any,
+        billing: Any = None,
+        source_factory: Callable[[], BatchSource] | None = None,
+    ):
+        self.db = db
+        self.settings = settings
+        self.exports_dir = Path(settings.data_dir) / "exports"
+        self._billing = billing
+        self._source_factory = source_factory
+        self._threads: dict[str, threading.Thread] = {}
+
+    # ------------------------------------------------------------------ inputs
+    def master(self) -> bytes:
+        """The master key, or ``KeyMissing`` (HTTP 503 / CLI exit 2) naming the setting to set."""
+        return master_key(self.settings.pseudonym_key)
+
+    def source(self) -> BatchSource:
+        if self._source_factory is not None:
+            return self._source_factory()
+        if self._billing is None or find_iter_batches(self._billing) is None:
+            raise Unavailable(
+                "billing cannot be read in batches here (set WORKSTATION_BILLING_URL to the billing DB)",
+                error_id="billing_no_batches",
+            )
+        return BillingBatchSource(self._billing)
+
+    # ------------------------------------------------------------------ running
+    def prepare(
+        self,
+        user_id: int | None,
+        month_from: str,
+        month_to: str,
+        k: int = 5,
+        attributes: list[str] | None = None,
+    ) -> ExportRequest:
+        """Validate and record a new export (state ``running``); nothing is read yet."""
+        self.master()
+        req = ExportRequest(month_from, month_to, k=k)
+        if attributes is not None:
+            req.attributes = list(attributes)
+        req.validate()
+        with self.db.session() as s:
+            s.add(
+                SegmentExport(
+                    id=req.export_id,
+                    user_id=user_id,
+                    state="running",
+                    month_from=month_from,
+                    month_to=month_to,
+                    k=req.k,
+                    attributes=req.attributes,
+                    key_id=self.settings.pseudonym_key_id,
+                    summary={},
+                )
+            )
+        return req
+
+    def run(
+        self, req: ExportRequest, user_id: int | None, reason: str, progress: ProgressFn | None = None
+    ) -> dict[str, Any]:
+        """Run a prepared export in this thread; returns the summary shown to analysts."""
+        last = [0.0]
+
+        def on_progress(fraction: float, stage: str) -> None:
+            if progress:
+                progress(fraction, stage)
+            now = time.monotonic()
+            if now - last[0] >= 0.5 or fraction >= 1.0:
+                last[0] = now
+                self._set(req.export_id, progress=round(fraction, 3), stage=stage)
+
+        try:
+            result = run_export(
+                self.source(),
+                req,
+                self.exports_dir,
+                self.master(),
+                self.settings.pseudonym_key_id,
+                on_progress,
+            )
+        except BaseException as exc:
+            message = exc.message if isinstance(exc, DomainError) else f"export failed: {type(exc).__name__}"
+            self._set(req.export_id, state="failed", error=message, finished_at=utcnow())
+            audit.record(
+                self.db,
+                user_id=user_id,
+                action="export.segments",
+                subject=req.export_id,
+                reason=reason,
+                details={"state": "failed", "error": message},
+            )
+            raise
+        summary = summarise(result.manifest, result.path)
+        summary["timings"] = result.timings
+        self._set(
+            req.export_id,
+            state="done",
+            progress=1.0,
+            stage="done",
+            rows=result.manifest["rows"],
+            path=str(result.path),
+            summary=summary,
+            finished_at=utcnow(),
+        )
+        audit.record(
+            self.db,
+            user_id=user_id,
+            action="export.segments",
+            subject=req.export_id,
+            reason=reason,
+            details={
+                "state": "done",
+                "rows": result.manifest["rows"],
+                "period": [req.month_from, req.month_to],
+                "k": req.k,
+                "key_id": self.settings.pseudonym_key_id,
+            },
+        )
+        return summary
+
+    def start(self, req: ExportRequest, user_id: int | None, reason: str) -> None:
+        """Run a prepared export in a background thread (the page polls ``get``)."""
+
+        def work() -> None:
+            try:
+                self.run(req, user_id, reason)
+            except BaseException:  # recorded on the row and in the audit log
+                log.warning("export %s failed", req.export_id)
+
+        t = threading.Thread(target=work, name=f"export-{req.export_id}", daemon=True)
+        self._threads[req.export_id] = t
+        t.start()
+
+    def wait(self, export_id: str, timeout: float | None = None) -> None:
+        t = self._threads.get(export_id)
+        if t is not None:
+            t.join(timeout)
+
+    def _set(self, export_id: str, **values: Any) -> None:
+        with self.db.session() as s:
+            row = s.get(SegmentExport, export_id)
+            if row is not None:
+                for k, v in values.items():
+                    setattr(row, k, v)
+
+    # ------------------------------------------------------------------ reading
+    def get(self, export_id: str) -> dict[str, Any]:
+        with self.db.session() as s:
+            row = s.get(SegmentExport, export_id)
+            if row is None:
+                raise NotFound("no such export", error_id="export_not_found")
+            return export_dict(row)
+
+    def list_exports(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(SegmentExport).order_by(SegmentExport.created_at.desc()).limit(limit)
+            ).all()
+            return [export_dict(r) for r in rows]
+
+    def bundle_path(self, export_id: str) -> Path:
+        with self.db.session() as s:
+            row = s.get(SegmentExport, export_id)
+            if row is None or row.state != "done" or not row.path:
+                raise NotFound("this export is not finished", error_id="export_not_ready")
+            path = Path(row.path)
+        if not (path / "manifest.json").is_file():
+            raise NotFound("the export's files are gone", error_id="export_missing")
+        return path
+
+    def file_for_download(self, export_id: str, name: str, user_id: int | None) -> Path:
+        if name not in BUNDLE_FILES:
+            raise NotFound("no such file in an export", error_id="export_file_unknown")
+        path = self.bundle_path(export_id) / name
+        audit.record(
+            self.db, user_id=user_id, action="export.download", subject=export_id, details={"file": name}
+        )
+        return path
+
+
+def summarise(manifest: dict[str, Any], bundle: Path) -> dict[str, Any]:
+    """What the analyst's page shows: period, rows, privacy report, methods, segment profiles (no ids)."""
+    import json
+
+    from anonymizer.relink import segment_counts
+
+    segments: dict[str, Any] = json.loads((bundle / "segments.json").read_text("utf-8"))
+    segments["counts"] = segment_counts(bundle)
+    return {
+        "period": manifest["period"],
+        "rows": manifest["rows"],
+        "quasi_identifiers": manifest["quasi_identifiers"],
+        "privacy": manifest["privacy"],
+        "methods": manifest["methods"],
+        "billing_read": manifest["billing_read"],
+        "key_id": manifest["pseudonymisation"]["key_id"],
+        "segments": segments,
+        "files": manifest["files"],
+    }
+
+
+def export_dict(row: SegmentExport) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "state": row.state,
+        "month_from": row.month_from,
+        "month_to": row.month_to,
+        "k": row.k,
+        "attributes": row.attributes,
+        "progress": row.progress,
+        "stage": row.stage,
+        "rows": row.rows,
+        "key_id": row.key_id,
+        "summary": row.summary,
+        "error": row.error,
+        "created_at": row.created_at.isoformat() if row.created_at else None,
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+    }
