@@ -71,8 +71,15 @@ def _releaser(busy: set[str], agents: list[str]) -> Callable[[asyncio.Task[None]
 class AmiSimulator:
     """A stand-in for Asterisk's manager interface over real TCP."""
 
-    def __init__(self, username: str = "ccw", secret: str = "secret", traces_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        username: str = "ccw",
+        secret: str = "secret",
+        traces_dir: Path | None = None,
+        auth_fail_delay: float = 1.0,
+    ) -> None:
         self.username, self.secret = username, secret
+        self.auth_fail_delay = auth_fail_delay  # Asterisk sleeps 1 s before refusing a login
         self.traces_dir = traces_dir
         self.state = SimState()
         self.sessions: set[Session] = set()
@@ -165,6 +172,15 @@ class AmiSimulator:
             self._reply(session, aid, "Error", ("Message", "Missing action in request"))
             return True
         if action == "login":
+            if session.authed:
+                self._reply(session, aid, "Success", ("Message", "Already authenticated"))
+                return True
+            if msg.get("username") != self.username or msg.get("secret") != self.secret:
+                log.info("simulated AMI: authentication failed")
+                await asyncio.sleep(self.auth_fail_delay)
+                self._reply(session, aid, "Error", ("Message", "Authentication failed"))
+                await session.writer.drain()
+                return False
             return self._login(session, aid, msg)
         if action == "logoff":
             self._reply(session, aid, "Goodbye", ("Message", "Thanks for all the fish."))
@@ -196,10 +212,6 @@ class AmiSimulator:
         return True
 
     def _login(self, session: Session, aid: str, msg: dict[str, str]) -> bool:
-        if msg.get("username") != self.username or msg.get("secret") != self.secret:
-            log.info("simulated AMI: authentication failed")
-            self._reply(session, aid, "Error", ("Message", "Authentication failed"))
-            return False
         session.authed = True
         session.events = msg.get("events", "on").lower() != "off"
         self.logins += 1

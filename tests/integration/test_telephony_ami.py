@@ -63,7 +63,7 @@ def per_call(events: list[CallEvent]) -> dict[str, list[tuple[str, str, str]]]:
 
 @pytest.fixture
 async def sim(traces_dir: Path) -> AsyncIterator[AmiSimulator]:
-    s = AmiSimulator(USER, SECRET, traces_dir=traces_dir)
+    s = AmiSimulator(USER, SECRET, traces_dir=traces_dir, auth_fail_delay=0.05)
     await s.start("127.0.0.1", 0)
     yield s
     await s.stop()

@@ -50,7 +50,7 @@ class Raw:
 
 @pytest.fixture
 async def sim(traces_dir: Path) -> AsyncIterator[AmiSimulator]:
-    s = AmiSimulator("ccw", "pw", traces_dir=traces_dir)
+    s = AmiSimulator("ccw", "pw", traces_dir=traces_dir, auth_fail_delay=0.05)
     await s.start()
     yield s
     await s.stop()
