@@ -126,18 +126,27 @@ class CachedBilling:
         return await asyncio.wait_for(asyncio.shield(task), remaining)
 
     async def _load_refs(self, msisdn: str) -> list[dict[str, Any]]:
-        refs = await self.source.find_by_msisdn(msisdn)
+        find_with_card = getattr(self.source, "find_with_card", None)
+        card: Card | None = None
+        if find_with_card is not None:  # one billing round trip for number + card
+            refs, card = await find_with_card(msisdn)
+        else:
+            refs = await self.source.find_by_msisdn(msisdn)
         value = [asdict(r) for r in refs]
         await self._put(f"msisdn:{msisdn}", value, self.profile_ttl_s if refs else self.unknown_ttl_s)
+        if card is not None:
+            await self._store_card(card)
         return value
 
     async def _load_card(self, subscriber_id: str) -> dict[str, Any] | None:
         card = await self.source.card(subscriber_id)
-        if card is None:
-            return None
+        return None if card is None else await self._store_card(card)
+
+    async def _store_card(self, card: Card) -> dict[str, Any]:
         profile = card.to_dict()
-        await self._put(f"card:{subscriber_id}", profile, self.profile_ttl_s)
-        await self._put(f"bal:{subscriber_id}", {k: profile[k] for k in _BALANCE_FIELDS}, self.balance_ttl_s)
+        sid = card.subscriber_id
+        await self._put(f"card:{sid}", profile, self.profile_ttl_s)
+        await self._put(f"bal:{sid}", {k: profile[k] for k in _BALANCE_FIELDS}, self.balance_ttl_s)
         return profile
 
     def _deadline(self) -> float:
@@ -152,9 +161,11 @@ class CachedBilling:
             return CardLookup(state="bad_number", message=str(exc))
         deadline = self._deadline()
         entry = await self._get(f"msisdn:{msisdn}")
+        loaded = False
         if self._fresh(entry):
             refs, mark = entry["v"], self._freshness(entry, False)  # type: ignore[index]
         else:
+            loaded = True
             try:
                 refs = await self._within(
                     self._call(f"msisdn:{msisdn}", lambda: self._load_refs(msisdn)), deadline
@@ -178,7 +189,7 @@ class CachedBilling:
                 matches=[SubscriberRef(**r) for r in refs],
                 freshness=mark,
             )
-        found = await self._card_lookup(str(refs[0]["subscriber_id"]), deadline)
+        found = await self._card_lookup(str(refs[0]["subscriber_id"]), deadline, loaded)
         return CardLookup(
             state=found.state,
             card=found.card,
@@ -196,16 +207,17 @@ class CachedBilling:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _card_lookup(self, sid: str, deadline: float) -> CardLookup:
+    async def _card_lookup(self, sid: str, deadline: float, just_loaded: bool = False) -> CardLookup:
+        """``just_loaded``: billing has just answered for this caller (the card came along)."""
         profile = await self._get(f"card:{sid}")
         balance = await self._get(f"bal:{sid}")
         if self._fresh(profile) and self._fresh(balance):
+            age = self._age(profile, balance)
+            origin = "billing" if just_loaded and age == 0.0 else "cache"
             return CardLookup(
                 state="found",
                 card=_card_from(profile["v"], balance["v"]),  # type: ignore[index]
-                freshness=Freshness(
-                    "cache", self._age(profile, balance), False, self.breaker.billing_state()
-                ),
+                freshness=Freshness(origin, age, False, self.breaker.billing_state()),
             )
         try:
             value = await self._within(self._call(f"card:{sid}", lambda: self._load_card(sid)), deadline)

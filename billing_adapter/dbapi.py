@@ -112,10 +112,15 @@ class DbApiBilling:
         job = _Job()
 
         def work() -> T:
+            if job.abandoned:
+                raise BillingError("abandoned before start")
+            conn = self._take()  # may block (a hanging billing): never under the lock
             with job.lock:
+                job.conn = conn
                 if job.abandoned:
-                    raise BillingError("abandoned before start")
-                job.conn = self._take()
+                    job.conn = None
+                    _close_quietly(conn)
+                    raise BillingError("abandoned while connecting")
             ok = False
             try:
                 result = fn(job)
@@ -165,6 +170,29 @@ class DbApiBilling:
         )
         return [_ref(r) for r in rows]
 
+    async def find_with_card(self, msisdn: str) -> tuple[list[SubscriberRef], Card | None]:
+        """The screen-pop path in ONE worker hop: the subscribers on a number and, when there is exactly
+        one, their card (so a cold pop costs one thread-pool round trip, not two)."""
+        q = self.mapping.query("subscriber_by_msisdn")
+
+        def work(job: _Job) -> tuple[list[SubscriberRef], Card | None]:
+            refs = [_ref(r) for r in self._execute(job, q, {"msisdn": msisdn}, 50)]
+            sid = self._sid(refs[0].subscriber_id) if len(refs) == 1 else None
+            return refs, (self._card_in(job, sid) if sid is not None else None)
+
+        return await self._run("subscriber_by_msisdn", work)
+
+    def _card_in(self, job: _Job, sid: Any) -> Card | None:
+        m_from, m_to = month_range(self.today(), 3, full_only=True)
+        rows = self._execute(job, self.mapping.query("card"), {"subscriber_id": sid}, 1)
+        if not rows:
+            return None
+        services = self._execute(job, self.mapping.query("services"), {"subscriber_id": sid})
+        arpu = self._execute(
+            job, self.mapping.query("arpu"), {"subscriber_id": sid, "month_from": m_from, "month_to": m_to}, 1
+        )
+        return _card(rows[0], services, arpu[0]["arpu"] if arpu else 0.0)
+
     async def search(self, query: str, limit: int = 20) -> list[SubscriberRef]:
         plan = search_plan(query)
         if not plan:
@@ -183,22 +211,7 @@ class DbApiBilling:
         sid = self._sid(subscriber_id)
         if sid is None:
             return None
-        m_from, m_to = month_range(self.today(), 3, full_only=True)
-
-        def work(job: _Job) -> Card | None:
-            rows = self._execute(job, self.mapping.query("card"), {"subscriber_id": sid}, 1)
-            if not rows:
-                return None
-            services = self._execute(job, self.mapping.query("services"), {"subscriber_id": sid})
-            arpu = self._execute(
-                job,
-                self.mapping.query("arpu"),
-                {"subscriber_id": sid, "month_from": m_from, "month_to": m_to},
-                1,
-            )
-            return _card(rows[0], services, arpu[0]["arpu"] if arpu else 0.0)
-
-        return await self._run("card", work)
+        return await self._run("card", lambda job: self._card_in(job, sid))
 
     async def charges(self, subscriber_id: str, months: int = 6) -> list[MonthCharges]:
         sid = self._sid(subscriber_id)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from billing_adapter.demo import DemoSpec, generate, rows_of, to_legacy
 from billing_adapter.demo_schema import create_table_sql, index_sql, legacy_tables, tables_for
 
 BATCH = 20_000
@@ -81,6 +82,31 @@ def _load_pg(con: sqlite3.Connection, schema: str, url: str) -> dict[str, int]:
             cur.execute("ANALYZE")
     finally:
         pg.close()
+    return counts
+
+
+def generate_into_pg(url: str, spec: DemoSpec, schema: str = "demo") -> dict[str, int]:
+    """Generate straight into an empty PostgreSQL database with COPY (no SQLite step): for benchmarks."""
+    import psycopg
+
+    tables = tables_for(schema)
+    counts: dict[str, int] = {}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg, pg.cursor() as cur:
+        for name, table in tables.items():
+            cur.execute(create_table_sql("postgresql", name, table))  # type: ignore[arg-type]
+        for demo_table, frame in generate(spec):
+            name, rows = to_legacy(demo_table, frame) if schema == "legacy" else (demo_table, frame)
+            cols = list(rows.columns)
+            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+                for row in rows_of(rows, dict(tables[name][0])):
+                    copy.write_row(row)
+            counts[name] = counts.get(name, 0) + len(rows)
+        for name, table in tables.items():
+            for stmt in index_sql("postgresql", name, table):
+                cur.execute(stmt)  # type: ignore[arg-type]
+        pg.commit()
+        pg.autocommit = True
+        cur.execute("ANALYZE")
     return counts
 
 

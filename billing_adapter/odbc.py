@@ -48,11 +48,15 @@ class OdbcBackend(Backend):
         self.dbms = ""
 
     def connect(self) -> Any:
-        conn = pyodbc.connect(
-            self.connection_string,
-            autocommit=True,
-            readonly=True,
-        )
+        login_timeout = max(1, math.ceil(self.timeout_s))
+        try:  # SQL_ATTR_LOGIN_TIMEOUT: a billing that accepts TCP but never answers must not hang a worker
+            conn = pyodbc.connect(
+                self.connection_string, autocommit=True, readonly=True, timeout=login_timeout
+            )
+        except pyodbc.Error as exc:
+            if "HYC00" not in str(exc) and "HY092" not in str(exc):
+                raise
+            conn = pyodbc.connect(self.connection_string, autocommit=True, readonly=True)
         try:  # SQL_ATTR_QUERY_TIMEOUT on every statement, where the driver supports it
             conn.timeout = max(1, math.ceil(self.timeout_s))
         except pyodbc.Error:
