@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -153,8 +154,8 @@ class DbApiBilling:
         except BillingError:
             raise
         except self.backend.errors as exc:
-            log.warning("billing %s failed: %s", what, _first_line(exc))
-            raise BillingError(f"billing query failed: {_first_line(exc)}") from None
+            log.warning("billing %s failed: %s", what, safe_error(exc))
+            raise BillingError(f"billing query failed: {safe_error(exc)}") from None
 
     def _sid(self, subscriber_id: str) -> Any | None:
         sid = str(subscriber_id).strip()
@@ -299,7 +300,7 @@ class DbApiBilling:
                     rows = cur.fetchall()
                     names = [str(d[0]).lower() for d in cur.description]
                 except self.backend.errors as exc:
-                    raise BillingError(f"billing {query_name} failed: {_first_line(exc)}") from None
+                    raise BillingError(f"billing {query_name} failed: {safe_error(exc)}") from None
                 finally:
                     _close_quietly(cur)
                 if not rows:
@@ -323,6 +324,15 @@ def _close_quietly(obj: Any) -> None:
 def _swallow(fut: Any) -> None:
     if not fut.cancelled():
         fut.exception()
+
+
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\b\d{6,}\b")
+
+
+def safe_error(exc: BaseException) -> str:
+    """The driver's first error line with quoted values and long digit runs masked: a driver may echo a
+    bound value (a number, a name) back in its message, and these lines reach logs and the UI."""
+    return _QUOTED.sub("…", _first_line(exc))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -50,3 +50,12 @@ def test_empty_and_overlong_text() -> None:
     assert all(
         len(str(v)) <= 101 for _, p in search_plan("Я" * 5000) for v in p.values()
     )  # 100 letters + "%"
+
+
+def test_driver_errors_are_logged_without_the_values_they_echo() -> None:
+    from billing_adapter.dbapi import safe_error
+
+    exc = Exception("22P02", '[22P02] ERROR: invalid input syntax for type bigint: "Иванов"\nLINE 1: ...')
+    assert safe_error(exc) == "[22P02] ERROR: invalid input syntax for type bigint: …"
+    exc = Exception("HY000", "[HY000] no row for '79161234567' and 79161234567")
+    assert "79161234567" not in safe_error(exc)
