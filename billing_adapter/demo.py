@@ -69,6 +69,7 @@ REGIONS = [
     ("Калининградская область", 2),
     ("Тюменская область", 2),
 ]
+_FEDERAL_CITIES = {"Москва", "Санкт-Петербург"}
 DEVICES = (["smartphone", "feature_phone", "tablet", "modem", "m2m"], [0.78, 0.1, 0.05, 0.04, 0.03])
 STATUSES = (["active", "blocked", "suspended", "closed"], [0.88, 0.06, 0.04, 0.02])
 METHODS = (["card", "cash", "terminal", "bank_transfer", "autopayment"], [0.4, 0.1, 0.15, 0.05, 0.3])
@@ -190,8 +191,8 @@ def _chunk(
     city = _pick(rng, pools["city"], n)
     street = _pick(rng, pools["street"], n)
     house, flat = rng.integers(1, 120, n), rng.integers(1, 400, n)
-    address = [
-        f"{r}, г. {c}, {s}, д. {h}, кв. {f}"
+    address = [  # federal cities are their own region
+        (f"г. {r}" if r in _FEDERAL_CITIES else f"{r}, г. {c}") + f", {s}, д. {h}, кв. {f}"
         for r, c, s, h, f in zip(region, city, street, house, flat, strict=True)
     ]
     email = [

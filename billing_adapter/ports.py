@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 from billing_adapter.models import Card, CardLookup, MonthCharges, Payment, SubscriberRef
 
@@ -52,3 +53,16 @@ class CardLookupService(Protocol):
     async def prefetch(self, raw_caller: str) -> None:
         """Warm the cache for a queued caller (fire and forget)."""
         ...
+
+
+class BatchSource(Protocol):
+    """Bulk reads for the anonymizer (issue 6), implemented by the DB-API source and the cached front.
+
+    ``iter_batches("batch_subscribers" | "batch_monthly", {"month_from": "YYYY-MM", "month_to": "YYYY-MM"},
+    chunk_size)`` yields typed pandas DataFrames, keyset-paginated by subscriber id (``after_id`` in params
+    resumes), each holding at most ``chunk_size`` subscribers; runs in the caller's thread.
+    """
+
+    def iter_batches(
+        self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
+    ) -> Iterator[Any]: ...
