@@ -216,6 +216,8 @@ class Stats:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     ready: int = 0
     errors: int = 0
+    messages: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
     published: dict[tuple[str, str], float] = field(default_factory=dict)  # (call id, user id) -> monotonic
 
 
@@ -227,9 +229,12 @@ async def operator_client(port: int, cookie: str, agent: str, stats: Stats, stop
         ) as ws:
             async for raw in ws:
                 now = time.monotonic()
+                stats.messages += 1
                 if '"call.offered"' not in raw:
                     if '"hello"' in raw:
                         stats.ready += 1
+                    else:
+                        stats.kinds[raw[:40]] += 1
                     continue
                 msg = json.loads(raw)
                 key = (msg["call"]["id"], agent)
@@ -333,6 +338,7 @@ class Mode:
         stats.counts.clear()
         stats.published.clear()
         cpu0 = [psutil.Process(s.proc.pid).cpu_times() for s in servers]
+        me0 = sum(psutil.Process().cpu_times()[:2])
         t_run = time.monotonic()
         log(f"{self.name}: measuring {args.duration:.0f} s of calls at {args.rate}/s")
         started = await sim.run_calls(
@@ -350,6 +356,7 @@ class Mode:
             )
             for s, c in zip(servers, cpu0, strict=True)
         ]
+        bench_cpu = round(100 * (sum(psutil.Process().cpu_times()[:2]) - me0) / (time.monotonic() - t_run))
         sampler.cancel()
         latencies = [(stats.arrivals[k] - v[0]) * 1000 for k, v in sent.items() if k in stats.arrivals]
         uid_of = {iface: str(uid) for uid, iface, _ in self.operators}
@@ -380,6 +387,10 @@ class Mode:
             result["p50_to_bus_ms"] = round(percentile(to_bus, 50), 2)
             result["p99_to_bus_ms"] = round(percentile(to_bus, 99), 2)
         result["server_cpu_pct"] = cpu
+        result["bench_cpu_pct"] = bench_cpu  # simulator + websocket clients (this process)
+        result["ws_messages"] = stats.messages
+        if os.environ.get("SCREEN_POP_KEEP"):
+            log(f"message kinds: {stats.kinds.most_common(8)}")
         result["load_avg_1m"] = round(os.getloadavg()[0], 2)
         result["max_rss_mb"] = round(max((s.max_rss for s in servers), default=0.0), 1)
         return result
