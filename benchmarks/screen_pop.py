@@ -227,8 +227,9 @@ async def operator_client(port: int, cookie: str, agent: str, stats: Stats, stop
         async with websockets.connect(
             url, additional_headers={"Cookie": f"ws_session={cookie}"}, max_size=2**22
         ) as ws:
-            async for raw in ws:
+            async for frame in ws:
                 now = time.monotonic()
+                raw = frame if isinstance(frame, str) else frame.decode()
                 stats.messages += 1
                 if '"call.offered"' not in raw:
                     if '"hello"' in raw:
