@@ -63,7 +63,7 @@ class Prediction:
 
 
 class Featurizer:
-    """Word (1–2) and character (2–5, within word bounds) TF-IDF plus the context block."""
+    """Word (1–2) and character (2–4, within word bounds) TF-IDF plus the context block."""
 
     def __init__(self, max_char_features: int | None = 300_000):
         self.word = TfidfVectorizer(
@@ -76,7 +76,7 @@ class Featurizer:
         )
         self.char = TfidfVectorizer(
             analyzer="char_wb",
-            ngram_range=(2, 5),
+            ngram_range=(2, 4),
             sublinear_tf=True,
             min_df=2,
             max_features=max_char_features,
@@ -158,8 +158,11 @@ class TopicModel:
         tr, va = train_test_split(idx, test_size=VALIDATION_SHARE, random_state=seed, stratify=strat)
         # calibration and thresholds come from rows the deployed model never saw (no refit shifts them)
         self._fit_core([norm[i] for i in tr], y[tr], ctx[tr], seed)
-        self._calibrate([norm[i] for i in va], y[va], ctx[va])
-        self._tune([norm[i] for i in va], y[va], ctx[va])
+        va_texts = [norm[i] for i in va]
+        blocks = (self.featurizer.word.transform(va_texts), self.featurizer.char.transform(va_texts))
+        decision = self.decision(self.featurizer.stack(*blocks, ctx[va]))
+        self._calibrate(decision, y[va])
+        self._tune(self._proba_from(decision), self._sims_from(*blocks), y[va])
         self._compile([norm[i] for i in va[:50]], ctx[va[:50]])
         self.train_rows = len(norm)
         self.train_seconds = time.perf_counter() - started
@@ -169,7 +172,7 @@ class TopicModel:
         self.featurizer = Featurizer()
         w, c = self.featurizer.fit_blocks(texts)
         x = self.featurizer.stack(w, c, ctx)
-        svm = LinearSVC(C=0.5, dual="auto", random_state=seed).fit(x, y)
+        svm = LinearSVC(C=0.5, tol=1e-3, dual="auto", random_state=seed).fit(x, y)
         self.classes_ = [str(c) for c in svm.classes_]
         coef, intercept = (
             np.asarray(svm.coef_, dtype=np.float64),
@@ -185,11 +188,10 @@ class TopicModel:
         self.reference = _l2(sp.hstack([w[keep], c[keep]], format="csr"))
         self.reference_t = self.reference.T.tocsr()
 
-    def _calibrate(self, texts: list[str], y: np.ndarray, ctx: np.ndarray) -> None:
+    def _calibrate(self, d: np.ndarray, y: np.ndarray) -> None:
         """One sigmoid shared by all classes, fitted on held-out decision values: robust for a topic with a
         handful of examples (a per-class sigmoid would need several of them in the calibration rows), and
         it keeps the SVM's ranking."""
-        d = self.decision(self.featurizer.transform(texts, ctx))
         target = (np.asarray(self.classes_)[None, :] == y[:, None]).ravel()
         if target.all() or not target.any():
             return
@@ -216,14 +218,15 @@ class TopicModel:
                 return
         self.fast = fast
 
-    def _tune(self, texts: list[str], y: np.ndarray, ctx: np.ndarray) -> None:
+    def _tune(self, probs: np.ndarray, sims: np.ndarray, y: np.ndarray) -> None:
+        """Abstention thresholds: the low quantile of in-scope validation rows' best probability and
+        novelty similarity."""
         inscope = np.flatnonzero(np.isin(y, self.topic_classes))
         if len(inscope) == 0:
             return
-        probs = self.proba([texts[i] for i in inscope], ctx[inscope])
         topic_cols = [self.classes_.index(c) for c in self.topic_classes]
-        best = probs[:, topic_cols].max(axis=1)
-        sims = self.novelty([texts[i] for i in inscope])
+        best = probs[inscope][:, topic_cols].max(axis=1)
+        sims = sims[inscope]
         self.prob_threshold = float(np.quantile(best, FALSE_ABSTAIN_QUANTILE))
         self.novelty_threshold = float(np.quantile(sims, FALSE_ABSTAIN_QUANTILE))
 
@@ -237,17 +240,22 @@ class TopicModel:
 
     def proba(self, norm_texts: Sequence[str], ctx: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (rows sum to 1)."""
-        p = 1.0 / (
-            1.0 + np.exp(self.cal_a * self.decision(self.featurizer.transform(norm_texts, ctx)) + self.cal_b)
-        )
+        return self._proba_from(self.decision(self.featurizer.transform(norm_texts, ctx)))
+
+    def _proba_from(self, d: np.ndarray) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(self.cal_a * d + self.cal_b))
         total = p.sum(axis=1, keepdims=True)
         total[total == 0] = 1.0
         return np.asarray(p / total)
 
     def novelty(self, norm_texts: Sequence[str]) -> np.ndarray:
         """Cosine similarity of each text to its nearest reference training example."""
-        q = self.featurizer.text_only(norm_texts)
-        sims = q @ self.reference_t
+        return self._sims_from(
+            self.featurizer.word.transform(norm_texts), self.featurizer.char.transform(norm_texts)
+        )
+
+    def _sims_from(self, w: Any, c: Any) -> np.ndarray:
+        sims = _l2(sp.hstack([w, c], format="csr")) @ self.reference_t
         return np.asarray(sims.max(axis=1).todense()).ravel()
 
     def predict(
