@@ -119,11 +119,13 @@ class CachedBilling:
         self.breaker.success()
         return result
 
-    async def _within(self, task: asyncio.Task[Any], deadline: float) -> Any:
+    async def _fetch(self, key: str, make: Callable[[], Awaitable[Any]], deadline: float) -> Any:
+        """A billing call (shared with concurrent callers) awaited until ``deadline`` at most; the call
+        itself goes on after a timeout and fills the cache for the next pop."""
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             raise TimeoutError
-        return await asyncio.wait_for(asyncio.shield(task), remaining)
+        return await asyncio.wait_for(asyncio.shield(self._call(key, make)), remaining)
 
     async def _load_refs(self, msisdn: str) -> list[dict[str, Any]]:
         find_with_card = getattr(self.source, "find_with_card", None)
@@ -161,15 +163,13 @@ class CachedBilling:
             return CardLookup(state="bad_number", message=str(exc))
         deadline = self._deadline()
         entry = await self._get(f"msisdn:{msisdn}")
-        loaded = False
+        loaded = failed = False
         if self._fresh(entry):
             refs, mark = entry["v"], self._freshness(entry, False)  # type: ignore[index]
         else:
             loaded = True
             try:
-                refs = await self._within(
-                    self._call(f"msisdn:{msisdn}", lambda: self._load_refs(msisdn)), deadline
-                )
+                refs = await self._fetch(f"msisdn:{msisdn}", lambda: self._load_refs(msisdn), deadline)
                 mark = self._freshness(None, False)
             except (BillingError, TimeoutError):
                 if entry is None:
@@ -179,7 +179,7 @@ class CachedBilling:
                         freshness=self._down(0.0),
                         message="billing unavailable",
                     )
-                refs, mark = entry["v"], self._down(self._age(entry))
+                refs, mark, failed = entry["v"], self._down(self._age(entry)), True
         if not refs:
             return CardLookup(state="unknown", msisdn=msisdn, freshness=mark)
         if len(refs) > 1:
@@ -189,7 +189,7 @@ class CachedBilling:
                 matches=[SubscriberRef(**r) for r in refs],
                 freshness=mark,
             )
-        found = await self._card_lookup(str(refs[0]["subscriber_id"]), deadline, loaded)
+        found = await self._card_lookup(str(refs[0]["subscriber_id"]), deadline, loaded, failed)
         return CardLookup(
             state=found.state,
             card=found.card,
@@ -207,8 +207,11 @@ class CachedBilling:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _card_lookup(self, sid: str, deadline: float, just_loaded: bool = False) -> CardLookup:
-        """``just_loaded``: billing has just answered for this caller (the card came along)."""
+    async def _card_lookup(
+        self, sid: str, deadline: float, just_loaded: bool = False, billing_failed: bool = False
+    ) -> CardLookup:
+        """``just_loaded``: billing has just answered for this caller (the card came along);
+        ``billing_failed``: it has just failed, so do not ask it again within this pop."""
         profile = await self._get(f"card:{sid}")
         balance = await self._get(f"bal:{sid}")
         if self._fresh(profile) and self._fresh(balance):
@@ -220,7 +223,9 @@ class CachedBilling:
                 freshness=Freshness(origin, age, False, self.breaker.billing_state()),
             )
         try:
-            value = await self._within(self._call(f"card:{sid}", lambda: self._load_card(sid)), deadline)
+            if billing_failed:
+                raise BillingError("billing failed within this pop")
+            value = await self._fetch(f"card:{sid}", lambda: self._load_card(sid), deadline)
         except (BillingError, TimeoutError):
             if profile is None:
                 return CardLookup(
