@@ -75,3 +75,31 @@ def test_evaluate_with_a_non_utf8_file_says_how_to_fix_it(
     bad.write_bytes("text,label\nнет сети,no_network\nроуминг,roaming\n".encode("cp1251"))
     assert main(["classifier", "evaluate", "--train", str(bad), "--test", str(files[1])]) == 2
     assert "legacy.csv is not UTF-8" in capsys.readouterr().err
+
+
+def test_train_from_a_csv_stores_a_version_and_models_lists_it(
+    tmp_path: Path,
+    files: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from workstation.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'ws.db'}"
+    upgrade(url)
+    monkeypatch.setenv("WORKSTATION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WORKSTATION_DATABASE_URL", url)
+    monkeypatch.setenv("WORKSTATION_BILLING_URL", f"sqlite:///{tmp_path / 'billing.db'}")
+    assert main(["classifier", "train", "--csv", str(files[0])]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["accepted"] is True and out["version"] == 1 and out["reason"] == "first model"
+    assert (tmp_path / "models" / "model-0001.pkl").exists()
+    assert main(["classifier", "models"]) == 0
+    listed = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert listed["version"] == 1 and listed["current"] is True
+
+    bad = tmp_path / "legacy.csv"
+    bad.write_bytes("text,label\nнет сети,no_network\n".encode("cp1251"))
+    assert main(["classifier", "train", "--csv", str(bad)]) == 2
+    assert "legacy.csv is not UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "models" / "model-0002.pkl").exists()

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 CONTEXT_TTL_S = 300.0
 CONTEXT_TIMEOUT_S = 1.0
 RELOAD_EVERY_S = 15.0
+# records a topic needs before training from the DB learns it
+MIN_TOPIC_RECORDS = 3
 
 
 class ClassifierService:
@@ -53,6 +56,7 @@ class ClassifierService:
     async def run_reloader(self, container: Any) -> None:
         """Background job: first model at start-up, then pick up versions trained elsewhere (CLI, nodes)."""
         try:
+            await asyncio.to_thread(self.topics.seed)  # idempotent; covers a DB migrated after bootstrap
             await asyncio.to_thread(self.ensure_model)
         except Exception:
             log.exception("classifier: no model could be loaded or trained")
@@ -165,7 +169,12 @@ class ClassifierService:
         archived = self.topics.leaf_codes(include_archived=True) - self.topics.leaf_codes()
         data = load_bootstrap().without(archived)
         data.source = "bootstrap+records"
-        return data.extend(self.records_dataset())
+        data.extend(self.records_dataset())
+        # a topic with a single record so far cannot be learnt yet; it must not block the others
+        counts = Counter(data.labels)
+        data = data.without({label for label, n in counts.items() if n < MIN_TOPIC_RECORDS})
+        data.source = "bootstrap+records"
+        return data
 
     def train(self, csv_path: Path | None = None, force: bool = False) -> TrainResult:
         """Train, evaluate and maybe swap (one training at a time). Raises ``DomainError`` on bad data."""
