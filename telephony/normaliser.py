@@ -20,8 +20,8 @@ Rules (see ``../shared/ami-traces/README.md`` for the event orders they come fro
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from telephony.call_book import Call, CallBook, MalformedEvent, Ring
 from telephony.channels import AgentBook
@@ -62,15 +62,9 @@ def _float(value: str | None) -> float | None:
 class Normaliser(CallBook):
     """Feed raw AMI events (``dict[str, str]``) one at a time; get call events back."""
 
-    def __init__(
-        self,
-        agents: AgentBook | None = None,
-        *,
-        clock: Callable[[], float] = time.time,
-        max_calls: int = 10_000,
-        remember_finished: int = 20_000,
-    ) -> None:
-        super().__init__(agents, clock=clock, max_calls=max_calls, remember_finished=remember_finished)
+    def __init__(self, agents: AgentBook | None = None, **options: Any) -> None:
+        """``options``: ``clock``, ``max_calls``, ``remember_finished`` (see ``CallBook``)."""
+        super().__init__(agents, **options)
         self._agent_state: dict[str, tuple[bool, int]] = {}
         self._handlers: dict[str, Callable[[Msg, float], list[CallEvent]]] = {
             "QueueCallerJoin": self._on_join,
