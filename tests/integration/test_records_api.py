@@ -334,8 +334,19 @@ def test_emerging_cluster_shows_masked_examples_and_promotion_teaches_the_classi
     )
     assert again.status_code == 409 and again.json()["error_id"] == "cluster_not_open"
 
+    # a topic with a single record cannot be learnt yet, and must not block retraining
+    s.post(
+        "/api/topics",
+        json={"code": "esim_card", "name_ru": "eSIM", "name_en": "eSIM", "parent_code": "number_sim"},
+    )
+    env.as_user("op1").post(
+        "/api/records",
+        json={"note": "перевыпустить esim", "topics": ["esim_card"], "outcome": "resolved", "finish": True},
+    )
+    s = env.as_user("sup")
     trained = s.post("/api/classifier/train").json()
     assert trained["accepted"] is True, trained["reason"]
+    assert "esim_card" not in trained["metrics"]["per_topic"]
     sug = (
         env.as_user("op1")
         .post("/api/records/suggest", json={"text": "у абонента есим на часах не работает"})
