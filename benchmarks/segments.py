@@ -1,0 +1,116 @@
+"""Benchmark of the segmentation export and the PII scrubber. Prints ONE JSON object.
+
+Segments: N subscribers × 6 months of generated billing in the batch adapter's exact shape
+(``anonymizer.synthetic``; generating the frames is counted inside ``seconds``, so the figure is
+conservative), then aggregation + depersonalisation (HMAC pseudonyms, k-anonymity, l-diversity) +
+segmentation (value tiers, MiniBatchKMeans with silhouette choice). Writing the bundle (Parquet + CSV)
+is timed apart as ``write_seconds``. ``peak_rss_mb`` is the process peak after the export, before the
+scrubber's models load.
+
+Scrubber: the generated notes of ``anonymizer.pii_testset`` (2,000 with personal data, 1,000 without),
+recall per kind, false-positive rate, notes per second (batched and one by one).
+
+    .venv/bin/python benchmarks/segments.py            # 1M subscribers (targets: ≤ 120 s, ≤ 4096 MB)
+    .venv/bin/python benchmarks/segments.py --quick    # 50k subscribers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def bench_segments(n: int, k: int) -> dict[str, object]:
+    from anonymizer.export import ExportRequest, build_dataset, write_bundle
+    from anonymizer.synthetic import SyntheticBilling
+
+    key = b"benchmark-master-key-0123456789abcdef"
+    source = SyntheticBilling(n, month_to="2026-06", months=6, seed=5, broken_rows=100).source()
+    req = ExportRequest("2026-01", "2026-06", k=k, chunk_size=50_000, seed=1)
+    t0 = time.perf_counter()
+    ds = build_dataset(source, req, key)
+    seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t1 = time.perf_counter()
+        write_bundle(ds, req, Path(tmp), "bench", key)
+        write_seconds = time.perf_counter() - t1
+    privacy = ds.report["privacy"]
+    return {
+        "subscribers": n,
+        "months": 6,
+        "seconds": round(seconds, 2),
+        "stage_seconds": ds.timings,
+        "write_seconds": round(write_seconds, 2),
+        "peak_rss_mb": _peak_rss_mb(),
+        "rows_exported": int(len(ds.frame)),
+        "k_requested": k,
+        "k_achieved": privacy["k_achieved"],
+        "l_diversity_arpu_band": privacy["l_diversity_arpu_band"],
+        "suppressed_share": privacy["suppressed_share"],
+        "generalisation_levels": privacy["generalisation_levels"],
+        "clusters": ds.segments["behaviour_clusters"]["criterion"].get("chosen_k"),
+        "broken_rows_reported": ds.report["read"]["broken_rows"],
+    }
+
+
+def bench_scrubber() -> dict[str, object]:
+    from anonymizer.pii_eval import evaluate, scrub_throughput
+    from anonymizer.pii_testset import generate
+    from anonymizer.scrubber import scrub, warm_up
+
+    warm_up()
+    notes, clean = generate(n_with_pii=2000, n_clean=1000, seed=7)
+    report = evaluate(notes, clean)
+    texts = [n.text for n in notes + clean]
+    batched = scrub_throughput(texts)
+    t0 = time.perf_counter()
+    for text in texts[:300]:
+        scrub(text)
+    single = 300 / (time.perf_counter() - t0)
+    return {
+        "scrub_notes": len(texts),
+        "scrub_notes_per_s": round(batched, 1),
+        "scrub_notes_per_s_one_by_one": round(single, 1),
+        "scrub_recall": report["recall"],
+        "scrub_typed_recall": report["typed_recall"],
+        "scrub_false_positive_rate": report["false_positive_rate"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="50k subscribers instead of 1M")
+    parser.add_argument("--subscribers", type=int)
+    parser.add_argument("--k", type=int, default=5)
+    args = parser.parse_args()
+    n = args.subscribers or (50_000 if args.quick else 1_000_000)
+    t0 = time.perf_counter()
+    result: dict[str, object] = {"benchmark": "segments", "quick": bool(args.quick)}
+    result.update(bench_segments(n, args.k))
+    result.update(bench_scrubber())
+    result["total_wall_seconds"] = round(time.perf_counter() - t0, 1)
+    result["machine"] = {"python": platform.python_version(), "cpus": _cpus()}
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
