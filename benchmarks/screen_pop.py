@@ -22,18 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import contextlib
 import json
 import os
 import secrets
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -41,16 +36,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from screen_pop_setup import (  # noqa: E402
+    Server,
+    add_operators,
+    create_pg_database,
+    drop_pg_database,
+    make_billing,
+    sample_rss,
+    session_cookie,
+    start_server,
+    wait_healthy,
+    wait_idle,
+)
+
 from telephony.simulator import AmiSimulator  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMI_USER = "bench"
 
@@ -62,151 +68,12 @@ def log(text: str) -> None:
     print(f"[{time.monotonic() - T0:6.1f}s] {text}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     values = sorted(values)
     k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
     return values[k]
-
-
-# ---------------------------------------------------------------------------------------------- set-up
-def make_billing(tmp: Path, subscribers: int) -> tuple[Path, list[str]]:
-    from billing_adapter.demo import DemoSpec, generate_sqlite
-
-    path = tmp / "billing.db"
-    generate_sqlite(path, DemoSpec(subscribers=subscribers))
-    con = sqlite3.connect(path)
-    numbers = [f"+{r[0]}" for r in con.execute("SELECT msisdn FROM msisdns WHERE is_primary = 1 LIMIT 2000")]
-    con.close()
-    return path, numbers
-
-
-def create_pg_database() -> str:
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_pop_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def drop_pg_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    eng.dispose()
-
-
-_MIGRATE = threading.Lock()
-
-
-def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
-    """N operators sharing one password hash; returns (user id, interface, hash tail)."""
-    from sqlalchemy import insert, select
-
-    from workstation.auth import hash_password
-    from workstation.db import Database
-    from workstation.migrate import upgrade
-    from workstation.models import User
-
-    with _MIGRATE:  # Alembic's environment is process-global: one migration at a time
-        upgrade(db_url)
-    db = Database(db_url)
-    pw_hash = hash_password(secrets.token_urlsafe(12))
-    rows = [
-        dict(
-            username=f"bench{i}",
-            display_name=f"Bench {i}",
-            password_hash=pw_hash,
-            role="operator",
-            interface=f"PJSIP/{20000 + i}",
-            extension=str(20000 + i),
-            presence="ready",
-            skills=[],
-            language="ru",
-            active=True,
-        )
-        for i in range(n)
-    ]
-    with db.session() as s:
-        s.execute(insert(User), rows)
-    with db.session() as s:
-        out = [
-            (r.id, r.interface, r.password_hash[-12:])
-            for r in s.execute(select(User.id, User.interface, User.password_hash)).all()
-            if r.interface
-        ]
-    db.dispose()
-    return out
-
-
-def session_cookie(secret_key: str, uid: int, pw_tail: str) -> str:
-    """What Starlette's SessionMiddleware would set after a sign-in (same signer, same payload)."""
-    from itsdangerous import TimestampSigner
-
-    data = base64.b64encode(json.dumps({"uid": uid, "pw": pw_tail}).encode())
-    return TimestampSigner(secret_key).sign(data).decode()
-
-
-@dataclass
-class Server:
-    port: int
-    proc: subprocess.Popen[bytes]
-    max_rss: float = 0.0
-
-    def sample(self) -> None:
-        with contextlib.suppress(psutil.Error):
-            rss = psutil.Process(self.proc.pid).memory_info().rss / 2**20
-            self.max_rss = max(self.max_rss, rss)
-
-
-CORE_APP = """
-import sys, uvicorn
-from workstation.app import create_app
-from workstation.bootstrap import bootstrap
-container = bootstrap(features=[])
-uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
-
-
-def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
-    """``full``: ``workstation serve`` with every feature; ``core``: the screen-pop path only (no topic
-    model training, SLA schedulers… at start-up), for short runs."""
-    port = free_port()
-    log = (tmp / f"{name}.log").open("wb")
-    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP]
-    proc = subprocess.Popen(
-        [sys.executable, *cmd, str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    return Server(port, proc)
-
-
-async def wait_healthy(server: Server, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"server on {server.port} exited with {server.proc.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"http://127.0.0.1:{server.port}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"server on {server.port} not healthy in {timeout}s")
 
 
 # ---------------------------------------------------------------------------------------------- clients
@@ -330,7 +197,7 @@ class Mode:
         args, sim, stats, servers = self.args, self.sim, self.stats, self.servers
         await wait_idle(servers)
         agents = [(iface, f"Bench {i}") for i, (_, iface, _) in enumerate(self.operators)]
-        sampler = asyncio.create_task(_sample(servers, self.stop))
+        sampler = asyncio.create_task(sample_rss(servers, self.stop))
         # warm-up (not measured): code paths, billing connections
         await sim.run_calls(args.rate, callers, agents, duration_s=0.5, wait=False, seed=1)
         await asyncio.sleep(1.0)
@@ -411,25 +278,6 @@ class Mode:
         await self.sim.stop()
         if self.pg_url:
             await asyncio.to_thread(drop_pg_database, self.pg_url)
-
-
-async def wait_idle(servers: list[Server], timeout: float = 60.0) -> None:
-    """Start-up work (e.g. the first topic model being trained) must not run during the measurement."""
-    procs = [psutil.Process(s.proc.pid) for s in servers]
-    for p in procs:
-        p.cpu_percent(None)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
-        if all(p.cpu_percent(None) < 15.0 for p in procs):
-            return
-
-
-async def _sample(servers: list[Server], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        for s in servers:
-            s.sample()
-        await asyncio.sleep(0.25)
 
 
 async def main_async(args: argparse.Namespace) -> None:
