@@ -63,6 +63,11 @@ def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(server
         page.select_option("#rec-pick", "device_settings")  # a second topic, by hand
         page.wait_for_selector("#rec-chosen [data-code=device_settings]")
         page.check("input[name=rec-outcome][value=callback]")
+        page.reload()  # the draft survives a reload of the tab
+        open_subscriber(page)
+        assert page.input_value("#rec-note") == "не приходят смс от банка"
+        page.wait_for_selector("#rec-chosen [data-code=device_settings]")
+        assert page.is_checked("input[name=rec-outcome][value=callback]")
         page.click("#rec-finish")
         page.wait_for_selector("#rec-history li")
         history = page.inner_text("#rec-history")

@@ -50,6 +50,14 @@ let els = null;
 let timer = null;
 let seq = 0;
 
+// drafts survive a page reload (sessionStorage: this tab only, gone when it closes)
+function saveDraft(key) {
+  try { sessionStorage.setItem("rec.draft:" + key, JSON.stringify({ note: draft.note, topics: draft.topics, outcome: draft.outcome })); } catch (_) {}
+}
+function loadDraft(key) {
+  try { const d = JSON.parse(sessionStorage.getItem("rec.draft:" + key) || "null"); if (d) return { ...d, sug: null }; } catch (_) {}
+  return null;
+}
 const nameOf = (x) => (language() === "en" ? x.name_en : x.name_ru);
 const keyOf = (ctx) => (ctx.call && ctx.call.id) || "sub:" + ctx.subscriberId;
 
@@ -70,6 +78,7 @@ function history(list) {
 function addTopic(code, name) {
   if (!draft.topics.some((x) => x.code === code)) draft.topics.push({ code, name });
   renderChosen();
+  const ctx = currentContext(); if (ctx) saveDraft(keyOf(ctx));
 }
 
 function pickRank(n) {
@@ -97,7 +106,10 @@ function renderSuggestions() {
 function renderChosen() {
   els.chosen.replaceChildren(...(draft.topics.length ? draft.topics.map((x) => h("span", { class: "badge chip", "data-code": x.code },
     x.name, " ", h("button", { type: "button", class: "link", "aria-label": t("rec.remove"),
-      onclick: () => { draft.topics = draft.topics.filter((y) => y.code !== x.code); renderChosen(); } }, "×")))
+      onclick: () => {
+        draft.topics = draft.topics.filter((y) => y.code !== x.code); renderChosen();
+        const ctx = currentContext(); if (ctx) saveDraft(keyOf(ctx));
+      } }, "×")))
     : [h("span", { class: "muted" }, t("rec.topics.none"))]));
 }
 
@@ -126,6 +138,7 @@ async function finish(ctx) {
     const rec = await api("/api/records", { method: "POST", body });
     toast(t("rec.saved"), "ok");
     drafts.delete(keyOf(ctx));
+    try { sessionStorage.removeItem("rec.draft:" + keyOf(ctx)); } catch (_) {}
     const sections = ctx.sections || (ctx.sections = {});
     sections.requests = [rec, ...(Array.isArray(sections.requests) ? sections.requests : [])];
     draft = null;
@@ -137,13 +150,13 @@ async function finish(ctx) {
 
 async function render(ctx, el) {
   const key = keyOf(ctx);
-  draft = drafts.get(key) || { note: "", topics: [], outcome: "resolved", sug: null };
+  draft = drafts.get(key) || loadDraft(key) || { note: "", topics: [], outcome: "resolved", sug: null };
   drafts.set(key, draft);
   const tree = await loadTopics().catch(() => []);
   el.replaceChildren();
   const note = h("textarea", { id: "rec-note", rows: 3, maxlength: 20000, placeholder: t("rec.note.ph"), "aria-label": t("rec.note") });
   note.value = draft.note;
-  note.addEventListener("input", () => { draft.note = note.value; clearTimeout(timer); timer = setTimeout(() => suggestNow(ctx), 120); });
+  note.addEventListener("input", () => { draft.note = note.value; saveDraft(key); clearTimeout(timer); timer = setTimeout(() => suggestNow(ctx), 120); });
   const picker = h("select", { id: "rec-pick", "aria-label": t("rec.pick"), onchange: (e) => {
     const opt = e.target.selectedOptions[0]; if (opt && opt.value) addTopic(opt.value, opt.textContent); e.target.value = ""; } },
   h("option", { value: "" }, t("rec.pick")),
@@ -152,7 +165,7 @@ async function render(ctx, el) {
     : h("option", { value: p.code }, nameOf(p)))));
   const outcome = h("div", { class: "rec-outcome", role: "radiogroup", "aria-label": t("rec.outcome") },
     OUTCOMES.map((o) => h("label", {}, h("input", { type: "radio", name: "rec-outcome", value: o, checked: draft.outcome === o,
-      onchange: () => { draft.outcome = o; } }), " ", t("outcome." + o))));
+      onchange: () => { draft.outcome = o; saveDraft(key); } }), " ", t("outcome." + o))));
   els = { root: el, note, sug: h("div", { id: "rec-suggestions", "aria-live": "polite" }), chosen: h("div", { id: "rec-chosen" }),
     status: h("p", { class: "error", id: "rec-status", role: "alert" }) };
   el.append(
@@ -164,6 +177,7 @@ async function render(ctx, el) {
     h("button", { type: "button", id: "rec-finish", class: "primary", onclick: () => finish(ctx) }, t("rec.finish")), els.status);
   renderSuggestions();
   renderChosen();
+  if (draft.note.trim() && !draft.sug) suggestNow(ctx); // a restored draft gets its suggestions back
 }
 
 registerPanel({ id: "requests", order: 10, titleKey: "rec.title", render });
