@@ -60,7 +60,7 @@ class RedisStore:
     def __init__(self, url: str, prefix: str) -> None:
         import redis.asyncio as aioredis
 
-        self.redis = aioredis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.redis = aioredis.Redis.from_url(url, socket_timeout=0.3, socket_connect_timeout=0.3)
         self.prefix = f"{prefix}:billing:"
 
     async def get(self, key: str) -> dict[str, Any] | None:
