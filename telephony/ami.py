@@ -176,11 +176,16 @@ class AmiTelephony:
             ) from None
         return to_dict(resp)
 
-    async def _send_list(self, manager: _Manager, action: str) -> list[Msg]:
+    async def _send_list(self, manager: _Manager, action: str) -> list[Msg] | None:
+        """The items of an event-list action; None when Asterisk refuses it (e.g. missing permission)."""
         resp = await asyncio.wait_for(
             manager.send_action({"Action": action}, as_list=None), self.action_timeout
         )
         items = resp if isinstance(resp, list) else [resp]
+        if not items or items[0].get("Response") not in ("Success", "Follows"):
+            reason = items[0].get("Message", "") if items else ""
+            log.error("AMI %s refused (%s): the AMI user needs read=system,reporting", action, reason)
+            return None
         return [to_dict(m) for m in items if "event" in m]
 
     async def _supervise(self) -> None:
@@ -266,7 +271,8 @@ class AmiTelephony:
         """Status snapshot while live events are held back, then the held events in order."""
         channels = await self._send_list(manager, "CoreShowChannels")
         queues = await self._send_list(manager, "QueueStatus")
-        self._emit(self.normaliser.resync(channels, queues))
+        if channels is not None:  # without the channel list no call can be declared over
+            self._emit(self.normaliser.resync(channels, queues or []))
         held, self._buffer = self._buffer or [], None
         for msg in held:
             self._emit(self.normaliser.feed(msg))

@@ -86,6 +86,7 @@ class AmiSimulator:
         self.pops: dict[tuple[str, str], tuple[float, float]] = {}  # (call_id, agent) -> (monotonic, epoch)
         self.originates: list[dict[str, str]] = []
         self.logins = 0
+        self.refused_actions: set[str] = set()  # lower-case action names answered "Permission denied"
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -188,6 +189,9 @@ class AmiSimulator:
             return False
         if not session.authed:
             self._reply(session, aid, "Error", ("Message", "Authentication Required"))
+            return True
+        if action in self.refused_actions:
+            self._reply(session, aid, "Error", ("Message", "Permission denied"))
             return True
         if action == "ping":
             self._reply(session, aid, "Success", ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))

@@ -272,3 +272,24 @@ async def test_phone_numbers_never_reach_the_logs(
         await col.wait(lambda ev: sum(isinstance(e, TelephonyLink) and e.up for e in ev) == 2)
     assert caplog.records, "the scenario logged nothing at all"
     assert "9035557777" not in caplog.text and "9035558888" not in caplog.text
+
+
+async def test_status_refused_after_reconnect_keeps_the_live_call(
+    sim: AmiSimulator, client: tuple[AmiTelephony, Collector], caplog: pytest.LogCaptureFixture
+) -> None:
+    tel, col = client
+    script = sim.make_call("answered", caller="+79035550006", agents=["PJSIP/4006"])
+    connect_at = next(i for i, (_, f) in enumerate(script.steps) if dict(f).get("Event") == "AgentConnect")
+    for idx in range(connect_at + 1):
+        sim.broadcast(script.steps[idx][1], script.pop_keys.get(idx))
+    await col.wait(lambda ev: any(isinstance(e, CallAnswered) for e in ev))
+    sim.refused_actions.add("coreshowchannels")  # an AMI user without read=reporting
+    with caplog.at_level(logging.ERROR, logger="telephony.ami"):
+        sim.drop_connections()
+        await col.wait(lambda ev: sum(isinstance(e, TelephonyLink) and e.up for e in ev) == 2)
+        await asyncio.wait_for(tel.logged_in.wait(), 10)
+    assert "CoreShowChannels refused" in caplog.text
+    assert tel.health()["live_calls"] == 1 and not any(isinstance(e, CallEnded) for e in col.events)
+    for idx in range(connect_at + 1, len(script.steps)):
+        sim.broadcast(script.steps[idx][1], script.pop_keys.get(idx))
+    await col.wait(lambda ev: any(isinstance(e, CallEnded) for e in ev))
