@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -208,3 +210,63 @@ async def test_demo_generator_rings_the_demo_operators_with_demo_callers() -> No
         await tel.stop()
     assert {o.agent for o in offers} <= {i for i, _ in operators}
     assert {o.caller for o in offers} <= {"+79161112233", "+79162223344"}
+
+
+def test_standalone_simulator_needs_a_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telephony.__main__ import main
+
+    monkeypatch.delenv("AMI_SIM_SECRET", raising=False)
+    assert main(["--port", "0"]) == 2
+    assert "AMI_SIM_SECRET" in capsys.readouterr().err
+
+
+async def test_standalone_simulator_serves_a_workstation_client() -> None:
+    env = {**os.environ, "AMI_SIM_SECRET": "standalone-pw"}
+    args = [
+        "--port",
+        "0",
+        "--rate",
+        "5",
+        "--speed",
+        "20",
+        "--agent",
+        "PJSIP/8001=Оператор",
+        "--caller",
+        "+79160008888",
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "telephony",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 20)).decode()
+        port = int(line.split(" on ")[1].split()[0].rsplit(":", 1)[1])
+        offers: list[CallOffered] = []
+
+        async def handler(ev: CallEvent) -> None:
+            if isinstance(ev, CallOffered):
+                offers.append(ev)
+
+        tel = AmiTelephony("127.0.0.1", port, "ccw", "standalone-pw")
+        await tel.start(handler)
+        try:
+
+            async def an_offer() -> None:
+                while not offers:
+                    await asyncio.sleep(0.02)
+
+            await asyncio.wait_for(an_offer(), 20)
+        finally:
+            await tel.stop()
+        assert offers[0].agent == "PJSIP/8001" and offers[0].caller == "+79160008888"
+    finally:
+        proc.terminate()
+        await proc.wait()
