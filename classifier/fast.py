@@ -14,6 +14,17 @@ from typing import Any
 
 import numpy as np
 
+# novelty: mean cosine similarity to this many nearest reference examples (steadier than the single nearest)
+NOVELTY_K = 3
+
+
+def nearest_mean(sims: np.ndarray) -> np.ndarray:
+    """Mean of the ``NOVELTY_K`` largest similarities along the last axis."""
+    k = min(NOVELTY_K, sims.shape[-1])
+    if k == 0:
+        return np.zeros(sims.shape[:-1])
+    return np.asarray(np.partition(sims, -k, axis=-1)[..., -k:].mean(axis=-1))
+
 
 class FastVectorizer:
     """Term counts → sublinear tf × idf → L2 for one text, as sparse (indices, values)."""
@@ -80,5 +91,5 @@ class FastScorer:
             return proba, 0.0
         tval = np.concatenate([wv, cv])
         tval = tval / math.sqrt(float((tval * tval).sum()))
-        sims = self.reference_t[tind].T @ tval
-        return proba, float(sims.max()) if len(sims) else 0.0
+        sims = np.asarray(self.reference_t[tind].T @ tval).ravel()
+        return proba, float(nearest_mean(sims)) if len(sims) else 0.0

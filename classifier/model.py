@@ -6,7 +6,7 @@ thresholds tuned on a validation split held out of the training data:
 
 * the explicit ``out_of_scope`` class, when the training data has rows labelled so;
 * the calibrated probability of the best topic (low → no topic is confident);
-* novelty: the cosine similarity between the note and its nearest training example (low → the note
+* novelty: the mean cosine similarity between the note and its 3 nearest training examples (low → the note
   looks like nothing the model was trained on, e.g. a new kind of request), unless the best topic's
   probability is at least ``NOVELTY_CONFIDENCE_CAP`` (a short note phrased unlike the examples).
 """
@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
-from classifier.fast import FastScorer
+from classifier.fast import FastScorer, nearest_mean
 from classifier.features import context_matrix, has_letters, normalise
 from classifier.topics import OUT_OF_SCOPE
 
@@ -249,14 +249,18 @@ class TopicModel:
         return np.asarray(p / total)
 
     def novelty(self, norm_texts: Sequence[str]) -> np.ndarray:
-        """Cosine similarity of each text to its nearest reference training example."""
+        """Mean cosine similarity of each text to its ``NOVELTY_K`` nearest reference training examples."""
         return self._sims_from(
             self.featurizer.word.transform(norm_texts), self.featurizer.char.transform(norm_texts)
         )
 
     def _sims_from(self, w: Any, c: Any) -> np.ndarray:
-        sims = _l2(sp.hstack([w, c], format="csr")) @ self.reference_t
-        return np.asarray(sims.max(axis=1).todense()).ravel()
+        q = _l2(sp.hstack([w, c], format="csr"))
+        out = np.zeros(q.shape[0])
+        for start in range(0, q.shape[0], 1000):  # dense blocks of 1000 × reference rows
+            block = np.asarray((q[start : start + 1000] @ self.reference_t).todense())
+            out[start : start + 1000] = nearest_mean(block)
+        return out
 
     def predict(
         self,
