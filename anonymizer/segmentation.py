@@ -115,12 +115,16 @@ def _behaviour_clusters(frame: pd.DataFrame, k_range: range, sample: int, seed: 
 
 
 def _names(centres: pd.DataFrame) -> dict[int, str]:
-    """A readable name per cluster from its centre: the dominant share of charges, plus risk flags."""
+    """A readable name per cluster from its centre: the category whose share stands out most against the
+    average of the clusters (so a base where the fee dominates everywhere still gets telling names),
+    plus risk flags."""
     names: dict[int, str] = {}
     share_cols = [f"share_{c}" for c in CHARGE_COLUMNS]
+    mean = centres[share_cols].mean()
     for i, row in centres.iterrows():
-        top = max(share_cols, key=lambda c: row[c]).removeprefix("share_")
-        tags = [f"{top}-heavy"]
+        lift = {c: (row[c] - mean[c]) / max(mean[c], 0.01) for c in share_cols}
+        top = max(share_cols, key=lambda c: lift[c]).removeprefix("share_")
+        tags = [f"{top}-leaning"]
         if row["months_negative"] >= 1.0:
             tags.append("negative balance")
         if row["payment_regularity"] < 0.4:

@@ -1,0 +1,172 @@
+// Analyst: start a depersonalised segmentation export (progress bar), see segment profiles (plain SVG charts)
+// and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
+import { boot, api, t, addStrings, h, toast, fmtDateTime, on } from "/js/core.js";
+
+const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
+addStrings({
+  ru: {
+    "seg.title": "Аналитик — сегментация", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
+    "seg.k": "k-анонимность", "seg.attrs": "Атрибуты", "seg.reason": "Цель выгрузки", "seg.start": "Запустить выгрузку",
+    "seg.exports": "Выгрузки", "seg.period": "Период", "seg.state": "Состояние", "seg.rows": "Строк", "seg.none": "Выгрузок пока нет",
+    "seg.state.running": "идёт", "seg.state.done": "готово", "seg.state.failed": "ошибка", "seg.created": "Создана",
+    "seg.privacy": "Отчёт о приватности", "seg.k_achieved": "k достигнуто", "seg.l": "l-разнообразие (ARPU)",
+    "seg.suppressed": "Подавлено записей", "seg.key": "Ключ", "seg.broken": "Битых строк биллинга",
+    "seg.methods": "Метод по атрибуту", "seg.attr": "Атрибут", "seg.method": "Метод", "seg.loss": "Потеря информации",
+    "seg.tiers": "Ценностные сегменты (по ARPU)", "seg.clusters": "Поведенческие кластеры", "seg.segment": "Сегмент",
+    "seg.size": "Размер", "seg.arpu": "Средний ARPU, ₽", "seg.mix": "Структура начислений", "seg.files": "Файлы",
+    "seg.criterion": "Число кластеров: {k} (лучший силуэт на выборке)", "seg.over": "подавлено больше целевой доли",
+    "seg.attr.age_band": "Возраст", "seg.attr.sex": "Пол", "seg.attr.region": "Регион", "seg.attr.tariff": "Тариф",
+    "seg.attr.tenure_band": "Стаж", "seg.attr.device_class": "Устройство",
+    "seg.stage.reading subscribers": "чтение абонентов", "seg.stage.reading charges": "чтение начислений",
+    "seg.stage.aggregating": "агрегирование", "seg.stage.segmenting": "сегментация", "seg.stage.depersonalising": "обезличивание",
+    "seg.stage.depersonalised": "обезличено", "seg.stage.writing parquet": "запись Parquet", "seg.stage.writing csv": "запись CSV",
+    "seg.stage.writing manifest": "запись манифеста", "seg.stage.done": "готово",
+    "cat.voice": "Голос", "cat.sms": "SMS", "cat.data": "Интернет", "cat.subscription": "Абонплата", "cat.roaming": "Роуминг", "cat.other": "Прочее",
+  },
+  en: {
+    "seg.title": "Analyst — segmentation", "seg.new": "New export", "seg.from": "From month", "seg.to": "To month",
+    "seg.k": "k-anonymity", "seg.attrs": "Attributes", "seg.reason": "Purpose", "seg.start": "Start export",
+    "seg.exports": "Exports", "seg.period": "Period", "seg.state": "State", "seg.rows": "Rows", "seg.none": "No exports yet",
+    "seg.state.running": "running", "seg.state.done": "done", "seg.state.failed": "failed", "seg.created": "Created",
+    "seg.privacy": "Privacy report", "seg.k_achieved": "k achieved", "seg.l": "l-diversity (ARPU)",
+    "seg.suppressed": "Records suppressed", "seg.key": "Key", "seg.broken": "Broken billing rows",
+    "seg.methods": "Method per attribute", "seg.attr": "Attribute", "seg.method": "Method", "seg.loss": "Information loss",
+    "seg.tiers": "Value tiers (by ARPU)", "seg.clusters": "Behaviour clusters", "seg.segment": "Segment",
+    "seg.size": "Size", "seg.arpu": "Mean ARPU, RUB", "seg.mix": "Charge mix", "seg.files": "Files",
+    "seg.criterion": "Clusters: {k} (best silhouette on a sample)", "seg.over": "suppressed more than the target share",
+    "seg.attr.age_band": "Age", "seg.attr.sex": "Sex", "seg.attr.region": "Region", "seg.attr.tariff": "Tariff",
+    "seg.attr.tenure_band": "Tenure", "seg.attr.device_class": "Device",
+    "seg.stage.reading subscribers": "reading subscribers", "seg.stage.reading charges": "reading charges",
+    "seg.stage.aggregating": "aggregating", "seg.stage.segmenting": "segmenting", "seg.stage.depersonalising": "depersonalising",
+    "seg.stage.depersonalised": "depersonalised", "seg.stage.writing parquet": "writing Parquet", "seg.stage.writing csv": "writing CSV",
+    "seg.stage.writing manifest": "writing the manifest", "seg.stage.done": "done",
+    "cat.voice": "Voice", "cat.sms": "SMS", "cat.data": "Data", "cat.subscription": "Subscription", "cat.roaming": "Roaming", "cat.other": "Other",
+  },
+});
+
+await boot({ roles: ["analyst", "marketing"], titleKey: "seg.title" });
+const $ = (id) => document.getElementById(id);
+const CATS = ["voice", "sms", "data", "subscription", "roaming", "other"];
+const COLORS = { voice: "#1b64d8", sms: "#ae3ec9", data: "#2b8a3e", subscription: "#868e96", roaming: "#e8590c", other: "#f08c00" };
+let selected = null;
+let polling = null;
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+function monthsAgo(n) {
+  const d = new Date(); d.setDate(1); d.setMonth(d.getMonth() - n);
+  return d.toISOString().slice(0, 7);
+}
+
+function renderForm() {
+  const from = h("input", { type: "month", id: "seg-from", value: monthsAgo(6) });
+  const to = h("input", { type: "month", id: "seg-to", value: monthsAgo(1) });
+  const k = h("input", { type: "number", id: "seg-k", min: 2, max: 1000, value: 5, style: "width:70px" });
+  const reason = h("input", { id: "seg-reason", size: 40 });
+  const boxes = QIS.map((q) => h("label", {}, h("input", { type: "checkbox", value: q, checked: true, class: "seg-attr" }), " " + t("seg.attr." + q)));
+  const bar = h("progress", { id: "seg-progress", max: 1, value: 0, hidden: true });
+  const stage = h("span", { id: "seg-stage", class: "muted" });
+  const start = h("button", { class: "primary", id: "seg-start", onclick: async () => {
+    start.disabled = true;
+    try {
+      const attributes = [...document.querySelectorAll(".seg-attr")].filter((b) => b.checked).map((b) => b.value);
+      const job = await api("/api/exports", { method: "POST", body: {
+        month_from: from.value, month_to: to.value, k: Number(k.value), attributes, reason: reason.value } });
+      follow(job.id);
+    } catch (e) { toast(e.message, "error"); start.disabled = false; }
+  } }, t("seg.start"));
+  $("form").replaceChildren(
+    h("h2", {}, t("seg.new")),
+    h("div", { class: "row" }, h("label", {}, t("seg.from") + " ", from), h("label", {}, t("seg.to") + " ", to), h("label", {}, t("seg.k") + " ", k)),
+    h("div", { class: "row" }, h("span", {}, t("seg.attrs") + ":"), ...boxes),
+    h("div", { class: "row" }, h("label", {}, t("seg.reason") + " ", reason)),
+    h("div", { class: "row" }, start, bar, stage),
+  );
+}
+
+function follow(id) {
+  clearInterval(polling);
+  const bar = $("seg-progress"); bar.hidden = false;
+  polling = setInterval(async () => {
+    const job = await api(`/api/exports/${id}`);
+    bar.value = job.progress; $("seg-stage").textContent = `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
+    if (job.state !== "running") {
+      clearInterval(polling); $("seg-start").disabled = false;
+      if (job.state === "failed") toast(job.error, "error");
+      selected = id; await loadList();
+    }
+  }, 700);
+}
+
+async function loadList() {
+  const { exports } = await api("/api/exports");
+  if (!exports.length) { $("exports").replaceChildren(h("h2", {}, t("seg.exports")), h("p", { class: "muted" }, t("seg.none"))); return; }
+  const rows = exports.map((x) => h("tr", { class: "pick" + (x.id === selected ? " on" : ""), "data-id": x.id, onclick: () => { selected = x.id; loadList(); } },
+    h("td", {}, `${x.month_from} — ${x.month_to}`), h("td", {}, t("seg.state." + x.state)), h("td", {}, x.rows ?? "—"),
+    h("td", {}, "k=" + x.k), h("td", {}, fmtDateTime(x.created_at)), h("td", { class: "muted" }, x.error || "")));
+  $("exports").replaceChildren(h("h2", {}, t("seg.exports")), h("table", {},
+    h("tr", {}, ...["seg.period", "seg.state", "seg.rows", "seg.k", "seg.created", ""].map((k) => h("th", {}, k ? t(k) : ""))), ...rows));
+  const current = exports.find((x) => x.id === selected) || exports.find((x) => x.state === "done");
+  renderDetail(current);
+}
+
+function kpi(label, value, extra) { return h("div", { class: "kpi" }, h("b", {}, String(value)), t(label), extra || ""); }
+
+function barChart(profiles) {
+  const W = 520, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
+  const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-sizes" });
+  profiles.forEach((p, i) => {
+    const y = 5 + i * row, w = Math.round((p.size / max) * 260);
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 28)),
+      svg("rect", { x: 190, y: y + 4, width: w, height: 16, fill: "#1b64d8" }),
+      svg("text", { x: 196 + w, y: y + 16, "font-size": 12 }, `${p.size} · ${Math.round(p.mean_arpu)} ₽`));
+  });
+  return g;
+}
+
+function mixChart(profiles) {
+  const W = 520, row = 26, H = profiles.length * row + 34;
+  const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-mix" });
+  profiles.forEach((p, i) => {
+    const y = 5 + i * row; let x = 190;
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 28)));
+    for (const c of CATS) {
+      const w = Math.round((p.service_mix[c] || 0) * 300);
+      if (w > 0) g.append(svg("rect", { x, y: y + 4, width: w, height: 16, fill: COLORS[c] }, svg("title", {}, `${t("cat." + c)} ${Math.round(p.service_mix[c] * 100)}%`)));
+      x += w;
+    }
+  });
+  let lx = 4;
+  for (const c of CATS) { g.append(svg("rect", { x: lx, y: H - 20, width: 10, height: 10, fill: COLORS[c] }), svg("text", { x: lx + 14, y: H - 11, "font-size": 11 }, t("cat." + c))); lx += 84; }
+  return g;
+}
+
+function renderDetail(x) {
+  if (!x || x.state !== "done") { $("detail").replaceChildren(); return; }
+  const s = x.summary, p = s.privacy;
+  const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, a), h("td", {}, m),
+    h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
+  const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));
+  $("detail").replaceChildren(
+    h("h2", {}, t("seg.privacy"), " ", h("span", { class: "muted" }, `${s.period.from} — ${s.period.to}`)),
+    h("div", { id: "privacy-kpis" },
+      kpi("seg.rows", s.rows), kpi("seg.k_achieved", p.k_achieved), kpi("seg.l", p.l_diversity_arpu_band),
+      kpi("seg.suppressed", `${p.rows_suppressed} (${(p.suppressed_share * 100).toFixed(1)}%)`,
+        p.suppression_over_target ? h("div", { class: "warn" }, t("seg.over")) : ""),
+      kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id)),
+    h("h3", {}, t("seg.tiers")), barChart(s.segments.value_tiers.profiles),
+    h("h3", {}, t("seg.clusters")), h("p", { class: "muted" }, t("seg.criterion", { k: s.segments.behaviour_clusters.criterion.chosen_k ?? 1 })),
+    barChart(s.segments.behaviour_clusters.profiles), h("h3", {}, t("seg.mix")), mixChart(s.segments.behaviour_clusters.profiles),
+    h("h3", {}, t("seg.methods")), h("table", { id: "methods" }, h("tr", {}, h("th", {}, t("seg.attr")), h("th", {}, t("seg.method")), h("th", {}, t("seg.loss"))), ...methods),
+    h("p", {}, t("seg.files") + ": ", ...files.flatMap((a) => [a, " "])),
+  );
+}
+
+renderForm();
+await loadList();
+on("lang", () => { renderForm(); loadList(); });

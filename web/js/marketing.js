@@ -1,0 +1,91 @@
+// Marketing: define a campaign (offer text, target segments of a finished export, period); the workstation
+// re-links the segments to subscribers internally. This page sees counts and conversion only.
+import { boot, api, t, addStrings, h, toast, on } from "/js/core.js";
+
+addStrings({
+  ru: {
+    "mkt.title": "Маркетинг — кампании", "mkt.new": "Новая кампания", "mkt.export": "Выгрузка", "mkt.segments": "Сегменты",
+    "mkt.name": "Название", "mkt.offer": "Текст предложения для оператора", "mkt.starts": "Начало", "mkt.ends": "Окончание",
+    "mkt.reason": "Основание", "mkt.launch": "Запустить кампанию", "mkt.launched": "Кампания запущена: абонентов {n}",
+    "mkt.list": "Кампании", "mkt.targets": "Абонентов", "mkt.accepted": "Приняли", "mkt.declined": "Отказались",
+    "mkt.not_offered": "Не предложено", "mkt.pending": "Ещё не звонили", "mkt.conversion": "Конверсия", "mkt.state": "Состояние",
+    "mkt.finish": "Завершить", "mkt.none": "Кампаний пока нет", "mkt.noexport": "Нет готовых выгрузок: попросите аналитика сделать выгрузку",
+    "mkt.state.active": "идёт", "mkt.state.finished": "завершена", "mkt.to_analyst": "Сегментация",
+  },
+  en: {
+    "mkt.title": "Marketing — campaigns", "mkt.new": "New campaign", "mkt.export": "Export", "mkt.segments": "Segments",
+    "mkt.name": "Name", "mkt.offer": "Offer text for the operator", "mkt.starts": "Starts", "mkt.ends": "Ends",
+    "mkt.reason": "Grounds", "mkt.launch": "Launch campaign", "mkt.launched": "Campaign launched: {n} subscribers",
+    "mkt.list": "Campaigns", "mkt.targets": "Subscribers", "mkt.accepted": "Accepted", "mkt.declined": "Declined",
+    "mkt.not_offered": "Not offered", "mkt.pending": "Not called yet", "mkt.conversion": "Conversion", "mkt.state": "State",
+    "mkt.finish": "Finish", "mkt.none": "No campaigns yet", "mkt.noexport": "No finished export: ask an analyst for one",
+    "mkt.state.active": "active", "mkt.state.finished": "finished", "mkt.to_analyst": "Segmentation",
+  },
+});
+
+const user = await boot({ roles: ["marketing", "analyst"], titleKey: "mkt.title" });
+const $ = (id) => document.getElementById(id);
+const today = () => new Date().toISOString().slice(0, 10);
+const plusDays = (n) => { const d = new Date(); d.setDate(d.getDate() + n); return d.toISOString().slice(0, 10); };
+
+async function renderNew() {
+  if (user.role !== "marketing") { $("new").replaceChildren(h("a", { href: "/analyst.html" }, t("mkt.to_analyst"))); return; }
+  const { exports } = await api("/api/exports");
+  const done = exports.filter((x) => x.state === "done");
+  if (!done.length) { $("new").replaceChildren(h("h2", {}, t("mkt.new")), h("p", { class: "muted" }, t("mkt.noexport"))); return; }
+  const pick = h("select", { id: "mkt-export" }, ...done.map((x) => h("option", { value: x.id }, `${x.month_from} — ${x.month_to} · ${x.rows} · ${x.id}`)));
+  const segBox = h("div", { class: "row", id: "mkt-segments" });
+  const fillSegments = () => {
+    const x = done.find((e) => e.id === pick.value);
+    const counts = (x.summary.segments && x.summary.segments.counts) || {};
+    const names = {};
+    for (const p of x.summary.segments.behaviour_clusters.profiles) names[p.segment] = p.segment;
+    segBox.replaceChildren(...Object.entries(counts).map(([seg, n]) =>
+      h("label", {}, h("input", { type: "checkbox", value: seg, class: "mkt-seg" }), ` ${seg} (${n})`)));
+  };
+  pick.addEventListener("change", fillSegments);
+  fillSegments();
+  const name = h("input", { id: "mkt-name", size: 40 });
+  const offer = h("textarea", { id: "mkt-offer" });
+  const starts = h("input", { type: "date", id: "mkt-starts", value: today() });
+  const ends = h("input", { type: "date", id: "mkt-ends", value: plusDays(30) });
+  const reason = h("input", { id: "mkt-reason", size: 40 });
+  const launch = h("button", { class: "primary", id: "mkt-launch", onclick: async () => {
+    launch.disabled = true;
+    try {
+      const segments = [...document.querySelectorAll(".mkt-seg")].filter((b) => b.checked).map((b) => b.value);
+      const c = await api("/api/campaigns", { method: "POST", body: { name: name.value, offer_text: offer.value,
+        export_id: pick.value, segments, starts_on: starts.value, ends_on: ends.value, reason: reason.value } });
+      toast(t("mkt.launched", { n: c.targets }));
+      await renderList();
+    } catch (e) { toast(e.message, "error"); }
+    launch.disabled = false;
+  } }, t("mkt.launch"));
+  $("new").replaceChildren(h("h2", {}, t("mkt.new")),
+    h("div", { class: "row" }, h("label", {}, t("mkt.export") + " ", pick)),
+    h("div", {}, t("mkt.segments") + ":"), segBox,
+    h("div", { class: "row" }, h("label", {}, t("mkt.name") + " ", name), h("label", {}, t("mkt.starts") + " ", starts), h("label", {}, t("mkt.ends") + " ", ends)),
+    h("div", {}, t("mkt.offer")), offer,
+    h("div", { class: "row" }, h("label", {}, t("mkt.reason") + " ", reason), launch));
+}
+
+async function renderList() {
+  const { campaigns } = await api("/api/campaigns");
+  if (!campaigns.length) { $("list").replaceChildren(h("h2", {}, t("mkt.list")), h("p", { class: "muted" }, t("mkt.none"))); return; }
+  const head = ["mkt.name", "mkt.segments", "mkt.targets", "mkt.accepted", "mkt.declined", "mkt.not_offered", "mkt.pending", "mkt.conversion", "mkt.state", ""];
+  const rows = campaigns.map((c) => {
+    const conv = c.conversion === null ? "—" : `${Math.round(c.conversion * 100)}%`;
+    const finish = user.role === "marketing" && c.state === "active"
+      ? h("button", { onclick: async () => { await api(`/api/campaigns/${c.id}/finish`, { method: "POST" }); renderList(); } }, t("mkt.finish")) : "";
+    return h("tr", { "data-id": c.id }, h("td", {}, c.name), h("td", {}, c.segments.join(", ")), h("td", { class: "targets" }, c.targets),
+      h("td", { class: "accepted" }, c.outcomes.accepted), h("td", {}, c.outcomes.declined), h("td", {}, c.outcomes.not_offered),
+      h("td", {}, c.outcomes.pending),
+      h("td", { class: "conversion" }, h("span", { class: "bar", style: `width:${Math.round((c.conversion || 0) * 60)}px` }), " " + conv),
+      h("td", {}, t("mkt.state." + c.state)), h("td", {}, finish));
+  });
+  $("list").replaceChildren(h("h2", {}, t("mkt.list")), h("table", { id: "campaigns" }, h("tr", {}, ...head.map((k) => h("th", {}, k ? t(k) : ""))), ...rows));
+}
+
+await renderNew();
+await renderList();
+on("lang", () => { renderNew(); renderList(); });
