@@ -47,6 +47,7 @@ class Template:
     steps: tuple[Step, ...]
     callers: tuple[str, ...]
     agents: tuple[tuple[str, str], ...]  # (interface, member name) in order of appearance
+    dialled_contexts: frozenset[str] = frozenset()  # non-agent Local contexts (``inbound``)
 
 
 @dataclass
@@ -92,7 +93,8 @@ def load_template(path: str, name: str = "") -> Template:
                 callers.append(v)
             if k == "Interface" and v not in agents:
                 agents[v] = get(frame, "MemberName") or v
-    return Template(name or Path(path).stem, tuple(steps), tuple(callers), tuple(agents.items()))
+    tpl = Template(name or Path(path).stem, tuple(steps), tuple(callers), tuple(agents.items()))
+    return Template(tpl.name, tpl.steps, tpl.callers, tpl.agents, frozenset(_dialled_contexts(tpl)))
 
 
 def ringall_template(ringnoanswer: Template) -> Template:
@@ -124,7 +126,9 @@ def ringall_template(ringnoanswer: Template) -> Template:
         for off, frame in piece:
             out.append((start + max(0.0, off - base), frame))
         clock = out[-1][0]
-    return Template("ringall", tuple(out), ringnoanswer.callers, ringnoanswer.agents)
+    return Template(
+        "ringall", tuple(out), ringnoanswer.callers, ringnoanswer.agents, ringnoanswer.dialled_contexts
+    )
 
 
 def template(name: str, traces_dir: Path | None = None) -> Template:
@@ -136,6 +140,19 @@ def template(name: str, traces_dir: Path | None = None) -> Template:
     if name not in TRACE_FILES:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     return load_template(str(base / TRACE_FILES[name]), name)
+
+
+def _dialled_contexts(tpl: Template) -> set[str]:
+    """Non-agent contexts of the trace's Local channels (``inbound``)."""
+    found = set()
+    for _, frame in tpl.steps:
+        for _, v in frame:
+            m = re.match(rf"^{_TRACE_CHANNEL}$", v)
+            if m:
+                ctx = v.split("@", 1)[1].rsplit("-", 1)[0]
+                if ctx != "agents":
+                    found.add(ctx)
+    return found
 
 
 class _Rewriter:
@@ -161,6 +178,9 @@ class _Rewriter:
             self.tokens[old_name] = new_name
             self.exact[old_ext] = new_ext
             self.agent_by_ext[old_ext] = new_if
+            for ctx in tpl.dialled_contexts:  # the caller dialled the extension: Local/1001@inbound
+                self.tokens[f"Local/{old_ext}@{ctx}"] = f"Local/{new_ext}@{ctx}"
+                self.tokens[f"{old_ext}@{ctx}/n"] = f"{new_ext}@{ctx}/n"
         self.unmapped = {extension_of(i) for i, _ in tpl.agents[len(agents) :]}
         alts = sorted(self.tokens, key=len, reverse=True)
         body = "|".join(re.escape(t) for t in alts) if alts else r"(?!x)x"
