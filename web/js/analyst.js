@@ -117,24 +117,27 @@ async function loadList() {
 
 function kpi(label, value, extra) { return h("div", { class: "kpi" }, h("b", {}, String(value)), t(label), extra || ""); }
 
+const TIER_ORDER = ["low", "middle", "high", "premium"];
+const byTier = (ps) => [...ps].sort((a, b) => TIER_ORDER.indexOf(a.segment) - TIER_ORDER.indexOf(b.segment));
+
 function barChart(profiles) {
-  const W = 520, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
+  const W = 560, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-sizes" });
   profiles.forEach((p, i) => {
     const y = 5 + i * row, w = Math.round((p.size / max) * 260);
-    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 28)),
-      svg("rect", { x: 190, y: y + 4, width: w, height: 16, fill: "#1b64d8" }),
-      svg("text", { x: 196 + w, y: y + 16, "font-size": 12 }, `${p.size} · ${Math.round(p.mean_arpu)} ₽`));
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 40)),
+      svg("rect", { x: 230, y: y + 4, width: w, height: 16, fill: "#1b64d8" }),
+      svg("text", { x: 236 + w, y: y + 16, "font-size": 12 }, `${p.size} · ${Math.round(p.mean_arpu)} ₽`));
   });
   return g;
 }
 
 function mixChart(profiles) {
-  const W = 520, row = 26, H = profiles.length * row + 34;
+  const W = 560, row = 26, H = profiles.length * row + 34;
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-mix" });
   profiles.forEach((p, i) => {
-    const y = 5 + i * row; let x = 190;
-    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 28)));
+    const y = 5 + i * row; let x = 230;
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 40)));
     for (const c of CATS) {
       const w = Math.round((p.service_mix[c] || 0) * 300);
       if (w > 0) g.append(svg("rect", { x, y: y + 4, width: w, height: 16, fill: COLORS[c] }, svg("title", {}, `${t("cat." + c)} ${Math.round(p.service_mix[c] * 100)}%`)));
@@ -159,7 +162,7 @@ function renderDetail(x) {
       kpi("seg.suppressed", `${p.rows_suppressed} (${(p.suppressed_share * 100).toFixed(1)}%)`,
         p.suppression_over_target ? h("div", { class: "warn" }, t("seg.over")) : ""),
       kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id)),
-    h("h3", {}, t("seg.tiers")), barChart(s.segments.value_tiers.profiles),
+    h("h3", {}, t("seg.tiers")), barChart(byTier(s.segments.value_tiers.profiles)),
     h("h3", {}, t("seg.clusters")), h("p", { class: "muted" }, t("seg.criterion", { k: s.segments.behaviour_clusters.criterion.chosen_k ?? 1 })),
     barChart(s.segments.behaviour_clusters.profiles), h("h3", {}, t("seg.mix")), mixChart(s.segments.behaviour_clusters.profiles),
     h("h3", {}, t("seg.methods")), h("table", { id: "methods" }, h("tr", {}, h("th", {}, t("seg.attr")), h("th", {}, t("seg.method")), h("th", {}, t("seg.loss"))), ...methods),
