@@ -121,3 +121,40 @@ def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
         page.wait_for_selector("#no-clusters")
         page.wait_for_selector("#model table tr:nth-child(2)")
         browser.close()
+
+
+def test_supervisor_promotes_an_emerging_cluster_to_a_topic(server: Any) -> None:
+    import httpx
+
+    with httpx.Client(base_url=server.url) as api:
+        assert api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD}).status_code == 200
+        for note in [
+            "не работает есим на часах, звоните +7 916 123-45-67",
+            "есим на часах не активируется",
+            "часы с есим не видят сеть",
+            "на часах есим пропала связь",
+        ]:
+            r = api.post(
+                "/api/records",
+                json={"note": note, "topics": ["other"], "outcome": "callback", "finish": True},
+            )
+            assert r.status_code == 200
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context().new_page()
+        sign_in(page, server.url, "sup", "supervisor.html")
+        page.goto(server.url + "/supervisor-requests.html")
+        page.click("#emerging-run")
+        cluster = page.locator("#clusters .cluster").first
+        cluster.wait_for()
+        text = cluster.inner_text()
+        assert "есим" in text and "Обращений: 4" in text
+        assert "916" not in text  # the phone number in a note is masked
+        cluster.locator(".promote-code").fill("esim_watch")
+        cluster.locator(".promote-ru").fill("eSIM на часах")
+        cluster.locator(".promote-en").fill("eSIM on watches")
+        cluster.locator("select").select_option("number_sim")
+        cluster.locator("button.promote").click()
+        page.wait_for_selector("#topic-table tr[data-code=esim_watch]")
+        page.wait_for_selector("#no-clusters")
+        browser.close()
