@@ -15,10 +15,10 @@ Logs carry subscriber ids only, never names or numbers.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,8 @@ from workstation.phones import BadNumber, normalise_msisdn
 
 log = logging.getLogger(__name__)
 _BALANCE_FIELDS = ("balance", "credit_limit", "status")
+# caller IDs repeat (every AMI event of a call, every retry): parse each with phonenumbers once
+_normalise = functools.lru_cache(maxsize=65_536)(normalise_msisdn)
 
 
 class CachedBilling:
@@ -125,7 +127,11 @@ class CachedBilling:
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             raise TimeoutError
-        return await asyncio.wait_for(asyncio.shield(self._call(key, make)), remaining)
+        task = self._call(key, make)
+        done, _ = await asyncio.wait((task,), timeout=remaining)  # the shared call is never cancelled
+        if not done:
+            raise TimeoutError
+        return task.result()
 
     async def _load_refs(self, msisdn: str) -> list[dict[str, Any]]:
         find_with_card = getattr(self.source, "find_with_card", None)
@@ -134,7 +140,7 @@ class CachedBilling:
             refs, card = await find_with_card(msisdn)
         else:
             refs = await self.source.find_by_msisdn(msisdn)
-        value = [asdict(r) for r in refs]
+        value = [dict(r.__dict__) for r in refs]
         await self._put(f"msisdn:{msisdn}", value, self.profile_ttl_s if refs else self.unknown_ttl_s)
         if card is not None:
             await self._store_card(card)
@@ -145,7 +151,7 @@ class CachedBilling:
         return None if card is None else await self._store_card(card)
 
     async def _store_card(self, card: Card) -> dict[str, Any]:
-        profile = card.to_dict()
+        profile = _card_dict(card)
         sid = card.subscriber_id
         await self._put(f"card:{sid}", profile, self.profile_ttl_s)
         await self._put(f"bal:{sid}", {k: profile[k] for k in _BALANCE_FIELDS}, self.balance_ttl_s)
@@ -158,7 +164,7 @@ class CachedBilling:
     async def lookup_caller(self, raw_caller: str) -> CardLookup:
         await self._ensure_listener()
         try:
-            msisdn = normalise_msisdn(raw_caller)
+            msisdn = _normalise(raw_caller)
         except BadNumber as exc:
             return CardLookup(state="bad_number", message=str(exc))
         deadline = self._deadline()
@@ -359,6 +365,15 @@ class CachedBilling:
             task.cancel()
         await self.store.close()
         await self.source.close()
+
+
+def _card_dict(card: Card) -> dict[str, Any]:
+    """``Card.to_dict`` without ``dataclasses.asdict``'s deep copies (the cold pop's hot path)."""
+    d = dict(card.__dict__)
+    d["since"] = card.since.isoformat() if card.since else None
+    d["extra"] = dict(card.extra)
+    d["services"] = [{**s.__dict__, "since": s.since.isoformat() if s.since else None} for s in card.services]
+    return d
 
 
 def _card_from(profile: dict[str, Any], balance: dict[str, Any] | None) -> Card:

@@ -138,7 +138,10 @@ class DbApiBilling:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, work)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+            done, _ = await asyncio.wait((future,), timeout=self.timeout_s)  # never cancels the worker
+            if not done:
+                raise TimeoutError
+            return future.result()
         except TimeoutError:
             with job.lock:
                 job.abandoned = True
