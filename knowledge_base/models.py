@@ -13,6 +13,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workstation.db import Base, utcnow
+from workstation.models import User  # noqa: F401  (the users table the foreign keys point at)
 from workstation.tickets.models import UtcDateTime
 
 

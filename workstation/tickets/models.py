@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from workstation.db import Base, utcnow
+from workstation.models import User  # noqa: F401  (the users table the foreign keys point at)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -40,3 +40,10 @@ def install(container: Any) -> None:
                 await sla.on_presence(tickets, uid, "offline")
 
     container.bus.subscribe("role.supervisor", on_floor)
+
+
+def seed(container: Any) -> None:
+    """Demo/first-run content: the shipped knowledge-base articles and call scripts (idempotent)."""
+    from knowledge_base.seed import seed as seed_kb
+
+    seed_kb(container.services["kb"])
