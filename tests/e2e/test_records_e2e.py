@@ -115,6 +115,18 @@ def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
         page.wait_for_selector("#stats-chart polyline[data-code=roaming]")
         assert page.inner_text("#stats-total") == "1"
         assert page.inner_text("#stats-table tr[data-code=roaming] td:nth-child(2)") == "1"
+        # another operator's finished request reaches the open page live (websocket), without a reload
+        import httpx
+
+        with httpx.Client(base_url=server.url) as api:
+            api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+            r = api.post(
+                "/api/records",
+                json={"note": "нет сети", "topics": ["no_network"], "outcome": "resolved", "finish": True},
+            )
+            assert r.status_code == 200
+        page.wait_for_selector("#stats-table tr[data-code=no_network]")
+        assert page.inner_text("#stats-total") == "2"
         page.click("#topic-table tr[data-code=sms_problem] button.archive")
         page.wait_for_selector("#topic-table tr.archived[data-code=sms_problem]")
         page.click("#emerging-run")

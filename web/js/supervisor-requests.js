@@ -183,5 +183,8 @@ function renderAll() {
   return renderTopics().then(() => Promise.all([renderStats(), renderEmerging(), renderModel()]));
 }
 on("lang", renderAll);
+let pending = null;
+on("ws:records.finished", () => { clearTimeout(pending); pending = setTimeout(() => renderStats().catch(() => {}), 500); });
+on("ws:emerging.updated", () => renderEmerging().catch(() => {}));
 await renderAll();
 setInterval(() => renderStats().catch(() => {}), 60_000);

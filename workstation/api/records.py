@@ -168,7 +168,7 @@ def emerging(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
 
 @router.post("/api/records/emerging/run")
 async def emerging_run(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return {"clusters": await asyncio.to_thread(container.services["emerging"].run)}
+    return {"clusters": await container.services["emerging"].run_and_notify()}
 
 
 @router.post("/api/records/emerging/{cluster_id}/promote")

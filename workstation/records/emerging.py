@@ -43,9 +43,19 @@ def cluster_dict(c: EmergingCluster) -> dict[str, Any]:
 
 
 class EmergingService:
-    def __init__(self, db: Database, topics: TopicService):
+    def __init__(self, db: Database, topics: TopicService, hub: Any = None):
         self.db = db
         self.topics = topics
+        self.hub = hub
+
+    async def run_and_notify(self) -> list[dict[str, Any]]:
+        """``run`` off the event loop, then tell supervisors' screens (cluster count only)."""
+        clusters = await asyncio.to_thread(self.run)
+        if self.hub is not None:
+            await self.hub.send_to_role(
+                "supervisor", {"type": "emerging.updated", "v": 1, "clusters": len(clusters)}
+            )
+        return clusters
 
     def candidates(self, now: datetime) -> list[tuple[int, str, datetime]]:
         """(id, note, time) of recent finished records that fit no topic well and were not promoted."""
@@ -149,7 +159,7 @@ class EmergingService:
         async def loop() -> None:
             while True:
                 try:
-                    await asyncio.to_thread(self.run)
+                    await self.run_and_notify()
                 except Exception:
                     log.exception("emerging topics: run failed")
                 await asyncio.sleep(RUN_EVERY_S)

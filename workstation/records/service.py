@@ -102,10 +102,11 @@ def record_dict(r: RequestRecord, operator_name: str | None = None) -> dict[str,
 
 
 class RecordService:
-    def __init__(self, db: Database, topics: TopicService, calls: Any = None):
+    def __init__(self, db: Database, topics: TopicService, calls: Any = None, hub: Any = None):
         self.db = db
         self.topics = topics
         self.calls = calls
+        self.hub = hub
 
     # ---- validation --------------------------------------------------------------------------
     def _clean(self, data: RecordInput, finishing: bool) -> tuple[str, bool, list[str]]:
@@ -237,6 +238,10 @@ class RecordService:
             except (Conflict, NotFound) as exc:  # the record is saved either way
                 log.info("record %s: after-call work not finished (%s)", out["id"], exc.error_id)
                 out["wrapup"] = exc.error_id
+        if finish and self.hub is not None:
+            # supervisors' statistics refresh live; topic codes only, no personal data
+            topics = [x["code"] for x in out["topics"]]
+            await self.hub.send_to_role("supervisor", {"type": "records.finished", "v": 1, "topics": topics})
         return out
 
     # ---- reads ---------------------------------------------------------------------------------

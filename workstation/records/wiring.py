@@ -18,8 +18,9 @@ def install(container: Any) -> None:
     classifier = ClassifierService(
         container.db, topics, container.settings.data_dir / "models", billing=container.billing
     )
-    records = RecordService(container.db, topics, calls=container.services.get("calls"))
-    emerging = EmergingService(container.db, topics)
+    hub = container.services.get("hub")
+    records = RecordService(container.db, topics, calls=container.services.get("calls"), hub=hub)
+    emerging = EmergingService(container.db, topics, hub=hub)
     container.services.update(topics=topics, records=records, classifier=classifier, emerging=emerging)
     container.card_sections["requests"] = records.card_section
     container.background.append(classifier.run_reloader)
