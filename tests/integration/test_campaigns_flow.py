@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from pycanon import anonymity
 from sqlalchemy import select
 
 from billing_adapter.demo import DemoSpec, generate_sqlite
@@ -48,6 +50,7 @@ class Env:
 
 
 def _env(tmp_path: Path, billing_db: Path, key: str | None) -> Iterator[Env]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     db_url = make_pg_database("campaigns")
     billing = make_source(Settings(billing_url=f"sqlite:///{billing_db}"))
     extra = {"pseudonym_key": key} if key else {}
@@ -62,14 +65,21 @@ def _env(tmp_path: Path, billing_db: Path, key: str | None) -> Iterator[Env]:
         drop_pg_database(db_url)
 
 
-@pytest.fixture
-def env(tmp_path: Path, billing_db: Path, pg_server_url: str) -> Iterator[Env]:
-    yield from _env(tmp_path, billing_db, KEY)
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, billing_db: Path, pg_server_url: str) -> Iterator[Env]:
+    """One workstation for the module: the tests below run in file order on its state."""
+    yield from _env(tmp_path_factory.mktemp("ws"), billing_db, KEY)
 
 
 @pytest.fixture
 def env_without_key(tmp_path: Path, billing_db: Path, pg_server_url: str) -> Iterator[Env]:
     yield from _env(tmp_path, billing_db, None)
+
+
+@pytest.fixture(scope="module")
+def done(env: Env) -> dict:
+    """The analyst's export the campaign tests build on."""
+    return _export(env, reason="Q2 segmentation")
 
 
 def _export(env: Env, **body: object) -> dict:
@@ -89,8 +99,7 @@ def _names_and_numbers(billing_db: Path) -> list[str]:
     return [v for row in rows[:200] for v in row]
 
 
-def test_analyst_export_shows_privacy_report_and_no_identity(env: Env) -> None:
-    done = _export(env, reason="Q2 segmentation")
+def test_analyst_export_shows_privacy_report_and_no_identity(env: Env, done: dict) -> None:
     assert done["state"] == "done", done
     privacy = done["summary"]["privacy"]
     assert privacy["k_achieved"] >= 5 and done["rows"] > 0
@@ -104,17 +113,23 @@ def test_analyst_export_shows_privacy_report_and_no_identity(env: Env) -> None:
     assert manifest.status_code == 200 and manifest.json()["rows"] == done["rows"]
     assert KEY not in manifest.text
     with env.container.db.session() as s:
-        audit = s.scalars(select(AuditLog).where(AuditLog.action == "export.segments")).all()
-        assert [(a.subject, a.reason, a.details["rows"]) for a in audit] == [
-            (done["id"], "Q2 segmentation", done["rows"])
-        ]
-        assert (
-            s.scalars(select(AuditLog).where(AuditLog.action == "export.download")).one().user_id is not None
+        audit = s.scalars(select(AuditLog).where(AuditLog.subject == done["id"])).all()
+        assert [(a.action, a.reason, a.details.get("rows")) for a in audit][0] == (
+            "export.segments",
+            "Q2 segmentation",
+            done["rows"],
         )
+        assert [a.action for a in audit][1:] == ["export.download"] and audit[1].user_id is not None
+    # an independent check of the bundle written from real billing batches
+    bundle = env.container.services["exports"].bundle_path(done["id"])
+    data = pd.read_parquet(bundle / "data.parquet")
+    qis = done["summary"]["quasi_identifiers"]
+    assert anonymity.k_anonymity(data[qis].astype(str), qis) >= 5
+    l_div = anonymity.l_diversity(data[[*qis, "arpu_band"]].astype(str), qis, ["arpu_band"])
+    assert l_div == privacy["l_diversity_arpu_band"]
 
 
-def test_campaign_relinks_segment_and_offer_reaches_the_card_with_conversion(env: Env) -> None:
-    done = _export(env)
+def test_campaign_relinks_segment_and_offer_reaches_the_card_with_conversion(env: Env, done: dict) -> None:
     counts = done["summary"]["segments"]["counts"]
     segments = [s for s in ("tier:high", "tier:premium") if counts.get(s)]
     body = {
@@ -187,4 +202,6 @@ def test_export_of_an_empty_period_fails_visibly_and_leaves_no_bundle(env: Env) 
     assert done["state"] == "failed"
     assert "no billing charges for 2030-01..2030-06" in done["error"]
     exports_dir = Path(env.container.settings.data_dir) / "exports"
-    assert not exports_dir.exists() or list(exports_dir.iterdir()) == []
+    assert sorted(p.name for p in exports_dir.iterdir()) == sorted(
+        x["id"] for x in env.as_user("ana").get("/api/exports").json()["exports"] if x["state"] == "done"
+    )

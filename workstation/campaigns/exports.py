@@ -174,6 +174,23 @@ class ExportService:
         if t is not None:
             t.join(timeout)
 
+    def mark_interrupted(self) -> int:
+        """At start-up: exports still ``running`` from a process that died are marked failed, and their
+        hidden ``.partial`` directories removed (they never looked complete). Returns how many."""
+        import shutil
+
+        with self.db.session() as s:
+            rows = s.scalars(select(SegmentExport).where(SegmentExport.state == "running")).all()
+            stale = [r for r in rows if r.id not in self._threads]
+            for r in stale:
+                r.state, r.error, r.finished_at = (
+                    "failed",
+                    "interrupted: the workstation stopped during the export",
+                    utcnow(),
+                )
+                shutil.rmtree(self.exports_dir / f".{r.id}.partial", ignore_errors=True)
+        return len(stale)
+
     def _set(self, export_id: str, **values: Any) -> None:
         with self.db.session() as s:
             row = s.get(SegmentExport, export_id)

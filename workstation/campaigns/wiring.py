@@ -22,3 +22,7 @@ def install(container: Any) -> None:
     campaigns = CampaignService(container.db, exports)
     container.services.update(exports=exports, campaigns=campaigns)
     container.card_sections["offers"] = campaigns.card_section
+    from sqlalchemy import inspect
+
+    if inspect(container.db.engine).has_table("segment_exports"):
+        exports.mark_interrupted()
