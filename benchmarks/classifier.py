@@ -92,6 +92,8 @@ def run(
         out["novel_topic_oos_recall"] = r["oos_recall"]
         out["novel_topics"] = sorted(LEFT_OUT)
     out["cpu_count"] = os.cpu_count()
+    # other work on the machine inflates wall-clock figures (a p99 is a scheduler's p99 when it is busy)
+    out["load_avg_1m"] = round(os.getloadavg()[0], 2)
     return out
 
 
