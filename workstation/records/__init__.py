@@ -1,1 +1,2 @@
-"""(feature package; see its issue)."""
+"""Request records (обращения): topic tree, records with suggestions and outcomes, statistics, emerging
+topics, and the workstation side of the classifier (``wiring.install`` registers it all)."""
