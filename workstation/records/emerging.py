@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 
 from classifier.emerging import MAX_NOTES, find_clusters
 from classifier.topics import OTHER
@@ -58,33 +58,38 @@ class EmergingService:
         return clusters
 
     def candidates(self, now: datetime) -> list[tuple[int, str, datetime]]:
-        """(id, note, time) of recent finished records that fit no topic well and were not promoted."""
+        """(id, note, time) of recent finished records recorded as "Other" (main topic) or with low
+        confidence, not yet promoted; the newest ``MAX_NOTES``, oldest first. Filtered in SQL."""
         other_id = self.topics.by_code().get(OTHER, {}).get("id")
+        as_other = exists().where(
+            RecordTopic.record_id == RequestRecord.id,
+            RecordTopic.position == 0,
+            RecordTopic.topic_id == other_id,
+        )
+        promoted = exists().where(RecordTopic.record_id == RequestRecord.id, RecordTopic.source == "promoted")
         with self.db.session() as s:
-            recs = s.scalars(
-                select(RequestRecord)
+            rows = s.execute(
+                select(RequestRecord.id, RequestRecord.note, RequestRecord.created_at)
                 .where(
                     RequestRecord.status == "finished",
                     RequestRecord.note != "",
                     RequestRecord.created_at >= now - LOOKBACK,
+                    or_(
+                        as_other,
+                        RequestRecord.abstained.is_(True),
+                        RequestRecord.best_confidence < LOW_CONFIDENCE,
+                    ),
+                    ~promoted,
                 )
-                .order_by(RequestRecord.created_at)
+                .order_by(RequestRecord.created_at.desc(), RequestRecord.id.desc())
+                .limit(MAX_NOTES)
             ).all()
-            out = []
-            for r in recs:
-                if any(rt.source == "promoted" for rt in r.topics):
-                    continue
-                main = r.topics[0].topic_id if r.topics else None
-                low = r.abstained or (r.best_confidence is not None and r.best_confidence < LOW_CONFIDENCE)
-                if main == other_id or low:
-                    created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)
-                    out.append((r.id, r.note, created))
-        return out
+        return [(rid, note, at if at.tzinfo else at.replace(tzinfo=UTC)) for rid, note, at in reversed(rows)]
 
     def run(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """Recompute the clusters; previous open ones are superseded. Returns the new clusters."""
         now = now or datetime.now(UTC)
-        cands = self.candidates(now)[-MAX_NOTES:]
+        cands = self.candidates(now)
         clusters = find_clusters(
             [c[1] for c in cands], [c[2] for c in cands], now, recent_window=RECENT_WINDOW
         )

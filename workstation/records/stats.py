@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal_column, select
 
 from workstation.db import Database
 from workstation.errors import DomainError
@@ -28,6 +28,18 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+def _bucket_label(dialect: str, bucket: str) -> Any:
+    """SQL text of a record's UTC hour ('YYYY-MM-DD HH') or day ('YYYY-MM-DD'), for GROUP BY."""
+    # constants are literals, not bound parameters, so SELECT and GROUP BY carry the same expression
+    if dialect == "postgresql":
+        utc = func.timezone(literal_column("'UTC'"), RequestRecord.created_at)
+        return func.to_char(utc, literal_column("'YYYY-MM-DD HH24'" if bucket == "hour" else "'YYYY-MM-DD'"))
+    # SQLite keeps the UTC wall time as text
+    return func.strftime(
+        literal_column("'%Y-%m-%d %H'" if bucket == "hour" else "'%Y-%m-%d'"), RequestRecord.created_at
+    )
+
+
 def _trend(cur: int, prev: int) -> float | None:
     """Relative change against the previous period; None when the previous period had none."""
     return round((cur - prev) / prev, 3) if prev else None
@@ -40,7 +52,8 @@ def topic_stats(
     end: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Counts of requests (by creation time) per topic and bucket in [start, end), plus the previous period.
+    """Counts of requests (by creation time) per topic and bucket in [start, end), plus the previous period,
+    counted by the database (GROUP BY topic and hour/day).
 
     A request with several topics counts once under each. Defaults: the last 24 hours by hour, or the
     last 14 days by day.
@@ -59,28 +72,29 @@ def topic_stats(
             f"too many {bucket}s in the period (at most {MAX_BUCKETS})", error_id="period_too_long"
         )
     prev_start = start - (end - start)
+    label = _bucket_label(db.dialect, bucket)
+    in_period = (RequestRecord.created_at >= start, RequestRecord.created_at < end)
+    in_previous = (RequestRecord.created_at >= prev_start, RequestRecord.created_at < start)
+    joined = (
+        select(Topic.code, func.count())
+        .select_from(RequestRecord)
+        .join(RecordTopic, RecordTopic.record_id == RequestRecord.id)
+        .join(Topic, Topic.id == RecordTopic.topic_id)
+    )
     with db.session() as s:
-        rows = s.execute(
-            select(RequestRecord.created_at, Topic.code)
-            .join(RecordTopic, RecordTopic.record_id == RequestRecord.id)
-            .join(Topic, Topic.id == RecordTopic.topic_id)
-            .where(RequestRecord.created_at >= prev_start, RequestRecord.created_at < end)
-        ).all()
+        rows = s.execute(joined.add_columns(label).where(*in_period).group_by(Topic.code, label)).all()
+        prev_rows = s.execute(joined.where(*in_previous).group_by(Topic.code)).all()
         names = {t.code: (t.name_ru, t.name_en, t.archived) for t in s.scalars(select(Topic))}
-        record_rows = s.execute(
-            select(RequestRecord.created_at).where(
-                RequestRecord.created_at >= prev_start, RequestRecord.created_at < end
-            )
-        ).all()
+        cur_records = s.scalar(select(func.count()).select_from(RequestRecord).where(*in_period)) or 0
+        prev_records = s.scalar(select(func.count()).select_from(RequestRecord).where(*in_previous)) or 0
+    fmt = "%Y-%m-%d %H" if bucket == "hour" else "%Y-%m-%d"
     counts: dict[str, list[int]] = {}
-    previous: dict[str, int] = {}
-    for created, code in rows:
-        created = _aware(created)
-        if created >= start:
-            i = int((created - start) / step)
-            counts.setdefault(code, [0] * n)[i] += 1
-        else:
-            previous[code] = previous.get(code, 0) + 1
+    for code, count, text in rows:
+        at = datetime.strptime(str(text), fmt).replace(tzinfo=UTC)
+        i = int((at - start) / step)
+        if 0 <= i < n:
+            counts.setdefault(code, [0] * n)[i] += int(count)
+    previous = {code: int(count) for code, count in prev_rows}
     series: list[dict[str, Any]] = []
     for code in sorted(set(counts) | set(previous)):
         c = counts.get(code, [0] * n)
@@ -99,8 +113,6 @@ def topic_stats(
             }
         )
     series.sort(key=lambda x: -x["total"])
-    cur_records = sum(1 for (c,) in record_rows if _aware(c) >= start)
-    prev_records = len(record_rows) - cur_records
     return {
         "bucket": bucket,
         "from": start.isoformat(),
