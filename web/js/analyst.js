@@ -1,6 +1,6 @@
 // Analyst: start a depersonalised segmentation export (progress bar), see segment profiles (plain SVG charts)
 // and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
-import { boot, api, t, addStrings, h, toast, fmtDateTime, on } from "/js/core.js";
+import { boot, api, t, addStrings, h, toast, fmtDateTime, on, language } from "/js/core.js";
 
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
 addStrings({
@@ -21,6 +21,23 @@ addStrings({
     "seg.stage.aggregating": "агрегирование", "seg.stage.segmenting": "сегментация", "seg.stage.depersonalising": "обезличивание",
     "seg.stage.depersonalised": "обезличено", "seg.stage.writing parquet": "запись Parquet", "seg.stage.writing csv": "запись CSV",
     "seg.stage.writing manifest": "запись манифеста", "seg.stage.done": "готово",
+    "seg.m.pseudonym": "замена идентификатора: HMAC-SHA256 от номера абонента в биллинге с ключом, выведенным только для этой выгрузки",
+    "seg.m.age_band": "изменение семантики: дата рождения → возраст на конец периода → интервал (уровень {l})",
+    "seg.m.sex": "без изменений или удалён на уровне 1 (уровень {l})",
+    "seg.m.region": "изменение семантики: регион → федеральный округ → удалён (уровень {l})",
+    "seg.m.tariff": "изменение семантики: тарифы с долей < 5 % → «прочие» → удалён (уровень {l})",
+    "seg.m.tenure_band": "изменение семантики: дата подключения → стаж в месяцах → интервал (уровень {l})",
+    "seg.m.device_class": "изменение семантики: класс устройства → смартфон/прочее → удалён (уровень {l})",
+    "seg.m.arpu_band": "чувствительный атрибут: интервал ARPU (l-разнообразие в отчёте)",
+    "seg.m.value_tier": "производный: правило по ARPU", "seg.m.behaviour_cluster": "производный: номер кластера",
+    "seg.m.behaviour_segment": "производный: название кластера", "seg.m.arpu": "изменение семантики: округление до 10 ₽",
+    "seg.m.*_per_month": "изменение семантики: среднее за месяц, округлено (₽ 1, минуты 10, SMS 1, МБ 100)",
+    "seg.m.share_*": "изменение семантики: доля начислений, округлено до 0,01",
+    "seg.m.payment_regularity": "доля месяцев с платежом, округлено до 0,01",
+    "seg.m.months_negative": "число месяцев с отрицательным балансом",
+    "seg.m.(rows)": "перемешивание: порядок строк случайный; записи из классов меньше k удалены (изменение состава)",
+    "seg.m.(removed)": "изменение состава: ФИО, номера, документы, адрес, e-mail, точные даты, id биллинга, свободный текст не выгружаются",
+    "seg.m.(decomposition)": "декомпозиция: личности остаются в биллинге, ключ — только в секретах АРМ",
     "cat.voice": "Голос", "cat.sms": "SMS", "cat.data": "Интернет", "cat.subscription": "Абонплата", "cat.roaming": "Роуминг", "cat.other": "Прочее",
   },
   en: {
@@ -152,7 +169,12 @@ function mixChart(profiles) {
 function renderDetail(x) {
   if (!x || x.state !== "done") { $("detail").replaceChildren(); return; }
   const s = x.summary, p = s.privacy;
-  const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, a), h("td", {}, m),
+  const methodText = (a, m) => {
+    if (language() === "en") return m; // the manifest's own wording
+    const key = "seg.m." + a, text = t(key, { l: p.generalisation_levels[a] ?? 0 });
+    return text === key ? m : text;
+  };
+  const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, a), h("td", {}, methodText(a, m)),
     h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
   const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));
   $("detail").replaceChildren(
