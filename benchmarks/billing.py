@@ -211,7 +211,7 @@ def main() -> int:
     t0 = time.monotonic()
     ensure_database(db, subscribers, args.seed, args.fresh or args.quick)
     try:
-        n_cold = 500 if args.quick else 3000
+        n_cold = 800 if args.quick else 3000
         result = asyncio.run(run(db, subscribers, n_cold, 1000 if args.quick else 5000, args.seed))
     finally:
         if args.quick:

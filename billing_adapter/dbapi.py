@@ -96,16 +96,13 @@ class DbApiBilling:
     def _execute(
         self, job: _Job, query: Query, params: Mapping[str, Any], limit: int | None = None
     ) -> list[dict[str, Any]]:
-        cur = job.conn.cursor()
-        job.cursor = cur
-        try:
-            cur.execute(query.sql, query.bind(params))
-            self.queries_run += 1
-            rows = cur.fetchmany(limit) if limit is not None else cur.fetchall()
-            return query.convert_rows(cur.description, rows)
-        finally:
-            job.cursor = None
-            _close_quietly(cur)
+        cur = job.cursor
+        if cur is None:  # one statement handle per job, reused by its queries
+            cur = job.cursor = job.conn.cursor()
+        cur.execute(query.sql, query.bind(params))
+        self.queries_run += 1
+        rows = cur.fetchmany(limit) if limit is not None else cur.fetchall()
+        return query.convert_rows(cur.description, rows)
 
     async def _run(self, what: str, fn: Callable[[_Job], T]) -> T:
         if self._closed:
@@ -129,6 +126,9 @@ class DbApiBilling:
                 return result
             finally:
                 with job.lock:
+                    if job.cursor is not None:
+                        _close_quietly(job.cursor)
+                        job.cursor = None
                     conn, job.conn = job.conn, None
                     if ok and not job.abandoned:
                         self._give_back(conn)
