@@ -121,6 +121,18 @@ def test_offer_shows_while_active_and_outcome_counts_for_conversion(world: dict[
         assert relinks[-1].details["subscribers_linked"] == c["targets"]
 
 
+def test_export_made_before_a_key_rotation_cannot_be_relinked(world: dict[str, Any]) -> None:
+    exports: ExportService = world["exports"]
+    old = exports.settings.pseudonym_key_id
+    exports.settings.pseudonym_key_id = "k10"
+    try:
+        with pytest.raises(DomainError, match="made with key k9, the current key is k10") as err:
+            launch(world, user("marketing"))
+        assert err.value.error_id == "export_key_rotated"
+    finally:
+        exports.settings.pseudonym_key_id = old
+
+
 async def test_card_section_is_empty_for_roles_that_do_not_offer(world: dict[str, Any]) -> None:
     assert await world["campaigns"].card_section("1", user("analyst")) == []
 

@@ -223,6 +223,20 @@ class ExportService:
             raise NotFound("the export's files are gone", error_id="export_missing")
         return path
 
+    def check_key_of(self, export_id: str) -> None:
+        """Re-linking needs the key the export was made with: after a key rotation
+        (``WORKSTATION_PSEUDONYM_KEY_ID`` changed) old exports are refused with a clear error."""
+        with self.db.session() as s:
+            row = s.get(SegmentExport, export_id)
+            made_with = row.key_id if row is not None else None
+        current = self.settings.pseudonym_key_id
+        if made_with is not None and made_with != current:
+            raise DomainError(
+                f"export {export_id} was made with key {made_with}, the current key is {current}: "
+                "make a new export to target its segments",
+                error_id="export_key_rotated",
+            )
+
     def file_for_download(self, export_id: str, name: str, user_id: int | None) -> Path:
         if name not in BUNDLE_FILES:
             raise NotFound("no such file in an export", error_id="export_file_unknown")

@@ -72,6 +72,7 @@ class CampaignService:
             raise DomainError("the campaign ends before it starts", error_id="campaign_bad_period")
         master = self.exports.master()
         bundle = self.exports.bundle_path(export_id)
+        self.exports.check_key_of(export_id)
         targets = segment_pseudonyms(bundle, segments)
         ids = relink(master, export_id, targets, self._subscriber_ids())
         with self.db.session() as s:
