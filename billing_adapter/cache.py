@@ -67,6 +67,7 @@ class CachedBilling:
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._listener: asyncio.Task[None] | None = None
+        self._listener_retry_at = 0.0
 
     # ------------------------------------------------------------------ cache plumbing
     async def _get(self, key: str) -> dict[str, Any] | None:
@@ -318,8 +319,14 @@ class CachedBilling:
         log.info("billing cache dropped subscriber %s", subscriber_id)
 
     async def _ensure_listener(self) -> None:
-        if self.redis_url and self._listener is None:
-            await self.start()
+        """Start the change listener lazily; a Redis outage never breaks a pop (retried every 5 s)."""
+        if not self.redis_url or self._listener is not None or time.monotonic() < self._listener_retry_at:
+            return
+        try:
+            await asyncio.wait_for(self.start(), 0.5)
+        except Exception as exc:  # noqa: BLE001
+            self._listener_retry_at = time.monotonic() + 5.0
+            log.warning("billing change listener not started: %s", type(exc).__name__)
 
     async def start(self) -> None:
         """Subscribe to the change channel (Redis only); returns once the subscription is active."""

@@ -141,10 +141,12 @@ async def test_redis_outage_never_breaks_a_pop(source: ControlledBilling, redis_
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
-    front = CachedBilling(source, RedisStore(f"redis://127.0.0.1:{dead_port}/0", redis_prefix))
+    dead_url = f"redis://127.0.0.1:{dead_port}/0"
+    front = CachedBilling(source, RedisStore(dead_url, redis_prefix), redis_url=dead_url, prefix=redis_prefix)
     try:
         found = await front.lookup_caller("79161234567")
         assert found.state == "found" and found.card is not None
+        assert (await front.lookup_caller("79161234567")).state == "found"
     finally:
         await front.close()
 
