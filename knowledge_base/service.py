@@ -391,8 +391,10 @@ class KnowledgeBase:
         self, topic: str, lang: str, card: Card | None, operator_name: str | None = None
     ) -> dict[str, Any]:
         """What the operator sees for a topic: its cheat sheets and the filled call script."""
+        articles = self.list_articles(topic=topic, lang=lang, limit=20)
+        same_lang = [a for a in articles if a["lang"] == lang]  # the other language only when none
         return {
             "topic": topic,
-            "articles": self.list_articles(topic=topic, lang=lang, limit=20),
+            "articles": same_lang or articles,
             "script": self.filled_script(topic, lang, card, operator_name),
         }
