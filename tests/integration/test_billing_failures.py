@@ -26,16 +26,17 @@ from tests.integration.test_billing_odbc import Billing, odbc_source
 # shared session fixtures: one small demo billing per database
 billing_files = fx.billing_files
 pg_billings = fx.pg_billings
+mariadb_billings = fx.mariadb_billings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sleepy_mapping(tmp_path: Path, seconds: int = 30) -> Path:
-    """The demo mapping whose card query hangs in PostgreSQL (the duration also tags the statement)."""
+def _sleepy_mapping(tmp_path: Path, seconds: int = 30, sleep: str = "pg_sleep({s})::text = ''") -> Path:
+    """The demo mapping whose card query hangs (the duration also tags the statement)."""
     text = (MAPPINGS_DIR / "demo.yaml").read_text(encoding="utf-8")
     text = text.replace(
         "WHERE s.id = :subscriber_id\n",
-        f"WHERE s.id = :subscriber_id AND pg_sleep({seconds})::text = ''\n",
+        f"WHERE s.id = :subscriber_id AND {sleep.format(s=seconds)}\n",
         1,
     )
     path = tmp_path / "sleepy.yaml"
@@ -76,10 +77,13 @@ async def test_billing_down_at_start_gives_unavailable_then_opens_the_breaker() 
         await front.close()
 
 
+@pytest.mark.parametrize("dbms", ["postgresql", "mariadb"])
 async def test_hanging_query_times_out_and_the_card_says_unavailable(
-    pg_billings: dict[str, Billing], tmp_path: Path
+    dbms: str, pg_billings: dict[str, Billing], mariadb_billings: dict[str, Billing], tmp_path: Path
 ) -> None:
-    source = odbc_source(pg_billings["demo"], timeout_s=1, mapping=_sleepy_mapping(tmp_path))
+    billing = (pg_billings if dbms == "postgresql" else mariadb_billings)["demo"]
+    sleep = "pg_sleep({s})::text = ''" if dbms == "postgresql" else "SLEEP({s}) = 0"
+    source = odbc_source(billing, timeout_s=1, mapping=_sleepy_mapping(tmp_path, sleep=sleep))
     try:
         with pytest.raises(BillingError) as info:
             await source.card("1")
