@@ -310,8 +310,8 @@ class AmiTelephony:
 
     # ------------------------------------------------------------------ events
     def _on_event(self, manager: Any, message: Any) -> None:
-        if manager is not self._manager:
-            return
+        if manager is not self._manager or not self.normaliser.wants(message.get("Event", "")):
+            return  # most of what Asterisk sends (VarSet, Newexten, …) is not for us: skip it cheaply
         msg = to_dict(message)
         if self._buffer is not None:
             self._buffer.append(msg)

@@ -82,6 +82,10 @@ class Normaliser(CallBook):
             "QueueMemberAdded": self._on_member,
         }
 
+    def wants(self, event: str) -> bool:
+        """Whether an event of this name can produce call events (the rest can be skipped unparsed)."""
+        return event in self._handlers
+
     def feed(self, msg: Msg) -> list[CallEvent]:
         """One AMI event in; zero or more call events out. Never raises on bad input."""
         name = msg.get("Event")
