@@ -39,6 +39,8 @@ document.head.append(h("style", {}, `
 #ss-body table { border-collapse:collapse; background:#fff; margin:8px 0; }
 #ss-body td, #ss-body th { border-bottom:1px solid var(--line); padding:3px 6px; text-align:left; }
 #ss-body textarea { width:100%; font-family:monospace; } #ss-body label { display:block; margin:6px 0; }
+#ss-editor label input, #ss-editor label select, .ss-cols label input { display:block; width:100%; max-width:640px; }
+.ss-list button.link { text-align:left; }
 .ss-cols { display:grid; grid-template-columns: minmax(220px,1fr) 3fr; gap:16px; }
 .ss-list { list-style:none; padding:0; } .ss-list li { padding:3px 0; border-bottom:1px solid var(--line); }
 button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }

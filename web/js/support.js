@@ -15,6 +15,8 @@ addStrings({
     "sp.overdue": "просрочено", "sp.breach": "Нарушение SLA по заявке №{id}", "sp.new": "Новая заявка №{id}",
     "sp.stale": "Заявку изменили — показана актуальная версия", "sp.balance": "Баланс", "sp.tariff": "Тариф",
     "sp.region": "Регион", "sp.status": "Статус", "sp.arpu": "ARPU", "sp.reasons": "Почему такой приоритет",
+    "sp.r.base": "базовый P{p}", "sp.r.tier": "ARPU: {tier}", "sp.r.repeat": "повторов за окно: {n}", "sp.r.outage": "авария в регионе",
+    "sp.h": "ч", "sp.min": "мин",
     "act.take": "Взять", "act.start": "Начать", "act.release": "Вернуть в очередь", "act.wait": "Ждать абонента",
     "act.resume": "Продолжить", "act.resolve": "Решено", "act.close": "Закрыть", "act.reopen": "Переоткрыть",
     "act.assign": "Назначить",
@@ -33,6 +35,8 @@ addStrings({
     "sp.overdue": "overdue", "sp.breach": "SLA breach on ticket #{id}", "sp.new": "New ticket #{id}",
     "sp.stale": "The ticket changed meanwhile — showing the current version", "sp.balance": "Balance", "sp.tariff": "Tariff",
     "sp.region": "Region", "sp.status": "Status", "sp.arpu": "ARPU", "sp.reasons": "Why this priority",
+    "sp.r.base": "base P{p}", "sp.r.tier": "ARPU: {tier}", "sp.r.repeat": "repeats in window: {n}", "sp.r.outage": "outage in the region",
+    "sp.h": "h", "sp.min": "min",
     "act.take": "Take", "act.start": "Start", "act.release": "Back to queue", "act.wait": "Wait for subscriber",
     "act.resume": "Resume", "act.resolve": "Resolved", "act.close": "Close", "act.reopen": "Reopen",
     "act.assign": "Assign",
@@ -61,6 +65,14 @@ let scope = "open";
 let rows = new Map();
 let selected = null;
 let current = null; // the detail on screen
+let topicNames = {};
+try {
+  const tree = (await api("/api/topics?include_archived=true")).tree;
+  for (const p of tree) for (const x of [p, ...(p.children || [])]) topicNames[x.code] = x;
+} catch (_) { topicNames = {}; }
+const topicLabel = (code) => { const x = topicNames[code]; return x ? (document.documentElement.lang === "en" ? x.name_en : x.name_ru) : code; };
+const reasons = (r) => [t("sp.r.base", { p: r.base ?? "?" }), t("sp.r.tier", { tier: r.arpu_tier ?? "—" }),
+  r.repeat ? t("sp.r.repeat", { n: r.repeat }) : null, r.outage ? t("sp.r.outage") : null].filter(Boolean).join(" · ");
 
 const inScope = (x) => scope === "queue" ? x.state === "new"
   : scope === "mine" ? x.assignee_id === me.id && ["assigned", "in_progress", "waiting"].includes(x.state)
@@ -71,8 +83,9 @@ function slaLeft(x) {
   const due = x.first_response_at ? x.resolution_due : x.first_response_due;
   if (!due || ["resolved", "closed"].includes(x.state)) return { text: "—", overdue: false };
   const min = Math.round((new Date(due) - Date.now()) / 60000);
-  if (min < 0) return { text: `${t("sp.overdue")} ${-min} min`, overdue: true };
-  return { text: min >= 120 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${min} min`, overdue: false };
+  const fmt = (m) => (m >= 120 ? `${Math.floor(m / 60)} ${t("sp.h")} ${m % 60} ${t("sp.min")}` : `${m} ${t("sp.min")}`);
+  if (min < 0) return { text: `${t("sp.overdue")} ${fmt(-min)}`, overdue: true };
+  return { text: fmt(min), overdue: false };
 }
 
 function sorted() {
@@ -96,7 +109,7 @@ function paintQueue(freshId) {
       return h("tr", { "data-ticket": x.id, class: [x.id === selected ? "sel" : "", x.id === freshId ? "fresh" : ""].join(" "),
         onclick: () => select(x.id) },
         h("td", {}, `#${x.id}`), h("td", {}, h("span", { class: `badge p${x.priority}` }, t("tk.prio." + x.priority))),
-        h("td", {}, x.topic), h("td", {}, t("tk.state." + x.state)),
+        h("td", {}, topicLabel(x.topic)), h("td", {}, t("tk.state." + x.state)),
         h("td", { class: sla.overdue ? "overdue" : "" }, sla.text), h("td", {}, x.assignee_name || "—"));
     }) : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("sp.empty")))));
 }
@@ -134,8 +147,8 @@ function paintDetail() {
   const text = h("textarea", { id: "sp-text", rows: 2, placeholder: t("sp.resolution.ph") });
   const comment = h("textarea", { id: "sp-comment", rows: 2, placeholder: t("sp.comment.ph") });
   const file = h("input", { type: "file", id: "sp-file", accept: ".png,.jpg,.jpeg,.gif,.pdf,.txt,.csv" });
-  box.replaceChildren(
-    h("h3", { id: "sp-ticket-title" }, `#${current.id} · ${current.topic} · `, h("span", { id: "sp-state" }, t("tk.state." + current.state)),
+  const parts = [
+    h("h3", { id: "sp-ticket-title" }, `#${current.id} · ${topicLabel(current.topic)} · `, h("span", { id: "sp-state" }, t("tk.state." + current.state)),
       " · ", h("span", { class: `badge p${current.priority}` }, t("tk.prio." + current.priority))),
     h("div", { class: "fields" },
       h("div", { class: "f" }, h("label", {}, t("sp.card")), h("div", { class: "v" }, c.name || c.subscriber_id || "—", " ", c.msisdn || "")),
@@ -144,7 +157,7 @@ function paintDetail() {
       h("div", { class: "f" }, h("label", {}, t("sp.tariff")), h("div", { class: "v" }, c.tariff || "—")),
       h("div", { class: "f" }, h("label", {}, t("sp.region")), h("div", { class: "v" }, c.region || "—")),
       h("div", { class: "f" }, h("label", {}, t("sp.arpu")), h("div", { class: "v" }, fmtMoney(c.arpu)))),
-    h("p", { class: "muted" }, t("sp.reasons"), ": ", JSON.stringify(current.routing || {})),
+    h("p", { class: "muted" }, t("sp.reasons"), ": ", reasons(current.routing || {})),
     h("h4", {}, t("sp.note")), h("p", { id: "sp-note" }, current.note),
     current.resolution ? h("p", {}, h("b", {}, "✓ "), current.resolution) : null,
     text,
@@ -171,7 +184,8 @@ function paintDetail() {
     h("h4", {}, t("sp.history")),
     h("ul", { class: "sp-hist" }, current.history.map((e) => h("li", {},
       `${fmtDateTime(e.at)} · ${e.actor || "—"} · ${e.kind}${e.to ? ` → ${t("tk.state." + e.to)}` : ""}`))),
-  );
+  ];
+  box.replaceChildren(...parts.filter(Boolean));
 }
 
 document.getElementById("sp-next").addEventListener("click", async () => {

@@ -34,12 +34,14 @@ document.head.append(h("style", {}, `
 #tk-form { display:flex; flex-direction:column; gap:6px; }
 `));
 
+let names = {};
+const topicLabel = (code) => (names[code] ? topicName(names[code]) : code);
 let shown = new Map(); // ticket id → summary, for the subscriber on screen
 let listEl = null;
 
 function row(x) {
   return h("li", { "data-ticket": x.id, "data-state": x.state },
-    h("b", {}, `#${x.id} `), x.topic, " ",
+    h("b", {}, `#${x.id} `), topicLabel(x.topic), " ",
     h("span", { class: `badge tk-state-${x.state}` }, t("tk.state." + x.state)), " ",
     h("span", { class: "muted" }, `${t("tk.prio." + x.priority)} · ${fmtDateTime(x.created_at)}`),
     x.resolution ? h("div", { class: "muted" }, `${t("tk.resolution")}: ${x.resolution}`) : null);
@@ -56,9 +58,10 @@ registerPanel({
   async render(ctx, el) {
     const section = Array.isArray(ctx.sections?.tickets) ? ctx.sections.tickets : [];
     shown = new Map(section.map((x) => [x.id, x]));
+    const topics = await topicList();
+    names = Object.fromEntries(topics.map((x) => [x.code, x]));
     listEl = h("ul", { class: "tk-list", id: "tk-list" });
     paintList();
-    const topics = await topicList();
     const topic = h("select", { id: "tk-topic", "aria-label": t("tk.topic") }, h("option", { value: "" }, t("tk.pick")),
       topics.map((x) => h("option", { value: x.code }, topicName(x))));
     const kbTopic = document.getElementById("kb-topic");
