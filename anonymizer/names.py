@@ -27,6 +27,10 @@ _EN_NEVER = set(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
 )
+# places that are also in the name lexicon (roaming notes name them all the time): never a name alone
+_EN_PLACES = set(
+    """georgia india kenya israel spain france china paris houston phoenix london berlin vienna""".split()
+)
 # a Russian surname by its ending, joined to a name found next to it ("ЛАПИН Ростислав")
 _RU_SURNAME_END = re.compile(r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ко|юк|ук|ых|их)$")
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "sir", "madam", "господин", "госпожа", "г-н", "г-жа"}
@@ -108,12 +112,15 @@ def _ru_score(word: str) -> float:
         return 0.0
     if word in _RU_AMBIGUOUS:
         return 0.5
-    parses = _Models.get().morph.parse(word)
+    morph = _Models.get().morph
+    parses = morph.parse(word)
+    # a misspelt word ("аобнент") is analysed by analogy and may come out as a name: not evidence alone
+    known = morph.word_is_known(word)
     best = 0.0
     for rank, p in enumerate(parses[:4]):
         if not any(t in p.tag for t in _NAME_TAGS):
             continue
-        from_dict = bool(p.methods_stack) and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+        from_dict = known and len(p.methods_stack) == 1
         if from_dict and rank == 0:
             best = 2.0
         elif from_dict and ("Name" in p.tag or "Patr" in p.tag) and "plur" not in p.tag:
@@ -124,6 +131,8 @@ def _ru_score(word: str) -> float:
 
 
 def _en_score(word: str, models: _Models) -> float:
+    if word in _EN_PLACES:
+        return 0.5
     if word in _EN_NEVER:
         return 0.5
     if word in models.en_first:
@@ -181,6 +190,7 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             and not _sentence_start(text, m.start())
             and not w.isupper()
             and low not in _EN_NEVER
+            and low not in _EN_PLACES
         ):
             s = max(s, 2.0)
         if prev_title and cap:
@@ -211,7 +221,7 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             j += 1
         total = sum(t[2] for t in scored[i : j + 1])
         best = max(t[2] for t in scored[i : j + 1])
-        if best >= 2.0 or (j > i and total >= 1.5):
+        if best >= 2.0 or (j > i and total >= 1.5 and best >= 1.0):
             while j > i and text[scored[j][0] : scored[j][1]].lower() in _TITLES:
                 j -= 1
             start, end = scored[i][0], scored[j][1]
