@@ -84,3 +84,13 @@ def test_script_is_filled_from_the_card_with_money_and_missing_values_readable()
 
 def test_script_without_a_card_shows_dashes_not_holes() -> None:
     assert kbscripts.fill("{first_name}!", kbscripts.card_values(None)) == "—!"
+
+
+def test_sanitiser_strips_scripts_handlers_and_javascript_links_from_raw_html() -> None:
+    from knowledge_base.render import sanitise_html
+
+    html = sanitise_html(
+        '<p onclick="x()">hi<script>alert(1)</script><a href="javascript:alert(1)">l</a></p>'
+    )
+    assert elements(html) == [("p", {}), ("a", {"rel": "noopener noreferrer"})]
+    assert "alert" not in html
