@@ -114,6 +114,7 @@ def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
         page.goto(server.url + "/supervisor-requests.html")
         page.wait_for_selector("#stats-chart polyline[data-code=roaming]")
         assert page.inner_text("#stats-total") == "1"
+        assert "1-я принята 1," in page.inner_text("#acceptance")  # the operator took suggestion 1
         assert page.inner_text("#stats-table tr[data-code=roaming] td:nth-child(2)") == "1"
         # another operator's finished request reaches the open page live (websocket), without a reload
         import httpx

@@ -272,15 +272,16 @@ def test_stats_count_requests_by_topic_per_hour_and_day_with_trend(env: Env) -> 
         ("mobile_data", now - timedelta(hours=2)),
         ("roaming", now - timedelta(hours=30)),
     ]  # the last one is in the previous 24 hours
-    for code, at in plan:
-        rid = c.post(
-            "/api/records", json={"note": "n", "topics": [code], "outcome": "resolved", "finish": True}
-        ).json()["id"]
+    shown = [[{"code": "roaming", "confidence": 0.9}], [{"code": "no_network", "confidence": 0.6}], [], []]
+    for (code, at), sh in zip(plan, shown, strict=True):
+        body = {"note": "n", "topics": [code], "outcome": "resolved", "shown": sh, "finish": True}
+        rid = c.post("/api/records", json=body).json()["id"]
         with env.container.db.session() as s:
             s.get(RequestRecord, rid).created_at = at  # type: ignore[union-attr]
     s = env.as_user("sup")
     hourly = s.get("/api/records/stats", params={"bucket": "hour"}).json()
     assert len(hourly["buckets"]) == 24 and hourly["total"] == 3 and hourly["previous_total"] == 1
+    assert hourly["acceptance"] == {"rank1": 1, "rank2": 0, "rank3": 0, "overridden": 1, "none_shown": 1}
     roaming = next(x for x in hourly["series"] if x["code"] == "roaming")
     assert roaming["counts"][-1] == 2 and roaming["total"] == 2 and roaming["previous_total"] == 1
     assert roaming["trend"] == 1.0

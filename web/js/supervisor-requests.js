@@ -17,6 +17,7 @@ addStrings({
     "req.saved": "Сохранено", "req.archived": "в архиве", "req.model": "Классификатор", "req.version": "Версия",
     "req.retrain": "Переобучить", "req.training": "Обучение…", "req.accepted": "принята", "req.refused": "отклонена",
     "req.current": "текущая", "req.reason": "Причина", "req.rows": "Строк",
+    "req.acceptance": "Подсказки за период: 1-я принята {rank1}, 2-я {rank2}, 3-я {rank3}, заменены {overridden}, не показаны {none_shown}",
   },
   en: {
     "req.title": "Supervisor — requests", "sup.floor": "Floor", "sup.requests": "Requests and topics", "sup.support": "Tech support and knowledge base",
@@ -32,6 +33,7 @@ addStrings({
     "req.saved": "Saved", "req.archived": "archived", "req.model": "Classifier", "req.version": "Version",
     "req.retrain": "Retrain", "req.training": "Training…", "req.accepted": "accepted", "req.refused": "refused",
     "req.current": "current", "req.reason": "Reason", "req.rows": "Rows",
+    "req.acceptance": "Suggestions in the period: 1st accepted {rank1}, 2nd {rank2}, 3rd {rank3}, overridden {overridden}, none shown {none_shown}",
   },
 });
 
@@ -91,7 +93,8 @@ async function renderStats() {
   $("stats").replaceChildren(h("h2", {}, t("req.stats")),
     h("div", { class: "row" }, sel, h("span", { class: "kpi" }, t("req.total"), h("b", { id: "stats-total" }, data.total)),
       h("span", { class: "kpi" }, t("req.prev"), h("b", {}, data.previous_total)), h("span", { class: "kpi" }, t("req.trend"), h("b", {}, trendText(data.trend)))),
-    data.total || data.previous_total ? chart(data) : h("p", { class: "muted" }, t("req.nodata")), h("div", { class: "row" }, legend), table);
+    data.total || data.previous_total ? chart(data) : h("p", { class: "muted" }, t("req.nodata")), h("div", { class: "row" }, legend), table,
+    h("p", { class: "muted", id: "acceptance" }, t("req.acceptance", data.acceptance)));
 }
 
 function parentSelect(id) {

@@ -40,6 +40,25 @@ def _bucket_label(dialect: str, bucket: str) -> Any:
     )
 
 
+def _acceptance(s: Any, in_period: tuple[Any, ...]) -> dict[str, int]:
+    """How finished records used the suggestions shown: accepted at rank 1/2/3, overridden (the main
+    topic was not among them), or none shown. The classifier's quality as operators see it."""
+    rows = s.execute(
+        select(RequestRecord.accepted_rank, RequestRecord.best_confidence.is_(None), func.count())
+        .where(*in_period, RequestRecord.status == "finished")
+        .group_by(RequestRecord.accepted_rank, RequestRecord.best_confidence.is_(None))
+    ).all()
+    out = {"rank1": 0, "rank2": 0, "rank3": 0, "overridden": 0, "none_shown": 0}
+    for rank, none_shown, count in rows:
+        if rank in (1, 2, 3):
+            out[f"rank{rank}"] += int(count)
+        elif none_shown:
+            out["none_shown"] += int(count)
+        else:
+            out["overridden"] += int(count)
+    return out
+
+
 def _trend(cur: int, prev: int) -> float | None:
     """Relative change against the previous period; None when the previous period had none."""
     return round((cur - prev) / prev, 3) if prev else None
@@ -87,6 +106,7 @@ def topic_stats(
         names = {t.code: (t.name_ru, t.name_en, t.archived) for t in s.scalars(select(Topic))}
         cur_records = s.scalar(select(func.count()).select_from(RequestRecord).where(*in_period)) or 0
         prev_records = s.scalar(select(func.count()).select_from(RequestRecord).where(*in_previous)) or 0
+        accepted = _acceptance(s, in_period)
     fmt = "%Y-%m-%d %H" if bucket == "hour" else "%Y-%m-%d"
     counts: dict[str, list[int]] = {}
     for code, count, text in rows:
@@ -120,6 +140,7 @@ def topic_stats(
         "buckets": [(start + i * step).isoformat() for i in range(n)],
         "series": series,
         "total": cur_records,
+        "acceptance": accepted,
         "previous_total": prev_records,
         "trend": _trend(cur_records, prev_records),
     }
