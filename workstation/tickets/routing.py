@@ -10,13 +10,16 @@ these rules live in the database (``ticket_topic_routes``, ``ticket_sla_targets`
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from workstation.models import User
 from workstation.tickets.calendar import BusinessHours
@@ -138,8 +141,9 @@ def decide(
     arpu: float | None,
     region: str | None,
     at: datetime,
+    repeats: int | None = None,
 ) -> Decision:
-    """Group, skills, priority and SLA due dates for a new ticket."""
+    """Group, skills, priority and SLA due dates for a new ticket (``repeats`` when already counted)."""
     route = cfg.route_for(topic)
     reasons: dict[str, Any] = {"base": route.base_priority}
     bump = 0
@@ -147,7 +151,8 @@ def decide(
     reasons["arpu_tier"] = tier.name if tier else "standard"
     if tier:
         bump += tier.bump
-    repeats = repeat_count(s, subscriber_id, topic, at - timedelta(days=cfg.rules.repeat_window_days))
+    if repeats is None:
+        repeats = repeat_count(s, subscriber_id, topic, at - timedelta(days=cfg.rules.repeat_window_days))
     reasons["repeat"] = repeats
     if repeats:
         bump += cfg.rules.repeat_bump
@@ -183,26 +188,104 @@ def engineer_loads(s: Session, user_ids: list[int]) -> dict[int, int]:
 
 
 def pick_engineer(s: Session, group: str | None, skills: Iterable[str]) -> int | None:
-    """The least-loaded online engineer able to work the ticket (lowest id on a tie), or None.
+    """The least-loaded online engineer able to work the ticket (lowest id on a tie), or None."""
+    return Roster(ttl_s=0).pick(s, group, skills)
 
-    One round trip: the online engineers with the number of tickets each holds.
+
+ROSTER_TTL_S = 2.0
+
+
+class Roster:
+    """Online engineers (id, skills, group), re-read at most every ``ttl_s`` seconds.
+
+    Who is online changes on the scale of minutes; reading the roster for every ticket would double the
+    cost of routing. Loads (tickets held) are always read fresh.
     """
-    skills = tuple(skills)
-    load = (
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.assignee_id == User.id, Ticket.state.in_(HELD_STATES))
-        .scalar_subquery()
-    )
+
+    def __init__(self, ttl_s: float = ROSTER_TTL_S):
+        self.ttl_s = ttl_s
+        self._rows: list[tuple[int, tuple[str, ...], str | None]] = []
+        self._at = -1e9
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        self._at = -1e9
+
+    def online(self, s: Session) -> list[tuple[int, tuple[str, ...], str | None]]:
+        if time.monotonic() - self._at > self.ttl_s:
+            rows = s.execute(
+                select(User.id, User.skills, User.group).where(
+                    User.role == "tech_support", User.active.is_(True), User.presence != "offline"
+                )
+            ).all()
+            with self._lock:
+                self._rows = [(int(uid), tuple(sk or ()), grp) for uid, sk, grp in rows]
+                self._at = time.monotonic()
+        return self._rows
+
+    def candidates(self, s: Session, group: str | None, skills: Iterable[str]) -> list[int]:
+        need = set(skills)
+        return [
+            uid
+            for uid, sk, grp in self.online(s)
+            if need <= set(sk) and (not group or not grp or grp == group)
+        ]
+
+    def pick(self, s: Session, group: str | None, skills: Iterable[str]) -> int | None:
+        ids = self.candidates(s, group, skills)
+        if not ids:
+            return None
+        loads = engineer_loads(s, ids)
+        return min(ids, key=lambda uid: (loads[uid], uid))
+
+
+_REPEAT_AND_LOADS: CompoundSelect = union_all(
+    select(literal(-1).label("uid"), func.count().label("n"))
+    .select_from(Ticket)
+    .where(
+        Ticket.subscriber_id == bindparam("sub"),
+        Ticket.topic_code == bindparam("topic"),
+        Ticket.created_at >= bindparam("since", type_=Ticket.__table__.c.created_at.type),
+    ),
+    select(Ticket.assignee_id, func.count())
+    .where(Ticket.assignee_id.in_(bindparam("ids", expanding=True)), Ticket.state.in_(HELD_STATES))
+    .group_by(Ticket.assignee_id),
+)
+
+
+def route(
+    cfg: RoutingConfig,
+    s: Session,
+    roster: Roster,
+    *,
+    topic: str,
+    subscriber_id: str,
+    arpu: float | None,
+    region: str | None,
+    at: datetime,
+) -> tuple[Decision, int | None]:
+    """``decide`` and the engineer to assign (when ``cfg.auto_assign``) in one database round trip."""
+    r = cfg.route_for(topic)
+    ids = roster.candidates(s, r.group, r.skills) if cfg.auto_assign else []
     rows = s.execute(
-        select(User.id, User.skills, User.group, load).where(
-            User.role == "tech_support", User.active.is_(True), User.presence != "offline"
-        )
+        _REPEAT_AND_LOADS,
+        {
+            "sub": subscriber_id,
+            "topic": topic,
+            "since": at - timedelta(days=cfg.rules.repeat_window_days),
+            "ids": ids or [-2],
+        },
     ).all()
-    best: tuple[int, int] | None = None
-    for uid, user_skills, user_group, n in rows:
-        if has_skills(user_skills, skills) and (not group or not user_group or user_group == group):
-            key = (int(n), int(uid))
-            if best is None or key < best:
-                best = key
-    return best[1] if best else None
+    counts = {int(uid): int(n) for uid, n in rows if uid is not None}
+    d = decide(
+        cfg,
+        s,
+        topic=topic,
+        subscriber_id=subscriber_id,
+        arpu=arpu,
+        region=region,
+        at=at,
+        repeats=counts.get(-1, 0),
+    )
+    engineer = min(ids, key=lambda uid: (counts.get(uid, 0), uid)) if ids else None
+    return d, engineer

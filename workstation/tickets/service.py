@@ -54,6 +54,7 @@ class TicketService:
         self.db = db
         self.billing = billing
         self.config = config or ConfigStore(db)
+        self.roster = routing.Roster()
         self.notifier = TicketNotifier(hub)
 
     # ------------------------------------------------------------------ helpers
@@ -127,9 +128,10 @@ class TicketService:
         arpu = snapshot.get("arpu")
         region = snapshot.get("region")
         with self.db.session() as s:
-            d = routing.decide(
+            d, engineer = routing.route(
                 cfg,
                 s,
+                self.roster,
                 topic=topic,
                 subscriber_id=subscriber_id,
                 arpu=float(arpu) if isinstance(arpu, int | float) else None,
@@ -157,12 +159,10 @@ class TicketService:
             s.add(t)
             s.flush()
             self._event(s, t, "created", user_id, None, "new", priority=d.priority, reasons=d.reasons)
-            if cfg.auto_assign:
-                uid = routing.pick_engineer(s, d.group, d.skills)
-                if uid is not None:
-                    t.state, t.assignee_id = "assigned", uid
-                    self._event(s, t, "assigned", None, "new", "assigned", assignee_id=uid, auto=True)
-                    s.flush()
+            if engineer is not None:
+                t.state, t.assignee_id = "assigned", engineer
+                self._event(s, t, "assigned", None, "new", "assigned", assignee_id=engineer, auto=True)
+                s.flush()
             return self._summary(s, t)
 
     # ------------------------------------------------------------------ actions

@@ -34,6 +34,8 @@ def install(container: Any) -> None:
 
     async def on_floor(_channel: str, message: dict[str, Any]) -> None:
         # presence changes are announced to supervisors as floor.changed (workstation.calls)
+        if message.get("type") == "floor.changed":
+            tickets.roster.invalidate()
         if message.get("type") == "floor.changed" and message.get("presence") == "offline":
             uid = message.get("user_id")
             if isinstance(uid, int):
