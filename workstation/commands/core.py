@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import secrets
+from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from workstation.cli import CliError
 
@@ -174,6 +178,13 @@ def ensure_demo_users(db: Any) -> None:
         )
 
 
+def _demo_secret(path: Path) -> str:
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def prepare_demo(subscribers: int = 10_000) -> Any:
     """Embedded defaults: migrate, demo billing, demo users, feature seed data; returns the container."""
     from workstation.bootstrap import FEATURE_MODULES, bootstrap
@@ -182,6 +193,10 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.pseudonym_key is None:
+        # embedded demo only: a pseudonymisation key generated once and kept beside the data (0600);
+        # production passes WORKSTATION_PSEUDONYM_KEY from its secret store
+        settings.pseudonym_key = SecretStr(_demo_secret(settings.data_dir / "pseudonym.key"))
     billing_path = settings.data_dir / "demo_billing.db"
     if not settings.billing_url and not billing_path.exists():
         from billing_adapter import demo
