@@ -157,6 +157,7 @@ class Mode:
             self.pg_url = await asyncio.to_thread(create_pg_database)
         db_url = self.pg_url or f"sqlite:///{self.tmp / 'embedded.db'}"
         self.operators = await asyncio.to_thread(add_operators, db_url, self.args.operators)
+        log(f"{self.name}: database migrated, {len(self.operators)} operators")
         env = dict(os.environ)
         env.update(
             WORKSTATION_DATA_DIR=str(data_dir),
@@ -170,14 +171,17 @@ class Mode:
             WORKSTATION_CACHE_URL=REDIS_URL if self.name == "redis" else "memory://",
             PYTHONPATH=str(ROOT),
         )
-        for i in range(
-            2 if self.name == "redis" else 1
-        ):  # one after the other: first start-up work is not raced
-            self.servers.append(start_server(env, self.tmp, f"{self.name}{i}", self.args.app))
-            await wait_healthy(self.servers[-1])
-            if self.args.app == "full":
+        count = 2 if self.name == "redis" else 1
+        if self.args.app == "core":  # nothing heavy at start-up: start them together
+            self.servers = [start_server(env, self.tmp, f"{self.name}{i}", "core") for i in range(count)]
+            await asyncio.gather(*(wait_healthy(s) for s in self.servers))
+        else:  # one after the other, so first start-up work (the topic model) is not raced
+            for i in range(count):
+                self.servers.append(start_server(env, self.tmp, f"{self.name}{i}", "full"))
+                await wait_healthy(self.servers[-1])
                 await wait_idle(self.servers[-1:])
         await self.sim.wait_for_clients(1, timeout=30)
+        log(f"{self.name}: {len(self.servers)} server(s) up, AMI consumer logged in")
         if self.name == "redis":
             self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
         for i, (uid, iface, tail) in enumerate(self.operators):
@@ -191,7 +195,7 @@ class Mode:
         deadline = time.monotonic() + 60
         while self.stats.ready + self.stats.errors < len(self.operators) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        log(f"{self.name}: {len(self.servers)} server(s) up, {self.stats.ready} websockets signed in")
+        log(f"{self.name}: {self.stats.ready} websockets signed in")
 
     async def measure(self, callers: list[str]) -> dict[str, Any]:
         args, sim, stats, servers = self.args, self.sim, self.stats, self.servers
