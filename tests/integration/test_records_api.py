@@ -169,8 +169,19 @@ def test_bad_record_input_gets_a_clear_error_and_saves_nothing(env: Env) -> None
     assert c.get("/api/records", params={"subscriber_id": "2"}).json()["records"] == []
 
 
-def test_a_finished_record_cannot_be_changed(env: Env) -> None:
+def test_a_draft_can_be_edited_until_finished_then_not(env: Env) -> None:
     c = env.as_user("op1")
+    draft = c.post("/api/records", json={"note": "смс", "topics": ["sms_problem"]}).json()
+    edited = c.put(
+        f"/api/records/{draft['id']}",
+        json={"note": "смс и настройки", "topics": ["sms_problem", "device_settings"]},
+    ).json()
+    assert [t["code"] for t in edited["topics"]] == ["sms_problem", "device_settings"]
+    done = c.put(
+        f"/api/records/{draft['id']}",
+        json={"note": "настройки", "topics": ["device_settings"], "outcome": "resolved", "finish": True},
+    ).json()
+    assert [t["code"] for t in done["topics"]] == ["device_settings"] and done["status"] == "finished"
     rec = c.post(
         "/api/records",
         json={"note": "нет сети", "topics": ["no_network"], "outcome": "resolved", "finish": True},
