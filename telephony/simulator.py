@@ -86,6 +86,7 @@ class AmiSimulator:
         self.pops: dict[tuple[str, str], tuple[float, float]] = {}  # (call_id, agent) -> (monotonic, epoch)
         self.originates: list[dict[str, str]] = []
         self.logins = 0
+        self.silent = False  # True: actions get no answer (a hung Asterisk behind an open socket)
         self.refused_actions: set[str] = set()  # lower-case action names answered "Permission denied"
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
         self._server: asyncio.Server | None = None
@@ -167,6 +168,8 @@ class AmiSimulator:
 
     async def _action(self, session: Session, frame: Frame) -> bool:
         """Handle one action; False closes the connection."""
+        if self.silent:
+            return True  # a hung PBX: the socket stays open, nothing is answered
         msg = {k.lower(): v for k, v in as_dict(frame).items()}
         action, aid = msg.get("action", "").lower(), msg.get("actionid", "")
         if not action:

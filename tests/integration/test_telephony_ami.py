@@ -293,3 +293,21 @@ async def test_status_refused_after_reconnect_keeps_the_live_call(
     for idx in range(connect_at + 1, len(script.steps)):
         sim.broadcast(script.steps[idx][1], script.pop_keys.get(idx))
     await col.wait(lambda ev: any(isinstance(e, CallEnded) for e in ev))
+
+
+async def test_pbx_that_stops_answering_is_detected_by_the_keepalive(sim: AmiSimulator) -> None:
+    col = Collector()
+    tel = AmiTelephony(
+        "127.0.0.1", sim.port, USER, SECRET, ping_interval=0.1, action_timeout=0.3, backoff_initial=0.05
+    )
+    await tel.start(col)
+    try:
+        await asyncio.wait_for(tel.logged_in.wait(), 10)
+        sim.silent = True  # the socket stays open but nothing answers the Ping
+        await col.wait(lambda ev: any(isinstance(e, TelephonyLink) and not e.up for e in ev))
+        assert tel.health()["connected"] is False
+        sim.silent = False
+        await col.wait(lambda ev: sum(isinstance(e, TelephonyLink) and e.up for e in ev) == 2)
+        assert tel.health()["connected"] is True
+    finally:
+        await tel.stop()
