@@ -435,3 +435,26 @@ def test_migration_matches_the_models(db_url: str) -> None:
     # the search index column (PostgreSQL) is created by the migration on purpose and is not mapped
     mine_diffs = [d for d in mine_diffs if "search_tsv" not in repr(d)]
     assert mine_diffs == []
+
+
+async def test_waiting_for_the_subscriber_pauses_the_resolution_clock(
+    svc: TicketService, db: Database
+) -> None:
+    op = add_user(db, "op", role="operator")
+    eng = add_user(db, "eng", skills=["sms_problem"])
+    svc.config.save_setting("auto_assign", False)
+    t = await svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")
+    t = await svc.act(eng, t["id"], "take", expected_version=t["version"])
+    t = await svc.act(eng, t["id"], "wait", expected_version=t["version"], text="send a screenshot, please")
+    much_later = utcnow() + timedelta(days=30)
+    assert (await sla.sweep_once(svc, much_later))["breaches"] == 0  # waiting: nobody's fault but the clock's
+    with db.session() as s:  # three days of waiting pass
+        row = s.get(Ticket, t["id"])
+        assert row is not None
+        row.waiting_since = utcnow() - timedelta(days=3)
+    before = t["resolution_due"]
+    t = await svc.act(eng, t["id"], "resume", expected_version=t["version"] + 1)
+    from datetime import datetime
+
+    moved = datetime.fromisoformat(t["resolution_due"]) - datetime.fromisoformat(before)
+    assert timedelta(days=3) <= moved < timedelta(days=3, minutes=1)

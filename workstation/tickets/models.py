@@ -71,6 +71,8 @@ class Ticket(Base):
     # set once when the SLA scheduler escalated the breach (so each breach escalates once)
     first_response_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # while the ticket waits for the subscriber its resolution clock is paused (see TicketService._act)
+    waiting_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -219,6 +219,12 @@ class TicketService:
                 elif action == "reopen":
                     t.reopen_count += 1
                     t.resolved_at = t.closed_at = None
+                if action == "wait":
+                    t.waiting_since = now
+                elif t.waiting_since is not None:  # leaving "waiting": the subscriber's time is not ours
+                    if t.resolution_due is not None:
+                        t.resolution_due = t.resolution_due + (now - t.waiting_since)
+                    t.waiting_since = None
                 if action in ("take", "start", "wait", "resolve") and t.first_response_at is None:
                     t.first_response_at = now
                 t.state, t.updated_at = to, now

@@ -1,7 +1,8 @@
 """The SLA scheduler: escalates breaches to supervisors (once each) and returns the tickets of
 engineers who went offline to the queue.
 
-A breach is a first response or a resolution past its due time. Escalating one sets its
+A breach is a first response or a resolution past its due time; the resolution clock does not run
+while the ticket waits for the subscriber (its due time moves on by the time waited). Escalating one sets its
 ``*_breached_at`` mark and raises the ticket's priority one step in the same version-guarded
 update, so with several server nodes sweeping at once each breach is escalated exactly once.
 """
@@ -39,7 +40,9 @@ def find_breaches(svc: TicketService, now: datetime | None = None) -> list[tuple
                     (Ticket.first_response_at.is_(None))
                     & (Ticket.first_response_due < now)
                     & (Ticket.first_response_breached_at.is_(None)),
-                    (Ticket.resolution_due < now) & (Ticket.resolution_breached_at.is_(None)),
+                    (Ticket.resolution_due < now)
+                    & (Ticket.resolution_breached_at.is_(None))
+                    & (Ticket.state != "waiting"),
                 ),
             )
             .order_by(Ticket.id)
@@ -60,7 +63,12 @@ def find_breaches(svc: TicketService, now: datetime | None = None) -> list[tuple
                 ):
                     t.first_response_breached_at = now
                     which.append("first_response")
-                if t.resolution_due and t.resolution_due < now and t.resolution_breached_at is None:
+                if (
+                    t.resolution_due
+                    and t.resolution_due < now
+                    and t.resolution_breached_at is None
+                    and t.state != "waiting"
+                ):
                     t.resolution_breached_at = now
                     which.append("resolution")
                 if not which:
