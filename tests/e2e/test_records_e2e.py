@@ -130,6 +130,11 @@ def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
         assert page.inner_text("#stats-total") == "2"
         page.click("#topic-table tr[data-code=sms_problem] button.archive")
         page.wait_for_selector("#topic-table tr.archived[data-code=sms_problem]")
+        # move a topic to another section
+        page.select_option("#topic-table tr[data-code=complaint_quality] select.move", "network")
+        page.click("#topic-table tr[data-code=complaint_quality] button.save")
+        page.wait_for_selector("#topic-table tr[data-code=complaint_quality] ~ tr[data-code=general]")
+        assert page.input_value("#topic-table tr[data-code=complaint_quality] select.move") == "network"
         page.click("#emerging-run")
         page.wait_for_selector("#no-clusters")
         page.wait_for_selector("#model table tr:nth-child(2)")

@@ -135,15 +135,21 @@ async function renderEmerging(clusters) {
       : h("p", { class: "muted", id: "no-clusters" }, t("req.noclusters")));
 }
 
-function topicRow(x, isChild) {
+function topicRow(x, isChild, hasChildren) {
   const ru = h("input", { class: "name", value: x.name_ru, "aria-label": t("req.name_ru") });
   const en = h("input", { class: "name", value: x.name_en, "aria-label": t("req.name_en") });
+  // a topic without children can move under another section (two levels at most)
+  const parent = hasChildren ? null : h("select", { class: "move", "aria-label": t("req.parent") },
+    h("option", { value: "" }, t("req.toplevel")),
+    tree.filter((p) => p.code !== x.code && p.children.length && !p.archived)
+      .map((p) => h("option", { value: p.code, selected: p.code === x.parent_code }, nameOf(p))));
   const patch = async (body) => {
     try { await api(`/api/topics/${x.code}`, { method: "PATCH", body }); toast(t("req.saved")); await renderTopics(); } catch (e) { toast(e.message, "error"); }
   };
+  const save = () => patch(parent ? { name_ru: ru.value, name_en: en.value, parent_code: parent.value } : { name_ru: ru.value, name_en: en.value });
   return h("tr", { class: x.archived ? "archived" : "", "data-code": x.code },
-    h("td", {}, isChild ? "— " : "", h("code", {}, x.code)), h("td", {}, ru), h("td", {}, en),
-    h("td", { class: "keep" }, h("button", { onclick: () => patch({ name_ru: ru.value, name_en: en.value }) }, t("req.save")), " ",
+    h("td", {}, isChild ? "— " : "", h("code", {}, x.code)), h("td", {}, ru), h("td", {}, en), h("td", { class: "keep" }, parent),
+    h("td", { class: "keep" }, h("button", { class: "save", onclick: save }, t("req.save")), " ",
       h("button", { class: "archive", onclick: () => patch({ archived: !x.archived }) }, x.archived ? t("req.unarchive") : t("req.archive"))));
 }
 
@@ -155,8 +161,8 @@ async function renderTopics() {
   const parent = parentSelect("new-parent");
   const err = h("span", { class: "error", role: "alert" });
   $("topics").replaceChildren(h("h2", {}, t("req.topics")),
-    h("table", { id: "topic-table" }, h("tr", {}, h("th", {}, "code"), h("th", {}, t("req.name_ru")), h("th", {}, t("req.name_en")), h("th", {}, "")),
-      tree.flatMap((p) => [topicRow(p, false), ...p.children.map((c) => topicRow(c, true))])),
+    h("table", { id: "topic-table" }, h("tr", {}, h("th", {}, "code"), h("th", {}, t("req.name_ru")), h("th", {}, t("req.name_en")), h("th", {}, t("req.parent")), h("th", {}, "")),
+      tree.flatMap((p) => [topicRow(p, false, p.children.length > 0), ...p.children.map((c) => topicRow(c, true, false))])),
     h("div", { class: "row" }, code, ru, en, parent, h("button", { id: "add-topic", class: "primary", onclick: async () => {
       err.textContent = "";
       try {
