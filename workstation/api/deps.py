@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -18,11 +20,15 @@ class NotSignedIn(DomainError):
     error_id = "not_signed_in"
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+
+# signed-in users by id, for a few seconds: most requests then need no DB round-trip (and no thread hop)
+_USER_TTL_S = 5.0
+_user_cache: dict[tuple[int, int], tuple[float, User | None]] = {}
 
 
 def user_from_session(container: Container, session: dict[str, Any]) -> User | None:
@@ -36,8 +42,32 @@ def user_from_session(container: Container, session: dict[str, Any]) -> User | N
     return user
 
 
-def current_user(request: Request, container: ContainerDep) -> User:
-    user = user_from_session(container, request.session)
+async def cached_user(container: Container, session: dict[str, Any]) -> User | None:
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    key = (id(container), uid)
+    now = time.monotonic()
+    hit = _user_cache.get(key)
+    if hit is not None and now - hit[0] < _USER_TTL_S and hit[1] is not None:
+        cached = hit[1]
+        return cached if session.get("pw") == cached.password_hash[-12:] else None
+    fresh = await asyncio.to_thread(user_from_session, container, session)
+    if fresh is not None:
+        if len(_user_cache) > 10_000:
+            _user_cache.clear()
+        _user_cache[key] = (now, fresh)
+    return fresh
+
+
+def forget_user(user_id: int) -> None:
+    """Drop a user from the cache (role, password or activity changed)."""
+    for key in [k for k in _user_cache if k[1] == user_id]:
+        _user_cache.pop(key, None)
+
+
+async def current_user(request: Request, container: ContainerDep) -> User:
+    user = await cached_user(container, request.session)
     if user is None:
         raise NotSignedIn("sign in first")
     return user
@@ -46,10 +76,10 @@ def current_user(request: Request, container: ContainerDep) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def require_roles(*roles: str) -> Callable[..., User]:
+def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
     """``Depends(require_roles("supervisor", "admin"))`` — admin always passes."""
 
-    def guard(user: CurrentUser) -> User:
+    async def guard(user: CurrentUser) -> User:
         if user.role not in roles and user.role != "admin":
             raise Forbidden(f"this needs the role {' or '.join(roles)}", details={"role": user.role})
         return user
