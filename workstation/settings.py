@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # telephony: sim:// (embedded AMI simulator) or ami://user@host:5038 (secret in WORKSTATION_AMI_SECRET)
     ami_url: str = "sim://"
     ami_secret: SecretStr | None = None
+    # click-to-dial: the context Originate dials the number in, and the operator's phone channel
+    ami_originate_context: str = "default"
+    ami_channel_template: str = "PJSIP/{extension}"
     # simulated calls per minute in the demo (0: none)
     sim_calls_per_min: float = 6.0
 

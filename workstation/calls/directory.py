@@ -36,11 +36,12 @@ class AgentDirectory:
         self._loaded_at = time.monotonic()
 
     def user_for(self, agent: str, extension: str | None = None) -> int | None:
-        uid = self._lookup(agent, extension)
-        if uid is None and time.monotonic() - self._loaded_at > self.refresh_s:
-            self.load()
-            uid = self._lookup(agent, extension)
-        return uid
+        """From memory only (the pop path never waits for the DB); see ``stale`` and ``load``."""
+        return self._lookup(agent, extension)
+
+    def stale(self) -> bool:
+        """Worth reloading after a miss (at most every ``refresh_s``)."""
+        return time.monotonic() - self._loaded_at > self.refresh_s
 
     def _lookup(self, agent: str, extension: str | None) -> int | None:
         if agent in self._by_interface:

@@ -152,6 +152,9 @@ class CallService:
     async def _offered(self, ev: CallOffered) -> None:
         uid = self.directory.user_for(ev.agent, ev.extension)
         call = self._call(ev.call_id, ev.caller, ev.queue)
+        if uid is None and self.directory.stale():
+            await asyncio.to_thread(self.directory.load)  # a new operator since the last load
+            uid = self.directory.user_for(ev.agent, ev.extension)
         if uid is None:
             log.info("call %s rings agent %s who is no workstation user", ev.call_id, ev.agent)
             return
