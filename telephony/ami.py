@@ -161,6 +161,17 @@ class AmiTelephony:
             raise OriginateRejected(resp.get("Message") or "Originate refused by Asterisk")
         return resp.get("ActionID", "")
 
+    async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        """``QueuePause`` in every queue of this member: a paused operator is not rung (wrap-up, break)."""
+        if not interface or not _SAFE.match(interface) or (reason and not _SAFE.match(reason)):
+            raise ValueError("interface and reason must be single lines")
+        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if paused else "false"}
+        if reason and paused:
+            action["Reason"] = reason
+        resp = await self._send(action)
+        if resp.get("Response") != "Success":
+            raise TelephonyUnavailable(resp.get("Message") or "QueuePause refused by Asterisk")
+
     # ------------------------------------------------------------------ connection
     async def _send(self, action: dict[str, str]) -> Msg:
         manager = self._manager

@@ -114,6 +114,13 @@ class SimulatedTelephony:
             await self.client.stop()
         await self.simulator.stop()
 
+    async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        if self.client is None:
+            from telephony.errors import TelephonyUnavailable
+
+            raise TelephonyUnavailable("simulated telephony is not started")
+        await self.client.pause(interface, paused, reason)
+
     async def originate(self, extension: str, number: str, caller_id: str | None = None) -> str:
         if self.client is None:
             from telephony.errors import TelephonyUnavailable

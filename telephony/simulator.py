@@ -214,9 +214,58 @@ class AmiSimulator:
             self._list(session, aid, "Queue status will follow", "QueueStatusComplete", items)
         elif action == "originate":
             self._originate(session, aid, msg)
+        elif action == "queuepause":
+            self._queue_pause(session, aid, msg)
         else:
             self._reply(session, aid, "Error", ("Message", "Invalid/unknown command"))
         return True
+
+    def _queue_pause(self, session: Session, aid: str, msg: dict[str, str]) -> None:
+        """``QueuePause`` as app_queue answers it: the member's queues get a ``QueueMemberPause``."""
+        interface, queue = msg.get("interface", ""), msg.get("queue", "")
+        if not interface or "paused" not in msg:
+            self._reply(session, aid, "Error", ("Message", "Need 'Interface' and 'Paused' parameters."))
+            return
+        paused = msg["paused"].lower() in ("1", "true", "yes", "on")
+        members = [
+            m for (q, i), m in self.state.members.items() if i == interface and (not queue or q == queue)
+        ]
+        if not members:
+            self._reply(session, aid, "Error", ("Message", "Interface not found"))
+            return
+        self._reply(
+            session,
+            aid,
+            "Success",
+            ("Message", "Interface paused successfully" if paused else "Interface unpaused successfully"),
+        )
+        for m in members:
+            self.broadcast(
+                [
+                    ("Event", "QueueMemberPause"),
+                    ("Privilege", "agent,all"),
+                    ("Timestamp", ""),
+                    ("Queue", m.queue),
+                    ("MemberName", m.name),
+                    ("Interface", m.interface),
+                    ("StateInterface", m.interface),
+                    ("Membership", "static"),
+                    ("Penalty", "0"),
+                    ("CallsTaken", m.fields.get("CallsTaken", "0")),
+                    ("LastCall", m.fields.get("LastCall", "0")),
+                    ("LastPause", str(int(time.time()))),
+                    ("LoginTime", m.fields.get("LoginTime", "0")),
+                    ("InCall", m.fields.get("InCall", "0")),
+                    ("Status", m.fields.get("Status", "1")),
+                    ("Paused", "1" if paused else "0"),
+                    ("PausedReason", msg.get("reason", "") if paused else ""),
+                    ("Ringinuse", "0"),
+                    ("Wrapuptime", "0"),
+                ]
+            )
+
+    def paused_agents(self) -> set[str]:
+        return {i for (_, i), m in self.state.members.items() if m.fields.get("Paused") == "1"}
 
     def _login(self, session: Session, aid: str, msg: dict[str, str]) -> bool:
         session.authed = True
@@ -378,7 +427,8 @@ class AmiSimulator:
         tasks: list[asyncio.Task[None]] = []
         while (count is None or started < count) and (duration_s is None or loop.time() - start < duration_s):
             name = rng.choices(names, weights)[0]
-            free = [a for a in pool if a[0] not in busy]
+            paused = self.paused_agents()
+            free = [a for a in pool if a[0] not in busy and a[0] not in paused]
             need = AGENTS_NEEDED.get(name, 1)
             if len(free) >= need:
                 chosen = rng.sample(free, need)

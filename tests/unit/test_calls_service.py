@@ -205,3 +205,36 @@ async def test_ring_on_an_agent_with_no_user_is_ignored(env: Any) -> None:
     await calls.handle(CallOffered("c6", time.time(), caller="79161234567", agent="PJSIP/7777"))
     assert all(v == [] for v in got.values())
     await calls.stop()
+
+
+class PausingPbx:
+    """Records queue pauses the service asks for (the AMI side is tested over TCP)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[str, bool, str]] = []
+
+    async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
+        self.pauses.append((interface, paused, reason))
+
+
+async def test_after_call_work_pauses_the_operator_in_the_queue_until_the_record_is_done(env: Any) -> None:
+    import asyncio
+
+    container, calls, _, (u1, _, _) = env
+    pbx = PausingPbx()
+    container.telephony = pbx
+    await calls.start()
+    t = time.time()
+    await calls.handle(CallOffered("c1", t, caller="79161234567", agent=A1, queue="support"))
+    await calls.handle(CallAnswered("c1", t + 2, caller="79161234567", agent=A1))
+    await calls.handle(CallEnded("c1", t + 9, agent=A1, hangup_by="caller"))
+    await asyncio.sleep(0.05)
+    assert pbx.pauses == [(A1, True, "Wrap-up")]
+    from workstation.models import User
+
+    with container.db.session() as s:
+        user = s.get(User, u1)
+    await calls.finish_wrapup("c1", user)
+    await asyncio.sleep(0.05)
+    assert pbx.pauses[-1] == (A1, False, "")
+    await calls.stop()

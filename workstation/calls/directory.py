@@ -24,6 +24,7 @@ class AgentDirectory:
         self.refresh_s = refresh_s
         self._by_interface: dict[str, int] = {}
         self._by_extension: dict[str, int] = {}
+        self._interface_of: dict[int, str] = {}
         self._loaded_at = 0.0
 
     def load(self) -> None:
@@ -32,12 +33,16 @@ class AgentDirectory:
                 select(User.id, User.interface, User.extension).where(User.active.is_(True))
             ).all()
         self._by_interface = {r.interface: r.id for r in rows if r.interface}
+        self._interface_of = {r.id: r.interface for r in rows if r.interface}
         self._by_extension = {r.extension: r.id for r in rows if r.extension}
         self._loaded_at = time.monotonic()
 
     def user_for(self, agent: str, extension: str | None = None) -> int | None:
         """From memory only (the pop path never waits for the DB); see ``stale`` and ``load``."""
         return self._lookup(agent, extension)
+
+    def interface_of(self, user_id: int) -> str | None:
+        return self._interface_of.get(user_id)
 
     def stale(self) -> bool:
         """Worth reloading after a miss (at most every ``refresh_s``)."""

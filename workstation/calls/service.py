@@ -42,6 +42,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIVE_STATES = ("queued", "ringing", "connected", "wrap_up")
+# presence → (paused in the Asterisk queues, reason); "on_call" leaves the membership alone
+PAUSE_REASONS = {
+    "ready": (False, ""),
+    "paused": (True, "Break"),
+    "wrap_up": (True, "Wrap-up"),
+    "offline": (True, "Offline"),
+}
 
 
 @dataclass
@@ -72,6 +79,7 @@ class CallService:
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self.telephony_up = False
         self.pops = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def hub(self) -> Hub:
@@ -247,10 +255,29 @@ class CallService:
                 del self.by_user[uid]
 
     async def set_presence(self, uid: int, presence: str) -> None:
+        """Record the operator's state, tell supervisors, and pause / unpause their queue membership so
+        Asterisk rings only operators who are ready (after-call work and breaks are paused)."""
         self.writer.put("presence", "", user_id=uid, presence=presence)
         await self.hub.send_to_role(
             "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence}
         )
+        if presence in PAUSE_REASONS:
+            self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
+
+    async def _pause(self, uid: int, paused: bool, reason: str) -> None:
+        tel = self.container.telephony
+        interface = self.directory.interface_of(uid)
+        if tel is None or interface is None or not hasattr(tel, "pause"):
+            return
+        try:
+            await tel.pause(interface, paused, reason)
+        except Exception as exc:  # the PBX may be down; the operator's screen state stands
+            log.warning("queue pause of user %s (%s) failed: %s", uid, paused, type(exc).__name__)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- operator actions ---------------------------------------------------------------------
     async def finish_wrapup(self, call_id: str, user: User) -> None:
