@@ -28,7 +28,7 @@ PG_DDL = (
     "ALTER TABLE kb_articles ADD COLUMN IF NOT EXISTS search_tsv tsvector",
     "CREATE INDEX IF NOT EXISTS ix_kb_articles_search_tsv ON kb_articles USING GIN (search_tsv)",
 )
-RANK_CANDIDATES = 1000
+RANK_CANDIDATES = 500
 SQLITE_DDL = ("CREATE VIRTUAL TABLE IF NOT EXISTS kb_fts USING fts5(title, body, tokenize='unicode61')",)
 
 _PG_VECTOR = """
