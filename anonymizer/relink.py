@@ -48,6 +48,18 @@ def segment_counts(bundle: Path) -> dict[str, int]:
     return out
 
 
+def segment_labels(bundle: Path) -> dict[str, str]:
+    """Readable names of the segments for the marketing screen: ``tier:<name>`` → the tier,
+    ``cluster:<n>`` → the cluster's descriptive name (two clusters may share a name)."""
+    frame = pd.read_parquet(
+        bundle / "data.parquet", columns=["value_tier", "behaviour_cluster", "behaviour_segment"]
+    )
+    out = {f"tier:{k}": str(k) for k in frame["value_tier"].astype(str).unique()}
+    names = frame.groupby("behaviour_cluster", observed=True)["behaviour_segment"].first()
+    out.update({f"cluster:{k}": str(v) for k, v in names.items()})
+    return out
+
+
 def relink(
     master: bytes, export_id: str, targets: set[str], subscriber_id_chunks: Iterable[Iterable[object]]
 ) -> list[str]:

@@ -72,11 +72,18 @@ class SimulatedTelephony:
         self.agents: list[tuple[str, str]] = []
         self._generator: asyncio.Task[None] | None = None
 
-    def set_population(self, callers: Sequence[str], agents: Sequence[tuple[str, str]]) -> None:
-        """Caller numbers (demo subscribers) and (interface, name) operators for generated calls."""
+    def set_population(
+        self, callers: Sequence[str], agents: Sequence[tuple[str, str]], *, signed_out: bool = False
+    ) -> None:
+        """Caller numbers (demo subscribers) and (interface, name) operators for generated calls.
+        ``signed_out``: the operators start paused ("Offline") until the workstation unpauses them
+        (an operator signs in and is Ready), so nobody is rung before they are there."""
         self.callers, self.agents = list(callers), list(agents)
         for iface, name in self.agents:
             self.simulator.state.add_member("support", iface, name)
+            if signed_out:
+                member = self.simulator.state.members[("support", iface)]
+                member.fields.update(Paused="1", PausedReason="Offline")
 
     async def start(self, handler: EventHandler) -> None:
         port = await self.simulator.start("127.0.0.1", 0)

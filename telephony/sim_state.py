@@ -66,6 +66,18 @@ class SimState:
             m.fields.setdefault(k, v)
         self.queue_names.add(queue)
 
+    def with_live_pause(self, frame: Frame) -> Frame:
+        """A scripted ``QueueMemberStatus`` reports the member's pause as it is now, as app_queue does: a
+        capture's recorded "Paused: 0" must not unpause an operator paused for after-call work."""
+        msg = as_dict(frame)
+        if msg.get("Event") != "QueueMemberStatus":
+            return frame
+        m = self.members.get((msg.get("Queue", ""), msg.get("Interface", "")))
+        if m is None:
+            return frame
+        live = {"Paused": m.fields.get("Paused", "0"), "PausedReason": m.fields.get("PausedReason", "")}
+        return [(k, live.get(k, v)) for k, v in frame]
+
     def apply(self, frame: Frame) -> None:
         """Update the picture from one event that is being sent."""
         msg = as_dict(frame)

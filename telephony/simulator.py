@@ -328,6 +328,7 @@ class AmiSimulator:
         if stamp:
             now = f"{time.time():.6f}"
             frame = [(k, now if k == "Timestamp" else v) for k, v in frame]
+        frame = self.state.with_live_pause(frame)
         self.state.apply(frame)
         if pop_key is not None and pop_key not in self.pops:
             self.pops[pop_key] = (time.monotonic(), time.time())

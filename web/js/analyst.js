@@ -1,11 +1,12 @@
 // Analyst: start a depersonalised segmentation export (progress bar), see segment profiles (plain SVG charts)
 // and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
 import { boot, api, t, addStrings, h, toast, fmtDateTime, on, language } from "/js/core.js";
+import { clusterName, tierName } from "/js/segnames.js";
 
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
 addStrings({
   ru: {
-    "seg.title": "Аналитик — сегментация", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
+    "seg.title": "Аналитик — сегментация", "seg.reversed": "Начало периода позже его конца", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
     "seg.k": "k-анонимность", "seg.attrs": "Атрибуты", "seg.reason": "Цель выгрузки", "seg.start": "Запустить выгрузку",
     "seg.exports": "Выгрузки", "seg.period": "Период", "seg.state": "Состояние", "seg.rows": "Строк", "seg.none": "Выгрузок пока нет",
     "seg.state.running": "идёт", "seg.state.done": "готово", "seg.state.failed": "ошибка", "seg.created": "Создана",
@@ -41,7 +42,7 @@ addStrings({
     "cat.voice": "Голос", "cat.sms": "SMS", "cat.data": "Интернет", "cat.subscription": "Абонплата", "cat.roaming": "Роуминг", "cat.other": "Прочее",
   },
   en: {
-    "seg.title": "Analyst — segmentation", "seg.new": "New export", "seg.from": "From month", "seg.to": "To month",
+    "seg.title": "Analyst — segmentation", "seg.reversed": "The period starts after it ends", "seg.new": "New export", "seg.from": "From month", "seg.to": "To month",
     "seg.k": "k-anonymity", "seg.attrs": "Attributes", "seg.reason": "Purpose", "seg.start": "Start export",
     "seg.exports": "Exports", "seg.period": "Period", "seg.state": "State", "seg.rows": "Rows", "seg.none": "No exports yet",
     "seg.state.running": "running", "seg.state.done": "done", "seg.state.failed": "failed", "seg.created": "Created",
@@ -89,12 +90,14 @@ function renderForm() {
   const bar = h("progress", { id: "seg-progress", max: 1, value: 0, hidden: true });
   const stage = h("span", { id: "seg-stage", class: "muted" });
   const start = h("button", { class: "primary", id: "seg-start", onclick: async () => {
+    if (from.value && to.value && from.value > to.value) { toast(t("seg.reversed"), "error"); to.focus(); return; }
     start.disabled = true;
     try {
       const attributes = [...document.querySelectorAll(".seg-attr")].filter((b) => b.checked).map((b) => b.value);
       const job = await api("/api/exports", { method: "POST", body: {
         month_from: from.value, month_to: to.value, k: Number(k.value), attributes, reason: reason.value } });
       follow(job.id);
+      await loadList(); // the running export shows in the list at once
     } catch (e) { toast(e.message, "error"); start.disabled = false; }
   } }, t("seg.start"));
   $("form").replaceChildren(
@@ -137,12 +140,12 @@ function kpi(label, value, extra) { return h("div", { class: "kpi" }, h("b", {},
 const TIER_ORDER = ["low", "middle", "high", "premium"];
 const byTier = (ps) => [...ps].sort((a, b) => TIER_ORDER.indexOf(a.segment) - TIER_ORDER.indexOf(b.segment));
 
-function barChart(profiles) {
-  const W = 560, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
+function barChart(profiles, nameOf) {
+  const W = 680, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-sizes" });
   profiles.forEach((p, i) => {
     const y = 5 + i * row, w = Math.round((p.size / max) * 260);
-    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 40)),
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, nameOf(p.segment).slice(0, 44)),
       svg("rect", { x: 230, y: y + 4, width: w, height: 16, fill: "#1b64d8" }),
       svg("text", { x: 236 + w, y: y + 16, "font-size": 12 }, `${p.size} · ${Math.round(p.mean_arpu)} ₽`));
   });
@@ -150,11 +153,11 @@ function barChart(profiles) {
 }
 
 function mixChart(profiles) {
-  const W = 560, row = 26, H = profiles.length * row + 34;
+  const W = 680, row = 26, H = profiles.length * row + 34;
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-mix" });
   profiles.forEach((p, i) => {
     const y = 5 + i * row; let x = 230;
-    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, p.segment.slice(0, 40)));
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, clusterName(p.segment).slice(0, 44)));
     for (const c of CATS) {
       const w = Math.round((p.service_mix[c] || 0) * 300);
       if (w > 0) g.append(svg("rect", { x, y: y + 4, width: w, height: 16, fill: COLORS[c] }, svg("title", {}, `${t("cat." + c)} ${Math.round(p.service_mix[c] * 100)}%`)));
@@ -167,6 +170,7 @@ function mixChart(profiles) {
 }
 
 function renderDetail(x) {
+  $("detail").hidden = !x || x.state !== "done";
   if (!x || x.state !== "done") { $("detail").replaceChildren(); return; }
   const s = x.summary, p = s.privacy;
   const methodText = (a, m) => {
@@ -184,9 +188,9 @@ function renderDetail(x) {
       kpi("seg.suppressed", `${p.rows_suppressed} (${(p.suppressed_share * 100).toFixed(1)}%)`,
         p.suppression_over_target ? h("div", { class: "warn" }, t("seg.over")) : ""),
       kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id)),
-    h("h3", {}, t("seg.tiers")), barChart(byTier(s.segments.value_tiers.profiles)),
+    h("h3", {}, t("seg.tiers")), barChart(byTier(s.segments.value_tiers.profiles), tierName),
     h("h3", {}, t("seg.clusters")), h("p", { class: "muted" }, t("seg.criterion", { k: s.segments.behaviour_clusters.criterion.chosen_k ?? 1 })),
-    barChart(s.segments.behaviour_clusters.profiles), h("h3", {}, t("seg.mix")), mixChart(s.segments.behaviour_clusters.profiles),
+    barChart(s.segments.behaviour_clusters.profiles, clusterName), h("h3", {}, t("seg.mix")), mixChart(s.segments.behaviour_clusters.profiles),
     h("h3", {}, t("seg.methods")), h("table", { id: "methods" }, h("tr", {}, h("th", {}, t("seg.attr")), h("th", {}, t("seg.method")), h("th", {}, t("seg.loss"))), ...methods),
     h("p", {}, t("seg.files") + ": ", ...files.flatMap((a) => [a, " "])),
   );

@@ -40,6 +40,8 @@ addStrings({
     "err.network": "Сервер недоступен", "err.generic": "Ошибка", "help.title": "Горячие клавиши",
     "role.operator": "Оператор", "role.tech_support": "Техподдержка", "role.supervisor": "Супервизор",
     "role.analyst": "Аналитик", "role.marketing": "Маркетинг", "role.admin": "Администратор",
+    "err.invalid_input": "Проверьте поля", "err.forbidden": "Недостаточно прав", "err.too_large": "Слишком большой запрос",
+    "err.unavailable": "Сервис временно недоступен, повторите позже",
   },
   en: {
     "app.title": "Operator workstation", "nav.logout": "Sign out", "ws.online": "Online", "ws.offline": "Offline",
@@ -48,14 +50,27 @@ addStrings({
     "err.network": "Server unreachable", "err.generic": "Error", "help.title": "Keyboard shortcuts",
     "role.operator": "Operator", "role.tech_support": "Tech support", "role.supervisor": "Supervisor",
     "role.analyst": "Analyst", "role.marketing": "Marketing", "role.admin": "Administrator",
+    "err.invalid_input": "Check the fields", "err.forbidden": "Not allowed for your role", "err.too_large": "The request is too large",
+    "err.unavailable": "The service is unavailable, try again shortly",
   },
 });
 
 // ---- API --------------------------------------------------------------------------------------------
+const known = (key) => (strings[lang] && strings[lang][key]) ?? strings.ru[key];
+// The message a user reads: "err.<error_id>" in the page's language when a page registered it (server
+// messages are English); the fields a 422 names, as "field.<name>" where registered.
+function errorText(status, body) {
+  const id = body?.error_id || "http_" + status;
+  const text = known("err." + id);
+  if (!text) return body?.message || `HTTP ${status}`;
+  const fields = (body?.details?.errors || []).map((e) => String((e.loc || []).slice(-1)[0] ?? "")).filter(Boolean);
+  return fields.length ? `${text}: ${[...new Set(fields)].map((f) => known("field." + f) || f).join(", ")}` : t("err." + id, body?.details || {});
+}
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `HTTP ${status}`);
+    super(errorText(status, body));
     this.status = status; this.error_id = body?.error_id || "http_" + status; this.details = body?.details || {};
+    this.serverMessage = body?.message || "";
   }
 }
 export async function api(path, { method = "GET", body, raw = false } = {}) {

@@ -1,6 +1,7 @@
 // Marketing: define a campaign (offer text, target segments of a finished export, period); the workstation
 // re-links the segments to subscribers internally. This page sees counts and conversion only.
 import { boot, api, t, addStrings, h, toast, on } from "/js/core.js";
+import { clusterName, tierName } from "/js/segnames.js";
 
 addStrings({
   ru: {
@@ -11,6 +12,15 @@ addStrings({
     "mkt.not_offered": "Не предложено", "mkt.pending": "Ещё не звонили", "mkt.conversion": "Конверсия", "mkt.state": "Состояние",
     "mkt.finish": "Завершить", "mkt.none": "Кампаний пока нет", "mkt.noexport": "Нет готовых выгрузок: попросите аналитика сделать выгрузку",
     "mkt.state.active": "идёт", "mkt.state.finished": "завершена", "mkt.to_analyst": "Сегментация",
+    "mkt.tiers": "По ценности (ARPU)", "mkt.clusters": "По поведению",
+    "mkt.need.name": "Укажите название кампании", "mkt.need.offer": "Напишите текст предложения для оператора",
+    "mkt.need.segments": "Выберите хотя бы один сегмент", "mkt.need.period": "Кампания заканчивается раньше, чем начинается",
+    "err.campaign_incomplete": "Нужны название и текст предложения", "err.campaign_no_segments": "Выберите хотя бы один сегмент",
+    "err.campaign_bad_period": "Кампания заканчивается раньше, чем начинается", "err.offer_too_long": "Текст предложения слишком длинный",
+    "err.export_key_rotated": "Выгрузка сделана до смены ключа — попросите аналитика сделать новую",
+    "err.export_not_ready": "Выгрузка ещё не готова", "err.export_not_found": "Выгрузка не найдена",
+    "field.name": "название", "field.offer_text": "текст предложения", "field.segments": "сегменты",
+    "field.starts_on": "начало", "field.ends_on": "окончание", "field.export_id": "выгрузка",
   },
   en: {
     "mkt.title": "Marketing — campaigns", "mkt.new": "New campaign", "mkt.export": "Export", "mkt.segments": "Segments",
@@ -20,28 +30,52 @@ addStrings({
     "mkt.not_offered": "Not offered", "mkt.pending": "Not called yet", "mkt.conversion": "Conversion", "mkt.state": "State",
     "mkt.finish": "Finish", "mkt.none": "No campaigns yet", "mkt.noexport": "No finished export: ask an analyst for one",
     "mkt.state.active": "active", "mkt.state.finished": "finished", "mkt.to_analyst": "Segmentation",
+    "mkt.tiers": "By value (ARPU)", "mkt.clusters": "By behaviour",
+    "mkt.need.name": "Give the campaign a name", "mkt.need.offer": "Write the offer text for the operator",
+    "mkt.need.segments": "Choose at least one segment", "mkt.need.period": "The campaign ends before it starts",
+    "err.campaign_incomplete": "A campaign needs a name and an offer text", "err.campaign_no_segments": "Choose at least one segment",
+    "err.campaign_bad_period": "The campaign ends before it starts", "err.offer_too_long": "The offer text is too long",
+    "err.export_key_rotated": "The export predates a key rotation: ask an analyst for a new one",
+    "err.export_not_ready": "The export is not finished yet", "err.export_not_found": "No such export",
+    "field.name": "name", "field.offer_text": "offer text", "field.segments": "segments",
+    "field.starts_on": "start", "field.ends_on": "end", "field.export_id": "export",
   },
 });
 
 const user = await boot({ roles: ["marketing", "analyst"], titleKey: "mkt.title" });
 const $ = (id) => document.getElementById(id);
 const today = () => new Date().toISOString().slice(0, 10);
+const labels = {}; // export id → {segment key → readable name} (from the exports' summaries)
+function segLabel(seg, exportId) {
+  const [kind, value] = seg.split(":");
+  if (kind === "tier") return tierName(value);
+  const name = labels[exportId] && labels[exportId][seg];
+  return name ? `${clusterName(name)} (#${value})` : seg;
+}
+async function loadExports() {
+  const { exports } = await api("/api/exports");
+  for (const x of exports) if (x.state === "done" && x.summary?.segments?.labels) labels[x.id] = x.summary.segments.labels;
+  return exports;
+}
 const plusDays = (n) => { const d = new Date(); d.setDate(d.getDate() + n); return d.toISOString().slice(0, 10); };
 
 async function renderNew() {
+  const exports = await loadExports();
   if (user.role !== "marketing") { $("new").replaceChildren(h("a", { href: "/analyst.html" }, t("mkt.to_analyst"))); return; }
-  const { exports } = await api("/api/exports");
   const done = exports.filter((x) => x.state === "done");
   if (!done.length) { $("new").replaceChildren(h("h2", {}, t("mkt.new")), h("p", { class: "muted" }, t("mkt.noexport"))); return; }
   const pick = h("select", { id: "mkt-export" }, ...done.map((x) => h("option", { value: x.id }, `${x.month_from} — ${x.month_to} · ${x.rows} · ${x.id}`)));
-  const segBox = h("div", { class: "row", id: "mkt-segments" });
+  const segBox = h("div", { id: "mkt-segments" });
   const fillSegments = () => {
     const x = done.find((e) => e.id === pick.value);
-    const counts = (x.summary.segments && x.summary.segments.counts) || {};
-    const names = {};
-    for (const p of x.summary.segments.behaviour_clusters.profiles) names[p.segment] = p.segment;
-    segBox.replaceChildren(...Object.entries(counts).map(([seg, n]) =>
-      h("label", {}, h("input", { type: "checkbox", value: seg, class: "mkt-seg" }), ` ${seg} (${n})`)));
+    const segs = (x && x.summary.segments) || {};
+    const counts = segs.counts || {};
+    const group = (prefix, titleKey) => {
+      const items = Object.entries(counts).filter(([seg]) => seg.startsWith(prefix));
+      return items.length ? h("div", { class: "row" }, h("span", { class: "muted" }, t(titleKey) + ":"), ...items.map(([seg, n]) =>
+        h("label", { title: seg }, h("input", { type: "checkbox", value: seg, class: "mkt-seg" }), ` ${segLabel(seg, x.id)} (${n})`))) : null;
+    };
+    segBox.replaceChildren(...[group("tier:", "mkt.tiers"), group("cluster:", "mkt.clusters")].filter(Boolean));
   };
   pick.addEventListener("change", fillSegments);
   fillSegments();
@@ -50,15 +84,23 @@ async function renderNew() {
   const starts = h("input", { type: "date", id: "mkt-starts", value: today() });
   const ends = h("input", { type: "date", id: "mkt-ends", value: plusDays(30) });
   const reason = h("input", { id: "mkt-reason", size: 40 });
+  const status = h("p", { class: "error", id: "mkt-error", role: "alert" });
   const launch = h("button", { class: "primary", id: "mkt-launch", onclick: async () => {
+    const segments = [...document.querySelectorAll(".mkt-seg")].filter((b) => b.checked).map((b) => b.value);
+    const missing = !name.value.trim() ? ["mkt.need.name", name] : !offer.value.trim() ? ["mkt.need.offer", offer]
+      : !segments.length ? ["mkt.need.segments", null] : ends.value && starts.value && ends.value < starts.value ? ["mkt.need.period", ends] : null;
+    status.textContent = missing ? t(missing[0]) : "";
+    if (missing) { if (missing[1]) missing[1].focus(); return; }
     launch.disabled = true;
     try {
-      const segments = [...document.querySelectorAll(".mkt-seg")].filter((b) => b.checked).map((b) => b.value);
       const c = await api("/api/campaigns", { method: "POST", body: { name: name.value, offer_text: offer.value,
         export_id: pick.value, segments, starts_on: starts.value, ends_on: ends.value, reason: reason.value } });
       toast(t("mkt.launched", { n: c.targets }));
+      // a fresh form: a second click must not launch the same campaign twice
+      name.value = ""; offer.value = ""; reason.value = "";
+      for (const b of document.querySelectorAll(".mkt-seg")) b.checked = false;
       await renderList();
-    } catch (e) { toast(e.message, "error"); }
+    } catch (e) { status.textContent = e.message; }
     launch.disabled = false;
   } }, t("mkt.launch"));
   $("new").replaceChildren(h("h2", {}, t("mkt.new")),
@@ -66,7 +108,7 @@ async function renderNew() {
     h("div", {}, t("mkt.segments") + ":"), segBox,
     h("div", { class: "row" }, h("label", {}, t("mkt.name") + " ", name), h("label", {}, t("mkt.starts") + " ", starts), h("label", {}, t("mkt.ends") + " ", ends)),
     h("div", {}, t("mkt.offer")), offer,
-    h("div", { class: "row" }, h("label", {}, t("mkt.reason") + " ", reason), launch));
+    h("div", { class: "row" }, h("label", {}, t("mkt.reason") + " ", reason), launch), status);
 }
 
 async function renderList() {
@@ -77,7 +119,7 @@ async function renderList() {
     const conv = c.conversion === null ? "—" : `${Math.round(c.conversion * 100)}%`;
     const finish = user.role === "marketing" && c.state === "active"
       ? h("button", { onclick: async () => { await api(`/api/campaigns/${c.id}/finish`, { method: "POST" }); renderList(); } }, t("mkt.finish")) : "";
-    return h("tr", { "data-id": c.id }, h("td", {}, c.name), h("td", {}, c.segments.join(", ")), h("td", { class: "targets" }, c.targets),
+    return h("tr", { "data-id": c.id }, h("td", {}, c.name), h("td", {}, c.segments.map((seg) => segLabel(seg, c.export_id)).join("; ")), h("td", { class: "targets" }, c.targets),
       h("td", { class: "accepted" }, c.outcomes.accepted), h("td", {}, c.outcomes.declined), h("td", {}, c.outcomes.not_offered),
       h("td", {}, c.outcomes.pending),
       h("td", { class: "conversion" }, h("span", { class: "bar", style: `width:${Math.round((c.conversion || 0) * 60)}px` }), " " + conv),

@@ -19,6 +19,9 @@ addStrings({
     "tab.charges": "Начисления", "tab.payments": "Платежи", "tab.calls": "Обращения по телефону",
     "ch.month": "Месяц", "ch.total": "Итого", "ch.item": "Статья", "ch.amount": "Сумма", "pay.date": "Дата", "pay.amount": "Сумма", "pay.method": "Способ",
     "calls.state": "Итог", "calls.at": "Время", "none": "Нет данных", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
+    "search.more": "Показаны первые {n} — уточните запрос",
+    "cs.queued": "в очереди", "cs.ringing": "звонит", "cs.connected": "разговор", "cs.wrap_up": "постобработка",
+    "cs.ended": "завершён", "cs.abandoned": "абонент не дождался",
     "help.search": "Поиск абонента", "help.finish": "Завершить постобработку", "help.charges": "Начисления", "help.payments": "Платежи",
   },
   en: {
@@ -37,6 +40,9 @@ addStrings({
     "tab.charges": "Charges", "tab.payments": "Payments", "tab.calls": "Previous calls",
     "ch.month": "Month", "ch.total": "Total", "ch.item": "Item", "ch.amount": "Amount", "pay.date": "Date", "pay.amount": "Amount", "pay.method": "Method",
     "calls.state": "Outcome", "calls.at": "Time", "none": "No data", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
+    "search.more": "The first {n} are shown — refine the search",
+    "cs.queued": "queued", "cs.ringing": "ringing", "cs.connected": "connected", "cs.wrap_up": "after-call work",
+    "cs.ended": "completed", "cs.abandoned": "caller hung up in the queue",
     "help.search": "Find a subscriber", "help.finish": "Finish after-call work", "help.charges": "Charges", "help.payments": "Payments",
   },
 });
@@ -170,12 +176,13 @@ async function drill(tab) {
     } else {
       const { calls } = await api(`/api/subscribers/${id}/calls`);
       body.replaceChildren(calls.length ? h("table", {}, h("tr", {}, h("th", {}, t("calls.at")), h("th", {}, t("calls.state"))),
-        calls.map((c) => h("tr", {}, h("td", {}, fmtDateTime(c.queued_at || c.answered_at)), h("td", {}, t("call." + c.state))))) : h("p", { class: "muted" }, t("none")));
+        calls.map((c) => h("tr", {}, h("td", {}, fmtDateTime(c.queued_at || c.answered_at)), h("td", {}, t("cs." + c.state))))) : h("p", { class: "muted" }, t("none")));
     }
   } catch (e) { body.replaceChildren(h("p", { class: "notice error" }, e.message)); }
 }
 
 // ---- search -----------------------------------------------------------------------------------------
+const SEARCH_LIMIT = 20; // the server returns at most this many matches
 shortcut("/", () => $("search").focus(), "help.search");
 shortcut("alt+s", () => $("search").focus(), "help.search");
 $("search-form").addEventListener("submit", async (e) => {
@@ -185,7 +192,8 @@ $("search-form").addEventListener("submit", async (e) => {
   try {
     const { matches } = await api(`/api/subscribers/search?q=${encodeURIComponent(q)}`);
     if (matches.length === 1) { out.replaceChildren(); openSubscriber(matches[0].subscriber_id); return; }
-    out.replaceChildren(matches.length ? matchList(matches) : h("p", { class: "notice" }, t("search.none")));
+    out.replaceChildren(...(matches.length ? [matchList(matches)] : [h("p", { class: "notice" }, t("search.none"))]),
+      ...(matches.length >= SEARCH_LIMIT ? [h("p", { class: "muted", id: "search-more" }, t("search.more", { n: matches.length }))] : []));
   } catch (ex) { out.replaceChildren(h("p", { class: "notice error" }, ex.message)); }
 });
 document.addEventListener("keydown", (e) => {
@@ -208,14 +216,24 @@ on("ws:call.withdrawn", (m) => {
   state.call = null; renderBanner(t("call.withdrawn." + m.reason)); renderCard(null); emit("card:cleared"); document.title = t("op.title");
 });
 on("ws:call.cleared", (m) => {
-  if (state.call && state.call.id === m.call.id) { state.call = null; renderBanner(); emit("call:state", null); }
+  // after-call work is finished: the screen returns to idle (the next call starts on a clean screen)
+  // (a record finished while still talking does not blank the screen of a live call)
+  if (state.call && state.call.id === m.call.id && state.call.state !== "connected") {
+    state.call = null; state.subscriberId = null; renderBanner(); renderCard(null); emit("call:state", null); emit("card:cleared");
+    document.title = t("op.title");
+  }
 });
 on("ws:call.state", (m) => {
   const same = state.call && state.call.id === m.call.id && state.lookup;
   setCall(m.call);
   if (!same) showCard(m.card, m.card?.card?.subscriber_id);
 });
-on("ws:call.none", () => { if (state.call) { state.call = null; renderBanner(); renderCard(null); emit("card:cleared"); } });
+on("ws:call.none", () => {
+  if (state.call) { state.call = null; renderBanner(); renderCard(null); emit("card:cleared"); }
+  // no live call of mine and the screen says Ready: say so to the server, so a presence left at on_call /
+  // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue
+  if ($("presence").value === "ready") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});
+});
 on("ws:error", (m) => console.warn("server:", m.error_id, m.message));
 setInterval(() => send({ type: "ping", t: Date.now() }), 20000);
 paintStatic();

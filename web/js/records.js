@@ -15,6 +15,11 @@ addStrings({
     "outcome.callback": "Перезвонить", "rec.finish": "Завершить обращение", "rec.saved": "Обращение сохранено",
     "rec.remove": "Убрать", "rec.key": "клавиша {n}", "rec.keys": "Выбрать подсказку 1/2/3",
     "rec.truncated": "Текст очень длинный: сохранено начало", "rec.archived": "в архиве",
+    "err.no_topic": "Выберите хотя бы одну тему (или «Другое» с описанием)",
+    "err.note_required": "Для темы «Другое» опишите обращение в поле «Суть обращения»",
+    "err.too_many_topics": "Не больше 5 тем на одно обращение", "err.topic_archived": "Тема {code} в архиве — выберите другую",
+    "err.unknown_topic": "Неизвестная тема {code}", "err.not_your_call": "Этот звонок не на вашем экране",
+    "err.record_finished": "Обращение уже завершено",
   },
   en: {
     "rec.title": "Request", "rec.history": "Previous requests", "rec.none": "No previous requests",
@@ -26,6 +31,11 @@ addStrings({
     "outcome.callback": "Call back", "rec.finish": "Finish request", "rec.saved": "Request saved",
     "rec.remove": "Remove", "rec.key": "key {n}", "rec.keys": "Pick suggestion 1/2/3",
     "rec.truncated": "The text is very long: its beginning was saved", "rec.archived": "archived",
+    "err.no_topic": "Choose at least one topic (or Other with a note)",
+    "err.note_required": "With Other, describe the request in the note",
+    "err.too_many_topics": "At most 5 topics per request", "err.topic_archived": "Topic {code} is archived; choose another",
+    "err.unknown_topic": "Unknown topic {code}", "err.not_your_call": "This call is not on your screen",
+    "err.record_finished": "The request is finished already",
   },
 });
 

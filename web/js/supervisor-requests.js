@@ -161,7 +161,7 @@ async function renderTopics() {
   const parent = parentSelect("new-parent");
   const err = h("span", { class: "error", role: "alert" });
   $("topics").replaceChildren(h("h2", {}, t("req.topics")),
-    h("table", { id: "topic-table" }, h("tr", {}, h("th", {}, "code"), h("th", {}, t("req.name_ru")), h("th", {}, t("req.name_en")), h("th", {}, t("req.parent")), h("th", {}, "")),
+    h("table", { id: "topic-table" }, h("tr", {}, h("th", {}, t("req.code")), h("th", {}, t("req.name_ru")), h("th", {}, t("req.name_en")), h("th", {}, t("req.parent")), h("th", {}, "")),
       tree.flatMap((p) => [topicRow(p, false, p.children.length > 0), ...p.children.map((c) => topicRow(c, true, false))])),
     h("div", { class: "row" }, code, ru, en, parent, h("button", { id: "add-topic", class: "primary", onclick: async () => {
       err.textContent = "";

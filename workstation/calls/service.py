@@ -76,6 +76,7 @@ class CallService:
         self.writer = CallWriter(container.db)
         self.calls: dict[str, LiveCall] = {}
         self.by_user: dict[int, str] = {}  # operator → call on their screen (ringing, connected, wrap-up)
+        self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self.telephony_up = False
         self.pops = 0
@@ -171,6 +172,7 @@ class CallService:
         call.state = "ringing" if call.state in ("queued", "ringing") else call.state
         call.offered_at = call.offered_at or ev.at
         call.ringing.add(uid)
+        self._close_previous(uid, call.call_id)
         self.by_user[uid] = call.call_id
         lookup = await self._card(call)
         if uid not in call.ringing:  # withdrawn while billing answered
@@ -185,6 +187,16 @@ class CallService:
         self.writer.event(ev.call_id, "offered", ev.agent, {"user_id": uid})
         if call.subscriber_id:
             self.writer.audit(uid, "card.pop", call.subscriber_id, {"call_id": ev.call_id})
+
+    def _close_previous(self, uid: int, call_id: str) -> None:
+        """An operator rung while still in after-call work (they set themselves Ready) is done with it: the
+        previous call leaves the floor and reads ended in the history, instead of staying live forever."""
+        prev = self.calls.get(self.by_user.get(uid, ""))
+        if prev is None or prev.call_id == call_id or prev.state != "wrap_up" or prev.operator_id != uid:
+            return
+        prev.state = "ended"
+        self._forget(prev)
+        self.writer.put("upsert", prev.call_id, state="ended", wrapup_done_at=time.time())
 
     async def _withdraw(self, call: LiveCall, uid: int, reason: str) -> None:
         call.ringing.discard(uid)
@@ -257,6 +269,8 @@ class CallService:
     async def set_presence(self, uid: int, presence: str) -> None:
         """Record the operator's state, tell supervisors, and pause / unpause their queue membership so
         Asterisk rings only operators who are ready (after-call work and breaks are paused)."""
+        if presence in ("ready", "paused", "offline"):
+            self.chosen[uid] = presence
         self.writer.put("presence", "", user_id=uid, presence=presence)
         await self.hub.send_to_role(
             "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence}
@@ -293,11 +307,14 @@ class CallService:
                 self._forget(call)
         else:
             await asyncio.to_thread(self._finish_in_db, call_id, user.id)
-        self.writer.put("upsert", call_id, wrapup_done_at=time.time())
+        # a finished call is history: "ended" (a call still connected keeps its live state)
+        done = call is None or call.state == "ended"
+        self.writer.put("upsert", call_id, wrapup_done_at=time.time(), **({"state": "ended"} if done else {}))
         if self.by_user.get(user.id) == call_id:
             del self.by_user[user.id]
         await self.hub.send_to_user(user.id, {"type": "call.cleared", "v": 1, "call": {"id": call_id}})
-        await self.set_presence(user.id, "ready")
+        # back to what the operator picked: a break chosen during the call stays a break
+        await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")
 
     def _finish_in_db(self, call_id: str, user_id: int) -> None:
         with self.container.db.session() as s:

@@ -251,10 +251,11 @@ def summarise(manifest: dict[str, Any], bundle: Path) -> dict[str, Any]:
     """What the analyst's page shows: period, rows, privacy report, methods, segment profiles (no ids)."""
     import json
 
-    from anonymizer.relink import segment_counts
+    from anonymizer.relink import segment_counts, segment_labels
 
     segments: dict[str, Any] = json.loads((bundle / "segments.json").read_text("utf-8"))
     segments["counts"] = segment_counts(bundle)
+    segments["labels"] = segment_labels(bundle)
     return {
         "period": manifest["period"],
         "rows": manifest["rows"],

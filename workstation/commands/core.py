@@ -225,7 +225,7 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
         )
         callers = ["+" + str(n) for n in demo.msisdn_of(ids)] + ["+79990000001", "+79990000002", "anonymous"]
         agents = [(u["interface"], u["display_name"]) for u in DEMO_USERS if u.get("interface")]
-        tel.set_population(callers, agents)
+        tel.set_population(callers, agents, signed_out=True)
     return container
 
 
