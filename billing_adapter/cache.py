@@ -30,6 +30,7 @@ from workstation.phones import BadNumber, normalise_msisdn
 
 log = logging.getLogger(__name__)
 _BALANCE_FIELDS = ("balance", "credit_limit", "status")
+_PENDING_S = 1.0  # how long this process trusts its own just-written cache entries
 # caller IDs repeat (every AMI event of a call, every retry): parse each with phonenumbers once
 _normalise = functools.lru_cache(maxsize=65_536)(normalise_msisdn)
 
@@ -66,11 +67,17 @@ class CachedBilling:
         self.billing_calls = 0
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        # what this process wrote in the last _PENDING_S: read-your-writes while a write is in flight
+        self._pending: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._just_loaded: dict[str, dict[str, Any]] = {}  # cards billing has just returned, per subscriber
         self._listener: asyncio.Task[None] | None = None
         self._listener_retry_at = 0.0
 
     # ------------------------------------------------------------------ cache plumbing
     async def _get(self, key: str) -> dict[str, Any] | None:
+        pending = self._pending.get(key)
+        if pending is not None and self._just_written(pending):
+            return pending[1]
         try:
             return await self.store.get(key)
         except Exception as exc:  # noqa: BLE001 - a cache outage must never break a pop
@@ -82,6 +89,39 @@ class CachedBilling:
             await self.store.set(key, {"t": self.clock(), "fresh": fresh_s, "v": value}, self.keep_s)
         except Exception as exc:  # noqa: BLE001
             log.warning("billing cache write failed: %s", type(exc).__name__)
+
+    def _put_later(self, key: str, value: Any, fresh_s: float) -> None:
+        """Write to the cache without making the pop wait for it (one Redis round trip less each);
+        until the write lands, this process reads the value from ``_pending`` (read-your-writes)."""
+        entry = {"t": self.clock(), "fresh": fresh_s, "v": value}
+        self._pending[key] = (time.monotonic(), entry)
+        if len(self._pending) > 4096:
+            self._prune_pending()
+
+        async def write() -> None:
+            try:
+                await self.store.set(key, entry, self.keep_s)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("billing cache write failed: %s", type(exc).__name__)
+
+        task = asyncio.ensure_future(write())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _just_written(self, pending: tuple[float, dict[str, Any]]) -> bool:
+        return (
+            time.monotonic() - pending[0] < _PENDING_S and self.clock() - float(pending[1]["t"]) < _PENDING_S
+        )
+
+    def _prune_pending(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, (t, _) in self._pending.items() if now - t >= _PENDING_S]:
+            del self._pending[key]
+
+    async def flush(self) -> None:
+        """Wait for cache writes still in flight (other nodes see a card once its write has landed)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     def _fresh(self, entry: dict[str, Any] | None) -> bool:
         return entry is not None and self.clock() - float(entry["t"]) <= float(entry["fresh"])
@@ -128,6 +168,9 @@ class CachedBilling:
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             raise TimeoutError
+        pending = self._pending.get(key)  # a concurrent caller's call has just landed (its key, its shape)
+        if pending is not None and self._just_written(pending):
+            return pending[1]["v"]
         task = self._call(key, make)
         done, _ = await asyncio.wait((task,), timeout=remaining)  # the shared call is never cancelled
         if not done:
@@ -142,20 +185,23 @@ class CachedBilling:
         else:
             refs = await self.source.find_by_msisdn(msisdn)
         value = [dict(r.__dict__) for r in refs]
-        await self._put(f"msisdn:{msisdn}", value, self.profile_ttl_s if refs else self.unknown_ttl_s)
+        self._put_later(f"msisdn:{msisdn}", value, self.profile_ttl_s if refs else self.unknown_ttl_s)
         if card is not None:
-            await self._store_card(card)
+            # handed straight to this pop's card lookup: no read-back of what was just written
+            self._just_loaded[card.subscriber_id] = self._store_card(card)
+            while len(self._just_loaded) > 1024:
+                self._just_loaded.pop(next(iter(self._just_loaded)))
         return value
 
     async def _load_card(self, subscriber_id: str) -> dict[str, Any] | None:
         card = await self.source.card(subscriber_id)
-        return None if card is None else await self._store_card(card)
+        return None if card is None else self._store_card(card)
 
-    async def _store_card(self, card: Card) -> dict[str, Any]:
+    def _store_card(self, card: Card) -> dict[str, Any]:
         profile = _card_dict(card)
         sid = card.subscriber_id
-        await self._put(f"card:{sid}", profile, self.profile_ttl_s)
-        await self._put(f"bal:{sid}", {k: profile[k] for k in _BALANCE_FIELDS}, self.balance_ttl_s)
+        self._put_later(f"card:{sid}", profile, self.profile_ttl_s)
+        self._put_later(f"bal:{sid}", {k: profile[k] for k in _BALANCE_FIELDS}, self.balance_ttl_s)
         return profile
 
     def _deadline(self) -> float:
@@ -219,6 +265,13 @@ class CachedBilling:
     ) -> CardLookup:
         """``just_loaded``: billing has just answered for this caller (the card came along);
         ``billing_failed``: it has just failed, so do not ask it again within this pop."""
+        loaded = self._just_loaded.pop(sid, None) if just_loaded else None
+        if loaded is not None:
+            return CardLookup(
+                state="found",
+                card=_card_from(loaded, None),
+                freshness=Freshness("billing", 0.0, False, self.breaker.billing_state()),
+            )
         profile = await self._get(f"card:{sid}")
         balance = await self._get(f"bal:{sid}")
         if self._fresh(profile) and self._fresh(balance):
@@ -315,6 +368,9 @@ class CachedBilling:
     # ------------------------------------------------------------------ invalidation
     async def invalidate(self, subscriber_id: str) -> None:
         """Drop a subscriber's cached card (billing said it changed)."""
+        for key in (f"card:{subscriber_id}", f"bal:{subscriber_id}"):
+            self._pending.pop(key, None)
+        self._just_loaded.pop(subscriber_id, None)
         await self.store.delete(f"card:{subscriber_id}", f"bal:{subscriber_id}")
         log.info("billing cache dropped subscriber %s", subscriber_id)
 

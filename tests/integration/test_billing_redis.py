@@ -87,6 +87,7 @@ async def test_two_nodes_share_the_cache_and_coalesce_within_each(
             await asyncio.sleep(0.01)
         source.gate.set()
         assert {r.state for r in await asyncio.gather(*pending)} == {"found"}
+        await node_a.flush()  # node A's cache writes land after its answer (write-behind)
         from_b = await node_b.lookup_caller("+7 916 123-45-67")
         assert from_b.freshness is not None and from_b.freshness.source == "cache"
         assert source.calls == ["find", "card"]
@@ -164,6 +165,8 @@ async def test_make_billing_over_odbc_with_redis_cache(
     try:
         card = (await billing.get_card("5")).card
         assert card is not None and card.subscriber_id == "5"
+        first = await billing.lookup_caller(card.msisdn)  # number → subscriber asked of billing once
+        assert first.state == "found" and first.card is not None and first.card.subscriber_id == "5"
         again = await billing.lookup_caller(card.msisdn)
         assert again.state == "found" and again.freshness.source == "cache"
         health = await billing.health()
