@@ -140,24 +140,26 @@ function kpi(label, value, extra) { return h("div", { class: "kpi" }, h("b", {},
 const TIER_ORDER = ["low", "middle", "high", "premium"];
 const byTier = (ps) => [...ps].sort((a, b) => TIER_ORDER.indexOf(a.segment) - TIER_ORDER.indexOf(b.segment));
 
+const LABEL_W = 330; // room for a segment's name left of the bars (font 12: ~40 characters)
+const clip = (s) => (s.length > 40 ? s.slice(0, 39) + "…" : s);
 function barChart(profiles, nameOf) {
-  const W = 680, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
+  const W = LABEL_W + 400, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-sizes" });
   profiles.forEach((p, i) => {
     const y = 5 + i * row, w = Math.round((p.size / max) * 260);
-    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, nameOf(p.segment).slice(0, 44)),
-      svg("rect", { x: 230, y: y + 4, width: w, height: 16, fill: "#1b64d8" }),
-      svg("text", { x: 236 + w, y: y + 16, "font-size": 12 }, `${p.size} · ${Math.round(p.mean_arpu)} ₽`));
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, clip(nameOf(p.segment)), svg("title", {}, nameOf(p.segment))),
+      svg("rect", { x: LABEL_W, y: y + 4, width: w, height: 16, fill: "#1b64d8" }),
+      svg("text", { x: LABEL_W + 6 + w, y: y + 16, "font-size": 12 }, `${p.size} · ${Math.round(p.mean_arpu)} ₽`));
   });
   return g;
 }
 
 function mixChart(profiles) {
-  const W = 680, row = 26, H = profiles.length * row + 34;
+  const W = LABEL_W + 320, row = 26, H = profiles.length * row + 34;
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-mix" });
   profiles.forEach((p, i) => {
-    const y = 5 + i * row; let x = 230;
-    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, clusterName(p.segment).slice(0, 44)));
+    const y = 5 + i * row; let x = LABEL_W;
+    g.append(svg("text", { x: 4, y: y + 16, "font-size": 12 }, clip(clusterName(p.segment)), svg("title", {}, clusterName(p.segment))));
     for (const c of CATS) {
       const w = Math.round((p.service_mix[c] || 0) * 300);
       if (w > 0) g.append(svg("rect", { x, y: y + 4, width: w, height: 16, fill: COLORS[c] }, svg("title", {}, `${t("cat." + c)} ${Math.round(p.service_mix[c] * 100)}%`)));
@@ -178,7 +180,8 @@ function renderDetail(x) {
     const key = "seg.m." + a, text = t(key, { l: p.generalisation_levels[a] ?? 0 });
     return text === key ? m : text;
   };
-  const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, a), h("td", {}, methodText(a, m)),
+  const attrName = (a) => (QIS.includes(a) ? `${t("seg.attr." + a)} (${a})` : a);
+  const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, attrName(a)), h("td", {}, methodText(a, m)),
     h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
   const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));
   $("detail").replaceChildren(
