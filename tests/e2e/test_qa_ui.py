@@ -82,6 +82,14 @@ def test_finishing_the_request_returns_the_operator_screen_to_idle(server: Any) 
         assert page.inner_text("#card .name") == name
         page.click("#drill [data-tab=calls]")
         page.wait_for_selector("#drill-body td:has-text('завершён')")
+        # the shortcut list: one row per action, closed by Escape
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        page.keyboard.press("?")
+        rows = page.locator("#help tr").all_inner_texts()
+        picks = [r for r in rows if "подсказку" in r]
+        assert len(picks) == 1 and "alt+1" in picks[0] and "3" in picks[0]
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#help", state="detached")
         browser.close()
 
 

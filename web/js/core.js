@@ -125,6 +125,7 @@ document.addEventListener("keydown", (e) => {
   const combo = [e.ctrlKey && "ctrl", e.altKey && "alt", e.shiftKey && e.key.length > 1 && "shift", e.key.toLowerCase()].filter(Boolean).join("+");
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
   if (combo === "?" && !typing) { showHelp(); return; }
+  if (combo === "escape" && document.getElementById("help")) { document.getElementById("help").remove(); return; }
   for (const s of shortcuts) {
     if (s.combo === combo && (!typing || combo.includes("alt+") || combo.includes("ctrl+") || combo === "escape")) { e.preventDefault(); s.fn(e); return; }
   }
@@ -133,7 +134,13 @@ function showHelp() {
   const old = document.getElementById("help"); if (old) { old.remove(); return; }
   document.body.append(h("div", { id: "help", class: "modal", onclick: (e) => e.currentTarget.remove() },
     h("div", { class: "modal-box" }, h("h3", {}, t("help.title")),
-      h("table", {}, shortcuts.map((s) => h("tr", {}, h("td", {}, h("kbd", {}, s.combo)), h("td", {}, t(s.descKey))))))));
+      h("table", {}, helpRows().map(([combos, key]) => h("tr", {}, h("td", {}, combos.flatMap((c, i) => [i ? " " : "", h("kbd", {}, c)])), h("td", {}, t(key))))))));
+}
+// one row per action: "1 alt+1 2 alt+2 3 alt+3 — pick suggestion 1/2/3", not six rows saying the same
+function helpRows() {
+  const rows = new Map();
+  for (const s of shortcuts) { if (!rows.has(s.descKey)) rows.set(s.descKey, []); rows.get(s.descKey).push(s.combo); }
+  return [...rows].map(([key, combos]) => [combos, key]);
 }
 
 // ---- websocket --------------------------------------------------------------------------------------
@@ -174,6 +181,7 @@ export async function boot({ roles = null, titleKey = "app.title", ws: useWs = t
   return me;
 }
 function renderHeader(me, titleKey) {
+  if (!document.title.startsWith("☎")) document.title = t(titleKey); // the operator's tab shows the caller while ringing
   let header = document.querySelector("header.topbar");
   if (!header) { header = h("header", { class: "topbar" }); document.body.prepend(header); }
   header.replaceChildren(

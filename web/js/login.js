@@ -14,6 +14,8 @@ function paint() {
   document.getElementById("title").textContent = t("login.title");
   document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
   document.documentElement.lang = language();
+  document.title = t("login.title");
+  document.querySelectorAll("[data-lang]").forEach((b) => b.classList.toggle("on", b.dataset.lang === language()));
 }
 document.querySelectorAll("[data-lang]").forEach((b) => b.addEventListener("click", async () => { await setLanguage(b.dataset.lang, false); paint(); }));
 paint();
