@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import threading
 import time
@@ -38,6 +39,8 @@ def make_container(
     **settings: Any,
 ) -> Container:
     """A migrated workstation DB (SQLite in tmp_path unless ``db_url``) and a container around it."""
+    if features is None or "workstation.records.wiring" in features:
+        seed_classifier_model(tmp_path)
     url = db_url or f"sqlite:///{tmp_path / 'ws.db'}"
     upgrade(url)
     s = Settings(data_dir=tmp_path, database_url=url, **settings)
@@ -46,6 +49,34 @@ def make_container(
 
         billing = MemoryBilling()
     return bootstrap(s, billing=billing, telephony=telephony, features=features)
+
+
+_model_seed: Path | None = None
+
+
+def seed_classifier_model(data_dir: Path) -> None:
+    """Give a fresh data dir the bootstrap topic model, trained once per test session.
+
+    A container with no model trains one at start-up (seconds of CPU, and a shutdown that waits for the
+    training thread); tests that are not about training get the same model, copied.
+    """
+    global _model_seed
+    target = data_dir / "models"
+    if target.exists():
+        return
+    if _model_seed is None:
+        import tempfile
+
+        seed_dir = Path(tempfile.mkdtemp(prefix="ws-model-seed-"))
+        url = f"sqlite:///{seed_dir / 'seed.db'}"
+        upgrade(url)
+        from billing_adapter.memory import MemoryBilling
+
+        c = bootstrap(Settings(data_dir=seed_dir, database_url=url), billing=MemoryBilling(), telephony=False)
+        c.services["classifier"].ensure_model()
+        c.db.dispose()
+        _model_seed = seed_dir / "models"
+    shutil.copytree(_model_seed, target)
 
 
 def add_user(container: Container, username: str, role: str = "operator", **kw: Any) -> int:
