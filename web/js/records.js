@@ -1,7 +1,7 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { api, t, addStrings, h, fmtDateTime, shortcut, toast, language } from "/js/core.js";
+import { api, t, addStrings, h, fmtDateTime, shortcut, toast, language, emit } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
 addStrings({
@@ -89,6 +89,7 @@ function addTopic(code, name) {
   if (!draft.topics.some((x) => x.code === code)) draft.topics.push({ code, name });
   renderChosen();
   const ctx = currentContext(); if (ctx) saveDraft(keyOf(ctx));
+  if (code !== "other") emit("topic:chosen", { code }); // the cheat sheet and script follow the topic
 }
 
 function pickRank(n) {
@@ -190,7 +191,7 @@ async function render(ctx, el) {
   if (draft.note.trim() && !draft.sug) suggestNow(ctx); // a restored draft gets its suggestions back
 }
 
-registerPanel({ id: "requests", order: 10, titleKey: "rec.title", render });
+registerPanel({ id: "requests", order: 10, titleKey: "rec.title", render, withoutSubscriber: true }); // unknown callers get a record too
 for (const n of [1, 2, 3]) {
   shortcut(String(n), () => { if (currentContext()) pickRank(n); }, "rec.keys");
   shortcut("alt+" + n, () => { if (currentContext()) pickRank(n); }, "rec.keys");
