@@ -128,3 +128,26 @@ def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(server
         # a fresh form: a second click cannot launch the same campaign twice
         assert page.input_value("#mkt-name") == "" and page.inner_text("#mkt-error") == ""
         browser.close()
+
+
+def test_a_call_from_an_unknown_number_can_still_be_recorded(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context(locale="ru-RU").new_page()
+        sign_in(page, server.url, "op1", "operator.html")
+        page.wait_for_selector("#ws-indicator[data-state=online]")
+        asyncio.run_coroutine_threadsafe(
+            server.telephony.simulator.play("answered", "+79990000001", agents=[(OP1, "Operator One")]),
+            server.loop,
+        )
+        page.wait_for_selector("#card[data-state=unknown]")
+        # the request record is there for the call; panels about a subscriber are not
+        page.wait_for_selector("#panel-requests #rec-note")
+        assert page.locator("#panel-offers, #panel-tickets").count() == 0
+        page.wait_for_selector("#call-banner[data-state=wrap_up]", timeout=20000)
+        page.fill("#rec-note", "Спрашивал, как перейти к нам со своим номером")
+        page.click("#rec-other")
+        page.click("#rec-finish")
+        page.wait_for_selector("#call-banner[data-state=idle]")
+        assert page.locator("#panels .panel").count() == 0
+        browser.close()

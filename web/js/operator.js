@@ -136,10 +136,16 @@ function matchList(matches) {
       `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
 }
 
+const CALL_ONLY = ["unknown", "bad_number", "unavailable"]; // lookups with no subscriber that still get a request record
 async function showCard(lookup, subscriberId) {
   renderCard(lookup);
   state.subscriberId = subscriberId || lookup?.card?.subscriber_id || null;
-  if (!state.subscriberId) { emit("card:cleared"); return; }
+  if (!state.subscriberId) {
+    // a call from a number billing does not know (or while billing is down) is still recorded
+    if (state.call && lookup && CALL_ONLY.includes(lookup.state)) emit("card:shown", { subscriberId: null, card: null, lookup, call: state.call, sections: {} });
+    else emit("card:cleared");
+    return;
+  }
   let sections = {};
   try { sections = await api(`/api/subscribers/${encodeURIComponent(state.subscriberId)}/sections`); } catch (_) {}
   emit("card:shown", { subscriberId: state.subscriberId, card: lookup.card, lookup, call: state.call, sections });

@@ -1,4 +1,6 @@
 // Operator card panels: each feature registers one; operator.js calls render on every card:shown.
+// A call whose caller is not in billing (unknown / withheld number, billing down) shows only the panels
+// registered with ``withoutSubscriber: true`` (ctx.subscriberId is null then).
 import { h, t, on } from "/js/core.js";
 
 const panels = [];
@@ -11,6 +13,7 @@ export function mountPanels(root) {
     ctxOnScreen = ctx;
     root.replaceChildren();
     for (const p of panels) {
+      if (!ctx.subscriberId && !p.withoutSubscriber) continue; // a caller not (yet) found: call-only panels
       const body = h("div", { class: "panel-body" });
       root.append(h("section", { class: "panel", id: "panel-" + p.id }, h("h3", {}, t(p.titleKey)), body));
       try { await p.render(ctx, body); } catch (e) { console.error(p.id, e); body.append(h("p", { class: "muted" }, t("err.generic"))); }
