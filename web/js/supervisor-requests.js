@@ -17,6 +17,12 @@ addStrings({
     "req.saved": "Сохранено", "req.archived": "в архиве", "req.model": "Классификатор", "req.version": "Версия",
     "req.retrain": "Переобучить", "req.training": "Обучение…", "req.accepted": "принята", "req.refused": "отклонена",
     "req.current": "текущая", "req.reason": "Причина", "req.rows": "Строк",
+    "reason.forced": "принята вручную", "reason.first model": "первая модель", "reason.not worse than the current model": "не хуже текущей",
+    "reason.worse": "хуже v{v}: {rest}",
+    "err.bad_topic_code": "Код темы: 2–63 латинские буквы, цифры или _, начиная с буквы",
+    "err.bad_topic_name": "Нужны оба названия (рус. и англ., до 200 символов)", "err.topic_exists": "Тема {code} уже есть",
+    "err.topic_too_deep": "Темы двухуровневые: раздел не может быть вложен в раздел", "err.topic_protected": "Тему «Другое» нельзя архивировать",
+    "err.topic_not_found": "Тема не найдена", "err.training_busy": "Модель уже обучается — повторите, когда обучение закончится",
     "req.acceptance": "Подсказки за период: 1-я принята {rank1}, 2-я {rank2}, 3-я {rank3}, заменены {overridden}, не показаны {none_shown}",
   },
   en: {
@@ -172,18 +178,27 @@ async function renderTopics() {
     } }, t("req.add")), err));
 }
 
+// the registry's reasons are English phrases from a small set (classifier/registry.py)
+function reasonText(reason) {
+  if (!reason) return "";
+  const worse = /^worse than v(\d+): (.*)$/.exec(reason);
+  if (worse) return t("reason.worse", { v: worse[1], rest: worse[2] });
+  const key = "reason." + reason, text = t(key);
+  return text === key ? reason : text;
+}
+
 async function renderModel() {
   const st = await api("/api/classifier");
   const status = h("span", { class: "muted", id: "model-status" }, st.training ? t("req.training") : "");
   const btn = h("button", { id: "retrain", onclick: async () => {
     btn.disabled = true; status.textContent = t("req.training");
-    try { const r = await api("/api/classifier/train", { method: "POST" }); status.textContent = `v${r.version}: ${r.accepted ? t("req.accepted") : t("req.refused")} — ${r.reason}`; await renderModel(); }
+    try { const r = await api("/api/classifier/train", { method: "POST" }); status.textContent = `v${r.version}: ${r.accepted ? t("req.accepted") : t("req.refused")} — ${reasonText(r.reason)}`; await renderModel(); }
     catch (e) { status.textContent = e.message; } finally { btn.disabled = false; }
   } }, t("req.retrain"));
   $("model").replaceChildren(h("h2", {}, t("req.model")), h("div", { class: "row" }, h("span", { class: "kpi" }, t("req.version"), h("b", {}, st.version ?? "—")), btn, status),
     h("table", {}, h("tr", {}, ["req.version", "", "req.rows", "top1", "macro_f1", "req.reason"].map((k) => h("th", {}, k.startsWith("req.") ? t(k) : k))),
       st.versions.map((v) => h("tr", {}, h("td", {}, "v" + v.version), h("td", {}, v.current ? t("req.current") : v.accepted ? t("req.accepted") : t("req.refused")),
-        h("td", {}, v.rows), h("td", {}, v.metrics?.top1 ?? "—"), h("td", {}, v.metrics?.macro_f1 ?? "—"), h("td", { class: "muted" }, v.reason)))));
+        h("td", {}, v.rows), h("td", {}, v.metrics?.top1 ?? "—"), h("td", {}, v.metrics?.macro_f1 ?? "—"), h("td", { class: "muted" }, reasonText(v.reason))))));
 }
 
 function renderAll() {
