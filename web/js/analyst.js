@@ -6,7 +6,10 @@ import { clusterName, tierName } from "/js/segnames.js";
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
 addStrings({
   ru: {
-    "seg.title": "Аналитик — сегментация", "seg.reversed": "Начало периода позже его конца", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
+    "seg.title": "Аналитик — сегментация", "seg.reversed": "Начало периода позже его конца",
+    "seg.err.empty": "В биллинге нет начислений за {from}…{to}: выгружать нечего",
+    "seg.err.nobody": "Ни у одного абонента нет и атрибутов, и начислений за период",
+    "seg.err.failed": "Выгрузка прервалась ({what})", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
     "seg.k": "k-анонимность", "seg.attrs": "Атрибуты", "seg.reason": "Цель выгрузки", "seg.start": "Запустить выгрузку",
     "seg.exports": "Выгрузки", "seg.period": "Период", "seg.state": "Состояние", "seg.rows": "Строк", "seg.none": "Выгрузок пока нет",
     "seg.state.running": "идёт", "seg.state.done": "готово", "seg.state.failed": "ошибка", "seg.created": "Создана",
@@ -109,6 +112,17 @@ function renderForm() {
   );
 }
 
+// why an export failed, in the page's language (the exporter's messages: anonymizer/export.py)
+function failureText(msg) {
+  if (!msg) return "";
+  let m = /^no billing charges for (\S+)\.\.(\S+): nothing to export$/.exec(msg);
+  if (m) return t("seg.err.empty", { from: m[1], to: m[2] });
+  if (msg.startsWith("no subscriber with both attributes and charges")) return t("seg.err.nobody");
+  m = /^export failed: (\w+)$/.exec(msg);
+  if (m) return t("seg.err.failed", { what: m[1] });
+  return msg;
+}
+
 function follow(id) {
   clearInterval(polling);
   const bar = $("seg-progress"); bar.hidden = false;
@@ -117,7 +131,7 @@ function follow(id) {
     bar.value = job.progress; $("seg-stage").textContent = `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
     if (job.state !== "running") {
       clearInterval(polling); $("seg-start").disabled = false;
-      if (job.state === "failed") toast(job.error, "error");
+      if (job.state === "failed") toast(failureText(job.error), "error");
       selected = id; await loadList();
     }
   }, 700);
@@ -128,7 +142,7 @@ async function loadList() {
   if (!exports.length) { $("exports").replaceChildren(h("h2", {}, t("seg.exports")), h("p", { class: "muted" }, t("seg.none"))); return; }
   const rows = exports.map((x) => h("tr", { class: "pick" + (x.id === selected ? " on" : ""), "data-id": x.id, onclick: () => { selected = x.id; loadList(); } },
     h("td", {}, `${x.month_from} — ${x.month_to}`), h("td", {}, t("seg.state." + x.state)), h("td", {}, x.rows ?? "—"),
-    h("td", {}, "k=" + x.k), h("td", {}, fmtDateTime(x.created_at)), h("td", { class: "muted" }, x.error || "")));
+    h("td", {}, "k=" + x.k), h("td", {}, fmtDateTime(x.created_at)), h("td", { class: "muted" }, failureText(x.error))));
   $("exports").replaceChildren(h("h2", {}, t("seg.exports")), h("table", {},
     h("tr", {}, ...["seg.period", "seg.state", "seg.rows", "seg.k", "seg.created", ""].map((k) => h("th", {}, k ? t(k) : ""))), ...rows));
   const current = exports.find((x) => x.id === selected) || exports.find((x) => x.state === "done");
