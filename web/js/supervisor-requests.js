@@ -203,7 +203,7 @@ async function renderModel() {
 
 function renderAll() {
   $("sup-nav").replaceChildren(h("a", { href: "/supervisor.html" }, t("sup.floor")),
-    h("a", { href: "/supervisor-requests.html" }, t("sup.requests")), h("a", { href: "/supervisor-support.html" }, t("sup.support")));
+    h("a", { href: "/supervisor-requests.html", "aria-current": "page" }, t("sup.requests")), h("a", { href: "/supervisor-support.html" }, t("sup.support")));
   return renderTopics().then(() => Promise.all([renderStats(), renderEmerging(), renderModel()]));
 }
 on("lang", renderAll);
