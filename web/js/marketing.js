@@ -12,6 +12,7 @@ addStrings({
     "mkt.not_offered": "Не предложено", "mkt.pending": "Ещё не звонили", "mkt.conversion": "Конверсия", "mkt.state": "Состояние",
     "mkt.finish": "Завершить", "mkt.none": "Кампаний пока нет", "mkt.noexport": "Нет готовых выгрузок: попросите аналитика сделать выгрузку",
     "mkt.state.active": "идёт", "mkt.state.finished": "завершена", "mkt.to_analyst": "Сегментация",
+    "mkt.conversion.how": "Приняли ÷ (приняли + отказались): только те, кому предложили",
     "mkt.tiers": "По ценности (ARPU)", "mkt.clusters": "По поведению",
     "mkt.need.name": "Укажите название кампании", "mkt.need.offer": "Напишите текст предложения для оператора",
     "mkt.need.segments": "Выберите хотя бы один сегмент", "mkt.need.period": "Кампания заканчивается раньше, чем начинается",
@@ -30,6 +31,7 @@ addStrings({
     "mkt.not_offered": "Not offered", "mkt.pending": "Not called yet", "mkt.conversion": "Conversion", "mkt.state": "State",
     "mkt.finish": "Finish", "mkt.none": "No campaigns yet", "mkt.noexport": "No finished export: ask an analyst for one",
     "mkt.state.active": "active", "mkt.state.finished": "finished", "mkt.to_analyst": "Segmentation",
+    "mkt.conversion.how": "Accepted ÷ (accepted + declined): only those who were offered",
     "mkt.tiers": "By value (ARPU)", "mkt.clusters": "By behaviour",
     "mkt.need.name": "Give the campaign a name", "mkt.need.offer": "Write the offer text for the operator",
     "mkt.need.segments": "Choose at least one segment", "mkt.need.period": "The campaign ends before it starts",
@@ -125,7 +127,8 @@ async function renderList() {
       h("td", { class: "conversion" }, h("span", { class: "bar", style: `width:${Math.round((c.conversion || 0) * 60)}px` }), " " + conv),
       h("td", {}, t("mkt.state." + c.state)), h("td", {}, finish));
   });
-  $("list").replaceChildren(h("h2", {}, t("mkt.list")), h("table", { id: "campaigns" }, h("tr", {}, ...head.map((k) => h("th", {}, k ? t(k) : ""))), ...rows));
+  $("list").replaceChildren(h("h2", {}, t("mkt.list")), h("table", { id: "campaigns" },
+    h("tr", {}, ...head.map((k) => h("th", { title: k === "mkt.conversion" ? t("mkt.conversion.how") : null }, k ? t(k) : ""))), ...rows));
 }
 
 await renderNew();
