@@ -220,6 +220,7 @@ on("ws:call.ended", (m) => { setCall(m.call); document.title = t("op.title"); })
 on("ws:call.withdrawn", (m) => {
   if (!state.call || state.call.id !== m.call.id) return;
   state.call = null; renderBanner(t("call.withdrawn." + m.reason)); renderCard(null); emit("card:cleared"); document.title = t("op.title");
+  setTimeout(() => { if (!state.call) renderBanner(); }, 8000); // the notice goes; the banner says idle again
 });
 on("ws:call.cleared", (m) => {
   // after-call work is finished: the screen returns to idle (the next call starts on a clean screen)
