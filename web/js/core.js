@@ -170,8 +170,10 @@ export function connect() {
 export let currentUser = null;
 export async function boot({ roles = null, titleKey = "app.title", ws: useWs = true } = {}) {
   let me;
-  try { me = await api("/api/auth/me"); } catch (e) { location.href = "/index.html"; throw e; }
-  if (roles && !roles.includes(me.role) && me.role !== "admin") { location.href = "/index.html?wrong_role=1"; throw new Error("role"); }
+  // leaving the page: the module waits for the navigation instead of throwing (no console error)
+  const leave = (url) => { location.href = url; return new Promise(() => {}); };
+  try { me = await api("/api/auth/me"); } catch (e) { return leave("/index.html"); }
+  if (roles && !roles.includes(me.role) && me.role !== "admin") return leave("/index.html?wrong_role=1");
   currentUser = me;
   if (!localStorage.getItem("lang") && me.language) await setLanguage(me.language, false);
   document.documentElement.lang = lang;
