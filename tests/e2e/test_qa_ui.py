@@ -82,6 +82,11 @@ def test_finishing_the_request_returns_the_operator_screen_to_idle(server: Any) 
         assert page.inner_text("#card .name") == name
         page.click("#drill [data-tab=calls]")
         page.wait_for_selector("#drill-body td:has-text('завершён')")
+        # switching the language keeps the open tab, now in English
+        page.click("button[data-lang=en]")
+        page.wait_for_selector("#drill-body td:has-text('completed')")
+        page.click("button[data-lang=ru]")
+        page.wait_for_selector("#drill-body td:has-text('завершён')")
         # the shortcut list: one row per action, closed by Escape
         page.evaluate("document.activeElement && document.activeElement.blur()")
         page.keyboard.press("?")

@@ -20,6 +20,7 @@ addStrings({
     "ch.month": "Месяц", "ch.total": "Итого", "ch.item": "Статья", "ch.amount": "Сумма", "pay.date": "Дата", "pay.amount": "Сумма", "pay.method": "Способ",
     "calls.state": "Итог", "calls.at": "Время", "none": "Нет данных", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
     "search.more": "Показаны первые {n} — уточните запрос",
+    "pm.card": "карта", "pm.cash": "наличные", "pm.autopayment": "автоплатёж", "pm.terminal": "терминал", "pm.bank_transfer": "банковский перевод",
     "cs.queued": "в очереди", "cs.ringing": "звонит", "cs.connected": "разговор", "cs.wrap_up": "постобработка",
     "cs.ended": "завершён", "cs.abandoned": "абонент не дождался",
     "help.search": "Поиск абонента", "help.finish": "Завершить постобработку", "help.charges": "Начисления", "help.payments": "Платежи",
@@ -41,6 +42,7 @@ addStrings({
     "ch.month": "Month", "ch.total": "Total", "ch.item": "Item", "ch.amount": "Amount", "pay.date": "Date", "pay.amount": "Amount", "pay.method": "Method",
     "calls.state": "Outcome", "calls.at": "Time", "none": "No data", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
     "search.more": "The first {n} are shown — refine the search",
+    "pm.card": "card", "pm.cash": "cash", "pm.autopayment": "autopayment", "pm.terminal": "terminal", "pm.bank_transfer": "bank transfer",
     "cs.queued": "queued", "cs.ringing": "ringing", "cs.connected": "connected", "cs.wrap_up": "after-call work",
     "cs.ended": "completed", "cs.abandoned": "caller hung up in the queue",
     "help.search": "Find a subscriber", "help.finish": "Finish after-call work", "help.charges": "Charges", "help.payments": "Payments",
@@ -59,7 +61,8 @@ function paintStatic() {
   sel.options[0].textContent = t("presence.ready"); sel.options[1].textContent = t("presence.paused");
   $("search").placeholder = t("op.search"); $("search-btn").textContent = t("op.find");
   document.querySelectorAll("#drill [data-tab]").forEach((b) => { b.textContent = t("tab." + b.dataset.tab); });
-  renderBanner(); if (state.lookup) renderCard(state.lookup);
+  const tab = state.tab; // the open drill-down tab survives a language switch
+  renderBanner(); if (state.lookup) { renderCard(state.lookup); if (tab && state.subscriberId) drill(tab); }
 }
 on("lang", paintStatic);
 $("presence").value = me.presence === "paused" ? "paused" : "ready";
@@ -98,7 +101,7 @@ function renderCard(lookup) {
   const el = $("card");
   state.lookup = lookup;
   el.dataset.state = lookup ? lookup.state : "idle";
-  $("drill").hidden = true; $("drill-body").replaceChildren();
+  $("drill").hidden = true; $("drill-body").replaceChildren(); state.tab = null;
   if (!lookup) { el.replaceChildren(); return; }
   const msisdn = lookup.msisdn || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
@@ -164,8 +167,10 @@ async function openSubscriber(id) {
 document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => drill(b.dataset.tab)));
 shortcut("alt+c", () => drill("charges"), "help.charges");
 shortcut("alt+p", () => drill("payments"), "help.payments");
+function methodName(m) { const key = "pm." + m, text = t(key); return text === key ? m : text; } // billing's codes; others as they are
 async function drill(tab) {
   if (!state.subscriberId) return;
+  state.tab = tab;
   document.querySelectorAll("#drill [data-tab]").forEach((b) => b.classList.toggle("on", b.dataset.tab === tab));
   const body = $("drill-body"); body.replaceChildren(h("p", { class: "muted" }, "…"));
   const id = encodeURIComponent(state.subscriberId);
@@ -178,7 +183,7 @@ async function drill(tab) {
     } else if (tab === "payments") {
       const { payments } = await api(`/api/subscribers/${id}/payments`);
       body.replaceChildren(payments.length ? h("table", { class: "payments" }, h("tr", {}, h("th", {}, t("pay.date")), h("th", {}, t("pay.amount")), h("th", {}, t("pay.method"))),
-        payments.map((p) => h("tr", {}, h("td", {}, fmtDateTime(p.paid_at)), h("td", { class: "num" }, fmtMoney(p.amount)), h("td", {}, p.method)))) : h("p", { class: "muted" }, t("none")));
+        payments.map((p) => h("tr", {}, h("td", {}, fmtDateTime(p.paid_at)), h("td", { class: "num" }, fmtMoney(p.amount)), h("td", {}, methodName(p.method))))) : h("p", { class: "muted" }, t("none")));
     } else {
       const { calls } = await api(`/api/subscribers/${id}/calls`);
       body.replaceChildren(calls.length ? h("table", {}, h("tr", {}, h("th", {}, t("calls.at")), h("th", {}, t("calls.state"))),
