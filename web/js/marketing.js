@@ -116,7 +116,7 @@ async function renderNew() {
 async function renderList() {
   const { campaigns } = await api("/api/campaigns");
   if (!campaigns.length) { $("list").replaceChildren(h("h2", {}, t("mkt.list")), h("p", { class: "muted" }, t("mkt.none"))); return; }
-  const head = ["mkt.name", "mkt.segments", "mkt.targets", "mkt.accepted", "mkt.declined", "mkt.not_offered", "mkt.pending", "mkt.conversion", "mkt.state", ""];
+  const head = ["mkt.name", "mkt.segments", "mkt.targets", "mkt.accepted", "mkt.declined", "mkt.not_offered", "mkt.pending", "mkt.conversion", "mkt.state"];
   const rows = campaigns.map((c) => {
     const conv = c.conversion === null ? "—" : `${Math.round(c.conversion * 100)}%`;
     const finish = user.role === "marketing" && c.state === "active"
@@ -124,8 +124,8 @@ async function renderList() {
     return h("tr", { "data-id": c.id }, h("td", {}, c.name), h("td", {}, c.segments.map((seg) => segLabel(seg, c.export_id)).join("; ")), h("td", { class: "targets" }, c.targets),
       h("td", { class: "accepted" }, c.outcomes.accepted), h("td", {}, c.outcomes.declined), h("td", {}, c.outcomes.not_offered),
       h("td", {}, c.outcomes.pending),
-      h("td", { class: "conversion" }, h("span", { class: "bar", style: `width:${Math.round((c.conversion || 0) * 60)}px` }), " " + conv),
-      h("td", {}, t("mkt.state." + c.state)), h("td", {}, finish));
+      h("td", { class: "conversion" }, h("span", { class: "bar", style: `width:${Math.round((c.conversion || 0) * 40)}px` }), " " + conv),
+      h("td", { class: "state" }, t("mkt.state." + c.state), finish ? " " : "", finish));
   });
   $("list").replaceChildren(h("h2", {}, t("mkt.list")), h("table", { id: "campaigns" },
     h("tr", {}, ...head.map((k) => h("th", { title: k === "mkt.conversion" ? t("mkt.conversion.how") : null }, k ? t(k) : ""))), ...rows));
