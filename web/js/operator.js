@@ -1,5 +1,5 @@
 // The operator's screen: call banner, the subscriber card (pushed before pick-up), search, drill-down.
-import { boot, api, t, addStrings, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast } from "/js/core.js";
+import { boot, api, t, addStrings, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language } from "/js/core.js";
 import { mountPanels } from "/js/panels.js";
 
 addStrings({
@@ -167,6 +167,10 @@ async function openSubscriber(id) {
 document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => drill(b.dataset.tab)));
 shortcut("alt+c", () => drill("charges"), "help.charges");
 shortcut("alt+p", () => drill("payments"), "help.payments");
+function monthName(ym) { // "2026-10" → "октябрь 2026 г." / "October 2026"
+  const d = new Date(`${ym}-01T12:00:00`);
+  return isNaN(d) ? ym : d.toLocaleDateString(language() === "ru" ? "ru-RU" : "en-GB", { month: "long", year: "numeric" });
+}
 function methodName(m) { const key = "pm." + m, text = t(key); return text === key ? m : text; } // billing's codes; others as they are
 async function drill(tab) {
   if (!state.subscriberId) return;
@@ -178,7 +182,7 @@ async function drill(tab) {
     if (tab === "charges") {
       const { months } = await api(`/api/subscribers/${id}/charges?months=6`);
       body.replaceChildren(months.length ? h("div", { class: "charges" }, months.map((m) => h("details", {},
-        h("summary", {}, h("span", {}, m.month), " ", h("strong", {}, fmtMoney(m.total))),
+        h("summary", {}, h("span", { title: m.month }, monthName(m.month)), " ", h("strong", {}, fmtMoney(m.total))),
         h("table", {}, m.items.map((i) => h("tr", {}, h("td", {}, i.description), h("td", { class: "num" }, fmtMoney(i.amount)))))))) : h("p", { class: "muted" }, t("none")));
     } else if (tab === "payments") {
       const { payments } = await api(`/api/subscribers/${id}/payments`);
