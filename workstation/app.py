@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import secrets
@@ -40,6 +41,17 @@ def _secret_key(container: Container) -> str:
     return path.read_text().strip()
 
 
+async def _freeze_heap_after_startup(delays_s: tuple[float, ...] = (8.0, 30.0)) -> None:
+    """Once start-up has loaded its models and dictionaries (topic model, morphology, NER), move them
+    out of the garbage collector's sight: a full collection over millions of long-lived objects pauses
+    the event loop for a few hundred milliseconds, i.e. a late screen pop."""
+    for delay in delays_s:  # again later for what background start-up jobs (first model…) loaded
+        await asyncio.sleep(delay)
+        gc.collect()
+        gc.freeze()
+        log.info("heap frozen after start-up: %d objects", gc.get_freeze_count())
+
+
 def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +73,7 @@ def create_app(container: Container) -> FastAPI:
                     leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
                 )
             )
+        tasks.append(asyncio.create_task(_freeze_heap_after_startup(), name="gc-freeze"))
         for job in container.background:
             tasks.append(asyncio.ensure_future(job(container)))
         try:
