@@ -26,8 +26,9 @@ def _ts(v: Any) -> Any:
 
 
 class CallWriter:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, batch_window_s: float = 0.25):
         self.db = db
+        self.batch_window_s = batch_window_s
         self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -68,8 +69,11 @@ class CallWriter:
     async def _run(self) -> None:
         while True:
             first = await self.queue.get()
+            # gather what the next moment brings: a few larger transactions cost the pop path (GIL,
+            # driver work) far less than one small transaction per call event
+            await asyncio.sleep(self.batch_window_s)
             ops = [first]
-            while not self.queue.empty() and len(ops) < 500:
+            while not self.queue.empty() and len(ops) < 2000:
                 ops.append(self.queue.get_nowait())
             for attempt in (1, 2):
                 try:
