@@ -15,6 +15,9 @@ addStrings({
     "sp.overdue": "просрочено", "sp.breach": "Нарушение SLA по заявке №{id}", "sp.new": "Новая заявка №{id}",
     "sp.stale": "Заявку изменили — показана актуальная версия", "sp.balance": "Баланс", "sp.tariff": "Тариф",
     "sp.region": "Регион", "sp.status": "Статус", "sp.arpu": "ARPU", "sp.reasons": "Почему такой приоритет",
+    "sub.active": "активен", "sub.blocked": "заблокирован", "sub.suspended": "приостановлен", "sub.closed": "закрыт",
+    "hist.created": "создана", "hist.assigned": "назначена", "hist.state": "статус", "hist.comment": "комментарий",
+    "hist.attachment": "вложение", "tier.standard": "обычный", "tier.high": "высокий", "tier.vip": "VIP", "tier.low": "низкий",
     "sp.r.base": "базовый P{p}", "sp.r.tier": "ARPU: {tier}", "sp.r.repeat": "повторов за окно: {n}", "sp.r.outage": "авария в регионе",
     "sp.h": "ч", "sp.min": "мин",
     "act.take": "Взять", "act.start": "Начать", "act.release": "Вернуть в очередь", "act.wait": "Ждать абонента",
@@ -35,6 +38,9 @@ addStrings({
     "sp.overdue": "overdue", "sp.breach": "SLA breach on ticket #{id}", "sp.new": "New ticket #{id}",
     "sp.stale": "The ticket changed meanwhile — showing the current version", "sp.balance": "Balance", "sp.tariff": "Tariff",
     "sp.region": "Region", "sp.status": "Status", "sp.arpu": "ARPU", "sp.reasons": "Why this priority",
+    "sub.active": "active", "sub.blocked": "blocked", "sub.suspended": "suspended", "sub.closed": "closed",
+    "hist.created": "created", "hist.assigned": "assigned", "hist.state": "state", "hist.comment": "comment",
+    "hist.attachment": "attachment", "tier.standard": "standard", "tier.high": "high", "tier.vip": "VIP", "tier.low": "low",
     "sp.r.base": "base P{p}", "sp.r.tier": "ARPU: {tier}", "sp.r.repeat": "repeats in window: {n}", "sp.r.outage": "outage in the region",
     "sp.h": "h", "sp.min": "min",
     "act.take": "Take", "act.start": "Start", "act.release": "Back to queue", "act.wait": "Wait for subscriber",
@@ -71,7 +77,8 @@ try {
   for (const p of tree) for (const x of [p, ...(p.children || [])]) topicNames[x.code] = x;
 } catch (_) { topicNames = {}; }
 const topicLabel = (code) => { const x = topicNames[code]; return x ? (document.documentElement.lang === "en" ? x.name_en : x.name_ru) : code; };
-const reasons = (r) => [t("sp.r.base", { p: r.base ?? "?" }), t("sp.r.tier", { tier: r.arpu_tier ?? "—" }),
+const tr = (key, raw) => { const v = t(key); return v === key ? raw : v; };
+const reasons = (r) => [t("sp.r.base", { p: r.base ?? "?" }), t("sp.r.tier", { tier: r.arpu_tier ? tr("tier." + r.arpu_tier, r.arpu_tier) : "—" }),
   r.repeat ? t("sp.r.repeat", { n: r.repeat }) : null, r.outage ? t("sp.r.outage") : null].filter(Boolean).join(" · ");
 
 const inScope = (x) => scope === "queue" ? x.state === "new"
@@ -152,7 +159,7 @@ function paintDetail() {
       " · ", h("span", { class: `badge p${current.priority}` }, t("tk.prio." + current.priority))),
     h("div", { class: "fields" },
       h("div", { class: "f" }, h("label", {}, t("sp.card")), h("div", { class: "v" }, c.name || c.subscriber_id || "—", " ", c.msisdn || "")),
-      h("div", { class: "f" }, h("label", {}, t("sp.status")), h("div", { class: "v" }, c.status || "—")),
+      h("div", { class: "f" }, h("label", {}, t("sp.status")), h("div", { class: "v" }, c.status ? tr("sub." + c.status, c.status) : "—")),
       h("div", { class: "f" }, h("label", {}, t("sp.balance")), h("div", { class: "v" }, fmtMoney(c.balance))),
       h("div", { class: "f" }, h("label", {}, t("sp.tariff")), h("div", { class: "v" }, c.tariff || "—")),
       h("div", { class: "f" }, h("label", {}, t("sp.region")), h("div", { class: "v" }, c.region || "—")),
@@ -183,7 +190,7 @@ function paintDetail() {
     } }, t("sp.upload")),
     h("h4", {}, t("sp.history")),
     h("ul", { class: "sp-hist" }, current.history.map((e) => h("li", {},
-      `${fmtDateTime(e.at)} · ${e.actor || "—"} · ${e.kind}${e.to ? ` → ${t("tk.state." + e.to)}` : ""}`))),
+      `${fmtDateTime(e.at)} · ${e.actor || "—"} · ${tr("hist." + e.kind, e.kind)}${e.to ? ` → ${t("tk.state." + e.to)}` : ""}`))),
   ];
   box.replaceChildren(...parts.filter(Boolean));
 }
