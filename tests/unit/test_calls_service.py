@@ -238,3 +238,25 @@ async def test_after_call_work_pauses_the_operator_in_the_queue_until_the_record
     await asyncio.sleep(0.05)
     assert pbx.pauses[-1] == (A1, False, "")
     await calls.stop()
+
+
+async def test_record_finished_during_the_call_skips_after_call_work(env: Any) -> None:
+    container, calls, got, (u1, _, _) = env
+    await calls.start()
+    t = time.time()
+    await calls.handle(CallOffered("c1", t, caller="79161234567", agent=A1, queue="support"))
+    await calls.handle(CallAnswered("c1", t + 2, caller="79161234567", agent=A1))
+    from workstation.models import User
+
+    with container.db.session() as s:
+        user = s.get(User, u1)
+    await calls.finish_wrapup("c1", user)
+    # still talking: the call stays on screen, nothing was cleared
+    assert types(got[u1]) == ["call.offered", "call.answered"]
+    snap = await calls.snapshot_for(u1)
+    assert snap is not None and snap["call"]["state"] == "connected"
+    await calls.handle(CallEnded("c1", t + 30, agent=A1, hangup_by="caller"))
+    assert types(got[u1])[-2:] == ["call.ended", "call.cleared"]
+    assert got[u1][-2]["call"]["state"] == "ended"
+    assert await calls.snapshot_for(u1) is None
+    await calls.stop()

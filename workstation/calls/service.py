@@ -66,6 +66,7 @@ class LiveCall:
     lookup_task: asyncio.Task[CardLookup] | None = None
     ringing: set[int] = field(default_factory=set)  # users whose phone rings now
     operator_id: int | None = None
+    record_done: bool = False  # the request record was finished while the call was still connected
 
 
 class CallService:
@@ -239,7 +240,7 @@ class CallService:
             return
         call.ended_at = ev.at
         uid = call.operator_id
-        if uid is not None:
+        if uid is not None and not call.record_done:
             call.state = "wrap_up"
             await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
             await self.set_presence(uid, "wrap_up")
@@ -247,8 +248,14 @@ class CallService:
             call.state = "ended"
         self.writer.put("upsert", ev.call_id, state=call.state, ended_at=ev.at)
         self.writer.event(ev.call_id, "ended", ev.agent, {"talk_s": ev.talk_s, "hangup_by": ev.hangup_by})
-        if uid is None:
+        if call.state == "ended":
             self._forget(call)
+            if uid is not None:  # the record was already done during the call
+                await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
+                await self.hub.send_to_user(
+                    uid, {"type": "call.cleared", "v": 1, "call": {"id": call.call_id}}
+                )
+                await self.set_presence(uid, "paused" if self.chosen.get(uid) == "paused" else "ready")
 
     async def _abandoned(self, ev: CallAbandoned) -> None:
         call = self.calls.get(ev.call_id) or self._call(ev.call_id, ev.caller, ev.queue)
@@ -302,9 +309,14 @@ class CallService:
                 raise Conflict("this call is not on your screen", error_id="not_your_call")
             if call.state not in ("connected", "wrap_up"):
                 raise Conflict(f"call is {call.state}, nothing to finish", error_id="bad_call_state")
-            call.state = "ended" if call.state == "wrap_up" else call.state
-            if call.state == "ended":
-                self._forget(call)
+            if call.state == "connected":
+                # the record was finished while still talking: the call stays on screen; when it ends
+                # there is no after-call work left, and the operator goes straight back to their status
+                call.record_done = True
+                self.writer.put("upsert", call_id, wrapup_done_at=time.time())
+                return
+            call.state = "ended"
+            self._forget(call)
         else:
             await asyncio.to_thread(self._finish_in_db, call_id, user.id)
         # a finished call is history: "ended" (a call still connected keeps its live state)
