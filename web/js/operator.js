@@ -5,7 +5,7 @@ import { mountPanels } from "/js/panels.js";
 addStrings({
   ru: {
     "op.title": "АРМ оператора", "op.presence": "Статус", "op.search": "Поиск: номер, лицевой счёт, договор, ФИО", "op.find": "Найти",
-    "call.idle": "Нет активного звонка", "call.ringing": "Входящий звонок", "call.connected": "Разговор", "call.wrap_up": "Постобработка",
+    "call.idle": "Нет активного звонка", "call.ringing": "Входящий звонок", "call.connected": "Разговор", "call.wrap_up": "Постобработка", "call.ended": "Звонок завершён",
     "call.finish": "Завершить постобработку", "call.queue": "очередь", "call.withdrawn.answered_elsewhere": "Звонок принят другим оператором",
     "call.withdrawn.no_answer": "Звонок ушёл следующему оператору", "call.withdrawn.caller_left": "Абонент положил трубку",
     "card.name": "Абонент", "card.msisdn": "Номер", "card.account": "Лицевой счёт", "card.contract": "Договор", "card.status": "Статус",
@@ -27,7 +27,7 @@ addStrings({
   },
   en: {
     "op.title": "Operator workstation", "op.presence": "Status", "op.search": "Search: number, account, contract, name", "op.find": "Find",
-    "call.idle": "No active call", "call.ringing": "Incoming call", "call.connected": "Connected", "call.wrap_up": "After-call work",
+    "call.idle": "No active call", "call.ringing": "Incoming call", "call.connected": "Connected", "call.wrap_up": "After-call work", "call.ended": "Call ended",
     "call.finish": "Finish after-call work", "call.queue": "queue", "call.withdrawn.answered_elsewhere": "Another operator took the call",
     "call.withdrawn.no_answer": "The call moved to the next operator", "call.withdrawn.caller_left": "The caller hung up",
     "card.name": "Subscriber", "card.msisdn": "Number", "card.account": "Account", "card.contract": "Contract", "card.status": "Status",
