@@ -50,6 +50,10 @@ def make_cached(source: Any, settings: Settings, **kwargs: Any) -> CachedBilling
     redis_url = settings.cache_url if settings.cache_url.startswith(("redis://", "rediss://")) else None
     store: CacheStore = RedisStore(redis_url, settings.redis_prefix) if redis_url else MemoryStore()
     kwargs.setdefault("breaker", CircuitBreaker(failure_threshold=3, reset_after_s=5.0))
+    kwargs.setdefault("profile_ttl_s", settings.billing_profile_ttl_s)
+    kwargs.setdefault("balance_ttl_s", settings.billing_balance_ttl_s)
+    kwargs.setdefault("unknown_ttl_s", settings.billing_unknown_ttl_s)
+    kwargs.setdefault("answer_within_s", settings.billing_answer_within_s)
     return CachedBilling(source, store, redis_url=redis_url, prefix=settings.redis_prefix, **kwargs)
 
 

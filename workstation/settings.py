@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     billing_password: SecretStr | None = None
     billing_timeout_s: float = 2.0
     billing_pool_size: int = 8
+    # how long cached billing data counts as fresh: the profile for minutes, the balance for seconds,
+    # an unknown number briefly; the card waits for billing at most answer_within_s, then shows the cache
+    billing_profile_ttl_s: float = Field(default=300.0, gt=0)
+    billing_balance_ttl_s: float = Field(default=15.0, gt=0)
+    billing_unknown_ttl_s: float = Field(default=30.0, gt=0)
+    billing_answer_within_s: float = Field(default=0.8, gt=0, le=5)
 
     # telephony: sim:// (embedded AMI simulator) or ami://user@host:5038 (secret in WORKSTATION_AMI_SECRET)
     ami_url: str = "sim://"

@@ -212,3 +212,19 @@ async def test_search_and_drill_down_fail_clearly_when_the_breaker_is_open(
         await front.search("Иванов")
     with pytest.raises(BillingError):
         await front.charges("1")
+
+
+def test_cache_freshness_comes_from_settings() -> None:
+    from billing_adapter.factory import make_cached
+    from billing_adapter.memory import MemoryBilling
+    from workstation.settings import load_settings
+
+    settings = load_settings(billing_balance_ttl_s=5, billing_profile_ttl_s=120, billing_answer_within_s=0.5)
+    front = make_cached(MemoryBilling(), settings)
+    assert (front.balance_ttl_s, front.profile_ttl_s, front.answer_within_s) == (5, 120, 0.5)
+    import pytest
+
+    from workstation.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="WORKSTATION_BILLING_BALANCE_TTL_S"):
+        load_settings(billing_balance_ttl_s=0)
