@@ -324,6 +324,8 @@ class CallService:
         self.writer.put("upsert", call_id, wrapup_done_at=time.time(), **({"state": "ended"} if done else {}))
         if self.by_user.get(user.id) == call_id:
             del self.by_user[user.id]
+        # history first (the writer batches): the operator's next look at "previous calls" sees it done
+        await self.writer.flush()
         await self.hub.send_to_user(user.id, {"type": "call.cleared", "v": 1, "call": {"id": call_id}})
         # back to what the operator picked: a break chosen during the call stays a break
         await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")

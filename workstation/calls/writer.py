@@ -55,7 +55,11 @@ class CallWriter:
             if ops:
                 await asyncio.to_thread(self._apply, ops)
             return
-        await self.queue.join()
+        # a marker behind what is queued now: resolved once the batch holding it is written (waiting
+        # for an empty queue could take for ever on a busy floor)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.put("flush", "", future=done)
+        await done
 
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
         self.queue.put_nowait((kind, call_id, fields))
@@ -87,7 +91,9 @@ class CallWriter:
                         attempt,
                     )
                     await asyncio.sleep(0.5)
-            for _ in ops:
+            for kind, _, f in ops:
+                if kind == "flush" and not f["future"].done():
+                    f["future"].set_result(None)
                 self.queue.task_done()
 
     def _apply(self, ops: list[tuple[str, str, dict[str, Any]]]) -> None:
