@@ -89,6 +89,15 @@ def login(client: Any, username: str, password: str = PASSWORD) -> dict[str, Any
     return r.json()  # type: ignore[no-any-return]
 
 
+def sign_in_page(page: Any, base: str, username: str, home: str = "operator.html") -> None:
+    """Sign in through the login form and wait for the role's home page."""
+    page.goto(base + "/index.html")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-btn")
+    page.wait_for_url(f"**/{home}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,11 @@ _SHARED_TRACES = Path(__file__).resolve().parents[2] / "shared" / "ami-traces"
 # the real Asterisk captures: shared/ beside the checkout, else the copies shipped in telephony/traces
 TRACES_DIR = Path(
     os.environ.get("AMI_TRACES_DIR")
-    or (_SHARED_TRACES if _SHARED_TRACES.is_dir() else Path(__file__).resolve().parents[1] / "telephony" / "traces")
+    or (
+        _SHARED_TRACES
+        if _SHARED_TRACES.is_dir()
+        else Path(__file__).resolve().parents[1] / "telephony" / "traces"
+    )
 )
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -95,3 +100,19 @@ def redis_prefix() -> str:
 def traces_dir() -> Path:
     assert TRACES_DIR.is_dir(), f"AMI traces not found at {TRACES_DIR} (set AMI_TRACES_DIR)"
     return TRACES_DIR
+
+
+def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: Any, hint: str) -> Iterator[str]:
+    """Body of a fixture parametrised ``["sqlite", "postgresql"]``: a migrated database URL of that kind."""
+    from workstation.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp(hint) / 'ws.db'}"
+        upgrade(url)
+        yield url
+    else:
+        request.getfixturevalue("pg_server_url")
+        url = make_pg_database(hint)
+        upgrade(url)
+        yield url
+        drop_pg_database(url)

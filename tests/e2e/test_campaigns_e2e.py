@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from billing_adapter.demo import DemoSpec, generate_sqlite
 from billing_adapter.factory import make_billing
-from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container
+from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
 from workstation.campaigns.models import CampaignTarget
 from workstation.settings import Settings
@@ -41,11 +41,7 @@ def server(tmp_path: Path) -> Iterator[Any]:
 
 def sign_in(page: Page, base: str, username: str, home: str) -> None:
     page.context.clear_cookies()
-    page.goto(base + "/index.html")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-btn")
-    page.wait_for_url(f"**/{home}")
+    sign_in_page(page, base, username, home)
 
 
 def test_export_then_campaign_then_offer_on_the_card(server: Any, tmp_path: Path) -> None:

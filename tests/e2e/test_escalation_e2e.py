@@ -15,7 +15,7 @@ from playwright.sync_api import Page, sync_playwright
 from billing_adapter.memory import MemoryBilling, make_card
 from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
-from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container
+from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
 
 pytestmark = pytest.mark.e2e
@@ -41,11 +41,7 @@ def server(tmp_path: Path) -> Iterator[Any]:
 
 
 def sign_in(page: Page, base: str, username: str, home: str) -> None:
-    page.goto(base + "/index.html")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-btn")
-    page.wait_for_url(f"**/{home}")
+    sign_in_page(page, base, username, home)
 
 
 def open_subscriber(page: Page) -> None:

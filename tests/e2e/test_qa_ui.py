@@ -18,7 +18,7 @@ from playwright.sync_api import Page, sync_playwright
 from billing_adapter import demo
 from billing_adapter.factory import make_billing
 from telephony.factory import SimulatedTelephony
-from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container
+from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
 from workstation.settings import Settings
 
@@ -45,11 +45,7 @@ def server(tmp_path_factory: Any) -> Iterator[Any]:
 
 
 def sign_in(page: Page, base: str, username: str, home: str) -> None:
-    page.goto(base + "/index.html")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-btn")
-    page.wait_for_url(f"**/{home}")
+    sign_in_page(page, base, username, home)
 
 
 def test_finishing_the_request_returns_the_operator_screen_to_idle(server: Any) -> None:

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, sync_playwright
 from billing_adapter import demo
 from billing_adapter.factory import make_billing
 from telephony.factory import SimulatedTelephony
-from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container
+from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
 from workstation.settings import Settings
 
@@ -58,11 +58,7 @@ def sign_in(page: Page, base: str, username: str) -> list[str]:
         ws.on("framereceived", lambda payload: received.append(_type_of(payload)))
 
     page.on("websocket", on_ws)
-    page.goto(base + "/index.html")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-btn")
-    page.wait_for_url("**/operator.html")
+    sign_in_page(page, base, username)
     page.wait_for_selector("#ws-indicator[data-state=online]")
     return received
 

@@ -14,26 +14,16 @@ from knowledge_base.models import KbArticle
 from knowledge_base.scripts import BadScript
 from knowledge_base.seed import seed, seed_articles
 from knowledge_base.service import BadArticle, KnowledgeBase
-from tests.conftest import drop_pg_database, make_pg_database
+from tests.conftest import migrated_database
 from workstation.db import Database
 from workstation.errors import Conflict
-from workstation.migrate import upgrade
 
 KB_TABLES = ("kb_article_topics", "kb_article_versions", "kb_articles", "kb_scripts")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db_url(request: Any, tmp_path_factory: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'ws.db'}"
-        upgrade(url)
-        yield url
-    else:
-        request.getfixturevalue("pg_server_url")
-        url = make_pg_database("kb")
-        upgrade(url)
-        yield url
-        drop_pg_database(url)
+    yield from migrated_database(request, tmp_path_factory, "kb")
 
 
 @pytest.fixture

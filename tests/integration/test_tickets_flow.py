@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import select, text
 
 from billing_adapter.memory import MemoryBilling, make_card
-from tests.conftest import drop_pg_database, make_pg_database
+from tests.conftest import migrated_database
 from workstation.bus.memory import MemoryBus
 from workstation.db import Database, utcnow
 from workstation.errors import Conflict, Forbidden, TooLarge
 from workstation.hub import Hub
-from workstation.migrate import upgrade
 from workstation.models import AuditLog, User
 from workstation.tickets import sla
 from workstation.tickets.attachments import MAX_ATTACHMENT_BYTES
@@ -41,16 +40,7 @@ MY_TABLES = (
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db_url(request: Any, tmp_path_factory: Any) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('tickets') / 'ws.db'}"
-        upgrade(url)
-        yield url
-    else:
-        request.getfixturevalue("pg_server_url")
-        url = make_pg_database("tickets")
-        upgrade(url)
-        yield url
-        drop_pg_database(url)
+    yield from migrated_database(request, tmp_path_factory, "tickets")
 
 
 @pytest.fixture
