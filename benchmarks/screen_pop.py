@@ -168,7 +168,7 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis"], choices=["embedded", "redis"])
     parser.add_argument("--nodes", type=int, default=2, help="server processes in redis mode")
     parser.add_argument("--app", choices=["full", "core"], help="full app or screen-pop core (default: full)")
-    parser.add_argument("--subscribers", type=int, default=5000, help="demo billing size")
+    parser.add_argument("--subscribers", type=int, help="demo billing size (default 5000, --quick 2000)")
     parser.add_argument("--quick", action="store_true", help="a short run: 4 s of calls per line, core app")
     parser.add_argument("--sweep", action="store_true", help="calls/s × operators × nodes on Redis")
     parser.add_argument("--sweep-rates", type=float, nargs="+", default=list(SWEEP_RATES))
@@ -183,6 +183,7 @@ def main() -> None:
         args.pressure = sorted(PRESSURES)
     if args.quick:
         args.app = args.app or "core"
+    args.subscribers = args.subscribers or (2000 if args.quick else 5000)
     args.app = args.app or "full"
     try:
         import uvloop
