@@ -108,7 +108,7 @@ class KpiService:
             if fact is not None and fact.queue is not None:
                 return False
             fact = live.fact(ev.call_id, ev.at, ev.queue)
-            self._write(fact, started_at=fact.start)
+            self._write(fact, started_at=fact.start, queue=ev.queue)
         elif isinstance(ev, CallOffered):
             if self.directory.is_agent_number(ev.caller):
                 return False  # internal call between operators
@@ -131,7 +131,7 @@ class KpiService:
                 fact.wait_s = f.whole_seconds(fact.start, ev.at)
             if fact.ring_s is None and ev.ring_s is not None:
                 fact.ring_s = math.floor(ev.ring_s)
-            self._write(fact, wait_s=fact.wait_s, ring_s=fact.ring_s)
+            self._write(fact, wait_s=fact.wait_s, ring_s=fact.ring_s, answered_at=ev.at, operator_id=fact.operator_id)
         elif isinstance(ev, QueueCallTimes):
             return self._asterisk_times(fact, ev)
         elif isinstance(ev, CallEnded):
@@ -142,14 +142,14 @@ class KpiService:
                 fact.talk_s = f.whole_seconds(fact.answered_at, ev.at)
             if fact.operator_id is not None and (track := live.agents.get(fact.operator_id)) is not None:
                 track.last_call = fact.call_id
-            self._write(fact, talk_s=fact.talk_s)
+            self._write(fact, talk_s=fact.talk_s, ended_at=ev.at)
         elif isinstance(ev, CallAbandoned):
             if fact.abandoned or fact.answered_at is not None:
                 return False
             fact.abandoned, fact.ended_at = True, ev.at
             if not fact.asterisk_wait:
                 fact.wait_s = f.whole_seconds(fact.start, ev.at)
-            self._write(fact, wait_s=fact.wait_s)
+            self._write(fact, wait_s=fact.wait_s, ended_at=ev.at, state="abandoned")
         else:
             return False
         live.touch(fact)
@@ -173,6 +173,8 @@ class KpiService:
         return True
 
     def _write(self, fact: f.Fact, **fields: Any) -> None:
+        """Call facts through the call writer; the times and outcome the call service also writes are
+        repeated (same values, same batch), so the facts stand on their own."""
         self.writer.put("upsert", fact.call_id, **fields)
 
     # ------------------------------------------------------------------ operator states
