@@ -172,10 +172,10 @@ def test_a_report_refuses_a_period_without_time_zone_or_too_long(tmp_path: Any) 
     db = Database(f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(reports.ReportError) as err:
         reports.report(db, RULES, datetime(2026, 1, 1), datetime(2026, 1, 2))
-    assert err.value.error_id == "bad_period"
+    assert err.value.error_id == "kpi_bad_period"
     with pytest.raises(reports.ReportError) as err:
         reports.report(db, RULES, DAY, DAY + timedelta(days=200))
-    assert err.value.error_id == "bad_period"
+    assert err.value.error_id == "kpi_bad_period"
     with pytest.raises(reports.ReportError) as err:
         reports.report(db, RULES, DAY, DAY + timedelta(days=1), bucket="minute")
-    assert err.value.error_id == "bad_bucket"
+    assert err.value.error_id == "kpi_bad_bucket"

@@ -77,9 +77,9 @@ def _counts(rules: f.Rules) -> list[ColumnElement[Any]]:
 
 def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     if start.tzinfo is None or end.tzinfo is None:
-        raise ReportError("period bounds need a time zone", "bad_period")
+        raise ReportError("period bounds need a time zone", error_id="kpi_bad_period")
     if end <= start or end - start > timedelta(days=93):
-        raise ReportError("the period must be positive and at most 93 days", "bad_period")
+        raise ReportError("the period must be positive and at most 93 days", error_id="kpi_bad_period")
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
@@ -97,9 +97,9 @@ def report(
 ) -> list[dict[str, Any]]:
     """Rows of ``{"bucket", "key", **figures}`` for calls that reached the floor in [start, end)."""
     if bucket not in BUCKETS:
-        raise ReportError(f"bucket must be one of {', '.join(BUCKETS)}", "bad_bucket")
+        raise ReportError(f"bucket must be one of {', '.join(BUCKETS)}", error_id="kpi_bad_bucket")
     if group not in GROUPS:
-        raise ReportError(f"group must be one of {', '.join(GROUPS)}", "bad_group")
+        raise ReportError(f"group must be one of {', '.join(GROUPS)}", error_id="kpi_bad_group")
     start, end = _period(start, end)
     b = _bucket(db, Call.started_at, bucket, tz).label("b")
     key: ColumnElement[Any] = {"all": literal("*"), "queue": func.coalesce(Call.queue, ""), "operator": Call.operator_id}[
@@ -184,7 +184,7 @@ def calls(
 ) -> list[dict[str, Any]]:
     """The calls behind a figure (drill-down), newest first; no caller numbers (personal data)."""
     if figure not in DRILL:
-        raise ReportError(f"figure must be one of {', '.join(DRILL)}", "bad_figure")
+        raise ReportError(f"figure must be one of {', '.join(DRILL)}", error_id="kpi_bad_figure")
     start, end = _period(start, end)
     thr: ColumnElement[Any] = literal(rules.threshold_s)
     if rules.queue_thresholds:
