@@ -117,9 +117,19 @@ def report(
         rows = s.execute(stmt).all()
         extra = _operator_extras(s, db, start, end, bucket, tz, operator_id) if group == "operator" else {}
     out = []
+    zone = ZoneInfo(tz)
     for r in rows:
         counts = [int(v) for v in r[2 : 2 + len(f.FIELDS)]]
-        row = {"bucket": r.b, "key": r.k, **f.figures(counts, rules), "answered_all": int(r[-1])}
+        local = datetime.strptime(r.b, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
+        row = {
+            "bucket": r.b,
+            "bucket_start": local.isoformat(),
+            "bucket_end": (local + step).isoformat(),
+            "key": r.k,
+            **f.figures(counts, rules),
+            "answered_all": int(r[-1]),
+        }
         row.update(extra.get((r.b, r.k), {"fcr_pct": None, "occupancy_pct": None}))
         out.append(row)
     return out
