@@ -19,6 +19,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,7 @@ class AmiSimulator:
         self.silent = False  # True: actions get no answer (a hung Asterisk behind an open socket)
         self.refused_actions: set[str] = set()  # lower-case action names answered "Permission denied"
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
+        self.generated: deque[tuple[str, CallScript]] = deque(maxlen=10_000)  # (scenario, script) of run_calls calls
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
@@ -442,6 +444,7 @@ class AmiSimulator:
                 script = self.make_call(
                     name, callers=rng.sample(list(callers), min(2, len(callers))), agents=chosen
                 )
+                self.generated.append((name, script))
                 task = self.start_call(script, speed)
                 task.add_done_callback(_releaser(busy, [a for a, _ in chosen]))
                 if wait:

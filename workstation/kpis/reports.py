@@ -232,6 +232,41 @@ def calls(
         return [dict(zip(keys, r, strict=True)) for r in s.execute(stmt)]
 
 
+def facts(db: Database, start: datetime, end: datetime, queue: str | None = None) -> list[f.Fact]:
+    """The stored facts of the calls that reached the floor in [start, end) (for ``asterisk.queue_params``)."""
+    start, end = _period(start, end)
+    stmt = select(
+        Call.id, Call.queue, Call.started_at, Call.answered_at, Call.ended_at, Call.state, Call.operator_id,
+        Call.wait_s, Call.ring_s, Call.talk_s, Call.acw_s,
+    ).where(Call.started_at >= start, Call.started_at < end)
+    if queue is not None:
+        stmt = stmt.where(Call.queue == queue)
+    with db.session() as s:
+        return [fact_of(r) for r in s.execute(stmt)]
+
+
+def fact_of(r: Any) -> f.Fact:
+    """A ``Fact`` from a row of ``calls`` (the board rebuilds itself from these after a restart)."""
+    return f.Fact(
+        r.id,
+        epoch(r.started_at),
+        r.queue,
+        operator_id=r.operator_id,
+        answered_at=epoch(r.answered_at) if r.answered_at else None,
+        ended_at=epoch(r.ended_at) if r.ended_at else None,
+        wait_s=r.wait_s,
+        ring_s=r.ring_s,
+        talk_s=r.talk_s,
+        acw_s=r.acw_s,
+        abandoned=r.state == "abandoned" and r.answered_at is None,
+    )
+
+
+def epoch(dt: datetime) -> float:
+    """Epoch seconds of a stored time (SQLite hands times back without their UTC zone)."""
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
 def operator_today(db: Database, rules: f.Rules, user_id: int, tz: str, now: datetime | None = None) -> dict[str, Any]:
     """An operator's own figures since midnight: calls answered, average handle time, after-call work."""
     now = now or datetime.now(UTC)
