@@ -134,6 +134,15 @@ class SimState:
                 if k in msg:
                     m.fields[k] = msg[k]
 
+    def age(self, seconds: float) -> None:
+        """Make every live channel and queue caller ``seconds`` older, as if the calls began earlier (what
+        ``Duration`` and ``Wait`` report to a client that first learns of them by status)."""
+        for chan in self.started:
+            self.started[chan] -= seconds
+        for entries in self.entries.values():
+            for e in entries.values():
+                e["joined"] = str(float(e["joined"]) - seconds)
+
     # ------------------------------------------------------------------ action answers
     def core_show_channels(self, action_id: str) -> list[Frame]:
         items: list[Frame] = []
