@@ -332,6 +332,9 @@ class AmiSimulator:
         if not msg.get("exten") and not msg.get("application"):
             self._reply(session, aid, "Error", ("Message", "Exten not specified"))
             return
+        if "/" not in channel:  # action_originate: no technology in the channel name
+            self._reply(session, aid, "Error", ("Message", "Invalid channel"))
+            return
         self.originates.append(dict(msg))
         self._reply(session, aid, "Success", ("Message", "Originate successfully queued"))
         uid = f"{int(time.time())}.{len(self.originates) + 900000}"
