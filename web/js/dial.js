@@ -1,34 +1,15 @@
 // Click-to-dial on the operator's screen: a small ☎ button beside the subscriber's number on the card,
 // beside each search result, and for each request that asked for a call back. The server rings the
 // operator's own phone first, then dials the number; a refusal comes back with an error_id translated here.
-import { api, t, addStrings, h, toast } from "/js/core.js";
+import { strings, api, h, toast, fmtDateTime, $ } from "/js/core.js";
 import { registerPanel } from "/js/panels.js";
 
-addStrings({
-  ru: {
-    "dial.call": "Позвонить на {number}", "dial.placed": "Звонок на {number}: снимите трубку своего телефона",
-    "dial.title": "Перезвонить", "dial.callback": "Обращение от {date}: абонент ждёт звонка", "dial.none": "Нет запросов перезвонить",
-    "err.telephony_down": "Телефония недоступна — звонок не совершён", "err.telephony_shutting_down": "АТС перезапускается — повторите через минуту",
-    "err.telephony_permission": "У пользователя AMI нет права write = {permission} — сообщите администратору АТС",
-    "err.originate_rejected": "АТС отклонила вызов", "err.no_extension": "Вам не назначен внутренний номер — звонить не с чего",
-    "err.bad_number": "Это не номер телефона", "err.bad_extension": "Ваш внутренний номер настроен неверно — сообщите администратору",
-    "err.telephony_error": "Ошибка телефонии",
-  },
-  en: {
-    "dial.call": "Call {number}", "dial.placed": "Calling {number}: pick up your phone",
-    "dial.title": "Call back", "dial.callback": "Request of {date}: the subscriber waits for a call", "dial.none": "No call-back requests",
-    "err.telephony_down": "Telephony is down: the call was not placed", "err.telephony_shutting_down": "The PBX is restarting: try again in a minute",
-    "err.telephony_permission": "The AMI user lacks write = {permission}: tell the PBX administrator",
-    "err.originate_rejected": "The PBX refused the call", "err.no_extension": "You have no phone extension to call from",
-    "err.bad_number": "That is not a phone number", "err.bad_extension": "Your extension is misconfigured: tell the administrator",
-    "err.telephony_error": "Telephony error",
-  },
+const t = strings("dial", {
+  ru: { "dial.call": "Позвонить на {number}", "dial.placed": "Звонок на {number}: снимите трубку своего телефона",
+        "dial.title": "Перезвонить", "dial.callback": "Обращение от {date}: абонент ждёт звонка", "dial.none": "Нет запросов перезвонить" },
+  en: { "dial.call": "Call {number}", "dial.placed": "Calling {number}: pick up your phone",
+        "dial.title": "Call back", "dial.callback": "Request of {date}: the subscriber waits for a call", "dial.none": "No call-back requests" },
 });
-
-document.head.append(h("style", {}, `
-button.dial { margin-left:6px; padding:0 6px; line-height:1.4; border-radius:10px; }
-.dial-callbacks { list-style:none; padding:0; margin:0; } .dial-callbacks li { padding:3px 0; }
-`));
 
 export async function dial(number) {
   try {
@@ -53,18 +34,18 @@ function decorate(root) {
   }
 }
 for (const id of ["card", "search-results"]) {
-  const el = document.getElementById(id);
+  const el = $(id);
   if (el) new MutationObserver(() => decorate(el)).observe(el, { childList: true, subtree: true });
 }
 
 // requests whose outcome was "call back": one button each, to the subscriber's number
 registerPanel({
-  id: "callbacks", order: 15, titleKey: "dial.title",
+  id: "callbacks", order: 15, title: () => t("dial.title"),
   render(ctx, el) {
     const number = ctx.card?.msisdn;
     const asked = (Array.isArray(ctx.sections?.requests) ? ctx.sections.requests : []).filter((r) => r.outcome === "callback");
     if (!number || !asked.length) { el.replaceChildren(h("p", { class: "muted" }, t("dial.none"))); return; }
     el.replaceChildren(h("ul", { class: "dial-callbacks" }, asked.map((r) => h("li", {},
-      t("dial.callback", { date: new Date(r.created_at).toLocaleString() }), dialButton(number)))));
+      t("dial.callback", { date: fmtDateTime(r.created_at) }), dialButton(number)))));
   },
 });

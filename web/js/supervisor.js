@@ -1,9 +1,9 @@
 // Supervisor's floor: who is on a call, the queue, telephony link; links to the other supervisor screens.
-import { boot, api, t, addStrings, on, h, fmtDateTime } from "/js/core.js";
+import { strings, boot, api, on, h, fmtDateTime, $ } from "/js/core.js";
+import { supervisorNav } from "/js/supervisor-nav.js";
 
-addStrings({
-  ru: { "sup.title": "Супервизор — зал", "sup.floor": "Зал", "sup.requests": "Обращения и темы", "sup.support": "Техподдержка и база знаний",
-        "sup.operators": "Операторы", "sup.calls": "Звонки сейчас", "sup.waiting": "В очереди", "sup.longest": "Дольше всех ждёт, с",
+const t = strings("floor", {
+  ru: { "sup.title": "Супервизор — зал", "sup.operators": "Операторы", "sup.calls": "Звонки сейчас", "sup.waiting": "В очереди", "sup.longest": "Дольше всех ждёт, с",
         "sup.telephony": "Телефония", "sup.up": "подключена", "sup.down": "нет связи", "col.name": "Имя", "col.ext": "Внутр.",
         "col.presence": "Статус", "col.call": "Звонок", "col.caller": "Кто звонит", "col.state": "Состояние", "col.queued": "В очереди с",
         "call.queued": "в очереди", "call.ringing": "звонит", "call.connected": "разговор", "call.wrap_up": "постобработка",
@@ -12,8 +12,7 @@ addStrings({
         "tel.ami_write_agent": "У пользователя AMI нет права write = agent: паузы (постобработка, перерыв) не доходят до очередей, операторам звонят во время постобработки",
         "tel.ami_write_originate": "У пользователя AMI нет права write = originate: звонки из карточки не работают",
         "tel.ami_write_system": "У пользователя AMI нет права write = system или reporting: после переподключения звонки не сверяются" },
-  en: { "sup.title": "Supervisor — floor", "sup.floor": "Floor", "sup.requests": "Requests and topics", "sup.support": "Tech support and knowledge base",
-        "sup.operators": "Operators", "sup.calls": "Live calls", "sup.waiting": "Waiting", "sup.longest": "Longest wait, s",
+  en: { "sup.title": "Supervisor — floor", "sup.operators": "Operators", "sup.calls": "Live calls", "sup.waiting": "Waiting", "sup.longest": "Longest wait, s",
         "sup.telephony": "Telephony", "sup.up": "connected", "sup.down": "down", "col.name": "Name", "col.ext": "Ext.",
         "col.presence": "Status", "col.call": "Call", "col.caller": "Caller", "col.state": "State", "col.queued": "Queued at",
         "call.queued": "queued", "call.ringing": "ringing", "call.connected": "connected", "call.wrap_up": "after-call work",
@@ -24,13 +23,11 @@ addStrings({
         "tel.ami_write_system": "The AMI user lacks write = system or reporting: calls are not checked after a reconnect" },
 });
 
-await boot({ roles: ["supervisor"], titleKey: "sup.title" });
-const $ = (id) => document.getElementById(id);
+await boot({ roles: ["supervisor"], title: () => t("sup.title") });
+supervisorNav();
 
 async function refresh() {
   const f = await api("/api/supervisor/floor");
-  $("sup-nav").replaceChildren(h("a", { href: "/supervisor.html", "aria-current": "page" }, t("sup.floor")),
-    h("a", { href: "/supervisor-requests.html" }, t("sup.requests")), h("a", { href: "/supervisor-support.html" }, t("sup.support")));
   $("kpis").replaceChildren(
     h("span", { class: "kpi" }, t("sup.waiting"), h("b", { id: "kpi-waiting" }, f.waiting)),
     h("span", { class: "kpi" }, t("sup.longest"), h("b", {}, Math.round(f.longest_wait_s))),
@@ -60,7 +57,7 @@ function telState(f) {
   if (st === "degraded" || st === "disabled") return st;
   return f.telephony_up || st === "ok" ? "up" : "down";
 }
-function known(p) { const key = "tel." + p.id, text = t(key); return text === key ? p.message : text; }
+function known(p) { return t.or("tel." + p.id, p.message); }
 // how long the call has been in its current state (talking since the answer, after-call work since the hang-up)
 function since(c) {
   const from = c.state === "wrap_up" ? c.ended_at : c.state === "connected" ? c.answered_at : c.offered_at || c.queued_at;
