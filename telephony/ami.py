@@ -30,15 +30,20 @@ from telephony.errors import (
     AsteriskShuttingDown,
     AuthenticationFailed,
     OriginateRejected,
-    PermissionDenied,
-    TelephonyError,
     TelephonyUnavailable,
 )
 from telephony.events import CallEvent, TelephonyLink
 from telephony.normaliser import Msg, Normaliser
-from telephony.permissions import PERMISSION_DENIED, SHUTTING_DOWN, needed
+from telephony.permissions import (
+    PERMISSION_DENIED,
+    SHUTTING_DOWN,
+    needed,
+    probe_permissions,
+    problem_id,
+    raise_refusal,
+)
 from telephony.ports import EventHandler
-from telephony.presence import PauseBook, PresenceSource
+from telephony.presence import PauseKeeper, PresenceSource
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +53,6 @@ WIRE_LOG.setLevel(logging.WARNING)
 
 _SAFE = re.compile(r"^[^\r\n]{1,128}$")
 _NUMBER = re.compile(r"^\+?[0-9*#]{2,20}$")
-# QueuePause of an interface no queue has: "Interface not found" when allowed, "Permission denied" if not
-PROBE_INTERFACE = "Local/permission-check@workstation/n"
-PROBES = (
-    ("ami_write_agent", {"Action": "QueuePause", "Interface": PROBE_INTERFACE, "Paused": "false"}),
-    ("ami_write_originate", {"Action": "Originate"}),  # without Channel: "Channel not specified"
-)
-
-
 class _Manager(Manager):  # type: ignore[misc]
     """panoramisk Manager whose reconnection is driven by AmiTelephony, not by itself."""
 
@@ -130,9 +127,8 @@ class AmiTelephony:
         self.logged_in = asyncio.Event()
         self.backoff_delay = backoff_initial
         self.problems: dict[str, str] = {}  # problem id -> what to fix (missing permissions)
-        self.pauses = PauseBook()
+        self.pauses = PauseKeeper(self._send, self.problems)
         self.presence_source: PresenceSource | None = None
-        self._pause_wake = asyncio.Event()
 
     # ------------------------------------------------------------------ port
     async def start(self, handler: EventHandler) -> None:
@@ -192,7 +188,7 @@ class AmiTelephony:
         }
         resp = await self._send(action)
         if resp.get("Response") != "Success":
-            self._refusal("Originate", resp)
+            raise_refusal("Originate", resp, self.problems)
             raise OriginateRejected(resp.get("Message") or "Originate refused by Asterisk")
         return resp.get("ActionID", "")
 
@@ -204,65 +200,7 @@ class AmiTelephony:
         agrees; after an Asterisk restart it is applied again."""
         if not interface or not _SAFE.match(interface) or (reason and not _SAFE.match(reason)):
             raise ValueError("interface and reason must be single lines")
-        self.pauses.want(interface, paused, reason)
-        if not self.connected:
-            log.info("QueuePause deferred: the AMI link is down; applied when Asterisk is back")
-            return
-        try:
-            await self._apply_pause(interface)
-        except PermissionDenied:
-            raise
-        except TelephonyError:
-            self._pause_wake.set()  # retried by the pause loop until Asterisk agrees
-            raise
-
-    async def _apply_pause(self, interface: str) -> None:
-        wanted = self.pauses.wanted[interface]
-        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if wanted.paused else "false"}
-        if wanted.reason and wanted.paused:
-            action["Reason"] = wanted.reason
-        resp = await self._send(action)
-        if resp.get("Response") == "Success":
-            self.pauses.acknowledged(interface)
-            return
-        message = resp.get("Message") or "QueuePause refused by Asterisk"
-        if message == "Interface not found":
-            self.pauses.not_a_member(interface)
-        self._refusal("QueuePause", resp)
-        raise TelephonyUnavailable(message)
-
-    def _refusal(self, action: str, resp: Msg) -> None:
-        """Turn Asterisk's refusals that name a cause into their errors (the reason is logged)."""
-        message = resp.get("Message") or ""
-        if message == PERMISSION_DENIED:
-            err = PermissionDenied(action, needed(action))
-            self.problems[f"ami_write_{needed(action).split()[0]}"] = str(err)
-            log.error("%s", err)
-            raise err
-        if message == SHUTTING_DOWN:
-            raise AsteriskShuttingDown(f"{action} refused: {message}")
-        log.warning("Asterisk refused %s: %s", action, message[:200])
-
-    async def _pause_loop(self) -> None:
-        """Re-send every pause Asterisk does not hold, with back-off, until it agrees (one per session)."""
-        delay = 0.5
-        while True:
-            await self._pause_wake.wait()
-            self._pause_wake.clear()
-            while pending := self.pauses.pending():
-                failed = False
-                for iface in pending:
-                    try:
-                        await self._apply_pause(iface)
-                    except PermissionDenied:
-                        return  # nothing changes until manager.conf is fixed and the link comes back
-                    except TelephonyError:
-                        failed = True
-                if not failed:
-                    delay = 0.5
-                    continue
-                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-                delay = min(delay * 2, 30.0)
+        await self.pauses.choose(interface, paused, reason, connected=self.connected)
 
     # ------------------------------------------------------------------ connection
     async def _send(self, action: dict[str, str]) -> Msg:
@@ -279,6 +217,10 @@ class AmiTelephony:
             ) from None
         return to_dict(resp)
 
+    async def _ask(self, manager: _Manager, action: dict[str, str]) -> Msg:
+        resp = await asyncio.wait_for(manager.send_action(dict(action), as_list=False), self.action_timeout)
+        return to_dict(resp)
+
     async def _send_list(self, manager: _Manager, action: str) -> list[Msg] | None:
         """The items of an event-list action; None when Asterisk refuses it (e.g. missing permission)."""
         resp = await asyncio.wait_for(
@@ -289,24 +231,11 @@ class AmiTelephony:
             reason = items[0].get("Message", "") if items else ""
             log.error("AMI %s refused (%s): the AMI user needs write = %s", action, reason, needed(action))
             if reason == PERMISSION_DENIED:
-                self.problems[f"ami_write_{needed(action).split()[0]}"] = (
+                self.problems[problem_id(action)] = (
                     f"{action}: Permission denied; the AMI user needs write = {needed(action)}"
                 )
             return None
         return [to_dict(m) for m in items if "event" in m]
-
-    async def _check_permissions(self, manager: _Manager) -> None:
-        """Probe, without side effects, the actions the workstation needs; a refusal becomes a problem
-        named after the missing ``write =`` class, shown in ``health()`` and logged once per login."""
-        self.problems.clear()
-        for problem, action in PROBES:
-            resp = to_dict(
-                await asyncio.wait_for(manager.send_action(dict(action), as_list=False), self.action_timeout)
-            )
-            if resp.get("Message") == PERMISSION_DENIED:
-                err = PermissionDenied(action["Action"], needed(action["Action"]))
-                self.problems[problem] = str(err)
-                log.error("AMI user %r: %s", self._username, err)
 
     async def _supervise(self) -> None:
         while not self._stopping:
@@ -379,7 +308,12 @@ class AmiTelephony:
                 raise AsteriskShuttingDown(SHUTTING_DOWN)
             raise AuthenticationFailed(resp.get("Message") or "authentication failed")
         self.backoff_delay = self.backoff_initial  # a good login: the next drop retries at once
-        await self._check_permissions(manager)
+        self.problems.clear()
+        self.problems.update(
+            await probe_permissions(
+                lambda action: self._ask(manager, action), f"AMI user {self._username!r}"
+            )
+        )
         self.connected = True
         self.since = time.time()
         self._emit([TelephonyLink("", self.since, up=True, detail=f"{self.host}:{self.port}")])
@@ -387,8 +321,8 @@ class AmiTelephony:
         self.last_error = None
         self.logged_in.set()
         log.info("AMI connected to %s:%s", self.host, self.port)
-        tasks = [asyncio.create_task(self._keepalive(manager)), asyncio.create_task(self._pause_loop())]
-        self._pause_wake.set()
+        tasks = [asyncio.create_task(self._keepalive(manager)), asyncio.create_task(self.pauses.run())]
+        self.pauses.wake.set()
         try:
             await lost
         finally:
@@ -402,7 +336,7 @@ class AmiTelephony:
         queues = await self._send_list(manager, "QueueStatus")
         if channels is not None:  # without the channel list no call can be declared over
             self._emit(self.normaliser.resync(channels, queues or []))
-        await self._seed_pauses()
+        await self.pauses.seed_from(self.presence_source, self.action_timeout)
         if queues is not None:
             self.pauses.compare(queues)
         held, self._buffer = self._buffer or [], None
@@ -413,16 +347,6 @@ class AmiTelephony:
             len(self.normaliser.calls),
             len(self.pauses.pending()),
         )
-
-    async def _seed_pauses(self) -> None:
-        if self.presence_source is None:
-            return
-        try:
-            self.pauses.seed(await asyncio.wait_for(self.presence_source(), self.action_timeout))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the store may be down: the pauses chosen in this process still hold
-            log.warning("wanted pauses could not be read (%s); using this process's", type(exc).__name__)
 
     async def _keepalive(self, manager: _Manager) -> None:
         while True:
@@ -470,7 +394,7 @@ class AmiTelephony:
         msg = to_dict(message)
         if name in ("QueueMemberPause", "QueueMemberStatus") and msg.get("Interface"):
             if self.pauses.observe(msg["Interface"], msg.get("Paused") == "1"):
-                self._pause_wake.set()  # Asterisk disagrees with the workstation: apply it again
+                self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
         if self._buffer is not None:
             self._buffer.append(msg)
             return

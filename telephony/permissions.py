@@ -11,6 +11,13 @@ answers every action, ``Login`` included, with ``Message: Asterisk is shutting d
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
+from telephony.errors import AsteriskShuttingDown, PermissionDenied
+
+log = logging.getLogger("telephony.ami")
+
 PERMISSION_DENIED = "Permission denied"
 SHUTTING_DOWN = "Asterisk is shutting down"
 
@@ -49,3 +56,46 @@ def allowed(action: str, write: frozenset[str]) -> bool:
 def needed(action: str) -> str:
     """The write class(es) ``action`` needs, for an error message: ``agent``, ``system or reporting``."""
     return " or ".join(ACTION_WRITE_CLASSES.get(action.lower(), ())) or "none"
+
+
+# QueuePause of an interface no queue has: "Interface not found" when allowed, "Permission denied" if not;
+# Originate without Channel: "Channel not specified" when allowed. Neither changes anything on the PBX.
+PROBE_INTERFACE = "Local/permission-check@workstation/n"
+PROBES = (
+    ("ami_write_agent", {"Action": "QueuePause", "Interface": PROBE_INTERFACE, "Paused": "false"}),
+    ("ami_write_originate", {"Action": "Originate"}),
+)
+
+
+def problem_id(action: str) -> str:
+    """``ami_write_agent`` for QueuePause, ``ami_write_system`` for CoreShowChannels…"""
+    return f"ami_write_{needed(action).split()[0]}"
+
+
+async def probe_permissions(
+    ask: Callable[[dict[str, str]], Awaitable[dict[str, str]]], who: str
+) -> dict[str, str]:
+    """Ask, without side effects, the actions the workstation needs; returns {problem id: what to fix}
+    for each one Asterisk refuses, each logged once as one line naming the missing permission."""
+    problems: dict[str, str] = {}
+    for problem, action in PROBES:
+        resp = await ask(dict(action))
+        if resp.get("Message") == PERMISSION_DENIED:
+            err = PermissionDenied(action["Action"], needed(action["Action"]))
+            problems[problem] = str(err)
+            log.error("%s: %s", who, err)
+    return problems
+
+
+def raise_refusal(action: str, resp: dict[str, str], problems: dict[str, str]) -> None:
+    """Raise the error Asterisk's refusal names (a missing permission is also recorded in ``problems``);
+    any other refusal is logged with Asterisk's reason and left to the caller."""
+    message = resp.get("Message") or ""
+    if message == PERMISSION_DENIED:
+        err = PermissionDenied(action, needed(action))
+        problems[problem_id(action)] = str(err)
+        log.error("%s", err)
+        raise err
+    if message == SHUTTING_DOWN:
+        raise AsteriskShuttingDown(f"{action} refused: {message}")
+    log.warning("Asterisk refused %s: %s", action, message[:200])

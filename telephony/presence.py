@@ -10,8 +10,16 @@ so a restarted workstation or a new leader node re-applies breaks and after-call
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+
+from telephony.errors import PermissionDenied, TelephonyError, TelephonyUnavailable
+from telephony.permissions import raise_refusal
+
+log = logging.getLogger("telephony.ami")
 
 # interface -> (paused, reason) the workstation wants now
 PresenceSource = Callable[[], Awaitable[dict[str, tuple[bool, str]]]]
@@ -85,3 +93,75 @@ class PauseBook:
     def pending(self) -> list[str]:
         """Members whose wanted state Asterisk has not confirmed yet."""
         return [i for i, w in self.wanted.items() if w.member and not w.agreed]
+
+
+class PauseKeeper(PauseBook):
+    """Applies the wanted pauses through ``send`` (one AMI action → its response) and keeps retrying,
+    with back-off, the ones Asterisk does not hold; ``run`` is the retry loop of one AMI session."""
+
+    def __init__(self, send: Callable[[dict[str, str]], Awaitable[dict[str, str]]], problems: dict[str, str]):
+        super().__init__()
+        self._send = send
+        self._problems = problems
+        self.wake = asyncio.Event()
+
+    async def choose(self, interface: str, paused: bool, reason: str, *, connected: bool) -> None:
+        """The workstation's choice: kept; sent now when connected, else at the next connect."""
+        self.want(interface, paused, reason)
+        if not connected:
+            log.info("QueuePause deferred: the AMI link is down; applied when Asterisk is back")
+            return
+        try:
+            await self.apply(interface)
+        except PermissionDenied:
+            raise
+        except TelephonyError:
+            self.wake.set()  # retried by the session's loop until Asterisk agrees
+            raise
+
+    async def apply(self, interface: str) -> None:
+        wanted = self.wanted[interface]
+        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if wanted.paused else "false"}
+        if wanted.reason and wanted.paused:
+            action["Reason"] = wanted.reason
+        resp = await self._send(action)
+        if resp.get("Response") == "Success":
+            self.acknowledged(interface)
+            return
+        message = resp.get("Message") or "QueuePause refused by Asterisk"
+        if message == "Interface not found":
+            self.not_a_member(interface)
+        raise_refusal("QueuePause", resp, self._problems)
+        raise TelephonyUnavailable(message)
+
+    async def seed_from(self, source: PresenceSource | None, timeout: float) -> None:
+        """Read the workstation's stored presence (at each connect); a failure keeps what is known."""
+        if source is None:
+            return
+        try:
+            self.seed(await asyncio.wait_for(source(), timeout))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the store may be down: the pauses chosen in this process still hold
+            log.warning("wanted pauses could not be read (%s); using this process's", type(exc).__name__)
+
+    async def run(self) -> None:
+        """Re-send every pause Asterisk does not hold, with back-off, until it agrees."""
+        delay = 0.5
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while pending := self.pending():
+                failed = False
+                for iface in pending:
+                    try:
+                        await self.apply(iface)
+                    except PermissionDenied:
+                        return  # nothing changes until manager.conf is fixed and the link comes back
+                    except TelephonyError:
+                        failed = True
+                if not failed:
+                    delay = 0.5
+                    continue
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, 30.0)
