@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from workstation import audit
 from workstation.api import ROUTER_MODULES
 from workstation.bootstrap import Container
 from workstation.errors import DomainError
@@ -137,7 +138,9 @@ def create_app(container: Container) -> FastAPI:
         return await call_next(request)
 
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status == 403:  # a refused attempt at data is audited like a read
+            await audit.record_refusal(request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
