@@ -102,7 +102,7 @@ class ReleaseLedger:
                 f"joined with earlier releases of an overlapping period ({names}) this export would leave "
                 f"classes of {smallest} subscribers, below k={new.k}: choose a period that does not overlap "
                 "them, or repeat their period with the same k and l",
-                details={"conflicts": conflicts or checked, "joint_k": smallest, "k": new.k},
+                details={"conflicts": conflicts or checked, "releases": names, "joint_k": smallest, "k": new.k},
             )
         return {"overlapping_releases": checked, "joint_k_all": together if checked else None}
 

@@ -43,5 +43,5 @@ async def record_refusal(request: Any, exc: Any) -> None:
         user_id=uid if isinstance(uid, int) else None,
         action="access.denied",
         subject=request.url.path[:128],
-        details={"method": request.method, "error_id": getattr(exc, "error_id", "forbidden")},
+        details={"method": request.method, "refused_as": str(getattr(exc, "error_id", ""))},
     )

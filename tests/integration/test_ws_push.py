@@ -171,7 +171,7 @@ def test_sections_calls_search_results_and_refusals_are_audited(app_env: Any) ->
     assert by_action["card.sections"].subject == "1" and by_action["card.calls"].subject == "1"
     assert by_action["card.search"].details["shown"] == ["1"]
     denied = by_action["access.denied"]
-    assert denied.subject == "/api/exports" and denied.details == {"method": "GET", "error_id": "forbidden"}
+    assert denied.subject == "/api/exports" and denied.details == {"method": "GET", "refused_as": "forbidden"}
 
 
 def test_search_treats_injection_as_plain_text(app_env: Any) -> None:
@@ -193,4 +193,4 @@ def test_wrong_password_and_role_guard(app_env: Any) -> None:
         assert client.get("/api/auth/me").status_code == 401
         login(client, "op1")
         r = client.get("/api/supervisor/floor")
-        assert r.status_code == 403 and r.json()["error_id"] == "forbidden"
+        assert r.status_code == 403 and r.json()["error_id"] == "role_required"

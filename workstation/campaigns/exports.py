@@ -123,17 +123,15 @@ class ExportService:
             )
         except BaseException as exc:
             message = exc.message if isinstance(exc, DomainError) else f"export failed: {type(exc).__name__}"
-            error_id = exc.error_id if isinstance(exc, DomainError) else "export_failed"
-            self._set(
-                req.export_id, state="failed", error=message, finished_at=utcnow(), summary={"error_id": error_id}
-            )
+            failure = {"code": exc.error_id, "details": exc.details} if isinstance(exc, DomainError) else {}
+            self._set(req.export_id, state="failed", error=message, finished_at=utcnow(), summary={"failure": failure})
             audit.record(
                 self.db,
                 user_id=user_id,
                 action="export.segments",
                 subject=req.export_id,
                 reason=reason,
-                details={"state": "failed", "error": message, "error_id": error_id},
+                details={"state": "failed", "error": message, "failure": failure.get("code")},
             )
             raise
         summary = summarise(result.manifest, result.path)
