@@ -1,8 +1,8 @@
 // The operator's screen: call banner, the subscriber card (pushed before pick-up), search, drill-down.
-import { boot, api, t, addStrings, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language } from "/js/core.js";
+import { strings, boot, api, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language, $ } from "/js/core.js";
 import { mountPanels } from "/js/panels.js";
 
-addStrings({
+const t = strings("op", {
   ru: {
     "op.title": "АРМ оператора", "op.presence": "Статус", "op.search": "Поиск: номер, лицевой счёт, договор, ФИО", "op.find": "Найти",
     "call.idle": "Нет активного звонка", "call.ringing": "Входящий звонок", "call.connected": "Разговор", "call.wrap_up": "Постобработка", "call.ended": "Звонок завершён",
@@ -12,7 +12,7 @@ addStrings({
     "card.balance": "Баланс", "card.credit": "Кредитный лимит", "card.arpu": "ARPU (3 мес.)", "card.tariff": "Тариф", "card.region": "Регион",
     "card.since": "Абонент с", "card.services": "Услуги", "svc.name": "Услуга", "svc.status": "Статус", "svc.fee": "Абонплата/мес.",
     "status.active": "активен", "status.blocked": "заблокирован", "status.suspended": "приостановлен", "status.closed": "закрыт",
-    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})",
+    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})", "card.no_caller_id": "Номер абонента не определён — найдите его поиском",
     "card.multiple": "На номере несколько лицевых счетов — выберите:", "card.unavailable": "Биллинг недоступен, данных в кэше нет",
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
     "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен",
@@ -34,7 +34,7 @@ addStrings({
     "card.balance": "Balance", "card.credit": "Credit limit", "card.arpu": "ARPU (3 mo.)", "card.tariff": "Tariff", "card.region": "Region",
     "card.since": "Subscriber since", "card.services": "Services", "svc.name": "Service", "svc.status": "Status", "svc.fee": "Monthly fee",
     "status.active": "active", "status.blocked": "blocked", "status.suspended": "suspended", "status.closed": "closed",
-    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})",
+    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})", "card.no_caller_id": "No caller ID: find the subscriber by search",
     "card.multiple": "Several accounts on this number — choose one:", "card.unavailable": "Billing unavailable and nothing cached",
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
     "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable",
@@ -49,11 +49,10 @@ addStrings({
   },
 });
 
-const me = await boot({ roles: ["operator", "supervisor", "tech_support"], titleKey: "op.title" });
+const me = await boot({ roles: ["operator", "supervisor", "tech_support"], title: () => t("op.title") });
 mountPanels(document.getElementById("panels"));
 
 const state = { call: null, lookup: null, subscriberId: null, timer: null };
-const $ = (id) => document.getElementById(id);
 
 function paintStatic() {
   $("presence-label").textContent = t("op.presence");
@@ -91,7 +90,7 @@ async function finishWrapup() {
   try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
   catch (e) { toast(e.message, "error"); }
 }
-shortcut("alt+f", finishWrapup, "help.finish");
+shortcut("alt+f", finishWrapup, () => t("help.finish"));
 
 // ---- card -------------------------------------------------------------------------------------------
 function field(key, value, cls) { return h("div", { class: "f " + (cls || "") }, h("label", {}, t(key)), h("span", { class: "v" }, value)); }
@@ -106,7 +105,8 @@ function renderCard(lookup) {
   const msisdn = lookup.msisdn || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
   if (lookup.state === "unknown" || lookup.state === "bad_number") {
-    el.replaceChildren(h("p", { class: "notice" }, t("card." + lookup.state, { msisdn })));
+    const key = lookup.state === "bad_number" && !msisdn ? "card.no_caller_id" : "card." + lookup.state; // <unknown> caller ID
+    el.replaceChildren(h("p", { class: "notice" }, t(key, { msisdn })));
     $("search").focus(); return;
   }
   if (lookup.state === "unavailable") { el.replaceChildren(h("p", { class: "notice error" }, t("card.unavailable"))); return; }
@@ -135,7 +135,7 @@ function renderCard(lookup) {
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
 function matchList(matches) {
   return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
-    h("button", { class: "match", "data-id": m.subscriber_id, onclick: () => openSubscriber(m.subscriber_id) },
+    h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn, onclick: () => openSubscriber(m.subscriber_id) },
       `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
 }
 
@@ -165,8 +165,8 @@ async function openSubscriber(id) {
 
 // ---- drill-down -------------------------------------------------------------------------------------
 document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => drill(b.dataset.tab)));
-shortcut("alt+c", () => drill("charges"), "help.charges");
-shortcut("alt+p", () => drill("payments"), "help.payments");
+shortcut("alt+c", () => drill("charges"), () => t("help.charges"));
+shortcut("alt+p", () => drill("payments"), () => t("help.payments"));
 function monthName(ym) { // "2026-10" → "октябрь 2026 г." / "October 2026"
   const d = new Date(`${ym}-01T12:00:00`);
   return isNaN(d) ? ym : d.toLocaleDateString(language() === "ru" ? "ru-RU" : "en-GB", { month: "long", year: "numeric" });
@@ -198,8 +198,8 @@ async function drill(tab) {
 
 // ---- search -----------------------------------------------------------------------------------------
 const SEARCH_LIMIT = 20; // the server returns at most this many matches
-shortcut("/", () => $("search").focus(), "help.search");
-shortcut("alt+s", () => $("search").focus(), "help.search");
+shortcut("/", () => $("search").focus(), () => t("help.search"));
+shortcut("alt+s", () => $("search").focus(), () => t("help.search"));
 $("search-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const q = $("search").value.trim(), out = $("search-results");
