@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import select
 
 from workstation.bootstrap import Container
@@ -85,3 +85,21 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
         return user
 
     return guard
+
+
+# ids at the edge: ASCII only, bounded (a "²" is a digit to str.isdigit(), an int() of it raises)
+SubscriberId = Annotated[str, Path(pattern=r"^[0-9]{1,18}$", description="billing subscriber id")]
+CallId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+def saving_status(saved: bool) -> dict[str, object]:
+    """The reply of an action whose history goes through the outbox: written, or kept to write later."""
+    if saved:
+        return {"ok": True, "saved": True, "status": "saved"}
+    return {
+        "ok": True,
+        "saved": False,
+        "status": "saving_delayed",
+        "error_id": "saving_delayed",
+        "message": "accepted; the history will be saved when the database is back",
+    }
