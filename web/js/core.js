@@ -42,6 +42,15 @@ addStrings({
     "role.analyst": "Аналитик", "role.marketing": "Маркетинг", "role.admin": "Администратор",
     "err.invalid_input": "Проверьте поля", "err.forbidden": "Недостаточно прав", "err.too_large": "Слишком большой запрос",
     "err.unavailable": "Сервис временно недоступен, повторите позже",
+    "err.saving_delayed": "Принято. Сохранение задерживается: база данных недоступна, данные будут записаны позже",
+    "saving.delayed": "Сохранение задерживается: история звонков записывается локально и будет сохранена позже",
+    "saving.ok": "Сохранение восстановлено",
+    "err.db_unavailable": "База данных временно недоступна, повторите позже",
+    "err.internal_error": "Внутренняя ошибка сервера",
+    "err.invalid_value": "Недопустимое значение",
+    "err.cross_origin_refused": "Запрос отклонён: он отправлен не со страницы АРМ",
+    "err.bad_content_length": "Некорректный размер запроса",
+    "err.billing_bad_request": "Некорректный запрос к биллингу",
   },
   en: {
     "app.title": "Operator workstation", "nav.logout": "Sign out", "ws.online": "Online", "ws.offline": "Offline",
@@ -52,6 +61,15 @@ addStrings({
     "role.analyst": "Analyst", "role.marketing": "Marketing", "role.admin": "Administrator",
     "err.invalid_input": "Check the fields", "err.forbidden": "Not allowed for your role", "err.too_large": "The request is too large",
     "err.unavailable": "The service is unavailable, try again shortly",
+    "err.saving_delayed": "Accepted. Saving is delayed: the database is unavailable, the data will be written later",
+    "saving.delayed": "Saving delayed: call history is kept locally and will be saved later",
+    "saving.ok": "Saving is back to normal",
+    "err.db_unavailable": "The database is unavailable, try again shortly",
+    "err.internal_error": "Internal server error",
+    "err.invalid_value": "The value is not acceptable",
+    "err.cross_origin_refused": "Refused: the request did not come from a workstation page",
+    "err.bad_content_length": "Bad request size",
+    "err.billing_bad_request": "Bad billing request",
   },
 });
 
@@ -165,6 +183,16 @@ export function connect() {
     if (wsWanted) { setTimeout(connect, wsDelay); wsDelay = Math.min(wsDelay * 2, 5000); }
   };
 }
+
+// the workstation DB is away: history and audit wait in the server's outbox; say so until it is back
+on("ws:saving.state", (msg) => {
+  let el = document.getElementById("saving-banner");
+  if (!msg.delayed) { if (el) { el.remove(); toast(t("saving.ok")); } return; }
+  if (!el) { el = h("div", { id: "saving-banner", class: "banner warn", role: "status" }); document.body.prepend(el); }
+  el.textContent = t("saving.delayed");
+});
+// the bus came back after an outage: ask for this tab's state again (a pop may have gone elsewhere)
+on("ws:resync", () => { send({ type: "resync" }); emit("resync"); });
 
 // ---- page boot --------------------------------------------------------------------------------------
 export let currentUser = null;

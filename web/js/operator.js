@@ -88,8 +88,10 @@ function renderBanner(note) {
 }
 async function finishWrapup() {
   if (!state.call) return;
-  try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
-  catch (e) { toast(e.message, "error"); }
+  try {
+    const r = await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" });
+    if (r && r.status === "saving_delayed") toast(t("err.saving_delayed"), "warn");
+  } catch (e) { toast(e.message, "error"); }
 }
 shortcut("alt+f", finishWrapup, "help.finish");
 

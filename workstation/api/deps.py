@@ -11,6 +11,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy import select
 
 from workstation.bootstrap import Container
+from workstation.calls.writer import is_db_unreachable
 from workstation.errors import DomainError, Forbidden
 from workstation.models import User
 
@@ -52,7 +53,15 @@ async def cached_user(container: Container, session: dict[str, Any]) -> User | N
     if hit is not None and now - hit[0] < _USER_TTL_S and hit[1] is not None:
         cached = hit[1]
         return cached if session.get("pw") == cached.password_hash[-12:] else None
-    fresh = await asyncio.to_thread(user_from_session, container, session)
+    try:
+        fresh = await asyncio.to_thread(user_from_session, container, session)
+    except Exception as exc:
+        if hit is not None and hit[1] is not None and is_db_unreachable(exc):
+            # the DB is away: the user signed in and checked before keeps working (cards, after-call
+            # work, presence go through the outbox); nobody new gets in until it is back
+            cached = hit[1]
+            return cached if session.get("pw") == cached.password_hash[-12:] else None
+        raise
     if fresh is not None:
         if len(_user_cache) > 10_000:
             _user_cache.clear()

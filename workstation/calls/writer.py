@@ -142,6 +142,7 @@ class CallWriter:
         self.on_state = on_state  # called with True when saving becomes delayed, False when caught up
         self._outbox: Outbox | None = None
         self._wake = asyncio.Event()
+        self._caught_up = asyncio.Event()  # set each time a drain found the journal empty
         self._waiters: list[tuple[int, asyncio.Future[bool]]] = []
         self._task: asyncio.Task[None] | None = None
         self.db_ok = True
@@ -202,6 +203,14 @@ class CallWriter:
         self._wake.set()
         return await done
 
+    async def wait_saved(self) -> None:
+        """Wait until everything put so far is in the DB, however long the DB stays away (tests, the
+        fault benchmark, an orderly shutdown after an outage)."""
+        while not await self.flush():
+            self._caught_up.clear()
+            self._wake.set()
+            await self._caught_up.wait()
+
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
         if kind not in APPLIERS:
             raise ValueError(f"unknown writer operation {kind!r}")
@@ -241,6 +250,7 @@ class CallWriter:
             if ok:
                 backoff = BACKOFF_MIN_S
                 self._resolve_waiters(True, drained=True)
+                self._caught_up.set()
                 continue
             self._resolve_waiters(False)
             try:  # new operations only journal meanwhile: the DB is tried again after the back-off
