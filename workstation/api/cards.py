@@ -23,12 +23,14 @@ router = APIRouter(prefix="/api/subscribers", tags=["cards"])
 CardReader = Annotated[User, Depends(require_roles("operator", "tech_support", "supervisor"))]
 
 
-def durable_audit(
+async def durable_audit(
     container: Any, user: User, action: str, subject: str | None, details: dict[str, Any] | None = None
 ) -> None:
-    """Audit through the outbox: the row is journalled before the card is sent and reaches the DB even
-    when the DB is away right now (see ``workstation.calls.writer``)."""
-    container.services["calls"].writer.audit(user.id, action, subject, details or {})
+    """Audit through the outbox: the row is journalled before the card is sent, written to the DB before
+    the answer when the DB is there, and later when it is away (see ``workstation.calls.writer``)."""
+    writer = container.services["calls"].writer
+    writer.audit(user.id, action, subject, details or {})
+    await writer.flush()
 
 
 async def sections_for(container: Any, subscriber_id: str, user: User) -> dict[str, Any]:
@@ -56,7 +58,7 @@ async def search(
         matches = await container.billing.search(text, limit=20)
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
-    durable_audit(container, user, "card.search", None, {"results": len(matches)})
+    await durable_audit(container, user, "card.search", None, {"results": len(matches)})
     return {"matches": [asdict(m) for m in matches]}
 
 
@@ -68,7 +70,7 @@ async def card(
     lookup = await container.billing.get_card(subscriber_id)  # type: ignore[attr-defined]
     if lookup.state == "unknown":
         raise NotFound("no such subscriber", error_id="subscriber_not_found")
-    durable_audit(container, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
+    await durable_audit(container, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
     return {
         "card": notifier.card_payload(lookup),
         "sections": await sections_for(container, subscriber_id, user),
@@ -93,7 +95,7 @@ async def charges(
         raise Unavailable(
             "billing is unavailable: charges cannot be shown now", error_id=exc.error_id
         ) from None
-    durable_audit(container, user, "card.charges", subscriber_id)
+    await durable_audit(container, user, "card.charges", subscriber_id)
     return {"months": [asdict(m) for m in rows]}
 
 
@@ -110,7 +112,7 @@ async def payments(
         raise Unavailable(
             "billing is unavailable: payments cannot be shown now", error_id=exc.error_id
         ) from None
-    durable_audit(container, user, "card.payments", subscriber_id)
+    await durable_audit(container, user, "card.payments", subscriber_id)
     return {"payments": [asdict(p) for p in rows]}
 
 

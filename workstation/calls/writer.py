@@ -242,8 +242,10 @@ class CallWriter:
         while True:
             await self._wake.wait()
             # gather what the next moment brings: a few larger transactions cost the pop path (GIL,
-            # driver work) far less than one small transaction per call event
-            await asyncio.sleep(self.batch_window_s)
+            # driver work) far less than one small transaction per call event; someone waiting for a
+            # flush (an audited card read, a finished after-call work) is served at once
+            if not self._waiters:
+                await asyncio.sleep(self.batch_window_s)
             self._wake.clear()
             ok = await asyncio.to_thread(self._drain)
             self._set_db_ok(ok)
