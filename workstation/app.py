@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from workstation import audit
 from workstation.api import ROUTER_MODULES
 from workstation.api.deps import cached_user
 from workstation.bootstrap import Container
@@ -134,7 +135,9 @@ def create_app(container: Container) -> FastAPI:
         return response
 
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status == 403:  # a refused attempt at data is audited like a read
+            await audit.record_refusal(request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)

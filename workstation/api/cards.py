@@ -58,7 +58,13 @@ async def search(
         matches = await container.billing.search(text, limit=20)
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
-    await durable_audit(container, user, "card.search", None, {"results": len(matches)})
+    await durable_audit(
+        container,
+        user,
+        "card.search",
+        None,
+        {"results": len(matches), "shown": [str(m.subscriber_id) for m in matches]},
+    )
     return {"matches": [asdict(m) for m in matches]}
 
 
@@ -79,6 +85,7 @@ async def card(
 
 @router.get("/{subscriber_id}/sections")
 async def sections(subscriber_id: SubscriberId, container: ContainerDep, user: CardReader) -> dict[str, Any]:
+    await durable_audit(container, user, "card.sections", subscriber_id)
     return await sections_for(container, subscriber_id, user)
 
 
@@ -118,4 +125,5 @@ async def payments(
 
 @router.get("/{subscriber_id}/calls")
 async def calls(subscriber_id: SubscriberId, container: ContainerDep, user: CardReader) -> dict[str, Any]:
+    await durable_audit(container, user, "card.calls", subscriber_id)
     return {"calls": await asyncio.to_thread(recent_calls, container, subscriber_id)}

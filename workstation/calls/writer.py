@@ -32,7 +32,10 @@ from workstation.models import AuditLog, Call, CallEventRow, User
 
 log = logging.getLogger(__name__)
 
-_TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at"}
+_TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at", "started_at"}
+# a call's history times are set once: a resync (reconnect, restarted workstation, new leader) learning
+# the call again never moves them
+_WRITE_ONCE = {"queued_at", "offered_at", "answered_at"}
 BATCH_LIMIT = 2000
 BACKOFF_MIN_S = 0.25
 BACKOFF_MAX_S = 5.0
@@ -70,6 +73,8 @@ def _upsert(batch: Batch, call_id: str, f: dict[str, Any]) -> None:
     row = batch.call_row(call_id, f.get("caller"))
     for k, v in f.items():
         if v is None and k != "operator_id":
+            continue
+        if k in _WRITE_ONCE and getattr(row, k) is not None:
             continue
         setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
 
@@ -112,6 +117,10 @@ def register_op(kind: str, applier: Applier, *, touches_call: bool = False) -> N
     APPLIERS[kind] = (applier, touches_call)
 
 
+class UnknownOperation(LookupError):
+    """A journalled operation no applier is registered for (quarantined, not dropped)."""
+
+
 def is_db_unreachable(exc: BaseException) -> bool:
     """Connection-class failures (the DB is away), as opposed to a row the DB refuses."""
     if getattr(exc, "connection_invalidated", False):
@@ -148,6 +157,9 @@ class CallWriter:
         self.db_ok = True
         self.confirmed = 0  # operations the DB committed since start
         self.quarantined_count = 0
+        # further kinds of operation of this writer alone: kind -> apply(session, fields), run inside the
+        # batch's transaction, journalled like the others (``register_op`` adds one for every writer)
+        self.appliers: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
 
     @property
     def outbox(self) -> Outbox:
@@ -212,7 +224,7 @@ class CallWriter:
             await self._caught_up.wait()
 
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
-        if kind not in APPLIERS:
+        if kind not in APPLIERS and kind not in self.appliers:
             raise ValueError(f"unknown writer operation {kind!r}")
         self.outbox.append(kind, call_id, fields)
         self._wake.set()
@@ -345,14 +357,19 @@ class CallWriter:
     def _apply(self, ops: list[Op]) -> None:
         """One transaction per batch: the batch's calls in one SELECT, rows inserted together at commit
         (a handful of round trips per batch, not two per operation: the GIL stays with the event loop)."""
-        call_ids = {op.call_id for op in ops if APPLIERS[op.kind][1]}
+        call_ids = {op.call_id for op in ops if op.kind in APPLIERS and APPLIERS[op.kind][1]}
         with self.db.session() as s:
             calls: dict[str, Call] = {}
             if call_ids:
                 calls = {c.id: c for c in s.scalars(select(Call).where(Call.id.in_(call_ids)))}
             batch = Batch(s, calls)
             for op in ops:
-                APPLIERS[op.kind][0](batch, op.call_id, op.fields)
+                if op.kind in APPLIERS:
+                    APPLIERS[op.kind][0](batch, op.call_id, op.fields)
+                elif op.kind in self.appliers:
+                    self.appliers[op.kind](s, op.fields)
+                else:  # journalled by a feature that is not installed now: keep it aside, do not lose it
+                    raise UnknownOperation(op.kind)
 
 
 def journal_path(data_dir: Path) -> Path:
