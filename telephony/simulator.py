@@ -23,6 +23,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +109,7 @@ class AmiSimulator:
         self.shutting_down = False  # True: every action answers "Asterisk is shutting down"
         self.pause_actions: list[dict[str, str]] = []  # QueuePause actions received (lower-case keys)
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
+        self.generated: deque[tuple[str, CallScript]] = deque(maxlen=10_000)  # (scenario, script) of run_calls calls
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
@@ -477,6 +479,7 @@ class AmiSimulator:
                 script = self.make_call(
                     name, callers=rng.sample(list(callers), min(2, len(callers))), agents=chosen
                 )
+                self.generated.append((name, script))
                 task = self.start_call(script, speed)
                 task.add_done_callback(_releaser(busy, [a for a, _ in chosen]))
                 if wait:
