@@ -106,15 +106,42 @@ class Hub:
         self._by_user: dict[int, set[Connection]] = defaultdict(set)
         self._by_role: dict[str, set[Connection]] = defaultdict(set)
         self.dropped_slow = 0
+        self.bus_failures = 0
+        self._last_bus_warning = 0.0
+        listeners = getattr(bus, "reconnect_listeners", None)
+        if listeners is not None:
+            listeners.append(self.resync_all)
         bus.subscribe("user.*", self._on_user)
         bus.subscribe("role.*", self._on_role)
 
     # -- sending (any node) -------------------------------------------------------------------
     async def send_to_user(self, user_id: int, message: Message) -> None:
-        await self.bus.publish(f"user.{user_id}", self._stamp(message))
+        await self._publish(f"user.{user_id}", self._stamp(message), self._on_user)
 
     async def send_to_role(self, role: str, message: Message) -> None:
-        await self.bus.publish(f"role.{role}", self._stamp(message))
+        await self._publish(f"role.{role}", self._stamp(message), self._on_role)
+
+    async def _publish(self, channel: str, message: Message, local: Any) -> None:
+        """Through the bus; with the bus away, straight to this node's own connections (the pop still
+        reaches an operator connected here, and the caller's work after the push goes on)."""
+        try:
+            await self.bus.publish(channel, message)
+            return
+        except Exception as exc:
+            self.bus_failures += 1
+            now = time.monotonic()
+            if now - self._last_bus_warning > 5:
+                self._last_bus_warning = now
+                log.warning("bus unavailable (%s): delivering to this node's connections", type(exc).__name__)
+        await local(channel, message)
+
+    async def resync_all(self) -> None:
+        """Ask every connected tab of this node to reload its state (after the bus came back, messages
+        meant for it may have gone to other nodes' void)."""
+        message = self._stamp({"type": "resync"})
+        for conns in list(self._by_user.values()):
+            for conn in list(conns):
+                conn.offer(dict(message))
 
     @staticmethod
     def _stamp(message: Message) -> Message:
@@ -164,4 +191,5 @@ class Hub:
             "connections": sum(len(c) for c in self._by_user.values()),
             "users": len(self.connected_users()),
             "dropped_slow": self.dropped_slow,
+            "bus_failures": self.bus_failures,
         }

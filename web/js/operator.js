@@ -1,5 +1,5 @@
 // The operator's screen: call banner, the subscriber card (pushed before pick-up), search, drill-down.
-import { strings, boot, api, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language, $ } from "/js/core.js";
+import { strings, boot, api, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language, errorMessage, $ } from "/js/core.js";
 import { mountPanels } from "/js/panels.js";
 
 const t = strings("op", {
@@ -87,8 +87,10 @@ function renderBanner(note) {
 }
 async function finishWrapup() {
   if (!state.call) return;
-  try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
-  catch (e) { toast(e.message, "error"); }
+  try {
+    const r = await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" });
+    if (r && r.status === "saving_delayed") toast(errorMessage("saving_delayed") || r.message, "warn");
+  } catch (e) { toast(e.message, "error"); }
 }
 shortcut("alt+f", finishWrapup, () => t("help.finish"));
 

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import ContainerDep, CurrentUser
+from workstation.api.deps import ContainerDep, CurrentUser, saving_status
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
@@ -79,6 +79,6 @@ async def set_language(body: Language, user: CurrentUser, container: ContainerDe
 async def setset_presence(body: Presence, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
     calls = container.services["calls"]
     await calls.set_presence(user.id, body.presence)
-    await calls.writer.flush()
+    saved = await calls.writer.flush()
     user.presence = body.presence
-    return me_payload(user)
+    return {**me_payload(user), "saving": saving_status(saved)["status"]}
