@@ -170,6 +170,7 @@ class Deployment:
         sim.pops.clear()
         stats.clear()
         await self.browsers.clear()
+        paused_at_start = sum(1 for _, iface, _ in self.operators if sim.is_paused(iface))
         procs = [psutil.Process(s.proc.pid) for s in servers]
         others = {  # where else the machine's CPU went during the point
             "simulator_cpu_pct": psutil.Process(),  # simulator, bus listener, pressure clients
@@ -205,6 +206,8 @@ class Deployment:
             "calls_per_s": rate,
             "seconds": round(seconds, 1),
             "calls": started,
+            "calls_per_s_started": round(started / seconds, 1),  # below calls_per_s: no free operator, or the simulator fell behind
+            "operators_paused_at_start": paused_at_start,  # in after-call work or a break: not rung
             **latency_figures(sent, stats, uid_of),
             "server_cpu_pct": cpu,
             "server_cpu_total_pct": sum(cpu),

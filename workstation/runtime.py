@@ -60,11 +60,13 @@ async def refreeze_later(delays_s: tuple[float, ...] = (30.0, 120.0)) -> None:
 
 
 def lower_thread_priority(niceness: int = 10) -> None:
-    """Make the calling thread yield the CPU to the event loop's thread (Linux: threads have their own
-    nice value). For background work in this process: sign-ins (argon2), exports, reports."""
+    """Make the calling thread yield the CPU to the event loop's thread: ``niceness`` more than it had
+    (Linux: every thread has its own nice value; threads it starts inherit it). For background work in
+    this process: sign-ins (argon2), exports, reports."""
     if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
         return
+    tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
     except OSError as exc:  # not permitted in some containers: the work still runs, at normal priority
         log.debug("thread priority unchanged: %s", exc)
