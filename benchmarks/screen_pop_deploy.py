@@ -124,7 +124,8 @@ class Deployment:
             WORKSTATION_CACHE_URL=bus,
             RELAY_AMI_PORT=str(sim_port),
             RELAY_AMI_USER=AMI_USER,
-            PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+            # SCREEN_POP_SERVER_ROOT: serve from another checkout (a baseline), same benchmark
+            PYTHONPATH=os.environ.get("SCREEN_POP_SERVER_ROOT") or str(Path(__file__).resolve().parents[1]),
         )
         return env
 
@@ -211,6 +212,8 @@ class Deployment:
             **latency_figures(sent, stats, uid_of),
             "server_cpu_pct": cpu,
             "server_cpu_total_pct": sum(cpu),
+            # CPU time the servers spent per call: what the load average does not change much
+            "server_cpu_ms_per_call": round(10 * sum(cpu) * wall / max(started, 1), 2),
             **other_cpu,
             **pressure_info,
             "load_avg_1m": round(os.getloadavg()[0], 2),
