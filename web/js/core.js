@@ -192,6 +192,16 @@ export function connect() {
   };
 }
 
+// ---- the operator's remembered layout (server-side, so it follows them to another workstation) ---------
+export const prefs = {
+  get(key, fallback) { const p = currentUser?.ui_prefs || {}; return key in p ? p[key] : fallback; },
+  set(key, value) {
+    if (!currentUser || prefs.get(key) === value) return;
+    currentUser.ui_prefs = { ...(currentUser.ui_prefs || {}), [key]: value };
+    api("/api/auth/prefs", { method: "POST", body: { prefs: { [key]: value } } }).catch((e) => console.warn("prefs", e.error_id));
+  },
+};
+
 // ---- page boot --------------------------------------------------------------------------------------
 export let currentUser = null;
 /** Sign-in guard, header and websocket for a page; ``title()`` is the page's name in the current language. */
