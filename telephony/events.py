@@ -79,6 +79,21 @@ class CallAbandoned(CallEvent):
 
 
 @dataclass(frozen=True)
+class QueueCallTimes(CallEvent):
+    """Asterisk's own whole-second figures for a queue call, as app_queue reports them.
+
+    source ``connect``: ``AgentConnect`` HoldTime (join to answer) and RingTime (the answering member's
+    ring); ``complete``: ``AgentComplete`` HoldTime and TalkTime; ``abandon``: ``QueueCallerAbandon``
+    HoldTime (join to hang-up).
+    """
+
+    source: str = ""
+    hold_s: int | None = None
+    ring_s: int | None = None
+    talk_s: int | None = None
+
+
+@dataclass(frozen=True)
 class AgentStatus(CallEvent):
     """Queue member state (device state / paused) as Asterisk reports it."""
 
@@ -103,6 +118,7 @@ ALL_EVENTS = (
     CallAnswered,
     CallEnded,
     CallAbandoned,
+    QueueCallTimes,
     AgentStatus,
     TelephonyLink,
 )

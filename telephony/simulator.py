@@ -1,7 +1,8 @@
 """An asyncio TCP server that speaks AMI like Asterisk 22, for the demo, the tests and the benchmark.
 
 It answers ``Login`` (a bad secret gets ``Authentication failed`` and the socket is closed, as
-Asterisk does), ``Ping``, ``Logoff``, ``Events``, ``CoreShowChannels``, ``QueueStatus`` (event lists
+Asterisk does), ``Ping``, ``Logoff``, ``Events``, ``CoreShowChannels``, ``QueueStatus`` (with app_queue's
+service-level statistics, ``telephony.sim_queue``), ``QueueSummary`` (event lists
 with ``EventList: start`` / ``…Complete``), ``Originate``; anything else gets
 ``Invalid/unknown command``. Calls are played from the real captures (``telephony.scenarios``) with
 fresh identities, at a chosen speed; every event sent also updates the simulated PBX state so the
@@ -212,6 +213,9 @@ class AmiSimulator:
         elif action == "queuestatus":
             items = self.state.queue_status(aid, msg.get("queue", ""))
             self._list(session, aid, "Queue status will follow", "QueueStatusComplete", items)
+        elif action == "queuesummary":
+            items = self.state.queue_summary(aid, msg.get("queue", ""))
+            self._list(session, aid, "Queue summary will follow", "QueueSummaryComplete", items)
         elif action == "originate":
             self._originate(session, aid, msg)
         elif action == "queuepause":
@@ -329,6 +333,7 @@ class AmiSimulator:
             now = f"{time.time():.6f}"
             frame = [(k, now if k == "Timestamp" else v) for k, v in frame]
         frame = self.state.with_live_pause(frame)
+        frame = self.state.queues.stamp(frame, own_clock=stamp)
         self.state.apply(frame)
         if pop_key is not None and pop_key not in self.pops:
             self.pops[pop_key] = (time.monotonic(), time.time())

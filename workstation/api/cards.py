@@ -50,7 +50,11 @@ async def search(
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
     await audit.record_async(
-        container.db, user_id=user.id, action="card.search", subject=None, details={"results": len(matches)}
+        container.db,
+        user_id=user.id,
+        action="card.search",
+        subject=None,
+        details={"results": len(matches), "shown": [str(m.subscriber_id) for m in matches]},
     )
     return {"matches": [asdict(m) for m in matches]}
 
@@ -77,6 +81,7 @@ async def card(
 
 @router.get("/{subscriber_id}/sections")
 async def sections(subscriber_id: str, container: ContainerDep, user: CardReader) -> dict[str, Any]:
+    await audit.record_async(container.db, user_id=user.id, action="card.sections", subject=subscriber_id)
     return await sections_for(container, subscriber_id, user)
 
 
@@ -116,4 +121,5 @@ async def payments(
 
 @router.get("/{subscriber_id}/calls")
 async def calls(subscriber_id: str, container: ContainerDep, user: CardReader) -> dict[str, Any]:
+    await audit.record_async(container.db, user_id=user.id, action="card.calls", subject=subscriber_id)
     return {"calls": await asyncio.to_thread(recent_calls, container, subscriber_id)}

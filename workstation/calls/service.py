@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,9 @@ class CallService:
         self.telephony_up = False
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        # features that follow every call event (contact-center figures): called before de-duplication,
+        # synchronously, so they must be idempotent and quick
+        self.observers: list[Callable[[CallEvent], None]] = []
 
     @property
     def hub(self) -> Hub:
@@ -100,6 +104,8 @@ class CallService:
             self.telephony_up = event.up
             await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": event.up})
             return
+        for observe in self.observers:
+            observe(event)
         key = (event.call_id, type(event).__name__, getattr(event, "agent", None) or "")
         if key in self._seen:
             return
@@ -280,7 +286,7 @@ class CallService:
             self.chosen[uid] = presence
         self.writer.put("presence", "", user_id=uid, presence=presence)
         await self.hub.send_to_role(
-            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence}
+            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence, "at": time.time()}
         )
         if presence in PAUSE_REASONS:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
