@@ -1,14 +1,14 @@
 """operator screen: remembered layout per operator, callbacks as tasks (issue 12)
 
-Revision ID: 0005_screen
-Revises: 0004
+Revision ID: 0006_screen
+Revises: 0005_kpis
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_screen"
-down_revision = "0004"
+revision = "0006_screen"
+down_revision = "0005_kpis"
 branch_labels = None
 depends_on = None
 
