@@ -192,6 +192,7 @@ def test_the_open_tab_and_collapsed_history_are_remembered_for_the_operator(serv
         other.fill("#search", "79010167996")
         other.press("#search", "Enter")
         other.wait_for_selector("#drill [data-tab=payments].on")
+        other.wait_for_selector("#rec-history-box")
         assert not other.evaluate("document.querySelector('#rec-history-box').open")
         assert other.is_hidden("#panel-kb")
         browser.close()

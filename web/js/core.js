@@ -193,12 +193,14 @@ export function connect() {
 }
 
 // ---- the operator's remembered layout (server-side, so it follows them to another workstation) ---------
+let prefsSaving = Promise.resolve(); // one save at a time, in the order the operator made the changes
 export const prefs = {
   get(key, fallback) { const p = currentUser?.ui_prefs || {}; return key in p ? p[key] : fallback; },
   set(key, value) {
     if (!currentUser || prefs.get(key) === value) return;
     currentUser.ui_prefs = { ...(currentUser.ui_prefs || {}), [key]: value };
-    api("/api/auth/prefs", { method: "POST", body: { prefs: { [key]: value } } }).catch((e) => console.warn("prefs", e.error_id));
+    prefsSaving = prefsSaving.then(() => api("/api/auth/prefs", { method: "POST", body: { prefs: { [key]: value } } }))
+      .catch((e) => console.warn("prefs", e.error_id));
   },
 };
 

@@ -65,9 +65,11 @@ function history(list) {
 // previous requests: a collapsible line ("Previous requests: 3"), open or closed as the operator left it
 function historyBox(list) {
   const n = Array.isArray(list) ? list.length : 0;
-  const box = h("details", { id: "rec-history-box", open: prefs.get("op.rec.history", true) },
+  const open = prefs.get("op.rec.history", true);
+  const box = h("details", { id: "rec-history-box", open },
     h("summary", {}, t("rec.history"), n ? ` (${n})` : ""), h("div", { id: "rec-history" }, history(list)));
-  box.addEventListener("toggle", () => prefs.set("op.rec.history", box.open));
+  // (a details element also fires "toggle" when it is created open: only the operator's change is saved)
+  box.addEventListener("toggle", () => { if (box.open !== open || prefs.get("op.rec.history") !== undefined) prefs.set("op.rec.history", box.open); });
   return box;
 }
 

@@ -91,7 +91,7 @@ async def set_prefs(body: Prefs, user: CurrentUser, container: ContainerDep) -> 
 
     def save() -> dict[str, object]:
         with container.db.session() as s:
-            row = s.get(User, user.id)
+            row = s.get(User, user.id, with_for_update=True)  # two tabs saving at once: no lost key
             assert row is not None
             merged = {**(row.ui_prefs or {}), **body.prefs}
             kept = {k: v for k, v in merged.items() if v is not None}
