@@ -3,8 +3,12 @@
 It answers ``Login`` (a bad secret gets ``Authentication failed`` and the socket is closed, as
 Asterisk does), ``Ping``, ``Logoff``, ``Events``, ``CoreShowChannels``, ``QueueStatus`` (with app_queue's
 service-level statistics, ``telephony.sim_queue``), ``QueueSummary`` (event lists
-with ``EventList: start`` / ``…Complete``), ``Originate``; anything else gets
-``Invalid/unknown command``. Calls are played from the real captures (``telephony.scenarios``) with
+with ``EventList: start`` / ``…Complete``), ``Originate``, ``QueuePause``; anything else gets
+``Invalid/unknown command``. Faults of a real PBX can be switched on: a manager user without some
+``write =`` classes (``write="system,call,originate,reporting"``: ``QueuePause`` answers
+``Permission denied``, as Asterisk does), a shutdown (``shutting_down``: every action, ``Login``
+included, answers ``Asterisk is shutting down``), a restart (``restart()``: calls gone, static members
+back unpaused), a hung PBX (``silent``). Calls are played from the real captures (``telephony.scenarios``) with
 fresh identities, at a chosen speed; every event sent also updates the simulated PBX state so the
 status actions answer truthfully mid-call.
 
@@ -19,11 +23,13 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from telephony.channels import extension_of
+from telephony.permissions import PERMISSION_DENIED, SHUTTING_DOWN, allowed, parse_classes
 from telephony.protocol import GREETING, Frame, FrameReader, as_dict, encode, get, read_trace
 from telephony.scenarios import LOGIN_NOISE, CallScript, instantiate, template
 from telephony.sim_state import SimState
@@ -32,7 +38,15 @@ log = logging.getLogger(__name__)
 
 AgentSpec = str | tuple[str, str]
 DEFAULT_MIX = {"answered": 0.5, "ringnoanswer": 0.15, "ringall": 0.1, "direct": 0.15, "abandon": 0.1}
-AGENTS_NEEDED = {"answered": 1, "ringnoanswer": 2, "ringall": 2, "direct": 1, "abandon": 0, "concurrent": 2}
+AGENTS_NEEDED = {
+    "answered": 1,
+    "ringnoanswer": 2,
+    "ringtwice": 1,
+    "ringall": 2,
+    "direct": 1,
+    "abandon": 0,
+    "concurrent": 2,
+}
 MAX_CLIENT_BUFFER = 8 * 1024 * 1024
 
 
@@ -78,8 +92,11 @@ class AmiSimulator:
         secret: str = "secret",
         traces_dir: Path | None = None,
         auth_fail_delay: float = 1.0,
+        write: str = "all",
     ) -> None:
+        """``write``: the manager.conf ``write =`` classes of the user (``all``, ``system,call,…``)."""
         self.username, self.secret = username, secret
+        self.write = parse_classes(write)
         self.auth_fail_delay = auth_fail_delay  # Asterisk sleeps 1 s before refusing a login
         self.traces_dir = traces_dir
         self.state = SimState()
@@ -89,7 +106,10 @@ class AmiSimulator:
         self.logins = 0
         self.silent = False  # True: actions get no answer (a hung Asterisk behind an open socket)
         self.refused_actions: set[str] = set()  # lower-case action names answered "Permission denied"
+        self.shutting_down = False  # True: every action answers "Asterisk is shutting down"
+        self.pause_actions: list[dict[str, str]] = []  # QueuePause actions received (lower-case keys)
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
+        self.generated: deque[tuple[str, CallScript]] = deque(maxlen=10_000)  # (scenario, script) of run_calls calls
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
@@ -119,12 +139,10 @@ class AmiSimulator:
             s.writer.transport.abort()
         self.sessions.clear()
 
-    def restart(self) -> None:
-        """An Asterisk restart: ``Event: Shutdown`` to every client, sockets closed, every call gone."""
-        self.broadcast(
-            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly")]
-            + [("Restart", "True")]
-        )
+    def restart(self, *, forget_pauses: bool = True) -> None:
+        """An Asterisk restart: ``Event: Shutdown`` to every client, sockets closed, every call gone and,
+        as app_queue does for static members, every member back unpaused (``forget_pauses``)."""
+        self.shutdown_notice()
         for t in list(self._tasks):
             t.cancel()
         self.drop_connections()
@@ -132,7 +150,17 @@ class AmiSimulator:
         self.state.started.clear()
         self.state.entries.clear()
         self.busy_agents.clear()
+        if forget_pauses:
+            for m in self.state.members.values():
+                m.fields.update(Paused="0", PausedReason="", Status="1", InCall="0")
         self._started = time.time()
+
+    def shutdown_notice(self) -> None:
+        """``Event: Shutdown`` as Asterisk sends it when ``core restart`` begins."""
+        self.broadcast(
+            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly")]
+            + [("Restart", "True")]
+        )
 
     @property
     def clients(self) -> int:
@@ -176,6 +204,9 @@ class AmiSimulator:
         if not action:
             self._reply(session, aid, "Error", ("Message", "Missing action in request"))
             return True
+        if self.shutting_down:  # manager.c process_message: checked before anything else, Login too
+            self._reply(session, aid, "Error", ("Message", SHUTTING_DOWN))
+            return True
         if action == "login":
             if session.authed:
                 self._reply(session, aid, "Success", ("Message", "Already authenticated"))
@@ -194,8 +225,8 @@ class AmiSimulator:
         if not session.authed:
             self._reply(session, aid, "Error", ("Message", "Authentication Required"))
             return True
-        if action in self.refused_actions:
-            self._reply(session, aid, "Error", ("Message", "Permission denied"))
+        if action in self.refused_actions or not allowed(action, self.write):
+            self._reply(session, aid, "Error", ("Message", PERMISSION_DENIED))
             return True
         if action == "ping":
             self._reply(session, aid, "Success", ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
@@ -231,6 +262,7 @@ class AmiSimulator:
             self._reply(session, aid, "Error", ("Message", "Need 'Interface' and 'Paused' parameters."))
             return
         paused = msg["paused"].lower() in ("1", "true", "yes", "on")
+        self.pause_actions.append(dict(msg))
         members = [
             m for (q, i), m in self.state.members.items() if i == interface and (not queue or q == queue)
         ]
@@ -306,6 +338,9 @@ class AmiSimulator:
         if not msg.get("exten") and not msg.get("application"):
             self._reply(session, aid, "Error", ("Message", "Exten not specified"))
             return
+        if "/" not in channel:  # action_originate: no technology in the channel name
+            self._reply(session, aid, "Error", ("Message", "Invalid channel"))
+            return
         self.originates.append(dict(msg))
         self._reply(session, aid, "Success", ("Message", "Originate successfully queued"))
         uid = f"{int(time.time())}.{len(self.originates) + 900000}"
@@ -363,6 +398,8 @@ class AmiSimulator:
         numbers = list(callers or ([caller] if caller else []))
         numbers += list(tpl.callers[len(numbers) :])
         agent_list = _agents(agents)
+        if name == "ringtwice":  # one member rung on both rounds of the linear queue
+            agent_list = agent_list[:1] * 2
         for iface, member in agent_list:
             self.state.add_member("support", iface, member)
         return instantiate(tpl, numbers, agent_list)
@@ -442,6 +479,7 @@ class AmiSimulator:
                 script = self.make_call(
                     name, callers=rng.sample(list(callers), min(2, len(callers))), agents=chosen
                 )
+                self.generated.append((name, script))
                 task = self.start_call(script, speed)
                 task.add_done_callback(_releaser(busy, [a for a, _ in chosen]))
                 if wait:

@@ -171,7 +171,7 @@ def test_sections_calls_search_results_and_refusals_are_audited(app_env: Any) ->
     assert by_action["card.sections"].subject == "1" and by_action["card.calls"].subject == "1"
     assert by_action["card.search"].details["shown"] == ["1"]
     denied = by_action["access.denied"]
-    assert denied.subject == "/api/exports" and denied.details == {"method": "GET", "refused_as": "forbidden"}
+    assert denied.subject == "/api/exports" and denied.details == {"method": "GET", "refused_as": "role_required"}
 
 
 def test_search_treats_injection_as_plain_text(app_env: Any) -> None:

@@ -13,7 +13,7 @@ const t = strings("op", {
     "call.withdrawn.no_answer": "Звонок ушёл следующему оператору", "call.withdrawn.caller_left": "Абонент положил трубку",
     "card.name": "Абонент", "card.msisdn": "Номер", "card.account": "Лицевой счёт", "card.status": "Статус",
     "card.balance": "Баланс", "card.credit": "Кредитный лимит", "card.tariff": "Тариф", "card.region": "Регион",
-    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})",
+    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})", "card.no_caller_id": "Номер абонента не определён — найдите его поиском",
     "card.multiple": "На номере несколько лицевых счетов — выберите:", "card.unavailable": "Биллинг недоступен, данных в кэше нет",
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
     "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
@@ -29,7 +29,7 @@ const t = strings("op", {
     "call.withdrawn.no_answer": "The call moved to the next operator", "call.withdrawn.caller_left": "The caller hung up",
     "card.name": "Subscriber", "card.msisdn": "Number", "card.account": "Account", "card.status": "Status",
     "card.balance": "Balance", "card.credit": "Credit limit", "card.tariff": "Tariff", "card.region": "Region",
-    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})",
+    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})", "card.no_caller_id": "No caller ID: find the subscriber by search",
     "card.multiple": "Several accounts on this number — choose one:", "card.unavailable": "Billing unavailable and nothing cached",
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
     "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
@@ -93,7 +93,8 @@ function renderCard(lookup) {
   const msisdn = lookup.msisdn || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
   if (lookup.state === "unknown" || lookup.state === "bad_number") {
-    el.replaceChildren(h("p", { class: "notice" }, t("card." + lookup.state, { msisdn })));
+    const key = lookup.state === "bad_number" && !msisdn ? "card.no_caller_id" : "card." + lookup.state; // <unknown> caller ID
+    el.replaceChildren(h("p", { class: "notice" }, t(key, { msisdn })));
     $("search").focus(); return;
   }
   if (lookup.state === "unavailable") { el.replaceChildren(h("p", { class: "notice error" }, t("card.unavailable"))); return; }
@@ -150,7 +151,7 @@ on("offer:answered", () => renderAlerts());
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
 function matchList(matches) {
   return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
-    h("button", { class: "match", "data-id": m.subscriber_id, onclick: () => openSubscriber(m.subscriber_id) },
+    h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn, onclick: () => openSubscriber(m.subscriber_id) },
       `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
 }
 

@@ -21,6 +21,9 @@ from workstation.models import AuditLog, Call, CallEventRow, User
 log = logging.getLogger(__name__)
 
 _TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at", "started_at"}
+# a call's history times are set once: a resync (reconnect, restarted workstation, new leader) learning
+# the call again never moves them
+_WRITE_ONCE = {"queued_at", "offered_at", "answered_at"}
 
 
 def _ts(v: Any) -> Any:
@@ -123,6 +126,8 @@ class CallWriter:
                     row = call_row(call_id, f.get("caller"))
                     for k, v in f.items():
                         if v is None and k != "operator_id":
+                            continue
+                        if k in _WRITE_ONCE and getattr(row, k) is not None:
                             continue
                         setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
                 elif kind == "event":
