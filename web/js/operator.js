@@ -1,6 +1,6 @@
 // The operator's screen: call banner, the subscriber card's top band with its alerts (pushed before
 // pick-up), search. The middle column's tabs are /js/drill.js; the panels are registered by the features.
-import { strings, boot, api, on, emit, send, h, fmtMoney, shortcut, toast, $ } from "/js/core.js";
+import { strings, boot, api, on, emit, send, h, fmtMoney, shortcut, toast, errorMessage, $ } from "/js/core.js";
 import { mountPanels } from "/js/panels.js";
 import { statusBadge } from "/js/subscriber-strings.js";
 import "/js/drill.js";
@@ -76,8 +76,10 @@ function renderBanner(note) {
 }
 async function finishWrapup() {
   if (!state.call) return;
-  try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
-  catch (e) { toast(e.message, "error"); }
+  try {
+    const r = await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" });
+    if (r && r.status === "saving_delayed") toast(errorMessage("saving_delayed") || r.message, "warn");
+  } catch (e) { toast(e.message, "error"); }
 }
 shortcut("alt+f", finishWrapup, () => t("help.finish"));
 

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import ContainerDep, CurrentUser
+from workstation.api.deps import ContainerDep, CurrentUser, saving_status
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
@@ -108,6 +108,6 @@ async def set_prefs(body: Prefs, user: CurrentUser, container: ContainerDep) -> 
 async def setset_presence(body: Presence, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
     calls = container.services["calls"]
     await calls.set_presence(user.id, body.presence)
-    await calls.writer.flush()
+    saved = await calls.writer.flush()
     user.presence = body.presence
-    return me_payload(user)
+    return {**me_payload(user), "saving": saving_status(saved)["status"]}
