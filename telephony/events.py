@@ -28,12 +28,16 @@ class CallQueued(CallEvent):
 
 @dataclass(frozen=True)
 class CallOffered(CallEvent):
-    """An operator's phone rings for this call (queue AgentCalled or direct DialBegin)."""
+    """An operator's phone rings for this call (queue AgentCalled or direct DialBegin).
+
+    ``ring`` counts the rings of this operator for this call: a queue that rings them again on its next
+    round sends ``ring=2``, a new pop; repeated events of one ring are one ``CallOffered``."""
 
     caller: str
     agent: str
     extension: str | None = None
     queue: str | None = None
+    ring: int = 1
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class CallOfferWithdrawn(CallEvent):
     agent: str
     reason: str
     extension: str | None = None
+    ring: int = 1
 
 
 @dataclass(frozen=True)

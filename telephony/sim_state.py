@@ -130,6 +130,15 @@ class SimState:
                 if k in msg:
                     m.fields[k] = msg[k]
 
+    def age(self, seconds: float) -> None:
+        """Make every live channel and queue caller ``seconds`` older, as if the calls began earlier (what
+        ``Duration`` and ``Wait`` report to a client that first learns of them by status)."""
+        for chan in self.started:
+            self.started[chan] -= seconds
+        for entries in self.entries.values():
+            for e in entries.values():
+                e["joined"] = str(float(e["joined"]) - seconds)
+
     # ------------------------------------------------------------------ action answers
     def queue_summary(self, action_id: str, only_queue: str = "") -> list[Frame]:
         """``QueueSummary`` items as app_queue builds them (members not unavailable; available = not in

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # click-to-dial: the context Originate dials the number in, and the operator's phone channel
     ami_originate_context: str = "default"
     ami_channel_template: str = "PJSIP/{extension}"
+    # dialplan contexts whose Local/…@context channels are operators' phones (comma-separated)
+    ami_agent_contexts: str = "agents"
     # simulated calls per minute in the demo (0: none)
     sim_calls_per_min: float = 6.0
 
@@ -58,6 +60,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     session_max_age_s: int = 12 * 3600
     cookie_secure: bool = False
+    # origins besides the server's own allowed to make state-changing requests (a reverse proxy's name)
+    allowed_origins: list[str] = Field(default_factory=list)
 
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)
@@ -94,6 +98,13 @@ class Settings(BaseSettings):
     def _ami_scheme(cls, v: str) -> str:
         if not (v.startswith("sim://") or v.startswith("ami://") or v in ("", "none://")):
             raise ValueError("must be sim://, ami://user@host:port or none://")
+        return v
+
+    @field_validator("ami_channel_template")
+    @classmethod
+    def _channel_template(cls, v: str) -> str:
+        if "{extension}" not in v or "\n" in v or "\r" in v:
+            raise ValueError("must be one line containing {extension}, e.g. PJSIP/{extension}")
         return v
 
     @field_validator("kpi_timezone")
