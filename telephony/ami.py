@@ -23,8 +23,8 @@ from collections import deque
 from typing import Any
 
 from panoramisk import Manager
-from panoramisk.ami_protocol import AMIProtocol
 
+from telephony.ami_wire import SkippingProtocol
 from telephony.channels import AgentBook
 from telephony.errors import (
     AsteriskShuttingDown,
@@ -293,7 +293,8 @@ class AmiTelephony:
         self._manager = manager
         self._buffer = []
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(AMIProtocol, self.host, self.port), self.action_timeout
+            loop.create_connection(lambda: SkippingProtocol(self.normaliser.wants), self.host, self.port),
+            self.action_timeout,
         )
         done: asyncio.Future[Any] = loop.create_future()
         done.set_result((transport, protocol))

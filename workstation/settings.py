@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     session_max_age_s: int = 12 * 3600
     cookie_secure: bool = False
+    # origins besides the server's own allowed to make state-changing requests (a reverse proxy's name)
+    allowed_origins: list[str] = Field(default_factory=list)
 
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)

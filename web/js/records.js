@@ -1,7 +1,7 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { strings, api, h, fmtDateTime, shortcut, toast, language, emit } from "/js/core.js";
+import { strings, api, h, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
 const t = strings("rec", {
@@ -60,6 +60,17 @@ function history(list) {
     r.topics.map((x) => h("span", { class: "badge" + (x.archived ? " muted" : "") }, nameOf(x))),
     r.outcome ? h("span", { class: "muted" }, " · " + t("outcome." + r.outcome)) : null,
     r.note ? h("div", { class: "rec-note-prev" }, r.note.length > 160 ? r.note.slice(0, 160) + "…" : r.note) : null)));
+}
+
+// previous requests: a collapsible line ("Previous requests: 3"), open or closed as the operator left it
+function historyBox(list) {
+  const n = Array.isArray(list) ? list.length : 0;
+  const open = prefs.get("op.rec.history", true);
+  const box = h("details", { id: "rec-history-box", open },
+    h("summary", {}, t("rec.history"), n ? ` (${n})` : ""), h("div", { id: "rec-history" }, history(list)));
+  // (a details element also fires "toggle" when it is created open: only the operator's change is saved)
+  box.addEventListener("toggle", () => { if (box.open !== open || prefs.get("op.rec.history") !== undefined) prefs.set("op.rec.history", box.open); });
+  return box;
 }
 
 function addTopic(code, name) {
@@ -157,7 +168,7 @@ async function render(ctx, el) {
   els = { root: el, note, sug: h("div", { id: "rec-suggestions", "aria-live": "polite" }), chosen: h("div", { id: "rec-chosen" }),
     status: h("p", { class: "error", id: "rec-status", role: "alert" }) };
   el.append(
-    h("h4", {}, t("rec.history")), h("div", { id: "rec-history" }, history(ctx.sections && ctx.sections.requests)),
+    historyBox(ctx.sections && ctx.sections.requests),
     h("label", { for: "rec-note" }, t("rec.note")), note,
     h("h4", {}, t("rec.suggest")), els.sug,
     h("h4", {}, t("rec.topics")), els.chosen, picker,
@@ -168,7 +179,7 @@ async function render(ctx, el) {
   if (draft.note.trim() && !draft.sug) suggestNow(ctx); // a restored draft gets its suggestions back
 }
 
-registerPanel({ id: "requests", order: 10, title: () => t("rec.title"), render, withoutSubscriber: true }); // unknown callers get a record too
+registerPanel({ id: "requests", slot: "record", order: 10, title: () => t("rec.title"), render, withoutSubscriber: true }); // unknown callers get a record too
 for (const n of [1, 2, 3]) {
   shortcut(String(n), () => { if (currentContext()) pickRank(n); }, () => t("rec.keys"));
   shortcut("alt+" + n, () => { if (currentContext()) pickRank(n); }, () => t("rec.keys"));
