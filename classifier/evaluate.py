@@ -28,7 +28,8 @@ from classifier.topics import OUT_OF_SCOPE
 TEST_SHARE = 0.2
 
 
-def _bucket(text: str) -> float:
+def bucket(text: str) -> float:
+    """A stable number in [0, 1) for a note (a hash of its normalised text)."""
     digest = hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
@@ -37,7 +38,7 @@ def split(ds: Dataset, test_share: float = TEST_SHARE) -> tuple[Dataset, Dataset
     """Held-out split by a hash of the normalised note: a note lands on the same side in every retrain,
     so the current model never saw the rows a candidate is compared on, and duplicates never straddle
     the split. Each label keeps at least two training rows."""
-    test = [_bucket(t) < test_share for t in ds.texts]
+    test = [bucket(t) < test_share for t in ds.texts]
     train_count: dict[str, int] = {}
     for lab, is_test in zip(ds.labels, test, strict=True):
         if not is_test:
@@ -115,8 +116,8 @@ def evaluate(model: Ranker, test: Dataset, trained_topics: list[str]) -> dict[st
 
 def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
     """Two halves of ``ds`` by a hash of each note (for tuning on one and reporting on the other)."""
-    a = [i for i, t in enumerate(ds.texts) if _bucket("half:" + t) < 0.5]
-    b = [i for i, t in enumerate(ds.texts) if _bucket("half:" + t) >= 0.5]
+    a = [i for i, t in enumerate(ds.texts) if bucket("half:" + t) < 0.5]
+    b = [i for i, t in enumerate(ds.texts) if bucket("half:" + t) >= 0.5]
     return ds.subset(a), ds.subset(b)
 
 

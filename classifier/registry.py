@@ -90,6 +90,16 @@ class ModelRegistry:
         log.info("classifier model v%d loaded", v)
         return True
 
+    def current_created_at(self) -> datetime | None:
+        """When the current version was trained (None without one)."""
+        v = self.version if self.version is not None else self.current_version_on_disk()
+        if v is None:
+            return None
+        try:
+            return datetime.fromisoformat(json.loads(self._path(v, "json").read_text())["created_at"])
+        except (OSError, ValueError, KeyError):
+            return None
+
     def load(self, version: int) -> TopicModel:
         with self._path(version, "pkl").open("rb") as fh:
             model = pickle.load(fh)  # noqa: S301 - our own files in data_dir only

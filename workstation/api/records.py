@@ -33,6 +33,8 @@ class SuggestIn(BaseModel):
     subscriber_id: str | None = Field(None, max_length=64)
     context: dict[str, bool] | None = None
     k: int = Field(3, ge=1, le=10)
+    # at a typing pause: also ask the sentence-embedding stage (20–30 ms; each keystroke asks without)
+    refine: bool = False
 
 
 class ShownSuggestion(BaseModel):
@@ -87,9 +89,12 @@ class PromoteIn(TopicIn):
 # ---- operator ------------------------------------------------------------------------------------
 @router.post("/api/records/suggest")
 async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
-    """Top topics for the note being typed (card context from the subscriber when not given)."""
+    """Top topics for the note being typed (card context from the subscriber when not given).
+    ``refine`` runs the embedding stage in a worker thread, so keystrokes of others never wait on it."""
     svc = container.services["classifier"]
     context = body.context if body.context is not None else await svc.context_for(body.subscriber_id)
+    if body.refine:
+        return await asyncio.to_thread(svc.suggest, body.text, context, body.k, True)  # type: ignore[no-any-return]
     return svc.suggest(body.text, context, k=body.k)  # type: ignore[no-any-return]
 
 
