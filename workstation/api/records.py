@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from workstation import audit
 from workstation.api.deps import ContainerDep, require_roles
 from workstation.models import User
+from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
 from workstation.records.stats import topic_stats
 
@@ -205,6 +206,17 @@ def emerging_dismiss(cluster_id: int, container: ContainerDep, user: Supervisor)
 @router.get("/api/classifier")
 def classifier_status(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
     return container.services["classifier"].status()  # type: ignore[no-any-return]
+
+
+@router.get("/api/classifier/overrides")
+def classifier_overrides(
+    container: ContainerDep,
+    user: Supervisor,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """Per topic, where operators override the suggestion (default: the last 14 days)."""
+    return override_stats(container.db, start, end)
 
 
 @router.post("/api/classifier/train")
