@@ -40,6 +40,12 @@ class Ring:
     channel: str  # the operator-side channel (DestChannel)
     started: float
     state: str = "ringing"  # ringing | cancelled (reason not yet known) | done
+    number: int = 1  # 1 for the first ring of this operator for the call, 2 for the next round…
+
+    @property
+    def key(self) -> str:
+        """The emission key of this ring: each ring of an operator pops (and is withdrawn) once."""
+        return self.agent if self.number == 1 else f"{self.agent}#{self.number}"
 
 
 @dataclass
@@ -54,6 +60,22 @@ class Call:
     answered_at: float | None = None
     caller_gone: bool = False
     emitted: set[tuple[str, str]] = field(default_factory=set)  # (event kind, agent)
+
+
+CALLER_MAX = 32  # what history keeps of a caller id (``calls.caller``)
+FIELD_MAX = 64  # call ids, queue names
+
+
+def clean_field(value: str, limit: int) -> str:
+    """Printable characters only (no NUL, no control characters), trimmed to ``limit``."""
+    return "".join(ch for ch in value if ch.isprintable()).strip()[:limit]
+
+
+def clean_caller_id(raw: str) -> str:
+    """The caller id as the rest of the system may keep it: a PBX passes whatever the network sent
+    (500 digits, NUL bytes, control characters); history, cards and logs get at most 32 printable
+    characters."""
+    return clean_field(raw or "", CALLER_MAX)
 
 
 class CallBook:
@@ -84,8 +106,10 @@ class CallBook:
             self._finished.popitem(last=False)
 
     def open_call(self, call_id: str, caller: str, channel: str, at: float, queue: str | None) -> Call | None:
-        """Find or create the call; None for finished or internal calls."""
-        if not call_id or self.is_done(call_id):
+        """Find or create the call; None for finished or internal calls (and ids no history could hold)."""
+        caller = clean_caller_id(caller)
+        queue = clean_field(queue, FIELD_MAX) or None if queue else queue
+        if not call_id or self.is_done(call_id) or len(call_id) > FIELD_MAX or not call_id.isprintable():
             return None
         call = self.calls.get(call_id)
         if call is None:
@@ -118,20 +142,29 @@ class CallBook:
             if other.state == "cancelled" and other.agent != agent:
                 self.withdraw(call, other, "no_answer", at, out)
         ring = call.rings.get(agent)
+        if ring is not None and ring.state != "ringing" and channel and channel != ring.channel:
+            # the queue rings this operator again (the next round of a linear or ring-all queue): a new
+            # ring, and a new pop; the same ring seen again (AgentCalled, then DialBegin) is not
+            self.withdraw(call, ring, "no_answer", at, out)
+            ring = call.rings[agent] = Ring(agent, extension_of(agent), channel, at, number=ring.number + 1)
         if ring is None:
             ring = call.rings[agent] = Ring(agent, extension_of(agent), channel, at)
         elif ring.state != "done":
             ring.channel = channel or ring.channel
         ext = ring.extension
-        ev = CallOffered(call.call_id, at, caller=call.caller, agent=agent, extension=ext, queue=call.queue)
-        self.once(call, "offered", agent, ev, out)
+        ev = CallOffered(
+            call.call_id, at, caller=call.caller, agent=agent, extension=ext, queue=call.queue, ring=ring.number
+        )
+        self.once(call, "offered", ring.key, ev, out)
 
     def withdraw(self, call: Call, ring: Ring, reason: str, at: float, out: list[CallEvent]) -> None:
         if ring.state == "done":
             return
         ring.state = "done"
-        ev = CallOfferWithdrawn(call.call_id, at, agent=ring.agent, reason=reason, extension=ring.extension)
-        self.once(call, "withdrawn", ring.agent, ev, out)
+        ev = CallOfferWithdrawn(
+            call.call_id, at, agent=ring.agent, reason=reason, extension=ring.extension, ring=ring.number
+        )
+        self.once(call, "withdrawn", ring.key, ev, out)
 
     def answer_ring(self, call: Call, ring: Ring, at: float, out: list[CallEvent]) -> None:
         if call.answered is not None:

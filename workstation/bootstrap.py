@@ -26,6 +26,7 @@ FEATURE_MODULES = [
     "workstation.records.wiring",
     "workstation.tickets.wiring",
     "workstation.campaigns.wiring",
+    "workstation.kpis.wiring",
 ]
 
 # async (subscriber_id, user) -> JSON-able section shown on the card (previous requests, tickets, offers…)

@@ -31,6 +31,8 @@ class User(Base):
     interface: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     extension: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     language: Mapped[str] = mapped_column(String(8), default="ru")
+    # the operator screen's remembered layout (open tab, collapsed sections): small, UI-owned keys
+    ui_prefs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # offline | ready | paused | on_call | wrap_up
     presence: Mapped[str] = mapped_column(String(16), default="offline")
     # tech-support skills and group, e.g. ["mobile_data", "roaming"]
@@ -58,6 +60,14 @@ class Call(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     wrapup_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # contact-center facts (workstation/kpis): the moment the call reached the floor (queue join, or the
+    # first ring of a direct call), whole seconds as Asterisk counts them, offers made, after-call work
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    wait_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ring_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    talk_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    acw_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    offers: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CallEventRow(Base):

@@ -1,9 +1,9 @@
 // Operator card panel: campaign offers for the subscriber on screen, and the operator's answer
 // (accepted / declined / not offered). Data: ctx.sections.offers (container.card_sections["offers"]).
-import { api, t, addStrings, h, toast, fmtDate } from "/js/core.js";
+import { strings, api, h, emit, toast, fmtDate } from "/js/core.js";
 import { registerPanel } from "/js/panels.js";
 
-addStrings({
+const t = strings("offers", {
   ru: {
     "offers.title": "Предложения", "offers.none": "Предложений для абонента нет", "offers.until": "до {d}",
     "offers.accepted": "Принял", "offers.declined": "Отказался", "offers.not_offered": "Не предлагал",
@@ -27,6 +27,7 @@ function renderOffer(ctx, offer) {
       try {
         await api(`/api/campaigns/${offer.campaign_id}/outcome`, { method: "POST", body: { subscriber_id: ctx.subscriberId, outcome: o } });
         offer.outcome = o;
+        emit("offer:answered", { campaign_id: offer.campaign_id, outcome: o });
         status.textContent = t("offers.recorded", { o: t("offers." + o) });
         for (const b of buttons) b.classList.toggle("on", b.dataset.outcome === o);
       } catch (e) { toast(e.message, "error"); }
@@ -40,8 +41,9 @@ function renderOffer(ctx, offer) {
 
 registerPanel({
   id: "offers",
-  order: 40,
-  titleKey: "offers.title",
+  slot: "side",
+  order: 30,
+  title: () => t("offers.title"),
   render(ctx, el) {
     const offers = (ctx.sections && Array.isArray(ctx.sections.offers)) ? ctx.sections.offers : [];
     if (!offers.length) { el.append(h("p", { class: "muted" }, t("offers.none"))); return; }

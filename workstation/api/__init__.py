@@ -12,4 +12,5 @@ ROUTER_MODULES = [
     "workstation.api.tickets",
     "workstation.api.kb",
     "workstation.api.campaigns",
+    "workstation.api.kpis",
 ]

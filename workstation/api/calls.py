@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from workstation.api.deps import ContainerDep, CurrentUser, require_roles
+from telephony.errors import OriginateRejected, PermissionDenied, TelephonyError
+from workstation.api.deps import CallId, ContainerDep, CurrentUser, require_roles, saving_status
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
 from workstation.phones import BadNumber, normalise_msisdn
@@ -27,9 +29,11 @@ async def current(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
 
 
 @router.post("/calls/{call_id}/wrapup")
-async def finish_wrapup(call_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, bool]:
-    await container.services["calls"].finish_wrapup(call_id, user)
-    return {"ok": True}
+async def finish_wrapup(call_id: CallId, user: CurrentUser, container: ContainerDep) -> JSONResponse:
+    """200 when the history is written; 202 ``saving_delayed`` when the DB is away: the finish is kept
+    in the outbox and written later, the operator is ready for the next call either way."""
+    saved = await container.services["calls"].finish_wrapup(call_id, user)
+    return JSONResponse(saving_status(saved), status_code=200 if saved else 202)
 
 
 @router.post("/calls/dial")
@@ -42,8 +46,22 @@ async def dial(body: Dial, user: CurrentUser, container: ContainerDep) -> dict[s
         raise DomainError(str(exc), error_id="bad_number") from None
     if container.telephony is None:
         raise Unavailable("telephony is not connected", error_id="telephony_down")
-    action = await container.telephony.originate(user.extension, number)
+    try:
+        action = await container.telephony.originate(user.extension, number)
+    except TelephonyError as exc:
+        raise telephony_error(exc) from None
+    except ValueError as exc:  # the extension configured for the user is not a dialable line
+        raise DomainError(str(exc), error_id="bad_extension") from None
     return {"action_id": action}
+
+
+def telephony_error(exc: TelephonyError) -> DomainError:
+    """A telephony failure as the error reply the operator's screen translates (by ``error_id``)."""
+    if isinstance(exc, OriginateRejected):
+        return DomainError(str(exc), error_id=exc.error_id, status=502)
+    if isinstance(exc, PermissionDenied):
+        return Unavailable(str(exc), error_id=exc.error_id, details={"permission": exc.permission})
+    return Unavailable(str(exc), error_id=exc.error_id)
 
 
 @router.get("/supervisor/floor")
@@ -76,5 +94,6 @@ async def floor(
         "waiting": state["waiting"],
         "longest_wait_s": state["longest_wait_s"],
         "telephony_up": state["telephony_up"],
+        "telephony": state["telephony"],
         "live_calls": state["live_calls"],
     }

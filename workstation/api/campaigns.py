@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from workstation import audit
 from workstation.api.deps import ContainerDep, require_roles
 from workstation.models import User
 
@@ -26,6 +27,7 @@ class ExportIn(BaseModel):
     k: int = Field(default=5, ge=2, le=1000)
     attributes: list[str] | None = None
     reason: str = Field(default="", max_length=500)
+    recipient: str = Field(default="marketing", max_length=200)
 
 
 class CampaignIn(BaseModel):
@@ -47,7 +49,7 @@ class OutcomeIn(BaseModel):
 async def start_export(body: ExportIn, container: ContainerDep, user: Analyst) -> dict[str, Any]:
     exports = container.service("exports")
     req = await asyncio.to_thread(
-        exports.prepare, user.id, body.month_from, body.month_to, body.k, body.attributes
+        exports.prepare, user.id, body.month_from, body.month_to, body.k, body.attributes, body.recipient
     )
     exports.start(req, user.id, body.reason or "segmentation export from the analyst page")
     return exports.get(req.export_id)  # type: ignore[no-any-return]
@@ -56,6 +58,15 @@ async def start_export(body: ExportIn, container: ContainerDep, user: Analyst) -
 @router.get("/api/exports")
 async def list_exports(container: ContainerDep, user: Analyst) -> dict[str, Any]:
     return {"exports": await asyncio.to_thread(container.service("exports").list_exports)}
+
+
+@router.get("/api/exports/ledger")
+async def release_ledger(container: ContainerDep, user: Analyst) -> dict[str, Any]:
+    """Every release that left the workstation (period, attributes, recipient, key id, k, l, levels)."""
+    from dataclasses import asdict
+
+    releases = await asyncio.to_thread(container.service("exports").ledger.releases)
+    return {"releases": [asdict(r) for r in releases]}
 
 
 @router.get("/api/exports/{export_id}")
@@ -98,6 +109,7 @@ async def finish(campaign_id: int, container: ContainerDep, user: Marketing) -> 
 
 @router.get("/api/subscribers/{subscriber_id}/offers")
 async def offers(subscriber_id: str, container: ContainerDep, user: Operator) -> dict[str, Any]:
+    await audit.record_async(container.db, user_id=user.id, action="card.offers", subject=subscriber_id)
     return {"offers": await container.service("campaigns").card_section(subscriber_id, user)}
 
 
@@ -106,6 +118,14 @@ async def outcome(
     campaign_id: int, body: OutcomeIn, container: ContainerDep, user: Operator
 ) -> dict[str, Any]:
     service = container.service("campaigns")
-    return await asyncio.to_thread(  # type: ignore[no-any-return]
+    result = await asyncio.to_thread(
         service.record_outcome, user, campaign_id, body.subscriber_id, body.outcome
     )
+    await audit.record_async(
+        container.db,
+        user_id=user.id,
+        action="offer.outcome",
+        subject=body.subscriber_id,
+        details={"campaign_id": campaign_id, "outcome": body.outcome},
+    )
+    return result  # type: ignore[no-any-return]

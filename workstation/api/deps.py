@@ -7,10 +7,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import select
 
 from workstation.bootstrap import Container
+from workstation.calls.writer import is_db_unreachable
 from workstation.errors import DomainError, Forbidden
 from workstation.models import User
 
@@ -52,7 +53,15 @@ async def cached_user(container: Container, session: dict[str, Any]) -> User | N
     if hit is not None and now - hit[0] < _USER_TTL_S and hit[1] is not None:
         cached = hit[1]
         return cached if session.get("pw") == cached.password_hash[-12:] else None
-    fresh = await asyncio.to_thread(user_from_session, container, session)
+    try:
+        fresh = await asyncio.to_thread(user_from_session, container, session)
+    except Exception as exc:
+        if hit is not None and hit[1] is not None and is_db_unreachable(exc):
+            # the DB is away: the user signed in and checked before keeps working (cards, after-call
+            # work, presence go through the outbox); nobody new gets in until it is back
+            cached = hit[1]
+            return cached if session.get("pw") == cached.password_hash[-12:] else None
+        raise
     if fresh is not None:
         if len(_user_cache) > 10_000:
             _user_cache.clear()
@@ -81,7 +90,25 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
 
     async def guard(user: CurrentUser) -> User:
         if user.role not in roles and user.role != "admin":
-            raise Forbidden(f"this needs the role {' or '.join(roles)}", details={"role": user.role})
+            raise Forbidden(f"this needs the role {' or '.join(roles)}", error_id="role_required", details={"role": user.role})
         return user
 
     return guard
+
+
+# ids at the edge: ASCII only, bounded (a "²" is a digit to str.isdigit(), an int() of it raises)
+SubscriberId = Annotated[str, Path(pattern=r"^[0-9]{1,18}$", description="billing subscriber id")]
+CallId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+def saving_status(saved: bool) -> dict[str, object]:
+    """The reply of an action whose history goes through the outbox: written, or kept to write later."""
+    if saved:
+        return {"ok": True, "saved": True, "status": "saved"}
+    return {
+        "ok": True,
+        "saved": False,
+        "status": "saving_delayed",
+        "error_id": "saving_delayed",
+        "message": "accepted; the history will be saved when the database is back",
+    }

@@ -16,13 +16,14 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from workstation.api.deps import user_from_session
-from workstation.hub import Connection
+from workstation.hub import Connection, text_of
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 MAX_CLIENT_FRAME = 16 * 1024
+SEND_TIMEOUT_S = 2.0  # a tab that cannot take a frame for this long is given up (it reconnects)
 ALLOWED: dict[str, set[str]] = {
     "ping": {"*"},
     "resync": {"*"},
@@ -79,32 +80,33 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
         while True:
             msg = await conn.queue.get()
             if msg is None or conn.overflowed:
-                await ws.close(code=1013, reason="too slow: reconnect")
+                await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
                 return
-            await ws.send_text(json.dumps(msg, default=str))
+            await asyncio.wait_for(ws.send_text(text_of(msg)), SEND_TIMEOUT_S)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception:  # TimeoutError: the browser stopped reading; nothing more is queued for it
+        conn.overflowed = True
         return
 
 
 async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
     if len(raw) > MAX_CLIENT_FRAME:
-        return _error("too_large", f"message over {MAX_CLIENT_FRAME} bytes")
+        return _error(error_id="too_large", message=f"message over {MAX_CLIENT_FRAME} bytes")
     try:
         msg = json.loads(raw)
     except ValueError:
-        return _error("bad_json", "message is not JSON")
+        return _error(error_id="bad_json", message="message is not JSON")
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-        return _error("bad_message", "message must be an object with a 'type'")
+        return _error(error_id="bad_message", message="message must be an object with a 'type'")
     kind = msg["type"]
     roles = ALLOWED.get(kind)
     if roles is None:
         log.warning("websocket: user %s sent unknown message type %.40r", user.id, kind)
-        return _error("unknown_type", f"unknown message type {kind[:40]!r}")
+        return _error(error_id="unknown_type", message=f"unknown message type {kind[:40]!r}")
     if "*" not in roles and user.role not in roles and user.role != "admin":
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
-        return _error("forbidden", f"{kind} is not allowed for role {user.role}")
+        return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
         return {"type": "pong", "v": 1, "t": msg.get("t")}
     if kind == "resync":
@@ -113,7 +115,7 @@ async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
     if kind == "presence":
         value = msg.get("presence")
         if value not in ("ready", "paused", "offline"):
-            return _error("bad_presence", "presence must be ready, paused or offline")
+            return _error(error_id="bad_presence", message="presence must be ready, paused or offline")
         await container.services["calls"].set_presence(user.id, value)
         return {"type": "presence", "v": 1, "presence": value}
     return None

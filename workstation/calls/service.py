@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from billing_adapter.models import CardLookup
+from telephony.errors import TelephonyError
 from telephony.events import (
     CallAbandoned,
     CallAnswered,
@@ -31,7 +33,8 @@ from telephony.events import (
 )
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
-from workstation.calls.writer import CallWriter
+from workstation.calls.presence import PAUSE_REASONS, presence_source
+from workstation.calls.writer import CallWriter, journal_path
 from workstation.errors import Conflict, NotFound
 from workstation.models import Call, User
 
@@ -42,13 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIVE_STATES = ("queued", "ringing", "connected", "wrap_up")
-# presence → (paused in the Asterisk queues, reason); "on_call" leaves the membership alone
-PAUSE_REASONS = {
-    "ready": (False, ""),
-    "paused": (True, "Break"),
-    "wrap_up": (True, "Wrap-up"),
-    "offline": (True, "Offline"),
-}
+# the card of a call whose caller ID Asterisk reports as <unknown> (or none): search, like "anonymous"
+NO_CALLER_ID = CardLookup(state="bad_number", message="no caller ID")
 
 
 @dataclass
@@ -74,7 +72,9 @@ class CallService:
         self.container = container
         self.billing = container.billing
         self.directory = AgentDirectory(container.db)
-        self.writer = CallWriter(container.db)
+        self.writer = CallWriter(
+            container.db, journal=journal_path(container.settings.data_dir), on_state=self._saving_state
+        )
         self.calls: dict[str, LiveCall] = {}
         self.by_user: dict[int, str] = {}  # operator → call on their screen (ringing, connected, wrap-up)
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
@@ -82,6 +82,9 @@ class CallService:
         self.telephony_up = False
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        # features that follow every call event (contact-center figures): called before de-duplication,
+        # synchronously, so they must be idempotent and quick
+        self.observers: list[Callable[[CallEvent], None]] = []
 
     @property
     def hub(self) -> Hub:
@@ -90,6 +93,8 @@ class CallService:
     async def start(self) -> None:
         await asyncio.to_thread(self.directory.load)
         self.writer.start()
+        if self.container.telephony is not None:  # pauses re-applied from stored presence on (re)connect
+            self.container.telephony.set_presence_source(presence_source(self.container.db))
 
     async def stop(self) -> None:
         await self.writer.stop()
@@ -100,7 +105,11 @@ class CallService:
             self.telephony_up = event.up
             await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": event.up})
             return
-        key = (event.call_id, type(event).__name__, getattr(event, "agent", None) or "")
+        for observe in self.observers:
+            observe(event)
+        agent = getattr(event, "agent", None) or ""
+        ring = getattr(event, "ring", 1)  # a second ring of the same operator pops again
+        key = (event.call_id, type(event).__name__, agent if ring == 1 else f"{agent}#{ring}")
         if key in self._seen:
             return
         self._seen[key] = None
@@ -138,22 +147,34 @@ class CallService:
     def _start_lookup(self, call: LiveCall) -> None:
         if call.lookup_task is None and call.caller:
             call.lookup_task = asyncio.create_task(self.billing.lookup_caller(call.caller))  # type: ignore[attr-defined]
+            # the call's subscriber is stored however the call goes on (abandoned while every operator
+            # was paused: nobody ever looks at the card, the call still belongs in the history)
+            call.lookup_task.add_done_callback(lambda task: self._found(call, task))
+
+    def _found(self, call: LiveCall, task: asyncio.Task[CardLookup]) -> None:
+        if task.cancelled() or task.exception() is not None or call.subscriber_id:
+            return
+        card = task.result().card
+        if card is not None:
+            call.subscriber_id = card.subscriber_id
+            self.writer.put("subscriber", call.call_id, subscriber_id=call.subscriber_id)
 
     async def _card(self, call: LiveCall) -> CardLookup | None:
+        if call.lookup is None and call.lookup_task is None and not call.caller:
+            call.lookup = NO_CALLER_ID
         if call.lookup is None and call.lookup_task is not None:
             try:
                 call.lookup = await asyncio.wait_for(asyncio.shield(call.lookup_task), timeout=1.5)
             except Exception as exc:  # the billing front answers in time; this is the last guard
                 log.warning("card lookup for call %s failed: %s", call.call_id, type(exc).__name__)
                 return None
-            if call.lookup.card is not None:
-                call.subscriber_id = call.lookup.card.subscriber_id
-                self.writer.put("subscriber", call.call_id, subscriber_id=call.subscriber_id)
+            self._found(call, call.lookup_task)
         return call.lookup
 
     async def _queued(self, ev: CallQueued) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
         call.queued_at = call.queued_at or ev.at
+        # a known time never moves (history keeps the first): the writer sets times only once per call
         self.writer.put(
             "upsert", ev.call_id, caller=call.caller, queue=ev.queue, state="queued", queued_at=ev.at
         )
@@ -179,15 +200,16 @@ class CallService:
         if uid not in call.ringing:  # withdrawn while billing answered
             return
         self.pops += 1
-        await self.hub.send_to_user(
-            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
-        )
+        # history and audit first: a push that fails (bus away) must not cost the call its facts
         self.writer.put(
             "upsert", ev.call_id, caller=call.caller, queue=call.queue, state=call.state, offered_at=ev.at
         )
         self.writer.event(ev.call_id, "offered", ev.agent, {"user_id": uid})
         if call.subscriber_id:
             self.writer.audit(uid, "card.pop", call.subscriber_id, {"call_id": ev.call_id})
+        await self.hub.send_to_user(
+            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
+        )
 
     def _close_previous(self, uid: int, call_id: str) -> None:
         """An operator rung while still in after-call work (they set themselves Ready) is done with it: the
@@ -210,15 +232,19 @@ class CallService:
         uid = self.directory.user_for(ev.agent, ev.extension)
         if call is None or uid is None or uid not in call.ringing:
             return
-        await self._withdraw(call, uid, ev.reason)
         self.writer.event(ev.call_id, "withdrawn", ev.agent, {"reason": ev.reason})
+        await self._withdraw(call, uid, ev.reason)
 
     async def _answered(self, ev: CallAnswered) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
         uid = self.directory.user_for(ev.agent, ev.extension)
         call.state = "connected"
-        call.answered_at = ev.at
+        call.answered_at = call.answered_at or ev.at
         call.operator_id = uid
+        self.writer.put(
+            "upsert", ev.call_id, caller=call.caller, state="connected", answered_at=ev.at, operator_id=uid
+        )
+        self.writer.event(ev.call_id, "answered", ev.agent, {"hold_s": ev.hold_s, "ring_s": ev.ring_s})
         for other in list(call.ringing - {uid} if uid else call.ringing):
             await self._withdraw(call, other, "answered_elsewhere")
         call.ringing.clear()
@@ -229,10 +255,6 @@ class CallService:
                 uid, notifier.message("call.answered", call, card=notifier.card_payload(lookup))
             )
             await self.set_presence(uid, "on_call")
-        self.writer.put(
-            "upsert", ev.call_id, caller=call.caller, state="connected", answered_at=ev.at, operator_id=uid
-        )
-        self.writer.event(ev.call_id, "answered", ev.agent, {"hold_s": ev.hold_s, "ring_s": ev.ring_s})
 
     async def _ended(self, ev: CallEnded) -> None:
         call = self.calls.get(ev.call_id)
@@ -240,14 +262,12 @@ class CallService:
             return
         call.ended_at = ev.at
         uid = call.operator_id
-        if uid is not None and not call.record_done:
-            call.state = "wrap_up"
-            await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
-            await self.set_presence(uid, "wrap_up")
-        else:
-            call.state = "ended"
+        call.state = "wrap_up" if uid is not None and not call.record_done else "ended"
         self.writer.put("upsert", ev.call_id, state=call.state, ended_at=ev.at)
         self.writer.event(ev.call_id, "ended", ev.agent, {"talk_s": ev.talk_s, "hangup_by": ev.hangup_by})
+        if call.state == "wrap_up" and uid is not None:
+            await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
+            await self.set_presence(uid, "wrap_up")
         if call.state == "ended":
             self._forget(call)
             if uid is not None:  # the record was already done during the call
@@ -259,13 +279,14 @@ class CallService:
 
     async def _abandoned(self, ev: CallAbandoned) -> None:
         call = self.calls.get(ev.call_id) or self._call(ev.call_id, ev.caller, ev.queue)
-        for uid in list(call.ringing):
-            await self._withdraw(call, uid, "caller_left")
         call.state = "abandoned"
         call.ended_at = ev.at
         self.writer.put("upsert", ev.call_id, caller=call.caller, state="abandoned", ended_at=ev.at)
         self.writer.event(ev.call_id, "abandoned", None, {"wait_s": ev.wait_s})
+        ringing = list(call.ringing)
         self._forget(call)
+        for uid in ringing:
+            await self._withdraw(call, uid, "caller_left")
 
     def _forget(self, call: LiveCall) -> None:
         self.calls.pop(call.call_id, None)
@@ -280,7 +301,7 @@ class CallService:
             self.chosen[uid] = presence
         self.writer.put("presence", "", user_id=uid, presence=presence)
         await self.hub.send_to_role(
-            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence}
+            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence, "at": time.time()}
         )
         if presence in PAUSE_REASONS:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
@@ -292,7 +313,9 @@ class CallService:
             return
         try:
             await tel.pause(interface, paused, reason)
-        except Exception as exc:  # the PBX may be down; the operator's screen state stands
+        except TelephonyError as exc:  # kept by telephony and retried; Asterisk's reason is in the log
+            log.warning("queue pause of user %s (%s) not applied yet: %s", uid, paused, exc)
+        except Exception as exc:  # the operator's screen state stands
             log.warning("queue pause of user %s (%s) failed: %s", uid, paused, type(exc).__name__)
 
     def _spawn(self, coro: Any) -> None:
@@ -301,8 +324,11 @@ class CallService:
         task.add_done_callback(self._tasks.discard)
 
     # -- operator actions ---------------------------------------------------------------------
-    async def finish_wrapup(self, call_id: str, user: User) -> None:
-        """The operator finished the request record: after-call work ends, they are ready again."""
+    async def finish_wrapup(self, call_id: str, user: User) -> bool:
+        """The operator finished the request record: after-call work ends, they are ready again.
+
+        True when the history is written; False when the workstation DB is away and the finish waits in
+        the outbox ("saving delayed"): the operator goes on working either way."""
         call = self.calls.get(call_id)
         if call is not None:
             if call.operator_id != user.id:
@@ -314,7 +340,7 @@ class CallService:
                 # there is no after-call work left, and the operator goes straight back to their status
                 call.record_done = True
                 self.writer.put("upsert", call_id, wrapup_done_at=time.time())
-                return
+                return await self.writer.flush()
             call.state = "ended"
             self._forget(call)
         else:
@@ -325,10 +351,11 @@ class CallService:
         if self.by_user.get(user.id) == call_id:
             del self.by_user[user.id]
         # history first (the writer batches): the operator's next look at "previous calls" sees it done
-        await self.writer.flush()
+        saved = await self.writer.flush()
         await self.hub.send_to_user(user.id, {"type": "call.cleared", "v": 1, "call": {"id": call_id}})
         # back to what the operator picked: a break chosen during the call stays a break
         await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")
+        return saved
 
     def _finish_in_db(self, call_id: str, user_id: int) -> None:
         with self.container.db.session() as s:
@@ -337,6 +364,12 @@ class CallService:
                 raise NotFound("no such call", error_id="call_not_found")
             if row.operator_id != user_id:
                 raise Conflict("this call is not on your screen", error_id="not_your_call")
+
+    async def _saving_state(self, delayed: bool) -> None:
+        """Tell every screen that history and audit are being kept locally (the DB is away) or caught up."""
+        message = {"type": "saving.state", "delayed": delayed, "status": "saving_delayed" if delayed else "ok"}
+        for role in ("operator", "tech_support", "supervisor", "admin"):
+            await self.hub.send_to_role(role, dict(message))
 
     async def snapshot_for(self, uid: int) -> dict[str, Any] | None:
         """What a freshly (re)connected tab of this operator must show: the live call and its card."""
@@ -350,8 +383,11 @@ class CallService:
     def floor(self) -> dict[str, Any]:
         waiting = [c for c in self.calls.values() if c.state in ("queued", "ringing")]
         now = time.time()
+        tel = self.container.telephony
+        health = tel.health() if tel is not None else {"state": "disabled", "problems": []}
         return {
             "telephony_up": self.telephony_up,
+            "telephony": {k: health.get(k) for k in ("state", "problems", "pauses_pending", "last_error")},
             "waiting": len(waiting),
             "longest_wait_s": max((now - (c.queued_at or now) for c in waiting), default=0),
             "on_call": {uid: cid for uid, cid in self.by_user.items()},
