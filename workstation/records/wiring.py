@@ -12,8 +12,8 @@ from workstation.records.topics import TopicService
 
 def install(container: Any) -> None:
     """Register ``topics``, ``records``, ``classifier``, ``emerging`` services, the ``requests`` card
-    section, the model reloader, the retraining schedule and the hourly emerging-topic job. Seeds the shipped topics when the
-    topics table exists (it does after ``workstation db upgrade``)."""
+    section, the model reloader, the retraining schedule and the hourly emerging-topic job. Seeds the
+    shipped topics when the topics table exists (it does after ``workstation db upgrade``)."""
     topics = TopicService(container.db)
     settings = container.settings
     classifier = ClassifierService(

@@ -1,14 +1,14 @@
 """classifier training store: finished records, scrubbed, as labelled examples (issue 14)
 
-Revision ID: 0005_training_store
-Revises: 0004
+Revision ID: 0007_training_store
+Revises: 0006_screen
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_training_store"
-down_revision = "0004"
+revision = "0007_training_store"
+down_revision = "0006_screen"
 branch_labels = None
 depends_on = None
 
