@@ -184,9 +184,9 @@ class Mode:
         log(f"{self.name}: {len(self.servers)} server(s) up, AMI consumer logged in")
         if self.name == "redis":
             self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
-        for i, (uid, iface, tail) in enumerate(self.operators):
+        for i, (_uid, iface, token) in enumerate(self.operators):
             port = self.servers[i % len(self.servers)].port
-            cookie = session_cookie(self.secret_key, uid, tail)
+            cookie = session_cookie(self.secret_key, token)
             self.tasks.append(
                 asyncio.create_task(operator_client(port, cookie, iface, self.stats, self.stop))
             )

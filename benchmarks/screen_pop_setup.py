@@ -67,7 +67,7 @@ _MIGRATE = threading.Lock()
 
 
 def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
-    """N operators sharing one password hash; returns (user id, interface, hash tail)."""
+    """N operators sharing one password hash; returns (user id, interface, session token)."""
     from sqlalchemy import insert, select
 
     from workstation.auth import hash_password
@@ -96,21 +96,21 @@ def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
     ]
     with db.session() as s:
         s.execute(insert(User), rows)
+    from workstation.sessions import open_session
+
     with db.session() as s:
-        out = [
-            (r.id, r.interface, r.password_hash[-12:])
-            for r in s.execute(select(User.id, User.interface, User.password_hash)).all()
-            if r.interface
-        ]
+        users = [(r.id, r.interface) for r in s.execute(select(User.id, User.interface)).all() if r.interface]
+    # a server-side session each, as a sign-in would open (the cookie carries the token)
+    out = [(uid, iface, open_session(db, uid, 12 * 3600)) for uid, iface in users]
     db.dispose()
     return out
 
 
-def session_cookie(secret_key: str, uid: int, pw_tail: str) -> str:
+def session_cookie(secret_key: str, token: str) -> str:
     """What Starlette's SessionMiddleware would set after a sign-in (same signer, same payload)."""
     from itsdangerous import TimestampSigner
 
-    data = base64.b64encode(json.dumps({"uid": uid, "pw": pw_tail}).encode())
+    data = base64.b64encode(json.dumps({"sid": token}).encode())
     return TimestampSigner(secret_key).sign(data).decode()
 
 
