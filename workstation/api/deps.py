@@ -104,6 +104,8 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
 
 # ids at the edge: ASCII only, bounded (a "²" is a digit to str.isdigit(), an int() of it raises)
 SubscriberId = Annotated[str, Path(pattern=r"^[0-9]{1,18}$", description="billing subscriber id")]
+# a row id in a path: ids beyond 64 bits made the DB driver fail (a 500 instead of a 404)
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CallId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
