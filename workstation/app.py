@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib
 import logging
 import secrets
@@ -20,7 +19,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from workstation import audit
+from workstation import audit, runtime
 from workstation.api import ROUTER_MODULES
 from workstation.api.deps import cached_user
 from workstation.bootstrap import Container
@@ -48,19 +47,6 @@ def _secret_key(container: Container) -> str:
     return path.read_text().strip()
 
 
-async def _freeze_heap_after_startup(delays_s: tuple[float, ...] = (8.0, 30.0)) -> None:
-    """Once start-up has loaded its models and dictionaries (topic model, morphology, NER), move them
-    out of the garbage collector's sight: a full collection over millions of long-lived objects pauses
-    the event loop for a few hundred milliseconds, i.e. a late screen pop."""
-    for n, delay in enumerate(delays_s):  # again later for what start-up jobs (first model…) loaded
-        await asyncio.sleep(delay)
-        if n == 0:
-            gc.collect()  # a full pass once, before traffic; later passes only freeze (no pause)
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)  # fewer young collections under a burst of calls
-        log.info("heap frozen after start-up: %d objects", gc.get_freeze_count())
-
-
 def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,9 +68,10 @@ def create_app(container: Container) -> FastAPI:
                     leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
                 )
             )
-        tasks.append(asyncio.create_task(_freeze_heap_after_startup(), name="gc-freeze"))
         for job in container.background:
             tasks.append(asyncio.ensure_future(job(container)))
+        runtime.tune_for_pops()  # start-up heap collected and frozen before the first connection
+        tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:
             yield
         finally:

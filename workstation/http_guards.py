@@ -93,9 +93,21 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self._limit_for(scope)
-        too_large = (413, "too_large", f"request body over {limit // 1024} KB", {"limit_bytes": limit})
-        nul = (422, "nul_character", "the request contains a NUL character", {})
-        if "\x00" in scope.get("path", "") or _has_nul(scope.get("query_string", b"").replace(b"%00", b"\x00")):
+        too_large: tuple[int, str, str, dict[str, Any]] = (
+            413,
+            "too_large",
+            f"request body over {limit // 1024} KB",
+            {"limit_bytes": limit},
+        )
+        nul: tuple[int, str, str, dict[str, Any]] = (
+            422,
+            "nul_character",
+            "the request contains a NUL character",
+            {},
+        )
+        if "\x00" in scope.get("path", "") or _has_nul(
+            scope.get("query_string", b"").replace(b"%00", b"\x00")
+        ):
             await send_error(send, *nul)
             return
         declared = _header(scope, b"content-length")

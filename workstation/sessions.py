@@ -47,6 +47,18 @@ def open_session(db: Database, user_id: int, max_age_s: int) -> str:
     return token
 
 
+def open_sessions(db: Database, user_ids: list[int], max_age_s: int) -> list[str]:
+    """One session per user id in one transaction (benchmarks signing in thousands of operators)."""
+    tokens = [secrets.token_urlsafe(32) for _ in user_ids]
+    expires = utcnow() + timedelta(seconds=max_age_s)
+    with db.session() as s:
+        s.add_all(
+            UserSession(id=token_id(t), user_id=uid, expires_at=expires)
+            for t, uid in zip(tokens, user_ids, strict=True)
+        )
+    return tokens
+
+
 def resolve(db: Database, token: str) -> User | None:
     """The active user of a live session, or None (unknown, expired, revoked, deactivated)."""
     now = utcnow()

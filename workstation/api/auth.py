@@ -34,6 +34,12 @@ class Language(BaseModel):
     language: Literal["ru", "en"]
 
 
+class Prefs(BaseModel):
+    """The screen's remembered layout: a flat map of short keys to short values (the UI owns the keys)."""
+
+    prefs: dict[str, str | bool | int | None] = Field(max_length=40)
+
+
 class Presence(BaseModel):
     presence: Literal["ready", "paused", "offline"]
 
@@ -47,6 +53,7 @@ def me_payload(user: User) -> dict[str, object]:
         "extension": user.extension,
         "language": user.language,
         "presence": user.presence,
+        "ui_prefs": user.ui_prefs or {},
     }
 
 
@@ -122,6 +129,28 @@ async def set_language(body: Language, user: CurrentUser, container: ContainerDe
 
     await asyncio.to_thread(save)
     user.language = body.language
+    return me_payload(user)
+
+
+@router.post("/prefs")
+async def set_prefs(body: Prefs, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+    """Merge the given keys into the user's remembered layout (None removes a key)."""
+    for key, value in body.prefs.items():
+        if len(key) > 64 or (isinstance(value, str) and len(value) > 64):
+            raise DomainError("a layout key or value is over 64 characters", error_id="bad_prefs")
+
+    def save() -> dict[str, object]:
+        with container.db.session() as s:
+            row = s.get(User, user.id, with_for_update=True)  # two tabs saving at once: no lost key
+            assert row is not None
+            merged = {**(row.ui_prefs or {}), **body.prefs}
+            kept = {k: v for k, v in merged.items() if v is not None}
+            if len(kept) > 40:
+                raise DomainError("at most 40 layout settings per user", error_id="bad_prefs")
+            row.ui_prefs = kept
+            return dict(kept)
+
+    user.ui_prefs = await asyncio.to_thread(save)
     return me_payload(user)
 
 

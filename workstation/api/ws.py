@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from workstation.api.deps import cached_user, session_token
-from workstation.hub import Connection
+from workstation.hub import Connection, text_of
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ router = APIRouter()
 MAX_CLIENT_FRAME = 16 * 1024
 MAX_SOCKETS_PER_USER = 20  # tabs of one user on this node
 SESSION_RECHECK_S = 5.0
+SEND_TIMEOUT_S = 2.0  # a tab that cannot take a frame for this long is given up (it reconnects)
 ALLOWED: dict[str, set[str]] = {
     "ping": {"*"},
     "resync": {"*"},
@@ -100,15 +101,16 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
         while True:
             msg = await conn.queue.get()
             if conn.close_code is not None:
-                await ws.close(code=conn.close_code, reason="session ended")
+                await asyncio.wait_for(ws.close(code=conn.close_code, reason="session ended"), SEND_TIMEOUT_S)
                 return
             if msg is None or conn.overflowed:
-                await ws.close(code=1013, reason="too slow: reconnect")
+                await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
                 return
-            await ws.send_text(json.dumps(msg, default=str))
+            await asyncio.wait_for(ws.send_text(text_of(msg)), SEND_TIMEOUT_S)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception:  # TimeoutError: the browser stopped reading; nothing more is queued for it
+        conn.overflowed = True
         return
 
 
