@@ -1,14 +1,14 @@
 """server-side sessions: sign-out, deactivation and password changes end them at once (issue 15)
 
-Revision ID: 0006_sessions
-Revises: 0005_kpis
+Revision ID: 0008_sessions
+Revises: 0007_training_store
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_sessions"
-down_revision = "0005_kpis"
+revision = "0008_sessions"
+down_revision = "0007_training_store"
 branch_labels = None
 depends_on = None
 
