@@ -308,7 +308,7 @@ class AmiTelephony:
             if resp.get("Message") == SHUTTING_DOWN:
                 raise AsteriskShuttingDown(SHUTTING_DOWN)
             raise AuthenticationFailed(resp.get("Message") or "authentication failed")
-        self.backoff_delay = self.backoff_initial  # a good login: the next drop retries at once
+        self._logged_in_ok()
         self.problems.clear()
         self.problems.update(
             await probe_permissions(
@@ -348,6 +348,10 @@ class AmiTelephony:
             len(self.normaliser.calls),
             len(self.pauses.pending()),
         )
+
+    def _logged_in_ok(self) -> None:
+        """A good login: the back-off starts again, so the next drop is retried at once."""
+        self.backoff_delay = self.backoff_initial
 
     async def _keepalive(self, manager: _Manager) -> None:
         while True:

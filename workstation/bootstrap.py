@@ -51,6 +51,14 @@ class Container:
         return self.services[name]
 
 
+def _scrub_billing_identifiers(settings: Settings) -> None:
+    """The scrubber learns this billing's account and contract number formats from its mapping."""
+    from anonymizer.pii_accounts import set_identifier_formats
+    from billing_adapter.mapping import load_mapping
+
+    set_identifier_formats(load_mapping(settings.billing_mapping).identifier_formats)
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -70,6 +78,7 @@ def bootstrap(
         from billing_adapter.factory import make_billing
 
         billing = make_billing(settings)
+    _scrub_billing_identifiers(settings)
     tel: Telephony | None
     if telephony is True:
         from telephony.factory import make_telephony

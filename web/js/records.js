@@ -35,6 +35,7 @@ let draft = null;
 let topicTree = null;
 let els = null;
 let timer = null;
+let pauseTimer = null;
 let seq = 0;
 
 // drafts survive a page reload (sessionStorage: this tab only, gone when it closes)
@@ -112,12 +113,14 @@ function renderChosen() {
     : [h("span", { class: "muted" }, t("rec.topics.none"))]));
 }
 
-async function suggestNow(ctx) {
+// every keystroke asks the fast sparse model; a pause in typing asks again with refine (sentence embeddings)
+const PAUSE_MS = 700;
+async function suggestNow(ctx, refine = false) {
   const mine = ++seq;
   const text = draft.note;
   if (!text.trim()) { draft.sug = null; renderSuggestions(); return; }
   try {
-    const res = await api("/api/records/suggest", { method: "POST", body: { text, subscriber_id: ctx.subscriberId || null } });
+    const res = await api("/api/records/suggest", { method: "POST", body: { text, subscriber_id: ctx.subscriberId || null, refine } });
     if (mine !== seq || !els) return; // a newer keystroke won
     draft.sug = res;
     renderSuggestions();
@@ -155,7 +158,11 @@ async function render(ctx, el) {
   el.replaceChildren();
   const note = h("textarea", { id: "rec-note", rows: 3, maxlength: 20000, placeholder: t("rec.note.ph"), "aria-label": t("rec.note") });
   note.value = draft.note;
-  note.addEventListener("input", () => { draft.note = note.value; saveDraft(key); clearTimeout(timer); timer = setTimeout(() => suggestNow(ctx), 120); });
+  note.addEventListener("input", () => {
+    draft.note = note.value; saveDraft(key); clearTimeout(timer); clearTimeout(pauseTimer);
+    timer = setTimeout(() => suggestNow(ctx), 120);
+    pauseTimer = setTimeout(() => suggestNow(ctx, true), PAUSE_MS);
+  });
   const picker = h("select", { id: "rec-pick", "aria-label": t("rec.pick"), onchange: (e) => {
     const opt = e.target.selectedOptions[0]; if (opt && opt.value) addTopic(opt.value, opt.textContent); e.target.value = ""; } },
   h("option", { value: "" }, t("rec.pick")),
@@ -176,7 +183,7 @@ async function render(ctx, el) {
     h("button", { type: "button", id: "rec-finish", class: "primary", onclick: () => finish(ctx) }, t("rec.finish")), els.status);
   renderSuggestions();
   renderChosen();
-  if (draft.note.trim() && !draft.sug) suggestNow(ctx); // a restored draft gets its suggestions back
+  if (draft.note.trim() && !draft.sug) suggestNow(ctx, true); // a restored draft gets its suggestions back
 }
 
 registerPanel({ id: "requests", slot: "record", order: 10, title: () => t("rec.title"), render, withoutSubscriber: true }); // unknown callers get a record too
