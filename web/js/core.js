@@ -196,6 +196,18 @@ export function connect() {
   };
 }
 
+// ---- the operator's remembered layout (server-side, so it follows them to another workstation) ---------
+let prefsSaving = Promise.resolve(); // one save at a time, in the order the operator made the changes
+export const prefs = {
+  get(key, fallback) { const p = currentUser?.ui_prefs || {}; return key in p ? p[key] : fallback; },
+  set(key, value) {
+    if (!currentUser || prefs.get(key) === value) return;
+    currentUser.ui_prefs = { ...(currentUser.ui_prefs || {}), [key]: value };
+    prefsSaving = prefsSaving.then(() => api("/api/auth/prefs", { method: "POST", body: { prefs: { [key]: value } } }))
+      .catch((e) => console.warn("prefs", e.error_id));
+  },
+};
+
 // the workstation DB is away: history and audit wait in the server's outbox; say so until it is back
 on("ws:saving.state", (msg) => {
   let el = document.getElementById("saving-banner");

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from billing_adapter.models import CardLookup
+from telephony.errors import TelephonyError
 from telephony.events import (
     CallAbandoned,
     CallAnswered,
@@ -312,7 +313,9 @@ class CallService:
             return
         try:
             await tel.pause(interface, paused, reason)
-        except Exception as exc:  # the PBX may be down; the operator's screen state stands
+        except TelephonyError as exc:  # kept by telephony and retried; Asterisk's reason is in the log
+            log.warning("queue pause of user %s (%s) not applied yet: %s", uid, paused, exc)
+        except Exception as exc:  # the operator's screen state stands
             log.warning("queue pause of user %s (%s) failed: %s", uid, paused, type(exc).__name__)
 
     def _spawn(self, coro: Any) -> None:
