@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from workstation import audit
 from workstation.api.deps import cached_user, session_token
 from workstation.hub import Connection, text_of
 
@@ -130,6 +131,10 @@ async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
         return _error(error_id="unknown_type", message=f"unknown message type {kind[:40]!r}")
     if "*" not in roles and user.role not in roles and user.role != "admin":
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
+        await audit.record_async(
+            container.db, user_id=user.id, action="access.denied", subject=f"ws:{kind[:40]}",
+            details={"method": "WS", "refused_as": "forbidden"},
+        )  # fmt: skip
         return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
         return {"type": "pong", "v": 1, "t": msg.get("t")}
