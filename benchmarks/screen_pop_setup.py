@@ -137,10 +137,11 @@ uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_
 
 def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
     """``full``: ``workstation serve`` with every feature; ``core``: the screen-pop path only (no topic
-    model training, SLA schedulers… at start-up), for short runs."""
+    model training, SLA schedulers… at start-up), for short runs; anything else: that Python program
+    (it gets the port as ``sys.argv[1]``)."""
     port = free_port()
     log = (tmp / f"{name}.log").open("wb")
-    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP]
+    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP if app == "core" else app]
     proc = subprocess.Popen(
         [sys.executable, *cmd, str(port)],
         cwd=ROOT,

@@ -36,8 +36,8 @@ class ReportError(ValueError):
 
 
 def _bucket(db: Database, col: Any, bucket: str, tz: str) -> ColumnElement[Any]:
-    if db.dialect == "postgresql":
-        return func.to_char(func.date_trunc(bucket, func.timezone(tz, col)), "YYYY-MM-DD HH24:MI")
+    if db.dialect == "postgresql":  # a local timestamp (formatted in Python: to_char per row costs)
+        return func.date_trunc(bucket, func.timezone(tz, col))
     offset = int(datetime.now(ZoneInfo(tz)).utcoffset().total_seconds())  # type: ignore[union-attr]
     local = func.datetime(col, f"{offset:+d} seconds")
     if bucket == "hour":
@@ -45,6 +45,11 @@ def _bucket(db: Database, col: Any, bucket: str, tz: str) -> ColumnElement[Any]:
     if bucket == "day":
         return func.strftime("%Y-%m-%d 00:00", local)
     return func.strftime("%Y-%m-%d 00:00", func.datetime(local, "weekday 0", "-6 days"))
+
+
+def _label(bucket: Any) -> str:
+    """A bucket as ``YYYY-MM-DD HH:MM`` local time (PostgreSQL gives a timestamp, SQLite the text)."""
+    return bucket.strftime("%Y-%m-%d %H:%M") if isinstance(bucket, datetime) else str(bucket)
 
 
 def _counts(rules: f.Rules) -> list[ColumnElement[Any]]:
@@ -120,17 +125,18 @@ def report(
     zone = ZoneInfo(tz)
     for r in rows:
         counts = [int(v) for v in r[2 : 2 + len(f.FIELDS)]]
-        local = datetime.strptime(r.b, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        label = _label(r.b)
+        local = datetime.strptime(label, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
         step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
         row = {
-            "bucket": r.b,
+            "bucket": label,
             "bucket_start": local.isoformat(),
             "bucket_end": (local + step).isoformat(),
             "key": r.k,
             **f.figures(counts, rules),
             "answered_all": int(r[-1]),
         }
-        row.update(extra.get((r.b, r.k), {"fcr_pct": None, "occupancy_pct": None}))
+        row.update(extra.get((label, r.k), {"fcr_pct": None, "occupancy_pct": None}))
         out.append(row)
     return out
 
@@ -156,7 +162,7 @@ def _operator_extras(
         q = q.where(RequestRecord.operator_id == operator_id)
     out: dict[tuple[str, Any], dict[str, Any]] = {}
     for r in s.execute(q):
-        out[(r[0], r[1])] = {"fcr_pct": f.fcr(int(r[2]), int(r[3])), "occupancy_pct": None}
+        out[(_label(r[0]), r[1])] = {"fcr_pct": f.fcr(int(r[2]), int(r[3])), "occupancy_pct": None}
     sb = _bucket(db, AgentStateRow.started_at, bucket, tz).label("b")
     ended = func.coalesce(AgentStateRow.ended_at, end)
     seconds = _seconds(db, AgentStateRow.started_at, ended)
@@ -170,7 +176,7 @@ def _operator_extras(
     if operator_id is not None:
         sq = sq.where(AgentStateRow.user_id == operator_id)
     for r in s.execute(sq):
-        entry = out.setdefault((r[0], r[1]), {"fcr_pct": None, "occupancy_pct": None})
+        entry = out.setdefault((_label(r[0]), r[1]), {"fcr_pct": None, "occupancy_pct": None})
         entry["occupancy_pct"] = f.occupancy(float(r[2] or 0), float(r[3] or 0))
     return out
 
