@@ -123,7 +123,8 @@ def report(
     operator_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of ``{"bucket", "key", **figures}`` for calls that reached the floor in [start, end), read from
-    the hourly roll-up (whole hours: a bound inside an hour counts that hour from its start)."""
+    the hourly roll-up (whole hours: a bound inside an hour counts that hour from its start). Per operator,
+    every queue together (``queue`` filters queue reports); per queue, ``operator_id`` is not a filter."""
     _check(bucket, group)
     start, end = _period(start, end)
     h = KpiHourly
@@ -131,12 +132,14 @@ def report(
     key: ColumnElement[Any] = {"all": literal("*"), "queue": h.queue, "operator": h.operator_id}[group].label("k")
     sums = [func.sum(getattr(h, c)) for c in rollup.COLUMNS]
     where = [h.slot >= start.replace(minute=0, second=0, microsecond=0), h.slot < end]
-    if queue is not None:
-        where.append(h.queue == queue)
-    if operator_id is not None:
-        where.append(h.operator_id == operator_id)
-    if group == "operator":
-        where.append(h.operator_id != NO_OPERATOR)
+    if group == "operator":  # the operators' rows (every queue together)
+        where += [h.queue == "", h.operator_id != NO_OPERATOR]
+        if operator_id is not None:
+            where.append(h.operator_id == operator_id)
+    else:  # the queues' rows
+        where.append(h.operator_id == NO_OPERATOR)
+        if queue is not None:
+            where.append(h.queue == queue)
     stmt = select(b, key, *sums).where(*where).group_by(b, key).order_by(b, key)
     with db.session() as s:
         rows = s.execute(stmt).all()

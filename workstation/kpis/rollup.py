@@ -1,6 +1,7 @@
 """Hourly roll-up of the call facts: what the reports read, so a week over a million calls stays fast.
 
-One row per (UTC hour the calls reached the floor, queue, operator) holding the same additive counts as
+Per UTC hour the calls reached the floor, one row per queue (operator 0; "" = direct calls) and one per
+operator (queue ""), each holding the same additive counts as
 ``formulas.FIELDS`` plus calls answered of any kind, first-contact resolution counts and the operators'
 busy / ready seconds. The KPI service keeps it in step with the facts: every change of a call's
 contribution is written as a difference (``kpi_delta``), through the call writer, in the batch that writes
@@ -36,8 +37,13 @@ def hour(ts: float) -> int:
     return int(math.floor(ts / 3600) * 3600)
 
 
-def key_of(fact: f.Fact) -> Key:
-    return (hour(fact.start), fact.queue or "", fact.operator_id or NO_OPERATOR)
+def keys_of(fact: f.Fact) -> list[Key]:
+    """The rows a call counts in: its queue's (operator 0), and its operator's (queue "") once answered."""
+    slot = hour(fact.start)
+    keys = [(slot, fact.queue or "", NO_OPERATOR)]
+    if fact.operator_id:
+        keys.append((slot, "", fact.operator_id))
+    return keys
 
 
 def vector(fact: f.Fact, rules: f.Rules) -> list[float]:
@@ -45,16 +51,20 @@ def vector(fact: f.Fact, rules: f.Rules) -> list[float]:
     return [*f.contribution(fact, rules), int(fact.answered_at is not None)]
 
 
-def deltas(old: tuple[Key, list[float]] | None, key: Key, new: list[float]) -> list[list[Any]]:
-    """The rows to add when a fact counted ``old`` (key, vector) now counts ``new`` under ``key``."""
-    if old is None:
-        return [[*key, _sparse(new)]] if any(new) else []
-    old_key, old_vec = old
-    if old_key == key:
-        diff = [a - b for a, b in zip(new, old_vec, strict=True)]
-        return [[*key, _sparse(diff)]] if any(diff) else []
-    out = [[*old_key, _sparse([-x for x in old_vec])]] if any(old_vec) else []
-    return out + ([[*key, _sparse(new)]] if any(new) else [])
+Counted = tuple[tuple[Key, ...], list[float]]
+
+
+def deltas(old: Counted | None, keys: list[Key], new: list[float]) -> list[list[Any]]:
+    """The rows to add when a fact that counted ``old`` (its keys, its vector) now counts ``new`` under
+    ``keys``."""
+    change: dict[Key, list[float]] = {}
+    if old is not None:
+        for key in old[0]:
+            change[key] = [-x for x in old[1]]
+    for key in keys:
+        prev = change.get(key, [0.0] * len(new))
+        change[key] = [a + b for a, b in zip(prev, new, strict=True)]
+    return [[*key, _sparse(vec)] for key, vec in change.items() if any(vec)]
 
 
 def _sparse(vec: list[float]) -> dict[str, float]:
@@ -87,7 +97,10 @@ def apply_fcr(s: Session, fields: dict[str, Any]) -> None:
         return
     started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)
     values: dict[str, float] = {"fcr_total": 1, "fcr_resolved": int(fields["outcome"] == "resolved")}
-    _upsert(s, hour(started.timestamp()), row.queue or "", fields["operator_id"] or NO_OPERATOR, values)
+    slot = hour(started.timestamp())
+    _upsert(s, slot, row.queue or "", NO_OPERATOR, values)
+    if fields["operator_id"]:
+        _upsert(s, slot, "", fields["operator_id"], values)
 
 
 def _upsert(s: Session, slot: int, queue: str, operator_id: int, values: dict[str, float]) -> None:

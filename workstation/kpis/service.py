@@ -175,9 +175,9 @@ class KpiService:
     def _count(self, fact: f.Fact) -> None:
         """Re-count a changed fact: on the board, and as a difference in the hourly roll-up (same batch)."""
         self.live.touch(fact)
-        key, new = rollup.key_of(fact), rollup.vector(fact, self.rules)
-        rows = rollup.deltas(fact.rolled, key, new)
-        fact.rolled = (key, new)
+        keys, new = rollup.keys_of(fact), rollup.vector(fact, self.rules)
+        rows = rollup.deltas(fact.rolled, keys, new)
+        fact.rolled = (tuple(keys), new)
         if rows:
             self.writer.put("kpi_delta", "", rows=rows)
 
@@ -285,5 +285,5 @@ class KpiService:
             for name in ("operator_id", "answered_at", "ended_at", "wait_s", "ring_s", "talk_s", "acw_s", "abandoned"):
                 setattr(fact, name, getattr(x, name))
             self.live.touch(fact)
-            fact.rolled = (rollup.key_of(fact), rollup.vector(fact, self.rules))  # already in the roll-up
+            fact.rolled = (tuple(rollup.keys_of(fact)), rollup.vector(fact, self.rules))  # already rolled up
         return len(stored)
