@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib
 import logging
 import secrets
@@ -16,20 +15,25 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from workstation import audit
+from workstation import audit, runtime
 from workstation.api import ROUTER_MODULES
+from workstation.api.deps import cached_user
 from workstation.bootstrap import Container
+from workstation.calls.writer import is_db_unreachable
 from workstation.errors import DomainError
+from workstation.http_guards import BodyLimit, SameOrigin, SecurityHeaders
 from workstation.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-MAX_BODY = 12 * 1024 * 1024
+MAX_BODY = 12 * 1024 * 1024  # a signed-in user's request (a long note, an attachment)
+MAX_ANONYMOUS_BODY = 64 * 1024  # anyone else's (a sign-in is a few hundred bytes)
 
 
 def _secret_key(container: Container) -> str:
@@ -41,19 +45,6 @@ def _secret_key(container: Container) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-async def _freeze_heap_after_startup(delays_s: tuple[float, ...] = (8.0, 30.0)) -> None:
-    """Once start-up has loaded its models and dictionaries (topic model, morphology, NER), move them
-    out of the garbage collector's sight: a full collection over millions of long-lived objects pauses
-    the event loop for a few hundred milliseconds, i.e. a late screen pop."""
-    for n, delay in enumerate(delays_s):  # again later for what start-up jobs (first model…) loaded
-        await asyncio.sleep(delay)
-        if n == 0:
-            gc.collect()  # a full pass once, before traffic; later passes only freeze (no pause)
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)  # fewer young collections under a burst of calls
-        log.info("heap frozen after start-up: %d objects", gc.get_freeze_count())
 
 
 def create_app(container: Container) -> FastAPI:
@@ -77,9 +68,10 @@ def create_app(container: Container) -> FastAPI:
                     leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
                 )
             )
-        tasks.append(asyncio.create_task(_freeze_heap_after_startup(), name="gc-freeze"))
         for job in container.background:
             tasks.append(asyncio.ensure_future(job(container)))
+        runtime.tune_for_pops()  # start-up heap collected and frozen before the first connection
+        tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:
             yield
         finally:
@@ -99,8 +91,13 @@ def create_app(container: Container) -> FastAPI:
                 await closer()
             await container.bus.stop()
 
-    app = FastAPI(title="Contact-center workstation", lifespan=lifespan)
+    # the schema and the docs are not public: they map every route for an attacker (tests read app.openapi())
+    app = FastAPI(
+        title="Contact-center workstation", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
     app.state.container = container
+    # added before the session middleware, so it runs inside it: the limit knows who is signed in
+    app.add_middleware(BodyLimit, limit=MAX_BODY, anonymous_limit=MAX_ANONYMOUS_BODY)
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(container),
@@ -124,20 +121,6 @@ def create_app(container: Container) -> FastAPI:
         )
         return response
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return JSONResponse(
-                {
-                    "error_id": "too_large",
-                    "message": f"request body over {MAX_BODY // (1024 * 1024)} MB",
-                    "details": {},
-                },
-                status_code=413,
-            )
-        return await call_next(request)
-
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         if exc.status == 403:  # a refused attempt at data is audited like a read
@@ -154,12 +137,26 @@ def create_app(container: Container) -> FastAPI:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(Exception)
-    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-        # Starlette still re-raises, so the server logs the traceback; the browser gets an id to translate
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # never a plain-text 500: the DB being away is a 503 the UI explains; anything else is logged
+        # by type only (a DB error's text can carry bound values)
+        if isinstance(exc, DataError | OverflowError):  # e.g. an integer beyond 64 bits reached the driver
+            log.warning("%s %s: the DB refused a value (%s)", request.method, request.url.path, type(exc).__name__)
+            return JSONResponse(
+                {"error_id": "invalid_value", "message": "a value is not acceptable", "details": {}},
+                status_code=422,
+            )
+        if is_db_unreachable(exc):
+            log.error("%s %s: workstation DB unreachable (%s)", request.method, request.url.path, type(exc).__name__)
+            return JSONResponse(
+                {"error_id": "db_unavailable", "message": "the workstation database is unavailable", "details": {}},
+                status_code=503,
+            )
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         return JSONResponse(
-            {"error_id": "internal_error", "message": "internal server error", "details": {}},
-            status_code=500,
+            {"error_id": "internal_error", "message": "internal error", "details": {}}, status_code=500
         )
 
     @app.exception_handler(RequestValidationError)
@@ -184,7 +181,12 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router)
 
     @app.get("/healthz")
-    async def health() -> dict[str, object]:
+    async def health(request: Request) -> dict[str, object]:
+        """Liveness for anyone (load balancers); the components' detail for supervisors and admins only
+        (it names AMI errors and billing internals)."""
+        user = await cached_user(container, request.session)
+        if user is None or user.role not in ("supervisor", "admin"):
+            return {"ok": True}
         tel = container.telephony.health() if container.telephony is not None else {"enabled": False}
         billing = await container.billing.health()
         return {
@@ -193,6 +195,7 @@ def create_app(container: Container) -> FastAPI:
             "telephony": tel,
             "billing": billing,
             "hub": container.services["hub"].stats(),
+            "writer": container.services["calls"].writer.health(),
         }
 
     @app.get("/", include_in_schema=False)
@@ -200,4 +203,6 @@ def create_app(container: Container) -> FastAPI:
         return RedirectResponse("/index.html")
 
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOrigin, allowed_origins=tuple(container.settings.allowed_origins))
     return app

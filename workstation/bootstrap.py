@@ -51,6 +51,14 @@ class Container:
         return self.services[name]
 
 
+def _scrub_billing_identifiers(settings: Settings) -> None:
+    """The scrubber learns this billing's account and contract number formats from its mapping."""
+    from anonymizer.pii_accounts import set_identifier_formats
+    from billing_adapter.mapping import load_mapping
+
+    set_identifier_formats(load_mapping(settings.billing_mapping).identifier_formats)
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -70,6 +78,7 @@ def bootstrap(
         from billing_adapter.factory import make_billing
 
         billing = make_billing(settings)
+    _scrub_billing_identifiers(settings)
     tel: Telephony | None
     if telephony is True:
         from telephony.factory import make_telephony
@@ -83,8 +92,10 @@ def bootstrap(
 
     from workstation.calls.service import CallService
     from workstation.hub import Hub
+    from workstation.signin import SignInGuard
 
     container.services["hub"] = Hub(bus, queue_size=settings.ws_queue_size)
+    container.services["signin"] = SignInGuard()
     container.services["calls"] = CallService(container)
 
     for name in FEATURE_MODULES if features is None else features:

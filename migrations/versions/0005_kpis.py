@@ -13,22 +13,6 @@ branch_labels = None
 depends_on = None
 
 FACTS = ("wait_s", "ring_s", "talk_s", "acw_s", "offers")
-COUNTS = (
-    "offered",
-    "answered",
-    "answered_in_sl",
-    "abandoned",
-    "abandoned_short",
-    "abandoned_in_sl",
-    "wait_answered_s",
-    "talked",
-    "talk_s",
-    "acw_done",
-    "acw_s",
-    "answered_all",
-    "fcr_resolved",
-    "fcr_total",
-)
 
 
 def upgrade() -> None:
@@ -51,29 +35,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_agent_states_user_started", "agent_states", ["user_id", "started_at"])
     op.create_index("ix_agent_states_started_at", "agent_states", ["started_at"])
-    # the writer closes an operator's open state on every change: find it without scanning their day
-    op.create_index(
-        "ix_agent_states_open",
-        "agent_states",
-        ["user_id"],
-        postgresql_where=sa.text("ended_at IS NULL"),
-        sqlite_where=sa.text("ended_at IS NULL"),
-    )
-
-    op.create_table(
-        "kpi_hourly",
-        sa.Column("slot", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("queue", sa.String(64), nullable=False),
-        sa.Column("operator_id", sa.Integer(), nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
-        sa.Column("busy_s", sa.Float(), nullable=False),
-        sa.Column("ready_s", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("slot", "queue", "operator_id", name="pk_kpi_hourly"),
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("kpi_hourly")
     op.drop_table("agent_states")
     op.drop_index("ix_calls_started_at", "calls")
     with op.batch_alter_table("calls") as batch:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import ContainerDep, CurrentUser
+from workstation import sessions
+from workstation.api.deps import (
+    ContainerDep,
+    CurrentUser,
+    forget_session,
+    forget_user,
+    saving_status,
+    session_token,
+)
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
+from workstation.signin import SignInGuard
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -23,6 +32,12 @@ class Login(BaseModel):
 
 class Language(BaseModel):
     language: Literal["ru", "en"]
+
+
+class Prefs(BaseModel):
+    """The screen's remembered layout: a flat map of short keys to short values (the UI owns the keys)."""
+
+    prefs: dict[str, str | bool | int | None] = Field(max_length=40)
 
 
 class Presence(BaseModel):
@@ -38,22 +53,64 @@ def me_payload(user: User) -> dict[str, object]:
         "extension": user.extension,
         "language": user.language,
         "presence": user.presence,
+        "ui_prefs": user.ui_prefs or {},
     }
+
+
+def _guard(container: Any) -> SignInGuard:
+    return container.services["signin"]  # type: ignore[no-any-return]
 
 
 @router.post("/login")
 async def login(body: Login, request: Request, container: ContainerDep) -> dict[str, object]:
-    user = await asyncio.to_thread(authenticate, container.db, body.username, body.password)
+    """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
+    own, a server-side session opened (the cookie carries only its random token)."""
+    guard = _guard(container)
+    address = request.client.host if request.client else "unknown"
+    guard.check(body.username, address)
+    user = await guard.run(authenticate, container.db, body.username, body.password)
     if user is None:
+        guard.failed(body.username, address)
         raise DomainError("wrong user name or password", error_id="bad_credentials", status=401)
+    guard.succeeded(body.username, address)
+    token = await asyncio.to_thread(sessions.open_session, container.db, user.id, container.settings.session_max_age_s)
     request.session.clear()
-    request.session.update({"uid": user.id, "pw": user.password_hash[-12:]})
+    request.session["sid"] = token
     return me_payload(user)
 
 
 @router.post("/logout")
-async def logout(request: Request) -> dict[str, bool]:
+async def logout(request: Request, container: ContainerDep) -> dict[str, bool]:
+    """End this session on the server: the cookie is worthless from now on, its websockets close."""
+    sid = session_token(request.session)
     request.session.clear()
+    if sid is not None:
+        await asyncio.to_thread(sessions.revoke, container.db, sid)
+        forget_session(sid)
+        container.services["hub"].close_session(sid)
+    return {"ok": True}
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=6, max_length=256)
+
+
+@router.post("/password")
+async def change_password(
+    body: PasswordChange, request: Request, user: CurrentUser, container: ContainerDep
+) -> dict[str, bool]:
+    """A new password; every other session of the user ends at once (websockets included)."""
+    guard = _guard(container)
+    address = request.client.host if request.client else "unknown"
+    guard.check(user.username, address)
+    if await guard.run(authenticate, container.db, user.username, body.current) is None:
+        guard.failed(user.username, address)
+        raise DomainError("the current password is wrong", error_id="bad_credentials", status=401)
+    sid = session_token(request.session)
+    await guard.run(sessions.set_password, container.db, user.id, body.new, sid)
+    forget_user(user.id)
+    container.services["hub"].close_user(user.id, keep_session=sid)
     return {"ok": True}
 
 
@@ -75,10 +132,32 @@ async def set_language(body: Language, user: CurrentUser, container: ContainerDe
     return me_payload(user)
 
 
+@router.post("/prefs")
+async def set_prefs(body: Prefs, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+    """Merge the given keys into the user's remembered layout (None removes a key)."""
+    for key, value in body.prefs.items():
+        if len(key) > 64 or (isinstance(value, str) and len(value) > 64):
+            raise DomainError("a layout key or value is over 64 characters", error_id="bad_prefs")
+
+    def save() -> dict[str, object]:
+        with container.db.session() as s:
+            row = s.get(User, user.id, with_for_update=True)  # two tabs saving at once: no lost key
+            assert row is not None
+            merged = {**(row.ui_prefs or {}), **body.prefs}
+            kept = {k: v for k, v in merged.items() if v is not None}
+            if len(kept) > 40:
+                raise DomainError("at most 40 layout settings per user", error_id="bad_prefs")
+            row.ui_prefs = kept
+            return dict(kept)
+
+    user.ui_prefs = await asyncio.to_thread(save)
+    return me_payload(user)
+
+
 @router.post("/presence")
 async def setset_presence(body: Presence, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
     calls = container.services["calls"]
     await calls.set_presence(user.id, body.presence)
-    await calls.writer.flush()
+    saved = await calls.writer.flush()
     user.presence = body.presence
-    return me_payload(user)
+    return {**me_payload(user), "saving": saving_status(saved)["status"]}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from telephony.errors import OriginateRejected, PermissionDenied, TelephonyError
-from workstation.api.deps import ContainerDep, CurrentUser, require_roles
+from workstation.api.deps import CallId, ContainerDep, CurrentUser, require_roles, saving_status
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
 from workstation.phones import BadNumber, normalise_msisdn
@@ -28,9 +29,11 @@ async def current(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
 
 
 @router.post("/calls/{call_id}/wrapup")
-async def finish_wrapup(call_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, bool]:
-    await container.services["calls"].finish_wrapup(call_id, user)
-    return {"ok": True}
+async def finish_wrapup(call_id: CallId, user: CurrentUser, container: ContainerDep) -> JSONResponse:
+    """200 when the history is written; 202 ``saving_delayed`` when the DB is away: the finish is kept
+    in the outbox and written later, the operator is ready for the next call either way."""
+    saved = await container.services["calls"].finish_wrapup(call_id, user)
+    return JSONResponse(saving_status(saved), status_code=200 if saved else 202)
 
 
 @router.post("/calls/dial")

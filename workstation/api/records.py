@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import ContainerDep, require_roles
+from workstation.api.deps import ContainerDep, RowId, require_roles
 from workstation.models import User
+from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
 from workstation.records.stats import topic_stats
 
@@ -33,6 +34,8 @@ class SuggestIn(BaseModel):
     subscriber_id: str | None = Field(None, max_length=64)
     context: dict[str, bool] | None = None
     k: int = Field(3, ge=1, le=10)
+    # at a typing pause: also ask the sentence-embedding stage (20–30 ms; each keystroke asks without)
+    refine: bool = False
 
 
 class ShownSuggestion(BaseModel):
@@ -87,9 +90,12 @@ class PromoteIn(TopicIn):
 # ---- operator ------------------------------------------------------------------------------------
 @router.post("/api/records/suggest")
 async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
-    """Top topics for the note being typed (card context from the subscriber when not given)."""
+    """Top topics for the note being typed (card context from the subscriber when not given).
+    ``refine`` runs the embedding stage in a worker thread, so keystrokes of others never wait on it."""
     svc = container.services["classifier"]
     context = body.context if body.context is not None else await svc.context_for(body.subscriber_id)
+    if body.refine:
+        return await asyncio.to_thread(svc.suggest, body.text, context, body.k, True)  # type: ignore[no-any-return]
     return svc.suggest(body.text, context, k=body.k)  # type: ignore[no-any-return]
 
 
@@ -101,7 +107,7 @@ async def create_record(body: RecordIn, container: ContainerDep, user: Operator)
 
 @router.put("/api/records/{record_id}")
 async def update_record(
-    record_id: int, body: RecordIn, container: ContainerDep, user: Operator
+    record_id: RowId, body: RecordIn, container: ContainerDep, user: Operator
 ) -> dict[str, Any]:
     return await container.services["records"].save(user, body.to_input(), record_id, body.finish)  # type: ignore[no-any-return]
 
@@ -173,7 +179,7 @@ async def emerging_run(container: ContainerDep, user: Supervisor) -> dict[str, A
 
 @router.post("/api/records/emerging/{cluster_id}/promote")
 async def emerging_promote(
-    cluster_id: int, body: PromoteIn, container: ContainerDep, user: Supervisor
+    cluster_id: RowId, body: PromoteIn, container: ContainerDep, user: Supervisor
 ) -> dict[str, Any]:
     """New topic from a cluster; its notes become training examples (retrain in the background)."""
     out = await asyncio.to_thread(
@@ -192,7 +198,7 @@ async def emerging_promote(
 
 
 @router.post("/api/records/emerging/{cluster_id}/dismiss")
-def emerging_dismiss(cluster_id: int, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+def emerging_dismiss(cluster_id: RowId, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
     return container.services["emerging"].dismiss(cluster_id)  # type: ignore[no-any-return]
 
 
@@ -200,6 +206,17 @@ def emerging_dismiss(cluster_id: int, container: ContainerDep, user: Supervisor)
 @router.get("/api/classifier")
 def classifier_status(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
     return container.services["classifier"].status()  # type: ignore[no-any-return]
+
+
+@router.get("/api/classifier/overrides")
+def classifier_overrides(
+    container: ContainerDep,
+    user: Supervisor,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """Per topic, where operators override the suggestion (default: the last 14 days)."""
+    return override_stats(container.db, start, end)
 
 
 @router.post("/api/classifier/train")

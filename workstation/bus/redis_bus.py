@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -11,6 +12,10 @@ from workstation.bus.memory import dispatch
 from workstation.bus.ports import Listener, Message
 
 log = logging.getLogger(__name__)
+
+
+class BusUnavailable(ConnectionError):
+    """Redis is away: the message was not published."""
 
 
 class RedisBus:
@@ -28,9 +33,17 @@ class RedisBus:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._connected = False
+        self._pub: aioredis.Redis | None = None
+        self._was_connected = False
+        # called (no arguments) when the subscription is back after a loss: hubs ask their tabs to resync
+        self.reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> None:
         self._redis = aioredis.from_url(self.url, decode_responses=True)
+        # publishing has short timeouts: with Redis away a push fails fast and goes local (see Hub)
+        self._pub = aioredis.from_url(
+            self.url, decode_responses=True, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
         self._task = asyncio.create_task(self._reader(), name="redis-bus-reader")
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=5)
@@ -46,13 +59,17 @@ class RedisBus:
                 pass
         if self._redis:
             await self._redis.aclose()
+        if self._pub:
+            await self._pub.aclose()
 
     def subscribe(self, pattern: str, listener: Listener) -> None:
         self._subs.append((pattern, listener))
 
     async def publish(self, channel: str, message: Message) -> None:
-        assert self._redis is not None, "bus not started"
-        await self._redis.publish(self.prefix + channel, json.dumps(message, default=str))
+        assert self._pub is not None, "bus not started"
+        if not self._connected:
+            raise BusUnavailable("redis bus is not connected")
+        await self._pub.publish(self.prefix + channel, json.dumps(message, default=str))
 
     async def _reader(self) -> None:
         delay = 0.2
@@ -64,6 +81,14 @@ class RedisBus:
                 self._connected = True
                 self._ready.set()
                 delay = 0.2
+                if self._was_connected:
+                    log.warning("redis bus: connection back")
+                    for listener in list(self.reconnect_listeners):
+                        try:
+                            await listener()
+                        except Exception:
+                            log.exception("redis bus: reconnect listener failed")
+                self._was_connected = True
                 async for item in pubsub.listen():
                     if item.get("type") != "pmessage":
                         continue

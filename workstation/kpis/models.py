@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workstation.db import Base
+from workstation.db import Base, UtcDateTime
 
 NO_OPERATOR = 0
 
@@ -28,8 +28,8 @@ class AgentStateRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(16))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class KpiHourly(Base):
@@ -38,7 +38,7 @@ class KpiHourly(Base):
 
     __tablename__ = "kpi_hourly"
 
-    slot: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    slot: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
     queue: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
     operator_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=NO_OPERATOR)
     offered: Mapped[int] = mapped_column(Integer, default=0)

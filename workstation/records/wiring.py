@@ -12,11 +12,18 @@ from workstation.records.topics import TopicService
 
 def install(container: Any) -> None:
     """Register ``topics``, ``records``, ``classifier``, ``emerging`` services, the ``requests`` card
-    section, the model reloader and the hourly emerging-topic job. Seeds the shipped topics when the
-    topics table exists (it does after ``workstation db upgrade``)."""
+    section, the model reloader, the retraining schedule and the hourly emerging-topic job. Seeds the
+    shipped topics when the topics table exists (it does after ``workstation db upgrade``)."""
     topics = TopicService(container.db)
+    settings = container.settings
     classifier = ClassifierService(
-        container.db, topics, container.settings.data_dir / "models", billing=container.billing
+        container.db,
+        topics,
+        settings.data_dir / "models",
+        billing=container.billing,
+        embeddings=settings.classifier_embeddings,
+        retrain_hours=settings.classifier_retrain_hours,
+        retrain_after_records=settings.classifier_retrain_after_records,
     )
     hub = container.services.get("hub")
     records = RecordService(container.db, topics, calls=container.services.get("calls"), hub=hub)
@@ -24,6 +31,7 @@ def install(container: Any) -> None:
     container.services.update(topics=topics, records=records, classifier=classifier, emerging=emerging)
     container.card_sections["requests"] = records.card_section
     container.background.append(classifier.run_reloader)
+    container.background.append(classifier.run_retrainer)
     container.background.append(emerging.run_periodically)
     _seed(topics)
 
