@@ -127,7 +127,10 @@ class RecordService:
                 raise DomainError(
                     f"topic {c} is archived; choose another", error_id="topic_archived", details={"code": c}
                 )
-        if finishing:
+        if finishing and data.outcome == "no_record":
+            if codes:
+                raise DomainError("a call recorded as 'no record' has no topics", error_id="no_record_topics")
+        elif finishing:
             if not codes:
                 raise DomainError("choose at least one topic (or Other with a note)", error_id="no_topic")
             if data.outcome not in OUTCOMES:
