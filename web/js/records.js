@@ -12,7 +12,7 @@ const t = strings("rec", {
     "rec.other": "Другое (свободный текст)", "rec.other.first": "Ни одна тема не подходит уверенно — опишите обращение текстом",
     "rec.topics": "Темы", "rec.topics.none": "Тема не выбрана", "rec.pick": "Выбрать тему вручную…",
     "rec.outcome": "Итог", "outcome.resolved": "Решено на звонке", "outcome.escalated": "Передано в техподдержку",
-    "outcome.callback": "Перезвонить", "rec.finish": "Завершить обращение", "rec.saved": "Обращение сохранено",
+    "outcome.callback": "Перезвонить", "outcome.no_record": "Без записи", "rec.finish": "Завершить обращение", "rec.saved": "Обращение сохранено",
     "rec.remove": "Убрать", "rec.key": "клавиша {n}", "rec.keys": "Выбрать подсказку 1/2/3",
     "rec.truncated": "Текст очень длинный: сохранено начало", "rec.archived": "в архиве",
   },
@@ -22,8 +22,8 @@ const t = strings("rec", {
     "rec.suggest": "Suggested topics", "rec.suggest.wait": "Start typing to see topics",
     "rec.other": "Other (free text)", "rec.other.first": "No topic fits confidently — describe the request in the note",
     "rec.topics": "Topics", "rec.topics.none": "No topic chosen", "rec.pick": "Pick a topic…",
-    "rec.outcome": "Outcome", "outcome.resolved": "Resolved on the call", "outcome.escalated": "Escalated to tech support",
-    "outcome.callback": "Call back", "rec.finish": "Finish request", "rec.saved": "Request saved",
+    "rec.outcome": "Outcome", "outcome.resolved": "Resolved on the call", "outcome.escalated": "Passed to tech support",
+    "outcome.callback": "Call back", "outcome.no_record": "No record", "rec.finish": "Finish request", "rec.saved": "Request saved",
     "rec.remove": "Remove", "rec.key": "key {n}", "rec.keys": "Pick suggestion 1/2/3",
     "rec.truncated": "The text is very long: its beginning was saved", "rec.archived": "archived",
   },
@@ -127,6 +127,32 @@ async function suggestNow(ctx, refine = false) {
   } catch (e) { if (mine === seq) els.status.textContent = e.message; }
 }
 
+// ---- what the rest of the screen asks of the record on screen ---------------------------------------
+const finishedKey = (callId) => "rec.finished:" + callId;
+function markFinished(callId) { if (callId) { try { sessionStorage.setItem(finishedKey(callId), "1"); } catch (_) {} } }
+/** Whether this tab finished a request record for the call (after-call work asks before ending without one). */
+export function recordFinishedFor(callId) { try { return sessionStorage.getItem(finishedKey(callId)) === "1"; } catch (_) { return false; } }
+/** The note typed so far for the card on screen (the ticket form starts from it). */
+export function draftNote() { return draft ? draft.note : ""; }
+/** Set the outcome of the record on screen (escalating sets "escalated"). */
+export function setOutcome(o) {
+  if (!draft || !OUTCOMES.includes(o)) return;
+  draft.outcome = o;
+  const ctx = currentContext(); if (ctx) saveDraft(keyOf(ctx));
+  const radio = document.querySelector(`input[name=rec-outcome][value=${o}]`); if (radio) radio.checked = true;
+}
+/** End the call's after-call work recording it as "no record" (the operator confirmed there is none). */
+export async function finishWithoutRecord(ctx) {
+  const body = { note: draft?.note || "", topics: [], outcome: "no_record", finish: true,
+    call_id: ctx.call?.id || null, subscriber_id: ctx.subscriberId || null };
+  const rec = await api("/api/records", { method: "POST", body });
+  markFinished(body.call_id);
+  drafts.delete(keyOf(ctx));
+  try { sessionStorage.removeItem("rec.draft:" + keyOf(ctx)); } catch (_) {}
+  emit("record:finished", rec);
+  return rec;
+}
+
 async function finish(ctx) {
   els.status.textContent = "";
   const sug = draft.sug;
@@ -139,6 +165,8 @@ async function finish(ctx) {
   try {
     const rec = await api("/api/records", { method: "POST", body });
     toast(t("rec.saved"), "ok");
+    markFinished(body.call_id);
+    emit("record:finished", rec);
     drafts.delete(keyOf(ctx));
     try { sessionStorage.removeItem("rec.draft:" + keyOf(ctx)); } catch (_) {}
     const sections = ctx.sections || (ctx.sections = {});
