@@ -1,7 +1,7 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { strings, api, h, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
+import { strings, api, h, on, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
 const t = strings("rec", {
@@ -39,8 +39,22 @@ let pauseTimer = null;
 let seq = 0;
 
 // drafts survive a page reload (sessionStorage: this tab only, gone when it closes)
+// a draft is kept under the call and under the subscriber, so a server restart that loses the live call
+// still finds it when the card comes back; both go when the record is saved
 function saveDraft(key) {
-  try { sessionStorage.setItem("rec.draft:" + key, JSON.stringify({ note: draft.note, topics: draft.topics, outcome: draft.outcome })); } catch (_) {}
+  const text = JSON.stringify({ note: draft.note, topics: draft.topics, outcome: draft.outcome });
+  const sub = currentContext()?.subscriberId;
+  try {
+    sessionStorage.setItem("rec.draft:" + key, text);
+    if (sub) sessionStorage.setItem("rec.draft:sub:" + sub, text);
+  } catch (_) {}
+}
+function dropDraft(ctx) {
+  drafts.delete(keyOf(ctx));
+  try {
+    sessionStorage.removeItem("rec.draft:" + keyOf(ctx));
+    if (ctx.subscriberId) sessionStorage.removeItem("rec.draft:sub:" + ctx.subscriberId);
+  } catch (_) {}
 }
 function loadDraft(key) {
   try { const d = JSON.parse(sessionStorage.getItem("rec.draft:" + key) || "null"); if (d) return { ...d, sug: null }; } catch (_) {}
@@ -124,7 +138,7 @@ async function suggestNow(ctx, refine = false) {
     if (mine !== seq || !els) return; // a newer keystroke won
     draft.sug = res;
     renderSuggestions();
-  } catch (e) { if (mine === seq) els.status.textContent = e.message; }
+  } catch (e) { if (mine === seq) showStatus(e); }
 }
 
 // ---- what the rest of the screen asks of the record on screen ---------------------------------------
@@ -147,11 +161,18 @@ export async function finishWithoutRecord(ctx) {
     call_id: ctx.call?.id || null, subscriber_id: ctx.subscriberId || null };
   const rec = await api("/api/records", { method: "POST", body });
   markFinished(body.call_id);
-  drafts.delete(keyOf(ctx));
-  try { sessionStorage.removeItem("rec.draft:" + keyOf(ctx)); } catch (_) {}
+  dropDraft(ctx);
   emit("record:finished", rec);
   return rec;
 }
+
+function showStatus(e) { els.status.textContent = e.message; els.status.dataset.errorId = e.error_id || ""; }
+// the server is back: a "server unreachable" left under the record goes, and the suggestions come back
+on("ws:reconnected", () => {
+  if (!els || els.status.dataset.errorId !== "network") return;
+  els.status.textContent = ""; els.status.dataset.errorId = "";
+  const ctx = currentContext(); if (ctx && draft && draft.note.trim()) suggestNow(ctx);
+});
 
 async function finish(ctx) {
   els.status.textContent = "";
@@ -167,20 +188,20 @@ async function finish(ctx) {
     toast(t("rec.saved"), "ok");
     markFinished(body.call_id);
     emit("record:finished", rec);
-    drafts.delete(keyOf(ctx));
-    try { sessionStorage.removeItem("rec.draft:" + keyOf(ctx)); } catch (_) {}
+    dropDraft(ctx);
     const sections = ctx.sections || (ctx.sections = {});
     sections.requests = [rec, ...(Array.isArray(sections.requests) ? sections.requests : [])];
     draft = null;
     render(ctx, els.root);
   } catch (e) {
-    els.status.textContent = e.message; // nothing typed is lost: the draft stays on screen
+    showStatus(e); // nothing typed is lost: the draft stays on screen
   }
 }
 
 async function render(ctx, el) {
   const key = keyOf(ctx);
-  draft = drafts.get(key) || loadDraft(key) || { note: "", topics: [], outcome: "resolved", sug: null };
+  draft = drafts.get(key) || loadDraft(key) || (ctx.subscriberId && loadDraft("sub:" + ctx.subscriberId))
+    || { note: "", topics: [], outcome: "resolved", sug: null };
   drafts.set(key, draft);
   const tree = await loadTopics().catch(() => []);
   el.replaceChildren();
