@@ -250,7 +250,18 @@ class RecordService:
         if finish and self.hub is not None:
             # supervisors' statistics refresh live; topic codes only, no personal data
             topics = [x["code"] for x in out["topics"]]
-            await self.hub.send_to_role("supervisor", {"type": "records.finished", "v": 1, "topics": topics})
+            # call, operator and outcome feed first-contact resolution (workstation/kpis)
+            await self.hub.send_to_role(
+                "supervisor",
+                {
+                    "type": "records.finished",
+                    "v": 1,
+                    "topics": topics,
+                    "call_id": out["call_id"],
+                    "operator_id": out["operator_id"],
+                    "outcome": out.get("outcome"),
+                },
+            )
         return out
 
     # ---- reads ---------------------------------------------------------------------------------
