@@ -136,13 +136,13 @@ class AmiSimulator:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
-        self.port = 0
+        self.host, self.port = "127.0.0.1", 0
 
     # ------------------------------------------------------------------ server
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen; returns the bound port (``port=0`` lets the OS choose)."""
         self._server = await asyncio.start_server(self._serve, host, port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.host, self.port = host, self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def stop(self) -> None:
@@ -177,6 +177,16 @@ class AmiSimulator:
             for m in self.state.members.values():
                 m.fields.update(Paused="0", PausedReason="", Status="1", InCall="0")
         self._started = time.time()
+
+    async def restart_for(self, seconds: float) -> None:
+        """An Asterisk restart that takes ``seconds``: ``restart()``, and the port refuses connections
+        until the PBX is back (on the same port)."""
+        self.restart()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        await asyncio.sleep(seconds)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
 
     def shutdown_notice(self) -> None:
         """``Event: Shutdown`` as Asterisk sends it when ``core restart`` begins."""

@@ -92,8 +92,10 @@ def bootstrap(
 
     from workstation.calls.service import CallService
     from workstation.hub import Hub
+    from workstation.signin import SignInGuard
 
     container.services["hub"] = Hub(bus, queue_size=settings.ws_queue_size)
+    container.services["signin"] = SignInGuard()
     container.services["calls"] = CallService(container)
 
     for name in FEATURE_MODULES if features is None else features:

@@ -31,7 +31,9 @@ async def sim() -> AsyncIterator[AmiSimulator]:
     await s.stop()
 
 
-async def dial_as_operator(tmp_path: Path, tel: AmiTelephony, number: str = "8 916 123-45-67") -> httpx.Response:
+async def dial_as_operator(
+    tmp_path: Path, tel: AmiTelephony, number: str = "8 916 123-45-67"
+) -> httpx.Response:
     container = make_container(tmp_path, telephony=tel, features=[])
     add_user(container, "op1", extension="1001", interface="PJSIP/1001")
     async with signed_in(container, "op1") as client:
@@ -123,7 +125,11 @@ async def test_dial_reaches_asterisk_with_digits_and_the_operators_phone(tmp_pat
         r = await dial_as_operator(tmp_path, tel)
         assert r.status_code == 200
         sent = sim.originates[-1]
-        assert (sent["channel"], sent["context"], sent["exten"]) == ("PJSIP/1001", "from-workstation", "79161234567")
+        assert (sent["channel"], sent["context"], sent["exten"]) == (
+            "PJSIP/1001",
+            "from-workstation",
+            "79161234567",
+        )
         assert sent["callerid"] == "79161234567"
     finally:
         await tel.stop()

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import ContainerDep, require_roles
+from workstation.api.deps import ContainerDep, RowId, require_roles
 from workstation.models import User
 
 router = APIRouter(tags=["segments"])
@@ -103,7 +103,7 @@ async def launch(body: CampaignIn, container: ContainerDep, user: Marketing) -> 
 
 
 @router.post("/api/campaigns/{campaign_id}/finish")
-async def finish(campaign_id: int, container: ContainerDep, user: Marketing) -> dict[str, Any]:
+async def finish(campaign_id: RowId, container: ContainerDep, user: Marketing) -> dict[str, Any]:
     return await asyncio.to_thread(container.service("campaigns").finish, user, campaign_id)  # type: ignore[no-any-return]
 
 
@@ -115,7 +115,7 @@ async def offers(subscriber_id: str, container: ContainerDep, user: Operator) ->
 
 @router.post("/api/campaigns/{campaign_id}/outcome")
 async def outcome(
-    campaign_id: int, body: OutcomeIn, container: ContainerDep, user: Operator
+    campaign_id: RowId, body: OutcomeIn, container: ContainerDep, user: Operator
 ) -> dict[str, Any]:
     service = container.service("campaigns")
     result = await asyncio.to_thread(

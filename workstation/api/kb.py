@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from knowledge_base.scripts import ALLOWED_PLACEHOLDERS
 from knowledge_base.service import KnowledgeBase
 from workstation import audit
-from workstation.api.deps import ContainerDep, require_roles
+from workstation.api.deps import ContainerDep, RowId, require_roles
 from workstation.models import User
 
 router = APIRouter(prefix="/api/kb", tags=["kb"])
@@ -109,12 +109,12 @@ async def list_articles(
 
 
 @router.get("/articles/{article_id}")
-async def get_article(article_id: int, container: ContainerDep, user: Reader) -> dict[str, Any]:
+async def get_article(article_id: RowId, container: ContainerDep, user: Reader) -> dict[str, Any]:
     return await asyncio.to_thread(_kb(container).get_article, article_id)
 
 
 @router.get("/articles/{article_id}/versions")
-async def versions(article_id: int, container: ContainerDep, user: Editor) -> dict[str, Any]:
+async def versions(article_id: RowId, container: ContainerDep, user: Editor) -> dict[str, Any]:
     return {"versions": await asyncio.to_thread(_kb(container).versions, article_id)}
 
 
@@ -125,14 +125,14 @@ async def create_article(body: ArticleIn, container: ContainerDep, user: Editor)
 
 @router.put("/articles/{article_id}")
 async def update_article(
-    article_id: int, body: ArticleEdit, container: ContainerDep, user: Editor
+    article_id: RowId, body: ArticleEdit, container: ContainerDep, user: Editor
 ) -> dict[str, Any]:
     data = body.model_dump(exclude={"version"}, exclude_none=True)
     return await asyncio.to_thread(_kb(container).update_article, article_id, data, body.version, user.id)
 
 
 @router.post("/articles/{article_id}/archive")
-async def archive(article_id: int, body: ArchiveIn, container: ContainerDep, user: Editor) -> dict[str, Any]:
+async def archive(article_id: RowId, body: ArchiveIn, container: ContainerDep, user: Editor) -> dict[str, Any]:
     return await asyncio.to_thread(
         _kb(container).set_archived, article_id, body.archived, body.version, user.id
     )

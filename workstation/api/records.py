@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import ContainerDep, require_roles
+from workstation.api.deps import ContainerDep, RowId, require_roles
 from workstation.models import User
 from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
@@ -107,7 +107,7 @@ async def create_record(body: RecordIn, container: ContainerDep, user: Operator)
 
 @router.put("/api/records/{record_id}")
 async def update_record(
-    record_id: int, body: RecordIn, container: ContainerDep, user: Operator
+    record_id: RowId, body: RecordIn, container: ContainerDep, user: Operator
 ) -> dict[str, Any]:
     return await container.services["records"].save(user, body.to_input(), record_id, body.finish)  # type: ignore[no-any-return]
 
@@ -179,7 +179,7 @@ async def emerging_run(container: ContainerDep, user: Supervisor) -> dict[str, A
 
 @router.post("/api/records/emerging/{cluster_id}/promote")
 async def emerging_promote(
-    cluster_id: int, body: PromoteIn, container: ContainerDep, user: Supervisor
+    cluster_id: RowId, body: PromoteIn, container: ContainerDep, user: Supervisor
 ) -> dict[str, Any]:
     """New topic from a cluster; its notes become training examples (retrain in the background)."""
     out = await asyncio.to_thread(
@@ -198,7 +198,7 @@ async def emerging_promote(
 
 
 @router.post("/api/records/emerging/{cluster_id}/dismiss")
-def emerging_dismiss(cluster_id: int, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+def emerging_dismiss(cluster_id: RowId, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
     return container.services["emerging"].dismiss(cluster_id)  # type: ignore[no-any-return]
 
 

@@ -15,7 +15,8 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from workstation.api.deps import user_from_session
+from workstation import audit
+from workstation.api.deps import cached_user, session_token
 from workstation.hub import Connection, text_of
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_CLIENT_FRAME = 16 * 1024
+MAX_SOCKETS_PER_USER = 20  # tabs of one user on this node
+SESSION_RECHECK_S = 5.0
 SEND_TIMEOUT_S = 2.0  # a tab that cannot take a frame for this long is given up (it reconnects)
 ALLOWED: dict[str, set[str]] = {
     "ping": {"*"},
@@ -44,15 +47,19 @@ async def websocket(ws: WebSocket) -> None:
     if not _same_origin(ws):
         await ws.close(code=4403, reason="cross-origin websocket refused")
         return
-    user = await asyncio.to_thread(user_from_session, container, ws.session)
+    user = await cached_user(container, ws.session)
     if user is None:
         await ws.close(code=4401, reason="sign in first")
         return
-    await ws.accept()
     hub = container.services["hub"]
+    if hub.connections_per_user(user.id) >= MAX_SOCKETS_PER_USER:
+        await ws.close(code=4429, reason="too many open tabs")
+        return
+    await ws.accept()
     calls = container.services["calls"]
-    conn = hub.register(user.id, user.role)
+    conn = hub.register(user.id, user.role, session_token(ws.session))
     sender = asyncio.create_task(_send_loop(ws, conn))
+    watcher = asyncio.create_task(_watch_session(container, dict(ws.session), hub, conn))
     try:
         await ws.send_json({"type": "hello", "v": 1, "user": {"id": user.id, "role": user.role}})
         await _send_state(ws, calls, user.id)
@@ -68,6 +75,21 @@ async def websocket(ws: WebSocket) -> None:
     finally:
         hub.unregister(conn)
         sender.cancel()
+        watcher.cancel()
+
+
+async def _watch_session(container: Any, session: dict[str, Any], hub: Any, conn: Connection) -> None:
+    """Re-check the session every few seconds: one revoked on another node or by the CLI (deactivation)
+    closes this socket too, within the session cache's age."""
+    while True:
+        await asyncio.sleep(SESSION_RECHECK_S)
+        try:
+            user = await cached_user(container, session)
+        except Exception:
+            continue  # the DB is away: keep the socket, check again later
+        if user is None or user.id != conn.user_id:
+            hub.close(conn)
+            return
 
 
 async def _send_state(ws: WebSocket, calls: Any, uid: int) -> None:
@@ -79,6 +101,9 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
     try:
         while True:
             msg = await conn.queue.get()
+            if conn.close_code is not None:
+                await asyncio.wait_for(ws.close(code=conn.close_code, reason="session ended"), SEND_TIMEOUT_S)
+                return
             if msg is None or conn.overflowed:
                 await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
                 return
@@ -106,6 +131,10 @@ async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
         return _error(error_id="unknown_type", message=f"unknown message type {kind[:40]!r}")
     if "*" not in roles and user.role not in roles and user.role != "admin":
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
+        await audit.record_async(
+            container.db, user_id=user.id, action="access.denied", subject=f"ws:{kind[:40]}",
+            details={"method": "WS", "refused_as": "forbidden"},
+        )  # fmt: skip
         return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
         return {"type": "pong", "v": 1, "t": msg.get("t")}
