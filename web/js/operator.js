@@ -48,7 +48,7 @@ const t = strings("op", {
 });
 
 const me = await boot({ roles: ["operator", "supervisor", "tech_support"], title: () => t("op.title") });
-mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side") });
+mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side-panels") });
 
 const state = { call: null, lookup: null, subscriberId: null, timer: null };
 
@@ -275,8 +275,21 @@ on("ws:call.state", (m) => {
   setCall(m.call);
   if (!same) showCard(m.card, m.card?.card?.subscriber_id);
 });
+// the card on screen is remembered in this tab: a server that restarts and forgets the live call (or a
+// reload meanwhile) gives the card back, with the draft the record panel kept
+const OPEN_KEY = "op.open";
+on("subscriber:open", (m) => openSubscriber(m.subscriberId)); // a callback's reminder opens its card
+on("card:shown", (ctx) => { try { if (ctx.subscriberId) sessionStorage.setItem(OPEN_KEY, ctx.subscriberId); } catch (_) {} });
+on("card:cleared", () => { try { sessionStorage.removeItem(OPEN_KEY); } catch (_) {} });
 on("ws:call.none", () => {
-  if (state.call) { state.call = null; renderBanner(); renderCard(null); emit("card:cleared"); }
+  let reopen = null;
+  try { reopen = sessionStorage.getItem(OPEN_KEY); } catch (_) {}
+  const lost = !!state.call; // the server no longer knows the call this screen showed
+  if (lost) {
+    state.call = null; renderBanner(); emit("call:state", null);
+    if (!reopen) { renderCard(null); emit("card:cleared"); }
+  }
+  if (reopen && (lost || state.subscriberId !== reopen || !state.lookup)) openSubscriber(reopen);
   // no live call of mine and the screen says Ready: say so to the server, so a presence left at on_call /
   // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue
   if ($("presence").value === "ready") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});
