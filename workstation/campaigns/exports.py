@@ -23,6 +23,7 @@ from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
 from workstation import audit
 from workstation.db import Database, utcnow
 from workstation.errors import DomainError, NotFound, Unavailable
+from workstation.runtime import lower_thread_priority
 
 from .models import SegmentExport
 
@@ -169,6 +170,7 @@ class ExportService:
         """Run a prepared export in a background thread (the page polls ``get``)."""
 
         def work() -> None:
+            lower_thread_priority()  # the screen pop on the event loop's thread comes first
             try:
                 self.run(req, user_id, reason)
             except BaseException:  # recorded on the row and in the audit log
