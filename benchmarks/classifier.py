@@ -132,7 +132,7 @@ def http_latency(n: int = 2000) -> dict[str, object]:
     upgrade(url)
     install_pretrained(tmp / "models")
     container = bootstrap(Settings(data_dir=tmp, database_url=url), billing=MemoryBilling(), telephony=False)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     create_user(container.db, "bench", "bench-password", "operator")
     notes = load_bootstrap().texts
 

@@ -16,7 +16,7 @@ from typing import Any
 from billing_adapter.cache import CachedBilling
 from billing_adapter.dbapi import DbApiBilling
 from billing_adapter.mapping import load_mapping
-from billing_adapter.ports import BillingError
+from billing_adapter.ports import BillingError, BillingFront
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import CacheStore, MemoryStore, RedisStore
 from workstation.settings import Settings
@@ -57,7 +57,7 @@ def make_cached(source: Any, settings: Settings, **kwargs: Any) -> CachedBilling
     return CachedBilling(source, store, redis_url=redis_url, prefix=settings.redis_prefix, **kwargs)
 
 
-def make_billing(settings: Settings) -> Any:
+def make_billing(settings: Settings) -> BillingFront:
     """The billing for the container: both a ``BillingSource`` and a ``CardLookupService``.
 
     Nothing connects here: the first lookup opens the first billing connection.

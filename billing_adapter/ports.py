@@ -55,6 +55,11 @@ class CardLookupService(Protocol):
         ...
 
 
+class BillingFront(BillingSource, CardLookupService, Protocol):
+    """What the workstation holds as its billing: the source's reads plus the cached caller lookup.
+    ``CachedBilling`` (production, demo) and ``MemoryBilling`` (unit tests) implement it."""
+
+
 class BatchSource(Protocol):
     """Bulk reads for the anonymizer (issue 6), implemented by the DB-API source and the cached front.
 

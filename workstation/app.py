@@ -3,31 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
-import importlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from workstation.api import ROUTER_MODULES
-from workstation.bootstrap import Container
+from workstation.api.core import CORE_ROUTERS
+from workstation.container import Container
 from workstation.errors import DomainError
-from workstation.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_BODY = 12 * 1024 * 1024
+CallNext = Callable[[Request], Awaitable[Response]]
 
 
 def _secret_key(container: Container) -> str:
@@ -54,17 +54,18 @@ async def _freeze_heap_after_startup(delays_s: tuple[float, ...] = (8.0, 30.0)) 
         log.info("heap frozen after start-up: %d objects", gc.get_freeze_count())
 
 
-def create_app(container: Container) -> FastAPI:
+def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the bus, live calls, the AMI consumer (on the node holding the leader lock) and the
+    features' background jobs; stop them in the reverse order, then run the container's closers."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         await container.bus.start()
-        calls = container.services["calls"]
+        calls = container.calls
         await calls.start()
-        leader: LeaderLock | None = None
-        if container.telephony is not None:
-            leader = LeaderLock(container.settings, "ami-consumer")
-            telephony = container.telephony
+        telephony = container.telephony
+        if telephony is not None:
 
             async def start_consumer() -> None:
                 # start() may return at once or run until stopped: never let it block the lock renewal
@@ -72,33 +73,31 @@ def create_app(container: Container) -> FastAPI:
 
             tasks.append(
                 asyncio.create_task(
-                    leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
+                    container.leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
                 )
             )
         tasks.append(asyncio.create_task(_freeze_heap_after_startup(), name="gc-freeze"))
-        for job in container.background:
-            tasks.append(asyncio.ensure_future(job(container)))
+        tasks.extend(asyncio.ensure_future(job()) for job in container.background)
         try:
             yield
         finally:
             for t in tasks:
                 t.cancel()
             for t in tasks:
-                try:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
-                except (asyncio.CancelledError, Exception):
-                    pass
-            if container.telephony is not None:
-                await container.telephony.stop()
-            if leader is not None:
-                await leader.release()
+            if telephony is not None:
+                await telephony.stop()
+                await container.leader.release()
             await calls.stop()
-            for closer in container.closers:
+            for closer in reversed(container.closers):
                 await closer()
             await container.bus.stop()
 
-    app = FastAPI(title="Contact-center workstation", lifespan=lifespan)
-    app.state.container = container
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, container: Container) -> None:
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(container),
@@ -109,7 +108,7 @@ def create_app(container: Container) -> FastAPI:
     )
 
     @app.middleware("http")
-    async def access_log(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def access_log(request: Request, call_next: CallNext) -> Response:
         # our own access log: path without the query string, which may carry a searched name or number
         started = time.perf_counter()
         response = await call_next(request)
@@ -123,7 +122,7 @@ def create_app(container: Container) -> FastAPI:
         return response
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def limit_body(request: Request, call_next: CallNext) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY:
             return JSONResponse(
@@ -136,6 +135,8 @@ def create_app(container: Container) -> FastAPI:
             )
         return await call_next(request)
 
+
+def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(exc.to_dict(), status_code=exc.status)
@@ -152,25 +153,28 @@ def create_app(container: Container) -> FastAPI:
             status_code=422,
         )
 
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        app.include_router(module.router)
+
+def create_app(container: Container) -> FastAPI:
+    """The app around a built container: middleware, error handlers, the core and the features' routes,
+    health, and the static UI."""
+    app = FastAPI(title="Contact-center workstation", lifespan=_lifespan(container))
+    app.state.container = container
+    _add_middleware(app, container)
+    _add_error_handlers(app)
+    for router in CORE_ROUTERS:
+        app.include_router(router)
+    for feature in container.features:
+        app.include_router(feature.router)
 
     @app.get("/healthz")
     async def health() -> dict[str, object]:
         tel = container.telephony.health() if container.telephony is not None else {"enabled": False}
-        billing = await container.billing.health()
         return {
             "ok": True,
             "bus": container.bus.health(),
             "telephony": tel,
-            "billing": billing,
-            "hub": container.services["hub"].stats(),
+            "billing": await container.billing.health(),
+            "hub": container.hub.stats(),
         }
 
     @app.get("/", include_in_schema=False)

@@ -54,3 +54,7 @@ class TooLarge(DomainError):
 class Unavailable(DomainError):
     status = 503
     error_id = "unavailable"
+
+
+class CliError(Exception):
+    """A command-line failure: one line telling the user what to fix (exit code 2)."""

@@ -29,13 +29,13 @@ def server(tmp_path: Path) -> Iterator[Any]:
         make_card("1", "79161234567", name="Смирнова Анна Петровна", first_name="Анна", balance=-42.5)
     )
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Ольга")
     add_user(
         container, "eng", role="tech_support", display_name="Олег", skills=["mobile_data"], group="network"
     )
     add_user(container, "sup", role="supervisor", display_name="Светлана")
-    seed(container.services["kb"])
+    seed(container.knowledge_base.kb)
     with ServerThread(create_app(container)) as srv:
         yield srv
 

@@ -23,7 +23,7 @@ def server(tmp_path: Path) -> Iterator[Any]:
     billing = MemoryBilling()
     billing.add(make_card("1", "79161234567", name="Смирнова Анна Петровна", balance=-42.5))
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Operator One")
     add_user(container, "sup", role="supervisor", display_name="Supervisor")
     with ServerThread(create_app(container)) as srv:

@@ -87,7 +87,7 @@ def _export(env: Env, **body: object) -> dict:
     r = c.post("/api/exports", json={"month_from": "2026-01", "month_to": "2026-06", "k": 5, **body})
     assert r.status_code == 202, r.text
     export_id = r.json()["id"]
-    env.container.service("exports").wait(export_id, timeout=120)
+    env.container.segments.exports.wait(export_id, timeout=120)
     return c.get(f"/api/exports/{export_id}").json()
 
 
@@ -121,7 +121,7 @@ def test_analyst_export_shows_privacy_report_and_no_identity(env: Env, done: dic
         )
         assert [a.action for a in audit][1:] == ["export.download"] and audit[1].user_id is not None
     # an independent check of the bundle written from real billing batches
-    bundle = env.container.services["exports"].bundle_path(done["id"])
+    bundle = env.container.segments.exports.bundle_path(done["id"])
     data = pd.read_parquet(bundle / "data.parquet")
     qis = done["summary"]["quasi_identifiers"]
     assert anonymity.k_anonymity(data[qis].astype(str), qis) >= 5

@@ -73,7 +73,7 @@ def test_websocket_refuses_a_cross_origin_page(app_env: Any) -> None:
 
 def test_pop_reaches_every_tab_of_the_operator_and_nobody_else(app_env: Any) -> None:
     container, app, u1, u2 = app_env
-    calls = container.services["calls"]
+    calls = container.calls
     with TestClient(app) as c1:
         # one app (one event loop); the cookie jar switches user between connects
         login(c1, "op2")

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import ContainerDep, CurrentUser
+from workstation.api.deps import CallsDep, CurrentUser, DbDep
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
@@ -42,8 +42,8 @@ def me_payload(user: User) -> dict[str, object]:
 
 
 @router.post("/login")
-async def login(body: Login, request: Request, container: ContainerDep) -> dict[str, object]:
-    user = await asyncio.to_thread(authenticate, container.db, body.username, body.password)
+async def login(body: Login, request: Request, db: DbDep) -> dict[str, object]:
+    user = await asyncio.to_thread(authenticate, db, body.username, body.password)
     if user is None:
         raise DomainError("wrong user name or password", error_id="bad_credentials", status=401)
     request.session.clear()
@@ -63,9 +63,9 @@ async def me(user: CurrentUser) -> dict[str, object]:
 
 
 @router.post("/language")
-async def set_language(body: Language, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+async def set_language(body: Language, user: CurrentUser, db: DbDep) -> dict[str, object]:
     def save() -> None:
-        with container.db.session() as s:
+        with db.session() as s:
             row = s.get(User, user.id)
             assert row is not None
             row.language = body.language
@@ -76,8 +76,7 @@ async def set_language(body: Language, user: CurrentUser, container: ContainerDe
 
 
 @router.post("/presence")
-async def setset_presence(body: Presence, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
-    calls = container.services["calls"]
+async def setset_presence(body: Presence, user: CurrentUser, calls: CallsDep) -> dict[str, object]:
     await calls.set_presence(user.id, body.presence)
     await calls.writer.flush()
     user.presence = body.presence

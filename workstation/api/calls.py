@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from workstation.api.deps import ContainerDep, CurrentUser, require_roles
+from workstation.api.deps import CallsDep, CurrentUser, DbDep, HubDep, TelephonyDep, require_roles
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
 from workstation.phones import BadNumber, normalise_msisdn
@@ -21,38 +21,36 @@ class Dial(BaseModel):
 
 
 @router.get("/calls/current")
-async def current(user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
-    snap = await container.services["calls"].snapshot_for(user.id)
+async def current(user: CurrentUser, calls: CallsDep) -> dict[str, Any]:
+    snap = await calls.snapshot_for(user.id)
     return {"call": snap}
 
 
 @router.post("/calls/{call_id}/wrapup")
-async def finish_wrapup(call_id: str, user: CurrentUser, container: ContainerDep) -> dict[str, bool]:
-    await container.services["calls"].finish_wrapup(call_id, user)
+async def finish_wrapup(call_id: str, user: CurrentUser, calls: CallsDep) -> dict[str, bool]:
+    await calls.finish_wrapup(call_id, user)
     return {"ok": True}
 
 
 @router.post("/calls/dial")
-async def dial(body: Dial, user: CurrentUser, container: ContainerDep) -> dict[str, Any]:
+async def dial(body: Dial, user: CurrentUser, telephony: TelephonyDep) -> dict[str, Any]:
     if not user.extension:
         raise DomainError("you have no phone extension configured", error_id="no_extension")
     try:
         number = normalise_msisdn(body.number)
     except BadNumber as exc:
         raise DomainError(str(exc), error_id="bad_number") from None
-    if container.telephony is None:
+    if telephony is None:
         raise Unavailable("telephony is not connected", error_id="telephony_down")
-    action = await container.telephony.originate(user.extension, number)
+    action = await telephony.originate(user.extension, number)
     return {"action_id": action}
 
 
 @router.get("/supervisor/floor")
 async def floor(
-    container: ContainerDep, _: Annotated[User, Depends(require_roles("supervisor"))]
+    calls: CallsDep, hub: HubDep, db: DbDep, _: Annotated[User, Depends(require_roles("supervisor"))]
 ) -> dict[str, Any]:
-    calls = container.services["calls"]
-    hub = container.services["hub"]
-    with container.db.session() as s:
+    with db.session() as s:
         ops = s.execute(
             select(User.id, User.display_name, User.extension, User.presence, User.role)
             .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))

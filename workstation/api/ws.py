@@ -15,8 +15,10 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from workstation.api.deps import user_from_session
+from workstation.api.deps import container_of, user_from_session
+from workstation.calls.service import CallService
 from workstation.hub import Connection
+from workstation.models import User
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ def _same_origin(ws: WebSocket) -> bool:
 
 @router.websocket("/ws")
 async def websocket(ws: WebSocket) -> None:
-    container = ws.app.state.container
+    container = container_of(ws.app)
     if not _same_origin(ws):
         await ws.close(code=4403, reason="cross-origin websocket refused")
         return
@@ -48,8 +50,8 @@ async def websocket(ws: WebSocket) -> None:
         await ws.close(code=4401, reason="sign in first")
         return
     await ws.accept()
-    hub = container.services["hub"]
-    calls = container.services["calls"]
+    hub = container.hub
+    calls = container.calls
     conn = hub.register(user.id, user.role)
     sender = asyncio.create_task(_send_loop(ws, conn))
     try:
@@ -57,7 +59,7 @@ async def websocket(ws: WebSocket) -> None:
         await _send_state(ws, calls, user.id)
         while True:
             raw = await ws.receive_text()
-            reply = await _handle(raw, user, container)
+            reply = await _handle(raw, user, calls)
             if reply is not None:
                 conn.offer(reply)
     except WebSocketDisconnect:
@@ -69,7 +71,7 @@ async def websocket(ws: WebSocket) -> None:
         sender.cancel()
 
 
-async def _send_state(ws: WebSocket, calls: Any, uid: int) -> None:
+async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
     snap = await calls.snapshot_for(uid)
     await ws.send_json(snap or {"type": "call.none", "v": 1})
 
@@ -88,7 +90,7 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
         return
 
 
-async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
+async def _handle(raw: str, user: User, calls: CallService) -> dict[str, Any] | None:
     if len(raw) > MAX_CLIENT_FRAME:
         return _error("too_large", f"message over {MAX_CLIENT_FRAME} bytes")
     try:
@@ -108,13 +110,13 @@ async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
     if kind == "ping":
         return {"type": "pong", "v": 1, "t": msg.get("t")}
     if kind == "resync":
-        snap = await container.services["calls"].snapshot_for(user.id)
+        snap = await calls.snapshot_for(user.id)
         return snap or {"type": "call.none", "v": 1}
     if kind == "presence":
         value = msg.get("presence")
         if value not in ("ready", "paused", "offline"):
             return _error("bad_presence", "presence must be ready, paused or offline")
-        await container.services["calls"].set_presence(user.id, value)
+        await calls.set_presence(user.id, value)
         return {"type": "presence", "v": 1, "presence": value}
     return None
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from billing_adapter.models import CardLookup
+from billing_adapter.ports import CardLookupService
 from telephony.events import (
     CallAbandoned,
     CallAnswered,
@@ -29,14 +30,15 @@ from telephony.events import (
     CallQueued,
     TelephonyLink,
 )
+from telephony.ports import Telephony
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
 from workstation.calls.writer import CallWriter
+from workstation.db import Database
 from workstation.errors import Conflict, NotFound
 from workstation.models import Call, User
 
 if TYPE_CHECKING:
-    from workstation.bootstrap import Container
     from workstation.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -70,11 +72,15 @@ class LiveCall:
 
 
 class CallService:
-    def __init__(self, container: Container):
-        self.container = container
-        self.billing = container.billing
-        self.directory = AgentDirectory(container.db)
-        self.writer = CallWriter(container.db)
+    """Live call state of this node: screen pops, presence, after-call work."""
+
+    def __init__(self, db: Database, billing: CardLookupService, hub: Hub, telephony: Telephony | None):
+        self.db = db
+        self.billing = billing
+        self.hub = hub
+        self.telephony = telephony
+        self.directory = AgentDirectory(db)
+        self.writer = CallWriter(db)
         self.calls: dict[str, LiveCall] = {}
         self.by_user: dict[int, str] = {}  # operator → call on their screen (ringing, connected, wrap-up)
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
@@ -82,10 +88,6 @@ class CallService:
         self.telephony_up = False
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def hub(self) -> Hub:
-        return self.container.services["hub"]  # type: ignore[no-any-return]
 
     async def start(self) -> None:
         await asyncio.to_thread(self.directory.load)
@@ -137,7 +139,7 @@ class CallService:
 
     def _start_lookup(self, call: LiveCall) -> None:
         if call.lookup_task is None and call.caller:
-            call.lookup_task = asyncio.create_task(self.billing.lookup_caller(call.caller))  # type: ignore[attr-defined]
+            call.lookup_task = asyncio.create_task(self.billing.lookup_caller(call.caller))
 
     async def _card(self, call: LiveCall) -> CardLookup | None:
         if call.lookup is None and call.lookup_task is not None:
@@ -286,14 +288,19 @@ class CallService:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
 
     async def _pause(self, uid: int, paused: bool, reason: str) -> None:
-        tel = self.container.telephony
+        tel = self.telephony
         interface = self.directory.interface_of(uid)
-        if tel is None or interface is None or not hasattr(tel, "pause"):
+        if tel is None or interface is None:
             return
         try:
             await tel.pause(interface, paused, reason)
         except Exception as exc:  # the PBX may be down; the operator's screen state stands
             log.warning("queue pause of user %s (%s) failed: %s", uid, paused, type(exc).__name__)
+
+    async def drain(self) -> None:
+        """Wait until the side work started so far (queue pauses sent to the PBX) has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -331,7 +338,7 @@ class CallService:
         await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")
 
     def _finish_in_db(self, call_id: str, user_id: int) -> None:
-        with self.container.db.session() as s:
+        with self.db.session() as s:
             row = s.get(Call, call_id)
             if row is None:
                 raise NotFound("no such call", error_id="call_not_found")
@@ -363,8 +370,8 @@ def utc(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts else None
 
 
-def recent_calls(container: Container, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    with container.db.session() as s:
+def recent_calls(db: Database, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    with db.session() as s:
         rows = s.scalars(
             select(Call)
             .where(Call.subscriber_id == subscriber_id)

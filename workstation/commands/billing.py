@@ -8,7 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import secrets
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +186,7 @@ def _demo_secret(path: Path) -> str:
 
 def prepare_demo(subscribers: int = 10_000) -> Any:
     """Embedded defaults: migrate, demo billing, demo users, feature seed data; returns the container."""
-    from workstation.bootstrap import FEATURE_MODULES, bootstrap
+    from workstation.bootstrap import bootstrap
     from workstation.migrate import upgrade
     from workstation.settings import load_settings
 
@@ -206,13 +205,8 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
     upgrade(settings.resolved_database_url())
     container = bootstrap(settings)
     ensure_demo_users(container.db)
-    for name in FEATURE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "seed"):
-            module.seed(container)
+    for feature in container.features:
+        feature.seed(container)
     tel = container.telephony
     if tel is not None and hasattr(tel, "set_population"):
         import numpy as np

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

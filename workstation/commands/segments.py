@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,9 +39,9 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from anonymizer.source import BatchSource
-    from workstation.campaigns.exports import ExportService
     from workstation.db import Database
     from workstation.errors import DomainError
+    from workstation.segments.service import ExportService
     from workstation.settings import load_settings
 
     settings = load_settings()

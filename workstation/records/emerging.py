@@ -15,6 +15,7 @@ from classifier.emerging import MAX_NOTES, find_clusters
 from classifier.topics import OTHER
 from workstation.db import Database
 from workstation.errors import Conflict, NotFound
+from workstation.leader import LeaderLock
 from workstation.records.masking import mask
 from workstation.records.models import EmergingCluster, RecordTopic, RequestRecord
 from workstation.records.topics import TopicService
@@ -157,9 +158,8 @@ class EmergingService:
             cl.status = "dismissed"
             return cluster_dict(cl)
 
-    async def run_periodically(self, container: Any) -> None:
-        """Background job: recompute every hour on the leader node."""
-        from workstation.leader import LeaderLock
+    async def run_periodically(self, lock: LeaderLock) -> None:
+        """Background job: recompute every hour on the node holding ``lock``."""
 
         async def loop() -> None:
             while True:
@@ -179,7 +179,6 @@ class EmergingService:
             if task is not None:
                 task.cancel()
 
-        lock = LeaderLock(container.settings, "emerging-topics")
         try:
             await lock.run(on_acquire=acquired, on_lose=lost)
         finally:

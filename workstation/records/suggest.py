@@ -53,7 +53,7 @@ class ClassifierService:
         if self.registry.model is None:
             self.train(force=True)
 
-    async def run_reloader(self, container: Any) -> None:
+    async def run_reloader(self) -> None:
         """Background job: first model at start-up, then pick up versions trained elsewhere (CLI, nodes)."""
         try:
             await asyncio.to_thread(self.topics.seed)  # idempotent; covers a DB migrated after bootstrap

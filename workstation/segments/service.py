@@ -20,10 +20,9 @@ from anonymizer.export import ExportRequest, ProgressFn, run_export
 from anonymizer.pseudonyms import master_key
 from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
 from workstation import audit
+from workstation.campaigns.models import SegmentExport
 from workstation.db import Database, utcnow
 from workstation.errors import DomainError, NotFound, Unavailable
-
-from .models import SegmentExport
 
 log = logging.getLogger(__name__)
 
