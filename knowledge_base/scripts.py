@@ -42,6 +42,7 @@ def placeholders(body: str) -> list[str]:
         if name is None:
             raise BadScript(
                 "unbalanced brace in the script: write {{ or }} for a literal brace",
+                error_id="script_brace",
                 details={"at": m.start()},
             )
         if name not in ALLOWED_PLACEHOLDERS:
@@ -59,11 +60,15 @@ def placeholders(body: str) -> list[str]:
 
 def validate_script(title: str, body: str) -> None:
     if not title.strip():
-        raise BadScript("the script needs a title")
+        raise BadScript("the script needs a title", error_id="script_no_title")
     if not body.strip():
-        raise BadScript("the script is empty")
+        raise BadScript("the script is empty", error_id="script_empty")
     if len(body) > MAX_SCRIPT_CHARS:
-        raise BadScript(f"the script is longer than {MAX_SCRIPT_CHARS} characters")
+        raise BadScript(
+            f"the script is longer than {MAX_SCRIPT_CHARS} characters",
+            error_id="text_too_long",
+            details={"max": MAX_SCRIPT_CHARS},
+        )
     placeholders(body)
 
 

@@ -49,12 +49,18 @@ def _clean_list(
             continue
         if not pattern.match(v):
             raise BadArticle(
-                f"bad {what} {v[:40]!r}: letters, digits, '-' and '_' only", details={what: v[:40]}
+                f"bad {what} {v[:40]!r}: letters, digits, '-' and '_' only",
+                error_id="article_bad_topic" if what == "topic" else "article_bad_tag",
+                details={"value": v[:40]},
             )
         if v not in out:
             out.append(v)
     if len(out) > limit:
-        raise BadArticle(f"at most {limit} {what}s")
+        raise BadArticle(
+            f"at most {limit} {what}s",
+            error_id="article_too_many_topics" if what == "topic" else "article_too_many_tags",
+            details={"max": limit},
+        )
     return out
 
 
@@ -126,18 +132,24 @@ class KnowledgeBase:
         lang = str(data.get("lang") or "ru")
         slug = str(data.get("slug") or "").strip().lower()
         if not title:
-            raise BadArticle("the article needs a title")
+            raise BadArticle("the article needs a title", error_id="article_no_title")
         if len(title) > 256:
-            raise BadArticle("the title is longer than 256 characters")
+            raise BadArticle("the title is longer than 256 characters", error_id="title_too_long", details={"max": 256})
         if not body.strip():
-            raise BadArticle("the article is empty")
+            raise BadArticle("the article is empty", error_id="article_empty")
         if len(body) > MAX_BODY_CHARS:
-            raise BadArticle(f"the article is longer than {MAX_BODY_CHARS} characters")
+            raise BadArticle(
+                f"the article is longer than {MAX_BODY_CHARS} characters",
+                error_id="text_too_long",
+                details={"max": MAX_BODY_CHARS},
+            )
         if lang not in LANGS:
-            raise BadArticle(f"language must be one of {', '.join(LANGS)}", details={"lang": lang[:8]})
+            raise BadArticle(f"language must be one of {', '.join(LANGS)}", error_id="bad_language", details={"lang": lang[:8]})
         if not _SLUG.match(slug):
             raise BadArticle(
-                "the slug must be lower-case latin letters, digits and '-'", details={"slug": slug[:64]}
+                "the slug must be lower-case latin letters, digits and '-'",
+                error_id="article_bad_slug",
+                details={"slug": slug[:64]}
             )
         topics = _clean_list(data.get("topics"), _CODE, "topic")
         tags = _clean_list(data.get("tags"), _TAG, "tag")
@@ -192,7 +204,7 @@ class KnowledgeBase:
             with self.db.session() as s:
                 a = s.get(KbArticle, article_id)
                 if a is None:
-                    raise NotFound(f"no article {article_id}")
+                    raise NotFound(f"no article {article_id}", error_id="article_not_found")
                 merged = {**article_dict(a), **{k: v for k, v in data.items() if v is not None}}
                 v = self._validate(merged)
                 if a.version != expected_version:
@@ -219,7 +231,7 @@ class KnowledgeBase:
             with self.db.session() as s:
                 a = s.get(KbArticle, article_id)
                 if a is None:
-                    raise NotFound(f"no article {article_id}")
+                    raise NotFound(f"no article {article_id}", error_id="article_not_found")
                 if a.version != expected_version:
                     raise self._stale(a.version, expected_version)
                 a.archived, a.updated_by, a.updated_at = archived, user_id, utcnow()
@@ -233,7 +245,7 @@ class KnowledgeBase:
         with self.db.session() as s:
             a = s.get(KbArticle, article_id)
             if a is None:
-                raise NotFound(f"no article {article_id}")
+                raise NotFound(f"no article {article_id}", error_id="article_not_found")
             return article_dict(a)
 
     def versions(self, article_id: int) -> list[dict[str, Any]]:
@@ -361,7 +373,7 @@ class KnowledgeBase:
                 )
                 if sc is None:
                     if expected_version is not None:
-                        raise NotFound(f"no script for {topic} ({lang})")
+                        raise NotFound(f"no script for {topic} ({lang})", error_id="script_not_found")
                     sc = CallScript(topic_code=topic, lang=lang)
                     s.add(sc)
                 elif expected_version is None or sc.version != expected_version:

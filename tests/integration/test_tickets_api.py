@@ -142,7 +142,7 @@ def test_operator_cannot_work_tickets_and_bad_notes_are_refused(env: Any) -> Non
             op.post(f"/api/tickets/{t['id']}/actions/take", json={"version": t["version"]}).status_code == 403
         )
         r = op.post("/api/tickets", json={"subscriber_id": "1", "topic": "mobile_data", "note": " "})
-        assert r.status_code == 422 and r.json()["error_id"] == "bad_ticket"
+        assert r.status_code == 422 and r.json()["error_id"] == "ticket_note_required"
         r = op.post("/api/tickets", json={"subscriber_id": "404", "topic": "mobile_data", "note": "n"})
         assert r.status_code == 404
 
@@ -234,7 +234,7 @@ def test_supervisor_edits_scripts_articles_and_routing_in_the_ui_api(env: Any) -
         r = sup.put(
             "/api/tickets/config/sla", json=[{"priority": 1, "first_response_min": 90, "resolution_min": 30}]
         )
-        assert r.status_code == 422 and r.json()["error_id"] == "bad_routing"
+        assert r.status_code == 422 and r.json()["error_id"] == "sla_bad_times"
         r = sup.put(
             "/api/tickets/config/settings/business_hours",
             json={"tz": "Europe/Moscow", "weekdays": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00"},

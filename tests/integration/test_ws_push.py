@@ -176,4 +176,4 @@ def test_wrong_password_and_role_guard(app_env: Any) -> None:
         assert client.get("/api/auth/me").status_code == 401
         login(client, "op1")
         r = client.get("/api/supervisor/floor")
-        assert r.status_code == 403 and r.json()["error_id"] == "forbidden"
+        assert r.status_code == 403 and r.json()["error_id"] == "role_required"

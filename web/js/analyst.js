@@ -1,10 +1,10 @@
 // Analyst: start a depersonalised segmentation export (progress bar), see segment profiles (plain SVG charts)
 // and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
-import { boot, api, t, addStrings, h, toast, fmtDateTime, on, language } from "/js/core.js";
+import { strings, boot, api, h, toast, fmtDateTime, on, language, $ } from "/js/core.js";
 import { clusterName, tierName } from "/js/segnames.js";
 
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
-addStrings({
+const t = strings("analyst", {
   ru: {
     "seg.title": "Аналитик — сегментация", "seg.reversed": "Начало периода позже его конца",
     "seg.err.empty": "В биллинге нет начислений за {from}…{to}: выгружать нечего",
@@ -65,8 +65,7 @@ addStrings({
   },
 });
 
-await boot({ roles: ["analyst", "marketing"], titleKey: "seg.title" });
-const $ = (id) => document.getElementById(id);
+await boot({ roles: ["analyst", "marketing"], title: () => t("seg.title") });
 const CATS = ["voice", "sms", "data", "subscription", "roaming", "other"];
 const COLORS = { voice: "#1b64d8", sms: "#ae3ec9", data: "#2b8a3e", subscription: "#868e96", roaming: "#e8590c", other: "#f08c00" };
 let selected = null;

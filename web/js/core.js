@@ -13,15 +13,30 @@ export function emit(name, payload) {
 }
 
 // ---- i18n -------------------------------------------------------------------------------------------
-const strings = { ru: {}, en: {} };
+// One table per namespace: a module registers its own strings with ``strings(ns, {ru, en})`` and gets a
+// translator that looks in that namespace, then in the common one below. Two modules may both say
+// "call.ringing" and mean different things without overwriting each other. Server errors are translated
+// from one table, /i18n/errors.json (``err.<error_id>`` and ``field.<name>``), which a test checks
+// against every error_id in the code.
+const tables = new Map(); // namespace → { ru: {}, en: {} }
 let lang = localStorage.getItem("lang") || "ru";
-export function addStrings(dicts) {
-  for (const [l, d] of Object.entries(dicts)) Object.assign(strings[l] || (strings[l] = {}), d);
+function lookup(ns, key) {
+  const d = tables.get(ns);
+  return d ? (d[lang] && d[lang][key]) ?? d.ru[key] : undefined;
 }
-export function t(key, vars) {
-  let s = (strings[lang] && strings[lang][key]) ?? strings.ru[key] ?? key;
+function fill(s, vars) {
   if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
   return s;
+}
+/** Register a module's strings under ``ns``; returns its translator ``t(key, vars)`` (key itself when missing). */
+export function strings(ns, dicts) {
+  const d = tables.get(ns) || { ru: {}, en: {} };
+  for (const [l, table] of Object.entries(dicts)) Object.assign(d[l] || (d[l] = {}), table);
+  tables.set(ns, d);
+  const tr = (key, vars) => fill(lookup(ns, key) ?? lookup("common", key) ?? key, vars);
+  tr.has = (key) => (lookup(ns, key) ?? lookup("common", key)) !== undefined;
+  tr.or = (key, raw, vars) => (tr.has(key) ? tr(key, vars) : raw); // a code the table may not know: shown as it is
+  return tr;
 }
 export function language() { return lang; }
 export async function setLanguage(l, persist = true) {
@@ -32,39 +47,47 @@ export async function setLanguage(l, persist = true) {
   emit("lang", l);
 }
 
-addStrings({
+/** The common table: the header, presence, roles, generic errors. */
+export const t = strings("common", {
   ru: {
     "app.title": "АРМ оператора", "nav.logout": "Выйти", "ws.online": "На связи", "ws.offline": "Нет связи",
     "ws.connecting": "Подключение…", "presence.ready": "Готов", "presence.paused": "Перерыв",
     "presence.offline": "Не в сети", "presence.on_call": "Разговор", "presence.wrap_up": "Постобработка",
-    "err.network": "Сервер недоступен", "err.generic": "Ошибка", "help.title": "Горячие клавиши",
+    "presence.ringing": "Звонок", "err.generic": "Ошибка", "help.title": "Горячие клавиши",
     "role.operator": "Оператор", "role.tech_support": "Техподдержка", "role.supervisor": "Супервизор",
     "role.analyst": "Аналитик", "role.marketing": "Маркетинг", "role.admin": "Администратор",
-    "err.invalid_input": "Проверьте поля", "err.forbidden": "Недостаточно прав", "err.too_large": "Слишком большой запрос",
-    "err.unavailable": "Сервис временно недоступен, повторите позже",
+    "ws.back": "Связь с сервером восстановлена",
   },
   en: {
     "app.title": "Operator workstation", "nav.logout": "Sign out", "ws.online": "Online", "ws.offline": "Offline",
     "ws.connecting": "Connecting…", "presence.ready": "Ready", "presence.paused": "Paused",
     "presence.offline": "Offline", "presence.on_call": "On call", "presence.wrap_up": "After-call work",
-    "err.network": "Server unreachable", "err.generic": "Error", "help.title": "Keyboard shortcuts",
+    "presence.ringing": "Ringing", "err.generic": "Error", "help.title": "Keyboard shortcuts",
     "role.operator": "Operator", "role.tech_support": "Tech support", "role.supervisor": "Supervisor",
     "role.analyst": "Analyst", "role.marketing": "Marketing", "role.admin": "Administrator",
-    "err.invalid_input": "Check the fields", "err.forbidden": "Not allowed for your role", "err.too_large": "The request is too large",
-    "err.unavailable": "The service is unavailable, try again shortly",
+    "ws.back": "Connection to the server restored",
   },
 });
 
+// the error table: {"errors": {id: {ru, en}}, "fields": {name: {ru, en}}}
+const errorTable = await fetch("/i18n/errors.json").then((r) => r.json()).catch(() => ({ errors: {}, fields: {} }));
+const inLang = (entry) => (entry ? entry[lang] ?? entry.ru : undefined);
+/** The user's sentence for a server ``error_id`` (with the error's details filled in), or undefined. */
+export function errorMessage(id, details) {
+  const s = inLang(errorTable.errors[id]);
+  return s === undefined ? undefined : fill(s, details || {});
+}
+const fieldName = (f) => inLang(errorTable.fields[f]) || f;
+
 // ---- API --------------------------------------------------------------------------------------------
-const known = (key) => (strings[lang] && strings[lang][key]) ?? strings.ru[key];
-// The message a user reads: "err.<error_id>" in the page's language when a page registered it (server
-// messages are English); the fields a 422 names, as "field.<name>" where registered.
+// The message a user reads: the error_id's sentence in the page's language (server messages are English);
+// the fields a 422 names, by their names in /i18n/errors.json.
 function errorText(status, body) {
   const id = body?.error_id || "http_" + status;
-  const text = known("err." + id);
+  const text = errorMessage(id, body?.details);
   if (!text) return body?.message || `HTTP ${status}`;
   const fields = (body?.details?.errors || []).map((e) => String((e.loc || []).slice(-1)[0] ?? "")).filter(Boolean);
-  return fields.length ? `${text}: ${[...new Set(fields)].map((f) => known("field." + f) || f).join(", ")}` : t("err." + id, body?.details || {});
+  return fields.length ? `${errorMessage(id)}: ${[...new Set(fields)].map(fieldName).join(", ")}` : text;
 }
 export class ApiError extends Error {
   constructor(status, body) {
@@ -78,7 +101,7 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
   if (body instanceof FormData) opts.body = body;
   else if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
   let res;
-  try { res = await fetch(path, opts); } catch (e) { throw new ApiError(0, { error_id: "network", message: t("err.network") }); }
+  try { res = await fetch(path, opts); } catch (e) { throw new ApiError(0, { error_id: "network" }); }
   if (res.status === 401 && !path.startsWith("/api/auth/login")) { location.href = "/index.html"; throw new ApiError(401, {}); }
   if (raw) return res;
   const text = await res.text();
@@ -89,6 +112,8 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
 }
 
 // ---- DOM --------------------------------------------------------------------------------------------
+/** The element with this id (the one shorthand every page uses). */
+export const $ = (id) => document.getElementById(id);
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -120,7 +145,8 @@ export function toast(text, kind = "info") {
 
 // ---- keyboard ---------------------------------------------------------------------------------------
 const shortcuts = [];
-export function shortcut(combo, fn, descKey) { shortcuts.push({ combo: combo.toLowerCase(), fn, descKey }); }
+/** A key binding; ``describe()`` gives its line in the "?" help, in the page's language. */
+export function shortcut(combo, fn, describe) { shortcuts.push({ combo: combo.toLowerCase(), fn, describe }); }
 document.addEventListener("keydown", (e) => {
   const combo = [e.ctrlKey && "ctrl", e.altKey && "alt", e.shiftKey && e.key.length > 1 && "shift", e.key.toLowerCase()].filter(Boolean).join("+");
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement?.tagName);
@@ -134,13 +160,13 @@ function showHelp() {
   const old = document.getElementById("help"); if (old) { old.remove(); return; }
   document.body.append(h("div", { id: "help", class: "modal", onclick: (e) => e.currentTarget.remove() },
     h("div", { class: "modal-box" }, h("h3", {}, t("help.title")),
-      h("table", {}, helpRows().map(([combos, key]) => h("tr", {}, h("td", {}, combos.flatMap((c, i) => [i ? " " : "", h("kbd", {}, c)])), h("td", {}, t(key))))))));
+      h("table", {}, helpRows().map(([combos, text]) => h("tr", {}, h("td", {}, combos.flatMap((c, i) => [i ? " " : "", h("kbd", {}, c)])), h("td", {}, text)))))));
 }
 // one row per action: "1 alt+1 2 alt+2 3 alt+3 — pick suggestion 1/2/3", not six rows saying the same
 function helpRows() {
   const rows = new Map();
-  for (const s of shortcuts) { if (!rows.has(s.descKey)) rows.set(s.descKey, []); rows.get(s.descKey).push(s.combo); }
-  return [...rows].map(([key, combos]) => [combos, key]);
+  for (const s of shortcuts) { const text = s.describe(); if (!rows.has(text)) rows.set(text, []); rows.get(text).push(s.combo); }
+  return [...rows].map(([text, combos]) => [combos, text]);
 }
 
 // ---- websocket --------------------------------------------------------------------------------------
@@ -168,7 +194,8 @@ export function connect() {
 
 // ---- page boot --------------------------------------------------------------------------------------
 export let currentUser = null;
-export async function boot({ roles = null, titleKey = "app.title", ws: useWs = true } = {}) {
+/** Sign-in guard, header and websocket for a page; ``title()`` is the page's name in the current language. */
+export async function boot({ roles = null, title = () => t("app.title"), ws: useWs = true } = {}) {
   let me;
   // leaving the page: the module waits for the navigation instead of throwing (no console error)
   const leave = (url) => { location.href = url; return new Promise(() => {}); };
@@ -177,17 +204,17 @@ export async function boot({ roles = null, titleKey = "app.title", ws: useWs = t
   currentUser = me;
   if (!localStorage.getItem("lang") && me.language) await setLanguage(me.language, false);
   document.documentElement.lang = lang;
-  renderHeader(me, titleKey);
-  on("lang", () => renderHeader(me, titleKey));
+  renderHeader(me, title);
+  on("lang", () => renderHeader(me, title));
   if (useWs) connect();
   return me;
 }
-function renderHeader(me, titleKey) {
-  if (!document.title.startsWith("☎")) document.title = t(titleKey); // the operator's tab shows the caller while ringing
+function renderHeader(me, title) {
+  if (!document.title.startsWith("☎")) document.title = title(); // the operator's tab shows the caller while ringing
   let header = document.querySelector("header.topbar");
   if (!header) { header = h("header", { class: "topbar" }); document.body.prepend(header); }
   header.replaceChildren(
-    h("strong", { class: "brand" }, t(titleKey)),
+    h("strong", { class: "brand" }, title()),
     h("span", { class: "spacer" }),
     h("span", { id: "ws-indicator", class: "ws", "data-state": ws && ws.readyState === 1 ? "online" : "connecting" }, t(ws && ws.readyState === 1 ? "ws.online" : "ws.connecting")),
     h("span", { class: "who" }, `${me.display_name} · ${t("role." + me.role)}`),

@@ -1,10 +1,10 @@
 // Operator panel "Cheat sheet": the articles and the call script (filled from the card) of the chosen
 // topic, plus knowledge-base search. Listens to "topic:chosen" ({code}) from other panels; exports
 // topicList() for the tickets panel.
-import { api, t, addStrings, h, on, emit, language, toast } from "/js/core.js";
+import { strings, api, h, on, emit, language, toast } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
-addStrings({
+const t = strings("kb", {
   ru: {
     "kb.title": "Шпаргалка и скрипт", "kb.topic": "Тема", "kb.topic.pick": "— выберите тему —",
     "kb.script": "Скрипт разговора", "kb.script.none": "Для темы нет скрипта", "kb.articles": "Статьи",
@@ -21,16 +21,6 @@ addStrings({
   },
 });
 
-document.head.append(h("style", {}, `
-#panel-kb select, #panel-kb input { width:100%; }
-.kb-script { white-space:pre-wrap; background:#f5f9ff; border:1px solid #d6e4ff; border-radius:6px; padding:8px; }
-.kb-list { list-style:none; padding:0; margin:4px 0; }
-.kb-list li { border-bottom:1px solid var(--line); padding:4px 0; }
-.kb-list button.link { text-align:left; }
-.kb-body { font-size:13px; padding:4px 8px; background:#fafafa; border-left:3px solid var(--accent); }
-.kb-body table { border-collapse:collapse; } .kb-body td, .kb-body th { border:1px solid var(--line); padding:2px 6px; }
-#panel-kb h4 { margin:10px 0 4px; font-size:13px; color:var(--muted); }
-`));
 
 const FALLBACK_TOPICS = [
   ["mobile_data", "Мобильный интернет", "Mobile data"], ["no_network", "Нет сети", "No network"],
@@ -83,7 +73,7 @@ async function renderTopic(ctx, box) {
 }
 
 registerPanel({
-  id: "kb", order: 30, titleKey: "kb.title",
+  id: "kb", order: 30, title: () => t("kb.title"),
   async render(ctx, el) {
     if (ctx.subscriberId !== lastSubscriber) { chosen = null; lastSubscriber = ctx.subscriberId; }
     const topics = await topicList();

@@ -1,6 +1,6 @@
-import { api, t, addStrings, setLanguage, language } from "/js/core.js";
+import { strings, api, setLanguage, language } from "/js/core.js";
 
-addStrings({
+const t = strings("login", {
   ru: { "login.title": "АРМ оператора", "login.user": "Пользователь", "login.password": "Пароль", "login.submit": "Войти",
         "login.bad": "Неверное имя пользователя или пароль", "login.wrong_role": "Эта страница недоступна для вашей роли" },
   en: { "login.title": "Operator workstation", "login.user": "User name", "login.password": "Password", "login.submit": "Sign in",

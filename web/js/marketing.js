@@ -1,9 +1,9 @@
 // Marketing: define a campaign (offer text, target segments of a finished export, period); the workstation
 // re-links the segments to subscribers internally. This page sees counts and conversion only.
-import { boot, api, t, addStrings, h, toast, on } from "/js/core.js";
+import { strings, boot, api, h, toast, on, $ } from "/js/core.js";
 import { clusterName, tierName } from "/js/segnames.js";
 
-addStrings({
+const t = strings("marketing", {
   ru: {
     "mkt.title": "Маркетинг — кампании", "mkt.new": "Новая кампания", "mkt.export": "Выгрузка", "mkt.segments": "Сегменты",
     "mkt.name": "Название", "mkt.offer": "Текст предложения для оператора", "mkt.starts": "Начало", "mkt.ends": "Окончание",
@@ -16,12 +16,6 @@ addStrings({
     "mkt.tiers": "По ценности (ARPU)", "mkt.clusters": "По поведению",
     "mkt.need.name": "Укажите название кампании", "mkt.need.offer": "Напишите текст предложения для оператора",
     "mkt.need.segments": "Выберите хотя бы один сегмент", "mkt.need.period": "Кампания заканчивается раньше, чем начинается",
-    "err.campaign_incomplete": "Нужны название и текст предложения", "err.campaign_no_segments": "Выберите хотя бы один сегмент",
-    "err.campaign_bad_period": "Кампания заканчивается раньше, чем начинается", "err.offer_too_long": "Текст предложения слишком длинный",
-    "err.export_key_rotated": "Выгрузка сделана до смены ключа — попросите аналитика сделать новую",
-    "err.export_not_ready": "Выгрузка ещё не готова", "err.export_not_found": "Выгрузка не найдена",
-    "field.name": "название", "field.offer_text": "текст предложения", "field.segments": "сегменты",
-    "field.starts_on": "начало", "field.ends_on": "окончание", "field.export_id": "выгрузка",
   },
   en: {
     "mkt.title": "Marketing — campaigns", "mkt.new": "New campaign", "mkt.export": "Export", "mkt.segments": "Segments",
@@ -35,17 +29,10 @@ addStrings({
     "mkt.tiers": "By value (ARPU)", "mkt.clusters": "By behaviour",
     "mkt.need.name": "Give the campaign a name", "mkt.need.offer": "Write the offer text for the operator",
     "mkt.need.segments": "Choose at least one segment", "mkt.need.period": "The campaign ends before it starts",
-    "err.campaign_incomplete": "A campaign needs a name and an offer text", "err.campaign_no_segments": "Choose at least one segment",
-    "err.campaign_bad_period": "The campaign ends before it starts", "err.offer_too_long": "The offer text is too long",
-    "err.export_key_rotated": "The export predates a key rotation: ask an analyst for a new one",
-    "err.export_not_ready": "The export is not finished yet", "err.export_not_found": "No such export",
-    "field.name": "name", "field.offer_text": "offer text", "field.segments": "segments",
-    "field.starts_on": "start", "field.ends_on": "end", "field.export_id": "export",
   },
 });
 
-const user = await boot({ roles: ["marketing", "analyst"], titleKey: "mkt.title" });
-const $ = (id) => document.getElementById(id);
+const user = await boot({ roles: ["marketing", "analyst"], title: () => t("mkt.title") });
 const today = () => new Date().toISOString().slice(0, 10);
 const labels = {}; // export id → {segment key → readable name} (from the exports' summaries)
 function segLabel(seg, exportId) {

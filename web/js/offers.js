@@ -1,9 +1,9 @@
 // Operator card panel: campaign offers for the subscriber on screen, and the operator's answer
 // (accepted / declined / not offered). Data: ctx.sections.offers (container.card_sections["offers"]).
-import { api, t, addStrings, h, toast, fmtDate } from "/js/core.js";
+import { strings, api, h, toast, fmtDate } from "/js/core.js";
 import { registerPanel } from "/js/panels.js";
 
-addStrings({
+const t = strings("offers", {
   ru: {
     "offers.title": "Предложения", "offers.none": "Предложений для абонента нет", "offers.until": "до {d}",
     "offers.accepted": "Принял", "offers.declined": "Отказался", "offers.not_offered": "Не предлагал",
@@ -41,7 +41,7 @@ function renderOffer(ctx, offer) {
 registerPanel({
   id: "offers",
   order: 40,
-  titleKey: "offers.title",
+  title: () => t("offers.title"),
   render(ctx, el) {
     const offers = (ctx.sections && Array.isArray(ctx.sections.offers)) ? ctx.sections.offers : [];
     if (!offers.length) { el.append(h("p", { class: "muted" }, t("offers.none"))); return; }

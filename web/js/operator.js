@@ -1,8 +1,8 @@
 // The operator's screen: call banner, the subscriber card (pushed before pick-up), search, drill-down.
-import { boot, api, t, addStrings, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language } from "/js/core.js";
+import { strings, boot, api, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language, $ } from "/js/core.js";
 import { mountPanels } from "/js/panels.js";
 
-addStrings({
+const t = strings("op", {
   ru: {
     "op.title": "АРМ оператора", "op.presence": "Статус", "op.search": "Поиск: номер, лицевой счёт, договор, ФИО", "op.find": "Найти",
     "call.idle": "Нет активного звонка", "call.ringing": "Входящий звонок", "call.connected": "Разговор", "call.wrap_up": "Постобработка", "call.ended": "Звонок завершён",
@@ -49,11 +49,10 @@ addStrings({
   },
 });
 
-const me = await boot({ roles: ["operator", "supervisor", "tech_support"], titleKey: "op.title" });
+const me = await boot({ roles: ["operator", "supervisor", "tech_support"], title: () => t("op.title") });
 mountPanels(document.getElementById("panels"));
 
 const state = { call: null, lookup: null, subscriberId: null, timer: null };
-const $ = (id) => document.getElementById(id);
 
 function paintStatic() {
   $("presence-label").textContent = t("op.presence");
@@ -91,7 +90,7 @@ async function finishWrapup() {
   try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
   catch (e) { toast(e.message, "error"); }
 }
-shortcut("alt+f", finishWrapup, "help.finish");
+shortcut("alt+f", finishWrapup, () => t("help.finish"));
 
 // ---- card -------------------------------------------------------------------------------------------
 function field(key, value, cls) { return h("div", { class: "f " + (cls || "") }, h("label", {}, t(key)), h("span", { class: "v" }, value)); }
@@ -165,8 +164,8 @@ async function openSubscriber(id) {
 
 // ---- drill-down -------------------------------------------------------------------------------------
 document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => drill(b.dataset.tab)));
-shortcut("alt+c", () => drill("charges"), "help.charges");
-shortcut("alt+p", () => drill("payments"), "help.payments");
+shortcut("alt+c", () => drill("charges"), () => t("help.charges"));
+shortcut("alt+p", () => drill("payments"), () => t("help.payments"));
 function monthName(ym) { // "2026-10" → "октябрь 2026 г." / "October 2026"
   const d = new Date(`${ym}-01T12:00:00`);
   return isNaN(d) ? ym : d.toLocaleDateString(language() === "ru" ? "ru-RU" : "en-GB", { month: "long", year: "numeric" });
@@ -198,8 +197,8 @@ async function drill(tab) {
 
 // ---- search -----------------------------------------------------------------------------------------
 const SEARCH_LIMIT = 20; // the server returns at most this many matches
-shortcut("/", () => $("search").focus(), "help.search");
-shortcut("alt+s", () => $("search").focus(), "help.search");
+shortcut("/", () => $("search").focus(), () => t("help.search"));
+shortcut("alt+s", () => $("search").focus(), () => t("help.search"));
 $("search-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const q = $("search").value.trim(), out = $("search-results");

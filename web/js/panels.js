@@ -15,7 +15,7 @@ export function mountPanels(root) {
     for (const p of panels) {
       if (!ctx.subscriberId && !p.withoutSubscriber) continue; // a caller not (yet) found: call-only panels
       const body = h("div", { class: "panel-body" });
-      root.append(h("section", { class: "panel", id: "panel-" + p.id }, h("h3", {}, t(p.titleKey)), body));
+      root.append(h("section", { class: "panel", id: "panel-" + p.id }, h("h3", {}, p.title()), body));
       try { await p.render(ctx, body); } catch (e) { console.error(p.id, e); body.append(h("p", { class: "muted" }, t("err.generic"))); }
     }
   }

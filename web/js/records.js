@@ -1,10 +1,10 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { api, t, addStrings, h, fmtDateTime, shortcut, toast, language, emit } from "/js/core.js";
+import { strings, api, h, fmtDateTime, shortcut, toast, language, emit } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
-addStrings({
+const t = strings("rec", {
   ru: {
     "rec.title": "Обращение", "rec.history": "Прошлые обращения", "rec.none": "Обращений не было",
     "rec.note": "Суть обращения", "rec.note.ph": "Кратко: что случилось и что сделано…",
@@ -15,11 +15,6 @@ addStrings({
     "outcome.callback": "Перезвонить", "rec.finish": "Завершить обращение", "rec.saved": "Обращение сохранено",
     "rec.remove": "Убрать", "rec.key": "клавиша {n}", "rec.keys": "Выбрать подсказку 1/2/3",
     "rec.truncated": "Текст очень длинный: сохранено начало", "rec.archived": "в архиве",
-    "err.no_topic": "Выберите хотя бы одну тему (или «Другое» с описанием)",
-    "err.note_required": "Для темы «Другое» опишите обращение в поле «Суть обращения»",
-    "err.too_many_topics": "Не больше 5 тем на одно обращение", "err.topic_archived": "Тема {code} в архиве — выберите другую",
-    "err.unknown_topic": "Неизвестная тема {code}", "err.not_your_call": "Этот звонок не на вашем экране",
-    "err.record_finished": "Обращение уже завершено",
   },
   en: {
     "rec.title": "Request", "rec.history": "Previous requests", "rec.none": "No previous requests",
@@ -31,28 +26,10 @@ addStrings({
     "outcome.callback": "Call back", "rec.finish": "Finish request", "rec.saved": "Request saved",
     "rec.remove": "Remove", "rec.key": "key {n}", "rec.keys": "Pick suggestion 1/2/3",
     "rec.truncated": "The text is very long: its beginning was saved", "rec.archived": "archived",
-    "err.no_topic": "Choose at least one topic (or Other with a note)",
-    "err.note_required": "With Other, describe the request in the note",
-    "err.too_many_topics": "At most 5 topics per request", "err.topic_archived": "Topic {code} is archived; choose another",
-    "err.unknown_topic": "Unknown topic {code}", "err.not_your_call": "This call is not on your screen",
-    "err.record_finished": "The request is finished already",
   },
 });
 
 const OUTCOMES = ["resolved", "escalated", "callback"];
-document.head.append(h("style", {}, `
-#panel-requests textarea { width:100%; }
-#panel-requests h4 { margin:10px 0 4px; font-size:13px; color:var(--muted); }
-#rec-suggestions { display:flex; flex-direction:column; gap:4px; }
-#rec-suggestions button { text-align:left; }
-#panel-requests button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
-#rec-finish { margin-top:10px; width:100%; }
-.rec-history { list-style:none; padding:0; margin:0; max-height:180px; overflow:auto; }
-.rec-history li { padding:3px 0; border-bottom:1px solid var(--line); }
-.rec-note-prev { font-size:12px; color:var(--muted); }
-#rec-chosen .chip { margin:2px 4px 2px 0; background:#e3f2fd; }
-.rec-outcome label { display:block; }
-`));
 const drafts = new Map(); // subscriber/call key → {note, topics, outcome, sug}
 let draft = null;
 let topicTree = null;
@@ -191,8 +168,8 @@ async function render(ctx, el) {
   if (draft.note.trim() && !draft.sug) suggestNow(ctx); // a restored draft gets its suggestions back
 }
 
-registerPanel({ id: "requests", order: 10, titleKey: "rec.title", render, withoutSubscriber: true }); // unknown callers get a record too
+registerPanel({ id: "requests", order: 10, title: () => t("rec.title"), render, withoutSubscriber: true }); // unknown callers get a record too
 for (const n of [1, 2, 3]) {
-  shortcut(String(n), () => { if (currentContext()) pickRank(n); }, "rec.keys");
-  shortcut("alt+" + n, () => { if (currentContext()) pickRank(n); }, "rec.keys");
+  shortcut(String(n), () => { if (currentContext()) pickRank(n); }, () => t("rec.keys"));
+  shortcut("alt+" + n, () => { if (currentContext()) pickRank(n); }, () => t("rec.keys"));
 }

@@ -1,9 +1,9 @@
 // Readable segment names in the page's language. The export names its segments in English from a closed
 // vocabulary (anonymizer/segmentation.py: "<category>-leaning", "negative balance", "irregular payer",
 // " #n" for a repeated name; value tiers low/middle/high/premium); this translates them word by word.
-import { t, addStrings, language } from "/js/core.js";
+import { strings, language } from "/js/core.js";
 
-addStrings({
+const t = strings("segnames", {
   ru: {
     "segname.leaning": "выше среднего: {cat}", "segname.negative balance": "отрицательный баланс",
     "segname.irregular payer": "нерегулярные платежи",

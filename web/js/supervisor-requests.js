@@ -1,10 +1,11 @@
 // Supervisor: request statistics by topic (charts), emerging topics with promotion, the topic tree editor,
 // classifier versions and retraining. Plain SVG charts, no build step.
-import { boot, api, t, addStrings, h, fmtDateTime, toast, language, on } from "/js/core.js";
+import { strings, boot, api, h, fmtDateTime, toast, language, on, $ } from "/js/core.js";
+import { supervisorNav } from "/js/supervisor-nav.js";
 
-addStrings({
+const t = strings("sup-req", {
   ru: {
-    "req.title": "Супервизор — обращения", "sup.floor": "Зал", "sup.requests": "Обращения и темы", "sup.support": "Техподдержка и база знаний",
+    "req.title": "Супервизор — обращения",
     "req.stats": "Обращения по темам", "req.bucket.hour": "По часам (24 ч)", "req.bucket.day": "По дням (14 дн.)",
     "req.total": "Всего", "req.prev": "Прошлый период", "req.trend": "Тренд", "req.topic": "Тема", "req.new": "новое",
     "req.nodata": "Обращений за период нет",
@@ -19,14 +20,10 @@ addStrings({
     "req.current": "текущая", "req.reason": "Причина", "req.rows": "Строк",
     "reason.forced": "принята вручную", "reason.first model": "первая модель", "reason.not worse than the current model": "не хуже текущей",
     "reason.worse": "хуже v{v}: {rest}",
-    "err.bad_topic_code": "Код темы: 2–63 латинские буквы, цифры или _, начиная с буквы",
-    "err.bad_topic_name": "Нужны оба названия (рус. и англ., до 200 символов)", "err.topic_exists": "Тема {code} уже есть",
-    "err.topic_too_deep": "Темы двухуровневые: раздел не может быть вложен в раздел", "err.topic_protected": "Тему «Другое» нельзя архивировать",
-    "err.topic_not_found": "Тема не найдена", "err.training_busy": "Модель уже обучается — повторите, когда обучение закончится",
     "req.acceptance": "Подсказки за период: 1-я принята {rank1}, 2-я {rank2}, 3-я {rank3}, заменены {overridden}, не показаны {none_shown}",
   },
   en: {
-    "req.title": "Supervisor — requests", "sup.floor": "Floor", "sup.requests": "Requests and topics", "sup.support": "Tech support and knowledge base",
+    "req.title": "Supervisor — requests",
     "req.stats": "Requests by topic", "req.bucket.hour": "By hour (24 h)", "req.bucket.day": "By day (14 days)",
     "req.total": "Total", "req.prev": "Previous period", "req.trend": "Trend", "req.topic": "Topic", "req.new": "new",
     "req.nodata": "No requests in this period",
@@ -43,8 +40,8 @@ addStrings({
   },
 });
 
-await boot({ roles: ["supervisor"], titleKey: "req.title" });
-const $ = (id) => document.getElementById(id);
+await boot({ roles: ["supervisor"], title: () => t("req.title") });
+supervisorNav();
 const nameOf = (x) => (language() === "en" ? x.name_en : x.name_ru);
 const COLORS = ["#1b64d8", "#e8590c", "#2b8a3e", "#ae3ec9", "#f08c00", "#0b7285"];
 let bucket = "hour";
@@ -202,8 +199,6 @@ async function renderModel() {
 }
 
 function renderAll() {
-  $("sup-nav").replaceChildren(h("a", { href: "/supervisor.html" }, t("sup.floor")),
-    h("a", { href: "/supervisor-requests.html", "aria-current": "page" }, t("sup.requests")), h("a", { href: "/supervisor-support.html" }, t("sup.support")));
   return renderTopics().then(() => Promise.all([renderStats(), renderEmerging(), renderModel()]));
 }
 on("lang", renderAll);

@@ -1,8 +1,9 @@
 // Supervisor: routing rules (topic → group, skills, base priority), SLA targets, priority rules, business
 // hours, outages, and the knowledge base (articles, call scripts) — all edited here, stored in the DB.
-import { boot, api, t, addStrings, h, toast, fmtDateTime } from "/js/core.js";
+import { strings, boot, api, h, toast, fmtDateTime } from "/js/core.js";
+import { supervisorNav } from "/js/supervisor-nav.js";
 
-addStrings({
+const t = strings("sup-support", {
   ru: {
     "ss.title": "Техподдержка: правила и база знаний", "ss.tab.routing": "Маршрутизация", "ss.tab.sla": "SLA и приоритеты",
     "ss.tab.outages": "Аварии", "ss.tab.articles": "Статьи", "ss.tab.scripts": "Скрипты", "ss.save": "Сохранить",
@@ -35,19 +36,9 @@ addStrings({
   },
 });
 
-document.head.append(h("style", {}, `
-#ss-body table { border-collapse:collapse; background:#fff; margin:8px 0; }
-#ss-body td, #ss-body th { border-bottom:1px solid var(--line); padding:3px 6px; text-align:left; }
-#ss-body textarea { width:100%; font-family:monospace; } #ss-body label { display:block; margin:6px 0; }
-#ss-editor label input, #ss-editor label select, .ss-cols label input { display:block; width:100%; max-width:640px; }
-.ss-list button.link { text-align:left; }
-.ss-cols { display:grid; grid-template-columns: minmax(220px,1fr) 3fr; gap:16px; }
-.ss-list { list-style:none; padding:0; } .ss-list li { padding:3px 0; border-bottom:1px solid var(--line); }
-button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
-`));
 
-await boot({ roles: ["supervisor"], titleKey: "ss.title" });
-document.getElementById("sup-nav").replaceChildren(h("a", { href: "/supervisor.html" }, "←"));
+await boot({ roles: ["supervisor"], title: () => t("ss.title") });
+supervisorNav();
 const body = document.getElementById("ss-body");
 let tab = "routing";
 const csv = (s) => String(s || "").split(",").map((x) => x.trim()).filter(Boolean);

@@ -1,9 +1,10 @@
 // Technical support: the live ticket queue (new tickets arrive without reload), ordered by priority and
 // SLA time left; "Take next"; the ticket with its card snapshot, history, comments, attachments and the
 // actions its state allows (take, wait, resume, resolve, close, reopen, release).
-import { boot, api, t, addStrings, h, on, toast, fmtDateTime, fmtMoney } from "/js/core.js";
+import { strings, boot, api, h, on, toast, fmtDateTime, fmtMoney } from "/js/core.js";
+import { ticketText } from "/js/ticket-strings.js";
 
-addStrings({
+const t = strings("support", {
   ru: {
     "sp.title": "Техподдержка", "sp.tab.queue": "Очередь", "sp.tab.mine": "Мои", "sp.tab.open": "Все открытые",
     "sp.tab.resolved": "Решённые", "sp.next": "Взять следующую", "sp.next.none": "Нет заявок по вашим навыкам",
@@ -23,9 +24,6 @@ addStrings({
     "act.take": "Взять", "act.start": "Начать", "act.release": "Вернуть в очередь", "act.wait": "Ждать абонента",
     "act.resume": "Продолжить", "act.resolve": "Решено", "act.close": "Закрыть", "act.reopen": "Переоткрыть",
     "act.assign": "Назначить",
-    "tk.state.new": "в очереди", "tk.state.assigned": "назначена", "tk.state.in_progress": "в работе",
-    "tk.state.waiting": "ждёт абонента", "tk.state.resolved": "решена", "tk.state.closed": "закрыта",
-    "tk.prio.1": "критичный", "tk.prio.2": "высокий", "tk.prio.3": "обычный", "tk.prio.4": "низкий",
   },
   en: {
     "sp.title": "Technical support", "sp.tab.queue": "Queue", "sp.tab.mine": "Mine", "sp.tab.open": "All open",
@@ -46,27 +44,13 @@ addStrings({
     "act.take": "Take", "act.start": "Start", "act.release": "Back to queue", "act.wait": "Wait for subscriber",
     "act.resume": "Resume", "act.resolve": "Resolved", "act.close": "Close", "act.reopen": "Reopen",
     "act.assign": "Assign",
-    "tk.state.new": "queued", "tk.state.assigned": "assigned", "tk.state.in_progress": "in progress",
-    "tk.state.waiting": "waiting for subscriber", "tk.state.resolved": "resolved", "tk.state.closed": "closed",
-    "tk.prio.1": "critical", "tk.prio.2": "high", "tk.prio.3": "normal", "tk.prio.4": "low",
   },
 });
 
-document.head.append(h("style", {}, `
-#sp-queue { width:100%; border-collapse:collapse; background:#fff; }
-#sp-queue th, #sp-queue td { padding:4px 8px; border-bottom:1px solid var(--line); text-align:left; }
-#sp-queue tr.sel { background:#e3f2fd; } #sp-queue tr.fresh { animation: fresh 2s; } #sp-queue tbody tr { cursor:pointer; }
-@keyframes fresh { from { background:#fff59d; } to { background:transparent; } }
-button.primary { background:var(--accent); color:#fff; border-color:var(--accent); } .toolbar .spacer { flex:1; }
-.p1 { color:#fff; background:var(--bad); } .p2 { background:#ffe0b2; } .overdue { color:var(--bad); font-weight:600; }
-#sp-detail .actions { display:flex; flex-wrap:wrap; gap:6px; margin:8px 0; }
-#sp-detail textarea { width:100%; } .sp-hist { font-size:12px; list-style:none; padding:0; max-height:200px; overflow:auto; }
-.sp-comment { border-bottom:1px solid var(--line); padding:4px 0; }
-`));
 
 const ACTION_ORDER = ["take", "start", "wait", "resume", "resolve", "release", "close", "reopen"];
 const NEEDS_TEXT = new Set(["resolve", "wait"]);
-const me = await boot({ roles: ["tech_support", "supervisor"], titleKey: "sp.title" });
+const me = await boot({ roles: ["tech_support", "supervisor"], title: () => t("sp.title") });
 let scope = "open";
 let rows = new Map();
 let selected = null;
@@ -77,7 +61,7 @@ try {
   for (const p of tree) for (const x of [p, ...(p.children || [])]) topicNames[x.code] = x;
 } catch (_) { topicNames = {}; }
 const topicLabel = (code) => { const x = topicNames[code]; return x ? (document.documentElement.lang === "en" ? x.name_en : x.name_ru) : code; };
-const tr = (key, raw) => { const v = t(key); return v === key ? raw : v; };
+const tr = t.or;
 const reasons = (r) => [t("sp.r.base", { p: r.base ?? "?" }), t("sp.r.tier", { tier: r.arpu_tier ? tr("tier." + r.arpu_tier, r.arpu_tier) : "—" }),
   r.repeat ? t("sp.r.repeat", { n: r.repeat }) : null, r.outage ? t("sp.r.outage") : null].filter(Boolean).join(" · ");
 
@@ -115,8 +99,8 @@ function paintQueue(freshId) {
       const sla = slaLeft(x);
       return h("tr", { "data-ticket": x.id, class: [x.id === selected ? "sel" : "", x.id === freshId ? "fresh" : ""].join(" "),
         onclick: () => select(x.id) },
-        h("td", {}, `#${x.id}`), h("td", {}, h("span", { class: `badge p${x.priority}` }, t("tk.prio." + x.priority))),
-        h("td", {}, topicLabel(x.topic)), h("td", {}, t("tk.state." + x.state)),
+        h("td", {}, `#${x.id}`), h("td", {}, h("span", { class: `badge p${x.priority}` }, ticketText("prio." + x.priority))),
+        h("td", {}, topicLabel(x.topic)), h("td", {}, ticketText("state." + x.state)),
         h("td", { class: sla.overdue ? "overdue" : "" }, sla.text), h("td", {}, x.assignee_name || "—"));
     }) : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("sp.empty")))));
 }
@@ -155,8 +139,8 @@ function paintDetail() {
   const comment = h("textarea", { id: "sp-comment", rows: 2, placeholder: t("sp.comment.ph") });
   const file = h("input", { type: "file", id: "sp-file", accept: ".png,.jpg,.jpeg,.gif,.pdf,.txt,.csv" });
   const parts = [
-    h("h3", { id: "sp-ticket-title" }, `#${current.id} · ${topicLabel(current.topic)} · `, h("span", { id: "sp-state" }, t("tk.state." + current.state)),
-      " · ", h("span", { class: `badge p${current.priority}` }, t("tk.prio." + current.priority))),
+    h("h3", { id: "sp-ticket-title" }, `#${current.id} · ${topicLabel(current.topic)} · `, h("span", { id: "sp-state" }, ticketText("state." + current.state)),
+      " · ", h("span", { class: `badge p${current.priority}` }, ticketText("prio." + current.priority))),
     h("div", { class: "fields" },
       h("div", { class: "f" }, h("label", {}, t("sp.card")), h("div", { class: "v" }, c.name || c.subscriber_id || "—", " ", c.msisdn || "")),
       h("div", { class: "f" }, h("label", {}, t("sp.status")), h("div", { class: "v" }, c.status ? tr("sub." + c.status, c.status) : "—")),
@@ -190,7 +174,7 @@ function paintDetail() {
     } }, t("sp.upload")),
     h("h4", {}, t("sp.history")),
     h("ul", { class: "sp-hist" }, current.history.map((e) => h("li", {},
-      `${fmtDateTime(e.at)} · ${e.actor || "—"} · ${tr("hist." + e.kind, e.kind)}${e.to ? ` → ${t("tk.state." + e.to)}` : ""}`))),
+      `${fmtDateTime(e.at)} · ${e.actor || "—"} · ${tr("hist." + e.kind, e.kind)}${e.to ? ` → ${ticketText("state." + e.to)}` : ""}`))),
   ];
   box.replaceChildren(...parts.filter(Boolean));
 }

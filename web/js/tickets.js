@@ -1,38 +1,23 @@
 // Operator panel "Technical support": the subscriber's open and recently resolved tickets (live), and the
 // "Escalate" action that turns the request into a ticket with the card snapshot, the note and the topic.
-import { api, t, addStrings, h, on, toast, fmtDateTime } from "/js/core.js";
+import { strings, api, h, on, toast, fmtDateTime } from "/js/core.js";
+import { ticketText } from "/js/ticket-strings.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 import { topicList, topicName } from "/js/kb.js";
 
-addStrings({
+const t = strings("tickets", {
   ru: {
     "tk.title": "Техподдержка", "tk.none": "Заявок нет", "tk.escalate": "Передать в техподдержку",
     "tk.topic": "Тема", "tk.note": "Что проверено и что видит абонент", "tk.send": "Создать заявку",
     "tk.sent": "Заявка №{id} создана", "tk.pick": "— тема —", "tk.resolution": "Решение",
-    "tk.state.new": "в очереди", "tk.state.assigned": "назначена", "tk.state.in_progress": "в работе",
-    "tk.state.waiting": "ждёт абонента", "tk.state.resolved": "решена", "tk.state.closed": "закрыта",
-    "tk.prio.1": "критичный", "tk.prio.2": "высокий", "tk.prio.3": "обычный", "tk.prio.4": "низкий",
   },
   en: {
     "tk.title": "Technical support", "tk.none": "No tickets", "tk.escalate": "Escalate to technical support",
     "tk.topic": "Topic", "tk.note": "What was checked and what the subscriber sees", "tk.send": "Create ticket",
     "tk.sent": "Ticket #{id} created", "tk.pick": "— topic —", "tk.resolution": "Resolution",
-    "tk.state.new": "queued", "tk.state.assigned": "assigned", "tk.state.in_progress": "in progress",
-    "tk.state.waiting": "waiting for subscriber", "tk.state.resolved": "resolved", "tk.state.closed": "closed",
-    "tk.prio.1": "critical", "tk.prio.2": "high", "tk.prio.3": "normal", "tk.prio.4": "low",
   },
 });
 
-document.head.append(h("style", {}, `
-.tk-list { list-style:none; padding:0; margin:0 0 8px; }
-.tk-list li { border-bottom:1px solid var(--line); padding:4px 0; }
-.tk-state-resolved, .tk-state-closed { background:#e8f5e9; color:var(--ok); }
-.tk-state-new, .tk-state-assigned { background:#fff3e0; color:var(--warn); }
-.tk-state-in_progress, .tk-state-waiting { background:#e3f2fd; }
-#tk-form textarea, #tk-form select { width:100%; }
-#tk-form button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
-#tk-form { display:flex; flex-direction:column; gap:6px; }
-`));
 
 let names = {};
 const topicLabel = (code) => (names[code] ? topicName(names[code]) : code);
@@ -42,8 +27,8 @@ let listEl = null;
 function row(x) {
   return h("li", { "data-ticket": x.id, "data-state": x.state },
     h("b", {}, `#${x.id} `), topicLabel(x.topic), " ",
-    h("span", { class: `badge tk-state-${x.state}` }, t("tk.state." + x.state)), " ",
-    h("span", { class: "muted" }, `${t("tk.prio." + x.priority)} · ${fmtDateTime(x.created_at)}`),
+    h("span", { class: `badge tk-state-${x.state}` }, ticketText("state." + x.state)), " ",
+    h("span", { class: "muted" }, `${ticketText("prio." + x.priority)} · ${fmtDateTime(x.created_at)}`),
     x.resolution ? h("div", { class: "muted" }, `${t("tk.resolution")}: ${x.resolution}`) : null);
 }
 
@@ -54,7 +39,7 @@ function paintList() {
 }
 
 registerPanel({
-  id: "tickets", order: 40, titleKey: "tk.title",
+  id: "tickets", order: 40, title: () => t("tk.title"),
   async render(ctx, el) {
     const section = Array.isArray(ctx.sections?.tickets) ? ctx.sections.tickets : [];
     shown = new Map(section.map((x) => [x.id, x]));

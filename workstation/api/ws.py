@@ -92,21 +92,21 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
 
 async def _handle(raw: str, user: User, calls: CallService) -> dict[str, Any] | None:
     if len(raw) > MAX_CLIENT_FRAME:
-        return _error("too_large", f"message over {MAX_CLIENT_FRAME} bytes")
+        return _error(error_id="too_large", message=f"message over {MAX_CLIENT_FRAME} bytes")
     try:
         msg = json.loads(raw)
     except ValueError:
-        return _error("bad_json", "message is not JSON")
+        return _error(error_id="bad_json", message="message is not JSON")
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-        return _error("bad_message", "message must be an object with a 'type'")
+        return _error(error_id="bad_message", message="message must be an object with a 'type'")
     kind = msg["type"]
     roles = ALLOWED.get(kind)
     if roles is None:
         log.warning("websocket: user %s sent unknown message type %.40r", user.id, kind)
-        return _error("unknown_type", f"unknown message type {kind[:40]!r}")
+        return _error(error_id="unknown_type", message=f"unknown message type {kind[:40]!r}")
     if "*" not in roles and user.role not in roles and user.role != "admin":
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
-        return _error("forbidden", f"{kind} is not allowed for role {user.role}")
+        return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
         return {"type": "pong", "v": 1, "t": msg.get("t")}
     if kind == "resync":
@@ -115,7 +115,7 @@ async def _handle(raw: str, user: User, calls: CallService) -> dict[str, Any] | 
     if kind == "presence":
         value = msg.get("presence")
         if value not in ("ready", "paused", "offline"):
-            return _error("bad_presence", "presence must be ready, paused or offline")
+            return _error(error_id="bad_presence", message="presence must be ready, paused or offline")
         await calls.set_presence(user.id, value)
         return {"type": "presence", "v": 1, "presence": value}
     return None

@@ -53,7 +53,7 @@ class CampaignService:
     ) -> dict[str, Any]:
         """Create a campaign and re-link its segments to subscribers. Only the marketing role may."""
         if getattr(user, "role", None) not in LAUNCHERS:
-            raise Forbidden("only a marketing manager can launch a campaign", details={"role": user.role})
+            raise Forbidden("only a marketing manager can launch a campaign", error_id="marketing_only", details={"role": user.role})
         name, offer_text = (name or "").strip(), (offer_text or "").strip()
         if not name or not offer_text:
             raise DomainError("a campaign needs a name and an offer text", error_id="campaign_incomplete")
@@ -108,7 +108,7 @@ class CampaignService:
 
     def finish(self, user: Any, campaign_id: int) -> dict[str, Any]:
         if getattr(user, "role", None) not in LAUNCHERS:
-            raise Forbidden("only a marketing manager can stop a campaign")
+            raise Forbidden("only a marketing manager can stop a campaign", error_id="marketing_only")
         with self.db.session() as s:
             c = s.get(Campaign, campaign_id)
             if c is None:
@@ -191,7 +191,7 @@ class CampaignService:
         if outcome not in OUTCOMES:
             raise DomainError(f"outcome must be one of {', '.join(OUTCOMES)}", error_id="offer_bad_outcome")
         if getattr(user, "role", None) not in OFFER_VIEWERS:
-            raise Forbidden("only an operator records an offer's outcome")
+            raise Forbidden("only an operator records an offer's outcome", error_id="operator_only")
         with self.db.session() as s:
             t = s.scalar(
                 select(CampaignTarget).where(

@@ -51,12 +51,12 @@ def rules_from_dict(d: dict[str, Any]) -> PriorityRules:
             outage_bump=int(d.get("outage_bump", 1)),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise BadRouting(f"bad priority rules: {exc}") from None
+        raise BadRouting(f"bad priority rules: {exc}", error_id="bad_priority_rules") from None
     if not 1 <= rules.repeat_window_days <= 90:
-        raise BadRouting("the repeat window must be 1…90 days")
+        raise BadRouting("the repeat window must be 1…90 days", error_id="bad_repeat_window")
     for bump in [rules.repeat_bump, rules.outage_bump, *(t.bump for t in tiers)]:
         if not 0 <= bump <= 3:
-            raise BadRouting("a priority bump must be 0…3 steps")
+            raise BadRouting("a priority bump must be 0…3 steps", error_id="bad_priority_bump")
     return rules
 
 
@@ -165,15 +165,25 @@ class ConfigStore:
             except (TypeError, ValueError):
                 base = 0
             if not _CODE.match(topic):
-                raise BadRouting(f"bad topic code {topic[:64]!r}")
+                raise BadRouting(f"bad topic code {topic[:64]!r}", error_id="route_bad_topic", details={"topic": topic[:64]})
             if not _CODE.match(group):
-                raise BadRouting(f"bad group {group[:64]!r} for {topic}: latin letters, digits and '_'")
+                raise BadRouting(
+                    f"bad group {group[:64]!r} for {topic}: latin letters, digits and '_'",
+                    error_id="route_bad_group",
+                    details={"topic": topic},
+                )
             if any(not _CODE.match(x) for x in skills):
-                raise BadRouting(f"bad skill for {topic}: latin letters, digits and '_'")
+                raise BadRouting(
+                    f"bad skill for {topic}: latin letters, digits and '_'",
+                    error_id="route_bad_skill",
+                    details={"topic": topic},
+                )
             if base not in PRIORITIES:
-                raise BadRouting(f"base priority of {topic} must be 1…4")
+                raise BadRouting(
+                    f"base priority of {topic} must be 1…4", error_id="route_bad_priority", details={"topic": topic}
+                )
             if topic in clean:
-                raise BadRouting(f"topic {topic} is listed twice")
+                raise BadRouting(f"topic {topic} is listed twice", error_id="route_twice", details={"topic": topic})
             clean[topic] = TopicRoute(topic_code=topic, group=group, skills=skills, base_priority=base)
         with self.db.session() as s:
             s.execute(delete(TopicRoute))
@@ -187,12 +197,17 @@ class ConfigStore:
                 p, fr, res = int(t["priority"]), int(t["first_response_min"]), int(t["resolution_min"])
             except (KeyError, TypeError, ValueError):
                 raise BadRouting(
-                    "each SLA target needs priority, first_response_min, resolution_min"
+                    "each SLA target needs priority, first_response_min, resolution_min",
+                    error_id="sla_incomplete",
                 ) from None
             if p not in PRIORITIES:
-                raise BadRouting("priority must be 1…4")
+                raise BadRouting("priority must be 1…4", error_id="sla_bad_priority")
             if not 1 <= fr <= res <= 60 * 24 * 90:
-                raise BadRouting(f"P{p}: first response must be ≥ 1 minute and not after resolution")
+                raise BadRouting(
+                    f"P{p}: first response must be ≥ 1 minute and not after resolution",
+                    error_id="sla_bad_times",
+                    details={"p": p},
+                )
             rows.append(
                 SlaTarget(
                     priority=p,
@@ -214,7 +229,7 @@ class ConfigStore:
         elif key == "auto_assign":
             value = bool(value)
         else:
-            raise BadRouting(f"unknown setting {key[:64]!r}")
+            raise BadRouting(f"unknown setting {key[:64]!r}", error_id="unknown_setting")
         with self.db.session() as s:
             row = s.get(RoutingSetting, key) or RoutingSetting(key=key)
             row.value, row.updated_at, row.updated_by = value, utcnow(), user_id
@@ -224,7 +239,7 @@ class ConfigStore:
     def declare_outage(self, region: str, note: str = "", user_id: int | None = None) -> int:
         region = (region or "").strip()
         if not region or len(region) > 128:
-            raise BadRouting("name the region of the outage")
+            raise BadRouting("name the region of the outage", error_id="outage_no_region")
         with self.db.session() as s:
             o = RegionOutage(region=region, note=(note or "")[:2000], created_by=user_id)
             s.add(o)
@@ -237,6 +252,6 @@ class ConfigStore:
         with self.db.session() as s:
             o = s.get(RegionOutage, outage_id)
             if o is None:
-                raise NotFound(f"no outage {outage_id}")
+                raise NotFound(f"no outage {outage_id}", error_id="outage_not_found")
             o.active, o.ended_at = False, utcnow()
         self.invalidate()

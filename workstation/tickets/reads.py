@@ -50,7 +50,7 @@ class TicketReads:
     def _load(s: Session, ticket_id: int) -> Ticket:
         t = s.get(Ticket, ticket_id)
         if t is None:
-            raise NotFound(f"no ticket {ticket_id}")
+            raise NotFound(f"no ticket {ticket_id}", error_id="ticket_not_found")
         return t
 
     @staticmethod
@@ -68,7 +68,7 @@ class TicketReads:
         with self.db.session() as s:
             a = s.get(TicketAttachment, attachment_id)
             if a is None or a.ticket_id != ticket_id:
-                raise NotFound(f"no attachment {attachment_id} on ticket {ticket_id}")
+                raise NotFound(f"no attachment {attachment_id} on ticket {ticket_id}", error_id="attachment_not_found")
             return a.filename, a.content_type, a.data
 
     # ------------------------------------------------------------------ reads

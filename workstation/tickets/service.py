@@ -64,17 +64,24 @@ class TicketService(TicketReads):
         topic = (topic or "").strip()
         note = (note or "").strip()
         if not subscriber_id or len(subscriber_id) > 64:
-            raise BadTicket("choose the subscriber first")
+            raise BadTicket("choose the subscriber first", error_id="ticket_no_subscriber")
         if not _CODE.match(topic):
-            raise BadTicket("choose the topic of the request", details={"topic": topic[:64]})
+            raise BadTicket("choose the topic of the request", error_id="ticket_no_topic", details={"topic": topic[:64]})
         if not note:
-            raise BadTicket("describe the problem in the note: what was tried, what the subscriber sees")
+            raise BadTicket(
+                "describe the problem in the note: what was tried, what the subscriber sees",
+                error_id="ticket_note_required",
+            )
         if len(note) > MAX_NOTE_CHARS:
-            raise BadTicket(f"the note is longer than {MAX_NOTE_CHARS} characters")
+            raise BadTicket(
+                f"the note is longer than {MAX_NOTE_CHARS} characters",
+                error_id="ticket_note_too_long",
+                details={"max": MAX_NOTE_CHARS},
+            )
         lookup = await self.billing.get_card(subscriber_id)
         card = lookup.card
         if card is None and lookup.state != "unavailable":
-            raise NotFound(f"no subscriber {subscriber_id}")
+            raise NotFound(f"no subscriber {subscriber_id}", error_id="subscriber_not_found")
         snapshot = card.to_dict() if card else {"subscriber_id": subscriber_id, "unavailable": True}
         summary = await asyncio.to_thread(
             self._create, user.id, subscriber_id, topic, note, snapshot, call_id
@@ -162,7 +169,11 @@ class TicketService(TicketReads):
     ) -> tuple[dict[str, Any], int | None]:
         text = (text or "").strip()
         if len(text) > MAX_COMMENT_CHARS:
-            raise BadTicket(f"the text is longer than {MAX_COMMENT_CHARS} characters")
+            raise BadTicket(
+                f"the text is longer than {MAX_COMMENT_CHARS} characters",
+                error_id="text_too_long",
+                details={"max": MAX_COMMENT_CHARS},
+            )
         try:
             with self.db.session() as s:
                 t = self._load(s, ticket_id)
@@ -180,7 +191,7 @@ class TicketService(TicketReads):
                     t.assignee_id = None
                 if action == "resolve":
                     if not text:
-                        raise BadTicket("say how the problem was solved")
+                        raise BadTicket("say how the problem was solved", error_id="resolution_required")
                     t.resolution, t.resolved_at = text, now
                 elif action == "close":
                     t.closed_at = now
@@ -216,19 +227,20 @@ class TicketService(TicketReads):
         supervisor = user.role in SUPERVISORS
         if user.role not in ("tech_support", *SUPERVISORS):
             if not (action == "reopen" and user.id == t.created_by):
-                raise Forbidden("only technical support works tickets")
+                raise Forbidden("only technical support works tickets", error_id="support_only")
         if action == "assign":
             if not supervisor:
-                raise Forbidden("only a supervisor assigns tickets")
+                raise Forbidden("only a supervisor assigns tickets", error_id="assign_supervisor_only")
             target = s.get(User, assignee_id) if assignee_id else None
             if target is None or target.role != "tech_support" or not target.active:
-                raise BadTicket("choose an active technical support engineer")
+                raise BadTicket("choose an active technical support engineer", error_id="bad_assignee")
         if action == "take" and not supervisor:
             if t.state == "assigned" and t.assignee_id not in (None, user.id):
                 raise Conflict("this ticket is assigned to another engineer", error_id="taken")
             if not routing.eligible(user, t.group, t.required_skills or []):
                 raise Forbidden(
                     "this ticket needs skills you do not have",
+                    error_id="missing_skills",
                     details={"needs": t.required_skills, "group": t.group},
                 )
         if (
@@ -236,7 +248,7 @@ class TicketService(TicketReads):
             and not supervisor
             and t.assignee_id != user.id
         ):
-            raise Forbidden("this ticket is assigned to another engineer")
+            raise Forbidden("this ticket is assigned to another engineer", error_id="assigned_elsewhere")
 
     async def take_next(self, user: User) -> dict[str, Any] | None:
         """Take the most urgent ticket this engineer may work (their own assigned ones first), or None."""
@@ -293,9 +305,13 @@ class TicketService(TicketReads):
     async def comment(self, user: User, ticket_id: int, body: str) -> dict[str, Any]:
         body = (body or "").strip()
         if not body:
-            raise BadTicket("the comment is empty")
+            raise BadTicket("the comment is empty", error_id="comment_empty")
         if len(body) > MAX_COMMENT_CHARS:
-            raise BadTicket(f"the comment is longer than {MAX_COMMENT_CHARS} characters")
+            raise BadTicket(
+                f"the comment is longer than {MAX_COMMENT_CHARS} characters",
+                error_id="text_too_long",
+                details={"max": MAX_COMMENT_CHARS},
+            )
         result, summary = await asyncio.to_thread(self._comment, user, ticket_id, body)
         await self.notifier.updated(summary)
         return result
@@ -328,7 +344,11 @@ class TicketService(TicketReads):
                 s.scalars(select(TicketAttachment.id).where(TicketAttachment.ticket_id == t.id)).all()
             )
             if count >= MAX_ATTACHMENTS_PER_TICKET:
-                raise BadAttachment(f"at most {MAX_ATTACHMENTS_PER_TICKET} files per ticket")
+                raise BadAttachment(
+                    f"at most {MAX_ATTACHMENTS_PER_TICKET} files per ticket",
+                    error_id="too_many_attachments",
+                    details={"max": MAX_ATTACHMENTS_PER_TICKET},
+                )
             a = TicketAttachment(
                 ticket_id=t.id,
                 filename=checked.filename,
