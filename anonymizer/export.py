@@ -25,10 +25,12 @@ import numpy as np
 import pandas as pd
 
 from anonymizer.aggregate import ReadReport, aggregate_monthly, read_attributes, subscriber_features
-from anonymizer.depersonalise import QUASI_IDENTIFIERS, enforce_k, l_diversity, shuffle_rows
-from anonymizer.pseudonyms import derive_key, export_context, key_fingerprint, pseudonyms
+from anonymizer.depersonalise import QUASI_IDENTIFIERS, shuffle_rows
+from anonymizer.ledger import Release, ReleaseLedger
+from anonymizer.pseudonyms import derive_key, export_context, key_fingerprint
+from anonymizer.release import depersonalise_release
 from anonymizer.segmentation import VALUE_TIER_RULE, arpu_bands, behaviour_clusters, profiles, value_tiers
-from anonymizer.source import CHARGE_COLUMNS, BatchSource
+from anonymizer.source import BatchSource
 from workstation.errors import DomainError
 
 ProgressFn = Callable[[float, str], None]
@@ -49,12 +51,14 @@ class ExportRequest:
     month_from: str
     month_to: str
     k: int = 5
+    l: int = 2  # noqa: E741 (distinct l-diversity of the ARPU band, enforced)
     # quasi-identifiers to include (others are left out of the export altogether)
     attributes: list[str] = field(default_factory=lambda: list(QUASI_IDENTIFIERS))
     max_suppression: float = 0.05
     chunk_size: int = 50_000
     export_id: str = ""
     seed: int | None = None
+    recipient: str = ""
 
     def validate(self) -> None:
         for name, value in (("from", self.month_from), ("to", self.month_to)):
@@ -70,6 +74,12 @@ class ExportRequest:
             )
         if not 2 <= int(self.k) <= 1000:
             raise ExportError("k must be between 2 and 1000 (k-anonymity; 5 is the default)", error_id="export_bad_k")
+        if not 2 <= int(self.l) <= 6:
+            raise ExportError(
+                "l must be between 2 and 6 (distinct ARPU bands per class; 2 is the default)", error_id="export_bad_l"
+            )
+        if len(self.recipient) > 200:
+            raise ExportError("the recipient is longer than 200 characters", error_id="export_bad_recipient")
         unknown = set(self.attributes) - set(QUASI_IDENTIFIERS)
         if unknown:
             raise ExportError(f"unknown attributes: {', '.join(sorted(unknown))}", error_id="export_bad_attributes")
@@ -96,14 +106,20 @@ def months_between(a: str, b: str) -> list[str]:
 
 @dataclass
 class Dataset:
+    """A release ready to write. ``subscriber_ids`` / ``classes`` (in the frame's order before shuffling)
+    stay in the workstation: the ledger keeps them, the bundle never does."""
+
     frame: pd.DataFrame
     report: dict[str, Any]
     segments: dict[str, Any]
     timings: dict[str, float]
+    subscriber_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    key: bytes = b""
 
 
-def _rounded(values: pd.Series, step: float) -> np.ndarray:
-    return (np.round(values.to_numpy(dtype=np.float64) / step) * step).astype(np.float32)
+def key_for(master: bytes, req: ExportRequest) -> bytes:
+    return derive_key(master, export_context(req.export_id))
 
 
 def build_dataset(
@@ -152,52 +168,11 @@ def build_dataset(
     t_seg = time.perf_counter()
 
     say(0.85, "depersonalising")
-    qis = list(req.attributes)
-    kan = enforce_k(feats, qis, k=req.k, max_suppression=req.max_suppression)
-    key = derive_key(master, export_context(req.export_id))
-    keep = kan.keep
-    kept = feats[keep]
-    out = pd.DataFrame({"pseudonym": pseudonyms(key, kept.index.to_numpy())})
-    for q in qis:
-        out[q] = pd.Categorical(kan.columns[q][keep])
-    out["arpu_band"] = pd.Categorical(kept["arpu_band"].to_numpy())
-    out["value_tier"] = pd.Categorical(kept["value_tier"].to_numpy())
-    out["behaviour_cluster"] = kept["behaviour_cluster"].to_numpy()
-    out["behaviour_segment"] = pd.Categorical(np.asarray(kept["behaviour_segment"], dtype=object))
-    out["months_active"] = kept["months_active"].to_numpy()
-    out["arpu"] = _rounded(kept["arpu"], 10)
-    for c in CHARGE_COLUMNS:
-        out[f"{c}_per_month"] = _rounded(kept[f"{c}_per_month"], 1)
-        out[f"share_{c}"] = _rounded(kept[f"share_{c}"], 0.01)
-    out["voice_min_per_month"] = _rounded(kept["voice_min_per_month"], 10)
-    out["sms_count_per_month"] = _rounded(kept["sms_count_per_month"], 1)
-    out["data_mb_per_month"] = _rounded(kept["data_mb_per_month"], 100)
-    out["payment_regularity"] = _rounded(kept["payment_regularity"], 0.01)
-    out["months_negative"] = kept["months_negative"].to_numpy()
-    l_div = l_diversity({q: out[q].to_numpy() for q in qis}, out["arpu_band"].to_numpy())
-    out = shuffle_rows(out, req.seed)
+    release = depersonalise_release(
+        feats, req.k, req.l, list(req.attributes), key_for(master, req), req.max_suppression
+    )
+    out = release.frame
     t_dep = time.perf_counter()
-
-    n = len(feats)
-    privacy = {
-        "k_requested": req.k,
-        "k_achieved": kan.k_achieved,
-        "l_diversity_arpu_band": l_div,
-        "equivalence_classes": kan.classes,
-        "rows_before_suppression": n,
-        "rows_suppressed": kan.suppressed,
-        "suppressed_share": round(kan.suppressed / n, 5) if n else 0.0,
-        "suppression_target": req.max_suppression,
-        "suppression_over_target": bool(n and kan.suppressed / n > req.max_suppression),
-        "generalisation_levels": kan.levels,
-        "information_loss": {
-            "per_attribute": kan.information_loss,
-            "mean_generalisation_loss": round(
-                float(np.mean(list(kan.information_loss.values()) or [0.0])), 4
-            ),
-            "suppressed_share": round(kan.suppressed / n, 5) if n else 0.0,
-        },
-    }
     segments = {
         "value_tiers": {"rule": VALUE_TIER_RULE, "profiles": profiles(out, "value_tier")},
         "behaviour_clusters": {
@@ -206,9 +181,10 @@ def build_dataset(
         },
     }
     say(0.9, "depersonalised")
+    out = shuffle_rows(out, req.seed)
     return Dataset(
         frame=out,
-        report={"read": rr.to_dict(), "privacy": privacy, "quasi_identifiers": qis},
+        report={"read": rr.to_dict(), "privacy": release.privacy, "quasi_identifiers": list(req.attributes)},
         segments=segments,
         timings={
             "read_s": round(t_read - t0, 3),
@@ -216,6 +192,9 @@ def build_dataset(
             "segment_s": round(t_seg - t_agg, 3),
             "depersonalise_s": round(t_dep - t_seg, 3),
         },
+        subscriber_ids=release.subscriber_ids,
+        classes=release.classes,
+        key=key_for(master, req),
     )
 
 
@@ -230,16 +209,19 @@ def methods(qis: list[str], levels: dict[str, int]) -> dict[str, str]:
         "tariff": f"changing semantics: tariffs under 5 % grouped as 'other' → removed (level {lv.get('tariff')})",
         "tenure_band": f"changing semantics: activation date → months of tenure → band (level {lv.get('tenure_band')})",
         "device_class": f"changing semantics: device class → smartphone/other → removed (level {lv.get('device_class')})",
-        "arpu_band": "sensitive attribute: ARPU band (l-diversity reported)",
-        "value_tier": "derived: rule on ARPU",
-        "behaviour_cluster": "derived: cluster number",
-        "behaviour_segment": "derived: cluster name",
-        "arpu": "changing semantics: rounded to 10 RUB",
-        "*_per_month": "changing semantics: monthly means, rounded (RUB 1, minutes 10, SMS 1, MB 100)",
-        "share_*": "changing semantics: share of charges, rounded to 0.01",
-        "payment_regularity": "share of months with a payment, rounded to 0.01",
-        "months_negative": "count of months with a negative balance",
-        "(rows)": "shuffling: row order randomised; records in classes smaller than k removed (changing composition)",
+        "arpu_band": "sensitive attribute: not released per row; each class holds at least l distinct bands "
+        "(enforced) and its distance to the overall distribution is reported (t-closeness)",
+        "value_tier": "derived: rule on the group's mean ARPU",
+        "behaviour_cluster": "derived: the group's most frequent cluster number",
+        "behaviour_segment": "derived: that cluster's name",
+        "arpu": "changing semantics: mean of a group of at least k subscribers, rounded to 10 RUB",
+        "*_per_month": "changing semantics: group means of monthly values, rounded (RUB 1, minutes 10, SMS 1, MB 100)",
+        "share_*": "changing semantics: group mean share of charges, rounded to 0.01",
+        "months_active": "changing semantics: group mean of months with charges, rounded to 0.1 (no connection month)",
+        "payment_regularity": "group mean share of months with a payment, rounded to 0.01",
+        "months_negative": "group mean count of months with a negative balance, rounded to 0.1",
+        "(rows)": "shuffling: row order randomised; records in classes smaller than k, or in classes that cannot "
+        "hold l ARPU bands, removed (changing composition); every released row is identical to at least k-1 others",
         "(removed)": "changing composition: name, numbers, documents, address, e-mail, exact dates, billing id, "
         "free text are never exported",
         "(decomposition)": "decomposition: identities stay in billing, the key only in the workstation's secrets",
@@ -287,6 +269,7 @@ def write_bundle(
             "columns": list(ds.frame.columns),
             "quasi_identifiers": ds.report["quasi_identifiers"],
             "sensitive_attributes": ["arpu_band"],
+            "recipient": req.recipient,
             "methods": methods(ds.report["quasi_identifiers"], ds.report["privacy"]["generalisation_levels"]),
             "privacy": ds.report["privacy"],
             "billing_read": ds.report["read"],
@@ -329,9 +312,32 @@ def run_export(
     master: bytes,
     key_id: str,
     progress: ProgressFn | None = None,
+    ledger: ReleaseLedger | None = None,
 ) -> ExportResult:
-    """Read, depersonalise, segment and write one bundle; ``master`` comes from ``pseudonyms.master_key``."""
+    """Read, depersonalise, segment and write one bundle; ``master`` comes from ``pseudonyms.master_key``.
+
+    With a ``ledger`` the release is first checked against the earlier releases of an overlapping period
+    (``LedgerRefused``, nothing written) and recorded once its bundle is in place."""
     ds = build_dataset(source, req, master, progress)
     t = time.perf_counter()
-    path, manifest = write_bundle(ds, req, out_dir, key_id, master, progress)
+    if ledger is None:
+        path, manifest = write_bundle(ds, req, out_dir, key_id, master, progress)
+        return ExportResult(path, manifest, {**ds.timings, "write_s": round(time.perf_counter() - t, 3)})
+    entry = Release(
+        export_id=req.export_id,
+        month_from=req.month_from,
+        month_to=req.month_to,
+        attributes=list(req.attributes),
+        recipient=req.recipient,
+        key_id=key_id,
+        k=req.k,
+        l=req.l,
+        generalisation=dict(ds.report["privacy"]["generalisation_levels"]),
+        rows=int(len(ds.frame)),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    with ledger.locked():
+        ds.report["privacy"]["ledger"] = ledger.check(entry, ds.subscriber_ids, ds.classes)
+        path, manifest = write_bundle(ds, req, out_dir, key_id, master, progress)
+        ledger.record(entry, ds.subscriber_ids, ds.classes)
     return ExportResult(path, manifest, {**ds.timings, "write_s": round(time.perf_counter() - t, 3)})

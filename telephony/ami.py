@@ -1,11 +1,14 @@
 """``AmiTelephony``: the ``Telephony`` port on a real Asterisk manager interface, through panoramisk.
 
-One supervisor task owns the connection: connect, ``Login``, resync (``CoreShowChannels`` +
-``QueueStatus`` → ``Normaliser.resync``), then listen; a keep-alive ``Ping`` every ``ping_interval``
+One supervisor task owns the connection: connect, ``Login``, check what the AMI user may do (a refused
+``QueuePause`` probe is reported as a missing ``write = agent``), resync (``CoreShowChannels`` +
+``QueueStatus`` → ``Normaliser.resync``), reconcile the queue-member pauses with the ones the
+workstation wants (``telephony.presence``), then listen; a keep-alive ``Ping`` every ``ping_interval``
 detects a dead peer; on any loss it reconnects with exponential back-off (with jitter) up to
-``backoff_max``. panoramisk's own fixed-delay reconnect and action re-sending are switched off so an
-``Originate`` is never silently sent twice. Call events go to the handler in order from one
-dispatcher task; a failing handler is logged and does not stop the stream.
+``backoff_max``, starting again from ``backoff_initial`` after every good login. panoramisk's own
+fixed-delay reconnect and action re-sending are switched off so an ``Originate`` is never silently sent
+twice. Call events go to the handler in order from one dispatcher task; a failing handler is logged and
+does not stop the stream.
 """
 
 from __future__ import annotations
@@ -23,10 +26,24 @@ from panoramisk import Manager
 from panoramisk.ami_protocol import AMIProtocol
 
 from telephony.channels import AgentBook
-from telephony.errors import AuthenticationFailed, OriginateRejected, TelephonyUnavailable
+from telephony.errors import (
+    AsteriskShuttingDown,
+    AuthenticationFailed,
+    OriginateRejected,
+    TelephonyUnavailable,
+)
 from telephony.events import CallEvent, TelephonyLink
 from telephony.normaliser import Msg, Normaliser
+from telephony.permissions import (
+    PERMISSION_DENIED,
+    SHUTTING_DOWN,
+    needed,
+    probe_permissions,
+    problem_id,
+    raise_refusal,
+)
 from telephony.ports import EventHandler
+from telephony.presence import PauseKeeper, PresenceSource
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +53,6 @@ WIRE_LOG.setLevel(logging.WARNING)
 
 _SAFE = re.compile(r"^[^\r\n]{1,128}$")
 _NUMBER = re.compile(r"^\+?[0-9*#]{2,20}$")
-
-
 class _Manager(Manager):  # type: ignore[misc]
     """panoramisk Manager whose reconnection is driven by AmiTelephony, not by itself."""
 
@@ -84,7 +99,7 @@ class AmiTelephony:
         ping_interval: float = 10.0,
         action_timeout: float = 10.0,
         backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_max: float = 5.0,
         originate_context: str = "default",
         channel_template: str = "PJSIP/{extension}",
         agent_contexts: tuple[str, ...] = ("agents",),
@@ -110,6 +125,10 @@ class AmiTelephony:
         self.reconnects = 0
         self.last_error: str | None = None
         self.logged_in = asyncio.Event()
+        self.backoff_delay = backoff_initial
+        self.problems: dict[str, str] = {}  # problem id -> what to fix (missing permissions)
+        self.pauses = PauseKeeper(self._send, self.problems)
+        self.presence_source: PresenceSource | None = None
 
     # ------------------------------------------------------------------ port
     async def start(self, handler: EventHandler) -> None:
@@ -128,13 +147,24 @@ class AmiTelephony:
         self._close_manager()
         self.connected = False
 
+    def set_presence_source(self, source: PresenceSource) -> None:
+        """Where the wanted pauses of members not paused in this process come from (read at each connect)."""
+        self.presence_source = source
+
     def health(self) -> dict[str, object]:
-        """``connected``; ``since``: epoch of the last up/down change; ``reconnects``: attempts so far."""
+        """``state``: ``ok``, ``degraded`` (connected, but ``problems`` lists what the AMI user may not do)
+        or ``down``; ``since``: epoch of the last up/down change; ``reconnects``: attempts so far;
+        ``pauses_pending``: members whose pause Asterisk does not hold yet."""
+        problems = [{"id": k, "message": v} for k, v in sorted(self.problems.items())]
+        state = "down" if not self.connected else "degraded" if problems else "ok"
         return {
+            "state": state,
             "connected": self.connected,
             "since": self.since,
             "reconnects": self.reconnects,
             "last_error": self.last_error,
+            "problems": problems,
+            "pauses_pending": len(self.pauses.pending()),
             "live_calls": len(self.normaliser.calls),
         }
 
@@ -158,19 +188,19 @@ class AmiTelephony:
         }
         resp = await self._send(action)
         if resp.get("Response") != "Success":
+            raise_refusal("Originate", resp, self.problems)
             raise OriginateRejected(resp.get("Message") or "Originate refused by Asterisk")
         return resp.get("ActionID", "")
 
     async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
-        """``QueuePause`` in every queue of this member: a paused operator is not rung (wrap-up, break)."""
+        """``QueuePause`` in every queue of this member: a paused operator is not rung (wrap-up, break).
+
+        The choice is kept (the workstation is the source of truth): while the link is down it is applied
+        at the next connect; when Asterisk refuses it for a passing reason it is retried until Asterisk
+        agrees; after an Asterisk restart it is applied again."""
         if not interface or not _SAFE.match(interface) or (reason and not _SAFE.match(reason)):
             raise ValueError("interface and reason must be single lines")
-        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if paused else "false"}
-        if reason and paused:
-            action["Reason"] = reason
-        resp = await self._send(action)
-        if resp.get("Response") != "Success":
-            raise TelephonyUnavailable(resp.get("Message") or "QueuePause refused by Asterisk")
+        await self.pauses.choose(interface, paused, reason, connected=self.connected)
 
     # ------------------------------------------------------------------ connection
     async def _send(self, action: dict[str, str]) -> Msg:
@@ -187,6 +217,10 @@ class AmiTelephony:
             ) from None
         return to_dict(resp)
 
+    async def _ask(self, manager: _Manager, action: dict[str, str]) -> Msg:
+        resp = await asyncio.wait_for(manager.send_action(dict(action), as_list=False), self.action_timeout)
+        return to_dict(resp)
+
     async def _send_list(self, manager: _Manager, action: str) -> list[Msg] | None:
         """The items of an event-list action; None when Asterisk refuses it (e.g. missing permission)."""
         resp = await asyncio.wait_for(
@@ -195,22 +229,29 @@ class AmiTelephony:
         items = resp if isinstance(resp, list) else [resp]
         if not items or items[0].get("Response") not in ("Success", "Follows"):
             reason = items[0].get("Message", "") if items else ""
-            log.error("AMI %s refused (%s): the AMI user needs read=system,reporting", action, reason)
+            log.error("AMI %s refused (%s): the AMI user needs write = %s", action, reason, needed(action))
+            if reason == PERMISSION_DENIED:
+                self.problems[problem_id(action)] = (
+                    f"{action}: Permission denied; the AMI user needs write = {needed(action)}"
+                )
             return None
         return [to_dict(m) for m in items if "event" in m]
 
     async def _supervise(self) -> None:
-        delay = self.backoff_initial
         while not self._stopping:
             began = time.monotonic()
             try:
                 await self._session()
+            except AsteriskShuttingDown as exc:
+                self.last_error = str(exc)
+                log.warning("Asterisk at %s:%s is shutting down; reconnecting", self.host, self.port)
             except AuthenticationFailed as exc:
                 self.last_error = str(exc)
                 log.error(
-                    "AMI login refused by %s:%s: check the AMI user and WORKSTATION_AMI_SECRET",
+                    "AMI login refused by %s:%s (%s): check the AMI user and WORKSTATION_AMI_SECRET",
                     self.host,
                     self.port,
+                    str(exc)[:200],
                 )
             except (OSError, TimeoutError, TelephonyUnavailable, ConnectionError) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -224,9 +265,9 @@ class AmiTelephony:
             if self._stopping:
                 break
             if time.monotonic() - began > 30:
-                delay = self.backoff_initial  # the last session was healthy: start the back-off again
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, self.backoff_max)
+                self.backoff_delay = self.backoff_initial  # a long healthy session: start again
+            await asyncio.sleep(self.backoff_delay * random.uniform(0.8, 1.2))
+            self.backoff_delay = min(self.backoff_delay * 2, self.backoff_max)
             self.reconnects += 1
 
     async def _session(self) -> None:
@@ -263,7 +304,16 @@ class AmiTelephony:
             raise TelephonyUnavailable("no answer to Login" if not lost.done() else "closed during Login")
         resp = auth.result()
         if not resp.success:
+            if resp.get("Message") == SHUTTING_DOWN:
+                raise AsteriskShuttingDown(SHUTTING_DOWN)
             raise AuthenticationFailed(resp.get("Message") or "authentication failed")
+        self.backoff_delay = self.backoff_initial  # a good login: the next drop retries at once
+        self.problems.clear()
+        self.problems.update(
+            await probe_permissions(
+                lambda action: self._ask(manager, action), f"AMI user {self._username!r}"
+            )
+        )
         self.connected = True
         self.since = time.time()
         self._emit([TelephonyLink("", self.since, up=True, detail=f"{self.host}:{self.port}")])
@@ -271,11 +321,13 @@ class AmiTelephony:
         self.last_error = None
         self.logged_in.set()
         log.info("AMI connected to %s:%s", self.host, self.port)
-        keepalive = asyncio.create_task(self._keepalive(manager))
+        tasks = [asyncio.create_task(self._keepalive(manager)), asyncio.create_task(self.pauses.run())]
+        self.pauses.wake.set()
         try:
             await lost
         finally:
-            keepalive.cancel()
+            for task in tasks:
+                task.cancel()
         raise TelephonyUnavailable("AMI connection lost")
 
     async def _resync(self, manager: _Manager) -> None:
@@ -284,10 +336,17 @@ class AmiTelephony:
         queues = await self._send_list(manager, "QueueStatus")
         if channels is not None:  # without the channel list no call can be declared over
             self._emit(self.normaliser.resync(channels, queues or []))
+        await self.pauses.seed_from(self.presence_source, self.action_timeout)
+        if queues is not None:
+            self.pauses.compare(queues)
         held, self._buffer = self._buffer or [], None
         for msg in held:
             self._emit(self.normaliser.feed(msg))
-        log.info("AMI resync: %d live calls", len(self.normaliser.calls))
+        log.info(
+            "AMI resync: %d live calls, %d member pauses to re-apply",
+            len(self.normaliser.calls),
+            len(self.pauses.pending()),
+        )
 
     async def _keepalive(self, manager: _Manager) -> None:
         while True:
@@ -321,9 +380,21 @@ class AmiTelephony:
 
     # ------------------------------------------------------------------ events
     def _on_event(self, manager: Any, message: Any) -> None:
-        if manager is not self._manager or not self.normaliser.wants(message.get("Event", "")):
+        name = message.get("Event", "")
+        if manager is not self._manager or not self.normaliser.wants(name):
+            if name == "Shutdown" and manager is self._manager:
+                self.last_error = SHUTTING_DOWN
+                log.warning(
+                    "Asterisk at %s:%s is shutting down (restart: %s)",
+                    self.host,
+                    self.port,
+                    message.get("Restart", "?"),
+                )
             return  # most of what Asterisk sends (VarSet, Newexten, …) is not for us: skip it cheaply
         msg = to_dict(message)
+        if name in ("QueueMemberPause", "QueueMemberStatus") and msg.get("Interface"):
+            if self.pauses.observe(msg["Interface"], msg.get("Paused") == "1"):
+                self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
         if self._buffer is not None:
             self._buffer.append(msg)
             return

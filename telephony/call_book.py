@@ -40,6 +40,12 @@ class Ring:
     channel: str  # the operator-side channel (DestChannel)
     started: float
     state: str = "ringing"  # ringing | cancelled (reason not yet known) | done
+    number: int = 1  # 1 for the first ring of this operator for the call, 2 for the next round…
+
+    @property
+    def key(self) -> str:
+        """The emission key of this ring: each ring of an operator pops (and is withdrawn) once."""
+        return self.agent if self.number == 1 else f"{self.agent}#{self.number}"
 
 
 @dataclass
@@ -118,20 +124,29 @@ class CallBook:
             if other.state == "cancelled" and other.agent != agent:
                 self.withdraw(call, other, "no_answer", at, out)
         ring = call.rings.get(agent)
+        if ring is not None and ring.state != "ringing" and channel and channel != ring.channel:
+            # the queue rings this operator again (the next round of a linear or ring-all queue): a new
+            # ring, and a new pop; the same ring seen again (AgentCalled, then DialBegin) is not
+            self.withdraw(call, ring, "no_answer", at, out)
+            ring = call.rings[agent] = Ring(agent, extension_of(agent), channel, at, number=ring.number + 1)
         if ring is None:
             ring = call.rings[agent] = Ring(agent, extension_of(agent), channel, at)
         elif ring.state != "done":
             ring.channel = channel or ring.channel
         ext = ring.extension
-        ev = CallOffered(call.call_id, at, caller=call.caller, agent=agent, extension=ext, queue=call.queue)
-        self.once(call, "offered", agent, ev, out)
+        ev = CallOffered(
+            call.call_id, at, caller=call.caller, agent=agent, extension=ext, queue=call.queue, ring=ring.number
+        )
+        self.once(call, "offered", ring.key, ev, out)
 
     def withdraw(self, call: Call, ring: Ring, reason: str, at: float, out: list[CallEvent]) -> None:
         if ring.state == "done":
             return
         ring.state = "done"
-        ev = CallOfferWithdrawn(call.call_id, at, agent=ring.agent, reason=reason, extension=ring.extension)
-        self.once(call, "withdrawn", ring.agent, ev, out)
+        ev = CallOfferWithdrawn(
+            call.call_id, at, agent=ring.agent, reason=reason, extension=ring.extension, ring=ring.number
+        )
+        self.once(call, "withdrawn", ring.key, ev, out)
 
     def answer_ring(self, call: Call, ring: Ring, at: float, out: list[CallEvent]) -> None:
         if call.answered is not None:

@@ -28,12 +28,16 @@ class CallQueued(CallEvent):
 
 @dataclass(frozen=True)
 class CallOffered(CallEvent):
-    """An operator's phone rings for this call (queue AgentCalled or direct DialBegin)."""
+    """An operator's phone rings for this call (queue AgentCalled or direct DialBegin).
+
+    ``ring`` counts the rings of this operator for this call: a queue that rings them again on its next
+    round sends ``ring=2``, a new pop; repeated events of one ring are one ``CallOffered``."""
 
     caller: str
     agent: str
     extension: str | None = None
     queue: str | None = None
+    ring: int = 1
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class CallOfferWithdrawn(CallEvent):
     agent: str
     reason: str
     extension: str | None = None
+    ring: int = 1
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,21 @@ class CallAbandoned(CallEvent):
 
 
 @dataclass(frozen=True)
+class QueueCallTimes(CallEvent):
+    """Asterisk's own whole-second figures for a queue call, as app_queue reports them.
+
+    source ``connect``: ``AgentConnect`` HoldTime (join to answer) and RingTime (the answering member's
+    ring); ``complete``: ``AgentComplete`` HoldTime and TalkTime; ``abandon``: ``QueueCallerAbandon``
+    HoldTime (join to hang-up).
+    """
+
+    source: str = ""
+    hold_s: int | None = None
+    ring_s: int | None = None
+    talk_s: int | None = None
+
+
+@dataclass(frozen=True)
 class AgentStatus(CallEvent):
     """Queue member state (device state / paused) as Asterisk reports it."""
 
@@ -103,6 +123,7 @@ ALL_EVENTS = (
     CallAnswered,
     CallEnded,
     CallAbandoned,
+    QueueCallTimes,
     AgentStatus,
     TelephonyLink,
 )

@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from telephony.ami import AmiTelephony
+from telephony.errors import TelephonyUnavailable
 from telephony.ports import EventHandler, Telephony
+from telephony.presence import PresenceSource
 from telephony.simulator import AmiSimulator
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,12 @@ def _secret(settings: Any) -> str:
     if value is None:
         return ""
     return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def _contexts(value: str | Sequence[str]) -> tuple[str, ...]:
+    """``agents,operators`` (or a list) → the dialplan contexts whose Local channels are operators."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(c.strip() for c in items if c.strip()) or ("agents",)
 
 
 def make_telephony(settings: Any) -> Telephony | None:
@@ -51,6 +59,7 @@ def make_telephony(settings: Any) -> Telephony | None:
             secret,
             originate_context=getattr(settings, "ami_originate_context", None) or "default",
             channel_template=getattr(settings, "ami_channel_template", None) or "PJSIP/{extension}",
+            agent_contexts=_contexts(getattr(settings, "ami_agent_contexts", None) or "agents"),
         )
     raise TelephonyConfigError(
         "bad setting WORKSTATION_AMI_URL: must be sim://, ami://user@host:port or none://"
@@ -71,6 +80,12 @@ class SimulatedTelephony:
         self.callers: list[str] = []
         self.agents: list[tuple[str, str]] = []
         self._generator: asyncio.Task[None] | None = None
+        self._presence: PresenceSource | None = None
+
+    def set_presence_source(self, source: PresenceSource) -> None:
+        self._presence = source
+        if self.client is not None:
+            self.client.set_presence_source(source)
 
     def set_population(
         self, callers: Sequence[str], agents: Sequence[tuple[str, str]], *, signed_out: bool = False
@@ -88,6 +103,8 @@ class SimulatedTelephony:
     async def start(self, handler: EventHandler) -> None:
         port = await self.simulator.start("127.0.0.1", 0)
         self.client = AmiTelephony("127.0.0.1", port, self._user, self._secret, backoff_max=5.0)
+        if self._presence is not None:
+            self.client.set_presence_source(self._presence)
         await self.client.start(handler)
         if self.calls_per_min > 0:
             self._generator = asyncio.create_task(self._generate(), name="sim-calls")
@@ -123,18 +140,14 @@ class SimulatedTelephony:
 
     async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
         if self.client is None:
-            from telephony.errors import TelephonyUnavailable
-
             raise TelephonyUnavailable("simulated telephony is not started")
         await self.client.pause(interface, paused, reason)
 
     async def originate(self, extension: str, number: str, caller_id: str | None = None) -> str:
         if self.client is None:
-            from telephony.errors import TelephonyUnavailable
-
-            raise TelephonyUnavailable("simulated telephony not started")
+            raise TelephonyUnavailable("simulated telephony is not started")
         return await self.client.originate(extension, number, caller_id)
 
     def health(self) -> dict[str, object]:
-        base = self.client.health() if self.client else {"connected": False, "since": None, "reconnects": 0}
+        base = self.client.health() if self.client else {"state": "down", "connected": False, "problems": []}
         return {**base, "simulated": True, "calls_per_min": self.calls_per_min}

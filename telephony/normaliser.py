@@ -25,7 +25,7 @@ from typing import Any
 
 from telephony.call_book import Call, CallBook, MalformedEvent, Ring
 from telephony.channels import AgentBook
-from telephony.events import AgentStatus, CallEvent
+from telephony.events import AgentStatus, CallEvent, QueueCallTimes
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,18 @@ def _partner(channel: str) -> str:
     if channel.startswith("Local/") and channel[-2:] in (";1", ";2"):
         return channel[:-1] + ("2" if channel[-1] == "1" else "1")
     return ""
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _queue_times(msg: Msg, at: float, source: str, call_id: str) -> list[CallEvent]:
+    """Asterisk's own HoldTime / RingTime / TalkTime of this queue event (none when it gives none)."""
+    hold, ring, talk = _int(msg.get("HoldTime")), _int(msg.get("RingTime")), _int(msg.get("TalkTime"))
+    if not call_id or (hold, ring, talk) == (None, None, None):
+        return []
+    return [QueueCallTimes(call_id, at, source=source, hold_s=hold, ring_s=ring, talk_s=talk)]
 
 
 def _float(value: str | None) -> float | None:
@@ -136,7 +148,7 @@ class Normaliser(CallBook):
     def _on_agent_connect(self, msg: Msg, at: float) -> list[CallEvent]:
         _need(msg, "Interface")
         call = self.calls.get(self._call_id(msg))
-        out: list[CallEvent] = []
+        out = _queue_times(msg, at, "connect", self._call_id(msg))
         if call is None:
             return out
         ring = call.rings.get(msg["Interface"])
@@ -149,14 +161,14 @@ class Normaliser(CallBook):
 
     def _on_abandon(self, msg: Msg, at: float) -> list[CallEvent]:
         call = self.calls.get(self._call_id(msg))
-        out: list[CallEvent] = []
+        out = _queue_times(msg, at, "abandon", self._call_id(msg))
         if call is not None and call.answered is None:
             self.abandon(call, at, out, _float(msg.get("HoldTime")))
         return out
 
     def _on_agent_complete(self, msg: Msg, at: float) -> list[CallEvent]:
         call = self.calls.get(self._call_id(msg))
-        out: list[CallEvent] = []
+        out = _queue_times(msg, at, "complete", self._call_id(msg))
         if call is not None and call.answered is not None:
             reason = msg.get("Reason") or None
             self.end(

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from telephony.events import CallEvent
+from telephony.presence import PresenceSource
 
 EventHandler = Callable[[CallEvent], Awaitable[None]]
 
@@ -25,7 +26,13 @@ class Telephony(Protocol):
         ...
 
     async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
-        """Pause / unpause the queue member (after-call work, a break) so Asterisk does not ring them."""
+        """Pause / unpause the queue member (after-call work, a break) so Asterisk does not ring them.
+
+        The choice is kept and re-applied until the PBX agrees (link down, PBX restarted, refused)."""
+        ...
+
+    def set_presence_source(self, source: PresenceSource) -> None:
+        """The workstation's stored presence, read at every (re)connect to re-apply pauses."""
         ...
 
     def health(self) -> dict[str, object]: ...

@@ -4,6 +4,11 @@ Channels are grouped by ``Linkedid``. In each group the caller channel is the on
 queue call) or ``Dial`` (a direct call); operator channels are the ones the agent book recognises
 (``Local`` ``;2`` halves are helper legs and skipped). An operator channel that is ``Up`` means the call
 was answered by that operator, any other state means their phone rings.
+
+A snapshot never moves a time already known. A call first learnt from it gets Asterisk's own figures:
+queued ``Wait`` seconds ago (``QueueEntry``), else when its caller channel began (``Duration``); each
+ring when the operator's channel began; the answer no later than that (CoreShowChannels tells no bridge
+time, so a talk time measured from it can include up to one ring).
 """
 
 from __future__ import annotations
@@ -99,24 +104,26 @@ def apply_snapshot(
         )
         number = caller.get("CallerIDNum", "")
         number = "" if number in ("<unknown>", "unknown") else number
-        started = now - _seconds(caller.get("Duration"))
+        wait = (entry or {}).get("Wait", "")
+        started = now - (float(wait) if wait.isdigit() else _seconds(caller.get("Duration")))
         call = norm.open_call(call_id, number, caller["Channel"], started, queue or None)
         if call is None:
             continue
         live.add(call_id)
         if in_queue:
             pos = (entry or {}).get("Position", "0")
-            norm.queued(call, int(pos) if pos.isdigit() else 0, now, out)
+            norm.queued(call, int(pos) if pos.isdigit() else 0, call.started, out)
         present: set[str] = set()
-        answered_by: str | None = None
+        answered_by: tuple[str, float] | None = None
         for ch in agents:
             iface = norm.agents.interface_for(ch["Channel"])
             present.add(iface)
-            norm.offer(call, iface, ch["Channel"], now, out)
+            rang_at = max(call.started, now - _seconds(ch.get("Duration")))
+            norm.offer(call, iface, ch["Channel"], rang_at, out)
             if ch.get("ChannelState") == UP and answered_by is None:
-                answered_by = iface
+                answered_by = (iface, rang_at)
         if answered_by is not None:
-            norm.answer(call, answered_by, now, out)
+            norm.answer(call, answered_by[0], answered_by[1], out)
         for ring in list(call.rings.values()):
             if ring.state != "done" and ring.agent not in present:
                 norm.withdraw(call, ring, "no_answer", now, out)

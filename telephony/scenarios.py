@@ -28,7 +28,7 @@ TRACE_FILES = {
     "direct": "direct_call.txt",
     "concurrent": "queue_concurrent.txt",
 }
-SCENARIOS = (*TRACE_FILES, "ringall")
+SCENARIOS = (*TRACE_FILES, "ringall", "ringtwice")
 LOGIN_NOISE = frozenset({"FullyBooted", "SuccessfulAuth"})
 _CALLER = re.compile(r"^\+\d{10,15}$")
 _TRACE_CHANNEL = r"Local/[^@\s,;]+@[A-Za-z0-9_]+-[0-9a-f]{8};[12]"
@@ -133,8 +133,11 @@ def ringall_template(ringnoanswer: Template) -> Template:
 
 def template(name: str, traces_dir: Path | None = None) -> Template:
     """The template of a named scenario (``answered``, ``ringnoanswer``, ``abandon``, ``direct``,
-    ``concurrent``, ``ringall``)."""
+    ``concurrent``, ``ringall``, ``ringtwice``: the ring-no-answer capture played with one member for
+    both rounds, so the queue rings the same operator twice)."""
     base = traces_dir or default_traces_dir()
+    if name == "ringtwice":
+        name = "ringnoanswer"
     if name == "ringall":
         return ringall_template(load_template(str(base / TRACE_FILES["ringnoanswer"]), "ringnoanswer"))
     if name not in TRACE_FILES:

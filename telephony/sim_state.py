@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from telephony.protocol import Frame, as_dict
+from telephony.sim_queue import QueueBook
 
 CHANNEL_FIELDS = (
     "ChannelState",
@@ -53,8 +54,7 @@ class SimState:
     started: dict[str, float] = field(default_factory=dict)
     entries: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # queue -> channel -> entry
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
-    completed: int = 0
-    abandoned: int = 0
+    queues: QueueBook = field(default_factory=QueueBook)
     queue_names: set[str] = field(default_factory=lambda: {"support"})
 
     def add_member(self, queue: str, interface: str, name: str) -> None:
@@ -123,10 +123,6 @@ class SimState:
             }
         elif event in ("QueueCallerLeave", "QueueCallerAbandon"):
             self.entries.get(queue, {}).pop(msg.get("Channel", ""), None)
-            if event == "QueueCallerAbandon":
-                self.abandoned += 1
-        elif event == "AgentComplete":
-            self.completed += 1
         elif event in ("QueueMemberStatus", "QueueMemberPause", "QueueMemberAdded") and msg.get("Interface"):
             self.add_member(queue, msg["Interface"], msg.get("MemberName", msg["Interface"]))
             m = self.members[(queue, msg["Interface"])]
@@ -134,7 +130,38 @@ class SimState:
                 if k in msg:
                     m.fields[k] = msg[k]
 
+    def age(self, seconds: float) -> None:
+        """Make every live channel and queue caller ``seconds`` older, as if the calls began earlier (what
+        ``Duration`` and ``Wait`` report to a client that first learns of them by status)."""
+        for chan in self.started:
+            self.started[chan] -= seconds
+        for entries in self.entries.values():
+            for e in entries.values():
+                e["joined"] = str(float(e["joined"]) - seconds)
+
     # ------------------------------------------------------------------ action answers
+    def queue_summary(self, action_id: str, only_queue: str = "") -> list[Frame]:
+        """``QueueSummary`` items as app_queue builds them (members not unavailable; available = not in
+        use and not paused; the longest wait of the callers now)."""
+        items: list[Frame] = []
+        now = time.monotonic()
+        for queue in sorted(self.queue_names):
+            if only_queue and queue != only_queue:
+                continue
+            members = [m for (q, _), m in self.members.items() if q == queue]
+            logged_in = [m for m in members if m.fields.get("Status") not in ("5", "4")]
+            available = [m for m in logged_in if m.fields.get("Status") == "1" and m.fields.get("Paused") != "1"]
+            entries = self.entries.get(queue, {})
+            longest = max((int(now - float(e["joined"])) for e in entries.values()), default=0)
+            st = self.queues.queue(queue)
+            items.append(
+                [("Event", "QueueSummary"), ("Queue", queue), ("LoggedIn", str(len(logged_in)))]
+                + [("Available", str(len(available))), ("Callers", str(len(entries)))]
+                + [("HoldTime", str(st.holdtime)), ("TalkTime", str(st.talktime))]
+                + [("LongestHoldTime", str(longest)), ("ActionID", action_id)]
+            )
+        return items
+
     def core_show_channels(self, action_id: str) -> list[Frame]:
         items: list[Frame] = []
         now = time.monotonic()
@@ -160,6 +187,8 @@ class SimState:
             if only_queue and queue != only_queue:
                 continue
             entries = self.entries.get(queue, {})
+            st = self.queues.queue(queue)
+            sl, sl2 = st.perf()
             items.append(
                 [
                     ("Event", "QueueParams"),
@@ -167,13 +196,13 @@ class SimState:
                     ("Max", "0"),
                     ("Strategy", "linear"),
                     ("Calls", str(len(entries))),
-                    ("Holdtime", "0"),
-                    ("TalkTime", "0"),
-                    ("Completed", str(self.completed)),
-                    ("Abandoned", str(self.abandoned)),
-                    ("ServiceLevel", "0"),
-                    ("ServicelevelPerf", "0.0"),
-                    ("ServicelevelPerf2", "0.0"),
+                    ("Holdtime", str(st.holdtime)),
+                    ("TalkTime", str(st.talktime)),
+                    ("Completed", str(st.completed)),
+                    ("Abandoned", str(st.abandoned)),
+                    ("ServiceLevel", str(st.servicelevel)),
+                    ("ServicelevelPerf", f"{sl:.1f}"),
+                    ("ServicelevelPerf2", f"{sl2:.1f}"),
                     ("Weight", "0"),
                     ("ActionID", action_id),
                 ]

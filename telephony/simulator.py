@@ -1,9 +1,14 @@
 """An asyncio TCP server that speaks AMI like Asterisk 22, for the demo, the tests and the benchmark.
 
 It answers ``Login`` (a bad secret gets ``Authentication failed`` and the socket is closed, as
-Asterisk does), ``Ping``, ``Logoff``, ``Events``, ``CoreShowChannels``, ``QueueStatus`` (event lists
-with ``EventList: start`` / ``…Complete``), ``Originate``; anything else gets
-``Invalid/unknown command``. Calls are played from the real captures (``telephony.scenarios``) with
+Asterisk does), ``Ping``, ``Logoff``, ``Events``, ``CoreShowChannels``, ``QueueStatus`` (with app_queue's
+service-level statistics, ``telephony.sim_queue``), ``QueueSummary`` (event lists
+with ``EventList: start`` / ``…Complete``), ``Originate``, ``QueuePause``; anything else gets
+``Invalid/unknown command``. Faults of a real PBX can be switched on: a manager user without some
+``write =`` classes (``write="system,call,originate,reporting"``: ``QueuePause`` answers
+``Permission denied``, as Asterisk does), a shutdown (``shutting_down``: every action, ``Login``
+included, answers ``Asterisk is shutting down``), a restart (``restart()``: calls gone, static members
+back unpaused), a hung PBX (``silent``). Calls are played from the real captures (``telephony.scenarios``) with
 fresh identities, at a chosen speed; every event sent also updates the simulated PBX state so the
 status actions answer truthfully mid-call.
 
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telephony.channels import extension_of
+from telephony.permissions import PERMISSION_DENIED, SHUTTING_DOWN, allowed, parse_classes
 from telephony.protocol import GREETING, Frame, FrameReader, as_dict, encode, get, read_trace
 from telephony.scenarios import LOGIN_NOISE, CallScript, instantiate, template
 from telephony.sim_state import SimState
@@ -31,7 +37,15 @@ log = logging.getLogger(__name__)
 
 AgentSpec = str | tuple[str, str]
 DEFAULT_MIX = {"answered": 0.5, "ringnoanswer": 0.15, "ringall": 0.1, "direct": 0.15, "abandon": 0.1}
-AGENTS_NEEDED = {"answered": 1, "ringnoanswer": 2, "ringall": 2, "direct": 1, "abandon": 0, "concurrent": 2}
+AGENTS_NEEDED = {
+    "answered": 1,
+    "ringnoanswer": 2,
+    "ringtwice": 1,
+    "ringall": 2,
+    "direct": 1,
+    "abandon": 0,
+    "concurrent": 2,
+}
 MAX_CLIENT_BUFFER = 8 * 1024 * 1024
 
 
@@ -77,8 +91,11 @@ class AmiSimulator:
         secret: str = "secret",
         traces_dir: Path | None = None,
         auth_fail_delay: float = 1.0,
+        write: str = "all",
     ) -> None:
+        """``write``: the manager.conf ``write =`` classes of the user (``all``, ``system,call,…``)."""
         self.username, self.secret = username, secret
+        self.write = parse_classes(write)
         self.auth_fail_delay = auth_fail_delay  # Asterisk sleeps 1 s before refusing a login
         self.traces_dir = traces_dir
         self.state = SimState()
@@ -88,6 +105,8 @@ class AmiSimulator:
         self.logins = 0
         self.silent = False  # True: actions get no answer (a hung Asterisk behind an open socket)
         self.refused_actions: set[str] = set()  # lower-case action names answered "Permission denied"
+        self.shutting_down = False  # True: every action answers "Asterisk is shutting down"
+        self.pause_actions: list[dict[str, str]] = []  # QueuePause actions received (lower-case keys)
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -118,12 +137,10 @@ class AmiSimulator:
             s.writer.transport.abort()
         self.sessions.clear()
 
-    def restart(self) -> None:
-        """An Asterisk restart: ``Event: Shutdown`` to every client, sockets closed, every call gone."""
-        self.broadcast(
-            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly")]
-            + [("Restart", "True")]
-        )
+    def restart(self, *, forget_pauses: bool = True) -> None:
+        """An Asterisk restart: ``Event: Shutdown`` to every client, sockets closed, every call gone and,
+        as app_queue does for static members, every member back unpaused (``forget_pauses``)."""
+        self.shutdown_notice()
         for t in list(self._tasks):
             t.cancel()
         self.drop_connections()
@@ -131,7 +148,17 @@ class AmiSimulator:
         self.state.started.clear()
         self.state.entries.clear()
         self.busy_agents.clear()
+        if forget_pauses:
+            for m in self.state.members.values():
+                m.fields.update(Paused="0", PausedReason="", Status="1", InCall="0")
         self._started = time.time()
+
+    def shutdown_notice(self) -> None:
+        """``Event: Shutdown`` as Asterisk sends it when ``core restart`` begins."""
+        self.broadcast(
+            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly")]
+            + [("Restart", "True")]
+        )
 
     @property
     def clients(self) -> int:
@@ -175,6 +202,9 @@ class AmiSimulator:
         if not action:
             self._reply(session, aid, "Error", ("Message", "Missing action in request"))
             return True
+        if self.shutting_down:  # manager.c process_message: checked before anything else, Login too
+            self._reply(session, aid, "Error", ("Message", SHUTTING_DOWN))
+            return True
         if action == "login":
             if session.authed:
                 self._reply(session, aid, "Success", ("Message", "Already authenticated"))
@@ -193,8 +223,8 @@ class AmiSimulator:
         if not session.authed:
             self._reply(session, aid, "Error", ("Message", "Authentication Required"))
             return True
-        if action in self.refused_actions:
-            self._reply(session, aid, "Error", ("Message", "Permission denied"))
+        if action in self.refused_actions or not allowed(action, self.write):
+            self._reply(session, aid, "Error", ("Message", PERMISSION_DENIED))
             return True
         if action == "ping":
             self._reply(session, aid, "Success", ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
@@ -212,6 +242,9 @@ class AmiSimulator:
         elif action == "queuestatus":
             items = self.state.queue_status(aid, msg.get("queue", ""))
             self._list(session, aid, "Queue status will follow", "QueueStatusComplete", items)
+        elif action == "queuesummary":
+            items = self.state.queue_summary(aid, msg.get("queue", ""))
+            self._list(session, aid, "Queue summary will follow", "QueueSummaryComplete", items)
         elif action == "originate":
             self._originate(session, aid, msg)
         elif action == "queuepause":
@@ -227,6 +260,7 @@ class AmiSimulator:
             self._reply(session, aid, "Error", ("Message", "Need 'Interface' and 'Paused' parameters."))
             return
         paused = msg["paused"].lower() in ("1", "true", "yes", "on")
+        self.pause_actions.append(dict(msg))
         members = [
             m for (q, i), m in self.state.members.items() if i == interface and (not queue or q == queue)
         ]
@@ -302,6 +336,9 @@ class AmiSimulator:
         if not msg.get("exten") and not msg.get("application"):
             self._reply(session, aid, "Error", ("Message", "Exten not specified"))
             return
+        if "/" not in channel:  # action_originate: no technology in the channel name
+            self._reply(session, aid, "Error", ("Message", "Invalid channel"))
+            return
         self.originates.append(dict(msg))
         self._reply(session, aid, "Success", ("Message", "Originate successfully queued"))
         uid = f"{int(time.time())}.{len(self.originates) + 900000}"
@@ -329,6 +366,7 @@ class AmiSimulator:
             now = f"{time.time():.6f}"
             frame = [(k, now if k == "Timestamp" else v) for k, v in frame]
         frame = self.state.with_live_pause(frame)
+        frame = self.state.queues.stamp(frame, own_clock=stamp)
         self.state.apply(frame)
         if pop_key is not None and pop_key not in self.pops:
             self.pops[pop_key] = (time.monotonic(), time.time())
@@ -358,6 +396,8 @@ class AmiSimulator:
         numbers = list(callers or ([caller] if caller else []))
         numbers += list(tpl.callers[len(numbers) :])
         agent_list = _agents(agents)
+        if name == "ringtwice":  # one member rung on both rounds of the linear queue
+            agent_list = agent_list[:1] * 2
         for iface, member in agent_list:
             self.state.add_member("support", iface, member)
         return instantiate(tpl, numbers, agent_list)

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from workstation import audit
 from workstation.api.core import CORE_ROUTERS
 from workstation.container import Container
 from workstation.errors import DomainError
@@ -139,7 +140,9 @@ def _add_middleware(app: FastAPI, container: Container) -> None:
 
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status == 403:  # a refused attempt at data is audited like a read
+            await audit.record_refusal(request, exc)
         return JSONResponse(exc.to_dict(), status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)

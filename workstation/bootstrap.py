@@ -19,6 +19,7 @@ from workstation.container import Container, Feature
 from workstation.db import Database
 from workstation.hub import Hub
 from workstation.kb import feature as knowledge_base
+from workstation.kpis import feature as kpis
 from workstation.leader import LeaderLock
 from workstation.records import feature as records
 from workstation.segments import feature as segments
@@ -28,7 +29,7 @@ from workstation.tickets import feature as tickets
 __all__ = ["FEATURES", "Container", "bootstrap"]
 
 # build order: a feature comes after those it uses (campaigns use segments' exports)
-FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns)
+FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns, kpis)
 
 
 def bootstrap(

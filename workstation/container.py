@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from workstation.calls.service import CallService
     from workstation.campaigns.service import CampaignService
     from workstation.hub import Hub
+    from workstation.kpis.service import KpiService
     from workstation.leader import LeaderLock
     from workstation.models import User
     from workstation.records.emerging import EmergingService
@@ -82,6 +83,13 @@ class CampaignsFeature:
     campaigns: CampaignService
 
 
+@dataclass(frozen=True)
+class KpisFeature:
+    """Contact-center figures: live board, reports, an operator's own day."""
+
+    kpis: KpiService
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -97,6 +105,7 @@ class Container:
     knowledge_base: KnowledgeBaseFeature | None = None
     segments: SegmentsFeature | None = None
     campaigns: CampaignsFeature | None = None
+    kpis: KpisFeature | None = None
     # the installed features, in build order (their routers are mounted, their seed data loaded)
     features: tuple[Feature, ...] = ()
     card_sections: dict[str, CardSection] = field(default_factory=dict)

@@ -58,6 +58,14 @@ class Call(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     wrapup_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # contact-center facts (workstation/kpis): the moment the call reached the floor (queue join, or the
+    # first ring of a direct call), whole seconds as Asterisk counts them, offers made, after-call work
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    wait_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ring_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    talk_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    acw_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    offers: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CallEventRow(Base):

@@ -3,5 +3,6 @@
 from knowledge_base import models as kb_models  # noqa: F401
 from workstation import models  # noqa: F401
 from workstation.campaigns import models as campaigns_models  # noqa: F401
+from workstation.kpis import models as kpis_models  # noqa: F401
 from workstation.records import models as records_models  # noqa: F401
 from workstation.tickets import models as tickets_models  # noqa: F401

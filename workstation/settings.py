@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # click-to-dial: the context Originate dials the number in, and the operator's phone channel
     ami_originate_context: str = "default"
     ami_channel_template: str = "PJSIP/{extension}"
+    # dialplan contexts whose Local/…@context channels are operators' phones (comma-separated)
+    ami_agent_contexts: str = "agents"
     # simulated calls per minute in the demo (0: none)
     sim_calls_per_min: float = 6.0
 
@@ -68,6 +70,20 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # contact-center figures (workstation/kpis): service-level threshold (per queue: JSON {"queue": s}),
+    # the grace time of short abandons, how abandoned calls count in the service level (missed | ignored |
+    # met_within_threshold), the targets that raise a notice, the contact center's time zone
+    kpi_sl_threshold_s: int = Field(default=20, ge=1, le=3600)
+    kpi_queue_thresholds: dict[str, int] = Field(default_factory=dict)
+    kpi_short_abandon_s: int = Field(default=5, ge=0, le=600)
+    kpi_sl_abandoned: str = Field(default="missed", pattern="^(missed|ignored|met_within_threshold)$")
+    kpi_sl_target_pct: float = Field(default=80.0, ge=0, le=100)
+    kpi_wait_alert_s: int = Field(default=60, ge=1)
+    kpi_long_acw_s: int = Field(default=120, ge=1)
+    kpi_long_pause_s: int = Field(default=900, ge=1)
+    kpi_alert_window: str = Field(default="30m", pattern="^(15m|30m|60m|today)$")
+    kpi_timezone: str = "Europe/Moscow"
+
     @field_validator("bus_url", "cache_url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
@@ -80,6 +96,24 @@ class Settings(BaseSettings):
     def _ami_scheme(cls, v: str) -> str:
         if not (v.startswith("sim://") or v.startswith("ami://") or v in ("", "none://")):
             raise ValueError("must be sim://, ami://user@host:port or none://")
+        return v
+
+    @field_validator("ami_channel_template")
+    @classmethod
+    def _channel_template(cls, v: str) -> str:
+        if "{extension}" not in v or "\n" in v or "\r" in v:
+            raise ValueError("must be one line containing {extension}, e.g. PJSIP/{extension}")
+        return v
+
+    @field_validator("kpi_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Europe/Moscow") from None
         return v
 
     def resolved_database_url(self) -> str:

@@ -7,6 +7,7 @@ Asterisk "answered" capture with a demo subscriber's number; two operators are s
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,39 @@ def test_unknown_number_shows_search_and_language_switch(server: Any) -> None:
         page.wait_for_selector("#search-results .notice")
         assert "at least 2" in page.inner_text("#search-results")
         page.click("button[data-lang=ru]")
+        browser.close()
+
+
+def test_operator_dials_the_subscriber_from_the_card(server: Any) -> None:
+    msisdn = "+" + str(demo.msisdn_of(np.array([11]))[0])
+    sim = server.telephony.simulator
+    add_user(server.container, "op3", display_name="No Phone")  # no extension: nothing to call from
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_context(locale="ru-RU").new_page()
+        sign_in(page, server.url, "op1")
+        asyncio.run_coroutine_threadsafe(
+            sim.play("answered", msisdn, agents=[(OP1, "Operator One")], speed=0.5), server.loop
+        )
+        page.wait_for_selector("#card[data-state=found]")
+        page.click("#card .f.msisdn button.dial")
+        page.wait_for_selector(".toast.ok")
+        deadline = time.time() + 10
+        while not sim.originates and time.time() < deadline:
+            time.sleep(0.05)
+        sent = sim.originates[-1]
+        # the operator's own phone rings first, then the dialplan dials the digits (no '+')
+        assert (sent["channel"], sent["exten"]) == ("PJSIP/1001", msisdn.lstrip("+"))
+        # an operator without a phone gets the refusal in the page's language, not a bare HTTP error
+        other = browser.new_context(locale="ru-RU").new_page()
+        sign_in(other, server.url, "op3")
+        other.fill("#search", msisdn)
+        other.press("#search", "Enter")
+        other.wait_for_selector("#card[data-state=found] .f.msisdn button.dial")
+        other.click("#card .f.msisdn button.dial")
+        other.wait_for_selector(".toast.error")
+        assert "внутренний номер" in other.inner_text(".toast.error")
+        assert len(sim.originates) == 1
         browser.close()
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.apphelpers import make_container
+from workstation.auth import create_user
 from workstation.campaigns.models import SegmentExport
+from workstation.db import Database
 from workstation.migrate import upgrade
 
 KEY = "interrupt-test-key-0123456789abcdef0123"
@@ -22,6 +24,9 @@ KEY = "interrupt-test-key-0123456789abcdef0123"
 def test_killed_export_leaves_no_complete_looking_bundle(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ws.db'}"
     upgrade(url)
+    db = Database(url)
+    create_user(db, "analyst1", "analyst-password-1", "analyst")
+    db.dispose()
     out = tmp_path / "exports"  # the workstation's own exports directory under data_dir
     env = {
         **os.environ,
@@ -30,7 +35,7 @@ def test_killed_export_leaves_no_complete_looking_bundle(tmp_path: Path) -> None
         "WORKSTATION_PSEUDONYM_KEY": KEY,
     }
     cmd = [sys.executable, "-m", "workstation.cli", "export-segments", "--from", "2026-01", "--to", "2026-06",
-           "--out", str(out), "--synthetic", "100000", "--no-progress"]  # fmt: skip
+           "--out", str(out), "--synthetic", "100000", "--no-progress", "--user", "analyst1"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240

@@ -157,6 +157,23 @@ def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
     assert "card.view" in actions and "card.charges" in actions
 
 
+def test_sections_calls_search_results_and_refusals_are_audited(app_env: Any) -> None:
+    container, app, u1, _ = app_env
+    with TestClient(app) as client:
+        login(client, "op1")
+        assert client.get("/api/subscribers/1/sections").status_code == 200
+        assert client.get("/api/subscribers/1/calls").status_code == 200
+        assert client.get("/api/subscribers/search", params={"q": "Смирнова"}).json()["matches"]
+        assert client.get("/api/exports").status_code == 403  # an operator is not an analyst
+    with container.db.session() as s:
+        rows = s.scalars(select(AuditLog).where(AuditLog.user_id == u1)).all()
+    by_action = {r.action: r for r in rows}
+    assert by_action["card.sections"].subject == "1" and by_action["card.calls"].subject == "1"
+    assert by_action["card.search"].details["shown"] == ["1"]
+    denied = by_action["access.denied"]
+    assert denied.subject == "/api/exports" and denied.details == {"method": "GET", "refused_as": "role_required"}
+
+
 def test_search_treats_injection_as_plain_text(app_env: Any) -> None:
     _, app, _, _ = app_env
     with TestClient(app) as client:

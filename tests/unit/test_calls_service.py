@@ -216,6 +216,9 @@ class PausingPbx:
     async def pause(self, interface: str, paused: bool, reason: str = "") -> None:
         self.pauses.append((interface, paused, reason))
 
+    def set_presence_source(self, source: Any) -> None:
+        self.source = source
+
 
 async def test_after_call_work_pauses_the_operator_in_the_queue_until_the_record_is_done(env: Any) -> None:
     container, calls, _, (u1, _, _) = env

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from anonymizer.synthetic import SyntheticBilling
+from workstation.auth import create_user
 from workstation.campaigns.models import CampaignTarget
 from workstation.campaigns.service import CampaignService
 from workstation.cli import main
@@ -156,6 +157,16 @@ def test_cli_exports_with_a_progress_bar_and_refuses_without_key(
         "--out",
         str(tmp_path / "out"),
     ]
+    # an export from the command line names its user: refused without one, or with an unknown one
+    monkeypatch.setenv("WORKSTATION_PSEUDONYM_KEY", KEY)
+    assert main([*args, "--synthetic", "3000"]) == 2
+    assert "--user" in capsys.readouterr().err
+    assert main([*args, "--synthetic", "3000", "--user", "nobody"]) == 2
+    assert "no active workstation user 'nobody'" in capsys.readouterr().err
+    db = Database(url)
+    uid = create_user(db, "analyst1", "analyst-password-1", "analyst").id
+    args += ["--user", "analyst1", "--reason", "квартальный отчёт, звонил Иванов Пётр Сергеевич +7 916 123-45-67"]
+    monkeypatch.delenv("WORKSTATION_PSEUDONYM_KEY")
     assert main([*args, "--synthetic", "3000"]) == 2
     assert "WORKSTATION_PSEUDONYM_KEY" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
@@ -174,11 +185,14 @@ def test_cli_exports_with_a_progress_bar_and_refuses_without_key(
         "segments.json",
     ]
     assert (
-        main(["export-segments", "--from", "2026-06", "--to", "2026-01", "--out", str(tmp_path / "o2")]) == 2
+        main(["export-segments", "--from", "2026-06", "--to", "2026-01", "--out", str(tmp_path / "o2"), "--user", "analyst1"])
+        == 2
     )
     assert "reversed" in capsys.readouterr().err
-    db = Database(url)
     with db.session() as s:
         audits = s.scalars(select(AuditLog).where(AuditLog.action == "export.segments")).all()
         assert [a.details["state"] for a in audits] == ["done"]
+        assert audits[0].user_id == uid
+        # the free-text reason was scrubbed before it was stored
+        assert audits[0].reason == "квартальный отчёт, звонил [NAME] [PHONE]"
     db.dispose()

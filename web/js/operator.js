@@ -12,7 +12,7 @@ const t = strings("op", {
     "card.balance": "Баланс", "card.credit": "Кредитный лимит", "card.arpu": "ARPU (3 мес.)", "card.tariff": "Тариф", "card.region": "Регион",
     "card.since": "Абонент с", "card.services": "Услуги", "svc.name": "Услуга", "svc.status": "Статус", "svc.fee": "Абонплата/мес.",
     "status.active": "активен", "status.blocked": "заблокирован", "status.suspended": "приостановлен", "status.closed": "закрыт",
-    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})",
+    "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})", "card.no_caller_id": "Номер абонента не определён — найдите его поиском",
     "card.multiple": "На номере несколько лицевых счетов — выберите:", "card.unavailable": "Биллинг недоступен, данных в кэше нет",
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
     "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен",
@@ -34,7 +34,7 @@ const t = strings("op", {
     "card.balance": "Balance", "card.credit": "Credit limit", "card.arpu": "ARPU (3 mo.)", "card.tariff": "Tariff", "card.region": "Region",
     "card.since": "Subscriber since", "card.services": "Services", "svc.name": "Service", "svc.status": "Status", "svc.fee": "Monthly fee",
     "status.active": "active", "status.blocked": "blocked", "status.suspended": "suspended", "status.closed": "closed",
-    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})",
+    "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})", "card.no_caller_id": "No caller ID: find the subscriber by search",
     "card.multiple": "Several accounts on this number — choose one:", "card.unavailable": "Billing unavailable and nothing cached",
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
     "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable",
@@ -105,7 +105,8 @@ function renderCard(lookup) {
   const msisdn = lookup.msisdn || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
   if (lookup.state === "unknown" || lookup.state === "bad_number") {
-    el.replaceChildren(h("p", { class: "notice" }, t("card." + lookup.state, { msisdn })));
+    const key = lookup.state === "bad_number" && !msisdn ? "card.no_caller_id" : "card." + lookup.state; // <unknown> caller ID
+    el.replaceChildren(h("p", { class: "notice" }, t(key, { msisdn })));
     $("search").focus(); return;
   }
   if (lookup.state === "unavailable") { el.replaceChildren(h("p", { class: "notice error" }, t("card.unavailable"))); return; }
@@ -134,7 +135,7 @@ function renderCard(lookup) {
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
 function matchList(matches) {
   return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
-    h("button", { class: "match", "data-id": m.subscriber_id, onclick: () => openSubscriber(m.subscriber_id) },
+    h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn, onclick: () => openSubscriber(m.subscriber_id) },
       `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
 }
 

@@ -7,12 +7,20 @@ const t = strings("floor", {
         "sup.telephony": "Телефония", "sup.up": "подключена", "sup.down": "нет связи", "col.name": "Имя", "col.ext": "Внутр.",
         "col.presence": "Статус", "col.call": "Звонок", "col.caller": "Кто звонит", "col.state": "Состояние", "col.queued": "В очереди с",
         "call.queued": "в очереди", "call.ringing": "звонит", "call.connected": "разговор", "call.wrap_up": "постобработка",
-        "col.operator": "Оператор", "col.since": "Сколько длится" },
+        "col.operator": "Оператор", "col.since": "Сколько длится", "sup.degraded": "подключена, есть проблемы",
+        "sup.disabled": "отключена", "sup.pauses": "пауз ждут АТС: {n}",
+        "tel.ami_write_agent": "У пользователя AMI нет права write = agent: паузы (постобработка, перерыв) не доходят до очередей, операторам звонят во время постобработки",
+        "tel.ami_write_originate": "У пользователя AMI нет права write = originate: звонки из карточки не работают",
+        "tel.ami_write_system": "У пользователя AMI нет права write = system или reporting: после переподключения звонки не сверяются" },
   en: { "sup.title": "Supervisor — floor", "sup.operators": "Operators", "sup.calls": "Live calls", "sup.waiting": "Waiting", "sup.longest": "Longest wait, s",
         "sup.telephony": "Telephony", "sup.up": "connected", "sup.down": "down", "col.name": "Name", "col.ext": "Ext.",
         "col.presence": "Status", "col.call": "Call", "col.caller": "Caller", "col.state": "State", "col.queued": "Queued at",
         "call.queued": "queued", "call.ringing": "ringing", "call.connected": "connected", "call.wrap_up": "after-call work",
-        "col.operator": "Operator", "col.since": "For" },
+        "col.operator": "Operator", "col.since": "For", "sup.degraded": "connected, with problems",
+        "sup.disabled": "off", "sup.pauses": "pauses waiting for the PBX: {n}",
+        "tel.ami_write_agent": "The AMI user lacks write = agent: pauses (after-call work, breaks) do not reach the queues, operators are rung during after-call work",
+        "tel.ami_write_originate": "The AMI user lacks write = originate: click-to-dial does not work",
+        "tel.ami_write_system": "The AMI user lacks write = system or reporting: calls are not checked after a reconnect" },
 });
 
 await boot({ roles: ["supervisor"], title: () => t("sup.title") });
@@ -23,7 +31,11 @@ async function refresh() {
   $("kpis").replaceChildren(
     h("span", { class: "kpi" }, t("sup.waiting"), h("b", { id: "kpi-waiting" }, f.waiting)),
     h("span", { class: "kpi" }, t("sup.longest"), h("b", {}, Math.round(f.longest_wait_s))),
-    h("span", { class: "kpi" }, t("sup.telephony"), h("b", {}, f.telephony_up ? t("sup.up") : t("sup.down"))));
+    h("span", { class: "kpi", id: "kpi-telephony", "data-state": telState(f) }, t("sup.telephony"), h("b", {}, t("sup." + telState(f)))));
+  const tel = f.telephony || {};
+  const notes = (tel.problems || []).map((p) => h("p", { class: "notice error", "data-problem": p.id }, known(p)));
+  if (tel.pauses_pending) notes.push(h("p", { class: "notice" }, t("sup.pauses", { n: tel.pauses_pending })));
+  $("kpis").append(...notes);
   $("ops-title").textContent = t("sup.operators");
   const calls = new Map(f.live_calls.map((c) => [c.id, c]));
   const opOf = new Map(f.operators.filter((o) => o.call_id).map((o) => [o.call_id, o]));
@@ -39,6 +51,13 @@ async function refresh() {
     ...f.live_calls.map((c) => h("tr", {}, h("td", {}, c.caller), h("td", {}, t("call." + c.state)), h("td", {}, opOf.get(c.id)?.name || "—"),
       h("td", { class: "num" }, since(c)), h("td", {}, fmtDateTime(c.queued_at)))));
 }
+// the telephony health: ok / degraded (connected, but the AMI user may not do everything) / down
+function telState(f) {
+  const st = f.telephony?.state;
+  if (st === "degraded" || st === "disabled") return st;
+  return f.telephony_up || st === "ok" ? "up" : "down";
+}
+function known(p) { return t.or("tel." + p.id, p.message); }
 // how long the call has been in its current state (talking since the answer, after-call work since the hang-up)
 function since(c) {
   const from = c.state === "wrap_up" ? c.ended_at : c.state === "connected" ? c.answered_at : c.offered_at || c.queued_at;

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from telephony.errors import OriginateRejected, PermissionDenied, TelephonyError
 from workstation.api.deps import CallsDep, CurrentUser, DbDep, HubDep, TelephonyDep, require_roles
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
@@ -42,8 +43,22 @@ async def dial(body: Dial, user: CurrentUser, telephony: TelephonyDep) -> dict[s
         raise DomainError(str(exc), error_id="bad_number") from None
     if telephony is None:
         raise Unavailable("telephony is not connected", error_id="telephony_down")
-    action = await telephony.originate(user.extension, number)
+    try:
+        action = await telephony.originate(user.extension, number)
+    except TelephonyError as exc:
+        raise telephony_error(exc) from None
+    except ValueError as exc:  # the extension configured for the user is not a dialable line
+        raise DomainError(str(exc), error_id="bad_extension") from None
     return {"action_id": action}
+
+
+def telephony_error(exc: TelephonyError) -> DomainError:
+    """A telephony failure as the error reply the operator's screen translates (by ``error_id``)."""
+    if isinstance(exc, OriginateRejected):
+        return DomainError(str(exc), error_id=exc.error_id, status=502)
+    if isinstance(exc, PermissionDenied):
+        return Unavailable(str(exc), error_id=exc.error_id, details={"permission": exc.permission})
+    return Unavailable(str(exc), error_id=exc.error_id)
 
 
 @router.get("/supervisor/floor")
@@ -74,5 +89,6 @@ async def floor(
         "waiting": state["waiting"],
         "longest_wait_s": state["longest_wait_s"],
         "telephony_up": state["telephony_up"],
+        "telephony": state["telephony"],
         "live_calls": state["live_calls"],
     }

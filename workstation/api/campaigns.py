@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import CampaignsDep, require_roles
+from workstation import audit
+from workstation.api.deps import CampaignsDep, DbDep, require_roles
 from workstation.models import User
 
 router = APIRouter(tags=["campaigns"])
@@ -61,14 +62,23 @@ async def finish(campaign_id: int, campaigns: CampaignsDep, user: Marketing) -> 
 
 
 @router.get("/api/subscribers/{subscriber_id}/offers")
-async def offers(subscriber_id: str, campaigns: CampaignsDep, user: Operator) -> dict[str, Any]:
+async def offers(subscriber_id: str, db: DbDep, campaigns: CampaignsDep, user: Operator) -> dict[str, Any]:
+    await audit.record_async(db, user_id=user.id, action="card.offers", subject=subscriber_id)
     return {"offers": await campaigns.card_section(subscriber_id, user)}
 
 
 @router.post("/api/campaigns/{campaign_id}/outcome")
 async def outcome(
-    campaign_id: int, body: OutcomeIn, campaigns: CampaignsDep, user: Operator
+    campaign_id: int, body: OutcomeIn, db: DbDep, campaigns: CampaignsDep, user: Operator
 ) -> dict[str, Any]:
-    return await asyncio.to_thread(  # type: ignore[no-any-return]
+    result = await asyncio.to_thread(
         campaigns.record_outcome, user, campaign_id, body.subscriber_id, body.outcome
     )
+    await audit.record_async(
+        db,
+        user_id=user.id,
+        action="offer.outcome",
+        subject=body.subscriber_id,
+        details={"campaign_id": campaign_id, "outcome": body.outcome},
+    )
+    return result  # type: ignore[no-any-return]

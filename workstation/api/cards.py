@@ -51,7 +51,11 @@ async def search(
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
     await audit.record_async(
-        db, user_id=user.id, action="card.search", subject=None, details={"results": len(matches)}
+        db,
+        user_id=user.id,
+        action="card.search",
+        subject=None,
+        details={"results": len(matches), "shown": [str(m.subscriber_id) for m in matches]},
     )
     return {"matches": [asdict(m) for m in matches]}
 
@@ -82,7 +86,10 @@ async def card(
 
 
 @router.get("/{subscriber_id}/sections")
-async def sections(subscriber_id: str, card_sections: CardSectionsDep, user: CardReader) -> dict[str, Any]:
+async def sections(
+    subscriber_id: str, db: DbDep, card_sections: CardSectionsDep, user: CardReader
+) -> dict[str, Any]:
+    await audit.record_async(db, user_id=user.id, action="card.sections", subject=subscriber_id)
     return await sections_for(card_sections, subscriber_id, user)
 
 
@@ -124,4 +131,5 @@ async def payments(
 
 @router.get("/{subscriber_id}/calls")
 async def calls(subscriber_id: str, db: DbDep, user: CardReader) -> dict[str, Any]:
+    await audit.record_async(db, user_id=user.id, action="card.calls", subject=subscriber_id)
     return {"calls": await asyncio.to_thread(recent_calls, db, subscriber_id)}

@@ -22,6 +22,7 @@ from workstation.container import CardSection, Container, installed
 from workstation.db import Database
 from workstation.errors import DomainError, Forbidden
 from workstation.hub import Hub
+from workstation.kpis.service import KpiService
 from workstation.models import User
 from workstation.records.emerging import EmergingService
 from workstation.records.service import RecordService
@@ -126,6 +127,10 @@ async def _campaigns(c: ContainerDep) -> CampaignService:
     return installed(c.campaigns, "campaigns").campaigns
 
 
+async def _kpis(c: ContainerDep) -> KpiService:
+    return installed(c.kpis, "kpis").kpis
+
+
 TopicsDep = Annotated[TopicService, Depends(_topics)]
 RecordsDep = Annotated[RecordService, Depends(_records)]
 ClassifierDep = Annotated[ClassifierService, Depends(_classifier)]
@@ -135,6 +140,7 @@ TicketConfigDep = Annotated[ConfigStore, Depends(_ticket_config)]
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_kb)]
 ExportsDep = Annotated[ExportService, Depends(_exports)]
 CampaignsDep = Annotated[CampaignService, Depends(_campaigns)]
+KpisDep = Annotated[KpiService, Depends(_kpis)]
 
 # signed-in users by id, for a few seconds: most requests then need no DB round-trip (and no thread hop)
 _USER_TTL_S = 5.0

@@ -1,4 +1,4 @@
-"""Segmentation exports (analysts): start one, follow it, download its files. Thin routes."""
+"""Segmentation exports (analysts): start one, follow it, the release ledger, download files. Thin routes."""
 
 from __future__ import annotations
 
@@ -23,11 +23,13 @@ class ExportIn(BaseModel):
     k: int = Field(default=5, ge=2, le=1000)
     attributes: list[str] | None = None
     reason: str = Field(default="", max_length=500)
+    recipient: str = Field(default="marketing", max_length=200)
+
 
 @router.post("/api/exports", status_code=202)
 async def start_export(body: ExportIn, exports: ExportsDep, user: Analyst) -> dict[str, Any]:
     req = await asyncio.to_thread(
-        exports.prepare, user.id, body.month_from, body.month_to, body.k, body.attributes
+        exports.prepare, user.id, body.month_from, body.month_to, body.k, body.attributes, body.recipient
     )
     exports.start(req, user.id, body.reason or "segmentation export from the analyst page")
     return exports.get(req.export_id)  # type: ignore[no-any-return]
@@ -36,6 +38,15 @@ async def start_export(body: ExportIn, exports: ExportsDep, user: Analyst) -> di
 @router.get("/api/exports")
 async def list_exports(exports: ExportsDep, user: Analyst) -> dict[str, Any]:
     return {"exports": await asyncio.to_thread(exports.list_exports)}
+
+
+@router.get("/api/exports/ledger")
+async def release_ledger(exports: ExportsDep, user: Analyst) -> dict[str, Any]:
+    """Every release that left the workstation (period, attributes, recipient, key id, k, l, levels)."""
+    from dataclasses import asdict
+
+    releases = await asyncio.to_thread(exports.ledger.releases)
+    return {"releases": [asdict(r) for r in releases]}
 
 
 @router.get("/api/exports/{export_id}")

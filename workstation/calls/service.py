@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from telephony.events import (
 from telephony.ports import Telephony
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
+from workstation.calls.presence import PAUSE_REASONS, presence_source
 from workstation.calls.writer import CallWriter
 from workstation.db import Database
 from workstation.errors import Conflict, NotFound
@@ -44,13 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LIVE_STATES = ("queued", "ringing", "connected", "wrap_up")
-# presence → (paused in the Asterisk queues, reason); "on_call" leaves the membership alone
-PAUSE_REASONS = {
-    "ready": (False, ""),
-    "paused": (True, "Break"),
-    "wrap_up": (True, "Wrap-up"),
-    "offline": (True, "Offline"),
-}
+# the card of a call whose caller ID Asterisk reports as <unknown> (or none): search, like "anonymous"
+NO_CALLER_ID = CardLookup(state="bad_number", message="no caller ID")
 
 
 @dataclass
@@ -88,10 +85,15 @@ class CallService:
         self.telephony_up = False
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
+        # features that follow every call event (contact-center figures): called before de-duplication,
+        # synchronously, so they must be idempotent and quick
+        self.observers: list[Callable[[CallEvent], None]] = []
 
     async def start(self) -> None:
         await asyncio.to_thread(self.directory.load)
         self.writer.start()
+        if self.telephony is not None:  # pauses re-applied from stored presence on (re)connect
+            self.telephony.set_presence_source(presence_source(self.db))
 
     async def stop(self) -> None:
         await self.writer.stop()
@@ -102,7 +104,11 @@ class CallService:
             self.telephony_up = event.up
             await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": event.up})
             return
-        key = (event.call_id, type(event).__name__, getattr(event, "agent", None) or "")
+        for observe in self.observers:
+            observe(event)
+        agent = getattr(event, "agent", None) or ""
+        ring = getattr(event, "ring", 1)  # a second ring of the same operator pops again
+        key = (event.call_id, type(event).__name__, agent if ring == 1 else f"{agent}#{ring}")
         if key in self._seen:
             return
         self._seen[key] = None
@@ -140,22 +146,34 @@ class CallService:
     def _start_lookup(self, call: LiveCall) -> None:
         if call.lookup_task is None and call.caller:
             call.lookup_task = asyncio.create_task(self.billing.lookup_caller(call.caller))
+            # the call's subscriber is stored however the call goes on (abandoned while every operator
+            # was paused: nobody ever looks at the card, the call still belongs in the history)
+            call.lookup_task.add_done_callback(lambda task: self._found(call, task))
+
+    def _found(self, call: LiveCall, task: asyncio.Task[CardLookup]) -> None:
+        if task.cancelled() or task.exception() is not None or call.subscriber_id:
+            return
+        card = task.result().card
+        if card is not None:
+            call.subscriber_id = card.subscriber_id
+            self.writer.put("subscriber", call.call_id, subscriber_id=call.subscriber_id)
 
     async def _card(self, call: LiveCall) -> CardLookup | None:
+        if call.lookup is None and call.lookup_task is None and not call.caller:
+            call.lookup = NO_CALLER_ID
         if call.lookup is None and call.lookup_task is not None:
             try:
                 call.lookup = await asyncio.wait_for(asyncio.shield(call.lookup_task), timeout=1.5)
             except Exception as exc:  # the billing front answers in time; this is the last guard
                 log.warning("card lookup for call %s failed: %s", call.call_id, type(exc).__name__)
                 return None
-            if call.lookup.card is not None:
-                call.subscriber_id = call.lookup.card.subscriber_id
-                self.writer.put("subscriber", call.call_id, subscriber_id=call.subscriber_id)
+            self._found(call, call.lookup_task)
         return call.lookup
 
     async def _queued(self, ev: CallQueued) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
         call.queued_at = call.queued_at or ev.at
+        # a known time never moves (history keeps the first): the writer sets times only once per call
         self.writer.put(
             "upsert", ev.call_id, caller=call.caller, queue=ev.queue, state="queued", queued_at=ev.at
         )
@@ -219,7 +237,7 @@ class CallService:
         call = self._call(ev.call_id, ev.caller, ev.queue)
         uid = self.directory.user_for(ev.agent, ev.extension)
         call.state = "connected"
-        call.answered_at = ev.at
+        call.answered_at = call.answered_at or ev.at
         call.operator_id = uid
         for other in list(call.ringing - {uid} if uid else call.ringing):
             await self._withdraw(call, other, "answered_elsewhere")
@@ -282,7 +300,7 @@ class CallService:
             self.chosen[uid] = presence
         self.writer.put("presence", "", user_id=uid, presence=presence)
         await self.hub.send_to_role(
-            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence}
+            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence, "at": time.time()}
         )
         if presence in PAUSE_REASONS:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
@@ -357,8 +375,11 @@ class CallService:
     def floor(self) -> dict[str, Any]:
         waiting = [c for c in self.calls.values() if c.state in ("queued", "ringing")]
         now = time.time()
+        tel = self.telephony
+        health = tel.health() if tel is not None else {"state": "disabled", "problems": []}
         return {
             "telephony_up": self.telephony_up,
+            "telephony": {k: health.get(k) for k in ("state", "problems", "pauses_pending", "last_error")},
             "waiting": len(waiting),
             "longest_wait_s": max((now - (c.queued_at or now) for c in waiting), default=0),
             "on_call": {uid: cid for uid, cid in self.by_user.items()},

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workstation.db import Database
 from workstation.models import AuditLog, Call, CallEventRow, User
 
 log = logging.getLogger(__name__)
 
-_TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at"}
+_TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at", "started_at"}
+# a call's history times are set once: a resync (reconnect, restarted workstation, new leader) learning
+# the call again never moves them
+_WRITE_ONCE = {"queued_at", "offered_at", "answered_at"}
 
 
 def _ts(v: Any) -> Any:
@@ -31,6 +36,9 @@ class CallWriter:
         self.batch_window_s = batch_window_s
         self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # further kinds of operation, registered by features: kind -> apply(session, fields), run inside
+        # the batch's transaction (fields are JSON-able, as for the built-in kinds)
+        self.appliers: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
 
     def start(self) -> None:
         if self._task is None:
@@ -119,6 +127,8 @@ class CallWriter:
                     for k, v in f.items():
                         if v is None and k != "operator_id":
                             continue
+                        if k in _WRITE_ONCE and getattr(row, k) is not None:
+                            continue
                         setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
                 elif kind == "event":
                     call_row(call_id)
@@ -139,3 +149,5 @@ class CallWriter:
                     user = users[uid]
                     if user is not None:
                         user.presence = f["presence"]
+                elif kind in self.appliers:
+                    self.appliers[kind](s, f)

@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "age_band,sex,region,tariff,tenure_band,device_class)",
     )
     p.add_argument("--reason", default="segmentation export (CLI)", help="why: written to the audit log")
+    p.add_argument(
+        "--user", metavar="LOGIN", help="who exports (a workstation user, written to the audit log; required)"
+    )
+    p.add_argument("--recipient", default="marketing", help="who receives the bundle (the release ledger)")
     p.add_argument("--chunk", type=int, default=50_000, help="subscribers per billing batch")
     p.add_argument(
         "--synthetic", type=int, metavar="N", help="use N generated subscribers instead of billing"
@@ -71,9 +75,10 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
 
     try:
         _check_tables(db)
-        req = service.prepare(None, args.month_from, args.month_to, args.k, attributes)
+        user_id = _named_user(db, args.user)
+        req = service.prepare(user_id, args.month_from, args.month_to, args.k, attributes, args.recipient)
         bar = tqdm(total=100, unit="%", desc="export", disable=args.no_progress, file=sys.stderr)
-        summary = service.run(req, None, args.reason, progress)
+        summary = service.run(req, user_id, args.reason, progress)
     except DomainError as exc:
         raise CliError(exc.message) from None
     finally:
@@ -104,6 +109,21 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _named_user(db: Any, login: str | None) -> int:
+    """The id of the active user ``login``: an export without a named person behind it is refused."""
+    from sqlalchemy import select
+
+    from workstation.models import User
+
+    if not login:
+        raise CliError("name who exports: --user LOGIN (a workstation user; it goes into the audit log)")
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == login, User.active.is_(True)))
+        if user is None:
+            raise CliError(f"no active workstation user {login!r}: create one or name another with --user")
+        return int(user.id)
 
 
 def _check_tables(db: Any) -> None:

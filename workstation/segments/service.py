@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from anonymizer.export import ExportRequest, ProgressFn, run_export
+from anonymizer.ledger import ReleaseLedger
 from anonymizer.pseudonyms import master_key
 from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
 from workstation import audit
@@ -45,6 +46,8 @@ class ExportService:
         self._billing = billing
         self._source_factory = source_factory
         self._threads: dict[str, threading.Thread] = {}
+        # the release ledger stays with the workstation's data, wherever a bundle is written
+        self.ledger = ReleaseLedger(Path(settings.data_dir) / "ledger")
 
     # ------------------------------------------------------------------ inputs
     def master(self) -> bytes:
@@ -69,10 +72,11 @@ class ExportService:
         month_to: str,
         k: int = 5,
         attributes: list[str] | None = None,
+        recipient: str = "",
     ) -> ExportRequest:
         """Validate and record a new export (state ``running``); nothing is read yet."""
         self.master()
-        req = ExportRequest(month_from, month_to, k=k)
+        req = ExportRequest(month_from, month_to, k=k, recipient=recipient)
         if attributes is not None:
             req.attributes = list(attributes)
         req.validate()
@@ -114,17 +118,19 @@ class ExportService:
                 self.master(),
                 self.settings.pseudonym_key_id,
                 on_progress,
+                ledger=self.ledger,
             )
         except BaseException as exc:
             message = exc.message if isinstance(exc, DomainError) else f"export failed: {type(exc).__name__}"
-            self._set(req.export_id, state="failed", error=message, finished_at=utcnow())
+            failure = {"code": exc.error_id, "details": exc.details} if isinstance(exc, DomainError) else {}
+            self._set(req.export_id, state="failed", error=message, finished_at=utcnow(), summary={"failure": failure})
             audit.record(
                 self.db,
                 user_id=user_id,
                 action="export.segments",
                 subject=req.export_id,
                 reason=reason,
-                details={"state": "failed", "error": message},
+                details={"state": "failed", "error": message, "failure": failure.get("code")},
             )
             raise
         summary = summarise(result.manifest, result.path)
@@ -150,6 +156,9 @@ class ExportService:
                 "rows": result.manifest["rows"],
                 "period": [req.month_from, req.month_to],
                 "k": req.k,
+                "l": req.l,
+                "attributes": req.attributes,
+                "recipient": req.recipient,
                 "key_id": self.settings.pseudonym_key_id,
             },
         )

@@ -1,0 +1,107 @@
+"""Click-to-dial over HTTP against the simulated Asterisk over TCP: every telephony failure is an error reply
+with an ``error_id`` the screen translates, never a bare HTTP 500 with a traceback in the log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from telephony.ami import AmiTelephony
+from telephony.simulator import AmiSimulator
+from tests.apphelpers import PASSWORD, add_user, make_container
+from workstation.app import create_app
+
+pytestmark = pytest.mark.integration
+
+USER, SECRET = "ccw", "dial-secret"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[AmiSimulator]:
+    s = AmiSimulator(USER, SECRET, write="system,call,agent,reporting")  # no "originate"
+    await s.start("127.0.0.1", 0)
+    yield s
+    await s.stop()
+
+
+async def dial_as_operator(tmp_path: Path, tel: AmiTelephony, number: str = "8 916 123-45-67") -> httpx.Response:
+    container = make_container(tmp_path, telephony=tel, features=[])
+    add_user(container, "op1", extension="1001", interface="PJSIP/1001")
+    app = create_app(container)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ws") as client:
+        r = await client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+        assert r.status_code == 200
+        return await client.post("/api/calls/dial", json={"number": number})
+
+
+def body(r: httpx.Response) -> dict[str, Any]:
+    data: dict[str, Any] = r.json()
+    assert set(data) == {"error_id", "message", "details"}
+    return data
+
+
+async def test_dial_with_the_link_down_is_telephony_down(
+    tmp_path: Path, sim: AmiSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)  # never connected
+    with caplog.at_level(logging.ERROR):
+        r = await dial_as_operator(tmp_path, tel)
+    assert r.status_code == 503 and body(r)["error_id"] == "telephony_down"
+    assert "Traceback" not in caplog.text and sim.originates == []
+
+
+async def test_dial_without_originate_permission_names_it(tmp_path: Path, sim: AmiSimulator) -> None:
+    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)
+    await tel.start(_ignore)
+    try:
+        await tel.logged_in.wait()
+        assert [p["id"] for p in tel.health()["problems"]] == ["ami_write_originate"]  # type: ignore[attr-defined, union-attr]
+        r = await dial_as_operator(tmp_path, tel)
+        data = body(r)
+        assert r.status_code == 503 and data["error_id"] == "telephony_permission"
+        assert data["details"] == {"permission": "originate"}
+    finally:
+        await tel.stop()
+
+
+async def test_originate_refused_by_asterisk_is_originate_rejected(tmp_path: Path) -> None:
+    sim = AmiSimulator(USER, SECRET)
+    await sim.start("127.0.0.1", 0)
+    # a channel template without a technology: Asterisk answers "Invalid channel"
+    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET, channel_template="{extension}")
+    await tel.start(_ignore)
+    try:
+        await tel.logged_in.wait()
+        r = await dial_as_operator(tmp_path, tel)
+        data = body(r)
+        assert r.status_code == 502 and data["error_id"] == "originate_rejected"
+        assert "Invalid channel" in data["message"]
+    finally:
+        await tel.stop()
+        await sim.stop()
+
+
+async def test_dial_reaches_asterisk_with_digits_and_the_operators_phone(tmp_path: Path) -> None:
+    sim = AmiSimulator(USER, SECRET)
+    await sim.start("127.0.0.1", 0)
+    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET, originate_context="from-workstation")
+    await tel.start(_ignore)
+    try:
+        await tel.logged_in.wait()
+        r = await dial_as_operator(tmp_path, tel)
+        assert r.status_code == 200
+        sent = sim.originates[-1]
+        assert (sent["channel"], sent["context"], sent["exten"]) == ("PJSIP/1001", "from-workstation", "79161234567")
+        assert sent["callerid"] == "79161234567"
+    finally:
+        await tel.stop()
+        await sim.stop()
+
+
+async def _ignore(_: object) -> None:
+    return None

@@ -1,0 +1,240 @@
+"""The wallboard's running counters: rolling 15/30/60-minute windows and today, per queue and all queues.
+
+Each window keeps the calls that started in it (a deque in start order) and the sum of their
+contributions (``formulas.contribution``); a call's change adds the difference of its contributions to
+every window that holds it, expiry subtracts it. Everything is O(1) per event; a snapshot costs the
+number of queues times windows, plus one pass over waiting calls and operators.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from workstation.kpis import formulas as f
+
+ALL = "*"
+WINDOWS: dict[str, int | None] = {"15m": 900, "30m": 1800, "60m": 3600, "today": None}
+AGENT_STATES = ("ready", "on_call", "wrap_up", "paused", "offline")
+BUSY = ("on_call", "wrap_up")
+
+
+def day_start(now: float, tz: ZoneInfo) -> float:
+    d = datetime.fromtimestamp(now, tz)
+    return d.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+@dataclass
+class AgentTrack:
+    """One operator's state now and the states of the last hour (for occupancy over the windows)."""
+
+    state: str
+    since: float
+    history: deque[tuple[float, float, str]] = field(default_factory=deque)  # closed (start, end, state)
+    today: dict[str, float] = field(default_factory=dict)  # closed seconds per state since midnight
+    last_call: str | None = None  # the call whose after-call work the operator is doing
+
+
+def _final(fact: f.Fact) -> bool:
+    """Nothing more will change: abandoned, after-call work over, or ended with no operator of ours."""
+    return fact.abandoned or fact.acw_s is not None or (fact.ended_at is not None and fact.operator_id is None)
+
+
+class LiveFigures:
+    """Counters for the board. Feed facts with ``touch`` (after changing a ``Fact``), states with
+    ``agent_state``; call ``tick`` about once a second; read with ``snapshot``."""
+
+    def __init__(self, rules: f.Rules, tz: str = "UTC", clock: Callable[[], float] = time.time) -> None:
+        self.rules = rules
+        self.tz = ZoneInfo(tz)
+        self.clock = clock
+        self.facts: dict[str, f.Fact] = {}
+        self._in: dict[str, set[str]] = {}  # call id -> windows holding it
+        self._counted: dict[str, f.Counts] = {}  # call id -> its contribution as summed now
+        self._order: dict[str, deque[tuple[float, str]]] = {w: deque() for w in WINDOWS}
+        self.sums: dict[str, dict[str, f.Counts]] = {w: {} for w in WINDOWS}
+        self.agents: dict[int, AgentTrack] = {}
+        self._day = day_start(clock(), self.tz)
+        self.last_event_at = 0.0
+        self._ticks = 0
+        self._dropped: OrderedDict[str, None] = OrderedDict()
+
+    # ------------------------------------------------------------------ calls
+    def fact(self, call_id: str, start: float, queue: str | None) -> f.Fact:
+        """The call's fact, created (and placed in its windows) on first sight."""
+        fact = self.facts.get(call_id)
+        if fact is None:
+            fact = self.facts[call_id] = f.Fact(call_id, start, queue)
+            self._in[call_id] = set()
+            self._counted[call_id] = f.zero()
+            now = self.clock()
+            for w, length in WINDOWS.items():
+                cutoff = self._day if length is None else now - length
+                if start >= cutoff:
+                    self._order[w].append((start, call_id))
+                    self._in[call_id].add(w)
+        elif queue and fact.queue is None:
+            old = self._counted[call_id]
+            self._apply(fact, [-x for x in old], keys=(ALL,))  # moves from "all only" to its queue too
+            self._counted[call_id] = f.zero()
+            fact.queue = queue
+        return fact
+
+    def touch(self, fact: f.Fact) -> None:
+        """Re-count a fact after its fields changed."""
+        new = f.contribution(fact, self.rules)
+        old = self._counted[fact.call_id]
+        delta = [a - b for a, b in zip(new, old, strict=True)]
+        if any(delta):
+            self._apply(fact, delta)
+            self._counted[fact.call_id] = new
+
+    def _keys(self, fact: f.Fact) -> tuple[str, ...]:
+        return (ALL, fact.queue) if fact.queue else (ALL,)
+
+    def _apply(self, fact: f.Fact, delta: f.Counts, keys: tuple[str, ...] | None = None) -> None:
+        for w in self._in.get(fact.call_id, ()):
+            for key in keys or self._keys(fact):
+                acc = self.sums[w].setdefault(key, f.zero())
+                for i, d in enumerate(delta):
+                    acc[i] += d
+
+    # ------------------------------------------------------------------ operators
+    def agent_state(self, uid: int, state: str, at: float) -> AgentTrack | None:
+        """The operator entered ``state``; returns the previous track (with its state) or None."""
+        track = self.agents.get(uid)
+        if track is None:
+            self.agents[uid] = AgentTrack(state, at)
+            return None
+        if track.state == state:
+            return None
+        prev = AgentTrack(track.state, track.since, last_call=track.last_call)
+        start = max(track.since, self._day)
+        if at > start:
+            track.today[track.state] = track.today.get(track.state, 0.0) + at - start
+        track.history.append((track.since, at, track.state))
+        track.state, track.since = state, at
+        return prev
+
+    # ------------------------------------------------------------------ time
+    def tick(self) -> bool:
+        """Expire calls that left a window, roll the day over; True when any figure changed."""
+        now = self.clock()
+        changed = False
+        day = day_start(now, self.tz)
+        if day != self._day:
+            self._roll_day(day)
+            changed = True
+        for w, length in WINDOWS.items():
+            cutoff = self._day if length is None else now - length
+            order = self._order[w]
+            while order and order[0][0] < cutoff:
+                _, call_id = order.popleft()
+                fact = self.facts.get(call_id)
+                if fact is None or w not in self._in.get(call_id, ()):
+                    continue
+                self._apply_one(w, fact, [-x for x in self._counted[call_id]])
+                self._in[call_id].discard(w)
+                changed = True
+        self._ticks += 1
+        if self._ticks % 10 == 0:  # facts out of every rolling window that can no longer change
+            for call_id in [c for c, ws in self._in.items() if ws <= {"today"} and _final(self.facts[c])]:
+                self._drop(call_id)
+        for track in self.agents.values():
+            while track.history and track.history[0][1] < now - 3600:
+                track.history.popleft()
+        return changed
+
+    def _apply_one(self, w: str, fact: f.Fact, delta: f.Counts) -> None:
+        for key in self._keys(fact):
+            acc = self.sums[w].setdefault(key, f.zero())
+            for i, d in enumerate(delta):
+                acc[i] += d
+
+    def _roll_day(self, day: float) -> None:
+        self.sums["today"] = {}
+        self._order["today"].clear()
+        for ws in self._in.values():
+            ws.discard("today")
+        for track in self.agents.values():
+            track.today = {}
+        self._day = day
+
+    def known_finished(self, call_id: str) -> bool:
+        """A call already counted in full and dropped: late events for it change nothing."""
+        return call_id in self._dropped
+
+    def _drop(self, call_id: str) -> None:
+        self._dropped[call_id] = None
+        while len(self._dropped) > 200_000:
+            self._dropped.popitem(last=False)
+        self.facts.pop(call_id, None)
+        self._in.pop(call_id, None)
+        self._counted.pop(call_id, None)
+
+    # ------------------------------------------------------------------ reading
+    def waiting(self) -> list[f.Fact]:
+        return [x for x in self.facts.values() if x.waiting and x.queue is not None]
+
+    def _occupancy(self, now: float) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        for w, length in WINDOWS.items():
+            cutoff = self._day if length is None else now - length
+            busy = ready = 0.0
+            for track in self.agents.values():
+                spans: list[tuple[float, float, str]] = [(track.since, now, track.state)]
+                if length is None:
+                    busy += sum(track.today.get(s, 0.0) for s in BUSY)
+                    ready += track.today.get("ready", 0.0)
+                else:
+                    spans += list(track.history)
+                for start, end, state in spans:
+                    seconds = max(0.0, end - max(start, cutoff))
+                    if state in BUSY:
+                        busy += seconds
+                    elif state == "ready":
+                        ready += seconds
+            out[w] = f.occupancy(busy, ready)
+        return out
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every figure of every window and queue, the queue now, the operators by state."""
+        now = self.clock()
+        waiting = self.waiting()
+        queues = sorted({k for sums in self.sums.values() for k in sums} | {x.queue or "" for x in waiting})
+        queues = [q for q in queues if q and q != ALL]
+        over: dict[tuple[str, str], int] = {}
+        queue_now: dict[str, dict[str, Any]] = {q: {"waiting": 0, "oldest_since": None} for q in [ALL, *queues]}
+        for x in waiting:
+            for key in (ALL, x.queue or ""):
+                entry = queue_now[key]
+                entry["waiting"] += 1
+                entry["oldest_since"] = min(entry["oldest_since"] or x.start, x.start)
+            if f.whole_seconds(x.start, now) > self.rules.threshold(x.queue):
+                for w in self._in.get(x.call_id, ()):
+                    for key in (ALL, x.queue or ""):
+                        over[(w, key)] = over.get((w, key), 0) + 1
+        figures = {
+            w: {
+                q: f.figures(self.sums[w].get(q, f.zero()), self.rules, over.get((w, q), 0))
+                for q in [ALL, *queues]
+            }
+            for w in WINDOWS
+        }
+        states = {s: 0 for s in AGENT_STATES}
+        for track in self.agents.values():
+            states[track.state] = states.get(track.state, 0) + 1
+        return {
+            "at": now,
+            "as_of": self.last_event_at,
+            "queues": queues,
+            "figures": figures,
+            "queue_now": queue_now,
+            "agent_states": states,
+            "occupancy_pct": self._occupancy(now),
+        }
