@@ -20,13 +20,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from billing_adapter.models import Card, CardLookup, Freshness, MonthCharges, Payment, Service, SubscriberRef
+from billing_adapter.phones import BadNumber, normalise_msisdn
 from billing_adapter.ports import BillingError, BillingSource
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import CacheStore
-from workstation.phones import BadNumber, normalise_msisdn
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 _BALANCE_FIELDS = ("balance", "credit_limit", "status")
@@ -49,7 +52,7 @@ class CachedBilling:
         unknown_ttl_s: float = 30.0,
         keep_s: float = 24 * 3600.0,
         answer_within_s: float = 0.8,
-        redis_url: str | None = None,
+        redis: aioredis.Redis | None = None,
         prefix: str = "ws",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -61,7 +64,7 @@ class CachedBilling:
         self.unknown_ttl_s = unknown_ttl_s
         self.keep_s = keep_s
         self.answer_within_s = answer_within_s
-        self.redis_url = redis_url
+        self.redis = redis  # the shared client (its owner closes it); None: no change notices
         self.channel = f"{prefix}:billing:changed"
         self.clock = clock
         self.billing_calls = 0
@@ -375,8 +378,8 @@ class CachedBilling:
         log.info("billing cache dropped subscriber %s", subscriber_id)
 
     async def _ensure_listener(self) -> None:
-        """Start the change listener lazily; a Redis outage never breaks a pop (retried every 5 s)."""
-        if not self.redis_url or self._listener is not None or time.monotonic() < self._listener_retry_at:
+        """Restart the change listener if it is down; a Redis outage never breaks a pop (retried every 5 s)."""
+        if self.redis is None or self._listener is not None or time.monotonic() < self._listener_retry_at:
             return
         try:
             await asyncio.wait_for(self.start(), 0.5)
@@ -386,16 +389,13 @@ class CachedBilling:
 
     async def start(self) -> None:
         """Subscribe to the change channel (Redis only); returns once the subscription is active."""
-        if not self.redis_url or self._listener is not None:
+        if self.redis is None or self._listener is not None:
             return
-        import redis.asyncio as aioredis
-
-        client = aioredis.Redis.from_url(self.redis_url)
-        pubsub = client.pubsub()
+        pubsub = self.redis.pubsub()
         await pubsub.subscribe(self.channel)
-        self._listener = asyncio.ensure_future(self._listen(client, pubsub))
+        self._listener = asyncio.ensure_future(self._listen(pubsub))
 
-    async def _listen(self, client: Any, pubsub: Any) -> None:
+    async def _listen(self, pubsub: Any) -> None:
         try:
             while True:
                 msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -412,7 +412,6 @@ class CachedBilling:
         finally:
             try:
                 await pubsub.aclose()
-                await client.aclose()
             except Exception:  # noqa: BLE001
                 pass
 

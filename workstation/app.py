@@ -64,6 +64,7 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         await container.bus.start()
+        await _start_billing(container)
         calls = container.calls
         await calls.start()
         telephony = container.telephony
@@ -92,11 +93,19 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
                 await telephony.stop()
                 await container.leader.release()
             await calls.stop()
+            await container.bus.stop()
             for closer in reversed(container.closers):
                 await closer()
-            await container.bus.stop()
 
     return lifespan
+
+
+async def _start_billing(container: Container) -> None:
+    """The billing front's change listener; Redis down at start-up delays it, it never stops the app."""
+    try:
+        await asyncio.wait_for(container.billing.start(), timeout=2.0)
+    except Exception as exc:
+        log.warning("billing change listener not started (retried on the next lookups): %s", type(exc).__name__)
 
 
 def _add_middleware(app: FastAPI, container: Container) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
+from workstation.adapters import make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
 from workstation.calls.service import CallService
 from workstation.campaigns import feature as campaigns
@@ -46,16 +47,12 @@ def bootstrap(
     ``features`` picks a subset of ``FEATURES`` (the screen-pop core alone: ``features=()``)."""
     settings = settings or load_settings(**setting_overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    redis = make_redis(settings)
     db = db or Database(settings.resolved_database_url())
-    bus = bus or make_bus(settings.bus_url, prefix=settings.redis_prefix)
-    if billing is None:
-        from billing_adapter.factory import make_billing
-
-        billing = make_billing(settings)
+    bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix)
+    billing = billing or make_billing(settings, redis)
     tel: Telephony | None
     if telephony is True:
-        from telephony.factory import make_telephony
-
         tel = make_telephony(settings)
     elif telephony is False or telephony is None:
         tel = None
@@ -65,14 +62,19 @@ def bootstrap(
     container = Container(
         settings=settings,
         db=db,
+        redis=redis,
         bus=bus,
         billing=billing,
         telephony=tel,
-        leader=LeaderLock(settings, "ami-consumer"),
+        leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
         hub=hub,
         calls=CallService(db, billing, hub, tel),
         features=tuple(FEATURES if features is None else features),
     )
+    # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool
+    if redis is not None:
+        container.closers.append(redis.aclose)
+    container.closers.append(billing.close)
     for feature in container.features:
         feature.build(container)
     return container

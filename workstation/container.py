@@ -17,9 +17,11 @@ from telephony.ports import Telephony
 from workstation.bus import Bus
 from workstation.db import Database
 from workstation.errors import DomainError
+from workstation.leader import LeaderLock
 from workstation.settings import Settings
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
     from fastapi import APIRouter
 
     from knowledge_base.service import KnowledgeBase
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from workstation.campaigns.service import CampaignService
     from workstation.hub import Hub
     from workstation.kpis.service import KpiService
-    from workstation.leader import LeaderLock
     from workstation.models import User
     from workstation.records.emerging import EmergingService
     from workstation.records.service import RecordService
@@ -94,6 +95,7 @@ class KpisFeature:
 class Container:
     settings: Settings
     db: Database
+    redis: aioredis.Redis | None  # the one Redis client of the process (None: all in-process)
     bus: Bus
     billing: BillingFront
     telephony: Telephony | None
@@ -112,6 +114,10 @@ class Container:
     background: list[BackgroundJob] = field(default_factory=list)
     # run at shutdown, last registered first (pools, listeners, threads)
     closers: list[Closer] = field(default_factory=list)
+
+    def lock(self, name: str) -> LeaderLock:
+        """A leader lock of its own for a job that must run on one node only."""
+        return LeaderLock(self.redis, self.settings.lock_key(name))
 
 
 class Feature(Protocol):

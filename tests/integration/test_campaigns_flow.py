@@ -19,9 +19,9 @@ from pycanon import anonymity
 from sqlalchemy import select
 
 from billing_adapter.demo import DemoSpec, generate_sqlite
-from billing_adapter.factory import make_source
 from tests.apphelpers import add_user, login, make_container
 from tests.conftest import drop_pg_database, make_pg_database
+from workstation.adapters import make_billing_source
 from workstation.app import create_app
 from workstation.bootstrap import Container
 from workstation.campaigns.models import CampaignTarget, SegmentExport
@@ -53,7 +53,7 @@ class Env:
 def _env(tmp_path: Path, billing_db: Path, key: str | None) -> Iterator[Env]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     db_url = make_pg_database("campaigns")
-    billing = make_source(Settings(billing_url=f"sqlite:///{billing_db}"))
+    billing = make_billing_source(Settings(billing_url=f"sqlite:///{billing_db}"))
     extra = {"pseudonym_key": key} if key else {}
     container = make_container(tmp_path, db_url=db_url, billing=billing, pseudonym_key_id="k-2026", **extra)
     for name, role in (("ana", "analyst"), ("mkt", "marketing"), ("op1", "operator")):

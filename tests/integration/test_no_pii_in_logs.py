@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from billing_adapter import demo
-from billing_adapter.factory import make_billing
 from telephony.events import CallOffered, CallQueued
 from tests.apphelpers import add_user, login, make_container
+from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from billing_adapter.phones import BadNumber, normalise_msisdn
 from telephony.errors import OriginateRejected, PermissionDenied, TelephonyError
 from workstation.api.deps import CallsDep, CurrentUser, DbDep, HubDep, TelephonyDep, require_roles
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
-from workstation.phones import BadNumber, normalise_msisdn
 
 router = APIRouter(prefix="/api", tags=["calls"])
 

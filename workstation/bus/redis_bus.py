@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -20,54 +21,49 @@ class RedisBus:
     published. The reader reconnects with back-off when Redis restarts.
     """
 
-    def __init__(self, url: str, prefix: str = "ws"):
-        self.url = url
+    def __init__(self, redis: aioredis.Redis, prefix: str = "ws"):
+        """``redis``: the process's shared client (its owner closes it, not the bus)."""
+        self._redis = redis
         self.prefix = prefix + ":bus:"
         self._subs: list[tuple[str, Listener]] = []
-        self._redis: aioredis.Redis | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._connected = False
 
     async def start(self) -> None:
-        self._redis = aioredis.from_url(self.url, decode_responses=True)
         self._task = asyncio.create_task(self._reader(), name="redis-bus-reader")
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=5)
         except TimeoutError:
-            log.error("redis bus: not subscribed after 5 s (%s)", self.url)
+            log.error("redis bus: not subscribed after 5 s")
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-        if self._redis:
-            await self._redis.aclose()
 
     def subscribe(self, pattern: str, listener: Listener) -> None:
         self._subs.append((pattern, listener))
 
     async def publish(self, channel: str, message: Message) -> None:
-        assert self._redis is not None, "bus not started"
         await self._redis.publish(self.prefix + channel, json.dumps(message, default=str))
 
     async def _reader(self) -> None:
         delay = 0.2
         while True:
-            assert self._redis is not None
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.psubscribe(self.prefix + "*")
                 self._connected = True
                 self._ready.set()
                 delay = 0.2
-                async for item in pubsub.listen():
-                    if item.get("type") != "pmessage":
+                while True:
+                    # a bounded wait: the shared client's socket timeout is short (the card's cache reads)
+                    item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if item is None or item.get("type") != "pmessage":
                         continue
-                    channel = item["channel"][len(self.prefix) :]
+                    channel = _text(item["channel"])[len(self.prefix) :]
                     try:
                         message = json.loads(item["data"])
                     except ValueError:
@@ -90,3 +86,7 @@ class RedisBus:
 
     def health(self) -> dict[str, Any]:
         return {"backend": "redis", "ok": self._connected}
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -58,9 +58,9 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
 
             return SyntheticBilling(args.synthetic, month_to=args.month_to).source()
         from anonymizer.source import BillingBatchSource
-        from billing_adapter.factory import make_source
+        from workstation.adapters import make_billing_source
 
-        billing = make_source(settings)
+        billing = make_billing_source(settings)
         closers.append(billing)
         return BillingBatchSource(billing)
 

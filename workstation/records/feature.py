@@ -14,7 +14,6 @@ from sqlalchemy import inspect
 from workstation.api.records import router
 from workstation.commands.classifier import register as register_commands
 from workstation.container import Container, RecordsFeature
-from workstation.leader import LeaderLock
 from workstation.records.emerging import EmergingService
 from workstation.records.service import RecordService
 from workstation.records.suggest import ClassifierService
@@ -34,9 +33,7 @@ def build(container: Container) -> None:
     container.records = RecordsFeature(topics=topics, records=records, classifier=classifier, emerging=emerging)
     container.card_sections["requests"] = records.card_section
     container.background.append(classifier.run_reloader)
-    container.background.append(
-        partial(emerging.run_periodically, LeaderLock(container.settings, "emerging-topics"))
-    )
+    container.background.append(partial(emerging.run_periodically, container.lock("emerging-topics")))
     if inspect(container.db.engine).has_table("topics"):
         topics.seed()
 
