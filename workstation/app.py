@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from workstation import audit
 from workstation.api.core import CORE_ROUTERS
 from workstation.container import Container
-from workstation.errors import DomainError
+from workstation.errors import USER_ERRORS, as_domain_error
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
@@ -148,11 +148,15 @@ def _add_middleware(app: FastAPI, container: Container) -> None:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        if exc.status == 403:  # a refused attempt at data is audited like a read
-            await audit.record_refusal(request, exc)
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+    async def user_error(request: Request, exc: Exception) -> JSONResponse:
+        """Domain errors and the lower packages' errors, mapped in ``workstation.errors``."""
+        error = as_domain_error(exc)
+        if error.status == 403:  # a refused attempt at data is audited like a read
+            await audit.record_refusal(request, error)
+        return JSONResponse(error.to_dict(), status_code=error.status)
+
+    for cls in USER_ERRORS:
+        app.add_exception_handler(cls, user_error)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

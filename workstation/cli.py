@@ -11,7 +11,7 @@ import sys
 
 from workstation.bootstrap import FEATURES
 from workstation.commands import billing, core
-from workstation.errors import CliError
+from workstation.errors import USER_ERRORS, CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except SettingsError as exc:
-        print(f"workstation: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
-    except CliError as exc:
+    except Exception as exc:
+        # the one place a failure becomes a line: what to fix, exit code 2 (no traceback)
+        if not isinstance(exc, (SettingsError, CliError, *USER_ERRORS)):
+            raise
         print(f"workstation: {exc}", file=sys.stderr)
         return 2
 

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
     from fastapi import APIRouter
 
-    from knowledge_base.service import KnowledgeBase
     from workstation.calls.service import CallService
     from workstation.campaigns.service import CampaignService
     from workstation.hub import Hub
+    from workstation.kb.service import KnowledgeBase
     from workstation.kpis.service import KpiService
     from workstation.models import User
     from workstation.records.emerging import EmergingService

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from billing_adapter.phones import BadNumber, normalise_msisdn
-from telephony.errors import OriginateRejected, PermissionDenied, TelephonyError
+from billing_adapter.phones import normalise_msisdn
 from workstation.api.deps import CallsDep, CurrentUser, DbDep, HubDep, TelephonyDep, require_roles
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
@@ -37,28 +36,15 @@ async def finish_wrapup(call_id: str, user: CurrentUser, calls: CallsDep) -> dic
 async def dial(body: Dial, user: CurrentUser, telephony: TelephonyDep) -> dict[str, Any]:
     if not user.extension:
         raise DomainError("you have no phone extension configured", error_id="no_extension")
-    try:
-        number = normalise_msisdn(body.number)
-    except BadNumber as exc:
-        raise DomainError(str(exc), error_id="bad_number") from None
+    number = normalise_msisdn(body.number)  # BadNumber: 400 bad_number (workstation.errors)
     if telephony is None:
         raise Unavailable("telephony is not connected", error_id="telephony_down")
     try:
+        # a refused or failed Originate is a TelephonyError: 502 / 503 with its error_id (workstation.errors)
         action = await telephony.originate(user.extension, number)
-    except TelephonyError as exc:
-        raise telephony_error(exc) from None
     except ValueError as exc:  # the extension configured for the user is not a dialable line
         raise DomainError(str(exc), error_id="bad_extension") from None
     return {"action_id": action}
-
-
-def telephony_error(exc: TelephonyError) -> DomainError:
-    """A telephony failure as the error reply the operator's screen translates (by ``error_id``)."""
-    if isinstance(exc, OriginateRejected):
-        return DomainError(str(exc), error_id=exc.error_id, status=502)
-    if isinstance(exc, PermissionDenied):
-        return Unavailable(str(exc), error_id=exc.error_id, details={"permission": exc.permission})
-    return Unavailable(str(exc), error_id=exc.error_id)
 
 
 @router.get("/supervisor/floor")

@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from billing_adapter.ports import BillingFront
-from knowledge_base.service import KnowledgeBase
 from telephony.ports import Telephony
 from workstation.calls.service import CallService
 from workstation.campaigns.service import CampaignService
@@ -22,6 +21,7 @@ from workstation.container import CardSection, Container, installed
 from workstation.db import Database
 from workstation.errors import DomainError, Forbidden
 from workstation.hub import Hub
+from workstation.kb.service import KnowledgeBase
 from workstation.kpis.service import KpiService
 from workstation.models import User
 from workstation.records.emerging import EmergingService

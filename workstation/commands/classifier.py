@@ -42,12 +42,7 @@ def _records() -> RecordsFeature:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from workstation.errors import DomainError
-
-    try:
-        result = _records().classifier.train(csv_path=args.csv, force=args.force)
-    except DomainError as exc:
-        raise CliError(exc.message) from None
+    result = _records().classifier.train(csv_path=args.csv, force=args.force)
     out = result.to_dict()
     out["metrics"].pop("per_topic", None)
     if out.get("current_metrics"):

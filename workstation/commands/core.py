@@ -10,8 +10,6 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from workstation.errors import CliError
-
 log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo1234"
@@ -103,24 +101,20 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     from workstation.auth import create_user
     from workstation.db import Database
-    from workstation.errors import DomainError
     from workstation.settings import load_settings
 
     settings = load_settings()
     password = args.password or getpass.getpass("password: ")
     db = Database(settings.resolved_database_url())
-    try:
-        create_user(
-            db,
-            args.username,
-            password,
-            args.role,
-            display_name=args.name,
-            interface=args.interface,
-            extension=args.extension,
-        )
-    except DomainError as exc:
-        raise CliError(exc.message) from None
+    create_user(  # a DomainError (bad role, taken name) is one line from workstation.cli.main
+        db,
+        args.username,
+        password,
+        args.role,
+        display_name=args.name,
+        interface=args.interface,
+        extension=args.extension,
+    )
     print(f"user {args.username} added")
     return 0
 

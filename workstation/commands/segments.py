@@ -44,7 +44,6 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
 
     from anonymizer.source import BatchSource
     from workstation.db import Database
-    from workstation.errors import DomainError
     from workstation.segments.service import ExportService
     from workstation.settings import load_settings
 
@@ -79,8 +78,6 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
         req = service.prepare(user_id, args.month_from, args.month_to, args.k, attributes, args.recipient)
         bar = tqdm(total=100, unit="%", desc="export", disable=args.no_progress, file=sys.stderr)
         summary = service.run(req, user_id, args.reason, progress)
-    except DomainError as exc:
-        raise CliError(exc.message) from None
     finally:
         if bar is not None:
             bar.close()

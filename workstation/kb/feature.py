@@ -3,10 +3,10 @@ Seeds the shipped articles and call scripts for the demo and first runs."""
 
 from __future__ import annotations
 
-from knowledge_base.service import KnowledgeBase
 from workstation.api.kb import router
 from workstation.commands.kb import register as register_commands
 from workstation.container import Container, KnowledgeBaseFeature, installed
+from workstation.kb.service import KnowledgeBase
 
 NAME = "knowledge_base"
 __all__ = ["NAME", "build", "register_commands", "router", "seed"]

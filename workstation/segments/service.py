@@ -23,7 +23,7 @@ from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
 from workstation import audit
 from workstation.campaigns.models import SegmentExport
 from workstation.db import Database, utcnow
-from workstation.errors import DomainError, NotFound, Unavailable
+from workstation.errors import USER_ERRORS, DomainError, NotFound, Unavailable, as_domain_error
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +121,9 @@ class ExportService:
                 ledger=self.ledger,
             )
         except BaseException as exc:
-            message = exc.message if isinstance(exc, DomainError) else f"export failed: {type(exc).__name__}"
-            failure = {"code": exc.error_id, "details": exc.details} if isinstance(exc, DomainError) else {}
+            error = as_domain_error(exc) if isinstance(exc, USER_ERRORS) else None
+            message = error.message if error else f"export failed: {type(exc).__name__}"
+            failure = {"code": error.error_id, "details": error.details} if error else {}
             self._set(req.export_id, state="failed", error=message, finished_at=utcnow(), summary={"failure": failure})
             audit.record(
                 self.db,
