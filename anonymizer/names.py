@@ -6,7 +6,11 @@ Three sources, united:
 * pymorphy3's dictionary tags ``Name`` / ``Surn`` / ``Patr`` catch names the NER misses, lowercase or
   declined ("звонила ивановой марии");
 * for English, a given-name and surname lexicon (the person-name tables shipped with Faker for the
-  English-speaking locales) plus titles (Mr, Mrs, Dr…).
+  English-speaking locales) plus titles (Mr, Mrs, Dr…);
+* Russian names written in Latin letters ("Ivanov Petr", "Smirnova Olga Viktorovna"): each capitalised
+  Latin word is read back into Cyrillic (passport, BGN and everyday spellings) and asked of pymorphy3.
+
+A surname that names streets everywhere («Ленина», «Гагарина») alone after «на», «по», "on" is a street.
 
 Words that are also everyday words ("вера", "роман", "bill", "mark") count only when capitalised in the
 middle of a sentence or next to another name part, so ordinary notes are not blanked out.
@@ -22,6 +26,8 @@ from typing import Any
 _TOKEN_RE = re.compile(r"[A-Za-zА-ЯЁа-яё][A-Za-zА-ЯЁа-яё'’]*(?:-[A-Za-zА-ЯЁа-яё]+)?")
 _CYR = re.compile(r"[А-ЯЁа-яё]")
 _INITIALS_RE = re.compile(r"\s*[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?")
+# initials before a capitalised word: "Д.А. Комаров", "А. В. Лысенко", "I.P. Sidorov"
+_INITIALS_FIRST_RE = re.compile(r"(?<![\w.])[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.\s?)?[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?")
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v", "md", "dds", "phd", "dvm"}
 _EN_NEVER = set(
     """january february march april may june july august september october november december
@@ -49,6 +55,9 @@ _EN_AMBIGUOUS = set(
     christian constance destiny grace harmony honor justice liberty mercy patience prosperity trinity
     unity victory walter will may mike rob tom nick pete""".split()
 )
+# words of tariff and product names that are also in a surname table ("Smart Plus", "Family")
+_EN_PRODUCT_WORDS = set("smart plus family max pro premium unlimited basic start online".split())
+_EN_STREET_WORDS = set("street st avenue ave road rd lane ln boulevard blvd square sq prospekt highway".split())
 # Russian words that pymorphy3 also knows as names but which are everyday words in telecom notes
 _RU_AMBIGUOUS = set("""вера надежда любовь роман слава лев роза лада ника майя мая лилия""".split())
 
@@ -56,6 +65,50 @@ _RU_AMBIGUOUS = set("""вера надежда любовь роман слав�
 _ABBREVIATIONS = set(
     "инн снилс смс ммс гб мб кб тв рф мвд фсб фио фнс пфр пин пук тп ип ооо оао пао зао".split()
 )
+
+
+# surnames that name streets all over Russia: alone after "на" / "по" / "on" they are a street, not a person
+_STREET_EPONYMS = set(
+    """ленина гагарина пушкина кирова горького чехова лермонтова толстого маркса энгельса свердлова калинина
+    чкалова жукова куйбышева дзержинского фрунзе крупской суворова кутузова ломоносова менделеева
+    маяковского некрасова тургенева гоголя островского ватутина комарова королёва королева жуковского
+    чапаева щорса котовского орджоникидзе урицкого луначарского плеханова радищева грибоедова глинки
+    шевченко победы мира""".split()
+)
+_PLACE_PREPOSITIONS = {"на", "по", "у", "около", "возле", "напротив", "за", "on", "at", "near", "along"}
+
+# Russian names written in Latin letters (passport, BGN and everyday spellings): longest first
+_LATIN_TO_CYR = [
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("tz", "ц"), ("ch", "ч"), ("sh", "ш"),
+    ("yu", "ю"), ("iu", "ю"), ("ya", "я"), ("ia", "ия"), ("yo", "ё"), ("ye", "е"), ("iy", "ий"), ("yy", "ый"),
+    ("ii", "ий"), ("ey", "ей"), ("ay", "ай"), ("oy", "ой"), ("uy", "уй"), ("a", "а"), ("b", "б"), ("v", "в"),
+    ("w", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"), ("y", "ы"), ("k", "к"), ("l", "л"),
+    ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"),
+    ("h", "х"), ("c", "к"), ("x", "кс"), ("j", "й"), ("q", "к"),
+]  # fmt: skip
+_CONSONANTS = set("бвгджзйклмнпрстфхцчшщ")
+
+
+def _to_cyrillic(word: str) -> list[str]:
+    """Cyrillic readings of a Latin word ("Olga" → ольга, олга; "Dmitriy" → дмитрий)."""
+    out, i = [], 0
+    while i < len(word):
+        for lat, cyr in _LATIN_TO_CYR:
+            if word.startswith(lat, i):
+                out.append(cyr)
+                i += len(lat)
+                break
+        else:
+            return []
+    plain = "".join(out)
+    soft = "".join(c + ("ь" if c == "л" and j + 1 < len(out) and out[j + 1][:1] in _CONSONANTS else "")
+                   for j, c in enumerate(out))  # fmt: skip
+    readings = [plain, soft]
+    if plain.startswith("е"):
+        readings.append("э" + plain[1:])
+    if plain.endswith("ы"):
+        readings.append(plain[:-1] + "ий")
+    return list(dict.fromkeys(readings))
 
 
 class _Models:
@@ -130,7 +183,27 @@ def _ru_score(word: str) -> float:
     return best
 
 
+@lru_cache(maxsize=50_000)
+def _latin_ru_score(word: str) -> float:
+    """A Russian name part written in Latin letters: the best dictionary score of its readings."""
+    if len(word) < 3 or not word.isascii():
+        return 0.0
+    best = 0.0
+    for reading in _to_cyrillic(word):
+        score = _ru_score(reading)
+        best = max(best, score if score >= 2.0 else 0.0)
+    return best
+
+
+@lru_cache(maxsize=50_000)
+def _known_word(word: str) -> bool:
+    """An everyday word of pymorphy3's dictionary ("слов", "готов"): no surname by its ending alone."""
+    return bool(_Models.get().morph.word_is_known(word))
+
+
 def _en_score(word: str, models: _Models) -> float:
+    if word in _EN_PRODUCT_WORDS or word in _EN_STREET_WORDS:
+        return 0.0
     if word in _EN_PLACES:
         return 0.5
     if word in _EN_NEVER:
@@ -160,10 +233,11 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
     for start, end in ner:
         words = _TOKEN_RE.findall(text[start:end])
         # a one-word PER needs the dictionary to agree ("Смарт" is a tariff, not a surname)
-        if len(words) > 1 or (
-            words and (_ru_score(words[0].lower()) >= 1.0 if _CYR.match(words[0]) else True)
-        ):
+        # a PER needs the dictionary to agree on at least one of its words ("Смарт Плюс" is a tariff)
+        known = [w for w in words if (_ru_score(w.lower()) >= 1.0 if _CYR.match(w) else True)]
+        if known and not (len(words) == 1 and _street_context(text, start, words[0])):
             spans.append((start, end))
+    spans.extend(m.span() for m in _INITIALS_FIRST_RE.finditer(text) if not _looks_like_abbreviation(m.group()))
     scored: list[tuple[int, int, float, bool]] = []
     prev_title = False
     for m in tokens:
@@ -179,10 +253,12 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             continue
         if _CYR.match(w):
             s = _ru_score(low) if len(low) > 1 else 0.0
-            if s == 0 and _RU_SURNAME_END.search(low) and len(low) > 3:
+            if s == 0 and _RU_SURNAME_END.search(low) and len(low) > 3 and not _known_word(low):
                 s = 0.02  # joins a neighbouring name, never a name alone
         else:
             s = _en_score(low, models) if len(low) > 1 else 0.0
+            if s == 0 and cap and low not in _EN_AMBIGUOUS:
+                s = _latin_ru_score(low)  # "Ivanov Petr", "Smirnova Olga": lower case Latin is English text
         if (
             cap
             and s >= 0.5
@@ -221,7 +297,8 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             j += 1
         total = sum(t[2] for t in scored[i : j + 1])
         best = max(t[2] for t in scored[i : j + 1])
-        if best >= 2.0 or (j > i and total >= 1.5 and best >= 1.0):
+        alone = j == i and _street_context(text, scored[i][0], text[scored[i][0] : scored[i][1]])
+        if not alone and (best >= 2.0 or (j > i and total >= 1.5 and best >= 1.0)):
             while j > i and text[scored[j][0] : scored[j][1]].lower() in _TITLES:
                 j -= 1
             start, end = scored[i][0], scored[j][1]
@@ -233,6 +310,22 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             spans.append((start, end))
         i = j + 1
     return spans
+
+
+def _looks_like_abbreviation(match: str) -> bool:
+    """«г. Москва», «ул. Ленина», «Т. к.» are no initials: a lower-case letter or a known street/place word."""
+    first = match.split(".")[0]
+    word = match.rsplit(None, 1)[-1].split(".")[-1].lower()
+    return first.lower() == first or word in _STREET_EPONYMS
+
+
+def _street_context(text: str, start: int, word: str) -> bool:
+    """«на Ленина», «по Гагарина», "on Lenina": a street named after someone, not a person."""
+    low = word.lower()
+    if low not in _STREET_EPONYMS and not any(r in _STREET_EPONYMS for r in _to_cyrillic(low)):
+        return False
+    before = text[max(0, start - 12) : start].lower().split()
+    return bool(before) and before[-1] in _PLACE_PREPOSITIONS
 
 
 def ner_person_spans(text: str) -> list[tuple[int, int]]:

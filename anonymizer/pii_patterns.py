@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from anonymizer.pii_accounts import find_accounts
+from anonymizer.pii_dates import find_birth_dates
+
 Found = tuple[int, int, str]
 
 # --------------------------------------------------------------------------- checksums
@@ -107,9 +110,15 @@ _RU_STREET = (
     r"алл\.|аллея|аллее|линия|мкр\.?|микрорайон\w*|кв-л|квартал\w*|тракт"
 )
 _RU_WORD = r"[А-ЯЁA-Zа-яё0-9][А-ЯЁа-яёA-Za-z0-9\-]*"
+_RU_NAMEWORD = r"[А-ЯЁA-Zа-яё][А-ЯЁа-яёA-Za-z0-9\-]*"
+# a city or a region written before the street without "г.": "Новосибирск, " / "Московская обл., "
+_RU_PLACE_PREFIX = (
+    r"(?:[А-ЯЁ][а-яё]+(?:ая|ий|ой)\s(?:обл\.|область|край|р-н|район),?\s*)?"
+    r"(?:[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё][а-яё]+)?,\s*(?=(?:г\.|ул|пр|пер|ш\.|б-р|наб|пл|мкр|[А-ЯЁ])))?"
+)
 _HOUSE = (
     r"(?:,?\s*(?:д\.|дом|д)\s*\d+[а-яА-Я]?(?:/\d+)?"
-    r"|,\s*\d+[а-яА-Я]?(?:/\d+)?(?=[\s,.;)]|$)"
+    r"|,\s*\d+[а-яА-Я]?(?:/\d+)?(?:\s*[-–]\s*\d+)?(?=[\s,.;)]|$)"
     r"|,?\s*(?:к\.|корп\.?|корпус|стр\.?|строение|кв\.?|квартира|оф\.?|офис|под\.|подъезд)\s*\d+[а-яА-Я]?(?:/\d+)?"
     r"|\s+\d+[а-яА-Я]?(?:/\d+)?(?:\s*[-–]\s*\d+)?(?=[\s,.;)]|$))"
 )
@@ -123,23 +132,27 @@ _RU_SETTLEMENT = (
 _RU_TAIL = r"(?:" + _HOUSE + r")*(?:,?\s*\d{6}(?!\d))?"
 # "г. Москва, ул. Ленина, д. 5, кв. 12, 123456": settlement, street keyword first, houses, postcode
 RU_ADDRESS_RE = re.compile(
-    _RU_SETTLEMENT
+    _RU_PLACE_PREFIX
+    + _RU_SETTLEMENT
     + r"\b(?:"
     + _RU_STREET
-    + r")\s*"
+    # a keyword glued to a word is no keyword ("Перевод", "Период"): a dot or a space must follow
+    + r")(?:(?<=\.)\s*|\s+)"
     + _RU_WORD
     + r"(?:\s(?!(?:д|дом|кв|к|стр)\b)"
-    + _RU_WORD
+    + _RU_NAMEWORD
     + r"){0,2}"
     + _RU_TAIL,
     re.IGNORECASE,
 )
 # "Тверская улица, 7" / "Ленинский проспект 12-40": the street word after the name
 RU_ADDRESS_POST_RE = re.compile(
-    _RU_SETTLEMENT
-    + r"\b"
+    _RU_PLACE_PREFIX
+    + _RU_SETTLEMENT
+    + r"\b(?!(?:на|в|во|по|у|с|со|и|к|от|до|за|из)\s)"
     + _RU_WORD
-    + r"\s(?:улица|проспект|переулок|шоссе|бульвар|набережная|проезд)"
+    + r"\s(?:улица|проспект|переулок|шоссе|бульвар|набережная|проезд|"
+    r"ул\.|пр-т|пр-кт|просп\.|пер\.|ш\.|б-р|бул\.|наб\.|пр-д|пл\.)"
     + _RU_TAIL,
     re.IGNORECASE,
 )
@@ -171,6 +184,15 @@ EN_ADDRESS_RE = re.compile(
     r"(?<![\w$€£.,])\d{1,6}\s+(?:[A-Z][A-Za-z'\-]*\s+){1,3}(?:" + _EN_SUFFIX + r")\.?(?![\w])"
     r"(?:,?\s*(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|#)\s*#?\w+)?"
     r"(?:,?\s*\n?\s*[A-Z][A-Za-z]+(?:\s[A-Z][A-Za-z]+)?,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"
+)
+
+# a Russian address in Latin letters: "Mira Ave 10-25", "Tverskaya St 7, apt 15", "ul. Lenina 12-4"
+_LAT_STREET = r"(?:St|Str|Street|Ave|Avenue|Prospekt|Pr|Blvd|Lane|Ln|Rd|Road|Sq|Square|Hwy|Highway|Embankment)"
+_LAT_HOUSE = r",?\s+\d+[a-z]?(?:\s*[-/]\s*\d+)?(?:,?\s*(?:apt|Apt|flat|Flat|kv|app)\.?\s*\d+)?(?![\w])"
+LAT_RU_ADDRESS_RE = re.compile(
+    r"(?:\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s" + _LAT_STREET + r"\.?"
+    r"|\b(?:ul|pr|per|pl|prosp|nab|sh|bul|ulitsa|prospekt|pereulok)\.?\s[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
+    + _LAT_HOUSE
 )
 
 # US military mail: "PSC 9123, Box 1227, APO AA 71741" / "USNS Miller, FPO AP 12345"
@@ -246,7 +268,7 @@ def find_addresses(text: str) -> Iterator[Found]:
             yield m.start(), m.end() - (len(s) - len(s.rstrip(" ,"))), "ADDRESS"
     for m in RU_HOUSE_RE.finditer(text):
         yield m.start(), m.end(), "ADDRESS"
-    for m in (*EN_ADDRESS_RE.finditer(text), *EN_MILITARY_RE.finditer(text)):
+    for m in (*EN_ADDRESS_RE.finditer(text), *EN_MILITARY_RE.finditer(text), *LAT_RU_ADDRESS_RE.finditer(text)):
         yield m.start(), m.end(), "ADDRESS"
 
 
@@ -254,6 +276,8 @@ def find_addresses(text: str) -> Iterator[Found]:
 STRUCTURED_FINDERS = (
     find_emails,
     find_passports_in_context,
+    find_accounts,
+    find_birth_dates,
     find_cards,
     find_snils,
     find_inn,

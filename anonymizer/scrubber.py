@@ -2,8 +2,8 @@
 
 Used wherever an operator's note leaves the operator's screen (emerging-topic examples, exports, logs).
 Finds person names (Russian and English, any letter case), phones in every Russian notation, emails,
-passports, SNILS and INN (check digits verified), bank cards (Luhn; Mir 2200–2204 included) and
-addresses. Runs fully offline: natasha and pymorphy3 ship their models inside their pip packages.
+passports, SNILS and INN (check digits verified), bank cards (Luhn; Mir 2200–2204 included),
+addresses, account and contract numbers (the billing mapping's formats, and context) and birth dates. Runs fully offline: natasha and pymorphy3 ship their models inside their pip packages.
 
     >>> scrub("Звонил Иванов Иван, тел. +7 (916) 123-45-67")
     'Звонил [NAME], тел. [PHONE]'
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from anonymizer.names import find_names, ner_batch, warm_up
 from anonymizer.pii_patterns import STRUCTURED_FINDERS
 
-KINDS = ("NAME", "PHONE", "EMAIL", "PASSPORT", "SNILS", "INN", "CARD", "ADDRESS")
+KINDS = ("NAME", "PHONE", "EMAIL", "PASSPORT", "SNILS", "INN", "CARD", "ADDRESS", "ACCOUNT", "BIRTHDATE")
 
 __all__ = ["KINDS", "Span", "find_pii", "find_pii_many", "scrub", "scrub_many", "warm_up"]
 

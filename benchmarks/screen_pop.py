@@ -3,19 +3,25 @@
 Starts the real app (``workstation serve``) in separate processes with telephony pointed at an
 ``AmiSimulator`` running here over TCP, creates N operators (each with its own ``PJSIP/<ext>`` interface),
 connects one signed-in websocket per operator, plays calls from the real Asterisk traces at R per second
-(answered, ring-no-answer, ring-all, direct, abandoned) and measures every pop. Prints one JSON object
-per line, one per mode:
+(answered, ring-no-answer, ring-all, direct, abandoned) and measures every pop. Operators set themselves
+Ready one second after each call ends. Prints one JSON object per line:
 
+* ``relay``: the floor, the bare relay (``pop_relay.py``): same simulator, AMI client and web server, no
+  card, DB or bus. Every other line carries ``relay_p99_ms`` and ``ratio_p99`` (ours / relay's), which
+  hold on a shared machine where absolute times move with the load;
 * ``embedded``: one server process, SQLite workstation DB, in-process bus and cache;
-* ``redis``: two server processes behind Redis pub/sub (one AMI consumer by the Redis leader lock),
-  PostgreSQL workstation DB; the operators' websockets are split over both processes.
+* ``redis``: N server processes (``nodes``) behind Redis pub/sub (one AMI consumer by the Redis leader
+  lock), PostgreSQL; the operators' websockets are split over the nodes.
 
-Billing is a generated demo billing (SQLite, 5,000 subscribers); callers are its numbers, so every pop
-carries a real card. Sessions are minted with the app's signing key (the websocket still checks them
-against the DB), so 500 sign-ins do not spend a minute in argon2.
+Billing is a generated demo billing (SQLite); callers are its numbers, so every pop carries a real card.
+Sessions are minted with the app's signing key (the websocket still checks them against the DB).
 
-    python benchmarks/screen_pop.py            # 500 operators, 20 calls/s, 20 s of calls per mode
-    python benchmarks/screen_pop.py --quick    # same load, shorter (< 30 s)
+    python benchmarks/screen_pop.py             # relay, embedded, redis ×2: 500 operators, 20 calls/s, ≥ 1,000 pops each
+    python benchmarks/screen_pop.py --quick     # the same, 4 s of calls each (< 1 min)
+    python benchmarks/screen_pop.py --sweep     # calls/s × operators × nodes: the ceiling (~20 min)
+    python benchmarks/screen_pop.py --pressure  # pops with an export running, a sign-in flood, slow browsers
+
+``scripts/plot_sweep.py`` draws the sweep's lines.
 """
 
 from __future__ import annotations
@@ -24,295 +30,160 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
-import websockets
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from screen_pop_setup import (  # noqa: E402
-    Server,
-    add_operators,
-    create_pg_database,
-    drop_pg_database,
-    make_billing,
-    sample_rss,
-    session_cookie,
-    start_server,
-    wait_healthy,
-    wait_idle,
-)
+from screen_pop_deploy import Deployment, log  # noqa: E402
+from screen_pop_pressure import PRESSURES  # noqa: E402
+from screen_pop_setup import make_billing  # noqa: E402
 
-from telephony.simulator import AmiSimulator  # noqa: E402
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-AMI_USER = "bench"
+BUDGET_MS = 50.0
+SWEEP_RATES = (20, 50, 100, 200)
+SWEEP_OPERATORS = (500, 2000, 5000)
+SWEEP_NODES = (1, 2, 3)
 
 
-T0 = time.monotonic()
+def seconds_for(args: argparse.Namespace, rate: float) -> float:
+    """Long enough for ``--pops`` pops at this rate (a call rings 1.1 operators on average)."""
+    if args.quick:
+        return args.duration or 4.0
+    return args.duration or max(args.min_seconds, args.pops / (rate * 1.05))
 
 
-def log(text: str) -> None:
-    print(f"[{time.monotonic() - T0:6.1f}s] {text}", file=sys.stderr, flush=True)
+def with_ratio(line: dict[str, Any], relay: dict[str, Any] | None) -> dict[str, Any]:
+    if relay is not None:
+        line["relay_p50_ms"] = relay["p50_ms"]
+        line["relay_p99_ms"] = relay["p99_ms"]
+        line["ratio_p50"] = round(line["p50_ms"] / relay["p50_ms"], 2) if relay["p50_ms"] else None
+        line["ratio_p99"] = round(line["p99_ms"] / relay["p99_ms"], 2) if relay["p99_ms"] else None
+    line["within_budget"] = line["p99_ms"] <= BUDGET_MS and line["lost_pops"] == 0
+    return line
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
-    return values[k]
+def emit(line: dict[str, Any], out: Path | None) -> None:
+    text = json.dumps(line)
+    print(text, flush=True)
+    if out is not None:
+        with out.open("a") as fh:
+            fh.write(text + "\n")
 
 
-# ---------------------------------------------------------------------------------------------- clients
-@dataclass
-class Stats:
-    arrivals: dict[tuple[str, str], float] = field(default_factory=dict)  # (call id, agent) -> monotonic
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    ready: int = 0
-    errors: int = 0
-    messages: int = 0
-    kinds: Counter[str] = field(default_factory=Counter)
-    published: dict[tuple[str, str], float] = field(default_factory=dict)  # (call id, user id) -> monotonic
-
-
-async def operator_client(port: int, cookie: str, agent: str, stats: Stats, stop: asyncio.Event) -> None:
-    url = f"ws://127.0.0.1:{port}/ws"
+async def run_group(
+    args: argparse.Namespace,
+    tmp: Path,
+    billing: Path,
+    callers: list[str],
+    specs: list[tuple[str, int]],
+    operators: int,
+    rates: tuple[float, ...],
+    pressures: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """Set up the relay and each (mode, nodes) at once (start-up is not measured), then measure each
+    alone, rate by rate; the relay's figure at the same rate goes on every line."""
+    app = "full" if pressures else args.app
+    deps = [Deployment("relay", 1, operators, "relay", tmp, billing)]
+    deps += [Deployment(mode, nodes, operators, app, tmp, billing, pressures) for mode, nodes in specs]
+    lines: list[dict[str, Any]] = []
     try:
-        async with websockets.connect(
-            url, additional_headers={"Cookie": f"ws_session={cookie}"}, max_size=2**22
-        ) as ws:
-            async for frame in ws:
-                now = time.monotonic()
-                raw = frame if isinstance(frame, str) else frame.decode()
-                stats.messages += 1
-                if '"call.offered"' not in raw:
-                    if '"hello"' in raw:
-                        stats.ready += 1
-                    else:
-                        stats.kinds[raw[:40]] += 1
-                    continue
-                msg = json.loads(raw)
-                key = (msg["call"]["id"], agent)
-                stats.counts[key] += 1
-                stats.arrivals.setdefault(key, now)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        stats.errors += 1
-
-
-async def bus_listener(prefix: str, stats: Stats) -> None:
-    """Redis mode diagnostic: when the pop was published on the bus (splits server time from delivery)."""
-    import redis.asyncio as aioredis
-
-    r = aioredis.from_url(REDIS_URL, decode_responses=True)
-    pubsub = r.pubsub()
-    await pubsub.psubscribe(f"{prefix}:bus:user.*")
-    try:
-        async for item in pubsub.listen():
-            if item.get("type") == "pmessage" and '"call.offered"' in item["data"]:
-                now = time.monotonic()
-                msg = json.loads(item["data"])
-                stats.published.setdefault((msg["call"]["id"], item["channel"].rsplit(".", 1)[1]), now)
+        await asyncio.gather(*(d.setup() for d in deps))
+        relay_at: dict[float, dict[str, Any]] = {}
+        for rate in rates:
+            line = await deps[0].measure(rate, seconds_for(args, rate), callers)
+            relay_at[rate] = line
+            emit(with_ratio(line, None), args.out)
+            lines.append(line)
+        for dep in deps[1:]:
+            for rate in rates:
+                for pressure in ("", *pressures):
+                    line = await dep.measure(rate, seconds_for(args, rate), callers, pressure)
+                    emit(with_ratio(line, relay_at[rate]), args.out)
+                    lines.append(line)
     finally:
-        await pubsub.aclose()
-        await r.aclose()
+        await asyncio.gather(*(d.teardown() for d in deps), return_exceptions=True)
+    return lines
 
 
-# ---------------------------------------------------------------------------------------------- one mode
-class Mode:
-    """One deployment under test: its simulator, server process(es), operators and their websockets."""
-
-    def __init__(self, name: str, args: argparse.Namespace, tmp: Path, billing: Path) -> None:
-        self.name, self.args, self.tmp, self.billing = name, args, tmp, billing
-        self.secret_key = secrets.token_urlsafe(32)
-        self.ami_secret = secrets.token_urlsafe(16)
-        self.sim = AmiSimulator(AMI_USER, self.ami_secret)
-        self.prefix = f"bench{uuid.uuid4().hex[:8]}"
-        self.pg_url: str | None = None
-        self.servers: list[Server] = []
-        self.operators: list[tuple[int, str, str]] = []
-        self.stats = Stats()
-        self.stop = asyncio.Event()
-        self.tasks: list[asyncio.Task[None]] = []
-
-    async def setup(self) -> None:
-        sim_port = await self.sim.start("127.0.0.1", 0)
-        data_dir = self.tmp / f"data-{self.name}"
-        data_dir.mkdir(exist_ok=True)
-        if self.name == "redis":
-            self.pg_url = await asyncio.to_thread(create_pg_database)
-        db_url = self.pg_url or f"sqlite:///{self.tmp / 'embedded.db'}"
-        self.operators = await asyncio.to_thread(add_operators, db_url, self.args.operators)
-        log(f"{self.name}: database migrated, {len(self.operators)} operators")
-        env = dict(os.environ)
-        env.update(
-            WORKSTATION_DATA_DIR=str(data_dir),
-            WORKSTATION_DATABASE_URL=db_url,
-            WORKSTATION_BILLING_URL=f"sqlite:///{self.billing}",
-            WORKSTATION_AMI_URL=f"ami://{AMI_USER}@127.0.0.1:{sim_port}",
-            WORKSTATION_AMI_SECRET=self.ami_secret,
-            WORKSTATION_SECRET_KEY=self.secret_key,
-            WORKSTATION_REDIS_PREFIX=self.prefix,
-            WORKSTATION_BUS_URL=REDIS_URL if self.name == "redis" else "memory://",
-            WORKSTATION_CACHE_URL=REDIS_URL if self.name == "redis" else "memory://",
-            PYTHONPATH=str(ROOT),
-        )
-        count = 2 if self.name == "redis" else 1
-        if self.args.app == "core":  # nothing heavy at start-up: start them together
-            self.servers = [start_server(env, self.tmp, f"{self.name}{i}", "core") for i in range(count)]
-            await asyncio.gather(*(wait_healthy(s) for s in self.servers))
-        else:  # one after the other, so first start-up work (the topic model) is not raced
-            for i in range(count):
-                self.servers.append(start_server(env, self.tmp, f"{self.name}{i}", "full"))
-                await wait_healthy(self.servers[-1])
-                await wait_idle(self.servers[-1:])
-        await self.sim.wait_for_clients(1, timeout=30)
-        log(f"{self.name}: {len(self.servers)} server(s) up, AMI consumer logged in")
-        if self.name == "redis":
-            self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
-        for i, (uid, iface, tail) in enumerate(self.operators):
-            port = self.servers[i % len(self.servers)].port
-            cookie = session_cookie(self.secret_key, uid, tail)
-            self.tasks.append(
-                asyncio.create_task(operator_client(port, cookie, iface, self.stats, self.stop))
-            )
-            if i % 50 == 49:
-                await asyncio.sleep(0.05)
-        deadline = time.monotonic() + 60
-        while self.stats.ready + self.stats.errors < len(self.operators) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        log(f"{self.name}: {self.stats.ready} websockets signed in")
-
-    async def measure(self, callers: list[str]) -> dict[str, Any]:
-        args, sim, stats, servers = self.args, self.sim, self.stats, self.servers
-        await wait_idle(servers)
-        agents = [(iface, f"Bench {i}") for i, (_, iface, _) in enumerate(self.operators)]
-        sampler = asyncio.create_task(sample_rss(servers, self.stop))
-        # warm-up (not measured): code paths, billing connections
-        await sim.run_calls(args.rate, callers, agents, duration_s=0.5, wait=False, seed=1)
-        await asyncio.sleep(1.0)
-        sim.pops.clear()
-        stats.arrivals.clear()
-        stats.counts.clear()
-        stats.published.clear()
-        cpu0 = [psutil.Process(s.proc.pid).cpu_times() for s in servers]
-        me0 = sum(psutil.Process().cpu_times()[:2])
-        t_run = time.monotonic()
-        log(f"{self.name}: measuring {args.duration:.0f} s of calls at {args.rate}/s")
-        started = await sim.run_calls(
-            args.rate, callers, agents, duration_s=args.duration, wait=False, seed=2
-        )
-        sent = dict(sim.pops)
-        drain_until = time.monotonic() + 5.0
-        while time.monotonic() < drain_until and any(k not in stats.arrivals for k in sent):
-            await asyncio.sleep(0.05)
-        cpu = [
-            round(
-                100
-                * (sum(psutil.Process(s.proc.pid).cpu_times()[:2]) - sum(c[:2]))
-                / (time.monotonic() - t_run)
-            )
-            for s, c in zip(servers, cpu0, strict=True)
+def ceilings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (nodes, operators): the highest call rate whose p99 is within budget with no pop lost."""
+    out = []
+    configs = sorted({(x["server_processes"], x["operators"]) for x in lines if x["mode"] == "redis"})
+    for nodes, ops in configs:
+        points = [
+            x
+            for x in lines
+            if x["mode"] == "redis" and (x["server_processes"], x["operators"]) == (nodes, ops)
         ]
-        bench_cpu = round(100 * (sum(psutil.Process().cpu_times()[:2]) - me0) / (time.monotonic() - t_run))
-        sampler.cancel()
-        latencies = [(stats.arrivals[k] - v[0]) * 1000 for k, v in sent.items() if k in stats.arrivals]
-        uid_of = {iface: str(uid) for uid, iface, _ in self.operators}
-        to_bus = [
-            (stats.published[(cid, uid_of[agent])] - v[0]) * 1000
-            for (cid, agent), v in sent.items()
-            if (cid, uid_of[agent]) in stats.published
-        ]
-        result: dict[str, Any] = {
-            "mode": self.name,
-            "app": args.app,
-            "operators": len(self.operators),
-            "connected": stats.ready,
-            "server_processes": len(servers),
-            "calls_per_s": args.rate,
-            "seconds": args.duration,
-            "calls": started,
-            "pops": len(sent),
-            "lost_pops": sum(1 for k in sent if k not in stats.arrivals),
-            "duplicate_pops": sum(c - 1 for c in stats.counts.values() if c > 1),
-            "p50_ms": round(percentile(latencies, 50), 2),
-            "p95_ms": round(percentile(latencies, 95), 2),
-            "p99_ms": round(percentile(latencies, 99), 2),
-            "max_ms": round(max(latencies, default=0.0), 2),
-            "mean_ms": round(statistics.fmean(latencies), 2) if latencies else 0.0,
-        }
-        if to_bus:
-            result["p50_to_bus_ms"] = round(percentile(to_bus, 50), 2)
-            result["p99_to_bus_ms"] = round(percentile(to_bus, 99), 2)
-        result["server_cpu_pct"] = cpu
-        result["bench_cpu_pct"] = bench_cpu  # simulator + websocket clients (this process)
-        result["ws_messages"] = stats.messages
-        if os.environ.get("SCREEN_POP_KEEP"):
-            log(f"message kinds: {stats.kinds.most_common(8)}")
-        result["load_avg_1m"] = round(os.getloadavg()[0], 2)
-        result["max_rss_mb"] = round(max((s.max_rss for s in servers), default=0.0), 1)
-        return result
-
-    async def teardown(self) -> None:
-        self.stop.set()
-        for t in self.tasks:
-            t.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        for s in self.servers:
-            s.proc.terminate()
-        for s in self.servers:
-            try:
-                await asyncio.to_thread(s.proc.wait, 10)
-            except subprocess.TimeoutExpired:
-                s.proc.kill()
-        await self.sim.stop()
-        if self.pg_url:
-            await asyncio.to_thread(drop_pg_database, self.pg_url)
+        held = [x["calls_per_s"] for x in points if x["within_budget"]]
+        out.append(
+            {
+                "mode": "ceiling",
+                "nodes": nodes,
+                "operators": ops,
+                "max_calls_per_s_within_budget": max(held, default=0),
+                "budget_p99_ms": BUDGET_MS,
+            }
+        )
+    return out
 
 
 async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="screen_pop_") as d:
         tmp = Path(os.environ.get("SCREEN_POP_KEEP") or d)
         tmp.mkdir(parents=True, exist_ok=True)
-        billing, callers = make_billing(tmp, 2000)
-        log("demo billing ready")
-        modes = [Mode(name, args, tmp, billing) for name in args.modes]
-        try:
-            # every deployment starts at once (start-up is not measured), then each is measured alone
-            await asyncio.gather(*(m.setup() for m in modes))
-            for m in modes:
-                print(json.dumps(await m.measure(callers)), flush=True)
-        finally:
-            for m in modes:
-                await m.teardown()
+        billing, callers = make_billing(tmp, args.subscribers)
+        log(f"demo billing ready ({args.subscribers} subscribers)")
+        if args.sweep:
+            lines: list[dict[str, Any]] = []
+            for ops in args.sweep_operators:
+                specs = [("redis", n) for n in args.sweep_nodes]
+                lines += await run_group(args, tmp, billing, callers, specs, ops, tuple(args.sweep_rates))
+            for c in ceilings(lines):
+                emit(c, args.out)
+        elif args.pressure:
+            specs = [(m, 2 if m == "redis" else 1) for m in args.modes]
+            await run_group(
+                args, tmp, billing, callers, specs, args.operators, (args.rate,), tuple(args.pressure)
+            )
+        else:
+            specs = [(m, args.nodes if m == "redis" else 1) for m in args.modes]
+            await run_group(args, tmp, billing, callers, specs, args.operators, (args.rate,))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--operators", type=int, default=500)
     parser.add_argument("--rate", type=float, default=20.0, help="calls per second")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds of calls per mode")
+    parser.add_argument(
+        "--duration", type=float, help="seconds of calls per line (default: enough for --pops)"
+    )
+    parser.add_argument("--pops", type=int, default=1000, help="pops per line (default 1000)")
+    parser.add_argument("--min-seconds", type=float, default=8.0)
     parser.add_argument("--modes", nargs="+", default=["embedded", "redis"], choices=["embedded", "redis"])
+    parser.add_argument("--nodes", type=int, default=2, help="server processes in redis mode")
     parser.add_argument("--app", choices=["full", "core"], help="full app or screen-pop core (default: full)")
-    parser.add_argument("--quick", action="store_true", help="a short run: 4 s of calls, core app")
+    parser.add_argument("--subscribers", type=int, help="demo billing size (default 5000, --quick 2000)")
+    parser.add_argument("--quick", action="store_true", help="a short run: 4 s of calls per line, core app")
+    parser.add_argument("--sweep", action="store_true", help="calls/s × operators × nodes on Redis")
+    parser.add_argument("--sweep-rates", type=float, nargs="+", default=list(SWEEP_RATES))
+    parser.add_argument("--sweep-operators", type=int, nargs="+", default=list(SWEEP_OPERATORS))
+    parser.add_argument("--sweep-nodes", type=int, nargs="+", default=list(SWEEP_NODES))
+    parser.add_argument(
+        "--pressure", nargs="*", choices=sorted(PRESSURES), help="pressure runs (none named: all of them)"
+    )
+    parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     args = parser.parse_args()
+    if args.pressure is not None and not args.pressure:
+        args.pressure = sorted(PRESSURES)
     if args.quick:
-        args.duration = min(args.duration, 4.0)
         args.app = args.app or "core"
+    args.subscribers = args.subscribers or (2000 if args.quick else 5000)
     args.app = args.app or "full"
     try:
         import uvloop
@@ -320,7 +191,9 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
+    started = time.monotonic()
     asyncio.run(main_async(args))
+    log(f"done in {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

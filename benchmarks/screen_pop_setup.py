@@ -64,10 +64,13 @@ def drop_pg_database(url: str) -> None:
 
 
 _MIGRATE = threading.Lock()
+BENCH_PASSWORD = "bench-password-1"
 
 
-def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
-    """N operators sharing one password hash; returns (user id, interface, hash tail)."""
+def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
+    """N operators sharing one password hash, and one user per role in ``others`` (``supervisor``,
+    ``analyst``…, named after the role, password ``BENCH_PASSWORD``); returns (user id, interface or
+    role, hash tail)."""
     from sqlalchemy import insert, select
 
     from workstation.auth import hash_password
@@ -94,13 +97,26 @@ def add_operators(db_url: str, n: int) -> list[tuple[int, str, str]]:
         )
         for i in range(n)
     ]
+    other_hash = hash_password(BENCH_PASSWORD) if others else ""
+    rows += [
+        dict(
+            username=role,
+            display_name=role.title(),
+            password_hash=other_hash,
+            role=role,
+            presence="offline",
+            skills=[],
+            language="en",
+            active=True,
+        )
+        for role in others
+    ]
     with db.session() as s:
         s.execute(insert(User), rows)
     with db.session() as s:
         out = [
-            (r.id, r.interface, r.password_hash[-12:])
-            for r in s.execute(select(User.id, User.interface, User.password_hash)).all()
-            if r.interface
+            (r.id, r.interface or r.role, r.password_hash[-12:])
+            for r in s.execute(select(User.id, User.interface, User.role, User.password_hash)).all()
         ]
     db.dispose()
     return out
@@ -137,12 +153,22 @@ uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_
 
 def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
     """``full``: ``workstation serve`` with every feature; ``core``: the screen-pop path only (no topic
-    model training, SLA schedulers… at start-up), for short runs."""
+    model training, SLA schedulers… at start-up), for short runs; ``relay``: the bare relay
+    (``pop_relay.py``; ``env`` carries ``RELAY_AMI_PORT``)."""
     port = free_port()
     log = (tmp / f"{name}.log").open("wb")
     cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP]
+    if app == "relay":
+        cmd = [str(ROOT / "benchmarks" / "pop_relay.py")]
+    elif os.environ.get("POP_APP_SCRIPT"):  # a diagnostic wrapper around the app (profilers, GC log)
+        cmd = [os.environ["POP_APP_SCRIPT"]]
     proc = subprocess.Popen(
-        [sys.executable, *cmd, str(port)],
+        [
+            sys.executable,
+            *cmd,
+            str(port),
+            *([env["RELAY_AMI_PORT"], env["RELAY_AMI_USER"]] if app == "relay" else []),
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

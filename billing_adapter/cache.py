@@ -159,9 +159,14 @@ class CachedBilling:
         except BillingError:
             self.breaker.failure()
             raise
-        except Exception as exc:
+        except (TimeoutError, OSError) as exc:  # the link to billing: counts towards the breaker
             self.breaker.failure()
             raise BillingError(f"billing failed: {type(exc).__name__}") from None
+        except Exception as exc:
+            # a bad request or a bug on our side, not billing being down: the breaker stays as it is, or
+            # any user could open it for everyone with a crafted id
+            log.warning("billing call failed on our side: %s", type(exc).__name__)
+            raise BillingError(f"billing request failed: {type(exc).__name__}", error_id="billing_bad_request") from None
         self.breaker.success()
         return result
 

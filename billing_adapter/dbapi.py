@@ -163,7 +163,7 @@ class DbApiBilling:
     def _sid(self, subscriber_id: str) -> Any | None:
         sid = str(subscriber_id).strip()
         if self.mapping.subscriber_id_type == "int":
-            return int(sid) if sid.isdigit() and len(sid) < 19 else None
+            return int(sid) if sid.isascii() and sid.isdigit() and len(sid) < 19 else None
         return sid or None
 
     # ------------------------------------------------------------------ BillingSource

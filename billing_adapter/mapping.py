@@ -243,6 +243,9 @@ class BillingMapping:
     ping: str = "SELECT 1"
     # "int": subscriber ids are integers in this billing (a non-numeric id is simply not found)
     subscriber_id_type: str = "str"
+    # how this billing's account and contract numbers look (regular expressions): the PII scrubber
+    # takes them, so notes quoting them are scrubbed whatever the billing
+    identifier_formats: dict[str, str] = field(default_factory=dict)
 
     def query(self, name: str) -> Query:
         return self.queries[name]
@@ -279,6 +282,7 @@ def load_mapping(path: Path | str | None = None) -> BillingMapping:
     if id_type not in ("str", "int"):
         raise MappingError(f"{label}: subscriber_id_type must be str or int")
     converters = {n: _make_converter(f"{label}: converter '{n}'", s) for n, s in conv_specs.items()}
+    formats = _identifier_formats(label, doc.get("identifier_formats"))
     queries: dict[str, Query] = {}
     for qname, spec in QUERIES.items():
         raw = doc["queries"].get(qname)
@@ -296,7 +300,22 @@ def load_mapping(path: Path | str | None = None) -> BillingMapping:
         queries=queries,
         ping=str(doc.get("ping") or "SELECT 1"),
         subscriber_id_type=id_type,
+        identifier_formats=formats,
     )
+
+
+def _identifier_formats(label: str, raw: Any) -> dict[str, str]:
+    """``identifier_formats: {account: '10\\d{8}', contract: 'D-\\d{4}-\\d{7}'}`` (optional)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise MappingError(f"{label}: identifier_formats must map a name to one regular expression")
+    for name, pattern in raw.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise MappingError(f"{label}: identifier_formats '{name}' is not a valid pattern: {exc}") from None
+    return {str(k): str(v) for k, v in raw.items()}
 
 
 def _build_query(

@@ -18,6 +18,9 @@ from classifier.features import CONTEXT_FEATURES, normalise
 from classifier.topics import OUT_OF_SCOPE
 
 BOOTSTRAP_CSV = Path(__file__).resolve().parent / "data" / "bootstrap.csv"
+# hand-written Russian operator notes, never trained on (see classifier/heldout/README.md)
+HELDOUT_CSV = Path(__file__).resolve().parent / "heldout" / "ru_operator_notes.csv"
+HELDOUT_PARTS = ("tune", "test")
 # a CSV cell may hold a pasted 1 MB note; allow it (the text is truncated later, not refused)
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -29,6 +32,8 @@ class Dataset:
     contexts: list[dict[str, Any]] = field(default_factory=list)
     skipped_empty: int = 0
     source: str = ""
+    # per-row training weight (real records count more than bootstrap rows); 1.0 when not given
+    weights: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -37,25 +42,39 @@ class Dataset:
     def label_set(self) -> set[str]:
         return set(self.labels)
 
-    def add(self, text: str, label: str, context: dict[str, Any] | None = None) -> None:
+    def add(self, text: str, label: str, context: dict[str, Any] | None = None, weight: float = 1.0) -> None:
         self.texts.append(text)
         self.labels.append(label)
         self.contexts.append(context or {})
+        self.weights.append(weight)
+
+    def row_weights(self) -> list[float]:
+        return self.weights if len(self.weights) == len(self.texts) else [1.0] * len(self.texts)
 
     def extend(self, other: Dataset) -> Dataset:
+        weights = self.row_weights() + other.row_weights()
         self.texts += other.texts
         self.labels += other.labels
         self.contexts += other.contexts
+        self.weights = weights
         self.skipped_empty += other.skipped_empty
         return self
 
+    def reweighted(self, weight: float) -> Dataset:
+        """This data set with every row weighing ``weight``."""
+        out = self.subset(range(len(self)))
+        out.weights = [weight] * len(out)
+        return out
+
     def subset(self, idx: Any) -> Dataset:
+        weights = self.row_weights()
         return Dataset(
             [self.texts[i] for i in idx],
             [self.labels[i] for i in idx],
             [self.contexts[i] for i in idx],
             0,
             self.source,
+            [weights[i] for i in idx],
         )
 
     def without(self, labels: set[str]) -> Dataset:
@@ -73,7 +92,8 @@ def read_csv(path: Path | str) -> Dataset:
     return parse_csv(raw, source=path.name)
 
 
-def parse_csv(raw: bytes, source: str = "data") -> Dataset:
+def parse_csv(raw: bytes, source: str = "data", part: str | None = None) -> Dataset:
+    """Parse a labelled CSV; ``part``: keep only rows whose ``split`` column says so."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -93,6 +113,8 @@ def parse_csv(raw: bytes, source: str = "data") -> Dataset:
         note = row.get("text") or ""
         if not label:
             raise TrainingDataError(f"{source} line {n}: empty label")
+        if part is not None and (row.get("split") or "").strip() != part:
+            continue
         if not normalise(note):
             ds.skipped_empty += 1
             continue
@@ -122,3 +144,13 @@ def check_trainable(ds: Dataset) -> None:
 def load_bootstrap() -> Dataset:
     """The shipped bootstrap corpus (generated, Russian and English; see classifier/README.md)."""
     return read_csv(BOOTSTRAP_CSV)
+
+
+def load_heldout(part: str | None = None) -> Dataset:
+    """The hand-written Russian operator notes (``part``: ``tune`` for thresholds, ``test`` for reported
+    figures, None for both). Never training data: ``tests`` check that no note of it is in the bootstrap
+    corpus or in what the registry trains on."""
+    if part is not None and part not in HELDOUT_PARTS:
+        raise ValueError(f"part must be one of {', '.join(HELDOUT_PARTS)}")
+    name = f"heldout-ru{'-' + part if part else ''}"
+    return parse_csv(HELDOUT_CSV.read_bytes(), source=name, part=part)

@@ -18,7 +18,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
+from classifier.abstain import curve
 from classifier.data import Dataset
+from classifier.embeddings import Encoder
 from classifier.features import normalise
 from classifier.model import Prediction, TopicModel
 from classifier.topics import OUT_OF_SCOPE
@@ -26,7 +28,8 @@ from classifier.topics import OUT_OF_SCOPE
 TEST_SHARE = 0.2
 
 
-def _bucket(text: str) -> float:
+def bucket(text: str) -> float:
+    """A stable number in [0, 1) for a note (a hash of its normalised text)."""
     digest = hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
@@ -35,7 +38,7 @@ def split(ds: Dataset, test_share: float = TEST_SHARE) -> tuple[Dataset, Dataset
     """Held-out split by a hash of the normalised note: a note lands on the same side in every retrain,
     so the current model never saw the rows a candidate is compared on, and duplicates never straddle
     the split. Each label keeps at least two training rows."""
-    test = [_bucket(t) < test_share for t in ds.texts]
+    test = [bucket(t) < test_share for t in ds.texts]
     train_count: dict[str, int] = {}
     for lab, is_test in zip(ds.labels, test, strict=True):
         if not is_test:
@@ -52,6 +55,16 @@ def split(ds: Dataset, test_share: float = TEST_SHARE) -> tuple[Dataset, Dataset
 
 class Ranker(Protocol):
     def predict_batch(self, texts: list[str], contexts: Any = None, k: int = 3) -> list[Prediction]: ...
+
+
+class Refined:
+    """A model's refined stage (sentence embeddings fused with the sparse model) as a ``Ranker``."""
+
+    def __init__(self, model: TopicModel, encoder: Encoder):
+        self.model, self.encoder = model, encoder
+
+    def predict_batch(self, texts: list[str], contexts: Any = None, k: int = 3) -> list[Prediction]:
+        return self.model.predict_batch(texts, contexts, k, encoder=self.encoder)
 
 
 def evaluate(model: Ranker, test: Dataset, trained_topics: list[str]) -> dict[str, Any]:
@@ -101,9 +114,68 @@ def evaluate(model: Ranker, test: Dataset, trained_topics: list[str]) -> dict[st
     return out
 
 
-def train_and_evaluate(train: Dataset, test: Dataset, seed: int = 0) -> tuple[TopicModel, dict[str, Any]]:
+def halves(ds: Dataset) -> tuple[Dataset, Dataset]:
+    """Two halves of ``ds`` by a hash of each note (for tuning on one and reporting on the other)."""
+    a = [i for i, t in enumerate(ds.texts) if bucket("half:" + t) < 0.5]
+    b = [i for i, t in enumerate(ds.texts) if bucket("half:" + t) >= 0.5]
+    return ds.subset(a), ds.subset(b)
+
+
+def tradeoff(
+    model: TopicModel, test: Dataset, tune_on: Dataset | None = None, encoder: Encoder | None = None
+) -> list[dict[str, Any]]:
+    """The abstention trade-off curve (``classifier.abstain.curve``): thresholds tuned on ``tune_on`` for
+    each ceiling of false "Other", figures on ``test``. Without ``tune_on``, two-fold over ``test``: tuned
+    on one half, measured on the other, both ways, figures averaged."""
+    known = set(model.topic_classes)
+
+    def side(tune_ds: Dataset, test_ds: Dataset) -> list[dict[str, Any]]:
+        return curve(
+            model.signals(tune_ds.texts, tune_ds.contexts, encoder),
+            np.asarray([lab in known for lab in tune_ds.labels]),
+            model.signals(test_ds.texts, test_ds.contexts, encoder),
+            np.asarray([lab in known for lab in test_ds.labels]),
+        )
+
+    if tune_on is not None:
+        return side(tune_on, test)
+    a, b = halves(test)
+    out = []
+    for x, y in zip(side(a, b), side(b, a), strict=True):
+        point: dict[str, Any] = {"target_false_other": x["target_false_other"]}
+        for key in ("false_other", "oos_recall"):
+            vals = [v for v in (x[key], y[key]) if v is not None]
+            point[key] = round(sum(vals) / len(vals), 4) if vals else None
+        out.append(point)
+    return out
+
+
+def train_and_evaluate(
+    train: Dataset,
+    test: Dataset,
+    seed: int = 0,
+    tune_on: Dataset | None = None,
+    encoder: Encoder | None = None,
+) -> tuple[TopicModel, dict[str, Any]]:
+    """Train on ``train``; figures on ``test`` for the sparse stage and, with ``encoder``, the refined
+    one; thresholds tuned on ``tune_on`` (else on half of ``test``, reported on the other half), with the
+    whole trade-off curve of each stage."""
     model = TopicModel().fit(train.texts, train.labels, train.contexts, seed=seed)
-    return model, evaluate(model, test, model.topic_classes)
+    if encoder is not None:
+        model.fit_refined(train.texts, train.labels, encoder, seed=seed)
+    report_on, tune_ds = (test, tune_on) if tune_on is not None else halves(test)[::-1]
+    model.tune_abstention(tune_ds.texts, tune_ds.labels, tune_ds.contexts, encoder=encoder)
+    out = evaluate(model, report_on, model.topic_classes)
+    out["tradeoff"] = tradeoff(model, test, tune_on)
+    out["abstention"] = model.abstention.to_dict()
+    if encoder is not None and model.refined is not None:
+        refined = evaluate(Refined(model, encoder), report_on, model.topic_classes)
+        refined["tradeoff"] = tradeoff(model, test, tune_on, encoder)
+        refined["abstention"] = model.refined.abstention.to_dict()
+        out["refined"] = refined
+    out["abstention_tuned_on"] = "--tune file" if tune_on is not None else "half of the test rows"
+    out["reported_on_rows"] = len(report_on)
+    return model, out
 
 
 def not_worse(new: dict[str, Any], old: dict[str, Any], tolerance: float = 0.005) -> bool:
@@ -118,7 +190,8 @@ def not_worse(new: dict[str, Any], old: dict[str, Any], tolerance: float = 0.005
 
 
 class BaselineModel:
-    """A plain TF-IDF (words) + logistic regression baseline, for comparison in the benchmark."""
+    """A plain TF-IDF (words) + logistic regression baseline, for comparison in the benchmark.
+    It offers "Other" first when its most probable class is ``out_of_scope``."""
 
     def __init__(self) -> None:
         self.vec = TfidfVectorizer()
@@ -130,16 +203,37 @@ class BaselineModel:
         return self
 
     def predict_batch(self, texts: list[str], contexts: Any = None, k: int = 3) -> list[Prediction]:
-        from classifier.model import Suggestion
+        return ranked_predictions(self.clf.predict_proba(self.vec.transform(texts)), self.classes_, k)
 
-        probs = self.clf.predict_proba(self.vec.transform(texts))
-        out = []
-        for row in probs:
-            order = [i for i in np.argsort(-row) if self.classes_[i] != OUT_OF_SCOPE][:k]
-            out.append(
-                Prediction(
-                    [Suggestion(self.classes_[i], float(row[i])) for i in order],
-                    self.classes_[int(np.argmax(row))] == OUT_OF_SCOPE,
-                )
+
+class EmbeddingBaseline:
+    """Logistic regression over sentence embeddings (scikit-learn defaults), the second baseline."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.clf = LogisticRegression(max_iter=2000)
+
+    def fit(self, ds: Dataset) -> EmbeddingBaseline:
+        self.clf.fit(self.encoder.encode([normalise(t) for t in ds.texts]), ds.labels)
+        self.classes_ = [str(c) for c in self.clf.classes_]
+        return self
+
+    def predict_batch(self, texts: list[str], contexts: Any = None, k: int = 3) -> list[Prediction]:
+        vectors = self.encoder.encode([normalise(t) for t in texts])
+        return ranked_predictions(self.clf.predict_proba(vectors), self.classes_, k)
+
+
+def ranked_predictions(probs: np.ndarray, classes: list[str], k: int) -> list[Prediction]:
+    """Predictions from a probability matrix: top-``k`` topics; "Other" first when out-of-scope wins."""
+    from classifier.model import Suggestion
+
+    out = []
+    for row in probs:
+        order = [i for i in np.argsort(-row) if classes[i] != OUT_OF_SCOPE][:k]
+        out.append(
+            Prediction(
+                [Suggestion(classes[i], float(row[i])) for i in order],
+                classes[int(np.argmax(row))] == OUT_OF_SCOPE,
             )
-        return out
+        )
+    return out

@@ -31,8 +31,8 @@ class FastVectorizer:
 
     def __init__(self, vectorizer: Any):
         self.analyzer = vectorizer.build_analyzer()
-        self.vocab: dict[str, int] = {k: int(v) for k, v in vectorizer.vocabulary_.items()}
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.vocab: dict[str, int] = vectorizer.vocabulary_  # shared with the vectorizer, not copied
+        self.idf = vectorizer.idf_
 
     def vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         counts = Counter(self.analyzer(text))
@@ -55,7 +55,7 @@ class FastScorer:
     def __init__(
         self,
         featurizer: Any,
-        coef: np.ndarray,
+        coef_t: np.ndarray,
         intercept: np.ndarray,
         cal_a: float,
         cal_b: float,
@@ -67,8 +67,8 @@ class FastScorer:
         self.n_word = len(self.word.vocab)
         self.n_char = len(featurizer.char.vocabulary_)
         self.context_weight = context_weight
-        # rows of the transposed weight matrix are looked up by feature index
-        self.coef_t = np.ascontiguousarray(coef.T)
+        # rows of the features × classes weight matrix (the model's own array) are looked up by index
+        self.coef_t = coef_t
         self.intercept = intercept
         self.cal_a, self.cal_b = cal_a, cal_b
         self.reference_t = reference_t

@@ -1,14 +1,12 @@
 """The topic model: word + character n-gram TF-IDF and card context → calibrated linear classifier,
 with an out-of-scope detector that decides when to offer the free-text "Other" path first.
 
-A linear model alone almost never says "none of these", so abstention combines three signals, with
-thresholds tuned on a validation split held out of the training data:
+Abstention (``classifier.abstain``) combines the out-of-scope class, the best topic's probability and
+novelty (mean cosine similarity to the 3 nearest training examples). ``fit`` sets first thresholds from
+its own validation split; ``tune_abstention`` replaces them with thresholds tuned on held-out notes no
+template made (the registry does so after every training).
 
-* the explicit ``out_of_scope`` class, when the training data has rows labelled so;
-* the calibrated probability of the best topic (low → no topic is confident);
-* novelty: the mean cosine similarity between the note and its 3 nearest training examples (low → the note
-  looks like nothing the model was trained on, e.g. a new kind of request), unless the best topic's
-  probability is at least ``NOVELTY_CONFIDENCE_CAP`` (a short note phrased unlike the examples).
+Weights are float32 and stored once, as the features × classes matrix the one-note path reads rows of.
 """
 
 from __future__ import annotations
@@ -21,24 +19,25 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
+from classifier.abstain import DEFAULT_TARGET, Abstention, Signals, tune
+from classifier.embeddings import Encoder
 from classifier.fast import FastScorer, nearest_mean
 from classifier.features import context_matrix, has_letters, normalise
+from classifier.refine import RefinedStage
+from classifier.sparse_features import CONTEXT_WEIGHT, Featurizer, l2_rows
 from classifier.topics import OUT_OF_SCOPE
 
 log = logging.getLogger(__name__)
 
-# weight of the context block beside the two L2-normalised TF-IDF blocks
-CONTEXT_WEIGHT = 0.5
 # validation share used to tune abstention thresholds
 VALIDATION_SHARE = 0.12
 # at most this many training rows are kept as the novelty reference set (bounds suggestion latency)
 NOVELTY_REFERENCE_ROWS = 3000
-# in-scope validation rows we accept to send to free text by mistake (quantile of each signal)
+# in-scope validation rows (template-made) we accept to send to free text before real-note tuning
 FALSE_ABSTAIN_QUANTILE = 0.03
 # a note unlike any training example is still suggested normally when the model is this sure of a topic
 NOVELTY_CONFIDENCE_CAP = 0.95
@@ -60,49 +59,12 @@ class Prediction:
     abstain: bool
     reason: str | None = None  # empty | no_letters | out_of_scope | low_confidence | novel
     novelty_similarity: float = 0.0
-
-
-class Featurizer:
-    """Word (1–2) and character (2–4, within word bounds) TF-IDF plus the context block."""
-
-    def __init__(self, max_char_features: int | None = 300_000):
-        self.word = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            min_df=1,
-            token_pattern=r"(?u)\b\w+\b",
-            dtype=np.float32,
-        )
-        self.char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(2, 4),
-            sublinear_tf=True,
-            min_df=2,
-            max_features=max_char_features,
-            dtype=np.float32,
-        )
-
-    def fit_blocks(self, texts: Sequence[str]) -> tuple[Any, Any]:
-        """Fit both vectorizers; the word and character blocks of ``texts``."""
-        return self.word.fit_transform(texts), self.char.fit_transform(texts)
-
-    def transform(self, texts: Sequence[str], ctx: np.ndarray) -> sp.csr_matrix:
-        return self.stack(self.word.transform(texts), self.char.transform(texts), ctx)
-
-    def text_only(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """L2-normalised text vector (for novelty similarity)."""
-        m = sp.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
-        return _l2(m)
-
-    @staticmethod
-    def stack(w: Any, c: Any, ctx: np.ndarray) -> sp.csr_matrix:
-        return sp.hstack([w, c, sp.csr_matrix(ctx * CONTEXT_WEIGHT, dtype=np.float32)], format="csr")
+    stage: str = "sparse"  # sparse (every keystroke) | refined (sentence embeddings, at a typing pause)
 
 
 def _upsample_rare(
-    texts: list[str], y: np.ndarray, ctx: np.ndarray
-) -> tuple[list[str], np.ndarray, np.ndarray]:
+    texts: list[str], y: np.ndarray, ctx: np.ndarray, w: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Repeat the rows of topics with fewer than ``MIN_CLASS_ROWS`` examples (a topic just promoted from
     a small cluster) so the validation split and calibration folds all see it."""
     extra: list[int] = []
@@ -111,14 +73,13 @@ def _upsample_rare(
             rows = np.flatnonzero(y == label)
             extra += [int(rows[i % count]) for i in range(MIN_CLASS_ROWS - count)]
     if not extra:
-        return texts, y, ctx
-    return texts + [texts[i] for i in extra], np.concatenate([y, y[extra]]), np.vstack([ctx, ctx[extra]])
-
-
-def _l2(m: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+        return texts, y, ctx, w
+    return (
+        texts + [texts[i] for i in extra],
+        np.concatenate([y, y[extra]]),
+        np.vstack([ctx, ctx[extra]]),
+        np.concatenate([w, w[extra]]),
+    )
 
 
 @dataclass
@@ -127,17 +88,17 @@ class TopicModel:
 
     featurizer: Featurizer = field(default_factory=Featurizer)
     classes_: list[str] = field(default_factory=list)
-    prob_threshold: float = 0.0
-    novelty_threshold: float = 0.0
+    abstention: Abstention = field(default_factory=Abstention)
     train_rows: int = 0
     train_seconds: float = 0.0
-    coef: Any = None  # classes × features (linear SVM weights)
+    coef_t: Any = None  # features × classes float32 (linear SVM weights), the only copy
     intercept: Any = None
     cal_a: float = -1.0  # shared sigmoid calibration: p = 1 / (1 + exp(a·decision + b)), then normalised
     cal_b: float = 0.0
-    reference: Any = None  # L2-normalised text vectors of up to NOVELTY_REFERENCE_ROWS training rows
+    # features × rows: L2-normalised text vectors of up to NOVELTY_REFERENCE_ROWS training rows
     reference_t: Any = None
     fast: FastScorer | None = None
+    refined: RefinedStage | None = None  # sentence-embedding stage, used at a typing pause
 
     # ---- training -------------------------------------------------------------------------------------
     def fit(
@@ -146,47 +107,48 @@ class TopicModel:
         labels: Sequence[str],
         contexts: Sequence[Mapping[str, Any] | None] | None = None,
         seed: int = 0,
+        weights: Sequence[float] | None = None,
     ) -> TopicModel:
-        """Train on notes, labels (topic codes, optionally ``out_of_scope``) and card contexts."""
+        """Train on notes, labels (topic codes, optionally ``out_of_scope``) and card contexts.
+        ``weights``: per-row sample weights (real records count more than bootstrap rows)."""
         started = time.perf_counter()
         norm = [normalise(t) for t in texts]
         ctx = context_matrix(contexts, len(norm))
         y = np.asarray(labels)
-        norm, y, ctx = _upsample_rare(norm, y, ctx)
+        w = np.ones(len(norm)) if weights is None else np.asarray(weights, dtype=float)
+        norm, y, ctx, w = _upsample_rare(norm, y, ctx, w)
         idx = np.arange(len(norm))
-        strat = y
-        tr, va = train_test_split(idx, test_size=VALIDATION_SHARE, random_state=seed, stratify=strat)
+        tr, va = train_test_split(idx, test_size=VALIDATION_SHARE, random_state=seed, stratify=y)
         # calibration and thresholds come from rows the deployed model never saw (no refit shifts them)
-        self._fit_core([norm[i] for i in tr], y[tr], ctx[tr], seed)
+        self._fit_core([norm[i] for i in tr], y[tr], ctx[tr], w[tr], seed)
         va_texts = [norm[i] for i in va]
         blocks = (self.featurizer.word.transform(va_texts), self.featurizer.char.transform(va_texts))
         decision = self.decision(self.featurizer.stack(*blocks, ctx[va]))
         self._calibrate(decision, y[va])
-        self._tune(self._proba_from(decision), self._sims_from(*blocks), y[va])
+        self._tune_on_validation(self._proba_from(decision), self._sims_from(*blocks), y[va])
         self._compile([norm[i] for i in va[:50]], ctx[va[:50]])
         self.train_rows = len(norm)
         self.train_seconds = time.perf_counter() - started
         return self
 
-    def _fit_core(self, texts: list[str], y: np.ndarray, ctx: np.ndarray, seed: int) -> None:
+    def _fit_core(
+        self, texts: list[str], y: np.ndarray, ctx: np.ndarray, weights: np.ndarray, seed: int
+    ) -> None:
         self.featurizer = Featurizer()
         w, c = self.featurizer.fit_blocks(texts)
         x = self.featurizer.stack(w, c, ctx)
-        svm = LinearSVC(C=0.5, tol=1e-3, dual="auto", random_state=seed).fit(x, y)
+        svm = LinearSVC(C=0.5, tol=1e-3, dual="auto", random_state=seed).fit(x, y, sample_weight=weights)
         self.classes_ = [str(c) for c in svm.classes_]
-        coef, intercept = (
-            np.asarray(svm.coef_, dtype=np.float64),
-            np.asarray(svm.intercept_, dtype=np.float64),
-        )
+        coef, intercept = np.asarray(svm.coef_), np.asarray(svm.intercept_)
         if len(self.classes_) == 2:  # one binary score: class 1 scores +d, class 0 scores -d
             coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
-        self.coef, self.intercept = coef, intercept
+        self.coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
+        self.intercept = intercept.astype(np.float32)
         rng = np.random.default_rng(seed)
         keep = np.flatnonzero(y != OUT_OF_SCOPE)
         if len(keep) > NOVELTY_REFERENCE_ROWS:
             keep = rng.choice(keep, NOVELTY_REFERENCE_ROWS, replace=False)
-        self.reference = _l2(sp.hstack([w[keep], c[keep]], format="csr"))
-        self.reference_t = self.reference.T.tocsr()
+        self.reference_t = l2_rows(sp.hstack([w[keep], c[keep]], format="csr")).T.tocsr().astype(np.float32)
 
     def _calibrate(self, d: np.ndarray, y: np.ndarray) -> None:
         """One sigmoid shared by all classes, fitted on held-out decision values: robust for a topic with a
@@ -203,7 +165,7 @@ class TopicModel:
         self.fast = None
         fast = FastScorer(
             self.featurizer,
-            self.coef,
+            self.coef_t,
             self.intercept,
             self.cal_a,
             self.cal_b,
@@ -218,17 +180,79 @@ class TopicModel:
                 return
         self.fast = fast
 
-    def _tune(self, probs: np.ndarray, sims: np.ndarray, y: np.ndarray) -> None:
-        """Abstention thresholds: the low quantile of in-scope validation rows' best probability and
-        novelty similarity."""
+    def _tune_on_validation(self, probs: np.ndarray, sims: np.ndarray, y: np.ndarray) -> None:
+        """First thresholds, from template-made validation rows: the out-of-scope class wins when it is
+        the most probable class; the low quantile of in-scope rows' best probability and novelty."""
         inscope = np.flatnonzero(np.isin(y, self.topic_classes))
         if len(inscope) == 0:
             return
+        sig = self.signals_from(probs, sims)
+        self.abstention = Abstention(
+            oos=0.5,
+            prob=float(np.quantile(sig.best[inscope], FALSE_ABSTAIN_QUANTILE)),
+            sim=float(np.quantile(sig.sim[inscope], FALSE_ABSTAIN_QUANTILE)),
+            cap=NOVELTY_CONFIDENCE_CAP,
+            tuned_on="template validation rows",
+        )
+
+    def signals_from(self, probs: np.ndarray, sims: np.ndarray) -> Signals:
         topic_cols = [self.classes_.index(c) for c in self.topic_classes]
-        best = probs[inscope][:, topic_cols].max(axis=1)
-        sims = sims[inscope]
-        self.prob_threshold = float(np.quantile(best, FALSE_ABSTAIN_QUANTILE))
-        self.novelty_threshold = float(np.quantile(sims, FALSE_ABSTAIN_QUANTILE))
+        oos = self.classes_.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.classes_ else None
+        return Signals(
+            probs[:, oos] if oos is not None else np.zeros(len(probs)),
+            probs[:, topic_cols].max(axis=1) if topic_cols else np.zeros(len(probs)),
+            np.asarray(sims, dtype=float),
+        )
+
+    def signals(
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[Mapping[str, Any] | None] | None = None,
+        encoder: Encoder | None = None,
+    ) -> Signals:
+        """Abstention signals of many raw notes: of the refined stage when ``encoder`` is given."""
+        norm = [normalise(t) for t in texts]
+        probs = self.proba(norm, context_matrix(contexts, len(norm)))
+        vectors = self._vectors(norm, encoder)
+        if vectors is None or self.refined is None:
+            return self.signals_from(probs, self.novelty(norm))
+        return self.signals_from(self.refined.fuse(probs, vectors), self.refined.novelty(vectors))
+
+    def tune_abstention(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        contexts: Sequence[Mapping[str, Any] | None] | None = None,
+        target: float = DEFAULT_TARGET,
+        source: str = "held-out notes",
+        encoder: Encoder | None = None,
+    ) -> None:
+        """Replace both stages' thresholds with ones tuned on held-out notes (``classifier.abstain.tune``)."""
+        in_scope = np.asarray([lab in set(self.topic_classes) for lab in labels])
+        self.abstention = tune(self.signals(texts, contexts), in_scope, target, NOVELTY_CONFIDENCE_CAP, source)
+        if self.refined is not None and encoder is not None:
+            self.refined.abstention = tune(
+                self.signals(texts, contexts, encoder), in_scope, target, NOVELTY_CONFIDENCE_CAP, source
+            )
+
+    def fit_refined(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        encoder: Encoder,
+        weights: Sequence[float] | None = None,
+        seed: int = 0,
+    ) -> None:
+        """Fit the refining stage (embeddings + logistic regression) on the same training notes."""
+        started = time.perf_counter()
+        vectors = encoder.encode([normalise(t) for t in texts])
+        self.refined = RefinedStage.fit(vectors, labels, self.classes_, encoder.name, weights, seed)
+        self.train_seconds += time.perf_counter() - started
+
+    def _vectors(self, norm_texts: list[str], encoder: Encoder | None) -> np.ndarray | None:
+        if encoder is None or self.refined is None or encoder.name != self.refined.encoder_name:
+            return None
+        return encoder.encode(norm_texts)
 
     # ---- inference --------------------------------------------------------------------------------------
     @property
@@ -236,7 +260,7 @@ class TopicModel:
         return [c for c in self.classes_ if c != OUT_OF_SCOPE]
 
     def decision(self, x: Any) -> np.ndarray:
-        return np.asarray(x @ self.coef.T) + self.intercept
+        return np.asarray(x @ self.coef_t) + self.intercept
 
     def proba(self, norm_texts: Sequence[str], ctx: np.ndarray) -> np.ndarray:
         """Calibrated class probabilities (rows sum to 1)."""
@@ -255,7 +279,7 @@ class TopicModel:
         )
 
     def _sims_from(self, w: Any, c: Any) -> np.ndarray:
-        q = _l2(sp.hstack([w, c], format="csr"))
+        q = l2_rows(sp.hstack([w, c], format="csr"))
         out = np.zeros(q.shape[0])
         for start in range(0, q.shape[0], 1000):  # dense blocks of 1000 × reference rows
             block = np.asarray((q[start : start + 1000] @ self.reference_t).todense())
@@ -268,8 +292,10 @@ class TopicModel:
         context: Mapping[str, Any] | None = None,
         k: int = 3,
         allowed: set[str] | None = None,
+        encoder: Encoder | None = None,
     ) -> Prediction:
-        """Top-``k`` topics for one note. ``allowed``: topic codes still active (archived ones dropped)."""
+        """Top-``k`` topics for one note. ``allowed``: topic codes still active (archived ones dropped).
+        With ``encoder`` (and a refined stage trained with it), the refined suggestion."""
         norm = normalise(text)
         if not norm or not has_letters(norm):
             return Prediction([], True, "empty" if not norm else "no_letters")
@@ -278,11 +304,23 @@ class TopicModel:
             probs, sim = self.fast.score(norm, ctx[0])
         else:
             probs, sim = self.proba([norm], ctx)[0], float(self.novelty([norm])[0])
-        return self._decide(probs, sim, k, allowed)
+        vectors = self._vectors([norm], encoder)
+        if vectors is not None and self.refined is not None:
+            fused = self.refined.fuse(probs, vectors)[0]
+            dense_sim = float(self.refined.novelty(vectors)[0])
+            return self._decide(fused, dense_sim, k, allowed, self.refined.abstention, "refined")
+        return self._decide(probs, sim, k, allowed, self.abstention, "sparse")
 
-    def _decide(self, probs: np.ndarray, sim: float, k: int, allowed: set[str] | None) -> Prediction:
+    def _decide(
+        self,
+        probs: np.ndarray,
+        sim: float,
+        k: int,
+        allowed: set[str] | None,
+        abstention: Abstention,
+        stage: str,
+    ) -> Prediction:
         order = np.argsort(-probs)
-        top_class = self.classes_[order[0]]
         ranked = [
             Suggestion(self.classes_[i], round(float(probs[i]), 4))
             for i in order
@@ -290,36 +328,43 @@ class TopicModel:
         ]
         suggestions = ranked[:k]
         best = suggestions[0].confidence if suggestions else 0.0
-        reason = None
-        if top_class == OUT_OF_SCOPE:
-            reason = "out_of_scope"
-        elif best < self.prob_threshold or not suggestions:
-            reason = "low_confidence"
-        elif sim < self.novelty_threshold and best < NOVELTY_CONFIDENCE_CAP:
-            reason = "novel"
-        return Prediction(suggestions, reason is not None, reason, round(sim, 4))
+        p_oos = float(probs[self.classes_.index(OUT_OF_SCOPE)]) if OUT_OF_SCOPE in self.classes_ else 0.0
+        reason = abstention.reason(p_oos, best, sim) if suggestions else "low_confidence"
+        return Prediction(suggestions, reason is not None, reason, round(sim, 4), stage)
 
     def predict_batch(
-        self, texts: Sequence[str], contexts: Sequence[Mapping[str, Any] | None] | None = None, k: int = 3
+        self,
+        texts: Sequence[str],
+        contexts: Sequence[Mapping[str, Any] | None] | None = None,
+        k: int = 3,
+        encoder: Encoder | None = None,
     ) -> list[Prediction]:
         """``predict`` for many notes at once (evaluation)."""
         norm = [normalise(t) for t in texts]
         probs = self.proba(norm, context_matrix(contexts, len(norm)))
-        sims = self.novelty(norm)
+        vectors = self._vectors(norm, encoder)
+        if vectors is not None and self.refined is not None:
+            probs, sims = self.refined.fuse(probs, vectors), self.refined.novelty(vectors)
+            abstention, stage = self.refined.abstention, "refined"
+        else:
+            sims, abstention, stage = self.novelty(norm), self.abstention, "sparse"
         out = []
         for i, t in enumerate(norm):
             if not t or not has_letters(t):
-                out.append(Prediction([], True, "empty" if not t else "no_letters"))
+                out.append(Prediction([], True, "empty" if not t else "no_letters", stage=stage))
             else:
-                out.append(self._decide(probs[i], float(sims[i]), k, None))
+                out.append(self._decide(probs[i], float(sims[i]), k, None, abstention, stage))
         return out
 
     def describe(self) -> dict[str, Any]:
         return {
             "classes": self.topic_classes,
             "has_out_of_scope_class": OUT_OF_SCOPE in self.classes_,
-            "prob_threshold": round(self.prob_threshold, 4),
-            "novelty_threshold": round(self.novelty_threshold, 4),
+            "abstention": self.abstention.to_dict(),
+            "refined": None
+            if self.refined is None
+            else {"encoder": self.refined.encoder_name, "abstention": self.refined.abstention.to_dict()},
+            "weights": "float32, stored once",
             "train_rows": self.train_rows,
             "train_seconds": round(self.train_seconds, 2),
         }

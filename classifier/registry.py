@@ -1,10 +1,16 @@
 """Versioned model files and hot swap.
 
 Layout under ``<data_dir>/models``: ``model-0007.pkl`` (the pickled ``TopicModel``), ``model-0007.json``
-(its evaluation and training facts) and ``current`` (the accepted version number, replaced atomically).
+(its evaluation and training facts), ``current`` (the accepted version number, replaced atomically) and
+``embeddings.npz`` (sentence embeddings of notes already encoded, keyed by a hash of the note).
+
 A retrained model is evaluated beside the current one on the same held-out rows and becomes current only
-if it is not worse (``classifier.evaluate.not_worse``); every node notices a new ``current`` through
-``refresh()`` and loads it without a restart. Model files are only ever read from this directory.
+if it is not worse (``classifier.evaluate.not_worse``). Once there are at least ``MIN_REAL_HOLDOUT``
+held-out real records, those rows are the comparison (a model that learnt the templates better but the
+floor worse is refused); before that, a hash split of the training data. Abstention thresholds are tuned
+on held-out notes no template made: the real held-out records when there are enough, else the shipped
+hand-written tuning notes. Every node notices a new ``current`` through ``refresh()`` and loads it
+without a restart. Model files are only ever read from this directory.
 """
 
 from __future__ import annotations
@@ -20,12 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifier.data import Dataset, check_trainable
-from classifier.evaluate import evaluate, not_worse, split
+from classifier.data import Dataset, check_trainable, load_heldout
+from classifier.embeddings import EmbeddingCache, Encoder
+from classifier.evaluate import Ranker, Refined, evaluate, not_worse, split
 from classifier.model import TopicModel
 
 log = logging.getLogger(__name__)
 _MODEL_FILE = re.compile(r"^model-(\d{4,})\.pkl$")
+# held-out real records needed before they, not a split of the training data, decide acceptance
+MIN_REAL_HOLDOUT = 30
 
 
 @dataclass
@@ -81,6 +90,16 @@ class ModelRegistry:
         log.info("classifier model v%d loaded", v)
         return True
 
+    def current_created_at(self) -> datetime | None:
+        """When the current version was trained (None without one)."""
+        v = self.version if self.version is not None else self.current_version_on_disk()
+        if v is None:
+            return None
+        try:
+            return datetime.fromisoformat(json.loads(self._path(v, "json").read_text())["created_at"])
+        except (OSError, ValueError, KeyError):
+            return None
+
     def load(self, version: int) -> TopicModel:
         with self._path(version, "pkl").open("rb") as fh:
             model = pickle.load(fh)  # noqa: S301 - our own files in data_dir only
@@ -106,22 +125,50 @@ class ModelRegistry:
         return max(nums, default=0) + 1
 
     # ---- training ------------------------------------------------------------------------------------
-    def train(self, data: Dataset, *, force: bool = False, seed: int = 0) -> TrainResult:
-        """Train on ``data`` (held-out split for evaluation), store the version, swap it in if not worse.
+    def _ranker(self, model: TopicModel, encoder: Encoder | None) -> Ranker:
+        if encoder is not None and model.refined is not None:
+            return Refined(model, encoder)
+        return model
 
+    def train(
+        self,
+        data: Dataset,
+        *,
+        force: bool = False,
+        seed: int = 0,
+        holdout: Dataset | None = None,
+        encoder: Encoder | None = None,
+    ) -> TrainResult:
+        """Train on ``data``, store the version, swap it in if not worse.
+
+        ``holdout``: real records kept out of ``data``; with ``MIN_REAL_HOLDOUT`` rows or more they decide
+        acceptance and tune the abstention thresholds. ``encoder``: also fit the sentence-embedding stage.
         ``force`` accepts the model whatever the comparison says (first model, explicit operator choice).
         """
         check_trainable(data)
-        train, test = split(data)
+        real = holdout is not None and len(holdout) >= MIN_REAL_HOLDOUT
+        if real and holdout is not None:
+            train, test, gate = data, holdout, "held-out real records"
+        else:
+            (train, test), gate = split(data), "hash split of the training data"
         check_trainable(train)
-        model = TopicModel().fit(train.texts, train.labels, train.contexts, seed=seed)
-        metrics = evaluate(model, test, model.topic_classes)
-        metrics["train_rows"] = len(train)
+        weights = train.row_weights()
+        model = TopicModel().fit(train.texts, train.labels, train.contexts, seed=seed, weights=weights)
+        cache = EmbeddingCache(self.dir / "embeddings.npz", encoder) if encoder is not None else None
+        if cache is not None:
+            model.fit_refined(train.texts, train.labels, cache, weights, seed=seed)
+            cache.save()
+        tuning = test if real else load_heldout("tune")
+        model.tune_abstention(
+            tuning.texts, tuning.labels, tuning.contexts, source=tuning.source or gate, encoder=cache
+        )
+        metrics = evaluate(self._ranker(model, cache), test, model.topic_classes)
+        metrics.update(train_rows=len(train), compared_on=gate)
         current, current_version = self.model, self.version
         current_metrics = None
         if current is not None:
             # the current model on the same held-out rows; topics it does not know count against it
-            current_metrics = evaluate(current, test, model.topic_classes)
+            current_metrics = evaluate(self._ranker(current, cache), test, model.topic_classes)
         if force or current_metrics is None:
             accepted, reason = True, "forced" if force else "first model"
         elif not_worse(metrics, current_metrics):

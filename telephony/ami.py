@@ -23,8 +23,8 @@ from collections import deque
 from typing import Any
 
 from panoramisk import Manager
-from panoramisk.ami_protocol import AMIProtocol
 
+from telephony.ami_wire import SkippingProtocol
 from telephony.channels import AgentBook
 from telephony.errors import (
     AsteriskShuttingDown,
@@ -293,7 +293,8 @@ class AmiTelephony:
         self._manager = manager
         self._buffer = []
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(AMIProtocol, self.host, self.port), self.action_timeout
+            loop.create_connection(lambda: SkippingProtocol(self.normaliser.wants), self.host, self.port),
+            self.action_timeout,
         )
         done: asyncio.Future[Any] = loop.create_future()
         done.set_result((transport, protocol))
@@ -307,7 +308,7 @@ class AmiTelephony:
             if resp.get("Message") == SHUTTING_DOWN:
                 raise AsteriskShuttingDown(SHUTTING_DOWN)
             raise AuthenticationFailed(resp.get("Message") or "authentication failed")
-        self.backoff_delay = self.backoff_initial  # a good login: the next drop retries at once
+        self._logged_in_ok()
         self.problems.clear()
         self.problems.update(
             await probe_permissions(
@@ -347,6 +348,10 @@ class AmiTelephony:
             len(self.normaliser.calls),
             len(self.pauses.pending()),
         )
+
+    def _logged_in_ok(self) -> None:
+        """A good login: the back-off starts again, so the next drop is retried at once."""
+        self.backoff_delay = self.backoff_initial
 
     async def _keepalive(self, manager: _Manager) -> None:
         while True:

@@ -66,6 +66,22 @@ class Call:
     emitted: set[tuple[str, str]] = field(default_factory=set)  # (event kind, agent)
 
 
+CALLER_MAX = 32  # what history keeps of a caller id (``calls.caller``)
+FIELD_MAX = 64  # call ids, queue names
+
+
+def clean_field(value: str, limit: int) -> str:
+    """Printable characters only (no NUL, no control characters), trimmed to ``limit``."""
+    return "".join(ch for ch in value if ch.isprintable()).strip()[:limit]
+
+
+def clean_caller_id(raw: str) -> str:
+    """The caller id as the rest of the system may keep it: a PBX passes whatever the network sent
+    (500 digits, NUL bytes, control characters); history, cards and logs get at most 32 printable
+    characters."""
+    return clean_field(raw or "", CALLER_MAX)
+
+
 class CallBook:
     """The calls being followed (bounded) and the once-only emission of their events."""
 
@@ -94,8 +110,10 @@ class CallBook:
             self._finished.popitem(last=False)
 
     def open_call(self, call_id: str, caller: str, channel: str, at: float, queue: str | None) -> Call | None:
-        """Find or create the call; None for finished or internal calls."""
-        if not call_id or self.is_done(call_id):
+        """Find or create the call; None for finished or internal calls (and ids no history could hold)."""
+        caller = clean_caller_id(caller)
+        queue = clean_field(queue, FIELD_MAX) or None if queue else queue
+        if not call_id or self.is_done(call_id) or len(call_id) > FIELD_MAX or not call_id.isprintable():
             return None
         call = self.calls.get(call_id)
         if call is None:

@@ -121,7 +121,11 @@ class PauseKeeper(PauseBook):
 
     async def apply(self, interface: str) -> None:
         wanted = self.wanted[interface]
-        action = {"Action": "QueuePause", "Interface": interface, "Paused": "true" if wanted.paused else "false"}
+        action = {
+            "Action": "QueuePause",
+            "Interface": interface,
+            "Paused": "true" if wanted.paused else "false",
+        }
         if wanted.reason and wanted.paused:
             action["Reason"] = wanted.reason
         resp = await self._send(action)

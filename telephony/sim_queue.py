@@ -46,7 +46,7 @@ class QueueBook:
     stats: dict[str, QueueStats] = field(default_factory=dict)
     joined: dict[str, tuple[str, float]] = field(default_factory=dict)  # caller channel -> (queue, ts)
     rung: dict[tuple[str, str], float] = field(default_factory=dict)  # (caller, member channel) -> ts
-    connected: dict[str, tuple[float, bool]] = field(default_factory=dict)  # caller -> (ts, in sl)
+    connected: dict[str, tuple[float, int, bool]] = field(default_factory=dict)  # caller -> (ts, hold, in sl)
 
     def queue(self, name: str) -> QueueStats:
         st = self.stats.get(name)
@@ -93,16 +93,16 @@ class QueueBook:
             st.holdtime = hold
         else:
             st.holdtime = ((st.holdtime << 2) - st.holdtime + hold) >> 2
-        self.connected[chan] = (now, hold <= st.servicelevel)
+        self.connected[chan] = (now, hold, hold <= st.servicelevel)
         self.joined.pop(chan, None)
         return frame
 
     def _complete(self, frame: Frame, msg: dict[str, str], now: float, own_clock: bool) -> Frame:
         chan, queue = msg.get("Channel", ""), msg.get("Queue", "")
         st = self.queue(queue)
-        started, insl = self.connected.pop(chan, (now, False))
+        started, hold, insl = self.connected.pop(chan, (now, 0, False))
         if own_clock:
-            frame = _set(frame, TalkTime=_whole(started, now))
+            frame = _set(frame, HoldTime=hold, TalkTime=_whole(started, now))
         talk = int(as_dict(frame).get("TalkTime") or 0)
         st.completed += 1
         st.completedinsl += int(insl)

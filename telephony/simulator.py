@@ -23,6 +23,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,29 @@ def _agents(specs: Iterable[AgentSpec]) -> list[tuple[str, str]]:
     return out
 
 
+def _pick_free(
+    rng: random.Random,
+    pool: list[tuple[str, str]],
+    need: int,
+    busy: set[str],
+    is_paused: Callable[[str], bool],
+) -> list[tuple[str, str]] | None:
+    """``need`` distinct agents neither on a call nor paused, or None. A few random draws find them on a
+    floor with free operators (a scan of thousands of agents per call would make the simulator, not the
+    workstation, the slow part of a benchmark); a crowded floor gets the full scan."""
+    if need == 0:
+        return []
+    chosen: list[tuple[str, str]] = []
+    for _ in range(8 * need):
+        a = pool[rng.randrange(len(pool))]
+        if a[0] not in busy and a not in chosen and not is_paused(a[0]):
+            chosen.append(a)
+            if len(chosen) == need:
+                return chosen
+    free = [a for a in pool if a[0] not in busy and not is_paused(a[0])]
+    return rng.sample(free, need) if len(free) >= need else None
+
+
 def _releaser(busy: set[str], agents: list[str]) -> Callable[[asyncio.Task[None]], None]:
     def release(_task: asyncio.Task[None]) -> None:
         busy.difference_update(agents)
@@ -108,16 +132,17 @@ class AmiSimulator:
         self.shutting_down = False  # True: every action answers "Asterisk is shutting down"
         self.pause_actions: list[dict[str, str]] = []  # QueuePause actions received (lower-case keys)
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
+        self.generated: deque[tuple[str, CallScript]] = deque(maxlen=10_000)  # (scenario, script) of run_calls calls
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
-        self.port = 0
+        self.host, self.port = "127.0.0.1", 0
 
     # ------------------------------------------------------------------ server
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen; returns the bound port (``port=0`` lets the OS choose)."""
         self._server = await asyncio.start_server(self._serve, host, port)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.host, self.port = host, self._server.sockets[0].getsockname()[1]
         return self.port
 
     async def stop(self) -> None:
@@ -152,6 +177,16 @@ class AmiSimulator:
             for m in self.state.members.values():
                 m.fields.update(Paused="0", PausedReason="", Status="1", InCall="0")
         self._started = time.time()
+
+    async def restart_for(self, seconds: float) -> None:
+        """An Asterisk restart that takes ``seconds``: ``restart()``, and the port refuses connections
+        until the PBX is back (on the same port)."""
+        self.restart()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        await asyncio.sleep(seconds)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
 
     def shutdown_notice(self) -> None:
         """``Event: Shutdown`` as Asterisk sends it when ``core restart`` begins."""
@@ -261,9 +296,8 @@ class AmiSimulator:
             return
         paused = msg["paused"].lower() in ("1", "true", "yes", "on")
         self.pause_actions.append(dict(msg))
-        members = [
-            m for (q, i), m in self.state.members.items() if i == interface and (not queue or q == queue)
-        ]
+        queues = [queue] if queue else sorted(self.state.queue_names)
+        members = [m for q in queues if (m := self.state.members.get((q, interface))) is not None]
         if not members:
             self._reply(session, aid, "Error", ("Message", "Interface not found"))
             return
@@ -300,6 +334,14 @@ class AmiSimulator:
 
     def paused_agents(self) -> set[str]:
         return {i for (_, i), m in self.state.members.items() if m.fields.get("Paused") == "1"}
+
+    def is_paused(self, interface: str) -> bool:
+        """Paused in any queue (a look-up per queue, not a scan of every member)."""
+        for q in self.state.queue_names:
+            m = self.state.members.get((q, interface))
+            if m is not None and m.fields.get("Paused") == "1":
+                return True
+        return False
 
     def _login(self, session: Session, aid: str, msg: dict[str, str]) -> bool:
         session.authed = True
@@ -468,15 +510,13 @@ class AmiSimulator:
         tasks: list[asyncio.Task[None]] = []
         while (count is None or started < count) and (duration_s is None or loop.time() - start < duration_s):
             name = rng.choices(names, weights)[0]
-            paused = self.paused_agents()
-            free = [a for a in pool if a[0] not in busy and a[0] not in paused]
-            need = AGENTS_NEEDED.get(name, 1)
-            if len(free) >= need:
-                chosen = rng.sample(free, need)
+            chosen = _pick_free(rng, pool, AGENTS_NEEDED.get(name, 1), busy, self.is_paused)
+            if chosen is not None:
                 busy.update(a for a, _ in chosen)
                 script = self.make_call(
                     name, callers=rng.sample(list(callers), min(2, len(callers))), agents=chosen
                 )
+                self.generated.append((name, script))
                 task = self.start_call(script, speed)
                 task.add_done_callback(_releaser(busy, [a for a, _ in chosen]))
                 if wait:

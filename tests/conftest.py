@@ -19,6 +19,9 @@ import pytest
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MARIADB_HOST = os.environ.get("TEST_MARIADB_HOST", "127.0.0.1")
+# apps under test train sparse-only models: encoding the bootstrap corpus for the sentence-embedding
+# stage takes minutes of CPU; that stage has its own tests (tests/unit/test_classifier_refined.py)
+os.environ.setdefault("WORKSTATION_CLASSIFIER_EMBEDDINGS", "0")
 _SHARED_TRACES = Path(__file__).resolve().parents[2] / "shared" / "ami-traces"
 # the real Asterisk captures: shared/ beside the checkout, else the copies shipped in telephony/traces
 TRACES_DIR = Path(

@@ -92,6 +92,13 @@ def make_billing(settings: Settings, redis: aioredis.Redis | None = None) -> Bil
     return make_cached(make_billing_source(settings), settings, redis)
 
 
+def configure_scrubber(settings: Settings) -> None:
+    """The PII scrubber learns this billing's account and contract number formats from its mapping."""
+    from anonymizer.pii_accounts import set_identifier_formats
+
+    set_identifier_formats(load_mapping(settings.billing_mapping).identifier_formats)
+
+
 def _contexts(value: str | Sequence[str]) -> tuple[str, ...]:
     """``agents,operators`` (or a list) → the dialplan contexts whose Local channels are operators."""
     items = value.split(",") if isinstance(value, str) else list(value)

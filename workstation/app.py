@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import secrets
 import time
@@ -16,19 +15,24 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from workstation import audit
+from workstation import audit, runtime
 from workstation.api.core import CORE_ROUTERS
+from workstation.api.deps import cached_user
+from workstation.calls.writer import is_db_unreachable
 from workstation.container import Container
 from workstation.errors import USER_ERRORS, as_domain_error
+from workstation.http_guards import BodyLimit, SameOrigin, SecurityHeaders
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-MAX_BODY = 12 * 1024 * 1024
+MAX_BODY = 12 * 1024 * 1024  # a signed-in user's request (a long note, an attachment)
+MAX_ANONYMOUS_BODY = 64 * 1024  # anyone else's (a sign-in is a few hundred bytes)
 CallNext = Callable[[Request], Awaitable[Response]]
 
 
@@ -43,22 +47,9 @@ def _secret_key(container: Container) -> str:
     return path.read_text().strip()
 
 
-async def _freeze_heap_after_startup(delays_s: tuple[float, ...] = (8.0, 30.0)) -> None:
-    """Once start-up has loaded its models and dictionaries (topic model, morphology, NER), move them
-    out of the garbage collector's sight: a full collection over millions of long-lived objects pauses
-    the event loop for a few hundred milliseconds, i.e. a late screen pop."""
-    for n, delay in enumerate(delays_s):  # again later for what start-up jobs (first model…) loaded
-        await asyncio.sleep(delay)
-        if n == 0:
-            gc.collect()  # a full pass once, before traffic; later passes only freeze (no pause)
-        gc.freeze()
-        gc.set_threshold(20_000, 20, 20)  # fewer young collections under a burst of calls
-        log.info("heap frozen after start-up: %d objects", gc.get_freeze_count())
-
-
 def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Start the bus, live calls, the AMI consumer (on the node holding the leader lock) and the
-    features' background jobs; stop them in the reverse order, then run the container's closers."""
+    """Start the bus, the billing listener, live calls, the AMI consumer (on the node holding the leader
+    lock) and the features' background jobs; stop them in the reverse order, then run the closers."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,8 +70,9 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
                     container.leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
                 )
             )
-        tasks.append(asyncio.create_task(_freeze_heap_after_startup(), name="gc-freeze"))
         tasks.extend(asyncio.ensure_future(job()) for job in container.background)
+        runtime.tune_for_pops()  # start-up heap collected and frozen before the first connection
+        tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:
             yield
         finally:
@@ -109,6 +101,8 @@ async def _start_billing(container: Container) -> None:
 
 
 def _add_middleware(app: FastAPI, container: Container) -> None:
+    # added before the session middleware, so it runs inside it: the limit knows who is signed in
+    app.add_middleware(BodyLimit, limit=MAX_BODY, anonymous_limit=MAX_ANONYMOUS_BODY)
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(container),
@@ -132,20 +126,6 @@ def _add_middleware(app: FastAPI, container: Container) -> None:
         )
         return response
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: CallNext) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
-            return JSONResponse(
-                {
-                    "error_id": "too_large",
-                    "message": f"request body over {MAX_BODY // (1024 * 1024)} MB",
-                    "details": {},
-                },
-                status_code=413,
-            )
-        return await call_next(request)
-
 
 def _add_error_handlers(app: FastAPI) -> None:
     async def user_error(request: Request, exc: Exception) -> JSONResponse:
@@ -168,12 +148,26 @@ def _add_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(SQLAlchemyError)
     @app.exception_handler(Exception)
-    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-        # Starlette still re-raises, so the server logs the traceback; the browser gets an id to translate
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # never a plain-text 500: the DB being away is a 503 the UI explains; anything else is logged
+        # by type only (a DB error's text can carry bound values)
+        if isinstance(exc, DataError):
+            log.warning("%s %s: the DB refused a value (%s)", request.method, request.url.path, type(exc).__name__)
+            return JSONResponse(
+                {"error_id": "invalid_value", "message": "a value is not acceptable", "details": {}},
+                status_code=422,
+            )
+        if is_db_unreachable(exc):
+            log.error("%s %s: workstation DB unreachable (%s)", request.method, request.url.path, type(exc).__name__)
+            return JSONResponse(
+                {"error_id": "db_unavailable", "message": "the workstation database is unavailable", "details": {}},
+                status_code=503,
+            )
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
         return JSONResponse(
-            {"error_id": "internal_error", "message": "internal server error", "details": {}},
-            status_code=500,
+            {"error_id": "internal_error", "message": "internal error", "details": {}}, status_code=500
         )
 
     @app.exception_handler(RequestValidationError)
@@ -192,7 +186,14 @@ def _add_error_handlers(app: FastAPI) -> None:
 def create_app(container: Container) -> FastAPI:
     """The app around a built container: middleware, error handlers, the core and the features' routes,
     health, and the static UI."""
-    app = FastAPI(title="Contact-center workstation", lifespan=_lifespan(container))
+    # the schema and the docs are not public: they map every route for an attacker (tests read app.openapi())
+    app = FastAPI(
+        title="Contact-center workstation",
+        lifespan=_lifespan(container),
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.container = container
     _add_middleware(app, container)
     _add_error_handlers(app)
@@ -202,7 +203,12 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(feature.router)
 
     @app.get("/healthz")
-    async def health() -> dict[str, object]:
+    async def health(request: Request) -> dict[str, object]:
+        """Liveness for anyone (load balancers); the components' detail for supervisors and admins only
+        (it names AMI errors and billing internals)."""
+        user = await cached_user(container, request.session)
+        if user is None or user.role not in ("supervisor", "admin"):
+            return {"ok": True}
         tel = container.telephony.health() if container.telephony is not None else {"enabled": False}
         return {
             "ok": True,
@@ -210,6 +216,7 @@ def create_app(container: Container) -> FastAPI:
             "telephony": tel,
             "billing": await container.billing.health(),
             "hub": container.hub.stats(),
+            "writer": container.calls.writer.health(),
         }
 
     @app.get("/", include_in_schema=False)
@@ -217,4 +224,6 @@ def create_app(container: Container) -> FastAPI:
         return RedirectResponse("/index.html")
 
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOrigin, allowed_origins=tuple(container.settings.allowed_origins))
     return app

@@ -12,9 +12,10 @@ from typing import Any
 
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
-from workstation.adapters import make_billing, make_redis, make_telephony
+from workstation.adapters import configure_scrubber, make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
 from workstation.calls.service import CallService
+from workstation.calls.writer import journal_path
 from workstation.campaigns import feature as campaigns
 from workstation.container import Container, Feature
 from workstation.db import Database
@@ -31,6 +32,14 @@ __all__ = ["FEATURES", "Container", "bootstrap"]
 
 # build order: a feature comes after those it uses (campaigns use segments' exports)
 FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns, kpis)
+
+
+def _scrub_billing_identifiers(settings: Settings) -> None:
+    """The scrubber learns this billing's account and contract number formats from its mapping."""
+    from anonymizer.pii_accounts import set_identifier_formats
+    from billing_adapter.mapping import load_mapping
+
+    set_identifier_formats(load_mapping(settings.billing_mapping).identifier_formats)
 
 
 def bootstrap(
@@ -51,6 +60,7 @@ def bootstrap(
     db = db or Database(settings.resolved_database_url())
     bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix)
     billing = billing or make_billing(settings, redis)
+    configure_scrubber(settings)
     tel: Telephony | None
     if telephony is True:
         tel = make_telephony(settings)
@@ -68,7 +78,7 @@ def bootstrap(
         telephony=tel,
         leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
         hub=hub,
-        calls=CallService(db, billing, hub, tel),
+        calls=CallService(db, billing, hub, tel, journal=journal_path(settings.data_dir)),
         features=tuple(FEATURES if features is None else features),
     )
     # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool

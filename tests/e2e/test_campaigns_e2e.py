@@ -59,11 +59,17 @@ def test_export_then_campaign_then_offer_on_the_card(server: Any, tmp_path: Path
         page.wait_for_selector("#privacy-kpis", timeout=120_000)
         kpis = page.inner_text("#privacy-kpis")
         assert "k достигнуто" in kpis and "l-разнообразие" in kpis
+        assert "Риск повторной идентификации" in kpis and "20.0%" in kpis  # ≤ 1/k over the whole record
         assert page.locator("svg.chart-sizes rect").count() >= 2
         assert page.locator("#methods tr").count() > 5
         shown = page.inner_text("body")
         assert not [s for s in surnames if s in shown]
         page.screenshot(path=str(tmp_path / "analyst.png"), full_page=True)
+        # an export of an overlapping, different period would break k joined with the first: refused, in Russian
+        page.fill("#seg-from", "2026-03")
+        page.click("#seg-start")
+        page.wait_for_selector(".toast.error", timeout=120_000)
+        assert "Выгрузка отклонена" in page.inner_text(".toast.error")
 
         sign_in(page, server.url, "mkt", "marketing.html")
         page.check("input.mkt-seg[value='tier:high']")

@@ -11,13 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from billing_adapter import demo
 from telephony.simulated import SimulatedTelephony
-from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
+from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
 from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
@@ -167,6 +168,19 @@ def test_operator_dials_the_subscriber_from_the_card(server: Any) -> None:
         sent = sim.originates[-1]
         # the operator's own phone rings first, then the dialplan dials the digits (no '+')
         assert (sent["channel"], sent["exten"]) == ("PJSIP/1001", msisdn.lstrip("+"))
+        # a request that asked for a call back: its own dial button on the subscriber's card
+        subscriber = server.call(server.container.billing.lookup_caller(msisdn)).card.subscriber_id
+        with httpx.Client(base_url=server.url) as client:
+            client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+            record = {"note": "перезвоните вечером", "topics": ["other"], "outcome": "callback"}
+            r = client.post("/api/records", json={**record, "finish": True, "subscriber_id": subscriber})
+            assert r.status_code == 200, r.text
+        page.fill("#search", msisdn)
+        page.press("#search", "Enter")
+        page.click("#panel-callbacks .dial-callbacks button.dial")
+        while len(sim.originates) < 2 and time.time() < deadline + 10:
+            time.sleep(0.05)
+        assert sim.originates[-1]["exten"] == msisdn.lstrip("+")
         # an operator without a phone gets the refusal in the page's language, not a bare HTTP error
         other = browser.new_context(locale="ru-RU").new_page()
         sign_in(other, server.url, "op3")
@@ -176,7 +190,7 @@ def test_operator_dials_the_subscriber_from_the_card(server: Any) -> None:
         other.click("#card .f.msisdn button.dial")
         other.wait_for_selector(".toast.error")
         assert "внутренний номер" in other.inner_text(".toast.error")
-        assert len(sim.originates) == 1
+        assert len(sim.originates) == 2
         browser.close()
 
 

@@ -71,7 +71,9 @@ def billing() -> MemoryBilling:
     return b
 
 
-async def start_node(tmp_path: Path, db_url: str, sim: AmiSimulator, users: dict[str, str] | None = None) -> Node:
+async def start_node(
+    tmp_path: Path, db_url: str, sim: AmiSimulator, users: dict[str, str] | None = None
+) -> Node:
     tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET, backoff_initial=0.05)
     container = make_container(tmp_path, db_url=db_url, billing=billing(), telephony=tel, features=[])
     for name, iface in (users or {}).items():
@@ -123,13 +125,21 @@ async def test_call_without_caller_id_gets_the_unknown_caller_card(
         await node.stop()
 
 
-async def test_second_ring_of_the_same_operator_pops_again(tmp_path: Path, db_url: str, sim: AmiSimulator) -> None:
+async def test_second_ring_of_the_same_operator_pops_again(
+    tmp_path: Path, db_url: str, sim: AmiSimulator
+) -> None:
     node = await start_node(tmp_path, db_url, sim, {"op1": A1})
     try:
         uid = next(iter(node.screens))
         await sim.play("ringtwice", KNOWN, agents=[(A1, "Анна")], speed=20)
         await until(lambda: "call.ended" in node.types(uid))
-        assert node.types(uid) == ["call.offered", "call.withdrawn", "call.offered", "call.answered", "call.ended"]
+        assert node.types(uid) == [
+            "call.offered",
+            "call.withdrawn",
+            "call.offered",
+            "call.answered",
+            "call.ended",
+        ]
         assert node.screens[uid][2]["card"]["card"]["name"] == "Смирнова Анна Петровна"
     finally:
         await node.stop()

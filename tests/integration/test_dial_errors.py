@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from telephony.ami import AmiTelephony
 from telephony.simulator import AmiSimulator
 from tests.apphelpers import PASSWORD, add_user, make_container
 from workstation.app import create_app
+from workstation.bootstrap import Container
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +31,22 @@ async def sim() -> AsyncIterator[AmiSimulator]:
     await s.stop()
 
 
-async def dial_as_operator(tmp_path: Path, tel: AmiTelephony, number: str = "8 916 123-45-67") -> httpx.Response:
+async def dial_as_operator(
+    tmp_path: Path, tel: AmiTelephony, number: str = "8 916 123-45-67"
+) -> httpx.Response:
     container = make_container(tmp_path, telephony=tel, features=[])
     add_user(container, "op1", extension="1001", interface="PJSIP/1001")
+    async with signed_in(container, "op1") as client:
+        return await client.post("/api/calls/dial", json={"number": number})
+
+
+@asynccontextmanager
+async def signed_in(container: Container, username: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(container)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ws") as client:
-        r = await client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+        r = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
         assert r.status_code == 200
-        return await client.post("/api/calls/dial", json={"number": number})
+        yield client
 
 
 def body(r: httpx.Response) -> dict[str, Any]:
@@ -69,6 +79,25 @@ async def test_dial_without_originate_permission_names_it(tmp_path: Path, sim: A
         await tel.stop()
 
 
+async def test_supervisor_floor_shows_what_the_ami_user_may_not_do(tmp_path: Path) -> None:
+    sim = AmiSimulator(USER, SECRET, write="system,call,originate,reporting")  # README's old line
+    await sim.start("127.0.0.1", 0)
+    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)
+    await tel.start(_ignore)
+    try:
+        await tel.logged_in.wait()
+        container = make_container(tmp_path, telephony=tel, features=[])
+        add_user(container, "boss", role="supervisor")
+        async with signed_in(container, "boss") as client:
+            floor = (await client.get("/api/supervisor/floor")).json()
+        assert floor["telephony"]["state"] == "degraded"
+        [problem] = floor["telephony"]["problems"]
+        assert problem["id"] == "ami_write_agent" and "write = agent" in problem["message"]
+    finally:
+        await tel.stop()
+        await sim.stop()
+
+
 async def test_originate_refused_by_asterisk_is_originate_rejected(tmp_path: Path) -> None:
     sim = AmiSimulator(USER, SECRET)
     await sim.start("127.0.0.1", 0)
@@ -96,7 +125,11 @@ async def test_dial_reaches_asterisk_with_digits_and_the_operators_phone(tmp_pat
         r = await dial_as_operator(tmp_path, tel)
         assert r.status_code == 200
         sent = sim.originates[-1]
-        assert (sent["channel"], sent["context"], sent["exten"]) == ("PJSIP/1001", "from-workstation", "79161234567")
+        assert (sent["channel"], sent["context"], sent["exten"]) == (
+            "PJSIP/1001",
+            "from-workstation",
+            "79161234567",
+        )
         assert sent["callerid"] == "79161234567"
     finally:
         await tel.stop()

@@ -19,6 +19,7 @@ from telephony.events import (
     CallEvent,
     CallOffered,
     CallQueued,
+    QueueCallTimes,
     TelephonyLink,
 )
 from telephony.normaliser import Normaliser
@@ -28,6 +29,11 @@ from telephony.simulator import AmiSimulator
 pytestmark = pytest.mark.integration
 
 USER, SECRET = "ccw", "s3cret-for-tests"
+
+
+def is_call_event(e: CallEvent) -> bool:
+    """The call events proper (not member states, link changes or Asterisk's own queue figures)."""
+    return not isinstance(e, AgentStatus | TelephonyLink | QueueCallTimes)
 
 
 class Collector:
@@ -40,7 +46,7 @@ class Collector:
         self.events.append(ev)
 
     def calls(self) -> list[CallEvent]:
-        return [e for e in self.events if not isinstance(e, AgentStatus | TelephonyLink)]
+        return [e for e in self.events if is_call_event(e)]
 
     async def wait(self, pred: Callable[[list[CallEvent]], bool], timeout: float = 15.0) -> None:
         async def poll() -> None:
@@ -99,7 +105,7 @@ async def test_replayed_capture_reaches_the_handler_as_the_same_call_events(
 ) -> None:
     _, frames = read_trace(traces_dir / trace)
     norm = Normaliser()
-    expected = [e for f in frames for e in norm.feed(as_dict(f)) if not isinstance(e, AgentStatus)]
+    expected = [e for f in frames for e in norm.feed(as_dict(f)) if is_call_event(e)]
     tel, col = client
     await sim.replay_file(traces_dir / trace)
     await col.wait(lambda _: len(col.calls()) >= len(expected))

@@ -112,7 +112,9 @@ async def test_asterisk_restart_forgets_pauses_and_the_workstation_puts_them_bac
     assert member.fields["PausedReason"] == "Wrap-up"
     assert tel.health()["pauses_pending"] == 0
     # a paused operator is not offered the next call
-    await sim.run_calls(50, ["+79161234567"], [(A1, "Operator 1001"), (A2, "Operator 1002")], count=2, speed=50)
+    await sim.run_calls(
+        50, ["+79161234567"], [(A1, "Operator 1001"), (A2, "Operator 1002")], count=2, speed=50
+    )
     assert {e.agent for e in events.of(CallOffered)} == {A2}
 
 
@@ -154,7 +156,8 @@ async def test_unpausing_someone_asterisk_paused_on_its_own_is_put_right(pbx) ->
 
 
 async def test_login_during_shutdown_says_asterisk_is_shutting_down(
-    pbx, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+    pbx,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     sim, tel, events = pbx
     with caplog.at_level(logging.INFO, logger="telephony.ami"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from classifier.data import Dataset, TrainingDataError, load_bootstrap
-from classifier.registry import ModelRegistry
+from classifier.registry import MIN_REAL_HOLDOUT, ModelRegistry
 
 NEW_TOPIC = [
     "не работает есим на часах",
@@ -102,3 +102,69 @@ def test_training_data_with_one_topic_is_refused_before_training(tmp_path: Path)
     with pytest.raises(TrainingDataError, match="training needs at least 2"):
         ModelRegistry(tmp_path).train(ds)
     assert not list(tmp_path.glob("model-*"))
+
+
+# notes as the floor writes them (not from the templates); the held-out slice of real records
+REAL_SMS = [
+    "смс с кодом от банка не доходят",
+    "не получает sms подтверждения",
+    "сообщения не отправляются пишет ошибка",
+    "коды из приложений не приходят по смс",
+    "смс от госуслуг не приходит",
+    "не доходят смс на номер",
+    "sms не уходят собеседнику",
+    "входящие смс пропали",
+    "смс приходят пустые",
+    "не приходят сообщения с кодами",
+]
+REAL_ROAMING = [
+    "за границей нет связи в турции",
+    "в египте не ловит сеть",
+    "роуминг в грузии не работает",
+    "в поездке по европе нет интернета",
+    "в казахстане не может позвонить",
+    "в таиланде не работает связь",
+    "роуминг не подключился в оаэ",
+    "в испании нет сети на телефоне",
+    "улетел в китай связи нет",
+    "в армении телефон не ловит",
+]
+
+
+def real_holdout() -> Dataset:
+    ds = Dataset(source="held-out records")
+    for a, b in zip(REAL_SMS, REAL_ROAMING, strict=True):
+        for prefix in ("", "аб: "):
+            ds.add(prefix + a, "sms_problem", {}, 3.0)
+            ds.add(prefix + b, "roaming", {}, 3.0)
+    return ds
+
+
+def test_retrained_model_worse_on_real_records_is_refused(tmp_path: Path) -> None:
+    reg = ModelRegistry(tmp_path)
+    holdout = real_holdout()
+    assert len(holdout) >= MIN_REAL_HOLDOUT
+    first = reg.train(base_data(), holdout=holdout, force=True)
+    assert first.metrics["compared_on"] == "held-out real records"
+    good = first.metrics["top1"]
+    assert good >= 0.6
+    # records labelled the wrong way round weigh heavily in the candidate's training data: it still
+    # fits the bootstrap corpus, but on the floor's own held-out notes it is worse
+    poisoned = base_data()
+    for a, b in zip(REAL_SMS, REAL_ROAMING, strict=True):
+        poisoned.add("абонент: " + a, "roaming", {}, 3.0)
+        poisoned.add("абонент: " + b, "sms_problem", {}, 3.0)
+    result = reg.train(poisoned, holdout=holdout)
+    assert not result.accepted, result.metrics
+    assert result.metrics["top1"] < good and result.current_metrics is not None
+    assert result.current_metrics["top1"] == good  # the current model, on the same held-out records
+    assert result.reason.startswith("worse than v1")
+    assert reg.version == 1 and reg.current_version_on_disk() == 1
+
+
+def test_abstention_thresholds_are_tuned_on_notes_no_template_made(registry: ModelRegistry) -> None:
+    model = registry.model
+    assert model is not None
+    # without held-out records, the hand-written tuning half shipped with the classifier
+    assert model.abstention.tuned_on == "heldout-ru-tune"
+    assert registry.versions()[0]["model"]["abstention"]["tuned_on"] == "heldout-ru-tune"

@@ -284,3 +284,21 @@ def test_resync_repeats_nothing_already_announced(traces_dir: Path) -> None:
     norm = Normaliser()
     first = norm.resync(channels, queue)
     assert first and norm.resync(channels, queue) == []
+
+
+def test_second_ring_of_the_same_operator_is_a_new_offer_and_repeats_stay_one(traces_dir: Path) -> None:
+    # the ring-no-answer capture with one member on both rounds of the linear queue
+    agent = ("Local/1001@agents/n", "Operator 1001")
+    script = instantiate(template("ringtwice", traces_dir), ["+79031112233"], [agent, agent])
+    msgs = [as_dict(f) for _, f in script.steps]
+    norm = Normaliser()
+    events = run(msgs, norm)
+    offers = [(e.agent, e.ring) for e in events if isinstance(e, CallOffered)]
+    assert offers == [(agent[0], 1), (agent[0], 2)]
+    assert [(e.reason, e.ring) for e in events if isinstance(e, CallOfferWithdrawn)] == [("no_answer", 1)]
+    assert [type(e).__name__ for e in events][-2:] == ["CallAnswered", "CallEnded"]
+    # Asterisk repeating the second round's events (AgentCalled, then DialBegin) is still one pop per ring
+    again = Normaliser()
+    ring2 = [m for m in msgs if m.get("Event") in ("AgentCalled", "DialBegin")]
+    doubled = [m for m in msgs for _ in (range(2) if m in ring2 else range(1))]
+    assert [(e.ring) for e in run(doubled, again) if isinstance(e, CallOffered)] == [1, 2]

@@ -14,7 +14,7 @@ def test_no_module_defines_its_own_dollar_helper_or_injects_css() -> None:
         text = path.read_text(encoding="utf-8")
         if path.name != "core.js":
             assert not re.search(r"const \$ = ", text), f"{path.name} defines its own $"
-        assert 'h("style"' not in text and "createElement(\"style\")" not in text, f"{path.name} injects CSS"
+        assert 'h("style"' not in text and 'createElement("style")' not in text, f"{path.name} injects CSS"
 
 
 def test_pages_carry_no_inline_style_blocks() -> None:
@@ -34,11 +34,15 @@ def test_each_string_namespace_is_registered_by_one_module() -> None:
 def test_ticket_vocabulary_lives_in_one_module() -> None:
     for path in MODULES:
         if path.name != "ticket-strings.js":
-            assert "ждёт абонента" not in path.read_text(encoding="utf-8"), f"{path.name} copies ticket strings"
+            assert "ждёт абонента" not in path.read_text(encoding="utf-8"), (
+                f"{path.name} copies ticket strings"
+            )
 
 
 def test_supervisor_navigation_is_built_in_one_module() -> None:
     for path in MODULES:
         text = path.read_text(encoding="utf-8")
         if path.name != "supervisor-nav.js":
-            assert 'href: "/supervisor-requests.html"' not in text, f"{path.name} builds supervisor navigation"
+            assert 'href: "/supervisor-requests.html"' not in text, (
+                f"{path.name} builds supervisor navigation"
+            )

@@ -1,6 +1,6 @@
 // Analyst: start a depersonalised segmentation export (progress bar), see segment profiles (plain SVG charts)
 // and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
-import { strings, boot, api, h, toast, fmtDateTime, on, language, $ } from "/js/core.js";
+import { strings, boot, api, h, toast, fmtDateTime, on, language, errorMessage, $ } from "/js/core.js";
 import { clusterName, tierName } from "/js/segnames.js";
 
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
@@ -32,14 +32,18 @@ const t = strings("analyst", {
     "seg.m.tariff": "изменение семантики: тарифы с долей < 5 % → «прочие» → удалён (уровень {l})",
     "seg.m.tenure_band": "изменение семантики: дата подключения → стаж в месяцах → интервал (уровень {l})",
     "seg.m.device_class": "изменение семантики: класс устройства → смартфон/прочее → удалён (уровень {l})",
-    "seg.m.arpu_band": "чувствительный атрибут: интервал ARPU (l-разнообразие в отчёте)",
-    "seg.m.value_tier": "производный: правило по ARPU", "seg.m.behaviour_cluster": "производный: номер кластера",
-    "seg.m.behaviour_segment": "производный: название кластера", "seg.m.arpu": "изменение семантики: округление до 10 ₽",
-    "seg.m.*_per_month": "изменение семантики: среднее за месяц, округлено (₽ 1, минуты 10, SMS 1, МБ 100)",
-    "seg.m.share_*": "изменение семантики: доля начислений, округлено до 0,01",
-    "seg.m.payment_regularity": "доля месяцев с платежом, округлено до 0,01",
-    "seg.m.months_negative": "число месяцев с отрицательным балансом",
-    "seg.m.(rows)": "перемешивание: порядок строк случайный; записи из классов меньше k удалены (изменение состава)",
+    "seg.m.arpu_band": "чувствительный атрибут: построчно не выгружается; в каждой группе не меньше l разных интервалов ARPU (обязательно), t-близость в отчёте",
+    "seg.m.value_tier": "производный: правило по среднему ARPU группы", "seg.m.behaviour_cluster": "производный: самый частый кластер группы",
+    "seg.m.behaviour_segment": "производный: название этого кластера", "seg.m.arpu": "изменение семантики: среднее по группе не меньше чем из k абонентов, округлено до 10 ₽",
+    "seg.m.*_per_month": "изменение семантики: средние по группе за месяц, округлено (₽ 1, минуты 10, SMS 1, МБ 100)",
+    "seg.m.share_*": "изменение семантики: средняя по группе доля начислений, округлено до 0,01",
+    "seg.m.months_active": "изменение семантики: среднее по группе число месяцев с начислениями, до 0,1 (месяц подключения не виден)",
+    "seg.m.payment_regularity": "средняя по группе доля месяцев с платежом, округлено до 0,01",
+    "seg.m.months_negative": "среднее по группе число месяцев с отрицательным балансом, до 0,1",
+    "seg.m.(rows)": "перемешивание строк; записи из классов меньше k или без l интервалов ARPU удалены (изменение состава); каждая строка совпадает ещё с k−1 строками",
+    "seg.risk": "Риск повторной идентификации (макс. / средний)", "seg.t": "t-близость (ARPU)",
+    "seg.il": "Потеря информации (SSE/SST)", "seg.scope": "k по всей выгруженной записи",
+    "seg.ledger": "Проверено против выгрузок того же периода: {n}",
     "seg.m.(removed)": "изменение состава: ФИО, номера, документы, адрес, e-mail, точные даты, id биллинга, свободный текст не выгружаются",
     "seg.m.(decomposition)": "декомпозиция: личности остаются в биллинге, ключ — только в секретах АРМ",
     "cat.voice": "Голос", "cat.sms": "SMS", "cat.data": "Интернет", "cat.subscription": "Абонплата", "cat.roaming": "Роуминг", "cat.other": "Прочее",
@@ -50,6 +54,9 @@ const t = strings("analyst", {
     "seg.exports": "Exports", "seg.period": "Period", "seg.state": "State", "seg.rows": "Rows", "seg.none": "No exports yet",
     "seg.state.running": "running", "seg.state.done": "done", "seg.state.failed": "failed", "seg.created": "Created",
     "seg.privacy": "Privacy report", "seg.k_achieved": "k achieved", "seg.l": "l-diversity (ARPU)",
+    "seg.risk": "Re-identification risk (highest / average)", "seg.t": "t-closeness (ARPU)",
+    "seg.il": "Information loss (SSE/SST)", "seg.scope": "k over the whole released record",
+    "seg.ledger": "Checked against exports of an overlapping period: {n}",
     "seg.suppressed": "Records suppressed", "seg.key": "Key", "seg.broken": "Broken billing rows",
     "seg.methods": "Method per attribute", "seg.attr": "Attribute", "seg.method": "Method", "seg.loss": "Information loss",
     "seg.tiers": "Value tiers (by ARPU)", "seg.clusters": "Behaviour clusters", "seg.segment": "Segment",
@@ -111,8 +118,18 @@ function renderForm() {
   );
 }
 
+// the release's risk figures over the whole record (older exports have none)
+function riskKpis(p) {
+  if (!p.risk) return [];
+  const r = p.risk.prosecutor, il = p.information_loss.microaggregation_sse_sst;
+  return [kpi("seg.risk", `${(r.highest_risk * 100).toFixed(1)}% / ${(r.average_risk * 100).toFixed(1)}%`, h("div", { class: "muted" }, t("seg.scope"))),
+    kpi("seg.t", p.t_closeness_arpu_band.t), kpi("seg.il", il ? il.overall : "—")];
+}
+
 // why an export failed, in the page's language (the exporter's messages: anonymizer/export.py)
-function failureText(msg) {
+function failureText(msg, job) {
+  const failure = job?.summary?.failure;
+  if (failure?.code) { const text = errorMessage(failure.code, failure.details); if (text) return text; }
   if (!msg) return "";
   let m = /^no billing charges for (\S+)\.\.(\S+): nothing to export$/.exec(msg);
   if (m) return t("seg.err.empty", { from: m[1], to: m[2] });
@@ -130,7 +147,7 @@ function follow(id) {
     bar.value = job.progress; $("seg-stage").textContent = `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
     if (job.state !== "running") {
       clearInterval(polling); $("seg-start").disabled = false;
-      if (job.state === "failed") toast(failureText(job.error), "error");
+      if (job.state === "failed") toast(failureText(job.error, job), "error");
       selected = id; await loadList();
     }
   }, 700);
@@ -141,7 +158,7 @@ async function loadList() {
   if (!exports.length) { $("exports").replaceChildren(h("h2", {}, t("seg.exports")), h("p", { class: "muted" }, t("seg.none"))); return; }
   const rows = exports.map((x) => h("tr", { class: "pick" + (x.id === selected ? " on" : ""), "data-id": x.id, onclick: () => { selected = x.id; loadList(); } },
     h("td", {}, `${x.month_from} — ${x.month_to}`), h("td", {}, t("seg.state." + x.state)), h("td", {}, x.rows ?? "—"),
-    h("td", {}, "k=" + x.k), h("td", {}, fmtDateTime(x.created_at)), h("td", { class: "muted" }, failureText(x.error))));
+    h("td", {}, "k=" + x.k), h("td", {}, fmtDateTime(x.created_at)), h("td", { class: "muted" }, failureText(x.error, x))));
   $("exports").replaceChildren(h("h2", {}, t("seg.exports")), h("table", {},
     h("tr", {}, ...["seg.period", "seg.state", "seg.rows", "seg.k", "seg.created", ""].map((k) => h("th", {}, k ? t(k) : ""))), ...rows));
   const current = exports.find((x) => x.id === selected) || exports.find((x) => x.state === "done");
@@ -203,7 +220,8 @@ function renderDetail(x) {
       kpi("seg.rows", s.rows), kpi("seg.k_achieved", p.k_achieved), kpi("seg.l", p.l_diversity_arpu_band),
       kpi("seg.suppressed", `${p.rows_suppressed} (${(p.suppressed_share * 100).toFixed(1)}%)`,
         p.suppression_over_target ? h("div", { class: "warn" }, t("seg.over")) : ""),
-      kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id)),
+      kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id), ...riskKpis(p)),
+    p.ledger ? h("p", { class: "muted", id: "ledger-check" }, t("seg.ledger", { n: p.ledger.overlapping_releases.length })) : "",
     h("h3", {}, t("seg.tiers")), barChart(byTier(s.segments.value_tiers.profiles), tierName),
     h("h3", {}, t("seg.clusters")), h("p", { class: "muted" }, t("seg.criterion", { k: s.segments.behaviour_clusters.criterion.chosen_k ?? 1 })),
     barChart(s.segments.behaviour_clusters.profiles, clusterName), h("h3", {}, t("seg.mix")), mixChart(s.segments.behaviour_clusters.profiles),

@@ -56,6 +56,8 @@ export const t = strings("common", {
     "presence.ringing": "Звонок", "err.generic": "Ошибка", "help.title": "Горячие клавиши",
     "role.operator": "Оператор", "role.tech_support": "Техподдержка", "role.supervisor": "Супервизор",
     "role.analyst": "Аналитик", "role.marketing": "Маркетинг", "role.admin": "Администратор",
+    "saving.delayed": "Сохранение задерживается: история звонков записывается локально и будет сохранена позже",
+    "saving.ok": "Сохранение восстановлено",
     "ws.back": "Связь с сервером восстановлена",
   },
   en: {
@@ -65,6 +67,8 @@ export const t = strings("common", {
     "presence.ringing": "Ringing", "err.generic": "Error", "help.title": "Keyboard shortcuts",
     "role.operator": "Operator", "role.tech_support": "Tech support", "role.supervisor": "Supervisor",
     "role.analyst": "Analyst", "role.marketing": "Marketing", "role.admin": "Administrator",
+    "saving.delayed": "Saving delayed: call history is kept locally and will be saved later",
+    "saving.ok": "Saving is back to normal",
     "ws.back": "Connection to the server restored",
   },
 });
@@ -191,6 +195,28 @@ export function connect() {
     if (wsWanted) { setTimeout(connect, wsDelay); wsDelay = Math.min(wsDelay * 2, 5000); }
   };
 }
+
+// ---- the operator's remembered layout (server-side, so it follows them to another workstation) ---------
+let prefsSaving = Promise.resolve(); // one save at a time, in the order the operator made the changes
+export const prefs = {
+  get(key, fallback) { const p = currentUser?.ui_prefs || {}; return key in p ? p[key] : fallback; },
+  set(key, value) {
+    if (!currentUser || prefs.get(key) === value) return;
+    currentUser.ui_prefs = { ...(currentUser.ui_prefs || {}), [key]: value };
+    prefsSaving = prefsSaving.then(() => api("/api/auth/prefs", { method: "POST", body: { prefs: { [key]: value } } }))
+      .catch((e) => console.warn("prefs", e.error_id));
+  },
+};
+
+// the workstation DB is away: history and audit wait in the server's outbox; say so until it is back
+on("ws:saving.state", (msg) => {
+  let el = document.getElementById("saving-banner");
+  if (!msg.delayed) { if (el) { el.remove(); toast(t("saving.ok")); } return; }
+  if (!el) { el = h("div", { id: "saving-banner", class: "banner warn", role: "status" }); document.body.prepend(el); }
+  el.textContent = t("saving.delayed");
+});
+// the bus came back after an outage: ask for this tab's state again (a pop may have gone elsewhere)
+on("ws:resync", () => { send({ type: "resync" }); emit("resync"); });
 
 // ---- page boot --------------------------------------------------------------------------------------
 export let currentUser = null;

@@ -73,7 +73,7 @@ async function renderTopic(ctx, box) {
 }
 
 registerPanel({
-  id: "kb", order: 30, title: () => t("kb.title"),
+  id: "kb", slot: "reference", order: 30, title: () => t("kb.title"),
   async render(ctx, el) {
     if (ctx.subscriberId !== lastSubscriber) { chosen = null; lastSubscriber = ctx.subscriberId; }
     const topics = await topicList();

@@ -1,6 +1,6 @@
 // Operator card panel: campaign offers for the subscriber on screen, and the operator's answer
 // (accepted / declined / not offered). Data: ctx.sections.offers (container.card_sections["offers"]).
-import { strings, api, h, toast, fmtDate } from "/js/core.js";
+import { strings, api, h, emit, toast, fmtDate } from "/js/core.js";
 import { registerPanel } from "/js/panels.js";
 
 const t = strings("offers", {
@@ -27,6 +27,7 @@ function renderOffer(ctx, offer) {
       try {
         await api(`/api/campaigns/${offer.campaign_id}/outcome`, { method: "POST", body: { subscriber_id: ctx.subscriberId, outcome: o } });
         offer.outcome = o;
+        emit("offer:answered", { campaign_id: offer.campaign_id, outcome: o });
         status.textContent = t("offers.recorded", { o: t("offers." + o) });
         for (const b of buttons) b.classList.toggle("on", b.dataset.outcome === o);
       } catch (e) { toast(e.message, "error"); }
@@ -40,7 +41,8 @@ function renderOffer(ctx, offer) {
 
 registerPanel({
   id: "offers",
-  order: 40,
+  slot: "side",
+  order: 30,
   title: () => t("offers.title"),
   render(ctx, el) {
     const offers = (ctx.sections && Array.isArray(ctx.sections.offers)) ? ctx.sections.offers : [];

@@ -1,6 +1,9 @@
-// The operator's screen: call banner, the subscriber card (pushed before pick-up), search, drill-down.
-import { strings, boot, api, on, emit, send, h, fmtMoney, fmtDate, fmtDateTime, shortcut, toast, language, $ } from "/js/core.js";
+// The operator's screen: call banner, the subscriber card's top band with its alerts (pushed before
+// pick-up), search. The middle column's tabs are /js/drill.js; the panels are registered by the features.
+import { strings, boot, api, on, emit, send, h, fmtMoney, shortcut, toast, errorMessage, $ } from "/js/core.js";
 import { mountPanels } from "/js/panels.js";
+import { statusBadge } from "/js/subscriber-strings.js";
+import "/js/drill.js";
 
 const t = strings("op", {
   ru: {
@@ -8,49 +11,37 @@ const t = strings("op", {
     "call.idle": "Нет активного звонка", "call.ringing": "Входящий звонок", "call.connected": "Разговор", "call.wrap_up": "Постобработка", "call.ended": "Звонок завершён",
     "call.finish": "Завершить постобработку", "call.queue": "очередь", "call.withdrawn.answered_elsewhere": "Звонок принят другим оператором",
     "call.withdrawn.no_answer": "Звонок ушёл следующему оператору", "call.withdrawn.caller_left": "Абонент положил трубку",
-    "card.name": "Абонент", "card.msisdn": "Номер", "card.account": "Лицевой счёт", "card.contract": "Договор", "card.status": "Статус",
-    "card.balance": "Баланс", "card.credit": "Кредитный лимит", "card.arpu": "ARPU (3 мес.)", "card.tariff": "Тариф", "card.region": "Регион",
-    "card.since": "Абонент с", "card.services": "Услуги", "svc.name": "Услуга", "svc.status": "Статус", "svc.fee": "Абонплата/мес.",
-    "status.active": "активен", "status.blocked": "заблокирован", "status.suspended": "приостановлен", "status.closed": "закрыт",
+    "card.name": "Абонент", "card.msisdn": "Номер", "card.account": "Лицевой счёт", "card.status": "Статус",
+    "card.balance": "Баланс", "card.credit": "Кредитный лимит", "card.tariff": "Тариф", "card.region": "Регион",
     "card.unknown": "Номер {msisdn} не найден в биллинге", "card.bad_number": "Номер абонента не определён ({msisdn})", "card.no_caller_id": "Номер абонента не определён — найдите его поиском",
     "card.multiple": "На номере несколько лицевых счетов — выберите:", "card.unavailable": "Биллинг недоступен, данных в кэше нет",
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
-    "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен",
-    "tab.charges": "Начисления", "tab.payments": "Платежи", "tab.calls": "Обращения по телефону",
-    "ch.month": "Месяц", "ch.total": "Итого", "ch.item": "Статья", "ch.amount": "Сумма", "pay.date": "Дата", "pay.amount": "Сумма", "pay.method": "Способ",
-    "calls.state": "Итог", "calls.at": "Время", "none": "Нет данных", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
+    "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
     "search.more": "Показаны первые {n} — уточните запрос",
-    "pm.card": "карта", "pm.cash": "наличные", "pm.autopayment": "автоплатёж", "pm.terminal": "терминал", "pm.bank_transfer": "банковский перевод",
-    "cs.queued": "в очереди", "cs.ringing": "звонит", "cs.connected": "разговор", "cs.wrap_up": "постобработка",
-    "cs.ended": "завершён", "cs.abandoned": "абонент не дождался",
-    "help.search": "Поиск абонента", "help.finish": "Завершить постобработку", "help.charges": "Начисления", "help.payments": "Платежи",
+    "alert.negative_balance": "Отрицательный баланс", "alert.blocked": "Линия заблокирована", "alert.suspended": "Линия приостановлена",
+    "alert.open_ticket": "Открытая заявка: {n}", "alert.offer": "Есть предложение: {n}", "card.alerts": "Важно",
+    "help.search": "Поиск абонента", "help.finish": "Завершить постобработку",
   },
   en: {
     "op.title": "Operator workstation", "op.presence": "Status", "op.search": "Search: number, account, contract, name", "op.find": "Find",
     "call.idle": "No active call", "call.ringing": "Incoming call", "call.connected": "Connected", "call.wrap_up": "After-call work", "call.ended": "Call ended",
     "call.finish": "Finish after-call work", "call.queue": "queue", "call.withdrawn.answered_elsewhere": "Another operator took the call",
     "call.withdrawn.no_answer": "The call moved to the next operator", "call.withdrawn.caller_left": "The caller hung up",
-    "card.name": "Subscriber", "card.msisdn": "Number", "card.account": "Account", "card.contract": "Contract", "card.status": "Status",
-    "card.balance": "Balance", "card.credit": "Credit limit", "card.arpu": "ARPU (3 mo.)", "card.tariff": "Tariff", "card.region": "Region",
-    "card.since": "Subscriber since", "card.services": "Services", "svc.name": "Service", "svc.status": "Status", "svc.fee": "Monthly fee",
-    "status.active": "active", "status.blocked": "blocked", "status.suspended": "suspended", "status.closed": "closed",
+    "card.name": "Subscriber", "card.msisdn": "Number", "card.account": "Account", "card.status": "Status",
+    "card.balance": "Balance", "card.credit": "Credit limit", "card.tariff": "Tariff", "card.region": "Region",
     "card.unknown": "Number {msisdn} is not in billing", "card.bad_number": "Caller number unknown ({msisdn})", "card.no_caller_id": "No caller ID: find the subscriber by search",
     "card.multiple": "Several accounts on this number — choose one:", "card.unavailable": "Billing unavailable and nothing cached",
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
-    "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable",
-    "tab.charges": "Charges", "tab.payments": "Payments", "tab.calls": "Previous calls",
-    "ch.month": "Month", "ch.total": "Total", "ch.item": "Item", "ch.amount": "Amount", "pay.date": "Date", "pay.amount": "Amount", "pay.method": "Method",
-    "calls.state": "Outcome", "calls.at": "Time", "none": "No data", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
+    "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
     "search.more": "The first {n} are shown — refine the search",
-    "pm.card": "card", "pm.cash": "cash", "pm.autopayment": "autopayment", "pm.terminal": "terminal", "pm.bank_transfer": "bank transfer",
-    "cs.queued": "queued", "cs.ringing": "ringing", "cs.connected": "connected", "cs.wrap_up": "after-call work",
-    "cs.ended": "completed", "cs.abandoned": "caller hung up in the queue",
-    "help.search": "Find a subscriber", "help.finish": "Finish after-call work", "help.charges": "Charges", "help.payments": "Payments",
+    "alert.negative_balance": "Negative balance", "alert.blocked": "Line blocked", "alert.suspended": "Line suspended",
+    "alert.open_ticket": "Open tickets: {n}", "alert.offer": "Offers: {n}", "card.alerts": "Alerts",
+    "help.search": "Find a subscriber", "help.finish": "Finish after-call work",
   },
 });
 
 const me = await boot({ roles: ["operator", "supervisor", "tech_support"], title: () => t("op.title") });
-mountPanels(document.getElementById("panels"));
+mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side") });
 
 const state = { call: null, lookup: null, subscriberId: null, timer: null };
 
@@ -59,9 +50,7 @@ function paintStatic() {
   const sel = $("presence");
   sel.options[0].textContent = t("presence.ready"); sel.options[1].textContent = t("presence.paused");
   $("search").placeholder = t("op.search"); $("search-btn").textContent = t("op.find");
-  document.querySelectorAll("#drill [data-tab]").forEach((b) => { b.textContent = t("tab." + b.dataset.tab); });
-  const tab = state.tab; // the open drill-down tab survives a language switch
-  renderBanner(); if (state.lookup) { renderCard(state.lookup); if (tab && state.subscriberId) drill(tab); }
+  renderBanner(); if (state.lookup) { renderCard(state.lookup); renderAlerts(); }
 }
 on("lang", paintStatic);
 $("presence").value = me.presence === "paused" ? "paused" : "ready";
@@ -87,20 +76,21 @@ function renderBanner(note) {
 }
 async function finishWrapup() {
   if (!state.call) return;
-  try { await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" }); }
-  catch (e) { toast(e.message, "error"); }
+  try {
+    const r = await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" });
+    if (r && r.status === "saving_delayed") toast(errorMessage("saving_delayed") || r.message, "warn");
+  } catch (e) { toast(e.message, "error"); }
 }
 shortcut("alt+f", finishWrapup, () => t("help.finish"));
 
 // ---- card -------------------------------------------------------------------------------------------
 function field(key, value, cls) { return h("div", { class: "f " + (cls || "") }, h("label", {}, t(key)), h("span", { class: "v" }, value)); }
-function statusBadge(s) { return h("span", { class: "badge status-" + s }, t("status." + s)); }
 
 function renderCard(lookup) {
   const el = $("card");
   state.lookup = lookup;
   el.dataset.state = lookup ? lookup.state : "idle";
-  $("drill").hidden = true; $("drill-body").replaceChildren(); state.tab = null;
+  state.sections = null;
   if (!lookup) { el.replaceChildren(); return; }
   const msisdn = lookup.msisdn || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
@@ -117,21 +107,49 @@ function renderCard(lookup) {
   const fr = lookup.freshness;
   const stale = fr && (fr.stale || fr.billing_state !== "ok")
     ? h("p", { class: "notice stale", id: "stale-note" }, t("card.stale", { age: ago(fr.age_s), state: t("billing." + fr.billing_state) })) : null;
+  // the top band: who, the line's state and the alerts, then the figures an answer needs; the rest is in
+  // the middle column's "Services and contract" tab
   el.replaceChildren(...[
     stale,
     h("div", { class: "band" },
-      h("div", { class: "name-row" }, h("h2", { class: "name" }, c.name), statusBadge(c.status)),
-      h("div", { class: "fields" },
-        field("card.msisdn", c.msisdn, "msisdn"), field("card.account", c.account, "account"), field("card.contract", c.contract, "contract"),
+      h("div", { class: "name-row" }, h("h2", { class: "name" }, c.name), statusBadge(c.status),
+        h("span", { id: "card-alerts", class: "alerts", role: "status", "aria-label": t("card.alerts") })),
+      h("div", { class: "fields band-fields" },
+        field("card.msisdn", c.msisdn, "msisdn"), field("card.account", c.account, "account"),
         field("card.balance", fmtMoney(c.balance), "balance" + (c.balance < 0 ? " negative" : "")),
-        field("card.credit", fmtMoney(c.credit_limit), "credit"), field("card.arpu", fmtMoney(c.arpu), "arpu"),
-        field("card.tariff", c.tariff, "tariff"), field("card.region", c.region, "region"), field("card.since", fmtDate(c.since), "since"))),
-    h("h3", {}, t("card.services")),
-    h("table", { class: "services" }, h("thead", {}, h("tr", {}, h("th", {}, t("svc.name")), h("th", {}, t("svc.status")), h("th", { class: "num" }, t("svc.fee")))),
-      h("tbody", {}, (c.services || []).map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, statusBadge(s.status)), h("td", { class: "num" }, fmtMoney(s.monthly_fee)))))),
+        field("card.credit", fmtMoney(c.credit_limit), "credit"),
+        field("card.tariff", c.tariff, "tariff"), field("card.region", c.region, "region"))),
   ].filter(Boolean));
-  $("drill").hidden = false;
+  renderAlerts();
 }
+// Alerts in the band, the way CRM consoles flag them: negative balance, a blocked or suspended line, open
+// tickets, offers to make. Ticket and offer counts come with the card's sections.
+const OPEN_TICKET = new Set(["new", "assigned", "in_progress", "waiting"]);
+function renderAlerts() {
+  const box = $("card-alerts"), c = state.lookup?.card;
+  if (!box || !c) return;
+  const sec = state.sections || {};
+  const openTickets = (Array.isArray(sec.tickets) ? sec.tickets : []).filter((x) => OPEN_TICKET.has(x.state)).length;
+  const offers = Array.isArray(sec.offers) ? sec.offers.filter((o) => !o.outcome).length : 0;
+  const chip = (kind, text, target) => h(target ? "button" : "span", { type: target ? "button" : null, class: `alert alert-${kind}`, "data-alert": kind,
+    onclick: target ? () => { const p = $(target); if (p) { p.scrollIntoView({ block: "nearest" }); p.classList.add("flash"); setTimeout(() => p.classList.remove("flash"), 1200); } } : null }, text);
+  box.replaceChildren(...[
+    c.balance < 0 ? chip("negative_balance", t("alert.negative_balance")) : null,
+    c.status === "blocked" || c.status === "suspended" ? chip(c.status, t("alert." + c.status)) : null,
+    openTickets ? chip("open_ticket", t("alert.open_ticket", { n: openTickets }), "panel-tickets") : null,
+    offers ? chip("offer", t("alert.offer", { n: offers }), "panel-offers") : null,
+  ].filter(Boolean));
+}
+on("card:shown", (ctx) => { state.sections = ctx.sections || {}; renderAlerts(); });
+on("ws:ticket.updated", (m) => { // a ticket of the subscriber on screen changed state: the alert follows
+  const list = state.sections?.tickets;
+  if (!Array.isArray(list) || !m.ticket || m.ticket.subscriber_id !== state.subscriberId) return;
+  const i = list.findIndex((x) => x.id === m.ticket.id);
+  if (i >= 0) list[i] = m.ticket; else list.unshift(m.ticket);
+  renderAlerts();
+});
+on("ticket:created", (tk) => { if (state.sections) { (state.sections.tickets ||= []).unshift(tk); renderAlerts(); } });
+on("offer:answered", () => renderAlerts());
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
 function matchList(matches) {
   return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
@@ -161,39 +179,6 @@ async function openSubscriber(id) {
     renderCard(res.card); state.subscriberId = id;
     emit("card:shown", { subscriberId: id, card: res.card.card, lookup: res.card, call: state.call, sections: res.sections });
   } catch (e) { toast(e.message, "error"); }
-}
-
-// ---- drill-down -------------------------------------------------------------------------------------
-document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => drill(b.dataset.tab)));
-shortcut("alt+c", () => drill("charges"), () => t("help.charges"));
-shortcut("alt+p", () => drill("payments"), () => t("help.payments"));
-function monthName(ym) { // "2026-10" → "октябрь 2026 г." / "October 2026"
-  const d = new Date(`${ym}-01T12:00:00`);
-  return isNaN(d) ? ym : d.toLocaleDateString(language() === "ru" ? "ru-RU" : "en-GB", { month: "long", year: "numeric" });
-}
-function methodName(m) { const key = "pm." + m, text = t(key); return text === key ? m : text; } // billing's codes; others as they are
-async function drill(tab) {
-  if (!state.subscriberId) return;
-  state.tab = tab;
-  document.querySelectorAll("#drill [data-tab]").forEach((b) => b.classList.toggle("on", b.dataset.tab === tab));
-  const body = $("drill-body"); body.replaceChildren(h("p", { class: "muted" }, "…"));
-  const id = encodeURIComponent(state.subscriberId);
-  try {
-    if (tab === "charges") {
-      const { months } = await api(`/api/subscribers/${id}/charges?months=6`);
-      body.replaceChildren(months.length ? h("div", { class: "charges" }, months.map((m) => h("details", {},
-        h("summary", {}, h("span", { title: m.month }, monthName(m.month)), " ", h("strong", {}, fmtMoney(m.total))),
-        h("table", {}, m.items.map((i) => h("tr", {}, h("td", {}, i.description), h("td", { class: "num" }, fmtMoney(i.amount)))))))) : h("p", { class: "muted" }, t("none")));
-    } else if (tab === "payments") {
-      const { payments } = await api(`/api/subscribers/${id}/payments`);
-      body.replaceChildren(payments.length ? h("table", { class: "payments" }, h("tr", {}, h("th", {}, t("pay.date")), h("th", {}, t("pay.amount")), h("th", {}, t("pay.method"))),
-        payments.map((p) => h("tr", {}, h("td", {}, fmtDateTime(p.paid_at)), h("td", { class: "num" }, fmtMoney(p.amount)), h("td", {}, methodName(p.method))))) : h("p", { class: "muted" }, t("none")));
-    } else {
-      const { calls } = await api(`/api/subscribers/${id}/calls`);
-      body.replaceChildren(calls.length ? h("table", {}, h("tr", {}, h("th", {}, t("calls.at")), h("th", {}, t("calls.state"))),
-        calls.map((c) => h("tr", {}, h("td", {}, fmtDateTime(c.queued_at || c.answered_at)), h("td", {}, t("cs." + c.state))))) : h("p", { class: "muted" }, t("none")));
-    }
-  } catch (e) { body.replaceChildren(h("p", { class: "notice error" }, e.message)); }
 }
 
 // ---- search -----------------------------------------------------------------------------------------

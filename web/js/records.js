@@ -1,7 +1,7 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { strings, api, h, fmtDateTime, shortcut, toast, language, emit } from "/js/core.js";
+import { strings, api, h, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
 const t = strings("rec", {
@@ -35,6 +35,7 @@ let draft = null;
 let topicTree = null;
 let els = null;
 let timer = null;
+let pauseTimer = null;
 let seq = 0;
 
 // drafts survive a page reload (sessionStorage: this tab only, gone when it closes)
@@ -60,6 +61,17 @@ function history(list) {
     r.topics.map((x) => h("span", { class: "badge" + (x.archived ? " muted" : "") }, nameOf(x))),
     r.outcome ? h("span", { class: "muted" }, " · " + t("outcome." + r.outcome)) : null,
     r.note ? h("div", { class: "rec-note-prev" }, r.note.length > 160 ? r.note.slice(0, 160) + "…" : r.note) : null)));
+}
+
+// previous requests: a collapsible line ("Previous requests: 3"), open or closed as the operator left it
+function historyBox(list) {
+  const n = Array.isArray(list) ? list.length : 0;
+  const open = prefs.get("op.rec.history", true);
+  const box = h("details", { id: "rec-history-box", open },
+    h("summary", {}, t("rec.history"), n ? ` (${n})` : ""), h("div", { id: "rec-history" }, history(list)));
+  // (a details element also fires "toggle" when it is created open: only the operator's change is saved)
+  box.addEventListener("toggle", () => { if (box.open !== open || prefs.get("op.rec.history") !== undefined) prefs.set("op.rec.history", box.open); });
+  return box;
 }
 
 function addTopic(code, name) {
@@ -101,12 +113,14 @@ function renderChosen() {
     : [h("span", { class: "muted" }, t("rec.topics.none"))]));
 }
 
-async function suggestNow(ctx) {
+// every keystroke asks the fast sparse model; a pause in typing asks again with refine (sentence embeddings)
+const PAUSE_MS = 700;
+async function suggestNow(ctx, refine = false) {
   const mine = ++seq;
   const text = draft.note;
   if (!text.trim()) { draft.sug = null; renderSuggestions(); return; }
   try {
-    const res = await api("/api/records/suggest", { method: "POST", body: { text, subscriber_id: ctx.subscriberId || null } });
+    const res = await api("/api/records/suggest", { method: "POST", body: { text, subscriber_id: ctx.subscriberId || null, refine } });
     if (mine !== seq || !els) return; // a newer keystroke won
     draft.sug = res;
     renderSuggestions();
@@ -144,7 +158,11 @@ async function render(ctx, el) {
   el.replaceChildren();
   const note = h("textarea", { id: "rec-note", rows: 3, maxlength: 20000, placeholder: t("rec.note.ph"), "aria-label": t("rec.note") });
   note.value = draft.note;
-  note.addEventListener("input", () => { draft.note = note.value; saveDraft(key); clearTimeout(timer); timer = setTimeout(() => suggestNow(ctx), 120); });
+  note.addEventListener("input", () => {
+    draft.note = note.value; saveDraft(key); clearTimeout(timer); clearTimeout(pauseTimer);
+    timer = setTimeout(() => suggestNow(ctx), 120);
+    pauseTimer = setTimeout(() => suggestNow(ctx, true), PAUSE_MS);
+  });
   const picker = h("select", { id: "rec-pick", "aria-label": t("rec.pick"), onchange: (e) => {
     const opt = e.target.selectedOptions[0]; if (opt && opt.value) addTopic(opt.value, opt.textContent); e.target.value = ""; } },
   h("option", { value: "" }, t("rec.pick")),
@@ -157,7 +175,7 @@ async function render(ctx, el) {
   els = { root: el, note, sug: h("div", { id: "rec-suggestions", "aria-live": "polite" }), chosen: h("div", { id: "rec-chosen" }),
     status: h("p", { class: "error", id: "rec-status", role: "alert" }) };
   el.append(
-    h("h4", {}, t("rec.history")), h("div", { id: "rec-history" }, history(ctx.sections && ctx.sections.requests)),
+    historyBox(ctx.sections && ctx.sections.requests),
     h("label", { for: "rec-note" }, t("rec.note")), note,
     h("h4", {}, t("rec.suggest")), els.sug,
     h("h4", {}, t("rec.topics")), els.chosen, picker,
@@ -165,10 +183,10 @@ async function render(ctx, el) {
     h("button", { type: "button", id: "rec-finish", class: "primary", onclick: () => finish(ctx) }, t("rec.finish")), els.status);
   renderSuggestions();
   renderChosen();
-  if (draft.note.trim() && !draft.sug) suggestNow(ctx); // a restored draft gets its suggestions back
+  if (draft.note.trim() && !draft.sug) suggestNow(ctx, true); // a restored draft gets its suggestions back
 }
 
-registerPanel({ id: "requests", order: 10, title: () => t("rec.title"), render, withoutSubscriber: true }); // unknown callers get a record too
+registerPanel({ id: "requests", slot: "record", order: 10, title: () => t("rec.title"), render, withoutSubscriber: true }); // unknown callers get a record too
 for (const n of [1, 2, 3]) {
   shortcut(String(n), () => { if (currentContext()) pickRank(n); }, () => t("rec.keys"));
   shortcut("alt+" + n, () => { if (currentContext()) pickRank(n); }, () => t("rec.keys"));

@@ -21,6 +21,8 @@ const t = strings("sup-req", {
     "reason.forced": "принята вручную", "reason.first model": "первая модель", "reason.not worse than the current model": "не хуже текущей",
     "reason.worse": "хуже v{v}: {rest}",
     "req.acceptance": "Подсказки за период: 1-я принята {rank1}, 2-я {rank2}, 3-я {rank3}, заменены {overridden}, не показаны {none_shown}",
+    "req.overrides": "Где операторы исправляют подсказку (14 дн.)", "req.records": "Обращений", "req.accepted_first": "1-я принята",
+    "req.overridden": "Исправлено", "req.instead": "Чаще всего предлагалось вместо", "req.nooverrides": "Законченных обращений с подсказками пока нет",
   },
   en: {
     "req.title": "Supervisor — requests",
@@ -37,6 +39,8 @@ const t = strings("sup-req", {
     "req.retrain": "Retrain", "req.training": "Training…", "req.accepted": "accepted", "req.refused": "refused",
     "req.current": "current", "req.reason": "Reason", "req.rows": "Rows",
     "req.acceptance": "Suggestions in the period: 1st accepted {rank1}, 2nd {rank2}, 3rd {rank3}, overridden {overridden}, none shown {none_shown}",
+    "req.overrides": "Where operators override the suggestion (14 days)", "req.records": "Requests", "req.accepted_first": "1st accepted",
+    "req.overridden": "Overridden", "req.instead": "Most often suggested instead", "req.nooverrides": "No finished requests with suggestions yet",
   },
 });
 
@@ -195,7 +199,19 @@ async function renderModel() {
   $("model").replaceChildren(h("h2", {}, t("req.model")), h("div", { class: "row" }, h("span", { class: "kpi" }, t("req.version"), h("b", {}, st.version ?? "—")), btn, status),
     h("table", {}, h("tr", {}, ["req.version", "", "req.rows", "top1", "macro_f1", "req.reason"].map((k) => h("th", {}, k.startsWith("req.") ? t(k) : k))),
       st.versions.map((v) => h("tr", {}, h("td", {}, "v" + v.version), h("td", {}, v.current ? t("req.current") : v.accepted ? t("req.accepted") : t("req.refused")),
-        h("td", {}, v.rows), h("td", {}, v.metrics?.top1 ?? "—"), h("td", {}, v.metrics?.macro_f1 ?? "—"), h("td", { class: "muted" }, reasonText(v.reason))))));
+        h("td", {}, v.rows), h("td", {}, v.metrics?.top1 ?? "—"), h("td", {}, v.metrics?.macro_f1 ?? "—"), h("td", { class: "muted" }, reasonText(v.reason))))),
+    await overridesTable());
+}
+
+// per topic the operators chose: how often the first suggestion was another topic, and which
+async function overridesTable() {
+  const { topics } = await api("/api/classifier/overrides");
+  const pct = (x) => (x === null || x === undefined ? "—" : Math.round(x * 100) + "%");
+  return h("div", {}, h("h3", {}, t("req.overrides")), topics.length
+    ? h("table", { id: "overrides-table" }, h("tr", {}, ["req.topic", "req.records", "req.accepted_first", "req.overridden", "req.instead"].map((k) => h("th", {}, t(k)))),
+      topics.map((x) => h("tr", { "data-code": x.code }, h("td", {}, nameOf(x)), h("td", { class: "num" }, x.records), h("td", { class: "num" }, x.accepted_first),
+        h("td", { class: "num" }, `${x.overridden} (${pct(x.override_rate)})`), h("td", {}, x.suggested_instead.map((c) => `${nameOf(c)} × ${c.count}`).join(", ")))))
+    : h("p", { class: "muted", id: "no-overrides" }, t("req.nooverrides")));
 }
 
 function renderAll() {

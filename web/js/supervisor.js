@@ -1,6 +1,7 @@
 // Supervisor's floor: who is on a call, the queue, telephony link; links to the other supervisor screens.
 import { strings, boot, api, on, h, fmtDateTime, $ } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
+import { mountWallboard } from "/js/wallboard.js";
 
 const t = strings("floor", {
   ru: { "sup.title": "Супервизор — зал", "sup.operators": "Операторы", "sup.calls": "Звонки сейчас", "sup.waiting": "В очереди", "sup.longest": "Дольше всех ждёт, с",
@@ -25,6 +26,7 @@ const t = strings("floor", {
 
 await boot({ roles: ["supervisor"], title: () => t("sup.title") });
 supervisorNav();
+mountWallboard($("wallboard"));
 
 async function refresh() {
   const f = await api("/api/supervisor/floor");

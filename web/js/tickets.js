@@ -1,6 +1,6 @@
 // Operator panel "Technical support": the subscriber's open and recently resolved tickets (live), and the
 // "Escalate" action that turns the request into a ticket with the card snapshot, the note and the topic.
-import { strings, api, h, on, toast, fmtDateTime } from "/js/core.js";
+import { strings, api, h, on, emit, toast, fmtDateTime } from "/js/core.js";
 import { ticketText } from "/js/ticket-strings.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 import { topicList, topicName } from "/js/kb.js";
@@ -39,7 +39,7 @@ function paintList() {
 }
 
 registerPanel({
-  id: "tickets", order: 40, title: () => t("tk.title"),
+  id: "tickets", slot: "side", order: 20, title: () => t("tk.title"),
   async render(ctx, el) {
     const section = Array.isArray(ctx.sections?.tickets) ? ctx.sections.tickets : [];
     shown = new Map(section.map((x) => [x.id, x]));
@@ -59,6 +59,7 @@ registerPanel({
         const tk = await api("/api/tickets", { method: "POST", body: {
           subscriber_id: ctx.subscriberId, topic: topic.value, note: note.value, call_id: ctx.call?.id || null } });
         shown.set(tk.id, tk); paintList(); note.value = "";
+        emit("ticket:created", tk);
         toast(t("tk.sent", { id: tk.id }));
       } catch (e) { toast(e.message || t("err.generic"), "error"); }
       finally { send.disabled = false; }

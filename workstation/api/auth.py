@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import CallsDep, CurrentUser, DbDep
+from workstation.api.deps import CallsDep, CurrentUser, DbDep, saving_status
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
@@ -25,6 +25,12 @@ class Language(BaseModel):
     language: Literal["ru", "en"]
 
 
+class Prefs(BaseModel):
+    """The screen's remembered layout: a flat map of short keys to short values (the UI owns the keys)."""
+
+    prefs: dict[str, str | bool | int | None] = Field(max_length=40)
+
+
 class Presence(BaseModel):
     presence: Literal["ready", "paused", "offline"]
 
@@ -38,6 +44,7 @@ def me_payload(user: User) -> dict[str, object]:
         "extension": user.extension,
         "language": user.language,
         "presence": user.presence,
+        "ui_prefs": user.ui_prefs or {},
     }
 
 
@@ -75,9 +82,31 @@ async def set_language(body: Language, user: CurrentUser, db: DbDep) -> dict[str
     return me_payload(user)
 
 
+@router.post("/prefs")
+async def set_prefs(body: Prefs, user: CurrentUser, db: DbDep) -> dict[str, object]:
+    """Merge the given keys into the user's remembered layout (None removes a key)."""
+    for key, value in body.prefs.items():
+        if len(key) > 64 or (isinstance(value, str) and len(value) > 64):
+            raise DomainError("a layout key or value is over 64 characters", error_id="bad_prefs")
+
+    def save() -> dict[str, object]:
+        with db.session() as s:
+            row = s.get(User, user.id, with_for_update=True)  # two tabs saving at once: no lost key
+            assert row is not None
+            merged = {**(row.ui_prefs or {}), **body.prefs}
+            kept = {k: v for k, v in merged.items() if v is not None}
+            if len(kept) > 40:
+                raise DomainError("at most 40 layout settings per user", error_id="bad_prefs")
+            row.ui_prefs = kept
+            return dict(kept)
+
+    user.ui_prefs = await asyncio.to_thread(save)
+    return me_payload(user)
+
+
 @router.post("/presence")
 async def setset_presence(body: Presence, user: CurrentUser, calls: CallsDep) -> dict[str, object]:
     await calls.set_presence(user.id, body.presence)
-    await calls.writer.flush()
+    saved = await calls.writer.flush()
     user.presence = body.presence
-    return me_payload(user)
+    return {**me_payload(user), "saving": saving_status(saved)["status"]}

@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from billing_adapter.phones import normalise_msisdn
-from workstation.api.deps import CallsDep, CurrentUser, DbDep, HubDep, TelephonyDep, require_roles
+from workstation.api.deps import (
+    CallId,
+    CallsDep,
+    CurrentUser,
+    DbDep,
+    HubDep,
+    TelephonyDep,
+    require_roles,
+    saving_status,
+)
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
 
@@ -27,9 +37,11 @@ async def current(user: CurrentUser, calls: CallsDep) -> dict[str, Any]:
 
 
 @router.post("/calls/{call_id}/wrapup")
-async def finish_wrapup(call_id: str, user: CurrentUser, calls: CallsDep) -> dict[str, bool]:
-    await calls.finish_wrapup(call_id, user)
-    return {"ok": True}
+async def finish_wrapup(call_id: CallId, user: CurrentUser, calls: CallsDep) -> JSONResponse:
+    """200 when the history is written; 202 ``saving_delayed`` when the DB is away: the finish is kept
+    in the outbox and written later, the operator is ready for the next call either way."""
+    saved = await calls.finish_wrapup(call_id, user)
+    return JSONResponse(saving_status(saved), status_code=200 if saved else 202)
 
 
 @router.post("/calls/dial")

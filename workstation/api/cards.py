@@ -10,10 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from billing_adapter.ports import BillingError
-from workstation import audit
-from workstation.api.deps import BillingDep, CardSectionsDep, DbDep, require_roles
+from workstation.api.deps import (
+    BillingDep,
+    CallWriterDep,
+    CardSectionsDep,
+    DbDep,
+    SubscriberId,
+    require_roles,
+)
 from workstation.calls import notifier
 from workstation.calls.service import recent_calls
+from workstation.calls.writer import CallWriter
 from workstation.container import CardSection
 from workstation.errors import DomainError, NotFound, Unavailable
 from workstation.models import User
@@ -23,6 +30,15 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/subscribers", tags=["cards"])
 
 CardReader = Annotated[User, Depends(require_roles("operator", "tech_support", "supervisor"))]
+
+
+async def durable_audit(
+    writer: CallWriter, user: User, action: str, subject: str | None, details: dict[str, Any] | None = None
+) -> None:
+    """Audit through the outbox: the row is journalled before the card is sent, written to the DB before
+    the answer when the DB is there, and later when it is away (see ``workstation.calls.writer``)."""
+    writer.audit(user.id, action, subject, details or {})
+    await writer.flush()
 
 
 async def sections_for(sections: dict[str, CardSection], subscriber_id: str, user: User) -> dict[str, Any]:
@@ -41,7 +57,10 @@ async def sections_for(sections: dict[str, CardSection], subscriber_id: str, use
 
 @router.get("/search")
 async def search(
-    billing: BillingDep, db: DbDep, user: CardReader, q: Annotated[str, Query(min_length=1, max_length=100)]
+    billing: BillingDep,
+    writer: CallWriterDep,
+    user: CardReader,
+    q: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> dict[str, Any]:
     text = q.strip()
     if len(text) < 2:
@@ -50,35 +69,29 @@ async def search(
         matches = await billing.search(text, limit=20)
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
-    await audit.record_async(
-        db,
-        user_id=user.id,
-        action="card.search",
-        subject=None,
-        details={"results": len(matches), "shown": [str(m.subscriber_id) for m in matches]},
+    await durable_audit(
+        writer,
+        user,
+        "card.search",
+        None,
+        {"results": len(matches), "shown": [str(m.subscriber_id) for m in matches]},
     )
     return {"matches": [asdict(m) for m in matches]}
 
 
 @router.get("/{subscriber_id}/card")
 async def card(
-    subscriber_id: str,
+    subscriber_id: SubscriberId,
     billing: BillingDep,
-    db: DbDep,
+    writer: CallWriterDep,
     card_sections: CardSectionsDep,
     user: CardReader,
-    call_id: str | None = None,
+    call_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict[str, Any]:
     lookup = await billing.get_card(subscriber_id)
     if lookup.state == "unknown":
         raise NotFound("no such subscriber", error_id="subscriber_not_found")
-    await audit.record_async(
-        db,
-        user_id=user.id,
-        action="card.view",
-        subject=subscriber_id,
-        details={"call_id": call_id} if call_id else {},
-    )
+    await durable_audit(writer, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
     return {
         "card": notifier.card_payload(lookup),
         "sections": await sections_for(card_sections, subscriber_id, user),
@@ -87,17 +100,17 @@ async def card(
 
 @router.get("/{subscriber_id}/sections")
 async def sections(
-    subscriber_id: str, db: DbDep, card_sections: CardSectionsDep, user: CardReader
+    subscriber_id: SubscriberId, writer: CallWriterDep, card_sections: CardSectionsDep, user: CardReader
 ) -> dict[str, Any]:
-    await audit.record_async(db, user_id=user.id, action="card.sections", subject=subscriber_id)
+    await durable_audit(writer, user, "card.sections", subscriber_id)
     return await sections_for(card_sections, subscriber_id, user)
 
 
 @router.get("/{subscriber_id}/charges")
 async def charges(
-    subscriber_id: str,
+    subscriber_id: SubscriberId,
     billing: BillingDep,
-    db: DbDep,
+    writer: CallWriterDep,
     user: CardReader,
     months: Annotated[int, Query(ge=1, le=24)] = 6,
 ) -> dict[str, Any]:
@@ -107,15 +120,15 @@ async def charges(
         raise Unavailable(
             "billing is unavailable: charges cannot be shown now", error_id=exc.error_id
         ) from None
-    await audit.record_async(db, user_id=user.id, action="card.charges", subject=subscriber_id)
+    await durable_audit(writer, user, "card.charges", subscriber_id)
     return {"months": [asdict(m) for m in rows]}
 
 
 @router.get("/{subscriber_id}/payments")
 async def payments(
-    subscriber_id: str,
+    subscriber_id: SubscriberId,
     billing: BillingDep,
-    db: DbDep,
+    writer: CallWriterDep,
     user: CardReader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -125,11 +138,11 @@ async def payments(
         raise Unavailable(
             "billing is unavailable: payments cannot be shown now", error_id=exc.error_id
         ) from None
-    await audit.record_async(db, user_id=user.id, action="card.payments", subject=subscriber_id)
+    await durable_audit(writer, user, "card.payments", subscriber_id)
     return {"payments": [asdict(p) for p in rows]}
 
 
 @router.get("/{subscriber_id}/calls")
-async def calls(subscriber_id: str, db: DbDep, user: CardReader) -> dict[str, Any]:
-    await audit.record_async(db, user_id=user.id, action="card.calls", subject=subscriber_id)
+async def calls(subscriber_id: SubscriberId, db: DbDep, writer: CallWriterDep, user: CardReader) -> dict[str, Any]:
+    await durable_audit(writer, user, "card.calls", subscriber_id)
     return {"calls": await asyncio.to_thread(recent_calls, db, subscriber_id)}

@@ -10,12 +10,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import select
 
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation.calls.service import CallService
+from workstation.calls.writer import CallWriter, is_db_unreachable
 from workstation.campaigns.service import CampaignService
 from workstation.container import CardSection, Container, installed
 from workstation.db import Database
@@ -77,6 +78,10 @@ async def _calls(c: ContainerDep) -> CallService:
     return c.calls
 
 
+async def _writer(c: ContainerDep) -> CallWriter:
+    return c.calls.writer
+
+
 async def _card_sections(c: ContainerDep) -> dict[str, CardSection]:
     return c.card_sections
 
@@ -87,6 +92,7 @@ BillingDep = Annotated[BillingFront, Depends(_billing)]
 TelephonyDep = Annotated[Telephony | None, Depends(_telephony)]
 HubDep = Annotated[Hub, Depends(_hub)]
 CallsDep = Annotated[CallService, Depends(_calls)]
+CallWriterDep = Annotated[CallWriter, Depends(_writer)]
 CardSectionsDep = Annotated[dict[str, CardSection], Depends(_card_sections)]
 
 
@@ -168,7 +174,15 @@ async def cached_user(container: Container, session: dict[str, Any]) -> User | N
     if hit is not None and now - hit[0] < _USER_TTL_S and hit[1] is not None:
         cached = hit[1]
         return cached if session.get("pw") == cached.password_hash[-12:] else None
-    fresh = await asyncio.to_thread(user_from_session, container, session)
+    try:
+        fresh = await asyncio.to_thread(user_from_session, container, session)
+    except Exception as exc:
+        if hit is not None and hit[1] is not None and is_db_unreachable(exc):
+            # the DB is away: the user signed in and checked before keeps working (cards, after-call
+            # work, presence go through the outbox); nobody new gets in until it is back
+            cached = hit[1]
+            return cached if session.get("pw") == cached.password_hash[-12:] else None
+        raise
     if fresh is not None:
         if len(_user_cache) > 10_000:
             _user_cache.clear()
@@ -201,3 +215,21 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
         return user
 
     return guard
+
+
+# ids at the edge: ASCII only, bounded (a "²" is a digit to str.isdigit(), an int() of it raises)
+SubscriberId = Annotated[str, Path(pattern=r"^[0-9]{1,18}$", description="billing subscriber id")]
+CallId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+
+def saving_status(saved: bool) -> dict[str, object]:
+    """The reply of an action whose history goes through the outbox: written, or kept to write later."""
+    if saved:
+        return {"ok": True, "saved": True, "status": "saved"}
+    return {
+        "ok": True,
+        "saved": False,
+        "status": "saving_delayed",
+        "error_id": "saving_delayed",
+        "message": "accepted; the history will be saved when the database is back",
+    }

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from workstation import audit
 from workstation.api.deps import ClassifierDep, DbDep, EmergingDep, RecordsDep, TopicsDep, require_roles
 from workstation.models import User
+from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
 from workstation.records.stats import topic_stats
 from workstation.records.suggest import ClassifierService
@@ -34,6 +35,8 @@ class SuggestIn(BaseModel):
     subscriber_id: str | None = Field(None, max_length=64)
     context: dict[str, bool] | None = None
     k: int = Field(3, ge=1, le=10)
+    # at a typing pause: also ask the sentence-embedding stage (20–30 ms; each keystroke asks without)
+    refine: bool = False
 
 
 class ShownSuggestion(BaseModel):
@@ -88,9 +91,12 @@ class PromoteIn(TopicIn):
 # ---- operator ------------------------------------------------------------------------------------
 @router.post("/api/records/suggest")
 async def suggest(body: SuggestIn, classifier: ClassifierDep, user: Operator) -> dict[str, Any]:
-    """Top topics for the note being typed (card context from the subscriber when not given)."""
+    """Top topics for the note being typed (card context from the subscriber when not given).
+    ``refine`` runs the embedding stage in a worker thread, so keystrokes of others never wait on it."""
     svc = classifier
     context = body.context if body.context is not None else await svc.context_for(body.subscriber_id)
+    if body.refine:
+        return await asyncio.to_thread(svc.suggest, body.text, context, body.k, True)  # type: ignore[no-any-return]
     return svc.suggest(body.text, context, k=body.k)  # type: ignore[no-any-return]
 
 
@@ -201,6 +207,17 @@ def emerging_dismiss(cluster_id: int, emerging: EmergingDep, user: Supervisor) -
 @router.get("/api/classifier")
 def classifier_status(classifier: ClassifierDep, user: Supervisor) -> dict[str, Any]:
     return classifier.status()  # type: ignore[no-any-return]
+
+
+@router.get("/api/classifier/overrides")
+def classifier_overrides(
+    db: DbDep,
+    user: Supervisor,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    """Per topic, where operators override the suggestion (default: the last 14 days)."""
+    return override_stats(db, start, end)
 
 
 @router.post("/api/classifier/train")

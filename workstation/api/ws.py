@@ -17,7 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from workstation.api.deps import container_of, user_from_session
 from workstation.calls.service import CallService
-from workstation.hub import Connection
+from workstation.hub import Connection, text_of
 from workstation.models import User
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_CLIENT_FRAME = 16 * 1024
+SEND_TIMEOUT_S = 2.0  # a tab that cannot take a frame for this long is given up (it reconnects)
 ALLOWED: dict[str, set[str]] = {
     "ping": {"*"},
     "resync": {"*"},
@@ -81,12 +82,13 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
         while True:
             msg = await conn.queue.get()
             if msg is None or conn.overflowed:
-                await ws.close(code=1013, reason="too slow: reconnect")
+                await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
                 return
-            await ws.send_text(json.dumps(msg, default=str))
+            await asyncio.wait_for(ws.send_text(text_of(msg)), SEND_TIMEOUT_S)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception:  # TimeoutError: the browser stopped reading; nothing more is queued for it
+        conn.overflowed = True
         return
 
 

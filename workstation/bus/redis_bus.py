@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,6 +15,10 @@ from workstation.bus.ports import Listener, Message
 log = logging.getLogger(__name__)
 
 
+class BusUnavailable(ConnectionError):
+    """Redis is away: the message was not published."""
+
+
 class RedisBus:
     """Redis pub/sub: every node publishes to Redis and delivers what Redis sends back.
 
@@ -22,13 +27,17 @@ class RedisBus:
     """
 
     def __init__(self, redis: aioredis.Redis, prefix: str = "ws"):
-        """``redis``: the process's shared client (its owner closes it, not the bus)."""
+        """``redis``: the process's shared client, whose short socket timeouts make a publish with Redis
+        away fail fast (the push goes local, see Hub); its owner closes it, not the bus."""
         self._redis = redis
         self.prefix = prefix + ":bus:"
         self._subs: list[tuple[str, Listener]] = []
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._connected = False
+        self._was_connected = False
+        # called (no arguments) when the subscription is back after a loss: hubs ask their tabs to resync
+        self.reconnect_listeners: list[Callable[[], Awaitable[None]]] = []
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._reader(), name="redis-bus-reader")
@@ -47,7 +56,21 @@ class RedisBus:
         self._subs.append((pattern, listener))
 
     async def publish(self, channel: str, message: Message) -> None:
+        if not self._connected:
+            raise BusUnavailable("redis bus is not connected")
         await self._redis.publish(self.prefix + channel, json.dumps(message, default=str))
+
+    async def _resubscribed(self) -> None:
+        self._connected = True
+        self._ready.set()
+        if self._was_connected:
+            log.warning("redis bus: connection back")
+            for listener in list(self.reconnect_listeners):
+                try:
+                    await listener()
+                except Exception:
+                    log.exception("redis bus: reconnect listener failed")
+        self._was_connected = True
 
     async def _reader(self) -> None:
         delay = 0.2
@@ -55,8 +78,7 @@ class RedisBus:
             pubsub = self._redis.pubsub()
             try:
                 await pubsub.psubscribe(self.prefix + "*")
-                self._connected = True
-                self._ready.set()
+                await self._resubscribed()
                 delay = 0.2
                 while True:
                     # a bounded wait: the shared client's socket timeout is short (the card's cache reads)
@@ -79,10 +101,8 @@ class RedisBus:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     await pubsub.aclose()
-                except Exception:
-                    pass
 
     def health(self) -> dict[str, Any]:
         return {"backend": "redis", "ok": self._connected}

@@ -28,7 +28,9 @@ def _read(db: Database) -> dict[str, tuple[bool, str]]:
         rows = s.execute(
             select(User.interface, User.presence).where(User.active.is_(True), User.interface.is_not(None))
         ).all()
-    return {r.interface: PAUSE_REASONS[r.presence] for r in rows if r.interface and r.presence in PAUSE_REASONS}
+    return {
+        r.interface: PAUSE_REASONS[r.presence] for r in rows if r.interface and r.presence in PAUSE_REASONS
+    }
 
 
 def presence_source(db: Database):  # type: ignore[no-untyped-def]

@@ -15,12 +15,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from billing_adapter.models import CardLookup
 from billing_adapter.ports import CardLookupService
+from telephony.errors import TelephonyError
 from telephony.events import (
     CallAbandoned,
     CallAnswered,
@@ -71,13 +73,16 @@ class LiveCall:
 class CallService:
     """Live call state of this node: screen pops, presence, after-call work."""
 
-    def __init__(self, db: Database, billing: CardLookupService, hub: Hub, telephony: Telephony | None):
+    def __init__(
+        self, db: Database, billing: CardLookupService, hub: Hub, telephony: Telephony | None, journal: Path
+    ):
+        """``journal``: the outbox file call facts and audit rows go through on their way to ``db``."""
         self.db = db
         self.billing = billing
         self.hub = hub
         self.telephony = telephony
         self.directory = AgentDirectory(db)
-        self.writer = CallWriter(db)
+        self.writer = CallWriter(db, journal=journal, on_state=self._saving_state)
         self.calls: dict[str, LiveCall] = {}
         self.by_user: dict[int, str] = {}  # operator → call on their screen (ringing, connected, wrap-up)
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
@@ -199,15 +204,16 @@ class CallService:
         if uid not in call.ringing:  # withdrawn while billing answered
             return
         self.pops += 1
-        await self.hub.send_to_user(
-            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
-        )
+        # history and audit first: a push that fails (bus away) must not cost the call its facts
         self.writer.put(
             "upsert", ev.call_id, caller=call.caller, queue=call.queue, state=call.state, offered_at=ev.at
         )
         self.writer.event(ev.call_id, "offered", ev.agent, {"user_id": uid})
         if call.subscriber_id:
             self.writer.audit(uid, "card.pop", call.subscriber_id, {"call_id": ev.call_id})
+        await self.hub.send_to_user(
+            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
+        )
 
     def _close_previous(self, uid: int, call_id: str) -> None:
         """An operator rung while still in after-call work (they set themselves Ready) is done with it: the
@@ -230,8 +236,8 @@ class CallService:
         uid = self.directory.user_for(ev.agent, ev.extension)
         if call is None or uid is None or uid not in call.ringing:
             return
-        await self._withdraw(call, uid, ev.reason)
         self.writer.event(ev.call_id, "withdrawn", ev.agent, {"reason": ev.reason})
+        await self._withdraw(call, uid, ev.reason)
 
     async def _answered(self, ev: CallAnswered) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
@@ -239,6 +245,10 @@ class CallService:
         call.state = "connected"
         call.answered_at = call.answered_at or ev.at
         call.operator_id = uid
+        self.writer.put(
+            "upsert", ev.call_id, caller=call.caller, state="connected", answered_at=ev.at, operator_id=uid
+        )
+        self.writer.event(ev.call_id, "answered", ev.agent, {"hold_s": ev.hold_s, "ring_s": ev.ring_s})
         for other in list(call.ringing - {uid} if uid else call.ringing):
             await self._withdraw(call, other, "answered_elsewhere")
         call.ringing.clear()
@@ -249,10 +259,6 @@ class CallService:
                 uid, notifier.message("call.answered", call, card=notifier.card_payload(lookup))
             )
             await self.set_presence(uid, "on_call")
-        self.writer.put(
-            "upsert", ev.call_id, caller=call.caller, state="connected", answered_at=ev.at, operator_id=uid
-        )
-        self.writer.event(ev.call_id, "answered", ev.agent, {"hold_s": ev.hold_s, "ring_s": ev.ring_s})
 
     async def _ended(self, ev: CallEnded) -> None:
         call = self.calls.get(ev.call_id)
@@ -260,14 +266,12 @@ class CallService:
             return
         call.ended_at = ev.at
         uid = call.operator_id
-        if uid is not None and not call.record_done:
-            call.state = "wrap_up"
-            await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
-            await self.set_presence(uid, "wrap_up")
-        else:
-            call.state = "ended"
+        call.state = "wrap_up" if uid is not None and not call.record_done else "ended"
         self.writer.put("upsert", ev.call_id, state=call.state, ended_at=ev.at)
         self.writer.event(ev.call_id, "ended", ev.agent, {"talk_s": ev.talk_s, "hangup_by": ev.hangup_by})
+        if call.state == "wrap_up" and uid is not None:
+            await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
+            await self.set_presence(uid, "wrap_up")
         if call.state == "ended":
             self._forget(call)
             if uid is not None:  # the record was already done during the call
@@ -279,13 +283,14 @@ class CallService:
 
     async def _abandoned(self, ev: CallAbandoned) -> None:
         call = self.calls.get(ev.call_id) or self._call(ev.call_id, ev.caller, ev.queue)
-        for uid in list(call.ringing):
-            await self._withdraw(call, uid, "caller_left")
         call.state = "abandoned"
         call.ended_at = ev.at
         self.writer.put("upsert", ev.call_id, caller=call.caller, state="abandoned", ended_at=ev.at)
         self.writer.event(ev.call_id, "abandoned", None, {"wait_s": ev.wait_s})
+        ringing = list(call.ringing)
         self._forget(call)
+        for uid in ringing:
+            await self._withdraw(call, uid, "caller_left")
 
     def _forget(self, call: LiveCall) -> None:
         self.calls.pop(call.call_id, None)
@@ -312,7 +317,9 @@ class CallService:
             return
         try:
             await tel.pause(interface, paused, reason)
-        except Exception as exc:  # the PBX may be down; the operator's screen state stands
+        except TelephonyError as exc:  # kept by telephony and retried; Asterisk's reason is in the log
+            log.warning("queue pause of user %s (%s) not applied yet: %s", uid, paused, exc)
+        except Exception as exc:  # the operator's screen state stands
             log.warning("queue pause of user %s (%s) failed: %s", uid, paused, type(exc).__name__)
 
     async def drain(self) -> None:
@@ -326,8 +333,11 @@ class CallService:
         task.add_done_callback(self._tasks.discard)
 
     # -- operator actions ---------------------------------------------------------------------
-    async def finish_wrapup(self, call_id: str, user: User) -> None:
-        """The operator finished the request record: after-call work ends, they are ready again."""
+    async def finish_wrapup(self, call_id: str, user: User) -> bool:
+        """The operator finished the request record: after-call work ends, they are ready again.
+
+        True when the history is written; False when the workstation DB is away and the finish waits in
+        the outbox ("saving delayed"): the operator goes on working either way."""
         call = self.calls.get(call_id)
         if call is not None:
             if call.operator_id != user.id:
@@ -339,7 +349,7 @@ class CallService:
                 # there is no after-call work left, and the operator goes straight back to their status
                 call.record_done = True
                 self.writer.put("upsert", call_id, wrapup_done_at=time.time())
-                return
+                return await self.writer.flush()
             call.state = "ended"
             self._forget(call)
         else:
@@ -350,10 +360,11 @@ class CallService:
         if self.by_user.get(user.id) == call_id:
             del self.by_user[user.id]
         # history first (the writer batches): the operator's next look at "previous calls" sees it done
-        await self.writer.flush()
+        saved = await self.writer.flush()
         await self.hub.send_to_user(user.id, {"type": "call.cleared", "v": 1, "call": {"id": call_id}})
         # back to what the operator picked: a break chosen during the call stays a break
         await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")
+        return saved
 
     def _finish_in_db(self, call_id: str, user_id: int) -> None:
         with self.db.session() as s:
@@ -362,6 +373,12 @@ class CallService:
                 raise NotFound("no such call", error_id="call_not_found")
             if row.operator_id != user_id:
                 raise Conflict("this call is not on your screen", error_id="not_your_call")
+
+    async def _saving_state(self, delayed: bool) -> None:
+        """Tell every screen that history and audit are being kept locally (the DB is away) or caught up."""
+        message = {"type": "saving.state", "delayed": delayed, "status": "saving_delayed" if delayed else "ok"}
+        for role in ("operator", "tech_support", "supervisor", "admin"):
+            await self.hub.send_to_role(role, dict(message))
 
     async def snapshot_for(self, uid: int) -> dict[str, Any] | None:
         """What a freshly (re)connected tab of this operator must show: the live call and its card."""

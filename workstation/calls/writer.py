@@ -1,7 +1,15 @@
-"""One background writer for call history, presence and pop audits: the pop path never waits for the DB.
+"""One background writer for call history, presence and audit rows: the pop path never waits for the DB,
+and nothing is lost when the DB is away.
 
-Operations are applied in order, in batches, in a worker thread. A failed batch is logged (ids only, no
-personal data) and retried once, so a brief DB hiccup loses nothing.
+``put()`` appends the operation to the local outbox (a SQLite journal in the data dir) at once; a worker
+drains the journal into the workstation DB in batches, in order, and removes what the DB committed.
+When the DB is unreachable the worker backs off (0.25 s doubling up to 5 s) and tries again, for ever:
+operations wait in the journal, across restarts too. When a batch fails for its content, it is written
+again row by row and only the rows the DB refuses are quarantined (one log line each, ids only).
+
+Operations are generic: ``kind`` selects an applier from ``APPLIERS``. A feature that needs another
+kind of durable write registers one with ``register_op``; new call-fact columns need nothing (an
+``upsert`` sets whichever ``Call`` attributes it carries).
 """
 
 from __future__ import annotations
@@ -9,12 +17,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from workstation.calls.outbox import Op, Outbox
 from workstation.db import Database
 from workstation.models import AuditLog, Call, CallEventRow, User
 
@@ -24,28 +36,153 @@ _TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_do
 # a call's history times are set once: a resync (reconnect, restarted workstation, new leader) learning
 # the call again never moves them
 _WRITE_ONCE = {"queued_at", "offered_at", "answered_at"}
+BATCH_LIMIT = 2000
+BACKOFF_MIN_S = 0.25
+BACKOFF_MAX_S = 5.0
 
 
 def _ts(v: Any) -> Any:
     return datetime.fromtimestamp(v, UTC) if isinstance(v, int | float) else v
 
 
+@dataclass
+class Batch:
+    """What an applier sees: the session of the batch and the batch's calls, loaded in one SELECT."""
+
+    session: Session
+    calls: dict[str, Call]
+    users: dict[int, User | None] = field(default_factory=dict)
+
+    def call_row(self, call_id: str, caller: str | None = None) -> Call:
+        row = self.calls.get(call_id)
+        if row is None:
+            row = self.calls[call_id] = Call(id=call_id, caller=caller or "")
+            self.session.add(row)
+        return row
+
+    def user(self, user_id: int) -> User | None:
+        if user_id not in self.users:
+            self.users[user_id] = self.session.get(User, user_id)
+        return self.users[user_id]
+
+
+Applier = Callable[[Batch, str, dict[str, Any]], None]
+
+
+def _upsert(batch: Batch, call_id: str, f: dict[str, Any]) -> None:
+    row = batch.call_row(call_id, f.get("caller"))
+    for k, v in f.items():
+        if v is None and k != "operator_id":
+            continue
+        if k in _WRITE_ONCE and getattr(row, k) is not None:
+            continue
+        setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
+
+
+def _event(batch: Batch, call_id: str, f: dict[str, Any]) -> None:
+    batch.call_row(call_id)
+    batch.session.add(CallEventRow(call_id=call_id, type=f["type"], agent=f["agent"], data=f["data"]))
+
+
+def _audit(batch: Batch, _: str, f: dict[str, Any]) -> None:
+    batch.session.add(
+        AuditLog(
+            user_id=f["user_id"],
+            action=f["action"],
+            subject=f.get("subject"),
+            reason=f.get("reason"),
+            details=f.get("details") or {},
+        )
+    )
+
+
+def _presence(batch: Batch, _: str, f: dict[str, Any]) -> None:
+    user = batch.user(f["user_id"])
+    if user is not None:
+        user.presence = f["presence"]
+
+
+# kind → (applier, whether its call_id names a row of ``calls`` to preload)
+APPLIERS: dict[str, tuple[Applier, bool]] = {
+    "upsert": (_upsert, True),
+    "subscriber": (_upsert, True),
+    "event": (_event, True),
+    "audit": (_audit, False),
+    "presence": (_presence, False),
+}
+
+
+def register_op(kind: str, applier: Applier, *, touches_call: bool = False) -> None:
+    """Add a durable operation kind (applied in order with the others, in the batch's transaction)."""
+    APPLIERS[kind] = (applier, touches_call)
+
+
+class UnknownOperation(LookupError):
+    """A journalled operation no applier is registered for (quarantined, not dropped)."""
+
+
+def is_db_unreachable(exc: BaseException) -> bool:
+    """Connection-class failures (the DB is away), as opposed to a row the DB refuses."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    return isinstance(
+        exc,
+        sa_exc.OperationalError
+        | sa_exc.InterfaceError
+        | sa_exc.DisconnectionError
+        | sa_exc.TimeoutError
+        | ConnectionError,
+    )
+
+
 class CallWriter:
-    def __init__(self, db: Database, batch_window_s: float = 0.25):
+    """Durable, ordered, batched writes of call facts and audit rows (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        batch_window_s: float = 0.25,
+        journal: Path | str | None = None,
+        on_state: Callable[[bool], Any] | None = None,
+    ):
         self.db = db
         self.batch_window_s = batch_window_s
-        self.queue: asyncio.Queue[tuple[str, str, dict[str, Any]]] = asyncio.Queue()
+        self.journal_path = journal
+        self.on_state = on_state  # called with True when saving becomes delayed, False when caught up
+        self._outbox: Outbox | None = None
+        self._wake = asyncio.Event()
+        self._caught_up = asyncio.Event()  # set each time a drain found the journal empty
+        self._waiters: list[tuple[int, asyncio.Future[bool]]] = []
         self._task: asyncio.Task[None] | None = None
-        # further kinds of operation, registered by features: kind -> apply(session, fields), run inside
-        # the batch's transaction (fields are JSON-able, as for the built-in kinds)
+        self.db_ok = True
+        self.confirmed = 0  # operations the DB committed since start
+        self.quarantined_count = 0
+        # further kinds of operation of this writer alone: kind -> apply(session, fields), run inside the
+        # batch's transaction, journalled like the others (``register_op`` adds one for every writer)
         self.appliers: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(self.journal_path)
+            if self._outbox.last_seq():
+                log.warning(
+                    "call writer: %d operations left from before, writing them", self._outbox.last_seq()
+                )
+        return self._outbox
 
     def start(self) -> None:
         if self._task is None:
+            self._wake = asyncio.Event()
+            self._wake.set()  # whatever an earlier run left in the journal
             self._task = asyncio.create_task(self._run(), name="call-writer")
 
     async def stop(self) -> None:
-        await self.flush()
+        if self._task and self.db_ok:
+            try:
+                await asyncio.wait_for(self.flush(), timeout=10)
+            except TimeoutError:
+                log.warning("call writer: stopping with operations still in the journal")
         if self._task:
             self._task.cancel()
             try:
@@ -53,101 +190,188 @@ class CallWriter:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        self._resolve_waiters(False)
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
 
-    async def flush(self) -> None:
-        """Wait until everything queued so far is written (tests, shutdown)."""
+    @property
+    def delayed(self) -> bool:
+        """True while the DB is away and operations wait in the journal ("saving delayed")."""
+        return not self.db_ok
+
+    async def flush(self) -> bool:
+        """Wait until everything put so far is in the DB: True. False when the DB is away (the operations
+        are safe in the journal and will be written later)."""
         if self._task is None:
-            ops = []
-            while not self.queue.empty():
-                ops.append(self.queue.get_nowait())
-            if ops:
-                await asyncio.to_thread(self._apply, ops)
-            return
-        # a marker behind what is queued now: resolved once the batch holding it is written (waiting
-        # for an empty queue could take for ever on a busy floor)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.put("flush", "", future=done)
-        await done
+            return await asyncio.to_thread(self._drain)
+        if not self.db_ok:
+            return False
+        target = self.outbox.last_seq()
+        if target == 0:
+            return True
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, done))
+        self._wake.set()
+        return await done
+
+    async def wait_saved(self) -> None:
+        """Wait until everything put so far is in the DB, however long the DB stays away (tests, the
+        fault benchmark, an orderly shutdown after an outage)."""
+        while not await self.flush():
+            self._caught_up.clear()
+            self._wake.set()
+            await self._caught_up.wait()
 
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
-        self.queue.put_nowait((kind, call_id, fields))
+        if kind not in APPLIERS and kind not in self.appliers:
+            raise ValueError(f"unknown writer operation {kind!r}")
+        self.outbox.append(kind, call_id, fields)
+        self._wake.set()
 
     def event(self, call_id: str, type_: str, agent: str | None, data: dict[str, Any]) -> None:
         self.put("event", call_id, type=type_, agent=agent, data=data)
 
-    def audit(self, user_id: int, action: str, subject: str, details: dict[str, Any]) -> None:
-        self.put("audit", "", user_id=user_id, action=action, subject=subject, details=details)
+    def audit(
+        self,
+        user_id: int | None,
+        action: str,
+        subject: str | None,
+        details: dict[str, Any] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.put(
+            "audit", "", user_id=user_id, action=action, subject=subject, details=details or {}, reason=reason
+        )
 
+    def health(self) -> dict[str, Any]:
+        stats = self.outbox.stats()
+        return {"db_ok": self.db_ok, "saving_delayed": self.delayed, **stats}
+
+    # -- the worker ----------------------------------------------------------------------------
     async def _run(self) -> None:
+        backoff = BACKOFF_MIN_S
         while True:
-            first = await self.queue.get()
+            await self._wake.wait()
             # gather what the next moment brings: a few larger transactions cost the pop path (GIL,
-            # driver work) far less than one small transaction per call event
-            await asyncio.sleep(self.batch_window_s)
-            ops = [first]
-            while not self.queue.empty() and len(ops) < 2000:
-                ops.append(self.queue.get_nowait())
-            for attempt in (1, 2):
-                try:
-                    await asyncio.to_thread(self._apply, ops)
-                    break
-                except Exception as exc:
-                    log.error(
-                        "call writer: batch of %d failed (%s), attempt %d",
-                        len(ops),
-                        type(exc).__name__,
-                        attempt,
-                    )
-                    await asyncio.sleep(0.5)
-            for kind, _, f in ops:
-                if kind == "flush" and not f["future"].done():
-                    f["future"].set_result(None)
-                self.queue.task_done()
+            # driver work) far less than one small transaction per call event; someone waiting for a
+            # flush (an audited card read, a finished after-call work) is served at once
+            if not self._waiters:
+                await asyncio.sleep(self.batch_window_s)
+            self._wake.clear()
+            ok = await asyncio.to_thread(self._drain)
+            self._set_db_ok(ok)
+            if ok:
+                backoff = BACKOFF_MIN_S
+                self._resolve_waiters(True, drained=True)
+                self._caught_up.set()
+                continue
+            self._resolve_waiters(False)
+            try:  # new operations only journal meanwhile: the DB is tried again after the back-off
+                await asyncio.sleep(backoff)
+            finally:
+                self._wake.set()
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
 
-    def _apply(self, ops: list[tuple[str, str, dict[str, Any]]]) -> None:
+    def _set_db_ok(self, ok: bool) -> None:
+        if ok == self.db_ok:
+            return
+        self.db_ok = ok
+        if ok:
+            log.warning("call writer: workstation DB is back, journal written")
+        else:
+            log.error("call writer: workstation DB unreachable, keeping operations in the journal")
+        if self.on_state is not None:
+            try:
+                result = self.on_state(not ok)
+                if asyncio.iscoroutine(result):
+                    asyncio.ensure_future(result)
+            except Exception:
+                log.exception("call writer: state listener failed")
+
+    def _resolve_waiters(self, value: bool, drained: bool = False) -> None:
+        """Answer flushes: all of them (False: the DB is away), or those whose operations are all written."""
+        first = self.outbox.first_seq() if drained else 0
+        keep = []
+        for seq, fut in self._waiters:
+            if drained and first and first <= seq:
+                keep.append((seq, fut))
+            elif not fut.done():
+                fut.set_result(value)
+        self._waiters = keep
+
+    def _drain(self) -> bool:
+        """Write the journal into the DB until it is empty (True) or the DB is unreachable (False)."""
+        while True:
+            ops = self.outbox.peek(BATCH_LIMIT)
+            if not ops:
+                return True
+            try:
+                self._apply(ops)
+            except Exception as exc:
+                if is_db_unreachable(exc) and not self._db_answers():
+                    log.warning(
+                        "call writer: batch of %d waits, DB unreachable (%s)", len(ops), type(exc).__name__
+                    )
+                    return False
+                log.error(
+                    "call writer: batch of %d failed (%s), writing it row by row",
+                    len(ops),
+                    type(exc).__name__,
+                )
+                if not self._row_by_row(ops):
+                    return False
+                continue
+            self.outbox.confirm(ops)
+            self.confirmed += len(ops)
+
+    def _row_by_row(self, ops: list[Op]) -> bool:
+        for op in ops:
+            try:
+                self._apply([op])
+            except Exception as exc:
+                if is_db_unreachable(exc) and not self._db_answers():
+                    return False
+                self.outbox.quarantine(op, type(exc).__name__)
+                self.quarantined_count += 1
+                log.error(
+                    "call writer: quarantined operation %d (%s, call %s): %s",
+                    op.seq,
+                    op.kind,
+                    op.call_id or "-",
+                    type(exc).__name__,
+                )
+                continue
+            self.outbox.confirm([op])
+            self.confirmed += 1
+        return True
+
+    def _db_answers(self) -> bool:
+        try:
+            with self.db.session() as s:
+                s.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def _apply(self, ops: list[Op]) -> None:
         """One transaction per batch: the batch's calls in one SELECT, rows inserted together at commit
         (a handful of round trips per batch, not two per operation: the GIL stays with the event loop)."""
-        call_ids = {cid for kind, cid, _ in ops if kind in ("upsert", "subscriber", "event")}
+        call_ids = {op.call_id for op in ops if op.kind in APPLIERS and APPLIERS[op.kind][1]}
         with self.db.session() as s:
             calls: dict[str, Call] = {}
             if call_ids:
                 calls = {c.id: c for c in s.scalars(select(Call).where(Call.id.in_(call_ids)))}
+            batch = Batch(s, calls)
+            for op in ops:
+                if op.kind in APPLIERS:
+                    APPLIERS[op.kind][0](batch, op.call_id, op.fields)
+                elif op.kind in self.appliers:
+                    self.appliers[op.kind](s, op.fields)
+                else:  # journalled by a feature that is not installed now: keep it aside, do not lose it
+                    raise UnknownOperation(op.kind)
 
-            def call_row(call_id: str, caller: str | None = None) -> Call:
-                row = calls.get(call_id)
-                if row is None:
-                    row = calls[call_id] = Call(id=call_id, caller=caller or "")
-                    s.add(row)
-                return row
 
-            users: dict[int, User | None] = {}
-            for kind, call_id, f in ops:
-                if kind in ("upsert", "subscriber"):
-                    row = call_row(call_id, f.get("caller"))
-                    for k, v in f.items():
-                        if v is None and k != "operator_id":
-                            continue
-                        if k in _WRITE_ONCE and getattr(row, k) is not None:
-                            continue
-                        setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
-                elif kind == "event":
-                    call_row(call_id)
-                    s.add(CallEventRow(call_id=call_id, type=f["type"], agent=f["agent"], data=f["data"]))
-                elif kind == "audit":
-                    s.add(
-                        AuditLog(
-                            user_id=f["user_id"],
-                            action=f["action"],
-                            subject=f["subject"],
-                            details=f["details"],
-                        )
-                    )
-                elif kind == "presence":
-                    uid = f["user_id"]
-                    if uid not in users:
-                        users[uid] = s.get(User, uid)
-                    user = users[uid]
-                    if user is not None:
-                        user.presence = f["presence"]
-                elif kind in self.appliers:
-                    self.appliers[kind](s, f)
+def journal_path(data_dir: Path) -> Path:
+    """Where a node keeps its outbox journal."""
+    return data_dir / "outbox" / "calls.sqlite"

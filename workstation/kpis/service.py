@@ -19,10 +19,10 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from telephony.events import (
@@ -36,17 +36,11 @@ from telephony.events import (
 )
 from workstation.db import Database
 from workstation.kpis import formulas as f
-from workstation.kpis import notifier
+from workstation.kpis import notifier, reports
 from workstation.kpis.live import LiveFigures, day_start
 from workstation.kpis.models import AgentStateRow
-from workstation.models import Call
 
 log = logging.getLogger(__name__)
-
-
-def epoch(dt: datetime) -> float:
-    """Epoch seconds of a stored time (SQLite hands times back without their UTC zone)."""
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def apply_agent_state(s: Session, fields: dict[str, Any]) -> None:
@@ -262,21 +256,12 @@ class KpiService:
     def rebuild(self) -> int:
         """Today's calls from the DB into the counters (after a restart or a failover); returns how many."""
         since = datetime.fromtimestamp(day_start(self.clock(), self.live.tz), UTC)
-        with self.db.session() as s:
-            rows = s.execute(
-                select(
-                    Call.id, Call.queue, Call.started_at, Call.answered_at, Call.ended_at, Call.state,
-                    Call.operator_id, Call.wait_s, Call.ring_s, Call.talk_s, Call.acw_s,
-                ).where(Call.started_at >= since)
-            ).all()
-        for r in rows:
-            if r.id in self.live.facts:
+        stored = reports.facts(self.db, since, since + timedelta(days=1))
+        for x in stored:
+            if x.call_id in self.live.facts:
                 continue
-            fact = self.live.fact(r.id, epoch(r.started_at), r.queue)
-            fact.operator_id = r.operator_id
-            fact.answered_at = epoch(r.answered_at) if r.answered_at else None
-            fact.ended_at = epoch(r.ended_at) if r.ended_at else None
-            fact.abandoned = r.state == "abandoned"
-            fact.wait_s, fact.ring_s, fact.talk_s, fact.acw_s = r.wait_s, r.ring_s, r.talk_s, r.acw_s
+            fact = self.live.fact(x.call_id, x.start, x.queue)
+            for name in ("operator_id", "answered_at", "ended_at", "wait_s", "ring_s", "talk_s", "acw_s", "abandoned"):
+                setattr(fact, name, getattr(x, name))
             self.live.touch(fact)
-        return len(rows)
+        return len(stored)

@@ -1,6 +1,7 @@
 """The request-records feature: topics, records, topic suggestions and emerging topics.
 
-Adds the ``requests`` card section, the model reloader and the hourly emerging-topic job, the
+Adds the ``requests`` card section, the model reloader, the retraining schedule and the hourly
+emerging-topic job, the
 ``/api/records`` … routes and the ``workstation classifier`` commands. Seeds the shipped topics when the
 topics table exists (it does after ``workstation db upgrade``).
 """
@@ -25,14 +26,22 @@ __all__ = ["NAME", "build", "register_commands", "router", "seed"]
 
 def build(container: Container) -> None:
     topics = TopicService(container.db)
+    settings = container.settings
     classifier = ClassifierService(
-        container.db, topics, container.settings.data_dir / "models", billing=container.billing
+        container.db,
+        topics,
+        settings.data_dir / "models",
+        billing=container.billing,
+        embeddings=settings.classifier_embeddings,
+        retrain_hours=settings.classifier_retrain_hours,
+        retrain_after_records=settings.classifier_retrain_after_records,
     )
     records = RecordService(container.db, topics, calls=container.calls, hub=container.hub)
     emerging = EmergingService(container.db, topics, hub=container.hub)
     container.records = RecordsFeature(topics=topics, records=records, classifier=classifier, emerging=emerging)
     container.card_sections["requests"] = records.card_section
     container.background.append(classifier.run_reloader)
+    container.background.append(classifier.run_retrainer)
     container.background.append(partial(emerging.run_periodically, container.lock("emerging-topics")))
     if inspect(container.db.engine).has_table("topics"):
         topics.seed()

@@ -101,3 +101,21 @@ class EmergingCluster(Base):
     # open | promoted | dismissed | superseded
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id"), nullable=True)
+
+
+class TrainingExample(Base):
+    """A finished record as the classifier's training data: the note scrubbed of personal data by the
+    anonymizer, the main topic (``out_of_scope`` for "Other"), and whether it is in the held-out slice
+    that decides whether a retrained model replaces the current one."""
+
+    __tablename__ = "training_examples"
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("request_records.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(64))
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

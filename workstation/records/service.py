@@ -1,8 +1,9 @@
 """Request records (обращения): create while typing, finish with topics and outcome, list per subscriber.
 
 Finishing a record for a call ends the operator's after-call work (``CallService.finish_wrapup``). The
-record keeps what the operator was shown (suggestions and their ranks) and which rank was accepted, so
-every finished record is a label for the classifier. Timings come from the call row.
+record keeps what the operator was shown (suggestions and their ranks) and which rank was accepted, and
+every finished record becomes a label for the classifier (``training_store``: the note scrubbed of
+personal data, the chosen topic). Timings come from the call row.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from workstation.db import Database, utcnow
 from workstation.errors import Conflict, DomainError, Forbidden, NotFound
 from workstation.models import Call, User
+from workstation.records import training_store
 from workstation.records.models import OUTCOMES, RecordTopic, RequestRecord
 from workstation.records.topics import TopicService
 
@@ -191,6 +193,8 @@ class RecordService:
             if finish:
                 self._finish_row(rec, call)
             s.flush()
+            if finish:  # the classifier learns from it (scrubbed note + chosen topic)
+                training_store.store(s, rec)
             return record_dict(rec, user.display_name)
 
     def update(self, user: User, record_id: int, data: RecordInput, finish: bool = False) -> dict[str, Any]:
@@ -212,6 +216,8 @@ class RecordService:
             if finish:
                 self._finish_row(rec, call)
             s.flush()
+            if finish:  # the classifier learns from it (scrubbed note + chosen topic)
+                training_store.store(s, rec)
             return record_dict(rec, user.display_name)
 
     @staticmethod

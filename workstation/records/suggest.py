@@ -1,9 +1,14 @@
 """Topic suggestions for the operator and learning from records: the workstation side of ``classifier``.
 
 The current model lives in memory (``ModelRegistry``); suggestions never touch the DB (the topic list is
-cached). Every finished record is a label: training takes the bootstrap corpus plus the records' main
-topics (a topic promoted from an emerging cluster wins over "other"), drops archived topics, and swaps
-the new model in only if it is not worse than the current one.
+cached). Each keystroke gets the sparse stage (about a millisecond); at a typing pause the screen asks
+with ``refine`` and the sentence-embedding stage answers (``classifier.refine``, 20–30 ms, in a worker
+thread so the event loop never waits on it).
+
+Every finished record is a label (``training_store``: scrubbed note, chosen topic). Training takes the
+bootstrap corpus, faded as records accumulate, plus the stored examples (weighted higher), drops
+archived topics, and swaps the new model in only if it is not worse on the held-out real records. It
+runs on demand and on a schedule (``run_retrainer``).
 """
 
 from __future__ import annotations
@@ -16,15 +21,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from classifier.data import Dataset, TrainingDataError, load_bootstrap, read_csv
+from classifier.embeddings import Encoder, load_encoder
 from classifier.features import MAX_TEXT_CHARS, context_from_card
 from classifier.registry import ModelRegistry, TrainResult
 from classifier.topics import OTHER, OUT_OF_SCOPE
 from workstation.db import Database
 from workstation.errors import DomainError, Unavailable
-from workstation.records.models import RecordTopic, RequestRecord
+from workstation.records import training_store
 from workstation.records.topics import TopicService
 
 log = logging.getLogger(__name__)
@@ -34,24 +38,49 @@ CONTEXT_TIMEOUT_S = 1.0
 RELOAD_EVERY_S = 15.0
 # records a topic needs before training from the DB learns it
 MIN_TOPIC_RECORDS = 3
+# the retraining schedule is checked this often
+RETRAIN_CHECK_S = 600.0
 
 
 class ClassifierService:
-    def __init__(self, db: Database, topics: TopicService, models_dir: Path, billing: Any = None):
+    def __init__(
+        self,
+        db: Database,
+        topics: TopicService,
+        models_dir: Path,
+        billing: Any = None,
+        embeddings: bool = True,
+        retrain_hours: float = 24.0,
+        retrain_after_records: int = 200,
+    ):
         self.db = db
         self.topics = topics
         self.billing = billing
         self.registry = ModelRegistry(models_dir)
+        self.embeddings = embeddings
+        self.encoder: Encoder | None = None
+        self.retrain_hours = retrain_hours
+        self.retrain_after_records = retrain_after_records
         self._contexts: dict[str, tuple[float, dict[str, bool]]] = {}
         self._train_lock = threading.Lock()
         self.training = False
+        self.last_trained_at: float | None = None
 
     # ---- model lifecycle ------------------------------------------------------------------------
+    def load_encoder(self) -> Encoder | None:
+        """The sentence-embedding encoder (None when switched off or not installed)."""
+        if self.embeddings and self.encoder is None:
+            self.encoder = load_encoder()
+        return self.encoder
+
     def ensure_model(self) -> None:
-        """Load the current version, or train the first one (bootstrap corpus + records) if none exists."""
+        """Load the current version, or train the first one (bootstrap corpus + records) if none exists.
+
+        The first model is the sparse stage alone (seconds); the refined stage follows at the first
+        scheduled retraining (encoding the bootstrap corpus takes minutes on one core)."""
         self.registry.refresh()
         if self.registry.model is None:
-            self.train(force=True)
+            self.train(force=True, with_embeddings=False)
 
     async def run_reloader(self) -> None:
         """Background job: first model at start-up, then pick up versions trained elsewhere (CLI, nodes)."""
@@ -67,9 +96,47 @@ class ClassifierService:
             except Exception:
                 log.exception("classifier: reloading the current model failed")
 
+    def retrain_due(self) -> str | None:
+        """Why a scheduled retraining is due now (None: not due)."""
+        model = self.registry.model
+        if model is None or self.training:
+            return None
+        if self.embeddings and model.refined is None and self.load_encoder() is not None:
+            return "the current model has no sentence-embedding stage yet"
+        if not self.retrain_hours:
+            return None
+        since = self.registry.current_created_at()
+        new = training_store.count(self.db, since)
+        if new >= self.retrain_after_records:
+            return f"{new} new labelled records"
+        if new and since is not None:
+            age_h = (time.time() - since.timestamp()) / 3600
+            if age_h >= self.retrain_hours:
+                return f"{new} new labelled records and the model is {age_h:.0f} h old"
+        return None
+
+    async def run_retrainer(self) -> None:
+        """Background job: retrain when ``retrain_due`` says so (a refused model keeps the current one)."""
+        while True:
+            await asyncio.sleep(RETRAIN_CHECK_S)
+            try:
+                reason = await asyncio.to_thread(self.retrain_due)
+                if reason:
+                    log.info("classifier: scheduled retraining (%s)", reason)
+                    result = await asyncio.to_thread(self.train)
+                    log.info("classifier: v%d %s", result.version, result.reason)
+            except Unavailable:
+                continue  # someone is training already
+            except Exception:
+                log.exception("classifier: scheduled retraining failed")
+
     # ---- suggestions ---------------------------------------------------------------------------
-    def suggest(self, text: str | None, context: dict[str, Any] | None = None, k: int = 3) -> dict[str, Any]:
-        """Top-``k`` active topics with confidence; ``other_first`` when the free-text path goes first."""
+    def suggest(
+        self, text: str | None, context: dict[str, Any] | None = None, k: int = 3, refine: bool = False
+    ) -> dict[str, Any]:
+        """Top-``k`` active topics with confidence; ``other_first`` when the free-text path goes first.
+        ``refine`` (at a typing pause): the sentence-embedding stage when available (``stage`` says
+        which answered)."""
         started = time.perf_counter()
         model = self.registry.model
         text = text or ""
@@ -81,12 +148,14 @@ class ClassifierService:
                 "abstain": True,
                 "other_first": True,
                 "reason": "no_model",
+                "stage": None,
                 "model_version": None,
                 "note_truncated": truncated,
                 "context": context or {},
             }
         allowed = {c for c, t in topics.items() if not t["archived"] and c != OTHER}
-        pred = model.predict(text, context, k=k, allowed=allowed)
+        encoder = self.load_encoder() if refine else None
+        pred = model.predict(text, context, k=k, allowed=allowed, encoder=encoder)
         suggestions = [
             {
                 "rank": i + 1,
@@ -102,6 +171,7 @@ class ClassifierService:
             "abstain": pred.abstain,
             "other_first": pred.abstain,
             "reason": pred.reason,
+            "stage": pred.stage,
             "model_version": self.registry.version,
             "note_truncated": truncated,
             "context": context or {},
@@ -142,41 +212,28 @@ class ClassifierService:
         return context_from_card(card, months)
 
     # ---- training -----------------------------------------------------------------------------
-    def records_dataset(self) -> Dataset:
-        """Finished records with a note, labelled with their main topic (promoted topics first)."""
-        ds = Dataset(source="records")
-        active = self.topics.leaf_codes()
-        with self.db.session() as s:
-            rows = s.execute(
-                select(RequestRecord.id, RequestRecord.note, RequestRecord.context)
-                .where(RequestRecord.status == "finished", RequestRecord.note != "")
-                .order_by(RequestRecord.id)
-            ).all()
-            links: dict[int, list[RecordTopic]] = {}
-            for rt in s.scalars(select(RecordTopic).order_by(RecordTopic.record_id, RecordTopic.position)):
-                links.setdefault(rt.record_id, []).append(rt)
-            for rid, note, ctx in rows:
-                topics = links.get(rid, [])
-                promoted = [rt.topic.code for rt in topics if rt.source == "promoted"]
-                main = promoted[0] if promoted else (topics[0].topic.code if topics else None)
-                if main and main != OTHER and main in active:
-                    ds.add(note, main, ctx or {})
-        return ds
-
-    def training_dataset(self, csv_path: Path | None = None) -> Dataset:
+    def training_dataset(self, csv_path: Path | None = None) -> tuple[Dataset, Dataset | None]:
+        """(training data, held-out real records): the bootstrap corpus faded by the number of real
+        examples plus the store's examples, or a CSV (then no held-out records)."""
         if csv_path is not None:
-            return read_csv(csv_path)
-        archived = self.topics.leaf_codes(include_archived=True) - self.topics.leaf_codes()
+            return read_csv(csv_path), None
+        training_store.sync(self.db)
+        active = self.topics.leaf_codes()
+        archived = self.topics.leaf_codes(include_archived=True) - active
+        real, holdout = training_store.datasets(self.db, (active - {OTHER}) | {OUT_OF_SCOPE})
         data = load_bootstrap().without(archived)
-        data.source = "bootstrap+records"
-        data.extend(self.records_dataset())
+        data = data.reweighted(training_store.bootstrap_weight(len(real) + len(holdout)))
+        data.extend(real)
         # a topic with a single record so far cannot be learnt yet; it must not block the others
         counts = Counter(data.labels)
-        data = data.without({label for label, n in counts.items() if n < MIN_TOPIC_RECORDS})
+        rare = {label for label, n in counts.items() if n < MIN_TOPIC_RECORDS}
+        data = data.without(rare)
         data.source = "bootstrap+records"
-        return data
+        return data, holdout.without(rare | (set(holdout.labels) - set(data.labels)))
 
-    def train(self, csv_path: Path | None = None, force: bool = False) -> TrainResult:
+    def train(
+        self, csv_path: Path | None = None, force: bool = False, with_embeddings: bool = True
+    ) -> TrainResult:
         """Train, evaluate and maybe swap (one training at a time). Raises ``DomainError`` on bad data."""
         if not self._train_lock.acquire(blocking=False):
             raise Unavailable(
@@ -184,13 +241,17 @@ class ClassifierService:
             )
         self.training = True
         try:
-            data = self.training_dataset(csv_path)
+            data, holdout = self.training_dataset(csv_path)
             unknown = sorted(
                 set(data.labels) - self.topics.leaf_codes(include_archived=True) - {OUT_OF_SCOPE}
             )
-            result = self.registry.train(data, force=force)
+            encoder = self.load_encoder() if with_embeddings else None
+            result = self.registry.train(data, force=force, holdout=holdout, encoder=encoder)
             if unknown:
                 result.extra["labels_not_in_topic_tree"] = unknown
+            result.extra["real_examples"] = training_store.count(self.db)
+            result.extra["held_out_real_examples"] = len(holdout) if holdout is not None else 0
+            self.last_trained_at = time.time()
             return result
         except TrainingDataError as exc:
             raise DomainError(str(exc), error_id="bad_training_data") from None
@@ -203,6 +264,8 @@ class ClassifierService:
         return {
             "version": self.registry.version,
             "training": self.training,
+            "embeddings": self.encoder.name if self.encoder is not None else None,
+            "examples": training_store.count(self.db),
             "model": model.describe() if model else None,
             "versions": self.registry.versions()[:20],
         }

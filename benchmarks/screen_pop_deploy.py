@@ -1,0 +1,230 @@
+"""One deployment under test for ``screen_pop.py``: its simulator, server process(es), operators and their
+websockets, and the measurement of one load point on it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+from screen_pop_clients import REDIS_URL, Stats, bus_listener, latency_figures, operator_client
+from screen_pop_pressure import start_pressure
+from screen_pop_setup import (
+    Server,
+    add_operators,
+    create_pg_database,
+    drop_pg_database,
+    sample_rss,
+    session_cookie,
+    start_server,
+    wait_healthy,
+    wait_idle,
+)
+
+from telephony.simulator import AmiSimulator
+
+AMI_USER = "bench"
+T0 = time.monotonic()
+
+
+def log(text: str) -> None:
+    print(f"[{time.monotonic() - T0:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def redis_server_process() -> psutil.Process | None:
+    """The local Redis, to charge its CPU to the point too (redis mode)."""
+    for p in psutil.process_iter(["name"]):
+        if (p.info["name"] or "").startswith("redis-server"):
+            return p
+    return None
+
+
+def cpu_s(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return 0.0
+    with contextlib.suppress(psutil.Error):
+        t = proc.cpu_times()
+        return float(t.user + t.system)
+    return 0.0
+
+
+class Deployment:
+    """``kind``: ``relay``, ``embedded`` or ``redis`` (``nodes`` processes); ``app``: full, core or relay."""
+
+    def __init__(
+        self,
+        kind: str,
+        nodes: int,
+        operators: int,
+        app: str,
+        tmp: Path,
+        billing: Path,
+        pressures: tuple[str, ...] = (),
+    ) -> None:
+        self.kind, self.nodes, self.n_operators, self.app = kind, nodes, operators, app
+        self.tmp, self.billing, self.pressures = tmp, billing, pressures
+        self.name = f"{kind}{nodes}-{operators}"
+        self.secret_key = secrets.token_urlsafe(32)
+        self.ami_secret = secrets.token_urlsafe(16)
+        self.sim = AmiSimulator(AMI_USER, self.ami_secret)
+        self.prefix = f"bench{uuid.uuid4().hex[:8]}"
+        self.pg_url: str | None = None
+        self.servers: list[Server] = []
+        self.operators: list[tuple[int, str, str]] = []  # (user id, interface, password-hash tail)
+        self.others: dict[str, tuple[int, str]] = {}  # role -> (user id, hash tail)
+        self.stats = Stats()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ set-up
+    def cookie_headers(self, uid: int, tail: str) -> dict[str, str]:
+        return {"Cookie": f"ws_session={session_cookie(self.secret_key, uid, tail)}"}
+
+    def ws_url(self, i: int, iface: str) -> str:
+        port = self.servers[i % len(self.servers)].port
+        return f"ws://127.0.0.1:{port}/ws" + (f"?agent={iface}" if self.kind == "relay" else "")
+
+    async def _users(self) -> str:
+        if self.kind == "relay":
+            self.operators = [(i, f"PJSIP/{20000 + i}", "") for i in range(self.n_operators)]
+            return ""
+        if self.kind == "redis":
+            self.pg_url = await asyncio.to_thread(create_pg_database)
+        db_url = self.pg_url or f"sqlite:///{self.tmp / f'{self.name}.db'}"
+        roles = ("supervisor", "analyst") if self.pressures else ()
+        users = await asyncio.to_thread(add_operators, db_url, self.n_operators, roles)
+        self.operators = [u for u in users if u[1].startswith("PJSIP/")]
+        self.others = {u[1]: (u[0], u[2]) for u in users if not u[1].startswith("PJSIP/")}
+        return db_url
+
+    def _env(self, db_url: str, sim_port: int) -> dict[str, str]:
+        data_dir = self.tmp / f"data-{self.name}"
+        data_dir.mkdir(exist_ok=True)
+        env = dict(os.environ)
+        bus = REDIS_URL if self.kind == "redis" else "memory://"
+        env.update(
+            WORKSTATION_DATA_DIR=str(data_dir),
+            WORKSTATION_DATABASE_URL=db_url,
+            WORKSTATION_BILLING_URL=f"sqlite:///{self.billing}",
+            WORKSTATION_AMI_URL=f"ami://{AMI_USER}@127.0.0.1:{sim_port}",
+            WORKSTATION_AMI_SECRET=self.ami_secret,
+            WORKSTATION_SECRET_KEY=self.secret_key,
+            WORKSTATION_PSEUDONYM_KEY=secrets.token_hex(32),
+            WORKSTATION_REDIS_PREFIX=self.prefix,
+            WORKSTATION_BUS_URL=bus,
+            WORKSTATION_CACHE_URL=bus,
+            RELAY_AMI_PORT=str(sim_port),
+            RELAY_AMI_USER=AMI_USER,
+            PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        )
+        return env
+
+    async def setup(self) -> None:
+        sim_port = await self.sim.start("127.0.0.1", 0)
+        db_url = await self._users()
+        env = self._env(db_url, sim_port)
+        if self.app != "full":  # nothing heavy at start-up: start them together
+            self.servers = [
+                start_server(env, self.tmp, f"{self.name}.{i}", self.app) for i in range(self.nodes)
+            ]
+            await asyncio.gather(*(wait_healthy(s) for s in self.servers))
+        else:  # one after the other, so first start-up work (the topic model) is not raced
+            for i in range(self.nodes):
+                self.servers.append(start_server(env, self.tmp, f"{self.name}.{i}", "full"))
+                await wait_healthy(self.servers[-1], timeout=180)
+                await wait_idle(self.servers[-1:])
+        await self.sim.wait_for_clients(1, timeout=30)
+        if self.kind == "redis":
+            self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
+        for i, (uid, iface, tail) in enumerate(self.operators):
+            headers = {} if self.kind == "relay" else self.cookie_headers(uid, tail)
+            self.tasks.append(
+                asyncio.create_task(operator_client(self.ws_url(i, iface), headers, iface, self.stats))
+            )
+            if i % 50 == 49:  # connect in waves: a sign-in storm is another benchmark
+                await asyncio.sleep(0.05)
+        deadline = time.monotonic() + 120
+        while self.stats.ready + self.stats.errors < len(self.operators) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        log(f"{self.name}: {len(self.servers)} process(es), {self.stats.ready} websockets signed in")
+
+    # ------------------------------------------------------------------ one load point
+    async def measure(
+        self, rate: float, seconds: float, callers: list[str], pressure: str = ""
+    ) -> dict[str, Any]:
+        sim, stats, servers = self.sim, self.stats, self.servers
+        await self._settle()
+        await wait_idle(servers)
+        agents = [(iface, f"Bench {i}") for i, (_, iface, _) in enumerate(self.operators)]
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss(servers, stop))
+        loadgen = await start_pressure(pressure, self, stop) if pressure else None
+        # warm-up (not measured): code paths, billing connections, the pressure under way
+        await sim.run_calls(rate, callers, agents, duration_s=1.0, wait=False, seed=1)
+        await asyncio.sleep(1.0)
+        sim.pops.clear()
+        stats.clear()
+        procs = [psutil.Process(s.proc.pid) for s in servers]
+        redis_proc = redis_server_process() if self.kind == "redis" else None
+        cpu0 = [cpu_s(p) for p in procs]
+        redis0, me0 = cpu_s(redis_proc), cpu_s(psutil.Process())
+        t_run = time.monotonic()
+        log(f"{self.name}{'+' + pressure if pressure else ''}: {seconds:.0f} s of calls at {rate:g}/s")
+        started = await sim.run_calls(rate, callers, agents, duration_s=seconds, wait=False, seed=2)
+        sent = dict(sim.pops)
+        drain_until = time.monotonic() + 5.0
+        while time.monotonic() < drain_until and any(k not in stats.arrivals for k in sent):
+            await asyncio.sleep(0.05)
+        wall = time.monotonic() - t_run
+        cpu = [round(100 * (cpu_s(p) - c) / wall) for p, c in zip(procs, cpu0, strict=True)]
+        stop.set()
+        sampler.cancel()
+        pressure_info = await loadgen.finish() if loadgen else {}
+        uid_of = {iface: str(uid) for uid, iface, _ in self.operators}
+        line: dict[str, Any] = {
+            "mode": self.kind + (f"+{pressure}" if pressure else ""),
+            "app": self.app,
+            "operators": len(self.operators),
+            "connected": stats.ready,
+            "server_processes": len(servers),
+            "calls_per_s": rate,
+            "seconds": round(seconds, 1),
+            "calls": started,
+            **latency_figures(sent, stats, uid_of),
+            "server_cpu_pct": cpu,
+            "server_cpu_total_pct": sum(cpu),
+            "bench_cpu_pct": round(100 * (cpu_s(psutil.Process()) - me0) / wall),
+            **({"redis_cpu_pct": round(100 * (cpu_s(redis_proc) - redis0) / wall)} if redis_proc else {}),
+            **pressure_info,
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+            "max_rss_mb": round(max((s.max_rss for s in servers), default=0.0), 1),
+        }
+        return line
+
+    async def _settle(self, timeout: float = 20.0) -> None:
+        """Let the calls still under way end, so the next point starts with every operator free."""
+        deadline = time.monotonic() + timeout
+        while self.sim.busy_agents and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+
+    async def teardown(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for s in self.servers:
+            s.proc.terminate()
+        for s in self.servers:
+            try:
+                await asyncio.to_thread(s.proc.wait, 10)
+            except subprocess.TimeoutExpired:
+                s.proc.kill()
+        await self.sim.stop()
+        if self.pg_url:
+            await asyncio.to_thread(drop_pg_database, self.pg_url)

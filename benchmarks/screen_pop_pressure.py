@@ -1,0 +1,123 @@
+"""Load beside the pops for ``screen_pop.py --pressure``: an export running, a sign-in flood, slow browsers.
+
+Each runs for the whole measured window against the first server process and reports what it got done,
+so a line shows both that the pops stayed within budget and that the pressure was real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from screen_pop_clients import Stats, slow_browser
+
+if TYPE_CHECKING:
+    from screen_pop_deploy import Deployment
+
+SIGNIN_CONCURRENCY = 32  # the flood of issue 15: 32 wrong sign-ins at a time, without pause
+SLOW_BROWSERS = 40
+
+
+class Pressure:
+    def __init__(self, dep: Deployment, stop: asyncio.Event) -> None:
+        self.dep, self.stop = dep, stop
+        self.base = f"http://127.0.0.1:{dep.servers[0].port}"
+        self.tasks: list[asyncio.Task[None]] = []
+        self.counts: Counter[str] = Counter()
+
+    def spawn(self, n: int, make: Any) -> None:
+        self.tasks += [asyncio.create_task(make()) for _ in range(n)]
+
+    async def finish(self) -> dict[str, Any]:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        return {"pressure": dict(self.counts)}
+
+
+class ExportRunning(Pressure):
+    """An analyst's segmentation export, started again as soon as the last one ends."""
+
+    async def start(self) -> None:
+        uid, tail = self.dep.others["analyst"]
+        self.headers = self.dep.cookie_headers(uid, tail)
+        self.spawn(1, self.loop)
+
+    async def loop(self) -> None:
+        body = {"month_from": "2026-01", "month_to": "2026-06", "k": 5, "reason": "benchmark"}
+        async with httpx.AsyncClient(base_url=self.base, headers=self.headers, timeout=60) as client:
+            while not self.stop.is_set():
+                r = await client.post("/api/exports", json=body)
+                if r.status_code != 202:
+                    self.counts[f"start_{r.status_code}"] += 1
+                    await asyncio.sleep(1.0)
+                    continue
+                self.counts["started"] += 1
+                export_id = r.json()["id"]
+                while not self.stop.is_set():
+                    await asyncio.sleep(0.25)
+                    state = (await client.get(f"/api/exports/{export_id}")).json().get("state")
+                    if state != "running":
+                        self.counts[str(state)] += 1
+                        break
+
+
+class SigninFlood(Pressure):
+    """Wrong passwords for real user names, 32 at a time without pause (argon2 on every one)."""
+
+    async def start(self) -> None:
+        self.spawn(SIGNIN_CONCURRENCY, self.guesser)
+
+    async def guesser(self) -> None:
+        rng = random.Random()
+        names = [f"bench{i}" for i in range(len(self.dep.operators))]
+        async with httpx.AsyncClient(base_url=self.base, timeout=30) as client:
+            while not self.stop.is_set():
+                body = {"username": rng.choice(names), "password": f"guess-{rng.random()}"}
+                try:
+                    r = await client.post("/api/auth/login", json=body)
+                    self.counts[f"http_{r.status_code}"] += 1
+                except httpx.HTTPError:
+                    self.counts["failed"] += 1
+                    await asyncio.sleep(0.1)
+
+
+class SlowBrowsers(Pressure):
+    """Supervisors' tabs (they get every floor change) that stop reading, with a 4 KB receive buffer."""
+
+    async def start(self) -> None:
+        uid, tail = self.dep.others["supervisor"]
+        self.slow_stats = Stats()
+        headers = self.dep.cookie_headers(uid, tail)
+        url = self.dep.ws_url(0, "")
+        port = self.dep.servers[0].port
+        for _ in range(SLOW_BROWSERS):
+            sock = await small_socket(port)
+            self.tasks.append(asyncio.create_task(slow_browser(url, headers, self.slow_stats, sock=sock)))
+
+    async def finish(self) -> dict[str, Any]:
+        self.counts["slow_tabs"] = SLOW_BROWSERS
+        self.counts["closed_by_server"] = self.slow_stats.closed_slow
+        return await super().finish()
+
+
+async def small_socket(port: int) -> socket.socket:
+    """A connected TCP socket whose receive buffer holds 4 KB: a reader that stops shows at once."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(s, ("127.0.0.1", port))
+    return s
+
+
+PRESSURES: dict[str, type[Pressure]] = {"export": ExportRunning, "signin": SigninFlood, "slow": SlowBrowsers}
+
+
+async def start_pressure(name: str, dep: Deployment, stop: asyncio.Event) -> Pressure:
+    p = PRESSURES[name](dep, stop)
+    await p.start()  # type: ignore[attr-defined]
+    return p

@@ -1,0 +1,198 @@
+"""The operator's screen as a new operator meets it (issue 12), in Chromium against the served app.
+
+A call is driven through the call service with the events telephony hands it (queued, offered,
+answered, ended), so each test knows exactly where the call is without waiting on a trace's timing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from billing_adapter.memory import MemoryBilling, make_card
+from classifier.testing import install_pretrained
+from knowledge_base.seed import seed
+from telephony.events import CallAnswered, CallEnded, CallOffered, CallQueued
+from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from workstation.app import create_app
+from workstation.campaigns.models import Campaign, CampaignTarget, SegmentExport
+
+pytestmark = pytest.mark.e2e
+
+AGENT = "PJSIP/1001"
+CALLER = "+79010167996"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Any]:
+    install_pretrained(tmp_path / "models")
+    billing = MemoryBilling()
+    billing.add(
+        make_card(
+            "1",
+            "79010167996",
+            name="Смирнова Анна Петровна",
+            first_name="Анна",
+            balance=-458.64,
+            status="blocked",
+            region="Москва",
+        )
+    )
+    billing.add(make_card("2", "79031234567", name="Петров Пётр Петрович", region="Тверская область"))
+    billing.add(make_card("3", "79037654321", name="Петров Пётр Петрович", region="Казань"))
+    container = make_container(tmp_path, billing=billing)
+    container.records.classifier.registry.refresh()
+    add_user(container, "op1", display_name="Ольга", interface=AGENT, extension="1001")
+    add_user(container, "sup", role="supervisor", display_name="Светлана")
+    seed(container.knowledge_base.kb)
+    _offer(container, "1")
+    with ServerThread(create_app(container)) as srv:
+        srv.container = container
+        with httpx.Client(base_url=srv.url) as api:
+            api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+            r = api.post(
+                "/api/tickets",
+                json={
+                    "subscriber_id": "1",
+                    "topic": "mobile_data",
+                    "note": "Не работает интернет после смены тарифа",
+                },
+            )
+            assert r.status_code == 200, r.text
+        yield srv
+
+
+def _offer(container: Any, subscriber_id: str) -> None:
+    today = date.today()
+    with container.db.session() as s:
+        s.add(SegmentExport(id="exp-1", state="done", month_from="2026-01", month_to="2026-06", path=None))
+        s.flush()
+        c = Campaign(
+            name="Безлимит для ценных",
+            offer_text="Скидка 20% на Безлимит на 3 месяца",
+            export_id="exp-1",
+            segments=["tier:high"],
+            starts_on=today - timedelta(days=1),
+            ends_on=today + timedelta(days=30),
+            state="active",
+            targets_count=1,
+        )
+        s.add(c)
+        s.flush()
+        s.add(CampaignTarget(campaign_id=c.id, subscriber_id=subscriber_id))
+
+
+def call_event(srv: Any, event: Any) -> None:
+    srv.call(srv.container.calls.handle(event))
+
+
+def ring_and_answer(srv: Any, call_id: str = "c-1", caller: str = CALLER) -> None:
+    now = time.time()
+    call_event(srv, CallQueued(call_id=call_id, at=now - 5, caller=caller, queue="support"))
+    call_event(
+        srv,
+        CallOffered(
+            call_id=call_id, at=now - 3, caller=caller, agent=AGENT, extension="1001", queue="support"
+        ),
+    )
+    call_event(
+        srv,
+        CallAnswered(
+            call_id=call_id, at=now - 1, caller=caller, agent=AGENT, extension="1001", queue="support"
+        ),
+    )
+
+
+def hang_up(srv: Any, call_id: str = "c-1") -> None:
+    call_event(
+        srv, CallEnded(call_id=call_id, at=time.time(), agent=AGENT, extension="1001", hangup_by="caller")
+    )
+
+
+def operator_page(browser: Browser, srv: Any, width: int = 1366, height: int = 768, **ctx: Any) -> Page:
+    page = browser.new_context(locale="ru-RU", viewport={"width": width, "height": height}, **ctx).new_page()
+    sign_in_page(page, srv.url, "op1")
+    page.wait_for_selector("#ws-indicator[data-state=online]")
+    return page
+
+
+def inside_viewport(page: Page, selector: str) -> bool:
+    """The element is rendered and its whole box lies within the window (nothing to scroll to)."""
+    return bool(
+        page.evaluate(
+            """(sel) => { const el = document.querySelector(sel); if (!el) return false;
+             const r = el.getBoundingClientRect();
+             return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+               && r.bottom <= window.innerHeight && r.right <= window.innerWidth; }""",
+            selector,
+        )
+    )
+
+
+def test_first_screen_at_1366x768_shows_everything_a_call_needs_without_scrolling(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server)
+        page.wait_for_selector("#call-banner[data-state=connected]")
+        page.wait_for_selector("#card[data-state=found] .name")
+        page.fill("#rec-note", "не работает мобильный интернет")
+        page.locator("#rec-suggestions button.rec-sug").first.wait_for()
+        page.keyboard.press("Alt+1")  # the first suggestion becomes the topic: its script comes up
+        page.wait_for_selector("#kb-script")
+        page.wait_for_selector("#panel-offers .offer")
+        page.wait_for_selector("#tk-list li[data-ticket]")
+        for sel in (
+            "#call-banner",
+            "#card .band",
+            "#rec-note",
+            "#rec-suggestions",
+            "#rec-finish",
+            "#kb-script",
+            "#tk-list li[data-ticket]",
+            "#panel-offers .offer",
+            "#panel-offers button[data-outcome=accepted]",
+        ):
+            assert inside_viewport(page, sel), f"{sel} is not inside the 1366×768 window"
+        assert page.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight")  # no page scroll
+        # the alerts sit in the top band
+        alerts = page.inner_text("#card-alerts")
+        assert "Отрицательный баланс" in alerts and "Линия заблокирована" in alerts
+        assert "Открытая заявка: 1" in alerts and "Есть предложение: 1" in alerts
+        import os
+
+        if os.environ.get("SCREEN_SHOT"):
+            page.screenshot(path=os.environ["SCREEN_SHOT"])
+        browser.close()
+
+
+def test_the_open_tab_and_collapsed_history_are_remembered_for_the_operator(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        page.fill("#search", "79010167996")
+        page.press("#search", "Enter")
+        page.wait_for_selector("#card[data-state=found]")
+        page.click("#drill [data-tab=payments]")
+        page.wait_for_selector("#drill [data-tab=payments].on")
+        page.click("#rec-history-box summary")  # collapse the previous requests
+        page.wait_for_function("!document.querySelector('#rec-history-box').open")
+        page.wait_for_function(
+            "fetch('/api/auth/me').then(r => r.json()).then(m => m.ui_prefs['op.tab'] === 'payments' && m.ui_prefs['op.rec.history'] === false)"
+        )
+        # another browser (another workstation): the same operator gets the same layout
+        other = operator_page(browser, server)
+        other.fill("#search", "79010167996")
+        other.press("#search", "Enter")
+        other.wait_for_selector("#drill [data-tab=payments].on")
+        other.wait_for_selector("#rec-history-box")
+        assert not other.evaluate("document.querySelector('#rec-history-box').open")
+        assert other.is_hidden("#panel-kb")
+        browser.close()

@@ -1,0 +1,194 @@
+"""ASGI guards in front of every route: body size on the stream, same-origin writes, security headers.
+
+They are plain ASGI middleware (not ``BaseHTTPMiddleware``) so that they see the request body as it
+arrives, chunk by chunk, before any route or parser buffers it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def send_error(
+    send: Send, status: int, error_id: str, message: str, details: dict[str, Any] | None = None
+) -> None:
+    """A JSON error reply in the shape of every other error (error_id, message, details)."""
+    body = json.dumps({"error_id": error_id, "message": message, "details": details or {}}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit while they stream in, whatever ``Content-Length`` says
+    (chunked bodies have none). Sits inside the session middleware: a request whose signed session
+    names a user may send ``limit`` bytes (notes, attachments); any other request ``anonymous_limit``
+    (a sign-in is a few hundred bytes), so a client that has not signed in can never make the server
+    hold more than that per request."""
+
+    def __init__(self, app: ASGIApp, limit: int, anonymous_limit: int):
+        self.app = app
+        self.limit = limit
+        self.anonymous_limit = anonymous_limit
+
+    def _limit_for(self, scope: Scope) -> int:
+        session = scope.get("session") or {}
+        return self.limit if session.get("uid") or session.get("sid") else self.anonymous_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope)
+        too_large = f"request body over {limit // 1024} KB"
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not (declared.isascii() and declared.isdigit()):
+                await send_error(send, 400, "bad_content_length", "Content-Length is not a number")
+                return
+            if int(declared) > limit:
+                await send_error(send, 413, "too_large", too_large, {"limit_bytes": limit})
+                return
+        received = 0
+        exceeded = False
+        started = False
+
+        async def guarded_receive() -> Message:
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True  # the route sees a disconnect; nothing more is read
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                return  # whatever the route answers to the cut body, the client gets the 413 below
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started:
+            await send_error(send, 413, "too_large", too_large, {"limit_bytes": limit})
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class SameOrigin:
+    """CSRF defence: a state-changing request made by a browser must come from this site's own pages.
+
+    ``Origin`` (sent by browsers on every cross-origin and same-origin POST, multipart forms included)
+    must equal this server's origin or one of ``allowed_origins``; without it, ``Sec-Fetch-Site`` must
+    say same-origin and ``Referer``, when present, must be ours. A page on another port of the same host
+    or on a sibling subdomain is *same-site* but not *same-origin*: refused. Clients that are not
+    browsers (the CLI, scripts) send none of these headers and pass; they have no ambient cookies
+    to abuse."""
+
+    def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...] = ()):
+        self.app = app
+        self.allowed = {o.rstrip("/").lower() for o in allowed_origins}
+
+    def _ours(self, scope: Scope, origin: str) -> bool:
+        host = _header(scope, b"host") or ""
+        scheme = "https" if scope.get("scheme") == "https" else "http"
+        forwarded = _header(scope, b"x-forwarded-proto")
+        own = {f"{scheme}://{host}".lower()}
+        if forwarded:
+            own.add(f"{forwarded.split(',')[0].strip()}://{host}".lower())
+        return origin.rstrip("/").lower() in own | self.allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") in UNSAFE_METHODS:
+            origin = _header(scope, b"origin")
+            fetch_site = _header(scope, b"sec-fetch-site")
+            referer = _header(scope, b"referer")
+            refused = False
+            if origin is not None:
+                refused = origin == "null" or not self._ours(scope, origin)
+            elif fetch_site is not None and fetch_site not in ("same-origin", "none"):
+                refused = True
+            elif referer:
+                refused = not self._ours(scope, _origin_of(referer))
+            if refused:
+                await send_error(
+                    send,
+                    403,
+                    "cross_origin_refused",
+                    "this request did not come from the workstation's own pages",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """CSP, no framing, no MIME sniffing on every HTTP answer (pages, scripts, API)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    h for h in SECURITY_HEADERS if h[0] not in names
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
