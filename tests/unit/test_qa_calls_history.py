@@ -11,7 +11,7 @@ import pytest
 from billing_adapter.memory import MemoryBilling, make_card
 from telephony.events import CallAnswered, CallEnded, CallOffered
 from tests.apphelpers import add_user, make_container
-from workstation.calls.service import recent_calls
+from workstation.calls.history import recent_calls
 from workstation.models import User
 
 A1 = "Local/1001@agents/n"

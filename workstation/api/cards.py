@@ -19,7 +19,7 @@ from workstation.api.deps import (
     require_roles,
 )
 from workstation.calls import notifier
-from workstation.calls.service import recent_calls
+from workstation.calls.history import recent_calls
 from workstation.calls.writer import CallWriter
 from workstation.container import CardSection
 from workstation.errors import DomainError, NotFound, Unavailable

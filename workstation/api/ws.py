@@ -17,7 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from workstation.api.deps import container_of, user_from_session
 from workstation.calls.service import CallService
-from workstation.hub import Connection, text_of
+from workstation.hub import Connection, text_of, versioned
 from workstation.models import User
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,13 @@ async def websocket(ws: WebSocket) -> None:
     conn = hub.register(user.id, user.role)
     sender = asyncio.create_task(_send_loop(ws, conn))
     try:
-        await ws.send_json({"type": "hello", "v": 1, "user": {"id": user.id, "role": user.role}})
+        await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
         await _send_state(ws, calls, user.id)
         while True:
             raw = await ws.receive_text()
             reply = await _handle(raw, user, calls)
             if reply is not None:
-                conn.offer(reply)
+                conn.offer(versioned(reply))
     except WebSocketDisconnect:
         pass
     except Exception as exc:
@@ -74,7 +74,7 @@ async def websocket(ws: WebSocket) -> None:
 
 async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
     snap = await calls.snapshot_for(uid)
-    await ws.send_json(snap or {"type": "call.none", "v": 1})
+    await ws.send_json(versioned(snap or {"type": "call.none"}))
 
 
 async def _send_loop(ws: WebSocket, conn: Connection) -> None:
@@ -110,18 +110,18 @@ async def _handle(raw: str, user: User, calls: CallService) -> dict[str, Any] | 
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
         return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
-        return {"type": "pong", "v": 1, "t": msg.get("t")}
+        return {"type": "pong", "t": msg.get("t")}
     if kind == "resync":
         snap = await calls.snapshot_for(user.id)
-        return snap or {"type": "call.none", "v": 1}
+        return snap or {"type": "call.none"}
     if kind == "presence":
         value = msg.get("presence")
         if value not in ("ready", "paused", "offline"):
             return _error(error_id="bad_presence", message="presence must be ready, paused or offline")
         await calls.set_presence(user.id, value)
-        return {"type": "presence", "v": 1, "presence": value}
+        return {"type": "presence", "presence": value}
     return None
 
 
 def _error(error_id: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "v": 1, "error_id": error_id, "message": message}
+    return {"type": "error", "error_id": error_id, "message": message}

@@ -12,18 +12,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
 
 from billing_adapter.models import CardLookup
 from billing_adapter.ports import CardLookupService
 from telephony.errors import TelephonyError
 from telephony.events import (
+    AgentStatus,
     CallAbandoned,
     CallAnswered,
     CallEnded,
@@ -31,11 +28,14 @@ from telephony.events import (
     CallOffered,
     CallOfferWithdrawn,
     CallQueued,
+    QueueCallTimes,
     TelephonyLink,
 )
 from telephony.ports import Telephony
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
+from workstation.calls.live import NO_CALLER_ID, LiveCall
+from workstation.calls.notifier import CallNotifier
 from workstation.calls.presence import PAUSE_REASONS, presence_source
 from workstation.calls.writer import CallWriter
 from workstation.db import Database
@@ -47,27 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIVE_STATES = ("queued", "ringing", "connected", "wrap_up")
-# the card of a call whose caller ID Asterisk reports as <unknown> (or none): search, like "anonymous"
-NO_CALLER_ID = CardLookup(state="bad_number", message="no caller ID")
-
-
-@dataclass
-class LiveCall:
-    call_id: str
-    caller: str
-    queue: str | None = None
-    state: str = "queued"
-    queued_at: float | None = None
-    offered_at: float | None = None
-    answered_at: float | None = None
-    ended_at: float | None = None
-    subscriber_id: str | None = None
-    lookup: CardLookup | None = None
-    lookup_task: asyncio.Task[CardLookup] | None = None
-    ringing: set[int] = field(default_factory=set)  # users whose phone rings now
-    operator_id: int | None = None
-    record_done: bool = False  # the request record was finished while the call was still connected
+# telephony events live calls do not act on: the observers (contact-center figures) read them
+OBSERVED_ONLY: tuple[type[CallEvent], ...] = (AgentStatus, QueueCallTimes)
 
 
 class CallService:
@@ -80,9 +61,10 @@ class CallService:
         self.db = db
         self.billing = billing
         self.hub = hub
+        self.notify = CallNotifier(hub)
         self.telephony = telephony
         self.directory = AgentDirectory(db)
-        self.writer = CallWriter(db, journal=journal, on_state=self._saving_state)
+        self.writer = CallWriter(db, journal=journal, on_state=self.notify.saving_state)
         self.calls: dict[str, LiveCall] = {}
         self.by_user: dict[int, str] = {}  # operator → call on their screen (ringing, connected, wrap-up)
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
@@ -93,6 +75,15 @@ class CallService:
         # features that follow every call event (contact-center figures): called before de-duplication,
         # synchronously, so they must be idempotent and quick
         self.observers: list[Callable[[CallEvent], None]] = []
+        # one handler per call event type (cosmicpython's HANDLERS), after de-duplication
+        self.handlers: dict[type[CallEvent], Callable[[Any], Awaitable[None]]] = {
+            CallQueued: self._queued,
+            CallOffered: self._offered,
+            CallOfferWithdrawn: self._withdrawn,
+            CallAnswered: self._answered,
+            CallEnded: self._ended,
+            CallAbandoned: self._abandoned,
+        }
 
     async def start(self) -> None:
         await asyncio.to_thread(self.directory.load)
@@ -107,10 +98,15 @@ class CallService:
     async def handle(self, event: CallEvent) -> None:
         if isinstance(event, TelephonyLink):
             self.telephony_up = event.up
-            await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": event.up})
+            await self.notify.telephony_link(event.up)
             return
         for observe in self.observers:
             observe(event)
+        handler = self.handlers.get(type(event))
+        if handler is None:
+            if not isinstance(event, OBSERVED_ONLY):
+                log.warning("no handler for call event %s", type(event).__name__)
+            return
         agent = getattr(event, "agent", None) or ""
         ring = getattr(event, "ring", 1)  # a second ring of the same operator pops again
         key = (event.call_id, type(event).__name__, agent if ring == 1 else f"{agent}#{ring}")
@@ -120,18 +116,7 @@ class CallService:
         if len(self._seen) > 100_000:
             self._seen.popitem(last=False)
         try:
-            if isinstance(event, CallQueued):
-                await self._queued(event)
-            elif isinstance(event, CallOffered):
-                await self._offered(event)
-            elif isinstance(event, CallOfferWithdrawn):
-                await self._withdrawn(event)
-            elif isinstance(event, CallAnswered):
-                await self._answered(event)
-            elif isinstance(event, CallEnded):
-                await self._ended(event)
-            elif isinstance(event, CallAbandoned):
-                await self._abandoned(event)
+            await handler(event)
         except Exception:
             log.exception("call event %s for call %s failed", type(event).__name__, event.call_id)
 
@@ -211,9 +196,7 @@ class CallService:
         self.writer.event(ev.call_id, "offered", ev.agent, {"user_id": uid})
         if call.subscriber_id:
             self.writer.audit(uid, "card.pop", call.subscriber_id, {"call_id": ev.call_id})
-        await self.hub.send_to_user(
-            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
-        )
+        await self.notify.offered(uid, call, lookup)
 
     def _close_previous(self, uid: int, call_id: str) -> None:
         """An operator rung while still in after-call work (they set themselves Ready) is done with it: the
@@ -229,7 +212,7 @@ class CallService:
         call.ringing.discard(uid)
         if self.by_user.get(uid) == call.call_id:
             del self.by_user[uid]
-        await self.hub.send_to_user(uid, notifier.message("call.withdrawn", call, reason=reason))
+        await self.notify.withdrawn(uid, call, reason)
 
     async def _withdrawn(self, ev: CallOfferWithdrawn) -> None:
         call = self.calls.get(ev.call_id)
@@ -255,9 +238,7 @@ class CallService:
         if uid is not None:
             self.by_user[uid] = call.call_id
             lookup = await self._card(call)
-            await self.hub.send_to_user(
-                uid, notifier.message("call.answered", call, card=notifier.card_payload(lookup))
-            )
+            await self.notify.answered(uid, call, lookup)
             await self.set_presence(uid, "on_call")
 
     async def _ended(self, ev: CallEnded) -> None:
@@ -270,15 +251,13 @@ class CallService:
         self.writer.put("upsert", ev.call_id, state=call.state, ended_at=ev.at)
         self.writer.event(ev.call_id, "ended", ev.agent, {"talk_s": ev.talk_s, "hangup_by": ev.hangup_by})
         if call.state == "wrap_up" and uid is not None:
-            await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
+            await self.notify.ended(uid, call, ev.hangup_by)
             await self.set_presence(uid, "wrap_up")
         if call.state == "ended":
             self._forget(call)
             if uid is not None:  # the record was already done during the call
-                await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
-                await self.hub.send_to_user(
-                    uid, {"type": "call.cleared", "v": 1, "call": {"id": call.call_id}}
-                )
+                await self.notify.ended(uid, call, ev.hangup_by)
+                await self.notify.cleared(uid, call.call_id)
                 await self.set_presence(uid, "paused" if self.chosen.get(uid) == "paused" else "ready")
 
     async def _abandoned(self, ev: CallAbandoned) -> None:
@@ -304,9 +283,7 @@ class CallService:
         if presence in ("ready", "paused", "offline"):
             self.chosen[uid] = presence
         self.writer.put("presence", "", user_id=uid, presence=presence)
-        await self.hub.send_to_role(
-            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence, "at": time.time()}
-        )
+        await self.notify.floor_changed(uid, presence)
         if presence in PAUSE_REASONS:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
 
@@ -361,7 +338,7 @@ class CallService:
             del self.by_user[user.id]
         # history first (the writer batches): the operator's next look at "previous calls" sees it done
         saved = await self.writer.flush()
-        await self.hub.send_to_user(user.id, {"type": "call.cleared", "v": 1, "call": {"id": call_id}})
+        await self.notify.cleared(user.id, call_id)
         # back to what the operator picked: a break chosen during the call stays a break
         await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")
         return saved
@@ -374,20 +351,13 @@ class CallService:
             if row.operator_id != user_id:
                 raise Conflict("this call is not on your screen", error_id="not_your_call")
 
-    async def _saving_state(self, delayed: bool) -> None:
-        """Tell every screen that history and audit are being kept locally (the DB is away) or caught up."""
-        message = {"type": "saving.state", "delayed": delayed, "status": "saving_delayed" if delayed else "ok"}
-        for role in ("operator", "tech_support", "supervisor", "admin"):
-            await self.hub.send_to_role(role, dict(message))
-
     async def snapshot_for(self, uid: int) -> dict[str, Any] | None:
         """What a freshly (re)connected tab of this operator must show: the live call and its card."""
         call_id = self.by_user.get(uid)
         call = self.calls.get(call_id) if call_id else None
         if call is None:
             return None
-        lookup = await self._card(call)
-        return notifier.message("call.state", call, card=notifier.card_payload(lookup))
+        return self.notify.state(call, await self._card(call))
 
     def floor(self) -> dict[str, Any]:
         waiting = [c for c in self.calls.values() if c.state in ("queued", "ringing")]
@@ -403,27 +373,3 @@ class CallService:
             "live_calls": [notifier.call_payload(c) for c in self.calls.values()],
         }
 
-
-def utc(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts else None
-
-
-def recent_calls(db: Database, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    with db.session() as s:
-        rows = s.scalars(
-            select(Call)
-            .where(Call.subscriber_id == subscriber_id)
-            .order_by(Call.created_at.desc())
-            .limit(limit)
-        ).all()
-        return [
-            {
-                "id": r.id,
-                "state": r.state,
-                "queued_at": r.queued_at,
-                "answered_at": r.answered_at,
-                "ended_at": r.ended_at,
-                "operator_id": r.operator_id,
-            }
-            for r in rows
-        ]

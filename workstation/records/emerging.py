@@ -54,7 +54,7 @@ class EmergingService:
         clusters = await asyncio.to_thread(self.run)
         if self.hub is not None:
             await self.hub.send_to_role(
-                "supervisor", {"type": "emerging.updated", "v": 1, "clusters": len(clusters)}
+                "supervisor", {"type": "emerging.updated", "clusters": len(clusters)}
             )
         return clusters
 

@@ -247,7 +247,7 @@ class RecordService:
         if finish and self.hub is not None:
             # supervisors' statistics refresh live; topic codes only, no personal data
             topics = [x["code"] for x in out["topics"]]
-            await self.hub.send_to_role("supervisor", {"type": "records.finished", "v": 1, "topics": topics})
+            await self.hub.send_to_role("supervisor", {"type": "records.finished", "topics": topics})
         return out
 
     # ---- reads ---------------------------------------------------------------------------------
