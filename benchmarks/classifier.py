@@ -120,7 +120,7 @@ def http_latency(n: int = 2000) -> dict[str, object]:
     import httpx
 
     from billing_adapter.memory import MemoryBilling
-    from classifier.testing import install_pretrained
+    from tests.support.models import install_pretrained
     from workstation.app import create_app
     from workstation.auth import create_user
     from workstation.bootstrap import bootstrap

@@ -14,7 +14,7 @@ prosecutor risk, information loss), and side by side on one smaller input our re
 Scrubber: recall per kind, false-positive rate on clean notes and the over-scrubbed word rate on the two
 hand-written sets in ``benchmarks/data`` (``pii_notes.txt``, the set the rules were developed on, and
 ``pii_notes_heldout.txt``, written after the rules were fixed); the generated notes of
-``anonymizer.pii_testset`` only for throughput; the classifier's generated corpus as more clean text.
+``tests.support.pii_notes`` only for throughput; the classifier's generated corpus as more clean text.
 
     .venv/bin/python benchmarks/segments.py            # 1M subscribers (targets: ≤ 120 s, ≤ 4096 MB)
     .venv/bin/python benchmarks/segments.py --quick    # 50k subscribers
@@ -80,9 +80,9 @@ def bench_segments(n: int, k: int) -> dict[str, object]:
 def bench_scrubber() -> dict[str, object]:
     from anonymizer.pii_accounts import set_identifier_formats
     from anonymizer.pii_eval import evaluate, load_marked, scrub_throughput
-    from anonymizer.pii_testset import generate
     from anonymizer.scrubber import find_pii_many, scrub, warm_up
     from billing_adapter.mapping import load_mapping
+    from tests.support.pii_notes import generate
 
     warm_up()
     set_identifier_formats(load_mapping("demo").identifier_formats)

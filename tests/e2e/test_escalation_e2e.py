@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 
 pytestmark = pytest.mark.e2e

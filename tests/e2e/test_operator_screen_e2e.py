@@ -17,10 +17,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
 from telephony.events import CallAnswered, CallEnded, CallOffered, CallQueued
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.campaigns.models import Campaign, CampaignTarget, SegmentExport
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from tests.apphelpers import add_user, login, make_container
 from tests.conftest import drop_pg_database, make_pg_database
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.bootstrap import Container
 from workstation.models import AuditLog, Call
