@@ -74,7 +74,6 @@ class MemoryBilling:
         self.payment_rows: dict[str, list[Payment]] = {}
         self.down = False
         self.queries = 0
-        self.prefetched: list[str] = []
 
     # ------------------------------------------------------------------ helpers for tests
     def add(
@@ -178,6 +177,3 @@ class MemoryBilling:
         if card is None:
             return CardLookup(state="unknown", freshness=_FRESH, message="no such subscriber")
         return CardLookup(state="found", card=card, freshness=_FRESH, msisdn=card.msisdn)
-
-    async def prefetch(self, raw_caller: str) -> None:
-        self.prefetched.append(raw_caller)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from billing_adapter.errors import BillingError
 from billing_adapter.models import Card, CardLookup, MonthCharges, Payment, SubscriberRef
 
-__all__ = ["BatchSource", "BillingError", "BillingFront", "BillingSource", "CardLookupService"]
+__all__ = ["BillingError", "BillingFront", "BillingSource", "CardLookupService"]
 
 
 class BillingSource(Protocol):
@@ -42,9 +41,6 @@ class CardLookupService(Protocol):
 
     async def get_card(self, subscriber_id: str) -> CardLookup: ...
 
-    async def prefetch(self, raw_caller: str) -> None:
-        """Warm the cache for a queued caller (fire and forget)."""
-        ...
 
 
 class BillingFront(BillingSource, CardLookupService, Protocol):
@@ -54,16 +50,3 @@ class BillingFront(BillingSource, CardLookupService, Protocol):
     async def start(self) -> None:
         """Listen for billing's change notices (with a Redis cache); called once at start-up."""
         ...
-
-
-class BatchSource(Protocol):
-    """Bulk reads for the anonymizer (issue 6), implemented by the DB-API source and the cached front.
-
-    ``iter_batches("batch_subscribers" | "batch_monthly", {"month_from": "YYYY-MM", "month_to": "YYYY-MM"},
-    chunk_size)`` yields typed pandas DataFrames, keyset-paginated by subscriber id (``after_id`` in params
-    resumes), each holding at most ``chunk_size`` subscribers; runs in the caller's thread.
-    """
-
-    def iter_batches(
-        self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
-    ) -> Iterator[Any]: ...

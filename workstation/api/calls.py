@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -20,6 +21,7 @@ from workstation.api.deps import (
     require_roles,
     saving_status,
 )
+from workstation.db import Database
 from workstation.errors import DomainError, Unavailable
 from workstation.models import User
 
@@ -59,16 +61,23 @@ async def dial(body: Dial, user: CurrentUser, telephony: TelephonyDep) -> dict[s
     return {"action_id": action}
 
 
+def _floor_users(db: Database) -> list[Any]:
+    with db.session() as s:
+        return list(
+            s.execute(
+                select(User.id, User.display_name, User.extension, User.presence, User.role)
+                .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
+                .order_by(User.display_name)
+            ).all()
+        )
+
+
 @router.get("/supervisor/floor")
 async def floor(
     calls: CallsDep, hub: HubDep, db: DbDep, _: Annotated[User, Depends(require_roles("supervisor"))]
 ) -> dict[str, Any]:
-    with db.session() as s:
-        ops = s.execute(
-            select(User.id, User.display_name, User.extension, User.presence, User.role)
-            .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
-            .order_by(User.display_name)
-        ).all()
+    # off the event loop: the loop carries the screen pops' 50 ms budget
+    ops = await asyncio.to_thread(_floor_users, db)
     state = calls.floor()
     online = hub.connected_users()
     operators = [

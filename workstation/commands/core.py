@@ -201,8 +201,10 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
     ensure_demo_users(container.db)
     for feature in container.features:
         feature.seed(container)
+    from telephony.simulated import SimulatedTelephony
+
     tel = container.telephony
-    if tel is not None and hasattr(tel, "set_population"):
+    if isinstance(tel, SimulatedTelephony):  # sim:// — the demo's generated calls
         import numpy as np
 
         from billing_adapter import demo

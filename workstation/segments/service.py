@@ -19,7 +19,7 @@ from sqlalchemy import select
 from anonymizer.export import ExportRequest, ProgressFn, run_export
 from anonymizer.ledger import ReleaseLedger
 from anonymizer.pseudonyms import master_key
-from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
+from anonymizer.source import BatchQueries, BatchSource, BillingBatchSource
 from workstation import audit
 from workstation.campaigns.models import SegmentExport
 from workstation.db import Database, utcnow
@@ -57,7 +57,7 @@ class ExportService:
     def source(self) -> BatchSource:
         if self._source_factory is not None:
             return self._source_factory()
-        if self._billing is None or find_iter_batches(self._billing) is None:
+        if not isinstance(self._billing, BatchQueries):  # the in-memory fake has no batch queries
             raise Unavailable(
                 "billing cannot be read in batches here (set WORKSTATION_BILLING_URL to the billing DB)",
                 error_id="billing_no_batches",
