@@ -50,6 +50,7 @@ bench: venv services
 	$(PY) benchmarks/billing.py --quick
 	$(PY) benchmarks/classifier.py
 	$(PY) benchmarks/kb_routing.py --quick
+	$(PIP) install -q --no-deps anjana beartype  # the baseline of segments.py; its exact pins contradict pydantic's
 	$(PY) benchmarks/segments.py --quick
 
 clean:

@@ -78,8 +78,8 @@ class Deployment:
         self.prefix = f"bench{uuid.uuid4().hex[:8]}"
         self.pg_url: str | None = None
         self.servers: list[Server] = []
-        self.operators: list[tuple[int, str, str]] = []  # (user id, interface, password-hash tail)
-        self.others: dict[str, tuple[int, str]] = {}  # role -> (user id, hash tail)
+        self.operators: list[tuple[int, str, str]] = []  # (user id, interface, session token)
+        self.others: dict[str, tuple[int, str]] = {}  # role -> (user id, session token)
         self.stats = Stats()
         self.tasks: list[asyncio.Task[None]] = []
 

@@ -70,7 +70,7 @@ BENCH_PASSWORD = "bench-password-1"
 def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
     """N operators sharing one password hash, and one user per role in ``others`` (``supervisor``,
     ``analyst``…, named after the role, password ``BENCH_PASSWORD``); returns (user id, interface or
-    role, hash tail)."""
+    role, session token)."""
     from sqlalchemy import insert, select
 
     from workstation.auth import hash_password
@@ -113,20 +113,23 @@ def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tup
     ]
     with db.session() as s:
         s.execute(insert(User), rows)
+    from workstation.sessions import open_sessions
+
     with db.session() as s:
-        out = [
-            (r.id, r.interface or r.role, r.password_hash[-12:])
-            for r in s.execute(select(User.id, User.interface, User.role, User.password_hash)).all()
-        ]
+        users = [(r.id, r.interface or r.role) for r in s.execute(select(User.id, User.interface, User.role)).all()]
+    # a server-side session each, as a sign-in opens (the cookie carries its token)
+    tokens = open_sessions(db, [uid for uid, _ in users], 12 * 3600)
+    out = [(uid, who, token) for (uid, who), token in zip(users, tokens, strict=True)]
     db.dispose()
     return out
 
 
-def session_cookie(secret_key: str, uid: int, pw_tail: str) -> str:
-    """What Starlette's SessionMiddleware would set after a sign-in (same signer, same payload)."""
+def session_cookie(secret_key: str, uid: int, token: str) -> str:
+    """What Starlette's SessionMiddleware would set after a sign-in (same signer, same payload: the
+    server-side session's token; ``uid`` is not part of it)."""
     from itsdangerous import TimestampSigner
 
-    data = base64.b64encode(json.dumps({"uid": uid, "pw": pw_tail}).encode())
+    data = base64.b64encode(json.dumps({"sid": token}).encode())
     return TimestampSigner(secret_key).sign(data).decode()
 
 

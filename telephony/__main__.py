@@ -22,7 +22,7 @@ def _agent(text: str) -> tuple[str, str]:
 
 
 async def _run(args: argparse.Namespace, secret: str) -> None:
-    sim = AmiSimulator(args.user, secret)
+    sim = AmiSimulator(args.user, secret, write=args.write)
     port = await sim.start(args.host, args.port)
     print(f"simulated Asterisk AMI on {args.host}:{port} (user {args.user})", flush=True)
     agents = [_agent(a) for a in args.agent]
@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=1.0, help="play the captured calls faster (>1)")
     parser.add_argument("--agent", action="append", default=[], help="interface[=name], repeatable")
     parser.add_argument("--caller", action="append", default=[], help="caller number, repeatable")
+    parser.add_argument(
+        "--write",
+        default="all",
+        help="the AMI user's manager.conf write= classes, e.g. system,call,originate,reporting "
+        "(QueuePause then answers 'Permission denied', as Asterisk does)",
+    )
     args = parser.parse_args(argv)
     secret = os.environ.get("AMI_SIM_SECRET", "")
     if not secret:

@@ -397,7 +397,7 @@ class AmiTelephony:
                 )
             return  # most of what Asterisk sends (VarSet, Newexten, …) is not for us: skip it cheaply
         msg = to_dict(message)
-        if name in ("QueueMemberPause", "QueueMemberStatus") and msg.get("Interface"):
+        if name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded") and msg.get("Interface"):
             if self.pauses.observe(msg["Interface"], msg.get("Paused") == "1"):
                 self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
         if self._buffer is not None:

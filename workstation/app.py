@@ -153,7 +153,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # never a plain-text 500: the DB being away is a 503 the UI explains; anything else is logged
         # by type only (a DB error's text can carry bound values)
-        if isinstance(exc, DataError):
+        if isinstance(exc, DataError | OverflowError):  # e.g. an integer beyond 64 bits reached the driver
             log.warning("%s %s: the DB refused a value (%s)", request.method, request.url.path, type(exc).__name__)
             return JSONResponse(
                 {"error_id": "invalid_value", "message": "a value is not acceptable", "details": {}},

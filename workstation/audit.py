@@ -36,11 +36,13 @@ async def record_async(db: Database, **kwargs: Any) -> None:
 
 async def record_refusal(request: Any, exc: Any) -> None:
     """A refused attempt (HTTP 403): who (the session's user, if any), which path, which error."""
+    from workstation.api.deps import cached_user
+
     container = request.app.state.container
-    uid = request.session.get("uid") if "session" in request.scope else None
+    user = await cached_user(container, request.session) if "session" in request.scope else None
     await record_async(
         container.db,
-        user_id=uid if isinstance(uid, int) else None,
+        user_id=user.id if user is not None else None,
         action="access.denied",
         subject=request.url.path[:128],
         details={"method": request.method, "refused_as": str(getattr(exc, "error_id", ""))},

@@ -26,6 +26,7 @@ from workstation.leader import LeaderLock
 from workstation.records import feature as records
 from workstation.segments import feature as segments
 from workstation.settings import Settings, load_settings
+from workstation.signin import SignInGuard
 from workstation.tickets import feature as tickets
 
 __all__ = ["FEATURES", "Container", "bootstrap"]
@@ -78,6 +79,7 @@ def bootstrap(
         telephony=tel,
         leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
         hub=hub,
+        signin=SignInGuard(),
         calls=CallService(db, billing, hub, tel, journal=journal_path(settings.data_dir)),
         features=tuple(FEATURES if features is None else features),
     )
@@ -85,6 +87,11 @@ def bootstrap(
     if redis is not None:
         container.closers.append(redis.aclose)
     container.closers.append(billing.close)
+
+    async def close_signin() -> None:
+        container.signin.close()
+
+    container.closers.append(close_signin)
     for feature in container.features:
         feature.build(container)
     return container

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from workstation.records.suggest import ClassifierService
     from workstation.records.topics import TopicService
     from workstation.segments.service import ExportService
+    from workstation.signin import SignInGuard
     from workstation.tickets.config_store import ConfigStore
     from workstation.tickets.service import TicketService
 
@@ -101,6 +102,7 @@ class Container:
     telephony: Telephony | None
     leader: LeaderLock
     hub: Hub
+    signin: SignInGuard
     calls: CallService
     records: RecordsFeature | None = None
     tickets: TicketsFeature | None = None

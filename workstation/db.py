@@ -24,8 +24,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that is always an aware UTC ``datetime`` in Python, on SQLite too (which keeps no zone)."""
+    """A timestamp that is always an aware UTC ``datetime`` in Python, on SQLite too (which keeps no zone).
+
+    Every timestamp column uses it, so every timestamp the API sends carries its offset.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -41,14 +48,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -59,7 +63,12 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # hide_parameters: a failing statement's error names its SQL, never its values (a note's name,
+    # passport, phone); connect_timeout: an unreachable DB fails fast, the outbox keeps the writes
+    connect_args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+    )
 
 
 class Database:

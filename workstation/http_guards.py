@@ -58,12 +58,26 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+_NUL_MARKS = (b"\x00", b"\\u0000")  # raw, and as JSON writes it
+
+
+def _has_nul(data: bytes) -> bool:
+    return any(mark in data for mark in _NUL_MARKS)
+
+
 class BodyLimit:
-    """Refuse request bodies over the limit while they stream in, whatever ``Content-Length`` says
+    """Guards on the request stream, before any route or parser buffers it.
+
+    Size: bodies over the limit are refused while they stream in, whatever ``Content-Length`` says
     (chunked bodies have none). Sits inside the session middleware: a request whose signed session
     names a user may send ``limit`` bytes (notes, attachments); any other request ``anonymous_limit``
     (a sign-in is a few hundred bytes), so a client that has not signed in can never make the server
-    hold more than that per request."""
+    hold more than that per request.
+
+    NUL: no text of this system holds a NUL character, and PostgreSQL refuses one in a text column
+    (the refusal used to print the statement's parameters, personal data included). A NUL in the path,
+    the query or a non-multipart body is refused with ``nul_character`` (multipart bodies carry binary
+    attachments, stored as bytes)."""
 
     def __init__(self, app: ASGIApp, limit: int, anonymous_limit: int):
         self.app = app
@@ -79,35 +93,58 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self._limit_for(scope)
-        too_large = f"request body over {limit // 1024} KB"
+        too_large: tuple[int, str, str, dict[str, Any]] = (
+            413,
+            "too_large",
+            f"request body over {limit // 1024} KB",
+            {"limit_bytes": limit},
+        )
+        nul: tuple[int, str, str, dict[str, Any]] = (
+            422,
+            "nul_character",
+            "the request contains a NUL character",
+            {},
+        )
+        if "\x00" in scope.get("path", "") or _has_nul(
+            scope.get("query_string", b"").replace(b"%00", b"\x00")
+        ):
+            await send_error(send, *nul)
+            return
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not (declared.isascii() and declared.isdigit()):
                 await send_error(send, 400, "bad_content_length", "Content-Length is not a number")
                 return
             if int(declared) > limit:
-                await send_error(send, 413, "too_large", too_large, {"limit_bytes": limit})
+                await send_error(send, *too_large)
                 return
+        scan = not (_header(scope, b"content-type") or "").lower().startswith("multipart/")
         received = 0
-        exceeded = False
+        tail = b""
+        refusal: tuple[int, str, str, dict[str, Any]] | None = None
         started = False
 
         async def guarded_receive() -> Message:
-            nonlocal received, exceeded
-            if exceeded:
+            nonlocal received, refusal, tail
+            if refusal is not None:
                 return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
-                    exceeded = True  # the route sees a disconnect; nothing more is read
+                    refusal = too_large
+                elif scan and _has_nul(tail + chunk):
+                    refusal = nul
+                tail = chunk[-8:]
+                if refusal is not None:  # the route sees a disconnect; nothing more is read
                     return {"type": "http.disconnect"}
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
-            if exceeded:
-                return  # whatever the route answers to the cut body, the client gets the 413 below
+            if refusal is not None:
+                return  # whatever the route answers to the cut body, the client gets the refusal below
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -115,10 +152,10 @@ class BodyLimit:
         try:
             await self.app(scope, guarded_receive, guarded_send)
         except Exception:
-            if not exceeded or started:
+            if refusal is None or started:
                 raise
-        if exceeded and not started:
-            await send_error(send, 413, "too_large", too_large, {"limit_bytes": limit})
+        if refusal is not None and not started:
+            await send_error(send, *refusal)
 
 
 def _origin_of(url: str) -> str:

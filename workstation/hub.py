@@ -79,10 +79,12 @@ class Lanes(asyncio.Queue[Message | None]):
 class Connection:
     """One browser tab."""
 
-    def __init__(self, user_id: int, role: str, queue_size: int):
+    def __init__(self, user_id: int, role: str, queue_size: int, session: str | None = None):
         self.id = uuid.uuid4().hex[:12]
         self.user_id = user_id
         self.role = role
+        self.session = session
+        self.close_code: int | None = None  # set when the server ends the connection (session revoked)
         self.queue: Lanes = Lanes(maxsize=queue_size)
         self.overflowed = False
         self.opened_at = time.time()
@@ -173,8 +175,37 @@ class Hub:
             if not conn.offer(frame):
                 self.dropped_slow += 1
 
-    def register(self, user_id: int, role: str) -> Connection:
-        conn = Connection(user_id, role, self.queue_size)
+    def close(self, conn: Connection, code: int = 4401) -> None:
+        """End a connection from the server side (its session ended): the sender closes it with ``code``."""
+        conn.close_code = code
+        conn.overflowed = True
+        try:
+            conn.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            try:
+                conn.queue.get_nowait()
+                conn.queue.put_nowait(None)
+            except (asyncio.QueueEmpty, asyncio.QueueFull):
+                pass
+
+    def close_session(self, session: str) -> None:
+        """Sign-out: close this node's connections of that session."""
+        for conns in list(self._by_user.values()):
+            for conn in list(conns):
+                if conn.session == session:
+                    self.close(conn)
+
+    def close_user(self, user_id: int, keep_session: str | None = None) -> None:
+        """Deactivation, password change: close the user's connections (but those of ``keep_session``)."""
+        for conn in list(self._by_user.get(user_id, ())):
+            if keep_session is None or conn.session != keep_session:
+                self.close(conn)
+
+    def connections_per_user(self, user_id: int) -> int:
+        return len(self._by_user.get(user_id, ()))
+
+    def register(self, user_id: int, role: str, session: str | None = None) -> Connection:
+        conn = Connection(user_id, role, self.queue_size, session)
         self._by_user[user_id].add(conn)
         self._by_role[role].add(conn)
         return conn

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -183,9 +183,9 @@ def test_the_open_tab_and_collapsed_history_are_remembered_for_the_operator(serv
         page.click("#drill [data-tab=payments]")
         page.wait_for_selector("#drill [data-tab=payments].on")
         page.click("#rec-history-box summary")  # collapse the previous requests
-        page.wait_for_function("!document.querySelector('#rec-history-box').open")
+        page.wait_for_function("() => !document.querySelector('#rec-history-box').open")
         page.wait_for_function(
-            "fetch('/api/auth/me').then(r => r.json()).then(m => m.ui_prefs['op.tab'] === 'payments' && m.ui_prefs['op.rec.history'] === false)"
+            "() => fetch('/api/auth/me').then(r => r.json()).then(m => m.ui_prefs['op.tab'] === 'payments' && m.ui_prefs['op.rec.history'] === false)"
         )
         # another browser (another workstation): the same operator gets the same layout
         other = operator_page(browser, server)
@@ -195,4 +195,94 @@ def test_the_open_tab_and_collapsed_history_are_remembered_for_the_operator(serv
         other.wait_for_selector("#rec-history-box")
         assert not other.evaluate("document.querySelector('#rec-history-box').open")
         assert other.is_hidden("#panel-kb")
+        browser.close()
+
+
+def open_card(page: Page, number: str = "79010167996") -> None:
+    page.fill("#search", number)
+    page.press("#search", "Enter")
+    page.wait_for_selector("#card[data-state=found] .name")
+    page.wait_for_selector("#panel-requests #rec-note")
+
+
+def test_times_show_in_the_operators_zone_moscow(server: Any) -> None:
+    from workstation.models import Call
+
+    with server.container.db.session() as s:  # 10:00 UTC is 13:00 in Moscow
+        s.add(
+            Call(
+                id="old-1",
+                caller=CALLER,
+                state="ended",
+                subscriber_id="1",
+                queued_at=datetime(2026, 11, 30, 10, 0, tzinfo=UTC),
+                answered_at=datetime(2026, 11, 30, 10, 0, 20, tzinfo=UTC),
+                ended_at=datetime(2026, 11, 30, 10, 4, tzinfo=UTC),
+            )
+        )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server, timezone_id="Europe/Moscow")
+        open_card(page)
+        page.click("#drill [data-tab=calls]")
+        row = page.locator("#drill-body table.prev-calls tr", has_text="завершён")
+        row.wait_for()
+        assert "30.11.2026, 13:00:00" in row.inner_text()
+        # the ticket created at start-up: its time is in Moscow time too (UTC+3, no DST)
+        created = page.inner_text("#tk-list li[data-ticket]")
+        now_msk = datetime.now(UTC) + timedelta(hours=3)
+        assert now_msk.strftime("%d.%m.%Y") in created
+        browser.close()
+
+
+def test_numbers_and_money_read_one_way_everywhere(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server)
+        page.wait_for_selector("#card[data-state=found] .name")
+        assert page.inner_text("#call-banner .caller") == "+7 901 016-79-96"
+        assert page.inner_text("#card .msisdn .v") == "+7 901 016-79-96"
+        balance = page.inner_text("#card .balance .v")
+        assert balance == "-458,64\u00a0₽"
+        page.select_option("#kb-topic", "mobile_data")
+        page.wait_for_selector("#kb-script")
+        assert f"Ваш баланс {balance}, тариф" in page.inner_text("#kb-script")  # the same money as the card
+        page.click("button[data-lang=en]")
+        page.wait_for_function(
+            "() => document.querySelector('#card .balance .v').textContent.startsWith('-RUB')"
+        )
+        en_balance = page.inner_text("#card .balance .v")
+        page.select_option("#kb-topic", "mobile_data")
+        page.wait_for_function("() => document.querySelector('#kb-script')?.textContent.startsWith('Hello')")
+        assert f"Your balance is {en_balance} on the" in page.inner_text("#kb-script")
+        # the match list reads the numbers the same way
+        page.fill("#search", "Петров")
+        page.press("#search", "Enter")
+        page.wait_for_selector("#search-results .match")
+        assert "+7 903 123-45-67" in page.inner_text("#search-results")
+        browser.close()
+
+
+def test_server_errors_read_in_the_pages_language(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        open_card(page)
+        page.click("#tk-escalate summary")
+        page.select_option("#tk-topic", "mobile_data")
+        page.fill("#tk-note", " ")
+        page.click("#tk-send")
+        toast = page.locator(".toast.error").last
+        toast.wait_for()
+        assert toast.inner_text() == "Опишите проблему: что проверено и что видит абонент"
+        page.click("button[data-lang=en]")
+        page.wait_for_selector("#panel-requests h3:text('Request')")
+        page.click("#tk-escalate summary")
+        page.select_option("#tk-topic", "mobile_data")
+        page.fill("#tk-note", " ")
+        page.click("#tk-send")
+        page.wait_for_selector(
+            ".toast.error:text('Describe the problem: what was tried and what the subscriber sees')"
+        )
         browser.close()

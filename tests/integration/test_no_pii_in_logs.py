@@ -56,3 +56,55 @@ def test_search_card_and_pop_leave_no_name_or_number_in_the_logs(app: Any, caplo
     assert "GET /api/subscribers/search 200" in text  # the access log is there, without the query
     for secret in (card.name, surname, msisdn, msisdn[1:], card.first_name):
         assert secret not in text, f"personal data {secret!r} found in the logs"
+
+
+def test_the_suite_wide_log_search_finds_a_demo_subscribers_data(tmp_path: Path) -> None:
+    """The guard every run ends with (tests/pii_guard.py) does find personal data when a line has it."""
+    from tests.pii_guard import find_personal_data
+
+    path = tmp_path / "billing.db"
+    demo.generate_sqlite(path, demo.DemoSpec(subscribers=30, seed=11))
+    billing = make_billing(Settings(data_dir=tmp_path, billing_url=f"sqlite:///{path}"))
+    msisdn = str(demo.msisdn_of(np.array([4]))[0])
+
+    async def card_of() -> Any:
+        return (await billing.lookup_caller("+" + msisdn)).card
+
+    import asyncio
+
+    card = asyncio.run(card_of())
+    log = tmp_path / "log.txt"
+    log.write_text(
+        "workstation.calls INFO call 1 rings agent PJSIP/1001\n"
+        f"workstation.x WARNING lookup of {msisdn} failed\n"
+        f"workstation.y ERROR bad note for {card.name}\n",
+        encoding="utf-8",
+    )
+    hits = find_personal_data(log, [path])
+    assert ("phone", "workstation.x") in hits and ("name", "workstation.y") in hits
+    assert not [h for h in hits if h[1] == "workstation.calls"]
+
+
+def test_a_postgresql_error_never_prints_the_values_it_was_given(pg_server_url: str, caplog: Any) -> None:
+    """A NUL in a value makes PostgreSQL refuse the statement; the error (and so any log of it) names the
+    SQL, not the passport and phone beside the NUL (the engine hides parameters)."""
+    from sqlalchemy.exc import DataError
+
+    from tests.conftest import drop_pg_database, make_pg_database
+    from workstation.db import Database
+    from workstation.migrate import upgrade
+    from workstation.models import AuditLog
+
+    url = make_pg_database("hideparams")
+    try:
+        upgrade(url)
+        db = Database(url)
+        secret = "Паспорт 4510 123456, тел. 79161234567"
+        with pytest.raises(DataError) as exc:
+            with db.session() as s:
+                s.add(AuditLog(user_id=None, action="x", subject=secret, reason=secret + "\x00"))
+        assert "4510 123456" not in str(exc.value) and "79161234567" not in str(exc.value)
+        assert "hidden" in str(exc.value).lower()
+        db.dispose()
+    finally:
+        drop_pg_database(url)

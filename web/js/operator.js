@@ -64,7 +64,7 @@ function renderBanner(note) {
   const st = c ? c.state : "idle";
   b.dataset.state = st;
   if (!c) { b.replaceChildren(h("span", { class: "muted" }, note || t("call.idle"))); return; }
-  const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller || "—")];
+  const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller_display || c.caller || "—")];
   if (c.queue) parts.push(h("span", { class: "muted" }, `${t("call.queue")} ${c.queue}`));
   if (st === "connected" && c.answered_at) {
     const timer = h("span", { class: "timer", id: "talk-timer" });
@@ -92,7 +92,7 @@ function renderCard(lookup) {
   el.dataset.state = lookup ? lookup.state : "idle";
   state.sections = null;
   if (!lookup) { el.replaceChildren(); return; }
-  const msisdn = lookup.msisdn || state.call?.caller || "";
+  const msisdn = lookup.msisdn_display || lookup.msisdn || state.call?.caller_display || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
   if (lookup.state === "unknown" || lookup.state === "bad_number") {
     const key = lookup.state === "bad_number" && !msisdn ? "card.no_caller_id" : "card." + lookup.state; // <unknown> caller ID
@@ -115,7 +115,7 @@ function renderCard(lookup) {
       h("div", { class: "name-row" }, h("h2", { class: "name" }, c.name), statusBadge(c.status),
         h("span", { id: "card-alerts", class: "alerts", role: "status", "aria-label": t("card.alerts") })),
       h("div", { class: "fields band-fields" },
-        field("card.msisdn", c.msisdn, "msisdn"), field("card.account", c.account, "account"),
+        field("card.msisdn", c.msisdn_display || c.msisdn, "msisdn"), field("card.account", c.account, "account"),
         field("card.balance", fmtMoney(c.balance), "balance" + (c.balance < 0 ? " negative" : "")),
         field("card.credit", fmtMoney(c.credit_limit), "credit"),
         field("card.tariff", c.tariff, "tariff"), field("card.region", c.region, "region"))),
@@ -154,7 +154,7 @@ function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? 
 function matchList(matches) {
   return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
     h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn, onclick: () => openSubscriber(m.subscriber_id) },
-      `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
+      `${i + 1}. ${m.name} · ${m.msisdn_display || m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
 }
 
 const CALL_ONLY = ["unknown", "bad_number", "unavailable"]; // lookups with no subscriber that still get a request record
@@ -204,7 +204,7 @@ document.addEventListener("keydown", (e) => {
 
 // ---- push -------------------------------------------------------------------------------------------
 function setCall(call) { state.call = call; renderBanner(); emit("call:state", call); }
-on("ws:call.offered", (m) => { setCall(m.call); showCard(m.card, m.card?.card?.subscriber_id); document.title = "☎ " + (m.call.caller || ""); });
+on("ws:call.offered", (m) => { setCall(m.call); showCard(m.card, m.card?.card?.subscriber_id); document.title = "☎ " + (m.call.caller_display || m.call.caller || ""); });
 on("ws:call.answered", (m) => {
   const same = state.call && state.call.id === m.call.id;
   setCall(m.call);

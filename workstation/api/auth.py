@@ -8,7 +8,19 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import CallsDep, CurrentUser, DbDep, saving_status
+from workstation import sessions
+from workstation.api.deps import (
+    CallsDep,
+    CurrentUser,
+    DbDep,
+    HubDep,
+    SettingsDep,
+    SignInDep,
+    forget_session,
+    forget_user,
+    saving_status,
+    session_token,
+)
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
@@ -49,18 +61,55 @@ def me_payload(user: User) -> dict[str, object]:
 
 
 @router.post("/login")
-async def login(body: Login, request: Request, db: DbDep) -> dict[str, object]:
-    user = await asyncio.to_thread(authenticate, db, body.username, body.password)
+async def login(
+    body: Login, request: Request, guard: SignInDep, db: DbDep, settings: SettingsDep
+) -> dict[str, object]:
+    """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
+    own, a server-side session opened (the cookie carries only its random token)."""
+    address = request.client.host if request.client else "unknown"
+    guard.check(body.username, address)
+    user = await guard.run(authenticate, db, body.username, body.password)
     if user is None:
+        guard.failed(body.username, address)
         raise DomainError("wrong user name or password", error_id="bad_credentials", status=401)
+    guard.succeeded(body.username, address)
+    token = await asyncio.to_thread(sessions.open_session, db, user.id, settings.session_max_age_s)
     request.session.clear()
-    request.session.update({"uid": user.id, "pw": user.password_hash[-12:]})
+    request.session["sid"] = token
     return me_payload(user)
 
 
 @router.post("/logout")
-async def logout(request: Request) -> dict[str, bool]:
+async def logout(request: Request, db: DbDep, hub: HubDep) -> dict[str, bool]:
+    """End this session on the server: the cookie is worthless from now on, its websockets close."""
+    sid = session_token(request.session)
     request.session.clear()
+    if sid is not None:
+        await asyncio.to_thread(sessions.revoke, db, sid)
+        forget_session(sid)
+        hub.close_session(sid)
+    return {"ok": True}
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=6, max_length=256)
+
+
+@router.post("/password")
+async def change_password(
+    body: PasswordChange, request: Request, user: CurrentUser, guard: SignInDep, db: DbDep, hub: HubDep
+) -> dict[str, bool]:
+    """A new password; every other session of the user ends at once (websockets included)."""
+    address = request.client.host if request.client else "unknown"
+    guard.check(user.username, address)
+    if await guard.run(authenticate, db, user.username, body.current) is None:
+        guard.failed(user.username, address)
+        raise DomainError("the current password is wrong", error_id="bad_credentials", status=401)
+    sid = session_token(request.session)
+    await guard.run(sessions.set_password, db, user.id, body.new, sid)
+    forget_user(user.id)
+    hub.close_user(user.id, keep_session=sid)
     return {"ok": True}
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import CampaignsDep, DbDep, require_roles
+from workstation.api.deps import CampaignsDep, DbDep, RowId, require_roles
 from workstation.models import User
 
 router = APIRouter(tags=["campaigns"])
@@ -57,7 +57,7 @@ async def launch(body: CampaignIn, campaigns: CampaignsDep, user: Marketing) -> 
 
 
 @router.post("/api/campaigns/{campaign_id}/finish")
-async def finish(campaign_id: int, campaigns: CampaignsDep, user: Marketing) -> dict[str, Any]:
+async def finish(campaign_id: RowId, campaigns: CampaignsDep, user: Marketing) -> dict[str, Any]:
     return await asyncio.to_thread(campaigns.finish, user, campaign_id)  # type: ignore[no-any-return]
 
 
@@ -69,7 +69,7 @@ async def offers(subscriber_id: str, db: DbDep, campaigns: CampaignsDep, user: O
 
 @router.post("/api/campaigns/{campaign_id}/outcome")
 async def outcome(
-    campaign_id: int, body: OutcomeIn, db: DbDep, campaigns: CampaignsDep, user: Operator
+    campaign_id: RowId, body: OutcomeIn, db: DbDep, campaigns: CampaignsDep, user: Operator
 ) -> dict[str, Any]:
     result = await asyncio.to_thread(
         campaigns.record_outcome, user, campaign_id, body.subscriber_id, body.outcome

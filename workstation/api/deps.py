@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import select
 
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
+from workstation import sessions
 from workstation.calls.service import CallService
 from workstation.calls.writer import CallWriter, is_db_unreachable
 from workstation.campaigns.service import CampaignService
@@ -31,6 +31,7 @@ from workstation.records.suggest import ClassifierService
 from workstation.records.topics import TopicService
 from workstation.segments.service import ExportService
 from workstation.settings import Settings
+from workstation.signin import SignInGuard
 from workstation.tickets.config_store import ConfigStore
 from workstation.tickets.service import TicketService
 
@@ -82,6 +83,10 @@ async def _writer(c: ContainerDep) -> CallWriter:
     return c.calls.writer
 
 
+async def _signin(c: ContainerDep) -> SignInGuard:
+    return c.signin
+
+
 async def _card_sections(c: ContainerDep) -> dict[str, CardSection]:
     return c.card_sections
 
@@ -93,6 +98,7 @@ TelephonyDep = Annotated[Telephony | None, Depends(_telephony)]
 HubDep = Annotated[Hub, Depends(_hub)]
 CallsDep = Annotated[CallService, Depends(_calls)]
 CallWriterDep = Annotated[CallWriter, Depends(_writer)]
+SignInDep = Annotated[SignInGuard, Depends(_signin)]
 CardSectionsDep = Annotated[dict[str, CardSection], Depends(_card_sections)]
 
 
@@ -148,52 +154,58 @@ ExportsDep = Annotated[ExportService, Depends(_exports)]
 CampaignsDep = Annotated[CampaignService, Depends(_campaigns)]
 KpisDep = Annotated[KpiService, Depends(_kpis)]
 
-# signed-in users by id, for a few seconds: most requests then need no DB round-trip (and no thread hop)
-_USER_TTL_S = 5.0
-_user_cache: dict[tuple[int, int], tuple[float, User | None]] = {}
+# live sessions by token, for a few seconds: most requests then need no DB round-trip (and no thread hop);
+# a revocation on this node drops the entry at once, elsewhere it lasts at most this long
+_SESSION_TTL_S = 5.0
+_session_cache: dict[tuple[int, str], tuple[float, User]] = {}
+
+
+def session_token(session: dict[str, Any]) -> str | None:
+    sid = session.get("sid")
+    return sid if isinstance(sid, str) and 20 <= len(sid) <= 100 else None
 
 
 def user_from_session(container: Container, session: dict[str, Any]) -> User | None:
-    uid = session.get("uid")
-    if not isinstance(uid, int):
-        return None
-    with container.db.session() as s:
-        user = s.scalar(select(User).where(User.id == uid, User.active.is_(True)))
-    if user is None or session.get("pw") != user.password_hash[-12:]:
-        return None  # deactivated or password changed since sign-in
-    return user
+    """The user of this request's server-side session (None: signed out, expired, revoked, deactivated)."""
+    sid = session_token(session)
+    return None if sid is None else sessions.resolve(container.db, sid)
 
 
 async def cached_user(container: Container, session: dict[str, Any]) -> User | None:
-    uid = session.get("uid")
-    if not isinstance(uid, int):
+    sid = session_token(session)
+    if sid is None:
         return None
-    key = (id(container), uid)
+    key = (id(container), sid)
     now = time.monotonic()
-    hit = _user_cache.get(key)
-    if hit is not None and now - hit[0] < _USER_TTL_S and hit[1] is not None:
-        cached = hit[1]
-        return cached if session.get("pw") == cached.password_hash[-12:] else None
+    hit = _session_cache.get(key)
+    if hit is not None and now - hit[0] < _SESSION_TTL_S:
+        return hit[1]
     try:
-        fresh = await asyncio.to_thread(user_from_session, container, session)
+        fresh = await asyncio.to_thread(sessions.resolve, container.db, sid)
     except Exception as exc:
-        if hit is not None and hit[1] is not None and is_db_unreachable(exc):
-            # the DB is away: the user signed in and checked before keeps working (cards, after-call
-            # work, presence go through the outbox); nobody new gets in until it is back
-            cached = hit[1]
-            return cached if session.get("pw") == cached.password_hash[-12:] else None
+        if hit is not None and is_db_unreachable(exc):
+            # the DB is away: a session checked before keeps working (cards, after-call work and
+            # presence go through the outbox); nobody new gets in until it is back
+            return hit[1]
         raise
-    if fresh is not None:
-        if len(_user_cache) > 10_000:
-            _user_cache.clear()
-        _user_cache[key] = (now, fresh)
+    if fresh is None:
+        _session_cache.pop(key, None)
+        return None
+    if len(_session_cache) > 10_000:
+        _session_cache.clear()
+    _session_cache[key] = (now, fresh)
     return fresh
 
 
 def forget_user(user_id: int) -> None:
-    """Drop a user from the cache (role, password or activity changed)."""
-    for key in [k for k in _user_cache if k[1] == user_id]:
-        _user_cache.pop(key, None)
+    """Drop a user's sessions from this node's cache (role, password or activity changed)."""
+    for key in [k for k, (_, u) in _session_cache.items() if u.id == user_id]:
+        _session_cache.pop(key, None)
+
+
+def forget_session(sid: str) -> None:
+    for key in [k for k in _session_cache if k[1] == sid]:
+        _session_cache.pop(key, None)
 
 
 async def current_user(request: Request, container: ContainerDep) -> User:
@@ -219,6 +231,8 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
 
 # ids at the edge: ASCII only, bounded (a "²" is a digit to str.isdigit(), an int() of it raises)
 SubscriberId = Annotated[str, Path(pattern=r"^[0-9]{1,18}$", description="billing subscriber id")]
+# a row id in a path: ids beyond 64 bits made the DB driver fail (a 500 instead of a 404)
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CallId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 

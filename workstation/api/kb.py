@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from knowledge_base.scripts import ALLOWED_PLACEHOLDERS
 from workstation import audit
-from workstation.api.deps import BillingDep, DbDep, KnowledgeBaseDep, require_roles
+from workstation.api.deps import BillingDep, DbDep, KnowledgeBaseDep, RowId, require_roles
 from workstation.models import User
 
 router = APIRouter(prefix="/api/kb", tags=["kb"])
@@ -65,9 +65,7 @@ async def search(
 @router.get("/topic/{topic}")
 async def topic_panel(
     topic: str,
-    billing: BillingDep,
-    db: DbDep,
-    kb: KnowledgeBaseDep,
+    billing: BillingDep, db: DbDep, kb: KnowledgeBaseDep,
     user: Reader,
     subscriber_id: str | None = None,
     lang: Lang | None = None,
@@ -106,12 +104,12 @@ async def list_articles(
 
 
 @router.get("/articles/{article_id}")
-async def get_article(article_id: int, kb: KnowledgeBaseDep, user: Reader) -> dict[str, Any]:
+async def get_article(article_id: RowId, kb: KnowledgeBaseDep, user: Reader) -> dict[str, Any]:
     return await asyncio.to_thread(kb.get_article, article_id)
 
 
 @router.get("/articles/{article_id}/versions")
-async def versions(article_id: int, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
+async def versions(article_id: RowId, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
     return {"versions": await asyncio.to_thread(kb.versions, article_id)}
 
 
@@ -122,14 +120,14 @@ async def create_article(body: ArticleIn, kb: KnowledgeBaseDep, user: Editor) ->
 
 @router.put("/articles/{article_id}")
 async def update_article(
-    article_id: int, body: ArticleEdit, kb: KnowledgeBaseDep, user: Editor
+    article_id: RowId, body: ArticleEdit, kb: KnowledgeBaseDep, user: Editor
 ) -> dict[str, Any]:
     data = body.model_dump(exclude={"version"}, exclude_none=True)
     return await asyncio.to_thread(kb.update_article, article_id, data, body.version, user.id)
 
 
 @router.post("/articles/{article_id}/archive")
-async def archive(article_id: int, body: ArchiveIn, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
+async def archive(article_id: RowId, body: ArchiveIn, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
     return await asyncio.to_thread(
         kb.set_archived, article_id, body.archived, body.version, user.id
     )

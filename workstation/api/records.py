@@ -11,7 +11,15 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import ClassifierDep, DbDep, EmergingDep, RecordsDep, TopicsDep, require_roles
+from workstation.api.deps import (
+    ClassifierDep,
+    DbDep,
+    EmergingDep,
+    RecordsDep,
+    RowId,
+    TopicsDep,
+    require_roles,
+)
 from workstation.models import User
 from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
@@ -108,7 +116,7 @@ async def create_record(body: RecordIn, records: RecordsDep, user: Operator) -> 
 
 @router.put("/api/records/{record_id}")
 async def update_record(
-    record_id: int, body: RecordIn, records: RecordsDep, user: Operator
+    record_id: RowId, body: RecordIn, records: RecordsDep, user: Operator
 ) -> dict[str, Any]:
     return await records.save(user, body.to_input(), record_id, body.finish)  # type: ignore[no-any-return]
 
@@ -180,7 +188,7 @@ async def emerging_run(emerging: EmergingDep, user: Supervisor) -> dict[str, Any
 
 @router.post("/api/records/emerging/{cluster_id}/promote")
 async def emerging_promote(
-    cluster_id: int, body: PromoteIn, emerging: EmergingDep, classifier: ClassifierDep, user: Supervisor
+    cluster_id: RowId, body: PromoteIn, emerging: EmergingDep, classifier: ClassifierDep, user: Supervisor
 ) -> dict[str, Any]:
     """New topic from a cluster; its notes become training examples (retrain in the background)."""
     out = await asyncio.to_thread(
@@ -199,7 +207,7 @@ async def emerging_promote(
 
 
 @router.post("/api/records/emerging/{cluster_id}/dismiss")
-def emerging_dismiss(cluster_id: int, emerging: EmergingDep, user: Supervisor) -> dict[str, Any]:
+def emerging_dismiss(cluster_id: RowId, emerging: EmergingDep, user: Supervisor) -> dict[str, Any]:
     return emerging.dismiss(cluster_id)  # type: ignore[no-any-return]
 
 

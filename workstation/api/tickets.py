@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import CurrentUser, TicketConfigDep, TicketsDep, require_roles
+from workstation.api.deps import RowId, TicketConfigDep, TicketsDep, require_roles
 from workstation.models import User
 from workstation.tickets.attachments import MAX_ATTACHMENT_BYTES, check_attachment
 from workstation.tickets.states import ACTIONS
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 Support = Annotated[User, Depends(require_roles("tech_support", "supervisor"))]
 Raiser = Annotated[User, Depends(require_roles("operator", "tech_support", "supervisor"))]
 Supervisor = Annotated[User, Depends(require_roles("supervisor"))]
+TicketId = RowId
 
 
 class EscalateIn(BaseModel):
@@ -115,21 +116,21 @@ async def declare_outage(body: OutageIn, config: TicketConfigDep, user: Supervis
 
 
 @router.post("/config/outages/{outage_id}/end")
-async def end_outage(outage_id: int, config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
+async def end_outage(outage_id: RowId, config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
     await asyncio.to_thread(config.end_outage, outage_id)
     return await asyncio.to_thread(config.as_dict)
 
 
 # ---- one ticket -----------------------------------------------------------------------------------------
 @router.get("/{ticket_id}")
-async def detail(ticket_id: int, tickets: TicketsDep, user: Support) -> dict[str, Any]:
+async def detail(ticket_id: TicketId, tickets: TicketsDep, user: Support) -> dict[str, Any]:
     """The ticket with its card snapshot, history, comments, attachments (the read is audited)."""
     return await asyncio.to_thread(tickets.detail, user, ticket_id)
 
 
 @router.post("/{ticket_id}/actions/{action}")
 async def act(
-    ticket_id: int, action: str, body: ActionIn, tickets: TicketsDep, user: CurrentUser
+    ticket_id: TicketId, action: str, body: ActionIn, tickets: TicketsDep, user: Raiser
 ) -> dict[str, Any]:
     """take, start, release, wait, resume, resolve, close, reopen, assign; 409 with the reason if not allowed."""
     if action not in ACTIONS:
@@ -142,13 +143,13 @@ async def act(
 
 
 @router.post("/{ticket_id}/comments")
-async def comment(ticket_id: int, body: CommentIn, tickets: TicketsDep, user: Support) -> dict[str, Any]:
+async def comment(ticket_id: TicketId, body: CommentIn, tickets: TicketsDep, user: Support) -> dict[str, Any]:
     return await tickets.comment(user, ticket_id, body.body)
 
 
 @router.post("/{ticket_id}/attachments")
 async def attach(
-    ticket_id: int, tickets: TicketsDep, user: Support, file: Annotated[UploadFile, File()]
+    ticket_id: TicketId, tickets: TicketsDep, user: Support, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     data = await file.read(MAX_ATTACHMENT_BYTES + 1)  # never more than one byte past the limit in memory
     check_attachment(file.filename or "", file.content_type or "", data)
@@ -158,7 +159,7 @@ async def attach(
 
 
 @router.get("/{ticket_id}/attachments/{attachment_id}")
-async def download(ticket_id: int, attachment_id: int, tickets: TicketsDep, user: Support) -> Response:
+async def download(ticket_id: TicketId, attachment_id: RowId, tickets: TicketsDep, user: Support) -> Response:
     name, ctype, data = await asyncio.to_thread(tickets.attachment, ticket_id, attachment_id)
     from urllib.parse import quote
 

@@ -15,9 +15,12 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from workstation.api.deps import container_of, user_from_session
+from workstation import audit
+from workstation.api.deps import cached_user, container_of, session_token
 from workstation.calls.service import CallService
-from workstation.hub import Connection, text_of, versioned
+from workstation.container import Container
+from workstation.db import Database
+from workstation.hub import Connection, Hub, text_of, versioned
 from workstation.models import User
 
 log = logging.getLogger(__name__)
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_CLIENT_FRAME = 16 * 1024
+MAX_SOCKETS_PER_USER = 20  # tabs of one user on this node
+SESSION_RECHECK_S = 5.0
 SEND_TIMEOUT_S = 2.0  # a tab that cannot take a frame for this long is given up (it reconnects)
 ALLOWED: dict[str, set[str]] = {
     "ping": {"*"},
@@ -46,21 +51,25 @@ async def websocket(ws: WebSocket) -> None:
     if not _same_origin(ws):
         await ws.close(code=4403, reason="cross-origin websocket refused")
         return
-    user = await asyncio.to_thread(user_from_session, container, ws.session)
+    user = await cached_user(container, ws.session)
     if user is None:
         await ws.close(code=4401, reason="sign in first")
         return
-    await ws.accept()
     hub = container.hub
+    if hub.connections_per_user(user.id) >= MAX_SOCKETS_PER_USER:
+        await ws.close(code=4429, reason="too many open tabs")
+        return
+    await ws.accept()
     calls = container.calls
-    conn = hub.register(user.id, user.role)
+    conn = hub.register(user.id, user.role, session_token(ws.session))
     sender = asyncio.create_task(_send_loop(ws, conn))
+    watcher = asyncio.create_task(_watch_session(container, dict(ws.session), hub, conn))
     try:
         await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
         await _send_state(ws, calls, user.id)
         while True:
             raw = await ws.receive_text()
-            reply = await _handle(raw, user, calls)
+            reply = await _handle(raw, user, container.db, calls)
             if reply is not None:
                 conn.offer(versioned(reply))
     except WebSocketDisconnect:
@@ -70,6 +79,21 @@ async def websocket(ws: WebSocket) -> None:
     finally:
         hub.unregister(conn)
         sender.cancel()
+        watcher.cancel()
+
+
+async def _watch_session(container: Container, session: dict[str, Any], hub: Hub, conn: Connection) -> None:
+    """Re-check the session every few seconds: one revoked on another node or by the CLI (deactivation)
+    closes this socket too, within the session cache's age."""
+    while True:
+        await asyncio.sleep(SESSION_RECHECK_S)
+        try:
+            user = await cached_user(container, session)
+        except Exception:
+            continue  # the DB is away: keep the socket, check again later
+        if user is None or user.id != conn.user_id:
+            hub.close(conn)
+            return
 
 
 async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
@@ -81,6 +105,9 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
     try:
         while True:
             msg = await conn.queue.get()
+            if conn.close_code is not None:
+                await asyncio.wait_for(ws.close(code=conn.close_code, reason="session ended"), SEND_TIMEOUT_S)
+                return
             if msg is None or conn.overflowed:
                 await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
                 return
@@ -92,7 +119,7 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
         return
 
 
-async def _handle(raw: str, user: User, calls: CallService) -> dict[str, Any] | None:
+async def _handle(raw: str, user: User, db: Database, calls: CallService) -> dict[str, Any] | None:
     if len(raw) > MAX_CLIENT_FRAME:
         return _error(error_id="too_large", message=f"message over {MAX_CLIENT_FRAME} bytes")
     try:
@@ -108,6 +135,10 @@ async def _handle(raw: str, user: User, calls: CallService) -> dict[str, Any] | 
         return _error(error_id="unknown_type", message=f"unknown message type {kind[:40]!r}")
     if "*" not in roles and user.role not in roles and user.role != "admin":
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
+        await audit.record_async(
+            db, user_id=user.id, action="access.denied", subject=f"ws:{kind[:40]}",
+            details={"method": "WS", "refused_as": "forbidden"},
+        )  # fmt: skip
         return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
         return {"type": "pong", "t": msg.get("t")}

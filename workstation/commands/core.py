@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from workstation.errors import CliError
+
 log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo1234"
@@ -83,6 +85,51 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--interface", help="Asterisk queue member interface, e.g. PJSIP/1001")
     p.add_argument("--extension")
     p.set_defaults(handler=cmd_users_add)
+    p = us.add_parser("deactivate", help="take a user off: no sign-in, every session ended")
+    p.add_argument("username")
+    p.set_defaults(handler=cmd_users_deactivate)
+    p = us.add_parser("passwd", help="set a user's password (prompted); every session of the user ends")
+    p.add_argument("username")
+    p.set_defaults(handler=cmd_users_passwd)
+
+
+def cmd_users_deactivate(args: argparse.Namespace) -> int:
+    from workstation import sessions
+    from workstation.db import Database
+    from workstation.errors import DomainError
+    from workstation.settings import load_settings
+
+    db = Database(load_settings().resolved_database_url())
+    try:
+        sessions.deactivate(db, args.username)
+    except DomainError as exc:
+        raise CliError(exc.message) from None
+    print(f"user {args.username} deactivated, sessions ended")
+    return 0
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    import getpass
+
+    from sqlalchemy import select
+
+    from workstation import sessions
+    from workstation.db import Database
+    from workstation.errors import DomainError
+    from workstation.models import User
+    from workstation.settings import load_settings
+
+    db = Database(load_settings().resolved_database_url())
+    with db.session() as s:
+        uid = s.scalar(select(User.id).where(User.username == args.username))
+    if uid is None:
+        raise CliError(f"no user {args.username!r}")
+    try:
+        sessions.set_password(db, uid, getpass.getpass("new password: "))
+    except DomainError as exc:
+        raise CliError(exc.message) from None
+    print(f"password of {args.username} changed, sessions ended")
+    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -177,6 +177,9 @@ class TicketService(TicketReads):
         try:
             with self.db.session() as s:
                 t = self._load(s, ticket_id)
+                # who may act at all comes first: a 409 (stale version, wrong state) would tell anyone
+                # else the ticket's state
+                self._check_role(user, t, action)
                 if expected_version is not None and t.version != expected_version:
                     raise _stale(expected_version, t.version)
                 prev_assignee, frm = t.assignee_id, t.state
@@ -223,11 +226,15 @@ class TicketService(TicketReads):
         except StaleDataError:
             raise _stale(expected_version) from None
 
-    def _check_allowed(self, s: Session, user: User, t: Ticket, action: str, assignee_id: int | None) -> None:
-        supervisor = user.role in SUPERVISORS
+    @staticmethod
+    def _check_role(user: User, t: Ticket, action: str) -> None:
         if user.role not in ("tech_support", *SUPERVISORS):
             if not (action == "reopen" and user.id == t.created_by):
                 raise Forbidden("only technical support works tickets", error_id="support_only")
+
+    def _check_allowed(self, s: Session, user: User, t: Ticket, action: str, assignee_id: int | None) -> None:
+        supervisor = user.role in SUPERVISORS
+        self._check_role(user, t, action)
         if action == "assign":
             if not supervisor:
                 raise Forbidden("only a supervisor assigns tickets", error_id="assign_supervisor_only")
