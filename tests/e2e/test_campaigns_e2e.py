@@ -20,7 +20,6 @@ from workstation.app import create_app
 from workstation.campaigns.models import CampaignTarget
 from workstation.settings import Settings
 
-pytestmark = pytest.mark.e2e
 KEY = "e2e-pseudonym-key-0123456789abcdef0123"
 
 

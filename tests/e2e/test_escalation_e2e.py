@@ -18,8 +18,6 @@ from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_containe
 from tests.support.models import install_pretrained
 from workstation.app import create_app
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Any]:

@@ -24,8 +24,6 @@ from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.campaigns.models import Campaign, CampaignTarget, SegmentExport
 
-pytestmark = pytest.mark.e2e
-
 AGENT = "PJSIP/1001"
 CALLER = "+79010167996"
 

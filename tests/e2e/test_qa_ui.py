@@ -22,7 +22,6 @@ from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
 
-pytestmark = pytest.mark.e2e
 OP1 = "Local/1001@agents/n"
 KEY = "qa-e2e-pseudonym-key-0123456789abcdef012"
 

@@ -14,8 +14,6 @@ from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, mak
 from tests.support.models import install_pretrained
 from workstation.app import create_app
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Any]:

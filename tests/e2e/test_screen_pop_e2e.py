@@ -23,8 +23,6 @@ from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
 
-pytestmark = pytest.mark.e2e
-
 OP1 = "Local/1001@agents/n"
 OP2 = "Local/1002@agents/n"
 

@@ -19,8 +19,6 @@ from telephony.simulated import SimulatedTelephony
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
 
-pytestmark = pytest.mark.e2e
-
 OP1 = "Local/1001@agents/n"
 
 

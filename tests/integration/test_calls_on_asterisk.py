@@ -21,8 +21,6 @@ from tests.conftest import drop_pg_database, make_pg_database
 from workstation.bootstrap import Container
 from workstation.models import Call, User
 
-pytestmark = pytest.mark.integration
-
 USER, SECRET = "ccw", "calls-secret"
 A1, A2 = "Local/1001@agents/n", "Local/1002@agents/n"
 KNOWN = "+79161234567"

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from telephony.ami import AmiTelephony
 from telephony.events import AgentStatus, CallEvent
 from telephony.simulator import AmiSimulator
-
-pytestmark = pytest.mark.integration
 
 USER, SECRET = "ccw", "qa-pause-secret"
 A1 = "Local/1001@agents/n"

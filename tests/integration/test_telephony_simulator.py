@@ -19,8 +19,6 @@ from telephony.simulator import AmiSimulator
 from workstation.adapters import make_telephony
 from workstation.settings import Settings, SettingsError, load_settings
 
-pytestmark = pytest.mark.integration
-
 
 class Raw:
     """A bare AMI client: write actions, read frames."""
