@@ -41,7 +41,14 @@ def make_redis(settings: Settings) -> aioredis.Redis | None:
     url = settings.redis_url()
     if url is None:
         return None
-    return aioredis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+    # lib_name/lib_version None: no client-info handshake (and no package-metadata read) per connection
+    return aioredis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_S,
+        socket_connect_timeout=REDIS_TIMEOUT_S,
+        lib_name=None,
+        lib_version=None,
+    )
 
 
 def make_billing_source(settings: Settings, **kwargs: Any) -> DbApiBilling:

@@ -14,6 +14,7 @@ from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation.adapters import configure_scrubber, make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
+from workstation.calls.link_health import LinkHealth
 from workstation.calls.service import CallService
 from workstation.calls.writer import journal_path
 from workstation.campaigns import feature as campaigns
@@ -80,7 +81,9 @@ def bootstrap(
         leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
         hub=hub,
         signin=SignInGuard(),
-        calls=CallService(db, billing, hub, tel, journal=journal_path(settings.data_dir)),
+        calls=CallService(
+            db, billing, hub, tel, journal=journal_path(settings.data_dir), link_health=LinkHealth(bus, tel)
+        ),
         features=tuple(FEATURES if features is None else features),
     )
     # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool

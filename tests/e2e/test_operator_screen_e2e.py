@@ -53,6 +53,7 @@ def server(tmp_path: Path) -> Iterator[Any]:
     _offer(container, "1")
     with ServerThread(create_app(container)) as srv:
         srv.container = container
+        srv.tmp_path = tmp_path
         with httpx.Client(base_url=srv.url) as api:
             api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
             r = api.post(
@@ -283,4 +284,89 @@ def test_server_errors_read_in_the_pages_language(server: Any) -> None:
         page.wait_for_selector(
             ".toast.error:text('Describe the problem: what was tried and what the subscriber sees')"
         )
+        browser.close()
+
+
+def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        open_card(page)
+        assert page.is_checked("input[name=rec-outcome][value=resolved]")
+        page.fill("#rec-note", "Интернет не работает, APN проверен, перезагрузка не помогла")
+        page.click("#tk-escalate summary")
+        assert page.input_value("#tk-note") == "Интернет не работает, APN проверен, перезагрузка не помогла"
+        page.select_option("#tk-topic", "mobile_data")
+        page.click("#tk-send")
+        page.wait_for_selector(".toast:has-text('создана')")
+        page.wait_for_function("() => !document.querySelector('#tk-escalate').open")  # the form closed
+        assert page.is_checked("input[name=rec-outcome][value=escalated]")
+        assert "Передано в техподдержку" in page.inner_text(".rec-outcome")
+        browser.close()
+
+
+def test_after_call_work_shows_its_timer_and_asks_for_the_record_before_ending(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        now = time.time()
+        call_event(server, CallQueued(call_id="c-2", at=now - 5, caller=CALLER, queue="support"))
+        call_event(
+            server, CallOffered(call_id="c-2", at=now - 3, caller=CALLER, agent=AGENT, extension="1001")
+        )
+        page.wait_for_selector("#presence-state[data-state=ringing]")
+        assert page.inner_text("#presence-state").startswith("Звонок")
+        call_event(
+            server, CallAnswered(call_id="c-2", at=now - 1, caller=CALLER, agent=AGENT, extension="1001")
+        )
+        page.wait_for_selector("#presence-state[data-state=on_call]")
+        assert page.inner_text("#presence-label") == "После звонка"  # the selector: what comes after
+        hang_up(server, "c-2")
+        page.wait_for_selector("#presence-state[data-state=wrap_up] #acw-timer")
+        assert page.inner_text("#presence-state").startswith("Постобработка")
+        first = page.inner_text("#acw-timer")
+        page.wait_for_function("(t) => document.querySelector('#acw-timer').textContent !== t", arg=first)
+        page.keyboard.press("Alt+F")  # the shortcut asks too
+        page.wait_for_selector("#no-record")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#no-record", state="detached")
+        assert page.get_attribute("#call-banner", "data-state") == "wrap_up"  # nothing ended
+        page.click("#finish-wrapup")
+        page.click("#no-record-confirm")
+        page.wait_for_selector("#call-banner[data-state=idle]")
+        with httpx.Client(base_url=server.url) as api:
+            api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+            records = api.get("/api/records", params={"subscriber_id": "1"}).json()["records"]
+        assert [r["outcome"] for r in records if r.get("call_id") == "c-2"] == ["no_record"]
+        browser.close()
+
+
+def test_a_server_restart_keeps_the_card_and_the_typed_note_and_clears_the_notice(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server, "c-3")
+        page.wait_for_selector("#card[data-state=found] .name")
+        page.wait_for_selector("#panel-requests #rec-note")
+        page.fill("#rec-note", "абонент просит перенести номер")
+        # the server goes away (its live calls with it) while the operator is typing
+        server.__exit__(None, None, None)
+        page.wait_for_selector("#ws-indicator[data-state=offline]")
+        page.click("#rec-pick")
+        page.select_option("#rec-pick", "number_porting")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-status:text('Сервер недоступен')")
+        # it comes back on the same port with the same database: a fresh process knows no call
+        container = make_container(server.tmp_path, billing=server.container.billing)
+        with ServerThread(create_app(container), port=server.port):
+            page.wait_for_selector("#ws-indicator[data-state=online]", timeout=20000)
+            page.wait_for_selector("#call-banner[data-state=idle]")
+            page.wait_for_selector("#card[data-state=found] .name")  # the card is back
+            page.wait_for_selector("#panel-requests #rec-note")
+            assert page.input_value("#rec-note") == "абонент просит перенести номер"
+            page.wait_for_selector("#rec-chosen [data-code=number_porting]")
+            page.wait_for_function("() => document.querySelector('#rec-status').textContent === ''")
+            page.click("#rec-finish")  # and it saves now
+            page.wait_for_selector("#rec-history li")
+            assert page.input_value("#rec-note") == ""
         browser.close()

@@ -96,8 +96,9 @@ def test_call_pops_the_card_on_the_ringing_operator_only(server: Any) -> None:
             assert "negative" in (page1.get_attribute("#card .balance", "class") or "")
         page1.wait_for_selector("#call-banner[data-state=connected] #talk-timer")
         page1.wait_for_selector("#call-banner[data-state=wrap_up]", timeout=20000)
-        # the operator finishes after-call work: the screen returns to idle
+        # the operator finishes after-call work with no request record: asked, confirms, the screen idles
         page1.click("#finish-wrapup")
+        page1.click("#no-record-confirm")
         page1.wait_for_selector("#call-banner[data-state=idle]")
         # the second operator's tab got no call message at all
         assert not [t for t in seen2 if t.startswith("call.") and t not in ("call.none",)]

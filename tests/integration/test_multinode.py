@@ -107,3 +107,41 @@ async def test_a_redis_bus_with_an_in_process_cache_still_has_one_ami_consumer(
         for n in nodes:
             assert n.redis is not None
             await n.redis.aclose()
+
+
+async def test_floor_on_a_node_without_the_ami_consumer_shows_the_consumers_telephony_health(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    from telephony.ami import AmiTelephony
+    from telephony.simulator import AmiSimulator
+    from tests.apphelpers import make_container
+
+    sim = AmiSimulator("ccw", "nodes-secret", write="system,call,originate,reporting")  # no "agent"
+    await sim.start("127.0.0.1", 0)
+    nodes = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        tel = AmiTelephony("127.0.0.1", sim.port, "ccw", "nodes-secret")
+        c = make_container(
+            tmp_path / name, telephony=tel, features=[], bus_url=redis_url, redis_prefix=redis_prefix
+        )
+        await c.bus.start()
+        await c.calls.start()
+        nodes.append((c, tel))
+    (a, tel_a), (b, _) = nodes
+    try:
+        assert b.calls.floor()["telephony"]["state"] == "down"
+        await tel_a.start(a.calls.handle)  # node a holds the AMI consumer lock
+        for _ in range(500):
+            if b.calls.floor()["telephony"]["state"] != "down":
+                break
+            await asyncio.sleep(0.01)
+        floor_b = b.calls.floor()
+        assert floor_b["telephony_up"] is True and floor_b["telephony"]["state"] == "degraded"
+        assert [p["id"] for p in floor_b["telephony"]["problems"]] == ["ami_write_agent"]
+    finally:
+        await tel_a.stop()
+        for c, _ in nodes:
+            await c.calls.stop()
+            await c.bus.stop()
+        await sim.stop()

@@ -1,7 +1,8 @@
 // The operator's screen: call banner, the subscriber card's top band with its alerts (pushed before
 // pick-up), search. The middle column's tabs are /js/drill.js; the panels are registered by the features.
 import { strings, boot, api, on, emit, send, h, fmtMoney, shortcut, toast, errorMessage, $ } from "/js/core.js";
-import { mountPanels } from "/js/panels.js";
+import { mountPanels, currentContext } from "/js/panels.js";
+import { recordFinishedFor, finishWithoutRecord } from "/js/records.js";
 import { statusBadge } from "/js/subscriber-strings.js";
 import "/js/drill.js";
 
@@ -21,6 +22,9 @@ const t = strings("op", {
     "alert.negative_balance": "Отрицательный баланс", "alert.blocked": "Линия заблокирована", "alert.suspended": "Линия приостановлена",
     "alert.open_ticket": "Открытая заявка: {n}", "alert.offer": "Есть предложение: {n}", "card.alerts": "Важно",
     "help.search": "Поиск абонента", "help.finish": "Завершить постобработку",
+    "norec.title": "Обращение не записано", "norec.text": "По этому звонку нет записи обращения. Заполните её — или подтвердите, что записывать нечего: звонок попадёт в отчёты как «без записи».",
+    "norec.fill": "Заполнить обращение", "norec.confirm": "Завершить без записи",
+    "state.ringing": "Звонок", "state.connected": "Разговор", "state.wrap_up": "Постобработка", "op.presence.after": "После звонка",
   },
   en: {
     "op.title": "Operator workstation", "op.presence": "Status", "op.search": "Search: number, account, contract, name", "op.find": "Find",
@@ -37,6 +41,9 @@ const t = strings("op", {
     "alert.negative_balance": "Negative balance", "alert.blocked": "Line blocked", "alert.suspended": "Line suspended",
     "alert.open_ticket": "Open tickets: {n}", "alert.offer": "Offers: {n}", "card.alerts": "Alerts",
     "help.search": "Find a subscriber", "help.finish": "Finish after-call work",
+    "norec.title": "No request record", "norec.text": "This call has no request record. Fill it in, or confirm there is nothing to record: reports will count the call as \"no record\".",
+    "norec.fill": "Fill in the record", "norec.confirm": "Finish without a record",
+    "state.ringing": "Ringing", "state.connected": "On call", "state.wrap_up": "After-call work", "op.presence.after": "After the call",
   },
 });
 
@@ -73,9 +80,48 @@ function renderBanner(note) {
   }
   if (st === "wrap_up") parts.push(h("button", { id: "finish-wrapup", onclick: finishWrapup }, t("call.finish")));
   b.replaceChildren(...parts);
+  renderPresenceState();
+}
+// the real state beside the status selector: ringing, on call, after-call work (with its timer); the
+// selector then says what the operator will be after the call (ready or paused)
+function renderPresenceState() {
+  const el = $("presence-state"), c = state.call;
+  clearInterval(state.acwTimer);
+  const live = c && ["ringing", "connected", "wrap_up"].includes(c.state) ? c.state : null;
+  $("presence-label").textContent = t(live ? "op.presence.after" : "op.presence");
+  el.dataset.state = live ? { ringing: "ringing", connected: "on_call", wrap_up: "wrap_up" }[live] : "";
+  if (!live) { el.replaceChildren(); return; }
+  const since = live === "wrap_up" ? c.ended_at : live === "connected" ? c.answered_at : c.offered_at;
+  const clock = h("span", { class: "timer", id: live === "wrap_up" ? "acw-timer" : "state-timer" });
+  const tick = () => { const s = since ? Math.max(0, Math.floor(Date.now() / 1000 - since)) : 0; clock.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
+  tick(); state.acwTimer = setInterval(tick, 1000);
+  el.replaceChildren(t("state." + live), " ", clock);
+}
+// after-call work ends with a request record: without one the operator is asked, and may confirm that
+// there is nothing to record (the call is then recorded as "no record", which reports count)
+function askForRecord(call) {
+  return new Promise((resolve) => {
+    const close = (v) => { box.remove(); resolve(v); };
+    const box = h("div", { class: "modal", id: "no-record", role: "dialog", "aria-modal": "true", "aria-labelledby": "no-record-title" },
+      h("div", { class: "modal-box" }, h("h3", { id: "no-record-title" }, t("norec.title")), h("p", {}, t("norec.text")),
+        h("div", { class: "toolbar" },
+          h("button", { class: "primary", id: "no-record-fill", onclick: () => { close(false); $("rec-note")?.focus(); } }, t("norec.fill")),
+          h("button", { id: "no-record-confirm", onclick: () => close(true) }, t("norec.confirm")))));
+    box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(false); });
+    document.body.append(box);
+    box.querySelector("#no-record-fill").focus();
+  }).then(async (confirmed) => {
+    if (!confirmed) return false;
+    const ctx = currentContext() || { call, subscriberId: state.subscriberId };
+    try { await finishWithoutRecord({ ...ctx, call }); return true; } catch (e) { toast(e.message, "error"); return false; }
+  });
 }
 async function finishWrapup() {
   if (!state.call) return;
+  if (state.call.state === "wrap_up" && !recordFinishedFor(state.call.id)) {
+    await askForRecord(state.call); // the record's finish ends after-call work itself
+    return;
+  }
   try {
     const r = await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" });
     if (r && r.status === "saving_delayed") toast(errorMessage("saving_delayed") || r.message, "warn");
@@ -229,8 +275,20 @@ on("ws:call.state", (m) => {
   setCall(m.call);
   if (!same) showCard(m.card, m.card?.card?.subscriber_id);
 });
+// the card on screen is remembered in this tab: a server that restarts and forgets the live call (or a
+// reload meanwhile) gives the card back, with the draft the record panel kept
+const OPEN_KEY = "op.open";
+on("card:shown", (ctx) => { try { if (ctx.subscriberId) sessionStorage.setItem(OPEN_KEY, ctx.subscriberId); } catch (_) {} });
+on("card:cleared", () => { try { sessionStorage.removeItem(OPEN_KEY); } catch (_) {} });
 on("ws:call.none", () => {
-  if (state.call) { state.call = null; renderBanner(); renderCard(null); emit("card:cleared"); }
+  let reopen = null;
+  try { reopen = sessionStorage.getItem(OPEN_KEY); } catch (_) {}
+  const lost = !!state.call; // the server no longer knows the call this screen showed
+  if (lost) {
+    state.call = null; renderBanner(); emit("call:state", null);
+    if (!reopen) { renderCard(null); emit("card:cleared"); }
+  }
+  if (reopen && (lost || state.subscriberId !== reopen || !state.lookup)) openSubscriber(reopen);
   // no live call of mine and the screen says Ready: say so to the server, so a presence left at on_call /
   // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue
   if ($("presence").value === "ready") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});

@@ -17,6 +17,7 @@ from workstation.api.deps import CurrentUser, DbDep, KpisDep, require_roles
 from workstation.db import Database
 from workstation.errors import DomainError
 from workstation.kpis import reports
+from workstation.kpis.formulas import FORMULAS
 from workstation.kpis.service import KpiService
 from workstation.models import User
 
@@ -46,7 +47,7 @@ async def board(kpis: KpisDep, db: DbDep, _: Supervisor) -> dict[str, Any]:
         }
         for o in ops
     ]
-    return {**kpis.board(), "operators": operators}
+    return {**kpis.board(), "operators": operators, "formulas": FORMULAS}
 
 
 def _operators(db: Database) -> list[Any]:

@@ -11,6 +11,7 @@ import redis.asyncio as aioredis
 
 from workstation.bus.memory import dispatch
 from workstation.bus.ports import Listener, Message
+from workstation.bus.redis_publisher import PipelinedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class RedisBus:
         self.prefix = prefix + ":bus:"
         self._subs: list[tuple[str, Listener]] = []
         self._task: asyncio.Task[None] | None = None
+        # one pipeline at a time, whatever is queued meanwhile in one round trip (redis_publisher.py)
+        self._publisher = PipelinedPublisher(redis)
         self._ready = asyncio.Event()
         self._connected = False
         self._was_connected = False
@@ -51,6 +54,7 @@ class RedisBus:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        await self._publisher.stop()
 
     def subscribe(self, pattern: str, listener: Listener) -> None:
         self._subs.append((pattern, listener))
@@ -58,7 +62,7 @@ class RedisBus:
     async def publish(self, channel: str, message: Message) -> None:
         if not self._connected:
             raise BusUnavailable("redis bus is not connected")
-        await self._redis.publish(self.prefix + channel, json.dumps(message, default=str))
+        await self._publisher.publish(self.prefix + channel, json.dumps(message, default=str))
 
     async def _resubscribed(self) -> None:
         self._connected = True

@@ -34,6 +34,7 @@ from telephony.events import (
 from telephony.ports import Telephony
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
+from workstation.calls.link_health import LinkHealth
 from workstation.calls.live import NO_CALLER_ID, LiveCall
 from workstation.calls.notifier import CallNotifier
 from workstation.calls.presence import PAUSE_REASONS, presence_source
@@ -55,9 +56,16 @@ class CallService:
     """Live call state of this node: screen pops, presence, after-call work."""
 
     def __init__(
-        self, db: Database, billing: CardLookupService, hub: Hub, telephony: Telephony | None, journal: Path
+        self,
+        db: Database,
+        billing: CardLookupService,
+        hub: Hub,
+        telephony: Telephony | None,
+        journal: Path,
+        link_health: LinkHealth,
     ):
-        """``journal``: the outbox file call facts and audit rows go through on their way to ``db``."""
+        """``journal``: the outbox file call facts and audit rows go through on their way to ``db``;
+        ``link_health``: the PBX link's health as this node shows it (shared over the bus)."""
         self.db = db
         self.billing = billing
         self.hub = hub
@@ -70,6 +78,7 @@ class CallService:
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self.telephony_up = False
+        self.link_health = link_health
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
         # features that follow every call event (contact-center figures): called before de-duplication,
@@ -90,14 +99,17 @@ class CallService:
         self.writer.start()
         if self.telephony is not None:  # pauses re-applied from stored presence on (re)connect
             self.telephony.set_presence_source(presence_source(self.db))
+        await self.link_health.start()
 
     async def stop(self) -> None:
+        await self.link_health.stop()
         await self.writer.stop()
 
     # -- events from telephony ----------------------------------------------------------------
     async def handle(self, event: CallEvent) -> None:
         if isinstance(event, TelephonyLink):
             self.telephony_up = event.up
+            await self.link_health.publish()
             await self.notify.telephony_link(event.up)
             return
         for observe in self.observers:
@@ -362,11 +374,10 @@ class CallService:
     def floor(self) -> dict[str, Any]:
         waiting = [c for c in self.calls.values() if c.state in ("queued", "ringing")]
         now = time.time()
-        tel = self.telephony
-        health = tel.health() if tel is not None else {"state": "disabled", "problems": []}
+        health = self.link_health.current()  # on a node without the AMI consumer: the consumer's
         return {
-            "telephony_up": self.telephony_up,
-            "telephony": {k: health.get(k) for k in ("state", "problems", "pauses_pending", "last_error")},
+            "telephony_up": self.telephony_up or health["state"] in ("ok", "degraded"),
+            "telephony": health,
             "waiting": len(waiting),
             "longest_wait_s": max((now - (c.queued_at or now) for c in waiting), default=0),
             "on_call": {uid: cid for uid, cid in self.by_user.items()},

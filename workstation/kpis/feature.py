@@ -8,7 +8,7 @@ import argparse
 from workstation.api.kpis import router
 from workstation.container import Container, KpisFeature
 from workstation.kpis.formulas import Rules
-from workstation.kpis.service import KpiService, apply_agent_state
+from workstation.kpis.service import KpiService, register_writer_operations
 from workstation.settings import Settings
 
 NAME = "kpis"
@@ -44,7 +44,7 @@ def build(container: Container) -> None:
         is_active=lambda: calls.telephony is None or calls.telephony_up,
     )
     calls.observers.append(kpis.on_call_event)
-    calls.writer.appliers["agent_state"] = apply_agent_state
+    register_writer_operations(calls.writer)
     container.kpis = KpisFeature(kpis=kpis)
     container.background.append(kpis.run)
 

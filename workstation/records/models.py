@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workstation.db import Base, UtcDateTime, utcnow
 
-OUTCOMES = ("resolved", "escalated", "callback")
+OUTCOMES = ("resolved", "escalated", "callback", "no_record")
+# "no_record": the operator ended after-call work confirming there was nothing to record (counted, no topic)
 
 
 class Topic(Base):

@@ -40,6 +40,7 @@ RELOAD_EVERY_S = 15.0
 MIN_TOPIC_RECORDS = 3
 # the retraining schedule is checked this often
 RETRAIN_CHECK_S = 600.0
+ADD_REFINED = "the current model has no sentence-embedding stage yet"
 
 
 class ClassifierService:
@@ -102,7 +103,7 @@ class ClassifierService:
         if model is None or self.training:
             return None
         if self.embeddings and model.refined is None and self.load_encoder() is not None:
-            return "the current model has no sentence-embedding stage yet"
+            return ADD_REFINED
         if not self.retrain_hours:
             return None
         since = self.registry.current_created_at()
@@ -123,7 +124,8 @@ class ClassifierService:
                 reason = await asyncio.to_thread(self.retrain_due)
                 if reason:
                     log.info("classifier: scheduled retraining (%s)", reason)
-                    result = await asyncio.to_thread(self.train)
+                    # adding the refined stage to the same data's sparse stage needs no comparison
+                    result = await asyncio.to_thread(self.train, None, reason == ADD_REFINED)
                     log.info("classifier: v%d %s", result.version, result.reason)
             except Unavailable:
                 continue  # someone is training already

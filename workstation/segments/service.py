@@ -24,6 +24,7 @@ from workstation import audit
 from workstation.campaigns.models import SegmentExport
 from workstation.db import Database, utcnow
 from workstation.errors import USER_ERRORS, DomainError, NotFound, Unavailable, as_domain_error
+from workstation.runtime import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ class ExportService:
         """Run a prepared export in a background thread (the page polls ``get``)."""
 
         def work() -> None:
+            lower_thread_priority()  # the screen pop on the event loop's thread comes first
             try:
                 self.run(req, user_id, reason)
             except BaseException:  # recorded on the row and in the audit log
