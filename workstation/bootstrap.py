@@ -14,6 +14,7 @@ from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation.adapters import configure_scrubber, make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
+from workstation.callbacks import feature as callbacks
 from workstation.calls.link_health import LinkHealth
 from workstation.calls.service import CallService
 from workstation.calls.writer import journal_path
@@ -33,7 +34,7 @@ from workstation.tickets import feature as tickets
 __all__ = ["FEATURES", "Container", "bootstrap"]
 
 # build order: a feature comes after those it uses (campaigns use segments' exports)
-FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns, kpis)
+FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns, kpis, callbacks)
 
 
 def _scrub_billing_identifiers(settings: Settings) -> None:

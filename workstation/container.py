@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
     from fastapi import APIRouter
 
+    from workstation.callbacks.service import CallbackService
     from workstation.calls.service import CallService
     from workstation.campaigns.service import CampaignService
     from workstation.hub import Hub
@@ -92,6 +93,13 @@ class KpisFeature:
     kpis: KpiService
 
 
+@dataclass(frozen=True)
+class CallbacksFeature:
+    """Call-back tasks the operators promised, with reminders."""
+
+    callbacks: CallbackService
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -110,6 +118,7 @@ class Container:
     segments: SegmentsFeature | None = None
     campaigns: CampaignsFeature | None = None
     kpis: KpisFeature | None = None
+    callbacks: CallbacksFeature | None = None
     # the installed features, in build order (their routers are mounted, their seed data loaded)
     features: tuple[Feature, ...] = ()
     card_sections: dict[str, CardSection] = field(default_factory=dict)

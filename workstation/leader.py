@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -67,3 +67,24 @@ class LeaderLock:
             with contextlib.suppress(Exception):  # Redis down: the TTL frees the lock
                 await self._redis.eval(_RELEASE, 1, self.key, self.token)
         self.is_leader = False
+
+
+async def run_while_leader(lock: LeaderLock, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``job`` (a loop) on the one node holding ``lock``; it is cancelled when the lock is
+    lost and started again on whichever node takes it over."""
+    task: asyncio.Task[None] | None = None
+
+    async def acquired() -> None:
+        nonlocal task
+        task = asyncio.create_task(job(), name=lock.key)
+
+    async def lost() -> None:
+        if task is not None:
+            task.cancel()
+
+    try:
+        await lock.run(on_acquire=acquired, on_lose=lost)
+    finally:
+        if task is not None:
+            task.cancel()
+        await lock.release()

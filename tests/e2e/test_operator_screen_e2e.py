@@ -370,3 +370,40 @@ def test_a_server_restart_keeps_the_card_and_the_typed_note_and_clears_the_notic
             page.wait_for_selector("#rec-history li")
             assert page.input_value("#rec-note") == ""
         browser.close()
+
+
+def test_call_back_is_a_task_with_a_reminder_click_to_dial_and_lists(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server, timezone_id="Europe/Moscow")
+        open_card(page)
+        page.fill("#rec-note", "просит перезвонить, когда будет дома")
+        page.select_option("#rec-pick", "number_porting")
+        page.check("input[name=rec-outcome][value=callback]")
+        page.wait_for_selector("#rec-callback-at")
+        page.fill("#rec-callback-at", "")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-status:text('Укажите, когда перезвонить')")  # a callback needs its time
+        now_moscow = datetime.now(UTC) + timedelta(hours=3)  # the operator types their own (Moscow) time
+        page.fill("#rec-callback-at", now_moscow.strftime("%Y-%m-%dT%H:%M"))
+        page.click("#rec-finish")
+        item = page.locator("#cb-list li[data-callback]")
+        item.wait_for()
+        assert "+7 901 016-79-96" in item.inner_text()
+        assert now_moscow.strftime("%d.%m.%Y, %H:%M") in item.inner_text()  # shown in Moscow time
+        assert item.locator("button.dial").count() == 1  # click-to-dial on the callback
+        # the supervisor's list of due callbacks
+        sup = browser.new_context(locale="ru-RU").new_page()
+        sign_in_page(sup, server.url, "sup", "supervisor.html")
+        sup.click("#sup-nav a[href='/supervisor-callbacks.html']")
+        row = sup.locator("#sup-callbacks tr[data-callback]")
+        row.wait_for()
+        assert "Ольга" in row.inner_text() and "+7 901 016-79-96" in row.inner_text()
+        # it falls due: the server reminds the operator's screen
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 1
+        page.wait_for_selector(".toast:has-text('Пора перезвонить')")
+        page.wait_for_selector("#cb-list li.due, #cb-list li.overdue")
+        page.click("#cb-list li[data-callback] button.cb-done")
+        page.wait_for_selector("#cb-list", state="detached")
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 0  # reminded once
+        browser.close()

@@ -48,7 +48,7 @@ const t = strings("op", {
 });
 
 const me = await boot({ roles: ["operator", "supervisor", "tech_support"], title: () => t("op.title") });
-mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side") });
+mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side-panels") });
 
 const state = { call: null, lookup: null, subscriberId: null, timer: null };
 
@@ -278,6 +278,7 @@ on("ws:call.state", (m) => {
 // the card on screen is remembered in this tab: a server that restarts and forgets the live call (or a
 // reload meanwhile) gives the card back, with the draft the record panel kept
 const OPEN_KEY = "op.open";
+on("subscriber:open", (m) => openSubscriber(m.subscriberId)); // a callback's reminder opens its card
 on("card:shown", (ctx) => { try { if (ctx.subscriberId) sessionStorage.setItem(OPEN_KEY, ctx.subscriberId); } catch (_) {} });
 on("card:cleared", () => { try { sessionStorage.removeItem(OPEN_KEY); } catch (_) {} });
 on("ws:call.none", () => {

@@ -15,6 +15,7 @@ from fastapi import Depends, Path, Request
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation import sessions
+from workstation.callbacks.service import CallbackService
 from workstation.calls.service import CallService
 from workstation.calls.writer import CallWriter, is_db_unreachable
 from workstation.campaigns.service import CampaignService
@@ -143,6 +144,10 @@ async def _kpis(c: ContainerDep) -> KpiService:
     return installed(c.kpis, "kpis").kpis
 
 
+async def _callbacks(c: ContainerDep) -> CallbackService:
+    return installed(c.callbacks, "callbacks").callbacks
+
+
 TopicsDep = Annotated[TopicService, Depends(_topics)]
 RecordsDep = Annotated[RecordService, Depends(_records)]
 ClassifierDep = Annotated[ClassifierService, Depends(_classifier)]
@@ -153,6 +158,7 @@ KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_kb)]
 ExportsDep = Annotated[ExportService, Depends(_exports)]
 CampaignsDep = Annotated[CampaignService, Depends(_campaigns)]
 KpisDep = Annotated[KpiService, Depends(_kpis)]
+CallbacksDep = Annotated[CallbackService, Depends(_callbacks)]
 
 # live sessions by token, for a few seconds: most requests then need no DB round-trip (and no thread hop);
 # a revocation on this node drops the entry at once, elsewhere it lasts at most this long

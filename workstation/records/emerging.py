@@ -15,7 +15,7 @@ from classifier.emerging import MAX_NOTES, find_clusters
 from classifier.topics import OTHER
 from workstation.db import Database
 from workstation.errors import Conflict, NotFound
-from workstation.leader import LeaderLock
+from workstation.leader import LeaderLock, run_while_leader
 from workstation.records.masking import mask
 from workstation.records.models import EmergingCluster, RecordTopic, RequestRecord
 from workstation.records.topics import TopicService
@@ -169,19 +169,4 @@ class EmergingService:
                     log.exception("emerging topics: run failed")
                 await asyncio.sleep(RUN_EVERY_S)
 
-        task: asyncio.Task[None] | None = None
-
-        async def acquired() -> None:
-            nonlocal task
-            task = asyncio.create_task(loop(), name="emerging-topics")
-
-        async def lost() -> None:
-            if task is not None:
-                task.cancel()
-
-        try:
-            await lock.run(on_acquire=acquired, on_lose=lost)
-        finally:
-            if task is not None:
-                task.cancel()
-            await lock.release()
+        await run_while_leader(lock, loop)

@@ -41,7 +41,7 @@ def build(container: Container) -> None:
     container.records = RecordsFeature(topics=topics, records=records, classifier=classifier, emerging=emerging)
     container.card_sections["requests"] = records.card_section
     container.background.append(classifier.run_reloader)
-    container.background.append(classifier.run_retrainer)
+    container.background.append(partial(classifier.run_retrainer, container.lock("classifier-retrainer")))
     container.background.append(partial(emerging.run_periodically, container.lock("emerging-topics")))
     if inspect(container.db.engine).has_table("topics"):
         topics.seed()

@@ -28,6 +28,7 @@ from classifier.registry import ModelRegistry, TrainResult
 from classifier.topics import OTHER, OUT_OF_SCOPE
 from workstation.db import Database
 from workstation.errors import DomainError, Unavailable
+from workstation.leader import LeaderLock, run_while_leader
 from workstation.records import training_store
 from workstation.records.topics import TopicService
 
@@ -116,21 +117,25 @@ class ClassifierService:
                 return f"{new} new labelled records and the model is {age_h:.0f} h old"
         return None
 
-    async def run_retrainer(self) -> None:
-        """Background job: retrain when ``retrain_due`` says so (a refused model keeps the current one)."""
-        while True:
-            await asyncio.sleep(RETRAIN_CHECK_S)
-            try:
-                reason = await asyncio.to_thread(self.retrain_due)
-                if reason:
-                    log.info("classifier: scheduled retraining (%s)", reason)
-                    # adding the refined stage to the same data's sparse stage needs no comparison
-                    result = await asyncio.to_thread(self.train, None, reason == ADD_REFINED)
-                    log.info("classifier: v%d %s", result.version, result.reason)
-            except Unavailable:
-                continue  # someone is training already
-            except Exception:
-                log.exception("classifier: scheduled retraining failed")
+    async def run_retrainer(self, lock: LeaderLock) -> None:
+        """Background job on the node holding ``lock``: retrain when ``retrain_due`` says so (a refused model keeps
+        the current one; other nodes pick the new version up through ``run_reloader``)."""
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(RETRAIN_CHECK_S)
+                try:
+                    reason = await asyncio.to_thread(self.retrain_due)
+                    if reason:
+                        log.info("classifier: scheduled retraining (%s)", reason)
+                        # adding the refined stage to the same data's sparse stage needs no comparison
+                        result = await asyncio.to_thread(self.train, None, reason == ADD_REFINED)
+                        log.info("classifier: v%d %s", result.version, result.reason)
+                except Unavailable:
+                    continue  # someone is training already
+                except Exception:
+                    log.exception("classifier: scheduled retraining failed")
+
+        await run_while_leader(lock, loop)
 
     # ---- suggestions ---------------------------------------------------------------------------
     def suggest(
