@@ -407,3 +407,27 @@ def test_call_back_is_a_task_with_a_reminder_click_to_dial_and_lists(server: Any
         page.wait_for_selector("#cb-list", state="detached")
         assert server.call(server.container.callbacks.callbacks.remind_due()) == 0  # reminded once
         browser.close()
+
+
+def test_a_card_searched_during_a_call_is_told_apart_from_the_callers(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server, "c-4")
+        page.wait_for_selector("#card[data-state=found][data-origin=call] .name")
+        assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
+        # two namesakes: the list tells them apart by region, the number's last digits and the account
+        page.fill("#search", "Петров")
+        page.press("#search", "Enter")
+        page.wait_for_selector("#search-results .match")
+        items = page.locator("#search-results .match").all_inner_texts()
+        assert any("Тверская область" in x and "45-67" in x and "ACC00000002" in x for x in items)
+        assert any("Казань" in x and "43-21" in x and "ACC00000003" in x for x in items)
+        page.click("#search-results .match[data-id='3']")
+        page.wait_for_selector("#card[data-origin=search] #searched-note")
+        assert "+7 901 016-79-96" in page.inner_text("#searched-note")  # who is really on the line
+        page.click("#back-to-caller")
+        page.wait_for_selector("#card[data-origin=call]")
+        assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
+        assert page.locator("#searched-note").count() == 0
+        browser.close()
