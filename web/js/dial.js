@@ -44,6 +44,8 @@ registerPanel({
   render(ctx, el) {
     const number = ctx.card?.msisdn;
     const asked = (Array.isArray(ctx.sections?.requests) ? ctx.sections.requests : []).filter((r) => r.outcome === "callback");
+    // no call-back asked for: the panel stays out of the way (its section is hidden, not left empty)
+    el.closest(".panel")?.toggleAttribute("hidden", !number || !asked.length);
     if (!number || !asked.length) { el.replaceChildren(h("p", { class: "muted" }, t("dial.none"))); return; }
     el.replaceChildren(h("ul", { class: "dial-callbacks" }, asked.map((r) => h("li", {},
       t("dial.callback", { date: fmtDateTime(r.created_at) }), dialButton(number)))));
