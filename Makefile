@@ -46,6 +46,7 @@ typecheck: venv
 	$(VENV)/bin/mypy workstation billing_adapter telephony classifier knowledge_base anonymizer
 
 bench: venv services
+	$(PIP) install -q -e '.[bench]'
 	$(PY) benchmarks/screen_pop.py --quick
 	$(PY) benchmarks/billing.py --quick
 	$(PY) benchmarks/classifier.py

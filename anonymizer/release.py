@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from anonymizer.depersonalise import ARPU_BANDS, QUASI_IDENTIFIERS, enforce_k
+from anonymizer.errors import AnonymizerError
 from anonymizer.microaggregation import centroids, form_groups, majority, projection, sse_loss
 from anonymizer.pseudonyms import pseudonyms
 from anonymizer.risk import record_classes, release_report
 from anonymizer.segmentation import BEHAVIOUR_FEATURES, value_tiers
 from anonymizer.source import CHARGE_COLUMNS
-from workstation.errors import DomainError
 
 # released numeric columns and the step each centroid is rounded to
 ROUNDING: dict[str, float] = {
@@ -48,7 +48,7 @@ ROUNDING: dict[str, float] = {
 SENSITIVE = "arpu_band"
 
 
-class PrivacyNotMet(DomainError):
+class PrivacyNotMet(AnonymizerError):
     """Raised if a release measured on itself misses k or l (a bug guard: the build guarantees both)."""
 
     error_id = "export_privacy_not_met"

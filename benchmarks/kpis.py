@@ -40,7 +40,8 @@ import websockets
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from screen_pop import REDIS_URL, Stats, log, operator_client, percentile  # noqa: E402
+from screen_pop_clients import REDIS_URL, Stats, operator_client, percentile  # noqa: E402
+from screen_pop_deploy import log  # noqa: E402
 from screen_pop_setup import (  # noqa: E402
     add_operators,
     create_pg_database,
@@ -61,7 +62,8 @@ KPI_APP = """
 import sys, uvicorn
 from workstation.app import create_app
 from workstation.bootstrap import bootstrap
-container = bootstrap(features=["workstation.kpis.wiring"])
+from workstation.kpis import feature as kpis
+container = bootstrap(features=(kpis,))
 uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 FIGURES = ("offered", "answered", "answered_in_sl", "abandoned", "abandoned_short", "asa_s", "avg_talk_s", "avg_acw_s", "service_level_pct")
@@ -69,11 +71,13 @@ FIGURES = ("offered", "answered", "answered_in_sl", "abandoned", "abandoned_shor
 
 # ---------------------------------------------------------------------------------------------- board
 def add_supervisors(db_url: str, n: int) -> list[tuple[int, str]]:
+    """N supervisors, each with a server-side session as a sign-in opens; returns (user id, token)."""
     from sqlalchemy import insert, select
 
     from workstation.auth import hash_password
     from workstation.db import Database
     from workstation.models import User
+    from workstation.sessions import open_sessions
 
     db = Database(db_url)
     pw = hash_password(secrets.token_urlsafe(12))
@@ -81,9 +85,11 @@ def add_supervisors(db_url: str, n: int) -> list[tuple[int, str]]:
                  active=True, presence="offline") for i in range(n)]
     with db.session() as s:
         s.execute(insert(User), rows)
-        out = [(r.id, r.password_hash[-12:]) for r in s.execute(select(User.id, User.password_hash).where(User.role == "supervisor"))]
+    with db.session() as s:
+        uids = list(s.scalars(select(User.id).where(User.role == "supervisor")))
+    tokens = open_sessions(db, uids, 12 * 3600)
     db.dispose()
-    return out
+    return list(zip(uids, tokens, strict=True))
 
 
 async def supervisor_client(port: int, cookie: str, frames: list[tuple[float, int, float]], ready: list[int]) -> None:
@@ -124,9 +130,9 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await asyncio.gather(*(wait_healthy(s) for s in servers))
         await sim.wait_for_clients(1, timeout=30)
         stats = Stats()
-        stop = asyncio.Event()
-        for i, (uid, iface, tail) in enumerate(operators):
-            tasks.append(asyncio.create_task(operator_client(servers[i % 2].port, session_cookie(secret_key, uid, tail), iface, stats, stop)))
+        for i, (uid, iface, token) in enumerate(operators):
+            url, headers = f"ws://127.0.0.1:{servers[i % 2].port}/ws", {"Cookie": f"ws_session={session_cookie(secret_key, uid, token)}"}
+            tasks.append(asyncio.create_task(operator_client(url, headers, iface, stats)))
         frames: list[list[tuple[float, int, float]]] = [[] for _ in supervisors]
         ready: list[int] = []
         for i, (uid, tail) in enumerate(supervisors):
@@ -430,6 +436,7 @@ def reports_bench(args: argparse.Namespace) -> dict[str, Any]:
 async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="kpis_bench_") as d:
         board = await board_latency(args, Path(d))
+    log(f"board: {json.dumps(board)}")
     rep = await asyncio.to_thread(reports_bench, args)
     errors = dict(rep.pop("errors"))
     errors["board_offered"] = float(board["board_offered_error"])

@@ -173,7 +173,7 @@ def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
             str(port),
             *([env["RELAY_AMI_PORT"], env["RELAY_AMI_USER"]] if app == "relay" else []),
         ],
-        cwd=ROOT,
+        cwd=env.get("SCREEN_POP_SERVER_ROOT") or ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

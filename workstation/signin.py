@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workstation.errors import DomainError
+from workstation.runtime import lower_thread_priority
 
 
 class TooManyAttempts(DomainError):
@@ -86,7 +87,10 @@ class SignInGuard:
         self.users = AttemptLimiter(free=per_user)
         self.addresses = AttemptLimiter(free=per_address, window_s=300.0, max_s=300.0)
         self.max_waiting = max_waiting
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="password-hash")
+        # below the event loop's priority: a flood's hashing never takes the CPU from the screen pop
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="password-hash", initializer=lower_thread_priority
+        )
         self._waiting = 0
         self.refused_busy = 0
 

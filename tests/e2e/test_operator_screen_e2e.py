@@ -17,14 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
 from telephony.events import CallAnswered, CallEnded, CallOffered, CallQueued
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.campaigns.models import Campaign, CampaignTarget, SegmentExport
-
-pytestmark = pytest.mark.e2e
 
 AGENT = "PJSIP/1001"
 CALLER = "+79010167996"
@@ -48,13 +46,14 @@ def server(tmp_path: Path) -> Iterator[Any]:
     billing.add(make_card("2", "79031234567", name="Петров Пётр Петрович", region="Тверская область"))
     billing.add(make_card("3", "79037654321", name="Петров Пётр Петрович", region="Казань"))
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Ольга", interface=AGENT, extension="1001")
     add_user(container, "sup", role="supervisor", display_name="Светлана")
-    seed(container.services["kb"])
+    seed(container.knowledge_base.kb)
     _offer(container, "1")
     with ServerThread(create_app(container)) as srv:
         srv.container = container
+        srv.tmp_path = tmp_path
         with httpx.Client(base_url=srv.url) as api:
             api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
             r = api.post(
@@ -90,7 +89,7 @@ def _offer(container: Any, subscriber_id: str) -> None:
 
 
 def call_event(srv: Any, event: Any) -> None:
-    srv.call(srv.container.services["calls"].handle(event))
+    srv.call(srv.container.calls.handle(event))
 
 
 def ring_and_answer(srv: Any, call_id: str = "c-1", caller: str = CALLER) -> None:
@@ -339,4 +338,96 @@ def test_after_call_work_shows_its_timer_and_asks_for_the_record_before_ending(s
             api.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
             records = api.get("/api/records", params={"subscriber_id": "1"}).json()["records"]
         assert [r["outcome"] for r in records if r.get("call_id") == "c-2"] == ["no_record"]
+        browser.close()
+
+
+def test_a_server_restart_keeps_the_card_and_the_typed_note_and_clears_the_notice(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server, "c-3")
+        page.wait_for_selector("#card[data-state=found] .name")
+        page.wait_for_selector("#panel-requests #rec-note")
+        page.fill("#rec-note", "абонент просит перенести номер")
+        # the server goes away (its live calls with it) while the operator is typing
+        server.__exit__(None, None, None)
+        page.wait_for_selector("#ws-indicator[data-state=offline]")
+        page.click("#rec-pick")
+        page.select_option("#rec-pick", "number_porting")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-status:text('Сервер недоступен')")
+        # it comes back on the same port with the same database: a fresh process knows no call
+        container = make_container(server.tmp_path, billing=server.container.billing)
+        with ServerThread(create_app(container), port=server.port):
+            page.wait_for_selector("#ws-indicator[data-state=online]", timeout=20000)
+            page.wait_for_selector("#call-banner[data-state=idle]")
+            page.wait_for_selector("#card[data-state=found] .name")  # the card is back
+            page.wait_for_selector("#panel-requests #rec-note")
+            assert page.input_value("#rec-note") == "абонент просит перенести номер"
+            page.wait_for_selector("#rec-chosen [data-code=number_porting]")
+            page.wait_for_function("() => document.querySelector('#rec-status').textContent === ''")
+            page.click("#rec-finish")  # and it saves now
+            page.wait_for_selector("#rec-history li")
+            assert page.input_value("#rec-note") == ""
+        browser.close()
+
+
+def test_call_back_is_a_task_with_a_reminder_click_to_dial_and_lists(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server, timezone_id="Europe/Moscow")
+        open_card(page)
+        page.fill("#rec-note", "просит перезвонить, когда будет дома")
+        page.select_option("#rec-pick", "number_porting")
+        page.check("input[name=rec-outcome][value=callback]")
+        page.wait_for_selector("#rec-callback-at")
+        page.fill("#rec-callback-at", "")
+        page.click("#rec-finish")
+        page.wait_for_selector("#rec-status:text('Укажите, когда перезвонить')")  # a callback needs its time
+        now_moscow = datetime.now(UTC) + timedelta(hours=3)  # the operator types their own (Moscow) time
+        page.fill("#rec-callback-at", now_moscow.strftime("%Y-%m-%dT%H:%M"))
+        page.click("#rec-finish")
+        item = page.locator("#cb-list li[data-callback]")
+        item.wait_for()
+        assert "+7 901 016-79-96" in item.inner_text()
+        assert now_moscow.strftime("%d.%m.%Y, %H:%M") in item.inner_text()  # shown in Moscow time
+        assert item.locator("button.dial").count() == 1  # click-to-dial on the callback
+        # the supervisor's list of due callbacks
+        sup = browser.new_context(locale="ru-RU").new_page()
+        sign_in_page(sup, server.url, "sup", "supervisor.html")
+        sup.click("#sup-nav a[href='/supervisor-callbacks.html']")
+        row = sup.locator("#sup-callbacks tr[data-callback]")
+        row.wait_for()
+        assert "Ольга" in row.inner_text() and "+7 901 016-79-96" in row.inner_text()
+        # it falls due: the server reminds the operator's screen
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 1
+        page.wait_for_selector(".toast:has-text('Пора перезвонить')")
+        page.wait_for_selector("#cb-list li.due, #cb-list li.overdue")
+        page.click("#cb-list li[data-callback] button.cb-done")
+        page.wait_for_selector("#cb-list", state="detached")
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 0  # reminded once
+        browser.close()
+
+
+def test_a_card_searched_during_a_call_is_told_apart_from_the_callers(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server, "c-4")
+        page.wait_for_selector("#card[data-state=found][data-origin=call] .name")
+        assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
+        # two namesakes: the list tells them apart by region, the number's last digits and the account
+        page.fill("#search", "Петров")
+        page.press("#search", "Enter")
+        page.wait_for_selector("#search-results .match")
+        items = page.locator("#search-results .match").all_inner_texts()
+        assert any("Тверская область" in x and "45-67" in x and "ACC00000002" in x for x in items)
+        assert any("Казань" in x and "43-21" in x and "ACC00000003" in x for x in items)
+        page.click("#search-results .match[data-id='3']")
+        page.wait_for_selector("#card[data-origin=search] #searched-note")
+        assert "+7 901 016-79-96" in page.inner_text("#searched-note")  # who is really on the line
+        page.click("#back-to-caller")
+        page.wait_for_selector("#card[data-origin=call]")
+        assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
+        assert page.locator("#searched-note").count() == 0
         browser.close()

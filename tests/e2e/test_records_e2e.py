@@ -10,11 +10,9 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
-
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -23,7 +21,7 @@ def server(tmp_path: Path) -> Iterator[Any]:
     billing = MemoryBilling()
     billing.add(make_card("1", "79161234567", name="Смирнова Анна Петровна", balance=-42.5))
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Operator One")
     add_user(container, "sup", role="supervisor", display_name="Supervisor")
     with ServerThread(create_app(container)) as srv:

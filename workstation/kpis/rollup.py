@@ -57,12 +57,12 @@ Counted = tuple[tuple[Key, ...], list[float]]
 def deltas(old: Counted | None, keys: list[Key], new: list[float]) -> list[list[Any]]:
     """The rows to add when a fact that counted ``old`` (its keys, its vector) now counts ``new`` under
     ``keys``."""
-    change: dict[Key, list[float]] = {}
+    change: dict[Key, list[float]] = {}  # counts stay integers; only the seconds of states are not
     if old is not None:
         for key in old[0]:
             change[key] = [-x for x in old[1]]
     for key in keys:
-        prev = change.get(key, [0.0] * len(new))
+        prev = change.get(key, [0] * len(new))
         change[key] = [a + b for a, b in zip(prev, new, strict=True)]
     return [[*key, _sparse(vec)] for key, vec in change.items() if any(vec)]
 

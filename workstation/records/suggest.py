@@ -28,6 +28,7 @@ from classifier.registry import ModelRegistry, TrainResult
 from classifier.topics import OTHER, OUT_OF_SCOPE
 from workstation.db import Database
 from workstation.errors import DomainError, Unavailable
+from workstation.leader import LeaderLock, run_while_leader
 from workstation.records import training_store
 from workstation.records.topics import TopicService
 
@@ -40,6 +41,7 @@ RELOAD_EVERY_S = 15.0
 MIN_TOPIC_RECORDS = 3
 # the retraining schedule is checked this often
 RETRAIN_CHECK_S = 600.0
+ADD_REFINED = "the current model has no sentence-embedding stage yet"
 
 
 class ClassifierService:
@@ -82,7 +84,7 @@ class ClassifierService:
         if self.registry.model is None:
             self.train(force=True, with_embeddings=False)
 
-    async def run_reloader(self, container: Any) -> None:
+    async def run_reloader(self) -> None:
         """Background job: first model at start-up, then pick up versions trained elsewhere (CLI, nodes)."""
         try:
             await asyncio.to_thread(self.topics.seed)  # idempotent; covers a DB migrated after bootstrap
@@ -102,7 +104,7 @@ class ClassifierService:
         if model is None or self.training:
             return None
         if self.embeddings and model.refined is None and self.load_encoder() is not None:
-            return "the current model has no sentence-embedding stage yet"
+            return ADD_REFINED
         if not self.retrain_hours:
             return None
         since = self.registry.current_created_at()
@@ -115,20 +117,25 @@ class ClassifierService:
                 return f"{new} new labelled records and the model is {age_h:.0f} h old"
         return None
 
-    async def run_retrainer(self, container: Any) -> None:
-        """Background job: retrain when ``retrain_due`` says so (a refused model keeps the current one)."""
-        while True:
-            await asyncio.sleep(RETRAIN_CHECK_S)
-            try:
-                reason = await asyncio.to_thread(self.retrain_due)
-                if reason:
-                    log.info("classifier: scheduled retraining (%s)", reason)
-                    result = await asyncio.to_thread(self.train)
-                    log.info("classifier: v%d %s", result.version, result.reason)
-            except Unavailable:
-                continue  # someone is training already
-            except Exception:
-                log.exception("classifier: scheduled retraining failed")
+    async def run_retrainer(self, lock: LeaderLock) -> None:
+        """Background job on the node holding ``lock``: retrain when ``retrain_due`` says so (a refused model keeps
+        the current one; other nodes pick the new version up through ``run_reloader``)."""
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(RETRAIN_CHECK_S)
+                try:
+                    reason = await asyncio.to_thread(self.retrain_due)
+                    if reason:
+                        log.info("classifier: scheduled retraining (%s)", reason)
+                        # adding the refined stage to the same data's sparse stage needs no comparison
+                        result = await asyncio.to_thread(self.train, None, reason == ADD_REFINED)
+                        log.info("classifier: v%d %s", result.version, result.reason)
+                except Unavailable:
+                    continue  # someone is training already
+                except Exception:
+                    log.exception("classifier: scheduled retraining failed")
+
+        await run_while_leader(lock, loop)
 
     # ---- suggestions ---------------------------------------------------------------------------
     def suggest(
