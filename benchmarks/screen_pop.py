@@ -38,7 +38,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from screen_pop_deploy import Deployment, log  # noqa: E402
 from screen_pop_pressure import PRESSURES  # noqa: E402

@@ -22,7 +22,6 @@ from typing import Any
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from screen_pop_clients import Stats, operator_client  # noqa: E402
 
