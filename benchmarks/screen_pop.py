@@ -56,6 +56,10 @@ def seconds_for(args: argparse.Namespace, rate: float) -> float:
     return args.duration or max(args.min_seconds, args.pops / (rate * 1.05))
 
 
+def min_pops(args: argparse.Namespace) -> int:
+    return 0 if args.quick or args.duration else args.pops
+
+
 def with_ratio(line: dict[str, Any], relay: dict[str, Any] | None) -> dict[str, Any]:
     if relay is not None:
         line["relay_p50_ms"] = relay["p50_ms"]
@@ -94,14 +98,16 @@ async def run_group(
         await asyncio.gather(*(d.setup() for d in deps))
         relay_at: dict[float, dict[str, Any]] = {}
         for rate in rates:
-            line = await deps[0].measure(rate, seconds_for(args, rate), callers)
+            line = await deps[0].measure(rate, seconds_for(args, rate), callers, min_pops=min_pops(args))
             relay_at[rate] = line
             emit(with_ratio(line, None), args.out)
             lines.append(line)
         for dep in deps[1:]:
             for rate in rates:
                 for pressure in ("", *pressures):
-                    line = await dep.measure(rate, seconds_for(args, rate), callers, pressure)
+                    line = await dep.measure(
+                        rate, seconds_for(args, rate), callers, pressure, min_pops=min_pops(args)
+                    )
                     emit(with_ratio(line, relay_at[rate]), args.out)
                     lines.append(line)
     finally:

@@ -17,12 +17,9 @@ import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
-
-
 from screen_pop_clients import Stats, operator_client  # noqa: E402
 
 
