@@ -219,7 +219,7 @@ class Deployment:
             "seconds": round(wall, 1),
             "calls": started,
             "calls_per_s_started": round(
-                started / seconds, 1
+                started / wall, 1
             ),  # below calls_per_s: no free operator, or the simulator fell behind
             "operators_paused_at_start": paused_at_start,  # in after-call work or a break: not rung
             **latency_figures(sent, stats, uid_of),
