@@ -11,6 +11,8 @@ dedicated thread (one core at most; the event loop and the pop path keep the oth
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -79,6 +81,14 @@ class AttemptLimiter:
         self._records.pop(key, None)
 
 
+def _lower_priority() -> None:
+    """The hashing thread yields the CPU to the event loop (Linux: a thread's own nice value)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+
+
 class SignInGuard:
     """The sign-in route's guard: ``check`` before, ``verify`` in the bounded pool, ``failed``/``succeeded`` after."""
 
@@ -86,7 +96,9 @@ class SignInGuard:
         self.users = AttemptLimiter(free=per_user)
         self.addresses = AttemptLimiter(free=per_address, window_s=300.0, max_s=300.0)
         self.max_waiting = max_waiting
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="password-hash")
+        self._pool = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="password-hash", initializer=_lower_priority
+        )
         self._waiting = 0
         self.refused_busy = 0
 

@@ -61,12 +61,23 @@ def _guard(container: Any) -> SignInGuard:
     return container.services["signin"]  # type: ignore[no-any-return]
 
 
+def client_address(request: Request, container: Any) -> str:
+    """The client's address: the peer, or the first X-Forwarded-For hop when the peer is a trusted proxy
+    (behind a proxy every peer is the proxy: one guesser would lock everybody out)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer in container.settings.trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
+    return peer
+
+
 @router.post("/login")
 async def login(body: Login, request: Request, container: ContainerDep) -> dict[str, object]:
     """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
     own, a server-side session opened (the cookie carries only its random token)."""
     guard = _guard(container)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, container)
     guard.check(body.username, address)
     user = await guard.run(authenticate, container.db, body.username, body.password)
     if user is None:
@@ -102,7 +113,7 @@ async def change_password(
 ) -> dict[str, bool]:
     """A new password; every other session of the user ends at once (websockets included)."""
     guard = _guard(container)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, container)
     guard.check(user.username, address)
     if await guard.run(authenticate, container.db, user.username, body.current) is None:
         guard.failed(user.username, address)
