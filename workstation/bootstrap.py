@@ -91,11 +91,13 @@ def bootstrap(
     container = Container(settings=settings, db=db, bus=bus, billing=billing, telephony=tel)
 
     from workstation.calls.service import CallService
+    from workstation.card_reads import OffCallReads
     from workstation.hub import Hub
     from workstation.signin import SignInGuard
 
     container.services["hub"] = Hub(bus, queue_size=settings.ws_queue_size)
     container.services["signin"] = SignInGuard()
+    container.services["card_reads"] = OffCallReads()
     container.services["calls"] = CallService(container)
 
     for name in FEATURE_MODULES if features is None else features:

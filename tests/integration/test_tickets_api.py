@@ -104,7 +104,7 @@ def test_escalation_reaches_the_engineer_live_and_resolution_reaches_the_card(en
             ).json()
             assert t["state"] == "resolved"
             assert receive_until(op_screen, "ticket.updated")["ticket"]["id"] == ticket["id"]
-        sections = who("op1").get("/api/subscribers/1/card").json()["sections"]
+        sections = who("op1").get("/api/subscribers/1/card", params={"reason": "callback"}).json()["sections"]
         assert [(x["id"], x["state"]) for x in sections["tickets"]] == [(ticket["id"], "resolved")]
     with container.db.session() as s:
         assert (

@@ -25,6 +25,7 @@ const t = strings("analyst", {
     "seg.stage.aggregating": "агрегирование", "seg.stage.segmenting": "сегментация", "seg.stage.depersonalising": "обезличивание",
     "seg.stage.depersonalised": "обезличено", "seg.stage.writing parquet": "запись Parquet", "seg.stage.writing csv": "запись CSV",
     "seg.stage.writing manifest": "запись манифеста", "seg.stage.done": "готово",
+    "seg.stage.queued": "в очереди", "seg.queue_position": "в очереди: {n}-я",
     "seg.m.pseudonym": "замена идентификатора: HMAC-SHA256 от номера абонента в биллинге с ключом, выведенным только для этой выгрузки",
     "seg.m.age_band": "изменение семантики: дата рождения → возраст на конец периода → интервал (уровень {l})",
     "seg.m.sex": "без изменений или удалён на уровне 1 (уровень {l})",
@@ -68,6 +69,7 @@ const t = strings("analyst", {
     "seg.stage.aggregating": "aggregating", "seg.stage.segmenting": "segmenting", "seg.stage.depersonalising": "depersonalising",
     "seg.stage.depersonalised": "depersonalised", "seg.stage.writing parquet": "writing Parquet", "seg.stage.writing csv": "writing CSV",
     "seg.stage.writing manifest": "writing the manifest", "seg.stage.done": "done",
+    "seg.stage.queued": "queued", "seg.queue_position": "queued: number {n}",
     "cat.voice": "Voice", "cat.sms": "SMS", "cat.data": "Data", "cat.subscription": "Subscription", "cat.roaming": "Roaming", "cat.other": "Other",
   },
 });
@@ -144,7 +146,7 @@ function follow(id) {
   const bar = $("seg-progress"); bar.hidden = false;
   polling = setInterval(async () => {
     const job = await api(`/api/exports/${id}`);
-    bar.value = job.progress; $("seg-stage").textContent = `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
+    bar.value = job.progress; $("seg-stage").textContent = job.queue_position > 0 ? t("seg.queue_position", { n: job.queue_position }) : `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
     if (job.state !== "running") {
       clearInterval(polling); $("seg-start").disabled = false;
       if (job.state === "failed") toast(failureText(job.error, job), "error");

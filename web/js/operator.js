@@ -18,6 +18,8 @@ const t = strings("op", {
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
     "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
     "search.more": "Показаны первые {n} — уточните запрос",
+    "reason.label": "Причина просмотра карточки вне звонка", "reason.callback": "Обратный звонок", "reason.written_request": "Письменное обращение",
+    "reason.complaint_review": "Разбор жалобы", "reason.ticket_follow_up": "Работа по заявке",
     "alert.negative_balance": "Отрицательный баланс", "alert.blocked": "Линия заблокирована", "alert.suspended": "Линия приостановлена",
     "alert.open_ticket": "Открытая заявка: {n}", "alert.offer": "Есть предложение: {n}", "card.alerts": "Важно",
     "help.search": "Поиск абонента", "help.finish": "Завершить постобработку",
@@ -34,6 +36,8 @@ const t = strings("op", {
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
     "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
     "search.more": "The first {n} are shown — refine the search",
+    "reason.label": "Why the card is opened outside a call", "reason.callback": "Call-back", "reason.written_request": "Written request",
+    "reason.complaint_review": "Complaint review", "reason.ticket_follow_up": "Ticket follow-up",
     "alert.negative_balance": "Negative balance", "alert.blocked": "Line blocked", "alert.suspended": "Line suspended",
     "alert.open_ticket": "Open tickets: {n}", "alert.offer": "Offers: {n}", "card.alerts": "Alerts",
     "help.search": "Find a subscriber", "help.finish": "Finish after-call work",
@@ -171,8 +175,20 @@ async function showCard(lookup, subscriberId) {
   try { sections = await api(`/api/subscribers/${encodeURIComponent(state.subscriberId)}/sections`); } catch (_) {}
   emit("card:shown", { subscriberId: state.subscriberId, card: lookup.card, lookup, call: state.call, sections });
 }
+// a card opened outside a call says why (kept in the audit log; supervisors see unusual reading)
+const READ_REASONS = ["callback", "written_request", "complaint_review", "ticket_follow_up"];
+function readReasonSelect() {
+  let sel = document.getElementById("read-reason");
+  if (!sel) {
+    sel = h("select", { id: "read-reason", "aria-label": t("reason.label") }, READ_REASONS.map((r) => h("option", { value: r }, t("reason." + r))));
+    $("search-form").append(sel);
+    on("lang", () => { for (const o of sel.options) o.textContent = t("reason." + o.value); });
+  }
+  return sel;
+}
+readReasonSelect();
 async function openSubscriber(id) {
-  const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : "";
+  const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : `?reason=${encodeURIComponent(readReasonSelect().value)}`;
   try {
     const res = await api(`/api/subscribers/${encodeURIComponent(id)}/card${q}`);
     $("search-results").replaceChildren();

@@ -1,5 +1,5 @@
 // Supervisor's floor: who is on a call, the queue, telephony link; links to the other supervisor screens.
-import { strings, boot, api, on, h, fmtDateTime, $ } from "/js/core.js";
+import { strings, boot, api, on, h, fmtDateTime, toast, $ } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 import { mountWallboard } from "/js/wallboard.js";
 
@@ -72,3 +72,13 @@ const soon = () => { clearTimeout(pending); pending = setTimeout(refresh, 300); 
 on("ws:floor.changed", soon); on("ws:telephony.link", soon); on("lang", refresh);
 setInterval(refresh, 5000);
 refresh();
+
+// unusual reading of cards outside calls (issue 15): the supervisor hears of it at once
+const tAlert = strings("floor-alerts", {
+  ru: { "alert.card_reads": "Оператор #{user} открыл {reads} карточек вне звонка за {window} мин" },
+  en: { "alert.card_reads": "Operator #{user} opened {reads} cards outside a call in {window} min" },
+});
+on("ws:audit.alert", (msg) => {
+  if (msg.kind !== "card_reads") return;
+  toast(tAlert("alert.card_reads", { user: msg.user_id, reads: msg.reads, window: msg.window_min }), "warn");
+});

@@ -48,6 +48,7 @@ class OutcomeIn(BaseModel):
 @router.post("/api/exports", status_code=202)
 async def start_export(body: ExportIn, container: ContainerDep, user: Analyst) -> dict[str, Any]:
     exports = container.service("exports")
+    exports.ensure_room()
     req = await asyncio.to_thread(
         exports.prepare, user.id, body.month_from, body.month_to, body.k, body.attributes, body.recipient
     )

@@ -13,6 +13,7 @@ from billing_adapter.ports import BillingError
 from workstation.api.deps import ContainerDep, SubscriberId, require_roles
 from workstation.calls import notifier
 from workstation.calls.service import recent_calls
+from workstation.card_reads import ReasonRequired, is_own_call
 from workstation.errors import DomainError, NotFound, Unavailable
 from workstation.models import User
 
@@ -24,12 +25,21 @@ CardReader = Annotated[User, Depends(require_roles("operator", "tech_support", "
 
 
 async def durable_audit(
-    container: Any, user: User, action: str, subject: str | None, details: dict[str, Any] | None = None
+    container: Any,
+    user: User,
+    action: str,
+    subject: str | None,
+    details: dict[str, Any] | None = None,
+    reason: str | None = None,
 ) -> None:
     """Audit through the outbox: the row is journalled before the card is sent, written to the DB before
     the answer when the DB is there, and later when it is away (see ``workstation.calls.writer``)."""
     writer = container.services["calls"].writer
-    writer.audit(user.id, action, subject, details or {})
+    if reason:
+        from anonymizer.scrubber import scrub
+
+        reason = scrub(reason)  # the audit says why data was read; it is not a second copy of it
+    writer.audit(user.id, action, subject, details or {}, reason=reason)
     await writer.flush()
 
 
@@ -70,17 +80,40 @@ async def search(
 
 @router.get("/{subscriber_id}/card")
 async def card(
-    subscriber_id: SubscriberId, container: ContainerDep, user: CardReader,
+    subscriber_id: SubscriberId,
+    container: ContainerDep,
+    user: CardReader,
     call_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    reason: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
+    """The full card. An operator opening it outside their own call names a reason, is limited per
+    window, and supervisors are told of unusual reading (``workstation.card_reads``)."""
+    details: dict[str, Any] = {"call_id": call_id} if call_id else {}
+    if user.role == "operator" and not await asyncio.to_thread(is_own_call, container, call_id, user.id):
+        if not reason or len(reason.strip()) < 3:
+            raise ReasonRequired("say why you open this card outside a call", details={"min_length": 3})
+        count, alert = container.services["card_reads"].note(user.id)
+        details.update(outside_call=True, reads_in_window=count)
+        if alert:
+            await _alert_supervisors(container, user, count)
     lookup = await container.billing.get_card(subscriber_id)  # type: ignore[attr-defined]
     if lookup.state == "unknown":
         raise NotFound("no such subscriber", error_id="subscriber_not_found")
-    await durable_audit(container, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
+    await durable_audit(container, user, "card.view", subscriber_id, details, reason=reason)
     return {
         "card": notifier.card_payload(lookup),
         "sections": await sections_for(container, subscriber_id, user),
     }
+
+
+async def _alert_supervisors(container: Any, user: User, count: int) -> None:
+    """Unusual reading: every supervisor's screen shows it; the audit log keeps it."""
+    window = int(container.services["card_reads"].window_s // 60)
+    await durable_audit(container, user, "card.read_alert", None, {"reads": count, "window_min": window})
+    await container.services["hub"].send_to_role(
+        "supervisor",
+        {"type": "audit.alert", "kind": "card_reads", "user_id": user.id, "reads": count, "window_min": window},
+    )
 
 
 @router.get("/{subscriber_id}/sections")
