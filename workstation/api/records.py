@@ -47,11 +47,11 @@ class RecordIn(BaseModel):
     note: str = Field("", max_length=MAX_NOTE_BODY)
     topics: list[str] = Field(default_factory=list, max_length=20)
     outcome: str | None = None
-    call_id: str | None = Field(None, max_length=64)
-    subscriber_id: str | None = Field(None, max_length=64)
+    call_id: str | None = Field(None, min_length=1, max_length=64)
+    subscriber_id: str | None = Field(None, min_length=1, max_length=64)
     shown: list[ShownSuggestion] = Field(default_factory=list, max_length=10)
     abstained: bool = False
-    model_version: int | None = None
+    model_version: int | None = Field(None, ge=0, le=2**31 - 1)
     context: dict[str, bool] = Field(default_factory=dict)
     finish: bool = False
 
