@@ -173,7 +173,9 @@ def test_operator_dials_the_subscriber_from_the_card(server: Any) -> None:
         with httpx.Client(base_url=server.url) as client:
             client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
             record = {"note": "перезвоните вечером", "topics": ["other"], "outcome": "callback"}
-            r = client.post("/api/records", json={**record, "finish": True, "subscriber_id": subscriber})
+            r = client.post(
+                "/api/records", json={**record, "finish": True, "subscriber_id": subscriber, "reason": "callback"}
+            )
             assert r.status_code == 200, r.text
         page.fill("#search", msisdn)
         page.press("#search", "Enter")

@@ -11,7 +11,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
+from workstation.api.cards import durable_audit
 from workstation.api.deps import ContainerDep, RowId, require_roles
+from workstation.card_reads import ReasonRequired, is_own_call
+from workstation.errors import DomainError
 from workstation.models import User
 from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
@@ -54,6 +57,8 @@ class RecordIn(BaseModel):
     model_version: int | None = Field(None, ge=0, le=2**31 - 1)
     context: dict[str, bool] = Field(default_factory=dict)
     finish: bool = False
+    # why a record is attached to a subscriber with no call of the operator behind it (audited)
+    reason: str | None = Field(None, max_length=200)
 
     def to_input(self) -> RecordInput:
         return RecordInput(
@@ -101,7 +106,16 @@ async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> d
 
 @router.post("/api/records")
 async def create_record(body: RecordIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
-    """Create a record (``finish: true`` finishes it and ends the call's after-call work)."""
+    """Create a record (``finish: true`` finishes it and ends the call's after-call work).
+
+    An empty record is refused; a record on a subscriber needs the operator's own call, or a reason
+    (kept in the audit log): records do not attach to any subscriber at will."""
+    if not body.note.strip() and not body.topics:
+        raise DomainError("a record needs a note or a topic", error_id="record_empty")
+    if body.subscriber_id and not await asyncio.to_thread(is_own_call, container, body.call_id, user.id):
+        if not body.reason or len(body.reason.strip()) < 3:
+            raise ReasonRequired("say why this subscriber gets a record without your call", details={"min_length": 3})
+        await durable_audit(container, user, "record.without_call", body.subscriber_id, {}, reason=body.reason)
     return await container.services["records"].save(user, body.to_input(), None, body.finish)  # type: ignore[no-any-return]
 
 
