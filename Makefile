@@ -46,10 +46,12 @@ typecheck: venv
 	$(VENV)/bin/mypy workstation billing_adapter telephony classifier knowledge_base anonymizer
 
 bench: venv services
+	$(PIP) install -q -e '.[bench]'
 	$(PY) benchmarks/screen_pop.py --quick
 	$(PY) benchmarks/billing.py --quick
 	$(PY) benchmarks/classifier.py
 	$(PY) benchmarks/kb_routing.py --quick
+	$(PIP) install -q --no-deps anjana beartype  # the baseline of segments.py; its exact pins contradict pydantic's
 	$(PY) benchmarks/segments.py --quick
 
 clean:

@@ -3,7 +3,8 @@
 methods applied are recorded, originals are kept apart, every action is logged).
 
 Each rule below names the regulator's method it implements. The quasi-identifiers are age, sex, region,
-tariff, tenure and device class; the sensitive attribute is the ARPU band.
+tariff, tenure and device class; the sensitive attribute is the ARPU band. What is released on top of
+these rules (every column counting towards k, l enforced) is in ``anonymizer.release``.
 """
 
 from __future__ import annotations
@@ -191,16 +192,6 @@ def _level_loss(codes: list[np.ndarray], level: int) -> float:
     base = max(1, int(codes[0].max()) + 1) if len(codes[0]) else 1
     now = max(1, int(codes[level].max()) + 1) if len(codes[level]) else 1
     return 0.0 if base <= 1 else (base - now) / (base - 1)
-
-
-def l_diversity(qi_columns: dict[str, np.ndarray], sensitive: np.ndarray) -> int:
-    """Smallest number of distinct sensitive values (ARPU band) in any equivalence class (reported)."""
-    if len(sensitive) == 0:
-        return 0
-    frame = pd.DataFrame({**{q: v for q, v in qi_columns.items()}, "_s": sensitive})
-    if not qi_columns:
-        return int(frame["_s"].nunique())
-    return int(frame.groupby(list(qi_columns), sort=False, observed=True)["_s"].nunique().min())
 
 
 def shuffle_rows(frame: pd.DataFrame, seed: int | None = None) -> pd.DataFrame:

@@ -94,7 +94,7 @@ class ReleaseLedger:
             )
             joint = joint.merge(old, on="subscriber_id", how="left")
         conflicts = [c for c in checked if 0 < c["joint_k"] < new.k]
-        together = _smallest(joint)
+        together = _smallest(joint) if checked else 0
         if conflicts or 0 < together < new.k:
             names = ", ".join(f"{c['export_id']} ({c['period'][0]}..{c['period'][1]})" for c in conflicts or checked)
             smallest = min([c["joint_k"] for c in conflicts] + [together])

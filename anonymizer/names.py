@@ -89,21 +89,33 @@ _LATIN_TO_CYR = [
 _CONSONANTS = set("бвгджзйклмнпрстфхцчшщ")
 
 
+_IOTATED = {"ya": "я", "yu": "ю", "yo": "ё", "ye": "е", "ia": "я", "iu": "ю"}
+
+
 def _to_cyrillic(word: str) -> list[str]:
-    """Cyrillic readings of a Latin word ("Olga" → ольга, олга; "Dmitriy" → дмитрий)."""
-    out, i = [], 0
+    """Cyrillic readings of a Latin word ("Olga" → ольга; "Dmitriy" → дмитрий; "Tatiana", "Ilya" →
+    татьяна, илья: the soft sign that Latin spellings drop is tried where Russian would write it)."""
+    tokens: list[tuple[str, str]] = []
+    i = 0
     while i < len(word):
         for lat, cyr in _LATIN_TO_CYR:
             if word.startswith(lat, i):
-                out.append(cyr)
+                tokens.append((lat, cyr))
                 i += len(lat)
                 break
         else:
             return []
-    plain = "".join(out)
-    soft = "".join(c + ("ь" if c == "л" and j + 1 < len(out) and out[j + 1][:1] in _CONSONANTS else "")
-                   for j, c in enumerate(out))  # fmt: skip
-    readings = [plain, soft]
+    plain = "".join(c for _, c in tokens)
+    soft_parts: list[str] = []
+    for j, (lat, cyr) in enumerate(tokens):
+        after_consonant = j > 0 and tokens[j - 1][1][-1:] in _CONSONANTS
+        if lat in _IOTATED and after_consonant:
+            soft_parts.append("ь" + _IOTATED[lat])
+        elif cyr == "л" and j + 1 < len(tokens) and tokens[j + 1][1][:1] in _CONSONANTS:
+            soft_parts.append("ль")
+        else:
+            soft_parts.append(cyr)
+    readings = [plain, "".join(soft_parts)]
     if plain.startswith("е"):
         readings.append("э" + plain[1:])
     if plain.endswith("ы"):

@@ -55,7 +55,10 @@ async def operator_client(url: str, headers: dict[str, str], agent: str, stats: 
             await ws.send('{"type": "presence", "presence": "ready"}')
 
     try:
-        async with websockets.connect(url, additional_headers=headers, max_size=2**22) as ws:
+        # no client pings: browsers do not send them (the server's own keep-alive pings stay)
+        async with websockets.connect(
+            url, additional_headers=headers, max_size=2**22, ping_interval=None
+        ) as ws:
             async for frame in ws:
                 now = time.monotonic()
                 raw = frame if isinstance(frame, str) else frame.decode()

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from screen_pop_clients import REDIS_URL, Stats, bus_listener, latency_figures, operator_client
+from screen_pop_browsers import BrowserProcess
+from screen_pop_clients import REDIS_URL, Stats, bus_listener, latency_figures
 from screen_pop_pressure import start_pressure
 from screen_pop_setup import (
     Server,
@@ -81,6 +82,7 @@ class Deployment:
         self.operators: list[tuple[int, str, str]] = []  # (user id, interface, session token)
         self.others: dict[str, tuple[int, str]] = {}  # role -> (user id, session token)
         self.stats = Stats()
+        self.browsers = BrowserProcess()
         self.tasks: list[asyncio.Task[None]] = []
 
     # ------------------------------------------------------------------ set-up
@@ -122,7 +124,8 @@ class Deployment:
             WORKSTATION_CACHE_URL=bus,
             RELAY_AMI_PORT=str(sim_port),
             RELAY_AMI_USER=AMI_USER,
-            PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+            # SCREEN_POP_SERVER_ROOT: serve from another checkout (a baseline), same benchmark
+            PYTHONPATH=os.environ.get("SCREEN_POP_SERVER_ROOT") or str(Path(__file__).resolve().parents[1]),
         )
         return env
 
@@ -143,16 +146,12 @@ class Deployment:
         await self.sim.wait_for_clients(1, timeout=30)
         if self.kind == "redis":
             self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
-        for i, (uid, iface, tail) in enumerate(self.operators):
-            headers = {} if self.kind == "relay" else self.cookie_headers(uid, tail)
-            self.tasks.append(
-                asyncio.create_task(operator_client(self.ws_url(i, iface), headers, iface, self.stats))
-            )
-            if i % 50 == 49:  # connect in waves: a sign-in storm is another benchmark
-                await asyncio.sleep(0.05)
-        deadline = time.monotonic() + 120
-        while self.stats.ready + self.stats.errors < len(self.operators) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        clients = [
+            (self.ws_url(i, iface), {} if self.kind == "relay" else self.cookie_headers(uid, tail), iface)
+            for i, (uid, iface, tail) in enumerate(self.operators)
+        ]
+        await self.browsers.start(clients)
+        self.stats.ready = self.browsers.ready
         log(f"{self.name}: {len(self.servers)} process(es), {self.stats.ready} websockets signed in")
 
     # ------------------------------------------------------------------ one load point
@@ -171,19 +170,30 @@ class Deployment:
         await asyncio.sleep(1.0)
         sim.pops.clear()
         stats.clear()
+        await self.browsers.clear()
+        paused_at_start = sum(1 for _, iface, _ in self.operators if sim.is_paused(iface))
         procs = [psutil.Process(s.proc.pid) for s in servers]
-        redis_proc = redis_server_process() if self.kind == "redis" else None
+        others = {  # where else the machine's CPU went during the point
+            "simulator_cpu_pct": psutil.Process(),  # simulator, bus listener, pressure clients
+            "browsers_cpu_pct": self.browsers.process(),
+            "redis_cpu_pct": redis_server_process() if self.kind == "redis" else None,
+        }
         cpu0 = [cpu_s(p) for p in procs]
-        redis0, me0 = cpu_s(redis_proc), cpu_s(psutil.Process())
+        others0 = {k: cpu_s(p) for k, p in others.items()}
         t_run = time.monotonic()
         log(f"{self.name}{'+' + pressure if pressure else ''}: {seconds:.0f} s of calls at {rate:g}/s")
         started = await sim.run_calls(rate, callers, agents, duration_s=seconds, wait=False, seed=2)
         sent = dict(sim.pops)
-        drain_until = time.monotonic() + 5.0
-        while time.monotonic() < drain_until and any(k not in stats.arrivals for k in sent):
-            await asyncio.sleep(0.05)
         wall = time.monotonic() - t_run
         cpu = [round(100 * (cpu_s(p) - c) / wall) for p, c in zip(procs, cpu0, strict=True)]
+        other_cpu = {
+            k: round(100 * (cpu_s(p) - others0[k]) / wall) for k, p in others.items() if p is not None
+        }
+        drain_until = time.monotonic() + 5.0
+        await self.browsers.report(stats)
+        while time.monotonic() < drain_until and any(k not in stats.arrivals for k in sent):
+            await asyncio.sleep(0.25)
+            await self.browsers.report(stats)
         stop.set()
         sampler.cancel()
         pressure_info = await loadgen.finish() if loadgen else {}
@@ -197,24 +207,30 @@ class Deployment:
             "calls_per_s": rate,
             "seconds": round(seconds, 1),
             "calls": started,
+            "calls_per_s_started": round(
+                started / seconds, 1
+            ),  # below calls_per_s: no free operator, or the simulator fell behind
+            "operators_paused_at_start": paused_at_start,  # in after-call work or a break: not rung
             **latency_figures(sent, stats, uid_of),
             "server_cpu_pct": cpu,
             "server_cpu_total_pct": sum(cpu),
-            "bench_cpu_pct": round(100 * (cpu_s(psutil.Process()) - me0) / wall),
-            **({"redis_cpu_pct": round(100 * (cpu_s(redis_proc) - redis0) / wall)} if redis_proc else {}),
+            # CPU time the servers spent per call: what the load average does not change much
+            "server_cpu_ms_per_call": round(10 * sum(cpu) * wall / max(started, 1), 2),
+            **other_cpu,
             **pressure_info,
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "max_rss_mb": round(max((s.max_rss for s in servers), default=0.0), 1),
         }
         return line
 
-    async def _settle(self, timeout: float = 20.0) -> None:
-        """Let the calls still under way end, so the next point starts with every operator free."""
+    async def _settle(self, timeout: float = 6.0) -> None:
+        """Let most calls still under way end, so the next point starts with the floor nearly free."""
         deadline = time.monotonic() + timeout
-        while self.sim.busy_agents and time.monotonic() < deadline:
+        while len(self.sim.busy_agents) > len(self.operators) // 20 and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
 
     async def teardown(self) -> None:
+        await self.browsers.stop()
         for t in self.tasks:
             t.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

@@ -157,10 +157,11 @@ uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_
 def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
     """``full``: ``workstation serve`` with every feature; ``core``: the screen-pop path only (no topic
     model training, SLA schedulers… at start-up), for short runs; ``relay``: the bare relay
-    (``pop_relay.py``; ``env`` carries ``RELAY_AMI_PORT``)."""
+    (``pop_relay.py``; ``env`` carries ``RELAY_AMI_PORT``); anything else: that Python program (it gets the
+    port as ``sys.argv[1]``)."""
     port = free_port()
     log = (tmp / f"{name}.log").open("wb")
-    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP]
+    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP if app == "core" else app]
     if app == "relay":
         cmd = [str(ROOT / "benchmarks" / "pop_relay.py")]
     elif os.environ.get("POP_APP_SCRIPT"):  # a diagnostic wrapper around the app (profilers, GC log)
@@ -172,7 +173,7 @@ def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
             str(port),
             *([env["RELAY_AMI_PORT"], env["RELAY_AMI_USER"]] if app == "relay" else []),
         ],
-        cwd=ROOT,
+        cwd=env.get("SCREEN_POP_SERVER_ROOT") or ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -327,7 +327,7 @@ class CachedBilling:
             raise BillingError("billing unavailable")
         if found.state == "found" and found.card is not None:
             c = found.card
-            return [SubscriberRef(c.subscriber_id, c.name, msisdn, c.account, c.contract, c.status)]
+            return [SubscriberRef(c.subscriber_id, c.name, msisdn, c.account, c.contract, c.status, c.region)]
         return list(found.matches)
 
     async def card(self, subscriber_id: str) -> Card | None:

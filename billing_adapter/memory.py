@@ -40,6 +40,7 @@ def ref_of(card: Card, msisdn: str | None = None) -> SubscriberRef:
         account=card.account,
         contract=card.contract,
         status=card.status,
+        region=card.region,
     )
 
 

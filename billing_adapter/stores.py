@@ -60,7 +60,10 @@ class RedisStore:
     def __init__(self, url: str, prefix: str) -> None:
         import redis.asyncio as aioredis
 
-        self.redis = aioredis.Redis.from_url(url, socket_timeout=0.3, socket_connect_timeout=0.3)
+        # lib_name/lib_version None: no client-info handshake (and no package-metadata read) per connection
+        self.redis = aioredis.Redis.from_url(
+            url, socket_timeout=0.3, socket_connect_timeout=0.3, lib_name=None, lib_version=None
+        )
         self.prefix = f"{prefix}:billing:"
 
     async def get(self, key: str) -> dict[str, Any] | None:

@@ -79,7 +79,11 @@ def _candidates(values: np.ndarray, extra: float) -> np.ndarray:
 
 
 def tune(
-    signals: Signals, in_scope: np.ndarray, target: float = DEFAULT_TARGET, cap: float = 0.95, source: str = ""
+    signals: Signals,
+    in_scope: np.ndarray,
+    target: float = DEFAULT_TARGET,
+    cap: float = 0.95,
+    source: str = "",
 ) -> Abstention:
     """Thresholds with the highest out-of-scope recall whose in-scope abstention rate is at most
     ``target`` (ties: the fewest in-scope notes abstained on). Without out-of-scope rows, the thresholds

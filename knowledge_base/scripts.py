@@ -13,6 +13,7 @@ import re
 from datetime import date
 from typing import Any
 
+from billing_adapter.formats import display_number, money, short_date
 from billing_adapter.models import Card
 from workstation.errors import DomainError
 
@@ -72,19 +73,31 @@ def validate_script(title: str, body: str) -> None:
     placeholders(body)
 
 
-def _show(value: Any) -> str:
+MONEY_FIELDS = frozenset({"balance", "credit_limit", "arpu"})
+PHONE_FIELDS = frozenset({"msisdn"})
+# a script written when money came out bare ("{balance} руб.") does not name the currency twice now
+_CURRENCY_AFTER_MONEY = re.compile(r"(\{(?:" + "|".join(sorted(MONEY_FIELDS)) + r")\})\s*(?:руб\.?|₽|RUB|rub\.?)")
+
+
+def _show(name: str, value: Any, lang: str) -> str:
+    """A card value as the card on the operator's screen shows it, in the script's language."""
     if value is None or value == "":
         return MISSING
+    if name in MONEY_FIELDS and isinstance(value, int | float):
+        return money(value, lang)
+    if name in PHONE_FIELDS:
+        return display_number(str(value))
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+        return short_date(value, lang)
     return str(value)
 
 
-def card_values(card: Card | None, operator_name: str | None = None) -> dict[str, str]:
-    values = {name: _show(getattr(card, name, None)) if card else MISSING for name in CARD_FIELDS}
-    values["operator_name"] = _show(operator_name)
+def card_values(card: Card | None, operator_name: str | None = None, lang: str = "ru") -> dict[str, str]:
+    """The placeholders' values from the card: money, numbers and dates formatted for ``lang``."""
+    values = {name: _show(name, getattr(card, name, None), lang) if card else MISSING for name in CARD_FIELDS}
+    values["operator_name"] = _show("operator_name", operator_name, lang)
     return values
 
 
@@ -100,4 +113,4 @@ def fill(body: str, values: dict[str, str]) -> str:
         name = m.group(1)
         return values.get(name, MISSING) if name is not None else tok
 
-    return _TOKEN.sub(repl, body)
+    return _TOKEN.sub(repl, _CURRENCY_AFTER_MONEY.sub(r"\1", body))

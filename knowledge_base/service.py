@@ -396,7 +396,7 @@ class KnowledgeBase:
         sc = self.get_script(topic, lang)
         if sc is None:
             return None
-        sc["filled"] = kbscripts.fill(sc["body"], kbscripts.card_values(card, operator_name))
+        sc["filled"] = kbscripts.fill(sc["body"], kbscripts.card_values(card, operator_name, lang))
         return sc
 
     def topic_panel(

@@ -293,7 +293,7 @@ class AmiTelephony:
         self._manager = manager
         self._buffer = []
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: SkippingProtocol(self.normaliser.wants), self.host, self.port),
+            loop.create_connection(lambda: SkippingProtocol(self.normaliser.wants, self._on_msg), self.host, self.port),
             self.action_timeout,
         )
         done: asyncio.Future[Any] = loop.create_future()
@@ -396,8 +396,14 @@ class AmiTelephony:
                     message.get("Restart", "?"),
                 )
             return  # most of what Asterisk sends (VarSet, Newexten, …) is not for us: skip it cheaply
-        msg = to_dict(message)
-        if name in ("QueueMemberPause", "QueueMemberStatus") and msg.get("Interface"):
+        self._on_msg(manager, to_dict(message))
+
+    def _on_msg(self, manager: Any, msg: Msg) -> None:
+        """A wanted event as a plain dict: from the wire's fast path (``ami_wire``) or from panoramisk."""
+        if manager is not self._manager:
+            return
+        name = msg.get("Event", "")
+        if name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded") and msg.get("Interface"):
             if self.pauses.observe(msg["Interface"], msg.get("Paused") == "1"):
                 self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
         if self._buffer is not None:

@@ -4,14 +4,16 @@ Asterisk sends some 100 events per queue call (``Newexten``, ``VarSet``, ``Newst
 normaliser needs about fifteen of them. panoramisk builds a case-insensitive ``Message`` for every one
 first: that was half the event loop's time on a busy floor (``benchmarks/screen_pop.py`` under
 py-spy), time every screen pop waited behind. Here an event is dropped on its first line when its name
-is not wanted; responses, event-list items (they carry an ``ActionID``) and ``Shutdown`` always go through
-panoramisk unchanged.
+is not wanted, and a wanted one is read straight into the plain dict the normaliser takes (first value
+of a repeated header, as ``ami.to_dict`` gives) and handed to ``on_event``. Responses, event-list items
+(they carry an ``ActionID``), ``Shutdown`` and ``FullyBooted`` always go through panoramisk unchanged.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from panoramisk import utils
 from panoramisk.ami_protocol import AMIProtocol
@@ -28,9 +30,12 @@ _SEP = utils.EOL + utils.EOL
 class SkippingProtocol(AMIProtocol):  # type: ignore[misc]
     """``AMIProtocol`` whose ``data_received`` parses only the events ``wants(name)`` accepts."""
 
-    def __init__(self, wants: Callable[[str], bool]) -> None:
+    def __init__(
+        self, wants: Callable[[str], bool], on_event: Callable[[Any, dict[str, str]], None] | None = None
+    ) -> None:
         super().__init__()
         self._wants = wants
+        self._on_event = on_event  # (the manager behind this protocol, the event's headers)
         self.skipped = 0
         self.oversized = 0
         self._discarding = False  # inside a frame that outgrew MAX_FRAME_BYTES: skip to its end
@@ -56,15 +61,27 @@ class SkippingProtocol(AMIProtocol):  # type: ignore[misc]
         self.queue.append(rest)
         for raw in messages:
             raw = raw.strip()
-            if self._skip(raw):
-                self.skipped += 1
-                continue
+            if raw.startswith("Event: ") and "\nActionID: " not in raw:
+                end = raw.find("\r", 7)
+                name = raw[7:end] if end >= 0 else raw[7:]
+                if name not in ALWAYS:
+                    if not self._wants(name):
+                        self.skipped += 1
+                    elif self._on_event is not None:
+                        self._on_event(self.factory, _headers(raw))
+                    else:
+                        self.handle_message(Message.from_line(raw))
+                    continue
             message = Message.from_line(raw)
             if message is not None:
                 self.handle_message(message)
 
-    def _skip(self, raw: str) -> bool:
-        if not raw.startswith("Event: ") or "\nActionID: " in raw:
-            return False
-        name = raw[7 : raw.find("\r", 7)] if "\r" in raw else raw[7:]
-        return name not in ALWAYS and not self._wants(name)
+
+def _headers(raw: str) -> dict[str, str]:
+    """``Key: Value`` lines as a dict, the first of repeated keys kept (values as sent)."""
+    out: dict[str, str] = {}
+    for line in raw.split(utils.EOL):
+        key, sep, value = line.partition(": ")
+        if sep and key not in out:
+            out[key] = value
+    return out

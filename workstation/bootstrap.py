@@ -27,6 +27,7 @@ FEATURE_MODULES = [
     "workstation.tickets.wiring",
     "workstation.campaigns.wiring",
     "workstation.kpis.wiring",
+    "workstation.callbacks.wiring",
 ]
 
 # async (subscriber_id, user) -> JSON-able section shown on the card (previous requests, tickets, offers…)

@@ -199,6 +199,17 @@ class Hub:
             if keep_session is None or conn.session != keep_session:
                 self.close(conn)
 
+    def sessions(self) -> set[str]:
+        """The session tokens of this node's open connections."""
+        return {c.session for conns in self._by_user.values() for c in conns if c.session}
+
+    def close_ended(self, live: set[str]) -> int:
+        """Close the connections whose session is not in ``live``; returns how many."""
+        ended = [c for conns in self._by_user.values() for c in conns if c.session and c.session not in live]
+        for conn in ended:
+            self.close(conn)
+        return len(ended)
+
     def connections_per_user(self, user_id: int) -> int:
         return len(self._by_user.get(user_id, ()))
 

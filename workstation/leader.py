@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from workstation.settings import Settings
@@ -68,3 +68,27 @@ class LeaderLock:
                 await self._redis.aclose()
             except Exception:
                 pass
+
+
+async def run_while_leader(
+    settings: Settings, name: str, job: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """Run ``job`` (a loop) on the one node holding the ``name`` lock; it is cancelled when the lock is
+    lost and started again on whichever node takes it over."""
+    task: asyncio.Task[None] | None = None
+
+    async def acquired() -> None:
+        nonlocal task
+        task = asyncio.create_task(job(), name=name)
+
+    async def lost() -> None:
+        if task is not None:
+            task.cancel()
+
+    lock = LeaderLock(settings, name)
+    try:
+        await lock.run(on_acquire=acquired, on_lose=lost)
+    finally:
+        if task is not None:
+            task.cancel()
+        await lock.release()

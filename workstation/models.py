@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workstation.db import Base, utcnow
+from workstation.db import Base, UtcDateTime, utcnow
 
 ROLES = ("operator", "tech_support", "supervisor", "analyst", "marketing", "admin")
 
@@ -39,7 +39,7 @@ class User(Base):
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     group: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Call(Base):
@@ -54,15 +54,15 @@ class Call(Base):
     state: Mapped[str] = mapped_column(String(16), default="queued")
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     subscriber_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    offered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    wrapup_done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    wrapup_done_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # contact-center facts (workstation/kpis): the moment the call reached the floor (queue join, or the
     # first ring of a direct call), whole seconds as Asterisk counts them, offers made, after-call work
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     wait_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     ring_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     talk_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -80,7 +80,7 @@ class CallEventRow(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(32))
     agent: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -90,7 +90,7 @@ class AuditLog(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     action: Mapped[str] = mapped_column(
         String(64), index=True

@@ -42,3 +42,4 @@ def try_normalise(raw: str) -> str | None:
         return normalise_msisdn(raw)
     except BadNumber:
         return None
+

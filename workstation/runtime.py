@@ -28,24 +28,24 @@ SWITCH_INTERVAL_S = 0.001
 GC_THRESHOLDS = (20_000, 20, 20)  # young collections ~ every 20k net allocations (a few ms each)
 
 
-def freeze_heap(collect: bool = True) -> int:
-    """Move every object alive now out of the collector's sight; returns how many are frozen.
+def freeze_heap(collect: bool = True) -> None:
+    """Move every object alive now out of the collector's sight (``gc.freeze`` is O(1);
+    ``gc.get_freeze_count`` walks the frozen list, so it is only asked at start-up).
 
     ``collect=True`` first runs one full collection (a pause: only before traffic)."""
     if collect:
         gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    return gc.get_freeze_count()
 
 
 def tune_for_pops() -> None:
     """Called once at start-up, before the server accepts connections."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    frozen = freeze_heap(collect=True)
+    freeze_heap(collect=True)
     log.info(
         "heap frozen before serving: %d objects; GIL switch interval %.1f ms",
-        frozen,
+        gc.get_freeze_count(),
         1000 * SWITCH_INTERVAL_S,
     )
 
@@ -55,15 +55,18 @@ async def refreeze_later(delays_s: tuple[float, ...] = (30.0, 120.0)) -> None:
     (the first topic model, dictionaries): a later full collection would otherwise walk it."""
     for delay in delays_s:
         await asyncio.sleep(delay)
-        log.info("heap frozen again: %d objects", freeze_heap(collect=False))
+        freeze_heap(collect=False)
+        log.info("heap frozen again")
 
 
 def lower_thread_priority(niceness: int = 10) -> None:
-    """Make the calling thread yield the CPU to the event loop's thread (Linux: threads have their own
-    nice value). For background work in this process: sign-ins (argon2), exports, reports."""
+    """Make the calling thread yield the CPU to the event loop's thread: ``niceness`` more than it had
+    (Linux: every thread has its own nice value; threads it starts inherit it). For background work in
+    this process: sign-ins (argon2), exports, reports."""
     if not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
         return
+    tid = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + niceness))
     except OSError as exc:  # not permitted in some containers: the work still runs, at normal priority
         log.debug("thread priority unchanged: %s", exc)

@@ -117,3 +117,26 @@ def set_password(db: Database, user_id: int, password: str, keep: str | None = N
             raise NotFound("no such user", error_id="user_not_found")
         user.password_hash = hash_password(password)
     revoke_user(db, user_id, keep=keep)
+
+
+def live_tokens(db: Database, tokens: set[str]) -> set[str]:
+    """Those of ``tokens`` whose session is still live (not revoked, not expired, user active): one
+    query per 500 tokens, for re-checking every open websocket of a node at once."""
+    by_id = {token_id(t): t for t in tokens}
+    ids = list(by_id)
+    now = utcnow()
+    live: set[str] = set()
+    with db.session() as s:
+        for i in range(0, len(ids), 500):
+            rows = s.execute(
+                select(UserSession.id, UserSession.expires_at)
+                .join(User, UserSession.user_id == User.id)
+                .where(UserSession.id.in_(ids[i : i + 500]), UserSession.revoked_at.is_(None))
+                .where(User.active.is_(True))
+            ).all()
+            for sid, expires_at in rows:
+                if expires_at.tzinfo is None:  # SQLite hands back naive UTC
+                    expires_at = expires_at.replace(tzinfo=now.tzinfo)
+                if expires_at > now:
+                    live.add(by_id[sid])
+    return live

@@ -11,8 +11,6 @@ dedicated thread (one core at most; the event loop and the pop path keep the oth
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workstation.errors import DomainError
+from workstation.runtime import lower_thread_priority
 
 
 class TooManyAttempts(DomainError):
@@ -81,14 +80,6 @@ class AttemptLimiter:
         self._records.pop(key, None)
 
 
-def _lower_priority() -> None:
-    """The hashing thread yields the CPU to the event loop (Linux: a thread's own nice value)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError):
-        pass
-
-
 class SignInGuard:
     """The sign-in route's guard: ``check`` before, ``verify`` in the bounded pool, ``failed``/``succeeded`` after."""
 
@@ -96,8 +87,9 @@ class SignInGuard:
         self.users = AttemptLimiter(free=per_user)
         self.addresses = AttemptLimiter(free=per_address, window_s=300.0, max_s=300.0)
         self.max_waiting = max_waiting
+        # below the event loop's priority: a flood's hashing never takes the CPU from the screen pop
         self._pool = ThreadPoolExecutor(
-            max_workers=threads, thread_name_prefix="password-hash", initializer=_lower_priority
+            max_workers=threads, thread_name_prefix="password-hash", initializer=lower_thread_priority
         )
         self._waiting = 0
         self.refused_busy = 0

@@ -67,7 +67,7 @@ def test_operator_escalates_engineer_sees_it_live_resolves_and_the_card_shows_it
         script = op.locator("#kb-script")
         script.wait_for()
         assert script.inner_text().startswith("Анна, здравствуйте! Меня зовут Ольга")
-        assert "-42.50" in script.inner_text()
+        assert "-42,50\u00a0₽" in script.inner_text()  # money as the card shows it
         op.locator("#kb-articles li[data-article=mobile-data-apn] button").click()
         assert "APN" in op.locator("#kb-articles .kb-body table").inner_text()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,9 @@ def test_call_pops_the_card_on_the_ringing_operator_only(server: Any) -> None:
             assert "negative" in (page1.get_attribute("#card .balance", "class") or "")
         page1.wait_for_selector("#call-banner[data-state=connected] #talk-timer")
         page1.wait_for_selector("#call-banner[data-state=wrap_up]", timeout=20000)
-        # the operator finishes after-call work: the screen returns to idle
+        # the operator finishes after-call work with no request record: asked, confirms, the screen idles
         page1.click("#finish-wrapup")
+        page1.click("#no-record-confirm")
         page1.wait_for_selector("#call-banner[data-state=idle]")
         # the second operator's tab got no call message at all
         assert not [t for t in seen2 if t.startswith("call.") and t not in ("call.none",)]
@@ -168,18 +170,16 @@ def test_operator_dials_the_subscriber_from_the_card(server: Any) -> None:
         sent = sim.originates[-1]
         # the operator's own phone rings first, then the dialplan dials the digits (no '+')
         assert (sent["channel"], sent["exten"]) == ("PJSIP/1001", msisdn.lstrip("+"))
-        # a request that asked for a call back: its own dial button on the subscriber's card
+        # a callback the operator promised: its own dial button in the list of callbacks
         subscriber = server.call(server.container.billing.lookup_caller(msisdn)).card.subscriber_id
         with httpx.Client(base_url=server.url) as client:
             client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
-            record = {"note": "перезвоните вечером", "topics": ["other"], "outcome": "callback"}
-            r = client.post(
-                "/api/records", json={**record, "finish": True, "subscriber_id": subscriber, "reason": "callback"}
-            )
+            due = datetime.now(UTC).isoformat()
+            callback = {"due_at": due, "subscriber_id": subscriber, "msisdn": msisdn, "note": "перезвоните вечером"}
+            r = client.post("/api/callbacks", json=callback)
             assert r.status_code == 200, r.text
-        page.fill("#search", msisdn)
-        page.press("#search", "Enter")
-        page.click("#panel-callbacks .dial-callbacks button.dial")
+        page.reload()
+        page.click("#panel-callbacks #cb-list button.dial")
         while len(sim.originates) < 2 and time.time() < deadline + 10:
             time.sleep(0.05)
         assert sim.originates[-1]["exten"] == msisdn.lstrip("+")

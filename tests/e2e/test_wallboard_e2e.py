@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from telephony.factory import SimulatedTelephony
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
@@ -46,22 +46,22 @@ def test_board_counts_calls_live_and_service_level_drops_past_the_threshold(serv
         assert page.inner_text("#wb-offered") == "0"
         assert page.inner_text("#wb-sl") == "—"
         asyncio.run_coroutine_threadsafe(sim.play("answered", "+79161234567", agents=[(OP1, "Operator One")]), server.loop).result(30)
-        page.wait_for_function("document.querySelector('#wb-answered').textContent === '1'")
+        expect(page.locator("#wb-answered")).to_have_text("1", timeout=20000)
         assert page.inner_text("#wb-offered") == "1"
         assert page.inner_text("#wb-sl") == "100 %"
         # a caller nobody answers: waiting now, then past the threshold
         done = asyncio.run_coroutine_threadsafe(sim.play("abandon", "+79265550101"), server.loop)
-        page.wait_for_function("document.querySelector('#wb-waiting').textContent === '1'")
+        expect(page.locator("#wb-waiting")).to_have_text("1", timeout=20000)
         assert page.inner_text("#wb-offered") == "2"
-        page.wait_for_function("document.querySelector('#wb-sl').textContent === '50 %'", timeout=10000)
+        expect(page.locator("#wb-sl")).to_have_text("50 %", timeout=10000)
         assert "bad" in (page.get_attribute("#wb-sl-tile", "class") or "")
         assert re.fullmatch(r"00:0[3-9]", page.inner_text("#wb-longest"))
         done.result(30)
-        page.wait_for_function("document.querySelector('#wb-waiting').textContent === '0'")
+        expect(page.locator("#wb-waiting")).to_have_text("0", timeout=20000)
         assert page.inner_text("#wb-abandoned") == "1" and page.inner_text("#wb-sl") == "50 %"
         # the formula is on the screen, in the page's language
         page.click(".wb-formula summary")
         assert "≤ 3" in page.inner_text(".wb-formula")
         page.click("button[data-lang=en]")
-        page.wait_for_function("document.querySelector('#wb-sl-tile .wb-label').textContent === 'Service level'")
+        expect(page.locator("#wb-sl-tile .wb-label")).to_have_text("Service level", timeout=20000)
         browser.close()

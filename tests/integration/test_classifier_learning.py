@@ -48,7 +48,9 @@ def test_a_finished_record_becomes_scrubbed_training_data(env: Env) -> None:
     assert "916" not in ex.text and "Иванов" not in ex.text and "[PHONE]" in ex.text
     assert "смс от банка не приходят" in ex.text
     data, holdout = env.container.services["classifier"].training_dataset()
-    both = list(zip(data.texts, data.labels, strict=True)) + list(zip(holdout.texts, holdout.labels, strict=True))
+    both = list(zip(data.texts, data.labels, strict=True)) + list(
+        zip(holdout.texts, holdout.labels, strict=True)
+    )
     assert (ex.text, "sms_problem") in both
     assert not any("916" in t for t in data.texts + holdout.texts)
 
@@ -101,3 +103,16 @@ def test_supervisor_sees_per_topic_where_operators_override_the_suggestion(env: 
     ]
     assert by["mobile_data"]["override_rate"] == 0.0
     assert out["topics"][0]["code"] == "no_network"  # the most overridden topic first
+
+
+def test_retraining_is_due_after_enough_new_records_and_the_new_model_learns_them(env: Env) -> None:
+    svc = env.container.services["classifier"]
+    svc.retrain_after_records = 3
+    assert svc.retrain_due() is None  # the shipped model, nothing new on the floor
+    for i in range(3):
+        finish(env, f"списали за подписку номер {i}", ["billing_dispute"])
+    assert svc.retrain_due() == "3 new labelled records"
+    result = svc.train()
+    assert result.accepted, result.reason
+    assert result.extra["real_examples"] == 3
+    assert svc.retrain_due() is None  # the new model is newer than every example

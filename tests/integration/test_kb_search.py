@@ -141,7 +141,7 @@ def test_operator_panel_fills_the_script_from_the_card(kb: KnowledgeBase) -> Non
     card = make_card(first_name="Анна", balance=-12.3, tariff="Смарт")
     panel = kb.topic_panel("mobile_data", "ru", card, operator_name="Ольга")
     assert panel["script"]["filled"].startswith("Анна, здравствуйте! Меня зовут Ольга")
-    assert "-12.30 руб." in panel["script"]["filled"]
+    assert "баланс -12,30\u00a0₽, тариф" in panel["script"]["filled"]  # as the card shows it
     assert ("mobile-data-apn", "ru") in [(a["slug"], a["lang"]) for a in panel["articles"]][:2]
     en = kb.topic_panel("roaming", "en", card)
     assert en["script"]["lang"] == "en" and en["articles"][0]["lang"] == "en"

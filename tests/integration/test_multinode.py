@@ -4,6 +4,7 @@ exactly one node holds the AMI consumer lock."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from workstation.bus.redis_bus import RedisBus
 from workstation.hub import Hub
@@ -68,3 +69,41 @@ async def test_only_one_node_consumes_ami_and_another_takes_over(redis_url: str,
     await asyncio.gather(task_a, task_b, return_exceptions=True)
     await lock_a.release()
     await lock_b.release()
+
+
+async def test_floor_on_a_node_without_the_ami_consumer_shows_the_consumers_telephony_health(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    from telephony.ami import AmiTelephony
+    from telephony.simulator import AmiSimulator
+    from tests.apphelpers import make_container
+
+    sim = AmiSimulator("ccw", "nodes-secret", write="system,call,originate,reporting")  # no "agent"
+    await sim.start("127.0.0.1", 0)
+    nodes = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        tel = AmiTelephony("127.0.0.1", sim.port, "ccw", "nodes-secret")
+        c = make_container(
+            tmp_path / name, telephony=tel, features=[], bus_url=redis_url, redis_prefix=redis_prefix
+        )
+        await c.bus.start()
+        await c.services["calls"].start()
+        nodes.append((c, tel))
+    (a, tel_a), (b, _) = nodes
+    try:
+        assert b.services["calls"].floor()["telephony"]["state"] == "down"
+        await tel_a.start(a.services["calls"].handle)  # node a holds the AMI consumer lock
+        for _ in range(500):
+            if b.services["calls"].floor()["telephony"]["state"] != "down":
+                break
+            await asyncio.sleep(0.01)
+        floor_b = b.services["calls"].floor()
+        assert floor_b["telephony_up"] is True and floor_b["telephony"]["state"] == "degraded"
+        assert [p["id"] for p in floor_b["telephony"]["problems"]] == ["ami_write_agent"]
+    finally:
+        await tel_a.stop()
+        for c, _ in nodes:
+            await c.services["calls"].stop()
+            await c.bus.stop()
+        await sim.stop()

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from telephony.ami import AmiTelephony
-from telephony.errors import AsteriskShuttingDown, PermissionDenied
+from telephony.errors import AsteriskShuttingDown, PermissionDenied, TelephonyUnavailable
 from telephony.events import (
     CallAnswered,
     CallEvent,
@@ -209,3 +209,27 @@ async def test_a_call_first_learnt_from_status_keeps_asterisks_own_times(pbx) ->
         assert queued.at <= answered.at < now - 25, "the ring/answer from the operator channel's Duration"
     finally:
         await tel.stop()
+
+
+async def test_member_who_joins_a_queue_later_gets_the_wanted_pause(pbx) -> None:  # type: ignore[no-untyped-def]
+    sim, tel, _ = pbx
+    late = "PJSIP/1009"
+    with pytest.raises(TelephonyUnavailable, match="Interface not found"):
+        await tel.pause(late, True, "Break")  # not a queue member yet: nothing to pause, nothing retried
+    assert tel.health()["pauses_pending"] == 0
+    added = [
+        ("Event", "QueueMemberAdded"),
+        ("Privilege", "agent,all"),
+        ("Timestamp", ""),
+        ("Queue", "support"),
+    ]
+    added += [
+        ("MemberName", "Late"),
+        ("Interface", late),
+        ("StateInterface", late),
+        ("Membership", "dynamic"),
+    ]
+    added += [("Penalty", "0"), ("CallsTaken", "0"), ("LastCall", "0"), ("LastPause", "0"), ("InCall", "0")]
+    added += [("Status", "1"), ("Paused", "0"), ("PausedReason", ""), ("Ringinuse", "0"), ("Wrapuptime", "0")]
+    sim.broadcast(added)  # the member logs in (AddQueueMember, or a dynamic member restored at boot)
+    await until(lambda: late in sim.paused_agents())

@@ -130,7 +130,7 @@ def test_bad_client_messages_get_an_error_frame_and_the_socket_stays_open(app_en
 
 def test_a_message_not_allowed_for_the_role_is_refused(app_env: Any) -> None:
     container, app, _, _ = app_env
-    add_user(container, "ana", role="analyst")
+    add_user(container, "ana", role="analyst")  # refused attempts are audited
     with TestClient(app) as client:
         login(client, "ana")
         with client.websocket_connect("/ws") as ws:
@@ -139,6 +139,9 @@ def test_a_message_not_allowed_for_the_role_is_refused(app_env: Any) -> None:
             ws.send_json({"type": "presence", "presence": "ready"})
             reply = ws.receive_json()
             assert reply["type"] == "error" and reply["error_id"] == "forbidden"
+    with container.db.session() as s:
+        denied = s.scalars(select(AuditLog).where(AuditLog.action == "access.denied")).one()
+    assert denied.subject == "ws:presence" and denied.details["method"] == "WS"
 
 
 def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
 
+from telephony.ami import to_dict
 from telephony.ami_wire import SkippingProtocol
 from telephony.normaliser import Normaliser
 from telephony.protocol import encode, read_trace
@@ -76,6 +78,19 @@ def test_event_list_items_and_shutdown_go_through() -> None:
     # the skipped VarSet never is; Shutdown closes the connection and is dispatched
     assert [e["Event"] for e in rec.events] == ["CoreShowChannel", "Shutdown"]
     assert protocol.skipped == 1 and protocol.transport.closed and len(rec.lost) == 1
+
+
+@pytest.mark.parametrize("name", ["queue_answered.txt", "queue_ringnoanswer.txt", "queue_abandon.txt"])
+def test_wanted_events_reach_the_handler_as_the_dicts_panoramisk_would_give(traces_dir: Path, name: str) -> None:
+    _, frames = read_trace(traces_dir / name)
+    data = b"Asterisk Call Manager/11.0.0\r\n" + b"".join(encode(f) for f in frames)
+    wants = Normaliser().wants
+    slow = [to_dict(Message(e)) for e in feed(AMIProtocol(), data, 1500).events]
+    fast: list[dict[str, str]] = []
+    protocol = SkippingProtocol(wants, lambda manager, msg: fast.append(msg))
+    dispatched = feed(protocol, data, 1500).events
+    assert fast == [m for m in slow if wants(m["Event"]) and "ActionID" not in m]
+    assert all(not wants(e["Event"]) or "ActionID" in e for e in dispatched)  # only answers, FullyBooted…
 
 
 def test_an_unterminated_frame_is_dropped_not_buffered_and_the_link_goes_on() -> None:

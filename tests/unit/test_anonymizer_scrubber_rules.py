@@ -35,6 +35,8 @@ def demo_formats() -> Iterator[None]:
         ("Ivanov Petr calls about roaming", "[NAME] calls about roaming"),  # Latin letters
         ("owner is Smirnova Olga Viktorovna", "owner is [NAME]"),
         ("Контакт: Zhukova Yulia, просит ответ", "Контакт: [NAME], просит ответ"),
+        ("spoke with Tatiana Morozova, SIM replaced", "spoke with [NAME], SIM replaced"),  # soft sign dropped
+        ("абонент Bogdanov Ilya пишет латиницей", "абонент [NAME] пишет латиницей"),
     ],
 )
 def test_names_in_every_case_letter_case_initials_and_latin(note: str, expected: str) -> None:
@@ -121,9 +123,9 @@ def test_the_independent_sets_have_every_kind_and_clean_notes() -> None:
     from anonymizer.pii_eval import load_marked
 
     data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
-    for name in ("pii_notes.txt", "pii_notes_heldout.txt"):
+    for name in ("pii_notes.txt", "pii_notes_heldout.txt", "pii_notes_blind.txt"):
         notes, clean = load_marked(data / name)
         kinds = {k for n in notes for *_, k in n.pii}
         assert kinds == {"NAME", "PHONE", "EMAIL", "PASSPORT", "SNILS", "INN", "CARD", "ADDRESS", "ACCOUNT",
                          "BIRTHDATE"}  # fmt: skip
-        assert len(clean) > 80 and len(notes) > 90
+        assert len(clean) > 50 and len(notes) > 45

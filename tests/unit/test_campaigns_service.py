@@ -189,9 +189,14 @@ def test_cli_exports_with_a_progress_bar_and_refuses_without_key(
         == 2
     )
     assert "reversed" in capsys.readouterr().err
+    # an overlapping, different period would break k joined with the first release: one line, exit 2
+    shifted = [a if a != "2026-01" else "2026-03" for a in args]
+    assert main([*shifted, "--synthetic", "3000"]) == 2
+    assert "below k=5" in capsys.readouterr().err
     with db.session() as s:
         audits = s.scalars(select(AuditLog).where(AuditLog.action == "export.segments")).all()
-        assert [a.details["state"] for a in audits] == ["done"]
+        assert [a.details["state"] for a in audits] == ["done", "failed"]
+        assert audits[1].details["failure"] == "export_ledger_refused"
         assert audits[0].user_id == uid
         # the free-text reason was scrubbed before it was stored
         assert audits[0].reason == "квартальный отчёт, звонил [NAME] [PHONE]"

@@ -79,7 +79,18 @@ def test_script_is_filled_from_the_card_with_money_and_missing_values_readable()
     out = kbscripts.fill(
         "{first_name}, баланс {balance}, тариф {tariff}, {operator_name} {{literal}}", values
     )
-    assert out == "Анна, баланс -42.50, тариф Смарт, — {literal}"
+    assert out == "Анна, баланс -42,50\u00a0₽, тариф Смарт, — {literal}"
+
+
+def test_script_money_number_and_date_read_as_on_the_card_in_the_scripts_language() -> None:
+    from datetime import date
+
+    card = make_card(msisdn="79010167996", balance=458.64, since=date(2020, 1, 15))
+    body = "{msisdn}: {balance} руб., с {since}"  # a script written when money came out bare
+    ru = kbscripts.fill(body, kbscripts.card_values(card, lang="ru"))
+    assert ru == "+7 901 016-79-96: 458,64\u00a0₽, с 15.01.2020"
+    en = kbscripts.fill("{msisdn}: {balance}, since {since}", kbscripts.card_values(card, lang="en"))
+    assert en == "+7 901 016-79-96: RUB\u00a0458.64, since 15/01/2020"
 
 
 def test_script_without_a_card_shows_dashes_not_holes() -> None:

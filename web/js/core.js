@@ -174,7 +174,7 @@ function helpRows() {
 }
 
 // ---- websocket --------------------------------------------------------------------------------------
-let ws = null, wsDelay = 250, wsWanted = false;
+let ws = null, wsDelay = 250, wsWanted = false, wsWasDown = false;
 export function send(msg) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(msg)); return true; } return false; }
 function setIndicator(state) {
   const el = document.getElementById("ws-indicator");
@@ -184,12 +184,16 @@ export function connect() {
   wsWanted = true;
   setIndicator("connecting");
   ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
-  ws.onopen = () => { wsDelay = 250; setIndicator("online"); emit("ws:open"); };
+  ws.onopen = () => {
+    wsDelay = 250; setIndicator("online"); emit("ws:open");
+    if (wsWasDown) { wsWasDown = false; toast(t("ws.back")); emit("ws:reconnected"); }
+  };
   ws.onmessage = (ev) => {
     let msg; try { msg = JSON.parse(ev.data); } catch (_) { return; }
     emit("ws:" + msg.type, msg); emit("ws:*", msg);
   };
   ws.onclose = (ev) => {
+    wsWasDown = true;
     setIndicator("offline"); emit("ws:close", ev);
     if (ev.code === 4401) { location.href = "/index.html"; return; }
     if (wsWanted) { setTimeout(connect, wsDelay); wsDelay = Math.min(wsDelay * 2, 5000); }

@@ -1,14 +1,11 @@
 // Click-to-dial on the operator's screen: a small ☎ button beside the subscriber's number on the card,
 // beside each search result, and for each request that asked for a call back. The server rings the
 // operator's own phone first, then dials the number; a refusal comes back with an error_id translated here.
-import { strings, api, h, toast, fmtDateTime, $ } from "/js/core.js";
-import { registerPanel } from "/js/panels.js";
+import { strings, api, h, toast, $ } from "/js/core.js";
 
 const t = strings("dial", {
-  ru: { "dial.call": "Позвонить на {number}", "dial.placed": "Звонок на {number}: снимите трубку своего телефона",
-        "dial.title": "Перезвонить", "dial.callback": "Обращение от {date}: абонент ждёт звонка", "dial.none": "Нет запросов перезвонить" },
-  en: { "dial.call": "Call {number}", "dial.placed": "Calling {number}: pick up your phone",
-        "dial.title": "Call back", "dial.callback": "Request of {date}: the subscriber waits for a call", "dial.none": "No call-back requests" },
+  ru: { "dial.call": "Позвонить на {number}", "dial.placed": "Звонок на {number}: снимите трубку своего телефона" },
+  en: { "dial.call": "Call {number}", "dial.placed": "Calling {number}: pick up your phone" },
 });
 
 export async function dial(number) {
@@ -37,15 +34,4 @@ for (const id of ["card", "search-results"]) {
   const el = $(id);
   if (el) new MutationObserver(() => decorate(el)).observe(el, { childList: true, subtree: true });
 }
-
-// requests whose outcome was "call back": one button each, to the subscriber's number
-registerPanel({
-  id: "callbacks", order: 15, title: () => t("dial.title"),
-  render(ctx, el) {
-    const number = ctx.card?.msisdn;
-    const asked = (Array.isArray(ctx.sections?.requests) ? ctx.sections.requests : []).filter((r) => r.outcome === "callback");
-    if (!number || !asked.length) { el.replaceChildren(h("p", { class: "muted" }, t("dial.none"))); return; }
-    el.replaceChildren(h("ul", { class: "dial-callbacks" }, asked.map((r) => h("li", {},
-      t("dial.callback", { date: fmtDateTime(r.created_at) }), dialButton(number)))));
-  },
-});
+// (callbacks as tasks, with their dial buttons, are listed by /js/callbacks.js)

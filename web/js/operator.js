@@ -1,7 +1,8 @@
 // The operator's screen: call banner, the subscriber card's top band with its alerts (pushed before
 // pick-up), search. The middle column's tabs are /js/drill.js; the panels are registered by the features.
 import { strings, boot, api, on, emit, send, h, fmtMoney, shortcut, toast, errorMessage, $ } from "/js/core.js";
-import { mountPanels } from "/js/panels.js";
+import { mountPanels, currentContext } from "/js/panels.js";
+import { recordFinishedFor, finishWithoutRecord } from "/js/records.js";
 import { statusBadge } from "/js/subscriber-strings.js";
 import "/js/drill.js";
 
@@ -20,9 +21,13 @@ const t = strings("op", {
     "search.more": "Показаны первые {n} — уточните запрос",
     "reason.label": "Причина просмотра карточки вне звонка", "reason.callback": "Обратный звонок", "reason.written_request": "Письменное обращение",
     "reason.complaint_review": "Разбор жалобы", "reason.ticket_follow_up": "Работа по заявке",
+    "card.searched": "Карточка из поиска — на линии другой абонент ({caller})", "card.back": "К звонящему",
     "alert.negative_balance": "Отрицательный баланс", "alert.blocked": "Линия заблокирована", "alert.suspended": "Линия приостановлена",
     "alert.open_ticket": "Открытая заявка: {n}", "alert.offer": "Есть предложение: {n}", "card.alerts": "Важно",
     "help.search": "Поиск абонента", "help.finish": "Завершить постобработку",
+    "norec.title": "Обращение не записано", "norec.text": "По этому звонку нет записи обращения. Заполните её — или подтвердите, что записывать нечего: звонок попадёт в отчёты как «без записи».",
+    "norec.fill": "Заполнить обращение", "norec.confirm": "Завершить без записи",
+    "state.ringing": "Звонок", "state.connected": "Разговор", "state.wrap_up": "Постобработка", "op.presence.after": "После звонка",
   },
   en: {
     "op.title": "Operator workstation", "op.presence": "Status", "op.search": "Search: number, account, contract, name", "op.find": "Find",
@@ -38,14 +43,18 @@ const t = strings("op", {
     "search.more": "The first {n} are shown — refine the search",
     "reason.label": "Why the card is opened outside a call", "reason.callback": "Call-back", "reason.written_request": "Written request",
     "reason.complaint_review": "Complaint review", "reason.ticket_follow_up": "Ticket follow-up",
+    "card.searched": "A card from search: the caller on the line is someone else ({caller})", "card.back": "Back to the caller",
     "alert.negative_balance": "Negative balance", "alert.blocked": "Line blocked", "alert.suspended": "Line suspended",
     "alert.open_ticket": "Open tickets: {n}", "alert.offer": "Offers: {n}", "card.alerts": "Alerts",
     "help.search": "Find a subscriber", "help.finish": "Finish after-call work",
+    "norec.title": "No request record", "norec.text": "This call has no request record. Fill it in, or confirm there is nothing to record: reports will count the call as \"no record\".",
+    "norec.fill": "Fill in the record", "norec.confirm": "Finish without a record",
+    "state.ringing": "Ringing", "state.connected": "On call", "state.wrap_up": "After-call work", "op.presence.after": "After the call",
   },
 });
 
 const me = await boot({ roles: ["operator", "supervisor", "tech_support"], title: () => t("op.title") });
-mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side") });
+mountPanels({ record: $("col-record"), reference: $("col-reference-panels"), side: $("col-side-panels") });
 
 const state = { call: null, lookup: null, subscriberId: null, timer: null };
 
@@ -54,7 +63,7 @@ function paintStatic() {
   const sel = $("presence");
   sel.options[0].textContent = t("presence.ready"); sel.options[1].textContent = t("presence.paused");
   $("search").placeholder = t("op.search"); $("search-btn").textContent = t("op.find");
-  renderBanner(); if (state.lookup) { renderCard(state.lookup); renderAlerts(); }
+  renderBanner(); if (state.lookup) { renderCard(state.lookup); renderAlerts(); markSearched(); }
 }
 on("lang", paintStatic);
 $("presence").value = me.presence === "paused" ? "paused" : "ready";
@@ -68,7 +77,7 @@ function renderBanner(note) {
   const st = c ? c.state : "idle";
   b.dataset.state = st;
   if (!c) { b.replaceChildren(h("span", { class: "muted" }, note || t("call.idle"))); return; }
-  const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller || "—")];
+  const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller_display || c.caller || "—")];
   if (c.queue) parts.push(h("span", { class: "muted" }, `${t("call.queue")} ${c.queue}`));
   if (st === "connected" && c.answered_at) {
     const timer = h("span", { class: "timer", id: "talk-timer" });
@@ -77,9 +86,48 @@ function renderBanner(note) {
   }
   if (st === "wrap_up") parts.push(h("button", { id: "finish-wrapup", onclick: finishWrapup }, t("call.finish")));
   b.replaceChildren(...parts);
+  renderPresenceState();
+}
+// the real state beside the status selector: ringing, on call, after-call work (with its timer); the
+// selector then says what the operator will be after the call (ready or paused)
+function renderPresenceState() {
+  const el = $("presence-state"), c = state.call;
+  clearInterval(state.acwTimer);
+  const live = c && ["ringing", "connected", "wrap_up"].includes(c.state) ? c.state : null;
+  $("presence-label").textContent = t(live ? "op.presence.after" : "op.presence");
+  el.dataset.state = live ? { ringing: "ringing", connected: "on_call", wrap_up: "wrap_up" }[live] : "";
+  if (!live) { el.replaceChildren(); return; }
+  const since = live === "wrap_up" ? c.ended_at : live === "connected" ? c.answered_at : c.offered_at;
+  const clock = h("span", { class: "timer", id: live === "wrap_up" ? "acw-timer" : "state-timer" });
+  const tick = () => { const s = since ? Math.max(0, Math.floor(Date.now() / 1000 - since)) : 0; clock.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
+  tick(); state.acwTimer = setInterval(tick, 1000);
+  el.replaceChildren(t("state." + live), " ", clock);
+}
+// after-call work ends with a request record: without one the operator is asked, and may confirm that
+// there is nothing to record (the call is then recorded as "no record", which reports count)
+function askForRecord(call) {
+  return new Promise((resolve) => {
+    const close = (v) => { box.remove(); resolve(v); };
+    const box = h("div", { class: "modal", id: "no-record", role: "dialog", "aria-modal": "true", "aria-labelledby": "no-record-title" },
+      h("div", { class: "modal-box" }, h("h3", { id: "no-record-title" }, t("norec.title")), h("p", {}, t("norec.text")),
+        h("div", { class: "toolbar" },
+          h("button", { class: "primary", id: "no-record-fill", onclick: () => { close(false); $("rec-note")?.focus(); } }, t("norec.fill")),
+          h("button", { id: "no-record-confirm", onclick: () => close(true) }, t("norec.confirm")))));
+    box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(false); });
+    document.body.append(box);
+    box.querySelector("#no-record-fill").focus();
+  }).then(async (confirmed) => {
+    if (!confirmed) return false;
+    const ctx = currentContext() || { call, subscriberId: state.subscriberId };
+    try { await finishWithoutRecord({ ...ctx, call }); return true; } catch (e) { toast(e.message, "error"); return false; }
+  });
 }
 async function finishWrapup() {
   if (!state.call) return;
+  if (state.call.state === "wrap_up" && !recordFinishedFor(state.call.id)) {
+    await askForRecord(state.call); // the record's finish ends after-call work itself
+    return;
+  }
   try {
     const r = await api(`/api/calls/${encodeURIComponent(state.call.id)}/wrapup`, { method: "POST" });
     if (r && r.status === "saving_delayed") toast(errorMessage("saving_delayed") || r.message, "warn");
@@ -96,7 +144,7 @@ function renderCard(lookup) {
   el.dataset.state = lookup ? lookup.state : "idle";
   state.sections = null;
   if (!lookup) { el.replaceChildren(); return; }
-  const msisdn = lookup.msisdn || state.call?.caller || "";
+  const msisdn = lookup.msisdn_display || lookup.msisdn || state.call?.caller_display || state.call?.caller || "";
   if (lookup.state === "loading") { el.replaceChildren(h("p", { class: "muted" }, t("card.loading"))); return; }
   if (lookup.state === "unknown" || lookup.state === "bad_number") {
     const key = lookup.state === "bad_number" && !msisdn ? "card.no_caller_id" : "card." + lookup.state; // <unknown> caller ID
@@ -105,7 +153,7 @@ function renderCard(lookup) {
   }
   if (lookup.state === "unavailable") { el.replaceChildren(h("p", { class: "notice error" }, t("card.unavailable"))); return; }
   if (lookup.state === "multiple") {
-    el.replaceChildren(h("p", { class: "notice" }, t("card.multiple")), matchList(lookup.matches)); return;
+    el.replaceChildren(h("p", { class: "notice" }, t("card.multiple")), matchList(lookup.matches, true)); return;
   }
   const c = lookup.card;
   const fr = lookup.freshness;
@@ -119,7 +167,7 @@ function renderCard(lookup) {
       h("div", { class: "name-row" }, h("h2", { class: "name" }, c.name), statusBadge(c.status),
         h("span", { id: "card-alerts", class: "alerts", role: "status", "aria-label": t("card.alerts") })),
       h("div", { class: "fields band-fields" },
-        field("card.msisdn", c.msisdn, "msisdn"), field("card.account", c.account, "account"),
+        field("card.msisdn", c.msisdn_display || c.msisdn, "msisdn"), field("card.account", c.account, "account"),
         field("card.balance", fmtMoney(c.balance), "balance" + (c.balance < 0 ? " negative" : "")),
         field("card.credit", fmtMoney(c.credit_limit), "credit"),
         field("card.tariff", c.tariff, "tariff"), field("card.region", c.region, "region"))),
@@ -155,16 +203,27 @@ on("ws:ticket.updated", (m) => { // a ticket of the subscriber on screen changed
 on("ticket:created", (tk) => { if (state.sections) { (state.sections.tickets ||= []).unshift(tk); renderAlerts(); } });
 on("offer:answered", () => renderAlerts());
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
-function matchList(matches) {
-  return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
-    h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn, onclick: () => openSubscriber(m.subscriber_id) },
-      `${i + 1}. ${m.name} · ${m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
+// a match list people can tell apart: region, the number with its last digits stressed, the account
+function matchList(matches, callers = false) {
+  return h("ul", { class: "matches" }, matches.map((m, i) => {
+    const shown = m.msisdn_display || m.msisdn || "";
+    const tail = shown.replace(/\D/g, "").slice(-4);
+    const head = tail ? shown.slice(0, shown.lastIndexOf(tail.slice(0, 2))) : shown;
+    return h("li", {},
+      h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn,
+        onclick: () => openSubscriber(m.subscriber_id, callers) },
+      `${i + 1}. `, h("b", {}, m.name), " · ", h("span", { class: "m-region" }, m.region || "—"), " · ",
+      h("span", { class: "m-number" }, head, h("b", { class: "m-tail" }, shown.slice(head.length))), " · ",
+      h("span", { class: "m-account" }, `${t("card.account")} ${m.account}`), " ", statusBadge(m.status)));
+  }));
 }
 
 const CALL_ONLY = ["unknown", "bad_number", "unavailable"]; // lookups with no subscriber that still get a request record
 async function showCard(lookup, subscriberId) {
   renderCard(lookup);
   state.subscriberId = subscriberId || lookup?.card?.subscriber_id || null;
+  if (state.call) { state.callerId = state.subscriberId; state.callLookup = lookup; } // the caller's own card
+  markSearched();
   if (!state.subscriberId) {
     // a call from a number billing does not know (or while billing is down) is still recorded
     if (state.call && lookup && CALL_ONLY.includes(lookup.state)) emit("card:shown", { subscriberId: null, card: null, lookup, call: state.call, sections: {} });
@@ -187,12 +246,26 @@ function readReasonSelect() {
   return sel;
 }
 readReasonSelect();
-async function openSubscriber(id) {
+// during a call or its after-call work, a card found by search is marked as not the caller's, with the way
+// back to the caller's card; a pick among the caller's own matches is the caller's card
+const LIVE = ["ringing", "connected", "wrap_up"];
+function markSearched() {
+  const el = $("card"), c = state.call;
+  // (a caller billing did not know has no card of their own: the one found by search is theirs)
+  const searched = !!(c && LIVE.includes(c.state) && state.callerId && state.subscriberId && state.subscriberId !== state.callerId);
+  el.dataset.origin = searched ? "search" : "call";
+  $("searched-note")?.remove();
+  if (!searched) return;
+  el.prepend(h("p", { class: "notice searched", id: "searched-note" }, t("card.searched", { caller: c.caller_display || c.caller || "—" }), " ",
+    h("button", { type: "button", id: "back-to-caller", onclick: () => (state.callerId ? openSubscriber(state.callerId, true) : showCard(state.callLookup)) }, t("card.back"))));
+}
+async function openSubscriber(id, callers = false) {
   const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : `?reason=${encodeURIComponent(readReasonSelect().value)}`;
   try {
     const res = await api(`/api/subscribers/${encodeURIComponent(id)}/card${q}`);
     $("search-results").replaceChildren();
-    renderCard(res.card); state.subscriberId = id;
+    if (callers && state.call) state.callerId = id;
+    renderCard(res.card); state.subscriberId = id; markSearched();
     emit("card:shown", { subscriberId: id, card: res.card.card, lookup: res.card, call: state.call, sections: res.sections });
   } catch (e) { toast(e.message, "error"); }
 }
@@ -220,7 +293,7 @@ document.addEventListener("keydown", (e) => {
 
 // ---- push -------------------------------------------------------------------------------------------
 function setCall(call) { state.call = call; renderBanner(); emit("call:state", call); }
-on("ws:call.offered", (m) => { setCall(m.call); showCard(m.card, m.card?.card?.subscriber_id); document.title = "☎ " + (m.call.caller || ""); });
+on("ws:call.offered", (m) => { setCall(m.call); showCard(m.card, m.card?.card?.subscriber_id); document.title = "☎ " + (m.call.caller_display || m.call.caller || ""); });
 on("ws:call.answered", (m) => {
   const same = state.call && state.call.id === m.call.id;
   setCall(m.call);
@@ -245,8 +318,21 @@ on("ws:call.state", (m) => {
   setCall(m.call);
   if (!same) showCard(m.card, m.card?.card?.subscriber_id);
 });
+// the card on screen is remembered in this tab: a server that restarts and forgets the live call (or a
+// reload meanwhile) gives the card back, with the draft the record panel kept
+const OPEN_KEY = "op.open";
+on("subscriber:open", (m) => openSubscriber(m.subscriberId)); // a callback's reminder opens its card
+on("card:shown", (ctx) => { try { if (ctx.subscriberId) sessionStorage.setItem(OPEN_KEY, ctx.subscriberId); } catch (_) {} });
+on("card:cleared", () => { try { sessionStorage.removeItem(OPEN_KEY); } catch (_) {} });
 on("ws:call.none", () => {
-  if (state.call) { state.call = null; renderBanner(); renderCard(null); emit("card:cleared"); }
+  let reopen = null;
+  try { reopen = sessionStorage.getItem(OPEN_KEY); } catch (_) {}
+  const lost = !!state.call; // the server no longer knows the call this screen showed
+  if (lost) {
+    state.call = null; renderBanner(); emit("call:state", null);
+    if (!reopen) { renderCard(null); emit("card:cleared"); }
+  }
+  if (reopen && (lost || state.subscriberId !== reopen || !state.lookup)) openSubscriber(reopen);
   // no live call of mine and the screen says Ready: say so to the server, so a presence left at on_call /
   // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue
   if ($("presence").value === "ready") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});

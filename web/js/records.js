@@ -1,8 +1,9 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { strings, api, h, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
+import { strings, api, h, on, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
+import { planCallback } from "/js/callbacks.js";
 
 const t = strings("rec", {
   ru: {
@@ -12,7 +13,7 @@ const t = strings("rec", {
     "rec.other": "Другое (свободный текст)", "rec.other.first": "Ни одна тема не подходит уверенно — опишите обращение текстом",
     "rec.topics": "Темы", "rec.topics.none": "Тема не выбрана", "rec.pick": "Выбрать тему вручную…",
     "rec.outcome": "Итог", "outcome.resolved": "Решено на звонке", "outcome.escalated": "Передано в техподдержку",
-    "outcome.callback": "Перезвонить", "rec.finish": "Завершить обращение", "rec.saved": "Обращение сохранено",
+    "outcome.callback": "Перезвонить", "outcome.no_record": "Без записи", "rec.callback_at": "Когда перезвонить", "rec.callback_needed": "Укажите, когда перезвонить (не в прошлом)", "rec.callback_failed": "Обращение сохранено, перезвон не запланирован: {why}", "rec.finish": "Завершить обращение", "rec.saved": "Обращение сохранено",
     "rec.remove": "Убрать", "rec.key": "клавиша {n}", "rec.keys": "Выбрать подсказку 1/2/3",
     "rec.truncated": "Текст очень длинный: сохранено начало", "rec.archived": "в архиве",
   },
@@ -22,8 +23,8 @@ const t = strings("rec", {
     "rec.suggest": "Suggested topics", "rec.suggest.wait": "Start typing to see topics",
     "rec.other": "Other (free text)", "rec.other.first": "No topic fits confidently — describe the request in the note",
     "rec.topics": "Topics", "rec.topics.none": "No topic chosen", "rec.pick": "Pick a topic…",
-    "rec.outcome": "Outcome", "outcome.resolved": "Resolved on the call", "outcome.escalated": "Escalated to tech support",
-    "outcome.callback": "Call back", "rec.finish": "Finish request", "rec.saved": "Request saved",
+    "rec.outcome": "Outcome", "outcome.resolved": "Resolved on the call", "outcome.escalated": "Passed to tech support",
+    "outcome.callback": "Call back", "outcome.no_record": "No record", "rec.callback_at": "When to call back", "rec.callback_needed": "Say when to call back (not in the past)", "rec.callback_failed": "The request is saved, the callback is not planned: {why}", "rec.finish": "Finish request", "rec.saved": "Request saved",
     "rec.remove": "Remove", "rec.key": "key {n}", "rec.keys": "Pick suggestion 1/2/3",
     "rec.truncated": "The text is very long: its beginning was saved", "rec.archived": "archived",
   },
@@ -39,8 +40,22 @@ let pauseTimer = null;
 let seq = 0;
 
 // drafts survive a page reload (sessionStorage: this tab only, gone when it closes)
+// a draft is kept under the call and under the subscriber, so a server restart that loses the live call
+// still finds it when the card comes back; both go when the record is saved
 function saveDraft(key) {
-  try { sessionStorage.setItem("rec.draft:" + key, JSON.stringify({ note: draft.note, topics: draft.topics, outcome: draft.outcome })); } catch (_) {}
+  const text = JSON.stringify({ note: draft.note, topics: draft.topics, outcome: draft.outcome, callbackAt: draft.callbackAt });
+  const sub = currentContext()?.subscriberId;
+  try {
+    sessionStorage.setItem("rec.draft:" + key, text);
+    if (sub) sessionStorage.setItem("rec.draft:sub:" + sub, text);
+  } catch (_) {}
+}
+function dropDraft(ctx) {
+  drafts.delete(keyOf(ctx));
+  try {
+    sessionStorage.removeItem("rec.draft:" + keyOf(ctx));
+    if (ctx.subscriberId) sessionStorage.removeItem("rec.draft:sub:" + ctx.subscriberId);
+  } catch (_) {}
 }
 function loadDraft(key) {
   try { const d = JSON.parse(sessionStorage.getItem("rec.draft:" + key) || "null"); if (d) return { ...d, sug: null }; } catch (_) {}
@@ -124,11 +139,55 @@ async function suggestNow(ctx, refine = false) {
     if (mine !== seq || !els) return; // a newer keystroke won
     draft.sug = res;
     renderSuggestions();
-  } catch (e) { if (mine === seq) els.status.textContent = e.message; }
+  } catch (e) { if (mine === seq) showStatus(e); }
+}
+
+// ---- what the rest of the screen asks of the record on screen ---------------------------------------
+const finishedKey = (callId) => "rec.finished:" + callId;
+function markFinished(callId) { if (callId) { try { sessionStorage.setItem(finishedKey(callId), "1"); } catch (_) {} } }
+/** Whether this tab finished a request record for the call (after-call work asks before ending without one). */
+export function recordFinishedFor(callId) { try { return sessionStorage.getItem(finishedKey(callId)) === "1"; } catch (_) { return false; } }
+/** The note typed so far for the card on screen (the ticket form starts from it). */
+export function draftNote() { return draft ? draft.note : ""; }
+/** Set the outcome of the record on screen (escalating sets "escalated"). */
+export function setOutcome(o) {
+  if (!draft || !OUTCOMES.includes(o)) return;
+  draft.outcome = o;
+  const ctx = currentContext(); if (ctx) saveDraft(keyOf(ctx));
+  const radio = document.querySelector(`input[name=rec-outcome][value=${o}]`); if (radio) radio.checked = true;
+}
+/** End the call's after-call work recording it as "no record" (the operator confirmed there is none). */
+export async function finishWithoutRecord(ctx) {
+  const body = { note: draft?.note || "", topics: [], outcome: "no_record", finish: true,
+    call_id: ctx.call?.id || null, subscriber_id: ctx.subscriberId || null };
+  const rec = await api("/api/records", { method: "POST", body });
+  markFinished(body.call_id);
+  dropDraft(ctx);
+  emit("record:finished", rec);
+  return rec;
+}
+
+function showStatus(e) { els.status.textContent = e.message; els.status.dataset.errorId = e.error_id || ""; }
+// the server is back: a "server unreachable" left under the record goes, and the suggestions come back
+on("ws:reconnected", () => {
+  if (!els || els.status.dataset.errorId !== "network") return;
+  els.status.textContent = ""; els.status.dataset.errorId = "";
+  const ctx = currentContext(); if (ctx && draft && draft.note.trim()) suggestNow(ctx);
+});
+
+// "call back" is a task: a local date-time input (the operator's zone), sent as an aware ISO time
+const pad = (n) => String(n).padStart(2, "0");
+function localInput(d) { return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`; }
+function callbackTime() {
+  const v = els.callbackAt?.value; if (!v) return null;
+  const d = new Date(v); // a datetime-local value is read in the browser's (the operator's) zone
+  return isNaN(d) || d.getTime() < Date.now() - 5 * 60000 ? null : d;
 }
 
 async function finish(ctx) {
   els.status.textContent = "";
+  const due = draft.outcome === "callback" ? callbackTime() : null;
+  if (draft.outcome === "callback" && !due) { els.status.textContent = t("rec.callback_needed"); els.callbackAt?.focus(); return; }
   const sug = draft.sug;
   const body = {
     note: draft.note, topics: draft.topics.map((x) => x.code), outcome: draft.outcome, finish: true,
@@ -141,20 +200,28 @@ async function finish(ctx) {
   try {
     const rec = await api("/api/records", { method: "POST", body });
     toast(t("rec.saved"), "ok");
-    drafts.delete(keyOf(ctx));
-    try { sessionStorage.removeItem("rec.draft:" + keyOf(ctx)); } catch (_) {}
+    markFinished(body.call_id);
+    emit("record:finished", rec);
+    if (due) {
+      try {
+        await planCallback({ due_at: due.toISOString(), subscriber_id: ctx.subscriberId || null,
+          msisdn: ctx.card?.msisdn || ctx.call?.caller || null, note: body.note.slice(0, 500), record_id: rec.id, call_id: body.call_id });
+      } catch (e) { toast(t("rec.callback_failed", { why: e.message }), "error"); }
+    }
+    dropDraft(ctx);
     const sections = ctx.sections || (ctx.sections = {});
     sections.requests = [rec, ...(Array.isArray(sections.requests) ? sections.requests : [])];
     draft = null;
     render(ctx, els.root);
   } catch (e) {
-    els.status.textContent = e.message; // nothing typed is lost: the draft stays on screen
+    showStatus(e); // nothing typed is lost: the draft stays on screen
   }
 }
 
 async function render(ctx, el) {
   const key = keyOf(ctx);
-  draft = drafts.get(key) || loadDraft(key) || { note: "", topics: [], outcome: "resolved", sug: null };
+  draft = drafts.get(key) || loadDraft(key) || (ctx.subscriberId && loadDraft("sub:" + ctx.subscriberId))
+    || { note: "", topics: [], outcome: "resolved", sug: null };
   drafts.set(key, draft);
   const tree = await loadTopics().catch(() => []);
   el.replaceChildren();
@@ -171,17 +238,20 @@ async function render(ctx, el) {
   tree.map((p) => (p.children.length
     ? h("optgroup", { label: nameOf(p) }, p.children.map((c) => h("option", { value: c.code }, nameOf(c))))
     : h("option", { value: p.code }, nameOf(p)))));
+  const callbackAt = h("input", { type: "datetime-local", id: "rec-callback-at", "aria-label": t("rec.callback_at"),
+    value: draft.callbackAt || localInput(new Date(Date.now() + 3600000)), onchange: (e) => { draft.callbackAt = e.target.value; saveDraft(key); } });
+  const callbackRow = h("label", { class: "rec-callback", hidden: draft.outcome !== "callback" }, t("rec.callback_at"), " ", callbackAt);
   const outcome = h("div", { class: "rec-outcome", role: "radiogroup", "aria-label": t("rec.outcome") },
     OUTCOMES.map((o) => h("label", {}, h("input", { type: "radio", name: "rec-outcome", value: o, checked: draft.outcome === o,
-      onchange: () => { draft.outcome = o; saveDraft(key); } }), " ", t("outcome." + o))));
-  els = { root: el, note, sug: h("div", { id: "rec-suggestions", "aria-live": "polite" }), chosen: h("div", { id: "rec-chosen" }),
+      onchange: () => { draft.outcome = o; callbackRow.hidden = o !== "callback"; saveDraft(key); } }), " ", t("outcome." + o))));
+  els = { root: el, note, callbackAt, sug: h("div", { id: "rec-suggestions", "aria-live": "polite" }), chosen: h("div", { id: "rec-chosen" }),
     status: h("p", { class: "error", id: "rec-status", role: "alert" }) };
   el.append(
     historyBox(ctx.sections && ctx.sections.requests),
     h("label", { for: "rec-note" }, t("rec.note")), note,
     h("h4", {}, t("rec.suggest")), els.sug,
     h("h4", {}, t("rec.topics")), els.chosen, picker,
-    h("h4", {}, t("rec.outcome")), outcome,
+    h("h4", {}, t("rec.outcome")), outcome, callbackRow,
     h("button", { type: "button", id: "rec-finish", class: "primary", onclick: () => finish(ctx) }, t("rec.finish")), els.status);
   renderSuggestions();
   renderChosen();

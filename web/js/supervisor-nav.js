@@ -3,13 +3,14 @@
 import { strings, h, on, $ } from "/js/core.js";
 
 const t = strings("sup-nav", {
-  ru: { floor: "Зал", kpis: "Показатели и отчёты", requests: "Обращения и темы", support: "Техподдержка и база знаний" },
-  en: { floor: "Floor", kpis: "Figures and reports", requests: "Requests and topics", support: "Tech support and knowledge base" },
+  ru: { floor: "Зал", kpis: "Показатели и отчёты", requests: "Обращения и темы", support: "Техподдержка и база знаний", callbacks: "Перезвоны" },
+  en: { floor: "Floor", kpis: "Figures and reports", requests: "Requests and topics", support: "Tech support and knowledge base", callbacks: "Callbacks" },
 });
 
 /** The supervisor's screens, in the order of the menu: [path, string key]. */
 export const SUPERVISOR_PAGES = [
   ["/supervisor.html", "floor"], ["/supervisor-kpis.html", "kpis"], ["/supervisor-requests.html", "requests"], ["/supervisor-support.html", "support"],
+  ["/supervisor-callbacks.html", "callbacks"],
 ];
 
 export function supervisorNav() {

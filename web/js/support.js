@@ -142,7 +142,7 @@ function paintDetail() {
     h("h3", { id: "sp-ticket-title" }, `#${current.id} · ${topicLabel(current.topic)} · `, h("span", { id: "sp-state" }, ticketText("state." + current.state)),
       " · ", h("span", { class: `badge p${current.priority}` }, ticketText("prio." + current.priority))),
     h("div", { class: "fields" },
-      h("div", { class: "f" }, h("label", {}, t("sp.card")), h("div", { class: "v" }, c.name || c.subscriber_id || "—", " ", c.msisdn || "")),
+      h("div", { class: "f" }, h("label", {}, t("sp.card")), h("div", { class: "v" }, c.name || c.subscriber_id || "—", " ", c.msisdn_display || c.msisdn || "")),
       h("div", { class: "f" }, h("label", {}, t("sp.status")), h("div", { class: "v" }, c.status ? tr("sub." + c.status, c.status) : "—")),
       h("div", { class: "f" }, h("label", {}, t("sp.balance")), h("div", { class: "v" }, fmtMoney(c.balance))),
       h("div", { class: "f" }, h("label", {}, t("sp.tariff")), h("div", { class: "v" }, c.tariff || "—")),

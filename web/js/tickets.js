@@ -4,6 +4,7 @@ import { strings, api, h, on, emit, toast, fmtDateTime } from "/js/core.js";
 import { ticketText } from "/js/ticket-strings.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 import { topicList, topicName } from "/js/kb.js";
+import { draftNote, setOutcome } from "/js/records.js";
 
 const t = strings("tickets", {
   ru: {
@@ -60,12 +61,16 @@ registerPanel({
           subscriber_id: ctx.subscriberId, topic: topic.value, note: note.value, call_id: ctx.call?.id || null } });
         shown.set(tk.id, tk); paintList(); note.value = "";
         emit("ticket:created", tk);
+        setOutcome("escalated"); // the request was passed on: first-contact resolution must not count it
+        form.open = false;
         toast(t("tk.sent", { id: tk.id }));
       } catch (e) { toast(e.message || t("err.generic"), "error"); }
       finally { send.disabled = false; }
     } }, t("tk.send"));
-    el.append(listEl, h("details", { id: "tk-escalate" }, h("summary", {}, t("tk.escalate")),
-      h("div", { id: "tk-form" }, topic, note, send)));
+    const form = h("details", { id: "tk-escalate" }, h("summary", {}, t("tk.escalate")), h("div", { id: "tk-form" }, topic, note, send));
+    // opening the form starts the ticket's note from the request's note (the operator edits it if needed)
+    form.addEventListener("toggle", () => { if (form.open && !note.value.trim()) note.value = draftNote(); });
+    el.append(listEl, form);
   },
 });
 

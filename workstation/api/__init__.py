@@ -13,4 +13,5 @@ ROUTER_MODULES = [
     "workstation.api.kb",
     "workstation.api.campaigns",
     "workstation.api.kpis",
+    "workstation.api.callbacks",
 ]

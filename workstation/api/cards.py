@@ -75,7 +75,7 @@ async def search(
         None,
         {"results": len(matches), "shown": [str(m.subscriber_id) for m in matches]},
     )
-    return {"matches": [asdict(m) for m in matches]}
+    return {"matches": [notifier.match_payload(m) for m in matches]}
 
 
 @router.get("/{subscriber_id}/card")

@@ -16,6 +16,7 @@ from workstation import audit
 from workstation.api.deps import ContainerDep, CurrentUser, require_roles
 from workstation.errors import DomainError
 from workstation.kpis import reports
+from workstation.kpis.formulas import FORMULAS
 from workstation.models import User
 
 router = APIRouter(prefix="/api/kpis", tags=["kpis"])
@@ -50,7 +51,7 @@ async def board(container: ContainerDep, _: Supervisor) -> dict[str, Any]:
         }
         for o in ops
     ]
-    return {**kpis.board(), "operators": operators}
+    return {**kpis.board(), "operators": operators, "formulas": FORMULAS}
 
 
 class _Period:

@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 
 from workstation.bus.memory import dispatch
 from workstation.bus.ports import Listener, Message
+from workstation.bus.redis_publisher import PipelinedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,16 @@ class RedisBus:
     async def start(self) -> None:
         self._redis = aioredis.from_url(self.url, decode_responses=True)
         # publishing has short timeouts: with Redis away a push fails fast and goes local (see Hub)
+        # one connection, pipelined (redis_publisher.py); no client-info handshake on (re)connect
         self._pub = aioredis.from_url(
-            self.url, decode_responses=True, socket_connect_timeout=0.5, socket_timeout=0.5
+            self.url,
+            decode_responses=True,
+            socket_connect_timeout=0.5,
+            socket_timeout=0.5,
+            lib_name=None,
+            lib_version=None,
         )
+        self._publisher = PipelinedPublisher(self._pub)
         self._task = asyncio.create_task(self._reader(), name="redis-bus-reader")
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=5)
@@ -60,6 +68,7 @@ class RedisBus:
         if self._redis:
             await self._redis.aclose()
         if self._pub:
+            await self._publisher.stop()
             await self._pub.aclose()
 
     def subscribe(self, pattern: str, listener: Listener) -> None:
@@ -69,7 +78,7 @@ class RedisBus:
         assert self._pub is not None, "bus not started"
         if not self._connected:
             raise BusUnavailable("redis bus is not connected")
-        await self._pub.publish(self.prefix + channel, json.dumps(message, default=str))
+        await self._publisher.publish(self.prefix + channel, json.dumps(message, default=str))
 
     async def _reader(self) -> None:
         delay = 0.2

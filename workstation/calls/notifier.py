@@ -5,18 +5,30 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from billing_adapter.formats import display_number
 from billing_adapter.models import CardLookup
+
+
+def match_payload(match: Any) -> dict[str, Any]:
+    """One of several subscribers a number or a search found, with its number as people read it."""
+    out = asdict(match)
+    out["msisdn_display"] = display_number(out.get("msisdn"))
+    return out
 
 
 def card_payload(lookup: CardLookup | None) -> dict[str, Any]:
     if lookup is None:
         return {"state": "loading"}
+    card = lookup.card.to_dict() if lookup.card else None
+    if card is not None:
+        card["msisdn_display"] = display_number(card.get("msisdn"))
     out: dict[str, Any] = {
         "state": lookup.state,
         "message": lookup.message,
         "msisdn": lookup.msisdn,
-        "card": lookup.card.to_dict() if lookup.card else None,
-        "matches": [asdict(m) for m in lookup.matches],
+        "msisdn_display": display_number(lookup.msisdn),
+        "card": card,
+        "matches": [match_payload(m) for m in lookup.matches],
         "freshness": asdict(lookup.freshness) if lookup.freshness else None,
     }
     return out
@@ -27,6 +39,7 @@ def call_payload(call: Any) -> dict[str, Any]:
     return {
         "id": call.call_id,
         "caller": call.caller,
+        "caller_display": display_number(call.caller),
         "queue": call.queue,
         "state": call.state,
         "queued_at": call.queued_at,

@@ -33,6 +33,7 @@ from telephony.events import (
 )
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
+from workstation.calls.link_health import LinkHealth
 from workstation.calls.presence import PAUSE_REASONS, presence_source
 from workstation.calls.writer import CallWriter, journal_path
 from workstation.errors import Conflict, NotFound
@@ -80,6 +81,7 @@ class CallService:
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self.telephony_up = False
+        self.link_health = LinkHealth(container.bus, container.telephony)
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
         # features that follow every call event (contact-center figures): called before de-duplication,
@@ -95,14 +97,17 @@ class CallService:
         self.writer.start()
         if self.container.telephony is not None:  # pauses re-applied from stored presence on (re)connect
             self.container.telephony.set_presence_source(presence_source(self.container.db))
+        await self.link_health.start()
 
     async def stop(self) -> None:
+        await self.link_health.stop()
         await self.writer.stop()
 
     # -- events from telephony ----------------------------------------------------------------
     async def handle(self, event: CallEvent) -> None:
         if isinstance(event, TelephonyLink):
             self.telephony_up = event.up
+            await self.link_health.publish()
             await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": event.up})
             return
         for observe in self.observers:
@@ -383,11 +388,10 @@ class CallService:
     def floor(self) -> dict[str, Any]:
         waiting = [c for c in self.calls.values() if c.state in ("queued", "ringing")]
         now = time.time()
-        tel = self.container.telephony
-        health = tel.health() if tel is not None else {"state": "disabled", "problems": []}
+        health = self.link_health.current()  # on a node without the AMI consumer: the consumer's
         return {
-            "telephony_up": self.telephony_up,
-            "telephony": {k: health.get(k) for k in ("state", "problems", "pauses_pending", "last_error")},
+            "telephony_up": self.telephony_up or health["state"] in ("ok", "degraded"),
+            "telephony": health,
             "waiting": len(waiting),
             "longest_wait_s": max((now - (c.queued_at or now) for c in waiting), default=0),
             "on_call": {uid: cid for uid, cid in self.by_user.items()},

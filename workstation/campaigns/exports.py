@@ -23,6 +23,7 @@ from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
 from workstation import audit
 from workstation.db import Database, utcnow
 from workstation.errors import DomainError, NotFound, Unavailable
+from workstation.runtime import lower_thread_priority
 
 from .models import SegmentExport
 
@@ -207,6 +208,7 @@ class ExportService:
         self._set(req.export_id, stage="queued")
 
         def work() -> None:
+            lower_thread_priority()  # the screen pop on the event loop's thread comes first
             self._wait_turn(req.export_id)
             try:
                 self.run(req, user_id, reason)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workstation.db import Base, utcnow
+from workstation.db import Base, UtcDateTime, utcnow
 
 EXPORT_STATES = ("running", "done", "failed")
 CAMPAIGN_STATES = ("draft", "active", "finished")
@@ -40,8 +40,8 @@ class SegmentExport(Base):
     # privacy report + segment profiles (no identifiers, counts only)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Campaign(Base):
@@ -60,7 +60,7 @@ class Campaign(Base):
     state: Mapped[str] = mapped_column(String(16), default="active")
     targets_count: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CampaignTarget(Base):
@@ -77,4 +77,4 @@ class CampaignTarget(Base):
     subscriber_id: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

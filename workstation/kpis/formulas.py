@@ -100,6 +100,7 @@ class Fact:
     offered_to: set[str] = field(default_factory=set)
     asterisk_wait: bool = False  # wait_s is Asterisk's own HoldTime
     asterisk_talk: bool = False
+    rolled: tuple[tuple[tuple[int, str, int], ...], list[float]] | None = None  # what the roll-up holds of it
 
     @property
     def waiting(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workstation.kpis.formulas import FORMULAS, Rules
+from workstation.kpis.formulas import Rules
 
 
 def board(snapshot: dict[str, Any], rules: Rules, alerts: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -14,7 +14,6 @@ def board(snapshot: dict[str, Any], rules: Rules, alerts: dict[str, dict[str, An
         "v": 1,
         **snapshot,
         "rules": rules.as_dict(),
-        "formulas": FORMULAS,
         "alerts": list(alerts.values()),
     }
 

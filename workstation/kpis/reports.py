@@ -1,8 +1,9 @@
 """The same figures as the board, by hour, day or week, per queue or per operator: one SQL aggregate.
 
-Counts are ``SUM(CASE …)`` over the call facts (``calls.started_at`` … ``acw_s``) mirroring
-``formulas.contribution`` column for column, so a report and the board agree on the same calls; the
-figures are then derived by ``formulas.figures``. Buckets are in the contact center's time zone
+``report`` sums the hourly roll-up (``rollup.py``, kept in step with the call facts by the KPI service);
+``recount`` computes the same counts straight from the call facts with ``SUM(CASE …)`` mirroring
+``formulas.contribution`` column for column. Either way the figures are derived by ``formulas.figures``,
+so a report and the board agree on the same calls. Buckets are in the contact center's time zone
 (``kpi_timezone``): PostgreSQL converts exactly; SQLite (the embedded demo) applies the zone's current
 UTC offset.
 """
@@ -18,9 +19,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from workstation.db import Database
 from workstation.kpis import formulas as f
-from workstation.kpis.models import AgentStateRow
+from workstation.kpis import rollup
+from workstation.kpis.models import NO_OPERATOR, KpiHourly
 from workstation.models import Call, User
-from workstation.records.models import RequestRecord
 
 BUCKETS = ("hour", "day", "week")
 GROUPS = ("all", "queue", "operator")
@@ -36,8 +37,8 @@ class ReportError(ValueError):
 
 
 def _bucket(db: Database, col: Any, bucket: str, tz: str) -> ColumnElement[Any]:
-    if db.dialect == "postgresql":
-        return func.to_char(func.date_trunc(bucket, func.timezone(tz, col)), "YYYY-MM-DD HH24:MI")
+    if db.dialect == "postgresql":  # a local timestamp (formatted in Python: to_char per row costs)
+        return func.date_trunc(bucket, func.timezone(tz, col))
     offset = int(datetime.now(ZoneInfo(tz)).utcoffset().total_seconds())  # type: ignore[union-attr]
     local = func.datetime(col, f"{offset:+d} seconds")
     if bucket == "hour":
@@ -45,6 +46,11 @@ def _bucket(db: Database, col: Any, bucket: str, tz: str) -> ColumnElement[Any]:
     if bucket == "day":
         return func.strftime("%Y-%m-%d 00:00", local)
     return func.strftime("%Y-%m-%d 00:00", func.datetime(local, "weekday 0", "-6 days"))
+
+
+def _label(bucket: Any) -> str:
+    """A bucket as ``YYYY-MM-DD HH:MM`` local time (PostgreSQL gives a timestamp, SQLite the text)."""
+    return bucket.strftime("%Y-%m-%d %H:%M") if isinstance(bucket, datetime) else str(bucket)
 
 
 def _counts(rules: f.Rules) -> list[ColumnElement[Any]]:
@@ -83,6 +89,27 @@ def _period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def _rows(bucket: str, tz: str, rows: Any, rules: f.Rules) -> list[dict[str, Any]]:
+    zone = ZoneInfo(tz)
+    step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
+    out = []
+    for r in rows:
+        counts = [int(v or 0) for v in r[2 : 2 + len(f.FIELDS)]]
+        label = _label(r.b)
+        local = datetime.strptime(label, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
+        row = {"bucket": label, "bucket_start": local.isoformat(), "bucket_end": (local + step).isoformat(), "key": r.k}
+        row.update(f.figures(counts, rules))
+        out.append(row)
+    return out
+
+
+def _check(bucket: str, group: str) -> None:
+    if bucket not in BUCKETS:
+        raise ReportError(f"bucket must be one of {', '.join(BUCKETS)}", error_id="kpi_bad_bucket")
+    if group not in GROUPS:
+        raise ReportError(f"group must be one of {', '.join(GROUPS)}", error_id="kpi_bad_group")
+
+
 def report(
     db: Database,
     rules: f.Rules,
@@ -95,90 +122,60 @@ def report(
     queue: str | None = None,
     operator_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of ``{"bucket", "key", **figures}`` for calls that reached the floor in [start, end)."""
-    if bucket not in BUCKETS:
-        raise ReportError(f"bucket must be one of {', '.join(BUCKETS)}", error_id="kpi_bad_bucket")
-    if group not in GROUPS:
-        raise ReportError(f"group must be one of {', '.join(GROUPS)}", error_id="kpi_bad_group")
+    """Rows of ``{"bucket", "key", **figures}`` for calls that reached the floor in [start, end), read from
+    the hourly roll-up (whole hours: a bound inside an hour counts that hour from its start). Per operator,
+    every queue together (``queue`` filters queue reports); per queue, ``operator_id`` is not a filter."""
+    _check(bucket, group)
+    start, end = _period(start, end)
+    h = KpiHourly
+    b = _bucket(db, h.slot, bucket, tz).label("b")
+    key: ColumnElement[Any] = {"all": literal("*"), "queue": h.queue, "operator": h.operator_id}[group].label("k")
+    sums = [func.sum(getattr(h, c)) for c in rollup.COLUMNS]
+    where = [h.slot >= start.replace(minute=0, second=0, microsecond=0), h.slot < end]
+    if group == "operator":  # the operators' rows (every queue together)
+        where += [h.queue == "", h.operator_id != NO_OPERATOR]
+        if operator_id is not None:
+            where.append(h.operator_id == operator_id)
+    else:  # the queues' rows
+        where.append(h.operator_id == NO_OPERATOR)
+        if queue is not None:
+            where.append(h.queue == queue)
+    stmt = select(b, key, *sums).where(*where).group_by(b, key).order_by(b, key)
+    with db.session() as s:
+        rows = s.execute(stmt).all()
+    out = []
+    for r, row in zip(rows, _rows(bucket, tz, rows, rules), strict=True):
+        extra = dict(zip(rollup.EXTRA, r[2 + len(f.FIELDS) :], strict=True))
+        if group != "operator" and not (row["offered"] or extra["answered_all"] or row["talked"]):
+            continue  # an hour that holds only operators' time
+        row["answered_all"] = int(extra["answered_all"] or 0)
+        row["fcr_pct"] = f.fcr(int(extra["fcr_resolved"] or 0), int(extra["fcr_total"] or 0))
+        row["occupancy_pct"] = f.occupancy(float(extra["busy_s"] or 0), float(extra["ready_s"] or 0))
+        out.append(row)
+    return out
+
+
+def recount(
+    db: Database, rules: f.Rules, start: datetime, end: datetime, *, bucket: str = "hour", group: str = "queue", tz: str = "UTC"
+) -> list[dict[str, Any]]:
+    """The call counts of ``report`` recomputed from the call facts themselves (no roll-up): the check
+    that the roll-up is in step, and the way to rebuild it after a change of thresholds."""
+    _check(bucket, group)
     start, end = _period(start, end)
     b = _bucket(db, Call.started_at, bucket, tz).label("b")
     key: ColumnElement[Any] = {"all": literal("*"), "queue": func.coalesce(Call.queue, ""), "operator": Call.operator_id}[
         group
     ].label("k")
     where = [Call.started_at >= start, Call.started_at < end]
-    if queue is not None:
-        where.append(Call.queue == queue)
-    if operator_id is not None:
-        where.append(Call.operator_id == operator_id)
     if group == "operator":
         where.append(Call.operator_id.is_not(None))
     stmt = select(b, key, *_counts(rules)).where(*where).group_by(b, key).order_by(b, key)
     with db.session() as s:
         rows = s.execute(stmt).all()
-        extra = _operator_extras(s, db, start, end, bucket, tz, operator_id) if group == "operator" else {}
-    out = []
-    zone = ZoneInfo(tz)
-    for r in rows:
-        counts = [int(v) for v in r[2 : 2 + len(f.FIELDS)]]
-        local = datetime.strptime(r.b, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-        step = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}[bucket]
-        row = {
-            "bucket": r.b,
-            "bucket_start": local.isoformat(),
-            "bucket_end": (local + step).isoformat(),
-            "key": r.k,
-            **f.figures(counts, rules),
-            "answered_all": int(r[-1]),
-        }
-        row.update(extra.get((r.b, r.k), {"fcr_pct": None, "occupancy_pct": None}))
-        out.append(row)
+    out = _rows(bucket, tz, rows, rules)
+    for r, row in zip(rows, out, strict=True):
+        row["answered_all"] = int(r[-1])
     return out
-
-
-def _operator_extras(
-    s: Any, db: Database, start: datetime, end: datetime, bucket: str, tz: str, operator_id: int | None
-) -> dict[tuple[str, Any], dict[str, Any]]:
-    """First-contact resolution (request records of the calls) and occupancy (state log) per operator."""
-    b = _bucket(db, Call.started_at, bucket, tz).label("b")
-    finished = and_(RequestRecord.status == "finished", RequestRecord.outcome.is_not(None))
-    q = (
-        select(
-            b,
-            RequestRecord.operator_id,
-            func.sum(case((RequestRecord.outcome == "resolved", 1), else_=0)),
-            func.count(RequestRecord.id),
-        )
-        .join(Call, Call.id == RequestRecord.call_id)
-        .where(Call.started_at >= start, Call.started_at < end, finished)
-        .group_by(b, RequestRecord.operator_id)
-    )
-    if operator_id is not None:
-        q = q.where(RequestRecord.operator_id == operator_id)
-    out: dict[tuple[str, Any], dict[str, Any]] = {}
-    for r in s.execute(q):
-        out[(r[0], r[1])] = {"fcr_pct": f.fcr(int(r[2]), int(r[3])), "occupancy_pct": None}
-    sb = _bucket(db, AgentStateRow.started_at, bucket, tz).label("b")
-    ended = func.coalesce(AgentStateRow.ended_at, end)
-    seconds = _seconds(db, AgentStateRow.started_at, ended)
-    busy = func.sum(case((AgentStateRow.state.in_(("on_call", "wrap_up")), seconds), else_=0))
-    ready = func.sum(case((AgentStateRow.state == "ready", seconds), else_=0))
-    sq = (
-        select(sb, AgentStateRow.user_id, busy, ready)
-        .where(AgentStateRow.started_at >= start, AgentStateRow.started_at < end)
-        .group_by(sb, AgentStateRow.user_id)
-    )
-    if operator_id is not None:
-        sq = sq.where(AgentStateRow.user_id == operator_id)
-    for r in s.execute(sq):
-        entry = out.setdefault((r[0], r[1]), {"fcr_pct": None, "occupancy_pct": None})
-        entry["occupancy_pct"] = f.occupancy(float(r[2] or 0), float(r[3] or 0))
-    return out
-
-
-def _seconds(db: Database, a: Any, b: Any) -> ColumnElement[Any]:
-    if db.dialect == "postgresql":
-        return func.extract("epoch", b - a)
-    return (func.julianday(b) - func.julianday(a)) * 86400.0
 
 
 def calls(

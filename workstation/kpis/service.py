@@ -36,11 +36,17 @@ from telephony.events import (
 )
 from workstation.db import Database
 from workstation.kpis import formulas as f
-from workstation.kpis import notifier, reports
+from workstation.kpis import notifier, reports, rollup
 from workstation.kpis.live import LiveFigures, day_start
 from workstation.kpis.models import AgentStateRow
 
 log = logging.getLogger(__name__)
+
+
+def register_writer_operations(writer: Any) -> None:
+    """The call writer's operations of this feature: the state log and the hourly roll-up."""
+    writer.appliers["agent_state"] = apply_agent_state
+    rollup.register(writer)
 
 
 def apply_agent_state(s: Session, fields: dict[str, Any]) -> None:
@@ -146,7 +152,7 @@ class KpiService:
             self._write(fact, wait_s=fact.wait_s, ended_at=ev.at, state="abandoned")
         else:
             return False
-        live.touch(fact)
+        self._count(fact)
         return True
 
     def _asterisk_times(self, fact: f.Fact, ev: QueueCallTimes) -> bool:
@@ -163,8 +169,17 @@ class KpiService:
         if not changes:
             return False
         self._write(fact, **changes)
-        self.live.touch(fact)
+        self._count(fact)
         return True
+
+    def _count(self, fact: f.Fact) -> None:
+        """Re-count a changed fact: on the board, and as a difference in the hourly roll-up (same batch)."""
+        self.live.touch(fact)
+        keys, new = rollup.keys_of(fact), rollup.vector(fact, self.rules)
+        rows = rollup.deltas(fact.rolled, keys, new)
+        fact.rolled = (tuple(keys), new)
+        if rows:
+            self.writer.put("kpi_delta", "", rows=rows)
 
     def _write(self, fact: f.Fact, **fields: Any) -> None:
         """Call facts through the call writer; the times and outcome the call service also writes are
@@ -178,12 +193,18 @@ class KpiService:
             self.last_board = msg
         elif kind == "floor.changed" and isinstance(msg.get("user_id"), int):
             self.agent_state(msg["user_id"], str(msg.get("presence")), float(msg.get("at") or self.clock()))
+        elif kind == "records.finished" and msg.get("call_id") and msg.get("outcome") and self.is_active():
+            self.writer.put(
+                "kpi_fcr", "", call=msg["call_id"], operator_id=msg.get("operator_id"), outcome=msg["outcome"]
+            )
 
     def agent_state(self, uid: int, state: str, at: float) -> None:
         """An operator's state changed (any node): time in state, after-call work, occupancy."""
         prev = self.live.agent_state(uid, state, at)
         if self.is_active():
             self.writer.put("agent_state", "", user_id=uid, state=state, at=at)
+            if prev is not None and (rows := rollup.state_seconds(uid, prev.state, prev.since, at)):
+                self.writer.put("kpi_delta", "", rows=rows)
         if prev is not None and prev.last_call and (
             prev.state == "wrap_up" or (prev.state == "on_call" and state != "wrap_up")
         ):
@@ -192,7 +213,7 @@ class KpiService:
             if fact is not None and fact.ended_at is not None and fact.acw_s is None:
                 fact.acw_s = f.whole_seconds(fact.ended_at, at) if prev.state == "wrap_up" else 0
                 self._write(fact, acw_s=fact.acw_s)
-                self.live.touch(fact)
+                self._count(fact)
         self._dirty.set()
 
     # ------------------------------------------------------------------ the board
@@ -264,4 +285,5 @@ class KpiService:
             for name in ("operator_id", "answered_at", "ended_at", "wait_s", "ring_s", "talk_s", "acw_s", "abandoned"):
                 setattr(fact, name, getattr(x, name))
             self.live.touch(fact)
+            fact.rolled = (tuple(rollup.keys_of(fact)), rollup.vector(fact, self.rules))  # already rolled up
         return len(stored)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from workstation.kpis.formulas import Rules
-from workstation.kpis.service import KpiService, apply_agent_state
+from workstation.kpis.service import KpiService, register_writer_operations
 
 
 def rules_from(settings: Any) -> Rules:
@@ -38,6 +38,6 @@ def install(container: Any) -> None:
         is_active=lambda: container.telephony is None or calls.telephony_up,
     )
     calls.observers.append(kpis.on_call_event)
-    calls.writer.appliers["agent_state"] = apply_agent_state
+    register_writer_operations(calls.writer)
     container.services["kpis"] = kpis
     container.background.append(kpis.run)

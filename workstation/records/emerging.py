@@ -159,7 +159,7 @@ class EmergingService:
 
     async def run_periodically(self, container: Any) -> None:
         """Background job: recompute every hour on the leader node."""
-        from workstation.leader import LeaderLock
+        from workstation.leader import run_while_leader
 
         async def loop() -> None:
             while True:
@@ -169,20 +169,4 @@ class EmergingService:
                     log.exception("emerging topics: run failed")
                 await asyncio.sleep(RUN_EVERY_S)
 
-        task: asyncio.Task[None] | None = None
-
-        async def acquired() -> None:
-            nonlocal task
-            task = asyncio.create_task(loop(), name="emerging-topics")
-
-        async def lost() -> None:
-            if task is not None:
-                task.cancel()
-
-        lock = LeaderLock(container.settings, "emerging-topics")
-        try:
-            await lock.run(on_acquire=acquired, on_lose=lost)
-        finally:
-            if task is not None:
-                task.cancel()
-            await lock.release()
+        await run_while_leader(container.settings, "emerging-topics", loop)

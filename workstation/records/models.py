@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from workstation.db import Base, utcnow
+from workstation.db import Base, UtcDateTime, utcnow
 
-OUTCOMES = ("resolved", "escalated", "callback")
+OUTCOMES = ("resolved", "escalated", "callback", "no_record")
+# "no_record": the operator ended after-call work confirming there was nothing to record (counted, no topic)
 
 
 class Topic(Base):
@@ -24,7 +25,7 @@ class Topic(Base):
     name_ru: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class RequestRecord(Base):
@@ -55,8 +56,8 @@ class RequestRecord(Base):
     ring_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     talk_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     acw_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
 
     topics: Mapped[list[RecordTopic]] = relationship(
         back_populates="record",
@@ -89,7 +90,7 @@ class EmergingCluster(Base):
     __tablename__ = "emerging_clusters"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    run_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     # notes with personal data masked
     examples: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -117,5 +118,5 @@ class TrainingExample(Base):
     label: Mapped[str] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     holdout: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)

@@ -84,7 +84,12 @@ def override_stats(
                 "none_shown": rows[(code, "none_shown")],
                 "override_rate": round(rows[(code, "overridden")] / shown_n, 3) if shown_n else None,
                 "suggested_instead": [
-                    {"code": c, "name_ru": names.get(c, (c, c))[0], "name_en": names.get(c, (c, c))[1], "count": n}
+                    {
+                        "code": c,
+                        "name_ru": names.get(c, (c, c))[0],
+                        "name_en": names.get(c, (c, c))[1],
+                        "count": n,
+                    }
                     for c, n in instead.get(code, Counter()).most_common(TOP_CONFUSIONS)
                 ],
             }

@@ -127,7 +127,10 @@ class RecordService:
                 raise DomainError(
                     f"topic {c} is archived; choose another", error_id="topic_archived", details={"code": c}
                 )
-        if finishing:
+        if finishing and data.outcome == "no_record":
+            if codes:
+                raise DomainError("a call recorded as 'no record' has no topics", error_id="no_record_topics")
+        elif finishing:
             if not codes:
                 raise DomainError("choose at least one topic (or Other with a note)", error_id="no_topic")
             if data.outcome not in OUTCOMES:
@@ -247,7 +250,18 @@ class RecordService:
         if finish and self.hub is not None:
             # supervisors' statistics refresh live; topic codes only, no personal data
             topics = [x["code"] for x in out["topics"]]
-            await self.hub.send_to_role("supervisor", {"type": "records.finished", "v": 1, "topics": topics})
+            # call, operator and outcome feed first-contact resolution (workstation/kpis)
+            await self.hub.send_to_role(
+                "supervisor",
+                {
+                    "type": "records.finished",
+                    "v": 1,
+                    "topics": topics,
+                    "call_id": out["call_id"],
+                    "operator_id": out["operator_id"],
+                    "outcome": out.get("outcome"),
+                },
+            )
         return out
 
     # ---- reads ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ RELOAD_EVERY_S = 15.0
 MIN_TOPIC_RECORDS = 3
 # the retraining schedule is checked this often
 RETRAIN_CHECK_S = 600.0
+ADD_REFINED = "the current model has no sentence-embedding stage yet"
 
 
 class ClassifierService:
@@ -102,7 +103,7 @@ class ClassifierService:
         if model is None or self.training:
             return None
         if self.embeddings and model.refined is None and self.load_encoder() is not None:
-            return "the current model has no sentence-embedding stage yet"
+            return ADD_REFINED
         if not self.retrain_hours:
             return None
         since = self.registry.current_created_at()
@@ -116,19 +117,26 @@ class ClassifierService:
         return None
 
     async def run_retrainer(self, container: Any) -> None:
-        """Background job: retrain when ``retrain_due`` says so (a refused model keeps the current one)."""
-        while True:
-            await asyncio.sleep(RETRAIN_CHECK_S)
-            try:
-                reason = await asyncio.to_thread(self.retrain_due)
-                if reason:
-                    log.info("classifier: scheduled retraining (%s)", reason)
-                    result = await asyncio.to_thread(self.train)
-                    log.info("classifier: v%d %s", result.version, result.reason)
-            except Unavailable:
-                continue  # someone is training already
-            except Exception:
-                log.exception("classifier: scheduled retraining failed")
+        """Background job on the leader node: retrain when ``retrain_due`` says so (a refused model keeps
+        the current one; other nodes pick the new version up through ``run_reloader``)."""
+        from workstation.leader import run_while_leader
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(RETRAIN_CHECK_S)
+                try:
+                    reason = await asyncio.to_thread(self.retrain_due)
+                    if reason:
+                        log.info("classifier: scheduled retraining (%s)", reason)
+                        # adding the refined stage to the same data's sparse stage needs no comparison
+                        result = await asyncio.to_thread(self.train, None, reason == ADD_REFINED)
+                        log.info("classifier: v%d %s", result.version, result.reason)
+                except Unavailable:
+                    continue  # someone is training already
+                except Exception:
+                    log.exception("classifier: scheduled retraining failed")
+
+        await run_while_leader(container.settings, "classifier-retrainer", loop)
 
     # ---- suggestions ---------------------------------------------------------------------------
     def suggest(

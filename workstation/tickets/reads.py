@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from billing_adapter.formats import display_number
 from workstation import audit
 from workstation.db import Database, utcnow
 from workstation.errors import NotFound
@@ -99,7 +100,9 @@ class TicketReads:
                 else {}
             )
             out = self._summary(s, t)
-            out["card"] = t.card_snapshot
+            out["card"] = dict(t.card_snapshot or {})
+            if out["card"].get("msisdn"):
+                out["card"]["msisdn_display"] = display_number(out["card"]["msisdn"])
             out["history"] = [
                 {
                     "at": e.at.isoformat(),

@@ -1,0 +1,53 @@
+"""Bus publishes on Redis go through one pipelined connection: a burst stays in order, does not open a
+connection per message, and a Redis that is away fails every waiting publish (the hub then delivers
+locally) instead of hanging them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from workstation.bus.redis_bus import RedisBus
+from workstation.bus.redis_publisher import PipelinedPublisher
+from workstation.hub import Hub
+
+
+async def test_a_burst_of_pops_arrives_in_order_over_one_connection(
+    redis_url: str, redis_prefix: str
+) -> None:
+    bus = RedisBus(redis_url, prefix=redis_prefix)
+    hub = Hub(bus, queue_size=1000)
+    await bus.start()
+    try:
+        tab = hub.register(7, "operator")
+        await asyncio.gather(
+            *(hub.send_to_user(7, {"type": "call.offered", "call": {"id": f"c{i}"}}) for i in range(300))
+        )
+        got = [(await asyncio.wait_for(tab.queue.get(), 5))["call"]["id"] for _ in range(300)]
+        assert got == [f"c{i}" for i in range(300)]
+        pool = bus._pub.connection_pool  # type: ignore[union-attr]
+        assert len(pool._available_connections) + len(pool._in_use_connections) == 1
+        assert bus._publisher.round_trips < 300  # batched: several publishes per round trip
+    finally:
+        await bus.stop()
+
+
+async def test_redis_away_fails_each_waiting_publish() -> None:
+    dead = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    publisher = PipelinedPublisher(dead)
+    results = await asyncio.gather(*(publisher.publish("ch", "m") for _ in range(5)), return_exceptions=True)
+    assert len(results) == 5 and all(isinstance(r, redis.exceptions.ConnectionError) for r in results)
+    await publisher.stop()
+    await dead.aclose()
+
+
+@pytest.mark.parametrize("n", [1, 50])
+async def test_every_caller_is_answered(redis_url: str, n: int) -> None:
+    client = aioredis.from_url(redis_url)
+    publisher = PipelinedPublisher(client)
+    assert await asyncio.gather(*(publisher.publish("ws:test", str(i)) for i in range(n))) == [None] * n
+    await publisher.stop()
+    await client.aclose()
