@@ -108,10 +108,10 @@ async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> d
 async def create_record(body: RecordIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
     """Create a record (``finish: true`` finishes it and ends the call's after-call work).
 
-    An empty record is refused; a record on a subscriber needs the operator's own call, or a reason
+    An empty record (no note, topic or outcome) is refused; a record on a subscriber needs the operator's own call, or a reason
     (kept in the audit log): records do not attach to any subscriber at will."""
-    if not body.note.strip() and not body.topics:
-        raise DomainError("a record needs a note or a topic", error_id="record_empty")
+    if not body.note.strip() and not body.topics and not body.outcome:
+        raise DomainError("a record needs a note, a topic or an outcome", error_id="record_empty")
     if body.subscriber_id and not await asyncio.to_thread(is_own_call, container, body.call_id, user.id):
         if not body.reason or len(body.reason.strip()) < 3:
             raise ReasonRequired("say why this subscriber gets a record without your call", details={"min_length": 3})
