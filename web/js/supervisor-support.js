@@ -106,7 +106,7 @@ async function slaTab() {
     } }, t("ss.save")),
     h("h3", {}, t("ss.hours")), h("label", {}, t("ss.tz"), f.tz), h("div", { class: "ss-days" }, h("span", {}, t("ss.days")), f.days),
     h("label", {}, t("ss.start"), f.start), h("label", {}, t("ss.end"), f.end), h("label", {}, t("ss.holidays"), f.hol),
-    h("button", { class: "primary", onclick: async () => {
+    h("button", { class: "primary", id: "ss-save-hours", onclick: async () => {
       try { await api("/api/tickets/config/settings/business_hours", { method: "PUT", body: { tz: f.tz.value,
         weekdays: [...f.days.querySelectorAll("input:checked")].map((b) => Number(b.value)), start: f.start.value, end: f.end.value, holidays: csv(f.hol.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
     } }, t("ss.save")));
