@@ -17,14 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
 from telephony.events import CallAnswered, CallEnded, CallOffered, CallQueued
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.campaigns.models import Campaign, CampaignTarget, SegmentExport
-
-pytestmark = pytest.mark.e2e
 
 AGENT = "PJSIP/1001"
 CALLER = "+79010167996"
@@ -48,11 +46,11 @@ def server(tmp_path: Path) -> Iterator[Any]:
     billing.add(make_card("2", "79031234567", name="Петров Пётр Петрович", region="Тверская область"))
     billing.add(make_card("3", "79037654321", name="Петров Пётр Петрович", region="Казань"))
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Ольга", interface=AGENT, extension="1001")
     add_user(container, "sup", role="supervisor", display_name="Светлана")
     add_user(container, "adm", role="admin", display_name="Админ")
-    seed(container.services["kb"])
+    seed(container.knowledge_base.kb)
     _offer(container, "1")
     with ServerThread(create_app(container)) as srv:
         srv.container = container
@@ -104,7 +102,7 @@ def _offer(container: Any, subscriber_id: str) -> None:
 
 
 def call_event(srv: Any, event: Any) -> None:
-    srv.call(srv.container.services["calls"].handle(event))
+    srv.call(srv.container.calls.handle(event))
 
 
 def ring_and_answer(srv: Any, call_id: str = "c-1", caller: str = CALLER) -> None:
@@ -415,12 +413,12 @@ def test_call_back_is_a_task_with_a_reminder_click_to_dial_and_lists(server: Any
         row.wait_for()
         assert "Ольга" in row.inner_text() and "+7 901 016-79-96" in row.inner_text()
         # it falls due: the server reminds the operator's screen
-        assert server.call(server.container.services["callbacks"].remind_due()) == 1
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 1
         page.wait_for_selector(".toast:has-text('Пора перезвонить')")
         page.wait_for_selector("#cb-list li.due, #cb-list li.overdue")
         page.click("#cb-list li[data-callback] button.cb-done")
         page.wait_for_selector("#cb-list", state="detached")
-        assert server.call(server.container.services["callbacks"].remind_due()) == 0  # reminded once
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 0  # reminded once
         browser.close()
 
 
