@@ -144,7 +144,7 @@ def outage(kind: str, outage_s: float, rate: float, tmp: Path) -> dict[str, Any]
     try:
         with ServerThread(create_app(container)) as server:
 
-            calls = container.services["calls"]
+            calls = container.calls
 
             async def run() -> dict[str, str]:
                 clients = [httpx.AsyncClient(base_url=server.url, timeout=30) for _ in agents]
@@ -163,7 +163,7 @@ def outage(kind: str, outage_s: float, rate: float, tmp: Path) -> dict[str, Any]
                 return expected
 
             expected = asyncio.run(run())
-            writer = container.services["calls"].writer
+            writer = container.calls.writer
             t_back = time.monotonic()
             server.call(writer.wait_saved(), timeout=120)
             catch_up_s = time.monotonic() - t_back

@@ -67,16 +67,16 @@ class OffCallReads:
         return len(reads), alert
 
 
-def is_own_call(container: Any, call_id: str | None, user_id: int) -> bool:
-    """Is ``call_id`` a call this operator is ringing, talking on or finishing (live, or in the history
-    within the last hour)?"""
+def is_own_call(calls: Any, db: Any, call_id: str | None, user_id: int) -> bool:
+    """Is ``call_id`` a call this operator is ringing, talking on or finishing (live in ``calls``, the
+    call service, or in the history within the last hour)?"""
     if not call_id:
         return False
-    live = container.services["calls"].calls.get(call_id)
+    live = calls.calls.get(call_id)
     if live is not None:
         return live.operator_id == user_id or user_id in live.ringing
     recent = datetime.now(UTC) - timedelta(hours=1)
-    with container.db.session() as s:
+    with db.session() as s:
         row = s.execute(select(Call.operator_id, Call.created_at).where(Call.id == call_id)).first()
     if row is None or row.operator_id != user_id:
         return False

@@ -33,7 +33,7 @@ def app(tmp_path: Path) -> Any:
 
 def test_a_card_outside_a_call_needs_a_reason_which_the_audit_keeps(app: Any) -> None:
     container, application, uid = app
-    calls = container.services["calls"]
+    calls = container.calls
     with TestClient(application) as client:
         login(client, "op1")
         r = client.get("/api/subscribers/1/card")

@@ -18,7 +18,7 @@ def env(tmp_path: Path, billing_db: Path, pg_server_url: str) -> Iterator[Env]: 
 
 def test_exports_wait_their_turn_with_their_position_shown(env: Env) -> None:
     c = env.as_user("ana")
-    exports = env.container.service("exports")
+    exports = env.container.segments.exports  # type: ignore[union-attr]
     exports.max_waiting = 3
     body = {"month_from": "2026-01", "month_to": "2026-06", "k": 5}
     replies = [c.post("/api/exports", json=body) for _ in range(5)]

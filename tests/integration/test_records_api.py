@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from tests.apphelpers import add_user, login, make_container
 from tests.conftest import drop_pg_database, make_pg_database
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.bootstrap import Container
 from workstation.models import AuditLog, Call
@@ -45,7 +45,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     billing.add(make_card("1", "79161234567", balance=-35.0))
     billing.add(make_card("2", "79031112233"))
     container = make_container(tmp_path, db_url=db_url, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     op1 = add_user(container, "op1", display_name="Оператор Один")
     op2 = add_user(container, "op2")
     add_user(container, "sup", role="supervisor")
@@ -265,7 +265,7 @@ def test_supervisor_edits_the_topic_tree_and_an_archived_topic_keeps_its_history
     assert "esim" in [ch["code"] for ch in number_sim["children"]]
 
     c = env.as_user("op1")
-    env.container.services["topics"].invalidate()
+    env.container.records.topics.invalidate()
     sug = c.post("/api/records/suggest", json={"text": "не приходят смс от банка"}).json()
     assert "sms_problem" not in [x["code"] for x in sug["suggestions"]]
     assert sug["other_first"] is True
@@ -351,6 +351,11 @@ def test_emerging_cluster_shows_masked_examples_and_promotion_teaches_the_classi
         },
     ).json()
     assert out["records"] == 6 and out["topic"]["code"] == "esim_watch"
+    # the promoted requests count once, under the new topic: "other" keeps only the one left in free text
+    stats = s.get("/api/records/stats", params={"bucket": "day"}).json()
+    by_code = {x["code"]: x["total"] for x in stats["series"]}
+    assert by_code["esim_watch"] == 6 and by_code["other"] == 1
+    assert stats["total"] == 7 and sum(stats["records_per_bucket"]) == 7  # the tile and the bars agree
     again = s.post(
         f"/api/records/emerging/{cl['id']}/promote", json={"code": "x2", "name_ru": "x", "name_en": "x"}
     )
