@@ -14,7 +14,6 @@ from tests.apphelpers import add_user, login, make_container
 from workstation.api import ws as ws_api
 from workstation.app import create_app
 from workstation.tickets import feature as tickets_feature
-from workstation.tickets import feature as tickets_feature
 
 SITE = "http://testserver"
 
