@@ -26,19 +26,19 @@ import pandas as pd
 
 from anonymizer.aggregate import ReadReport, aggregate_monthly, read_attributes, subscriber_features
 from anonymizer.depersonalise import QUASI_IDENTIFIERS, shuffle_rows
+from anonymizer.errors import AnonymizerError
 from anonymizer.ledger import Release, ReleaseLedger
 from anonymizer.pseudonyms import derive_key, export_context, key_fingerprint
 from anonymizer.release import depersonalise_release
 from anonymizer.segmentation import VALUE_TIER_RULE, arpu_bands, behaviour_clusters, profiles, value_tiers
 from anonymizer.source import BatchSource
-from workstation.errors import DomainError
 
 ProgressFn = Callable[[float, str], None]
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 MAX_MONTHS = 36
 
 
-class ExportError(DomainError):
+class ExportError(AnonymizerError):
     error_id = "export_invalid"
 
 

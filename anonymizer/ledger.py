@@ -26,14 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workstation.errors import DomainError
-
-
-class LedgerRefused(DomainError):
-    """The new export, joined with earlier releases of an overlapping period, would fall below k."""
-
-    status = 409
-    error_id = "export_ledger_refused"
+from anonymizer.errors import LedgerRefused as LedgerRefused  # re-exported: raised here
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 The figure that counts is on ``benchmarks/data/pii_notes.txt``: notes written by hand the way operators
 write them, independently of the scrubber's code and lexicons (``load_marked`` reads its
-``[[KIND:text]]`` markup). The generated set of ``pii_testset`` only measures throughput.
+``[[KIND:text]]`` markup). The generated set (``tests/support/pii_notes.py``) only measures throughput.
 
 A piece of personal data counts as caught when every letter and digit of it is covered by found spans
 (whatever kind they are typed as: what matters is that nothing of it leaves); ``typed_recall`` also
@@ -13,11 +13,21 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anonymizer.pii_testset import Note
 from anonymizer.scrubber import KINDS, Span, find_pii_many, scrub_many
+
+
+@dataclass
+class Note:
+    """A note with the personal data in it: ``(start, end, kind)`` of every piece."""
+
+    text: str
+    lang: str
+    pii: list[tuple[int, int, str]] = field(default_factory=list)
+
 
 _MARK = re.compile(r"\[\[([A-Z]+):(.+?)\]\]")
 

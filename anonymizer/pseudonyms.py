@@ -19,16 +19,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from workstation.errors import DomainError
+from anonymizer.errors import KeyMissing as KeyMissing  # re-exported: raised here
 
 PSEUDONYM_HEX = 32  # 128 bits: collisions are negligible for any subscriber base
 
 
-class KeyMissing(DomainError):
-    """Exports and re-links are refused when the pseudonymisation key is not configured."""
-
-    status = 503
-    error_id = "pseudonym_key_missing"
 
 
 def master_key(secret: object) -> bytes:

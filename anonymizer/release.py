@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 
 from anonymizer.depersonalise import ARPU_BANDS, QUASI_IDENTIFIERS, enforce_k
+from anonymizer.errors import AnonymizerError
 from anonymizer.microaggregation import centroids, form_groups, majority, projection, sse_loss
 from anonymizer.pseudonyms import pseudonyms
 from anonymizer.risk import record_classes, release_report
 from anonymizer.segmentation import BEHAVIOUR_FEATURES, value_tiers
 from anonymizer.source import CHARGE_COLUMNS
-from workstation.errors import DomainError
 
 # released numeric columns and the step each centroid is rounded to
 ROUNDING: dict[str, float] = {
@@ -48,7 +48,7 @@ ROUNDING: dict[str, float] = {
 SENSITIVE = "arpu_band"
 
 
-class PrivacyNotMet(DomainError):
+class PrivacyNotMet(AnonymizerError):
     """Raised if a release measured on itself misses k or l (a bug guard: the build guarantees both)."""
 
     error_id = "export_privacy_not_met"
@@ -63,8 +63,9 @@ class Release:
 
 
 def _band_codes(bands: np.ndarray) -> np.ndarray:
-    lookup = {label: i for i, label in enumerate(ARPU_BANDS[1])}
-    return np.array([lookup.get(str(b), 0) for b in bands], dtype=np.int64)
+    """ARPU band labels → their order (0 = lowest band)."""
+    codes = pd.Categorical(np.asarray(bands, dtype=object), categories=ARPU_BANDS[1]).codes
+    return np.where(codes < 0, 0, codes).astype(np.int64)
 
 
 def _behaviour_matrix(frame: pd.DataFrame) -> np.ndarray:

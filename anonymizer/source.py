@@ -9,8 +9,8 @@ Both are keyset-paginated by subscriber id by the billing adapter, so memory sta
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -45,33 +45,29 @@ class BatchSource(Protocol):
     def monthly(self, month_from: str, month_to: str, chunk_size: int) -> Iterator[pd.DataFrame]: ...
 
 
-class BillingBatchSource:
-    """Over the billing adapter's ``iter_batches(query_name, params, chunk_size)`` (DB-API / ODBC)."""
+@runtime_checkable
+class BatchQueries(Protocol):
+    """What the anonymizer needs of a billing: the two keyset-paginated batch queries
+    (``billing_adapter``'s DB-API source and its cached front both answer them)."""
 
-    def __init__(self, billing: Any):
-        fn = find_iter_batches(billing)
-        if fn is None:
-            raise TypeError("this billing source cannot read in batches (no iter_batches)")
-        self._iter: Callable[..., Iterator[pd.DataFrame]] = fn
+    def iter_batches(
+        self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
+    ) -> Iterator[pd.DataFrame]: ...
+
+
+class BillingBatchSource:
+    """Over the billing's ``iter_batches(query_name, params, chunk_size)`` (DB-API / ODBC)."""
+
+    def __init__(self, billing: BatchQueries):
+        self._billing = billing
 
     def subscribers(self, chunk_size: int) -> Iterator[pd.DataFrame]:
-        return self._iter("batch_subscribers", {}, chunk_size)
+        return self._billing.iter_batches("batch_subscribers", {}, chunk_size)
 
     def monthly(self, month_from: str, month_to: str, chunk_size: int) -> Iterator[pd.DataFrame]:
-        return self._iter("batch_monthly", {"month_from": month_from, "month_to": month_to}, chunk_size)
-
-
-def find_iter_batches(billing: Any) -> Callable[..., Iterator[pd.DataFrame]] | None:
-    """``iter_batches`` of the billing object or of the source it wraps (the cached front keeps one)."""
-    seen = 0
-    obj = billing
-    while obj is not None and seen < 4:
-        fn = getattr(obj, "iter_batches", None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-        obj = getattr(obj, "source", None) or getattr(obj, "inner", None) or getattr(obj, "_source", None)
-        seen += 1
-    return None
+        return self._billing.iter_batches(
+            "batch_monthly", {"month_from": month_from, "month_to": month_to}, chunk_size
+        )
 
 
 class FrameSource:

@@ -209,7 +209,7 @@ def http_latency(n: int = 2000) -> dict[str, object]:
     import httpx
 
     from billing_adapter.memory import MemoryBilling
-    from classifier.testing import install_pretrained
+    from tests.support.models import install_pretrained
     from workstation.app import create_app
     from workstation.auth import create_user
     from workstation.bootstrap import bootstrap
@@ -222,7 +222,7 @@ def http_latency(n: int = 2000) -> dict[str, object]:
     install_pretrained(tmp / "models")
     settings = Settings(data_dir=tmp, database_url=url, classifier_embeddings=False)
     container = bootstrap(settings, billing=MemoryBilling(), telephony=False)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     create_user(container.db, "bench", "bench-password", "operator")
     notes = load_heldout().texts
 

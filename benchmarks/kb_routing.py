@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
-from knowledge_base.models import KbArticle  # noqa: E402
 from knowledge_base.render import plain_text, render_markdown  # noqa: E402
 from knowledge_base.seed import seed_articles  # noqa: E402
-from knowledge_base.service import KnowledgeBase  # noqa: E402
 from workstation.db import Database, utcnow  # noqa: E402
+from workstation.kb.models import KbArticle  # noqa: E402
+from workstation.kb.service import KnowledgeBase  # noqa: E402
 from workstation.migrate import upgrade  # noqa: E402
 from workstation.models import User  # noqa: E402
 from workstation.tickets import routing  # noqa: E402

@@ -63,7 +63,8 @@ KPI_APP = """
 import sys, uvicorn
 from workstation.app import create_app
 from workstation.bootstrap import bootstrap
-container = bootstrap(features=["workstation.kpis.wiring"])
+from workstation.kpis import feature as kpis
+container = bootstrap(features=(kpis,))
 uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 FIGURES = ("offered", "answered", "answered_in_sl", "abandoned", "abandoned_short", "asa_s", "avg_talk_s", "avg_acw_s", "service_level_pct")

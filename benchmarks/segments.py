@@ -15,7 +15,7 @@ Scrubber: recall per kind, false-positive rate on clean notes and the over-scrub
 hand-written sets in ``benchmarks/data`` (``pii_notes.txt``, the set the rules were developed on, and
 ``pii_notes_heldout.txt`` and ``pii_notes_blind.txt``, each written after the rules were fixed, and each
 measured blind once before the fixes its misses led to); the generated notes of
-``anonymizer.pii_testset`` only for throughput; the classifier's generated corpus as more clean text.
+``tests.support.pii_notes`` only for throughput; the classifier's generated corpus as more clean text.
 
     .venv/bin/python benchmarks/segments.py            # 1M subscribers (targets: ≤ 120 s, ≤ 4096 MB)
     .venv/bin/python benchmarks/segments.py --quick    # 50k subscribers
@@ -81,9 +81,9 @@ def bench_segments(n: int, k: int) -> dict[str, object]:
 def bench_scrubber() -> dict[str, object]:
     from anonymizer.pii_accounts import set_identifier_formats
     from anonymizer.pii_eval import evaluate, load_marked, scrub_throughput
-    from anonymizer.pii_testset import generate
     from anonymizer.scrubber import find_pii_many, scrub, warm_up
     from billing_adapter.mapping import load_mapping
+    from tests.support.pii_notes import generate
 
     warm_up()
     set_identifier_formats(load_mapping("demo").identifier_formats)

@@ -19,14 +19,19 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from billing_adapter.models import Card, CardLookup, Freshness, MonthCharges, Payment, Service, SubscriberRef
+from billing_adapter.card_codec import card_dict as _card_dict
+from billing_adapter.card_codec import card_from as _card_from
+from billing_adapter.changes import ChangeListener
+from billing_adapter.models import Card, CardLookup, Freshness, MonthCharges, Payment, SubscriberRef
+from billing_adapter.phones import BadNumber, normalise_msisdn
 from billing_adapter.ports import BillingError, BillingSource
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import CacheStore
-from workstation.phones import BadNumber, normalise_msisdn
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 _BALANCE_FIELDS = ("balance", "credit_limit", "status")
@@ -49,7 +54,7 @@ class CachedBilling:
         unknown_ttl_s: float = 30.0,
         keep_s: float = 24 * 3600.0,
         answer_within_s: float = 0.8,
-        redis_url: str | None = None,
+        redis: aioredis.Redis | None = None,
         prefix: str = "ws",
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -61,7 +66,7 @@ class CachedBilling:
         self.unknown_ttl_s = unknown_ttl_s
         self.keep_s = keep_s
         self.answer_within_s = answer_within_s
-        self.redis_url = redis_url
+        self.redis = redis  # the shared client (its owner closes it); None: no change notices
         self.channel = f"{prefix}:billing:changed"
         self.clock = clock
         self.billing_calls = 0
@@ -70,8 +75,7 @@ class CachedBilling:
         # what this process wrote in the last _PENDING_S: read-your-writes while a write is in flight
         self._pending: dict[str, tuple[float, dict[str, Any]]] = {}
         self._just_loaded: dict[str, dict[str, Any]] = {}  # cards billing has just returned, per subscriber
-        self._listener: asyncio.Task[None] | None = None
-        self._listener_retry_at = 0.0
+        self.changes = ChangeListener(redis, self.channel, self.invalidate) if redis is not None else None
 
     # ------------------------------------------------------------------ cache plumbing
     async def _get(self, key: str) -> dict[str, Any] | None:
@@ -214,7 +218,8 @@ class CachedBilling:
 
     # ------------------------------------------------------------------ CardLookupService
     async def lookup_caller(self, raw_caller: str) -> CardLookup:
-        await self._ensure_listener()
+        if self.changes is not None:
+            await self.changes.ensure()
         try:
             msisdn = _normalise(raw_caller)
         except BadNumber as exc:
@@ -257,13 +262,9 @@ class CachedBilling:
         )
 
     async def get_card(self, subscriber_id: str) -> CardLookup:
-        await self._ensure_listener()
+        if self.changes is not None:
+            await self.changes.ensure()
         return await self._card_lookup(str(subscriber_id), self._deadline())
-
-    async def prefetch(self, raw_caller: str) -> None:
-        task = asyncio.ensure_future(self.lookup_caller(raw_caller))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     async def _card_lookup(
         self, sid: str, deadline: float, just_loaded: bool = False, billing_failed: bool = False
@@ -327,7 +328,7 @@ class CachedBilling:
             raise BillingError("billing unavailable")
         if found.state == "found" and found.card is not None:
             c = found.card
-            return [SubscriberRef(c.subscriber_id, c.name, msisdn, c.account, c.contract, c.status)]
+            return [SubscriberRef(c.subscriber_id, c.name, msisdn, c.account, c.contract, c.status, c.region)]
         return list(found.matches)
 
     async def card(self, subscriber_id: str) -> Card | None:
@@ -379,84 +380,16 @@ class CachedBilling:
         await self.store.delete(f"card:{subscriber_id}", f"bal:{subscriber_id}")
         log.info("billing cache dropped subscriber %s", subscriber_id)
 
-    async def _ensure_listener(self) -> None:
-        """Start the change listener lazily; a Redis outage never breaks a pop (retried every 5 s)."""
-        if not self.redis_url or self._listener is not None or time.monotonic() < self._listener_retry_at:
-            return
-        try:
-            await asyncio.wait_for(self.start(), 0.5)
-        except Exception as exc:  # noqa: BLE001
-            self._listener_retry_at = time.monotonic() + 5.0
-            log.warning("billing change listener not started: %s", type(exc).__name__)
-
     async def start(self) -> None:
-        """Subscribe to the change channel (Redis only); returns once the subscription is active."""
-        if not self.redis_url or self._listener is not None:
-            return
-        import redis.asyncio as aioredis
-
-        client = aioredis.Redis.from_url(self.redis_url)
-        pubsub = client.pubsub()
-        await pubsub.subscribe(self.channel)
-        self._listener = asyncio.ensure_future(self._listen(client, pubsub))
-
-    async def _listen(self, client: Any, pubsub: Any) -> None:
-        try:
-            while True:
-                msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if msg and msg.get("type") == "message":
-                    data = msg["data"]
-                    sid = (data.decode() if isinstance(data, bytes) else str(data)).strip()
-                    if sid and len(sid) <= 64:
-                        await self.invalidate(sid)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            log.warning("billing change listener stopped: %s", type(exc).__name__)
-            self._listener = None
-        finally:
-            try:
-                await pubsub.aclose()
-                await client.aclose()
-            except Exception:  # noqa: BLE001
-                pass
+        """Listen for billing's change notices (Redis only); returns once subscribed."""
+        if self.changes is not None:
+            await self.changes.start()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            try:
-                await self._listener
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
-            self._listener = None
+        if self.changes is not None:
+            await self.changes.close()
         for task in list(self._background) + list(self._inflight.values()):
             task.cancel()
         await self.store.close()
         await self.source.close()
 
-
-def _card_dict(card: Card) -> dict[str, Any]:
-    """``Card.to_dict`` without ``dataclasses.asdict``'s deep copies (the cold pop's hot path)."""
-    d = dict(card.__dict__)
-    d["since"] = card.since.isoformat() if card.since else None
-    d["extra"] = dict(card.extra)
-    d["services"] = [{**s.__dict__, "since": s.since.isoformat() if s.since else None} for s in card.services]
-    return d
-
-
-def _card_from(profile: dict[str, Any], balance: dict[str, Any] | None) -> Card:
-    data = dict(profile)
-    if balance:
-        data.update(balance)
-    services = [
-        Service(s["code"], s["name"], s["status"], s["monthly_fee"], _date(s.get("since")))
-        for s in data.pop("services", [])
-    ]
-    data["since"] = _date(data.get("since"))
-    return Card(**{**data, "services": services})
-
-
-def _date(v: Any) -> date | None:
-    if v is None or isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])

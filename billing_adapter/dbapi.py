@@ -355,6 +355,7 @@ def _ref(r: Mapping[str, Any]) -> SubscriberRef:
         account=r["account"],
         contract=r["contract"],
         status=r["status"],
+        region=r.get("region") or "",
     )
 
 

@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
-from workstation.phones import BadNumber, normalise_msisdn
+from billing_adapter.phones import BadNumber, normalise_msisdn
 
 MAX_QUERY_LEN = 100
 _NAME_WORD = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'\-]*$")

@@ -45,6 +45,8 @@ _REF = {
     "contract": "str",
     "status": "str",
 }
+# a search hit also names the region: it tells namesakes apart in the operator's match list
+_HIT = {**_REF, "region": "str"}
 
 
 @dataclass(frozen=True)
@@ -57,10 +59,10 @@ class QuerySpec:
 
 
 QUERIES: dict[str, QuerySpec] = {
-    "subscriber_by_msisdn": QuerySpec(("msisdn",), _REF),
-    "subscriber_by_account": QuerySpec(("account",), _REF),
-    "subscriber_by_contract": QuerySpec(("contract",), _REF),
-    "subscriber_by_name": QuerySpec(("last_name", "first_name"), _REF),
+    "subscriber_by_msisdn": QuerySpec(("msisdn",), _HIT),
+    "subscriber_by_account": QuerySpec(("account",), _HIT),
+    "subscriber_by_contract": QuerySpec(("contract",), _HIT),
+    "subscriber_by_name": QuerySpec(("last_name", "first_name"), _HIT),
     "card": QuerySpec(
         ("subscriber_id",),
         {

@@ -24,8 +24,8 @@ from billing_adapter.models import (
     Payment,
     SubscriberRef,
 )
+from billing_adapter.phones import BadNumber, normalise_msisdn
 from billing_adapter.ports import BillingError
-from workstation.phones import BadNumber, normalise_msisdn
 
 _FRESH = Freshness(source="billing", age_s=0.0, stale=False, billing_state="ok")
 _DOWN = Freshness(source="cache", age_s=0.0, stale=True, billing_state="unavailable")
@@ -40,6 +40,7 @@ def ref_of(card: Card, msisdn: str | None = None) -> SubscriberRef:
         account=card.account,
         contract=card.contract,
         status=card.status,
+        region=card.region,
     )
 
 
@@ -74,7 +75,6 @@ class MemoryBilling:
         self.payment_rows: dict[str, list[Payment]] = {}
         self.down = False
         self.queries = 0
-        self.prefetched: list[str] = []
 
     # ------------------------------------------------------------------ helpers for tests
     def add(
@@ -139,6 +139,9 @@ class MemoryBilling:
     async def health(self) -> dict[str, object]:
         return {"backend": "memory", "ok": not self.down, "breaker": "open" if self.down else "closed"}
 
+    async def start(self) -> None:
+        """Nothing to listen to: the fake changes only when a test says so."""
+
     async def close(self) -> None:
         return None
 
@@ -175,6 +178,3 @@ class MemoryBilling:
         if card is None:
             return CardLookup(state="unknown", freshness=_FRESH, message="no such subscriber")
         return CardLookup(state="found", card=card, freshness=_FRESH, msisdn=card.msisdn)
-
-    async def prefetch(self, raw_caller: str) -> None:
-        self.prefetched.append(raw_caller)

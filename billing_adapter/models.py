@@ -17,6 +17,7 @@ class SubscriberRef:
     account: str
     contract: str
     status: str  # active | blocked | suspended | closed
+    region: str = ""  # tells apart namesakes (mappings that do not select it leave it empty)
 
 
 @dataclass(frozen=True)

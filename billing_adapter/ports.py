@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
+from billing_adapter.errors import BillingError
 from billing_adapter.models import Card, CardLookup, MonthCharges, Payment, SubscriberRef
 
-
-class BillingError(Exception):
-    """Billing could not answer (down, timeout, broken mapping). ``error_id`` is stable for the UI."""
-
-    error_id = "billing_unavailable"
-
-    def __init__(self, message: str, *, error_id: str | None = None):
-        super().__init__(message)
-        if error_id:
-            self.error_id = error_id
+__all__ = ["BillingError", "BillingFront", "BillingSource", "CardLookupService"]
 
 
 class BillingSource(Protocol):
@@ -40,7 +31,7 @@ class BillingSource(Protocol):
 
 
 class CardLookupService(Protocol):
-    """The cached, resilient front the workstation uses (``billing_adapter.factory.make_billing``
+    """The cached, resilient front the workstation uses (``workstation.adapters.make_billing``
     returns an object that is both a ``BillingSource`` and this). Never raises for billing trouble:
     it answers within ``settings.billing_timeout_s`` with what the cache has and a freshness mark."""
 
@@ -50,19 +41,12 @@ class CardLookupService(Protocol):
 
     async def get_card(self, subscriber_id: str) -> CardLookup: ...
 
-    async def prefetch(self, raw_caller: str) -> None:
-        """Warm the cache for a queued caller (fire and forget)."""
+
+
+class BillingFront(BillingSource, CardLookupService, Protocol):
+    """What the workstation holds as its billing: the source's reads plus the cached caller lookup.
+    ``CachedBilling`` (production, demo) and ``MemoryBilling`` (unit tests) implement it."""
+
+    async def start(self) -> None:
+        """Listen for billing's change notices (with a Redis cache); called once at start-up."""
         ...
-
-
-class BatchSource(Protocol):
-    """Bulk reads for the anonymizer (issue 6), implemented by the DB-API source and the cached front.
-
-    ``iter_batches("batch_subscribers" | "batch_monthly", {"month_from": "YYYY-MM", "month_to": "YYYY-MM"},
-    chunk_size)`` yields typed pandas DataFrames, keyset-paginated by subscriber id (``after_id`` in params
-    resumes), each holding at most ``chunk_size`` subscribers; runs in the caller's thread.
-    """
-
-    def iter_batches(
-        self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
-    ) -> Iterator[Any]: ...

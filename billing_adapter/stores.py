@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 
 class CacheStore(Protocol):
@@ -57,13 +60,10 @@ class MemoryStore:
 class RedisStore:
     """Redis strings holding JSON, with a key TTL of ``keep_s``; keys under ``<prefix>:billing:``."""
 
-    def __init__(self, url: str, prefix: str) -> None:
-        import redis.asyncio as aioredis
-
-        # lib_name/lib_version None: no client-info handshake (and no package-metadata read) per connection
-        self.redis = aioredis.Redis.from_url(
-            url, socket_timeout=0.3, socket_connect_timeout=0.3, lib_name=None, lib_version=None
-        )
+    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+        """``redis``: a client with short socket timeouts (a cache that does not answer counts as a miss);
+        it is shared, and closed by its owner."""
+        self.redis = redis
         self.prefix = f"{prefix}:billing:"
 
     async def get(self, key: str) -> dict[str, Any] | None:
@@ -78,4 +78,4 @@ class RedisStore:
             await self.redis.delete(*(self.prefix + k for k in keys))
 
     async def close(self) -> None:
-        await self.redis.aclose()  # type: ignore[attr-defined]
+        """Nothing of its own to close: the client belongs to whoever built it."""

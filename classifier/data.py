@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from classifier.errors import TrainingDataError as TrainingDataError  # re-exported: raised here
 from classifier.features import CONTEXT_FEATURES, normalise
 from classifier.topics import OUT_OF_SCOPE
 
@@ -22,10 +23,6 @@ HELDOUT_CSV = Path(__file__).resolve().parent / "heldout" / "ru_operator_notes.c
 HELDOUT_PARTS = ("tune", "test")
 # a CSV cell may hold a pasted 1 MB note; allow it (the text is truncated later, not refused)
 csv.field_size_limit(16 * 1024 * 1024)
-
-
-class TrainingDataError(ValueError):
-    """The data cannot be used for training or evaluation; the message says what to fix."""
 
 
 @dataclass

@@ -91,5 +91,19 @@ class FastScorer:
             return proba, 0.0
         tval = np.concatenate([wv, cv])
         tval = tval / math.sqrt(float((tval * tval).sum()))
-        sims = np.asarray(self.reference_t[tind].T @ tval).ravel()
+        sims = gather_dot(self.reference_t, tind, tval)
         return proba, float(nearest_mean(sims)) if len(sims) else 0.0
+
+
+def gather_dot(rows_by_feature: Any, ind: np.ndarray, val: np.ndarray) -> np.ndarray:
+    """``rows_by_feature[ind].T @ val`` for a CSR matrix (features × rows), without building the
+    sliced matrix: the stored entries of the wanted features, weighted and summed per row."""
+    indptr = rows_by_feature.indptr
+    starts, lens = indptr[ind], indptr[ind + 1] - indptr[ind]
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(rows_by_feature.shape[1])
+    # positions starts[i] .. starts[i] + lens[i] - 1 of every feature i, concatenated
+    pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(total)
+    weights = rows_by_feature.data[pos] * np.repeat(val, lens)
+    return np.bincount(rows_by_feature.indices[pos], weights=weights, minlength=rows_by_feature.shape[1])

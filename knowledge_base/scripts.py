@@ -15,7 +15,7 @@ from typing import Any
 
 from billing_adapter.formats import display_number, money, short_date
 from billing_adapter.models import Card
-from workstation.errors import DomainError
+from knowledge_base.errors import BadScript
 
 CARD_FIELDS = tuple(f.name for f in dataclasses.fields(Card) if f.name not in ("services", "extra"))
 EXTRA_FIELDS = ("operator_name",)
@@ -24,11 +24,6 @@ MAX_SCRIPT_CHARS = 20_000
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 MISSING = "—"
-
-
-class BadScript(DomainError):
-    status = 422
-    error_id = "bad_script"
 
 
 def placeholders(body: str) -> list[str]:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
-
-from knowledge_base.service import KnowledgeBase
 
 SEED_DIR = Path(__file__).with_name("seed")
 
@@ -41,7 +39,19 @@ def seed_scripts() -> list[dict[str, Any]]:
     return list(yaml.safe_load((SEED_DIR / "scripts.yaml").read_text(encoding="utf-8")))
 
 
-def seed(kb: KnowledgeBase) -> SeedResult:
+class ContentStore(Protocol):
+    """What seeding needs of the knowledge base (``workstation.kb.service.KnowledgeBase``)."""
+
+    def list_articles(self, *, include_archived: bool = ..., limit: int = ...) -> list[dict[str, Any]]: ...
+
+    def create_article(self, data: dict[str, Any]) -> dict[str, Any]: ...
+
+    def list_scripts(self) -> list[dict[str, Any]]: ...
+
+    def save_script(self, topic: str, lang: str, title: str, body: str) -> dict[str, Any]: ...
+
+
+def seed(kb: ContentStore) -> SeedResult:
     """Add the shipped articles and scripts that are not there yet."""
     result = SeedResult()
     have = {(a["slug"], a["lang"]) for a in kb.list_articles(include_archived=True, limit=100_000)}

@@ -27,6 +27,10 @@ from telephony.events import (
 log = logging.getLogger(__name__)
 
 
+# a raw AMI message: header → value
+Msg = dict[str, str]
+
+
 class MalformedEvent(ValueError):
     """An AMI event lacks a header the normaliser needs."""
 

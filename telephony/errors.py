@@ -5,9 +5,13 @@ from __future__ import annotations
 
 
 class TelephonyError(Exception):
-    """Base of telephony errors."""
+    """Base of telephony errors. ``details``: the values the message names, for the UI's translation."""
 
     error_id = "telephony_error"
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {}
 
 
 class TelephonyUnavailable(TelephonyError):
@@ -42,6 +46,10 @@ class PermissionDenied(TelephonyError):
             "in manager.conf"
         )
         self.action, self.permission = action, permission
+
+    @property
+    def details(self) -> dict[str, object]:
+        return {"permission": self.permission}
 
 
 class OriginateRejected(TelephonyError):

@@ -23,13 +23,13 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from telephony.call_book import Call, CallBook, MalformedEvent, Ring
+from telephony.call_book import Call, CallBook, MalformedEvent, Msg, Ring
 from telephony.channels import AgentBook
 from telephony.events import AgentStatus, CallEvent, QueueCallTimes
+from telephony.resync import apply_snapshot
 
 log = logging.getLogger(__name__)
 
-Msg = dict[str, str]
 NO_ANSWER_STATUSES = frozenset({"NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION", "DONTCALL", "TORTURE"})
 __all__ = ["Call", "MalformedEvent", "Msg", "Normaliser", "Ring", "snapshot_from_status"]
 
@@ -277,9 +277,7 @@ class Normaliser(CallBook):
         link was down are closed (``CallEnded`` or ``CallAbandoned``). Already-announced facts are not
         repeated.
         """
-        from telephony.resync import apply_snapshot
-
-        return apply_snapshot(self, list(channels), list(queue_status), self._clock())
+        return apply_snapshot(self, list(channels), list(queue_status), self._clock(), self._on_member)
 
     def member_status(self, msg: Msg, at: float) -> list[CallEvent]:
         return self._on_member(msg, at)

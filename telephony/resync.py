@@ -13,13 +13,14 @@ time, so a talk time measured from it can include up to one ring).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from telephony.call_book import CallBook, Msg
 from telephony.channels import parse_name
 from telephony.events import CallEvent
 
-if TYPE_CHECKING:
-    from telephony.normaliser import Msg, Normaliser
+# a queue member's status as the normaliser reads ``QueueMemberStatus``: (message, at) → events
+MemberStatus = Callable[[Msg, float], list[CallEvent]]
 
 CALLER_APPS = ("Queue", "Dial")
 UP = "6"
@@ -34,7 +35,7 @@ def _seconds(duration: str | None) -> float:
     return float(h * 3600 + m * 60 + s)
 
 
-def _caller_channel(chans: list[Msg], norm: Normaliser) -> Msg | None:
+def _caller_channel(chans: list[Msg], norm: CallBook) -> Msg | None:
     for app in CALLER_APPS:
         for ch in chans:
             if ch.get("Application") == app and not norm.agents.is_agent(ch.get("Channel", "")):
@@ -42,7 +43,7 @@ def _caller_channel(chans: list[Msg], norm: Normaliser) -> Msg | None:
     return None
 
 
-def _agent_channels(chans: list[Msg], norm: Normaliser) -> list[Msg]:
+def _agent_channels(chans: list[Msg], norm: CallBook) -> list[Msg]:
     out = []
     for ch in chans:
         name = ch.get("Channel", "")
@@ -54,7 +55,7 @@ def _agent_channels(chans: list[Msg], norm: Normaliser) -> list[Msg]:
 
 
 def _learn_members(
-    norm: Normaliser, queue_status: list[Msg], now: float
+    member_status: MemberStatus, queue_status: list[Msg], now: float
 ) -> tuple[list[CallEvent], dict[str, Msg]]:
     out: list[CallEvent] = []
     entries: dict[str, Msg] = {}
@@ -71,17 +72,18 @@ def _learn_members(
                     "MemberName": m.get("Name", ""),
                     "PausedReason": m.get("PausedReason", ""),
                 }
-                out += norm.member_status(member, now)
+                out += member_status(member, now)
         elif kind == "QueueEntry" and m.get("Channel"):
             entries[m["Channel"]] = m
     return out, entries
 
 
 def apply_snapshot(
-    norm: Normaliser, channels: list[Msg], queue_status: list[Msg], now: float
+    norm: CallBook, channels: list[Msg], queue_status: list[Msg], now: float, member_status: MemberStatus
 ) -> list[CallEvent]:
-    """Feed a status snapshot into ``norm``; returns only the events that are new to it."""
-    out, entries = _learn_members(norm, queue_status, now)
+    """Feed a status snapshot into the call book ``norm``; returns only the events that are new to it.
+    ``member_status`` turns each queue member of ``QueueStatus`` into agent events."""
+    out, entries = _learn_members(member_status, queue_status, now)
     groups: dict[str, list[Msg]] = {}
     for ch in channels:
         if ch.get("Event") == "CoreShowChannel" and ch.get("Channel"):

@@ -7,13 +7,16 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from billing_adapter.ports import BillingSource
+from billing_adapter.ports import BillingFront
 from workstation.auth import create_user
-from workstation.bootstrap import Container, bootstrap
+from workstation.bootstrap import bootstrap
+from workstation.container import Container, Feature
 from workstation.migrate import upgrade
+from workstation.records import feature as records_feature
 from workstation.settings import Settings
 
 PASSWORD = "secret123"
@@ -33,13 +36,13 @@ BROWSER_ARGS = [
 def make_container(
     tmp_path: Path,
     db_url: str | None = None,
-    billing: BillingSource | None = None,
+    billing: BillingFront | None = None,
     telephony: Any = False,
-    features: list[str] | None = None,
+    features: Sequence[Feature] | None = None,
     **settings: Any,
 ) -> Container:
     """A migrated workstation DB (SQLite in tmp_path unless ``db_url``) and a container around it."""
-    if features is None or "workstation.records.wiring" in features:
+    if features is None or records_feature in features:
         seed_classifier_model(tmp_path)
     url = db_url or f"sqlite:///{tmp_path / 'ws.db'}"
     upgrade(url)
@@ -73,7 +76,7 @@ def seed_classifier_model(data_dir: Path) -> None:
         from billing_adapter.memory import MemoryBilling
 
         c = bootstrap(Settings(data_dir=seed_dir, database_url=url), billing=MemoryBilling(), telephony=False)
-        c.services["classifier"].ensure_model()
+        c.records.classifier.ensure_model()
         c.db.dispose()
         _model_seed = seed_dir / "models"
     shutil.copytree(_model_seed, target)

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
+import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from workstation import audit, runtime
-from workstation.api import ROUTER_MODULES
+from workstation.api.core import CORE_ROUTERS
 from workstation.api.deps import cached_user
-from workstation.bootstrap import Container
 from workstation.calls.writer import is_db_unreachable
-from workstation.errors import DomainError
+from workstation.container import Container
+from workstation.errors import USER_ERRORS, as_domain_error
 from workstation.http_guards import BodyLimit, SameOrigin, SecurityHeaders
-from workstation.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
@@ -34,6 +33,7 @@ access = logging.getLogger("workstation.access")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_BODY = 12 * 1024 * 1024  # a signed-in user's request (a long note, an attachment)
 MAX_ANONYMOUS_BODY = 64 * 1024  # anyone else's (a sign-in is a few hundred bytes)
+CallNext = Callable[[Request], Awaitable[Response]]
 
 
 def _secret_key(container: Container) -> str:
@@ -47,17 +47,19 @@ def _secret_key(container: Container) -> str:
     return path.read_text().strip()
 
 
-def create_app(container: Container) -> FastAPI:
+def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the bus, the billing listener, live calls, the AMI consumer (on the node holding the leader
+    lock) and the features' background jobs; stop them in the reverse order, then run the closers."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
         await container.bus.start()
-        calls = container.services["calls"]
+        await _start_billing(container)
+        calls = container.calls
         await calls.start()
-        leader: LeaderLock | None = None
-        if container.telephony is not None:
-            leader = LeaderLock(container.settings, "ami-consumer")
-            telephony = container.telephony
+        telephony = container.telephony
+        if telephony is not None:
 
             async def start_consumer() -> None:
                 # start() may return at once or run until stopped: never let it block the lock renewal
@@ -65,11 +67,10 @@ def create_app(container: Container) -> FastAPI:
 
             tasks.append(
                 asyncio.create_task(
-                    leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
+                    container.leader.run(on_acquire=start_consumer, on_lose=telephony.stop), name="ami-leader"
                 )
             )
-        for job in container.background:
-            tasks.append(asyncio.ensure_future(job(container)))
+        tasks.extend(asyncio.ensure_future(job()) for job in container.background)
         runtime.tune_for_pops()  # start-up heap collected and frozen before the first connection
         tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:
@@ -78,24 +79,28 @@ def create_app(container: Container) -> FastAPI:
             for t in tasks:
                 t.cancel()
             for t in tasks:
-                try:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
-                except (asyncio.CancelledError, Exception):
-                    pass
-            if container.telephony is not None:
-                await container.telephony.stop()
-            if leader is not None:
-                await leader.release()
+            if telephony is not None:
+                await telephony.stop()
+                await container.leader.release()
             await calls.stop()
-            for closer in container.closers:
-                await closer()
             await container.bus.stop()
+            for closer in reversed(container.closers):
+                await closer()
 
-    # the schema and the docs are not public: they map every route for an attacker (tests read app.openapi())
-    app = FastAPI(
-        title="Contact-center workstation", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
-    )
-    app.state.container = container
+    return lifespan
+
+
+async def _start_billing(container: Container) -> None:
+    """The billing front's change listener; Redis down at start-up delays it, it never stops the app."""
+    try:
+        await asyncio.wait_for(container.billing.start(), timeout=2.0)
+    except Exception as exc:
+        log.warning("billing change listener not started (retried on the next lookups): %s", type(exc).__name__)
+
+
+def _add_middleware(app: FastAPI, container: Container) -> None:
     # added before the session middleware, so it runs inside it: the limit knows who is signed in
     app.add_middleware(BodyLimit, limit=MAX_BODY, anonymous_limit=MAX_ANONYMOUS_BODY)
     app.add_middleware(
@@ -108,7 +113,7 @@ def create_app(container: Container) -> FastAPI:
     )
 
     @app.middleware("http")
-    async def access_log(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def access_log(request: Request, call_next: CallNext) -> Response:
         # our own access log: path without the query string, which may carry a searched name or number
         started = time.perf_counter()
         response = await call_next(request)
@@ -121,11 +126,17 @@ def create_app(container: Container) -> FastAPI:
         )
         return response
 
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        if exc.status == 403:  # a refused attempt at data is audited like a read
-            await audit.record_refusal(request, exc)
-        return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def user_error(request: Request, exc: Exception) -> JSONResponse:
+        """Domain errors and the lower packages' errors, mapped in ``workstation.errors``."""
+        error = as_domain_error(exc)
+        if error.status == 403:  # a refused attempt at data is audited like a read
+            await audit.record_refusal(request, error)
+        return JSONResponse(error.to_dict(), status_code=error.status)
+
+    for cls in USER_ERRORS:
+        app.add_exception_handler(cls, user_error)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -171,14 +182,25 @@ def create_app(container: Container) -> FastAPI:
             status_code=422,
         )
 
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        app.include_router(module.router)
+
+def create_app(container: Container) -> FastAPI:
+    """The app around a built container: middleware, error handlers, the core and the features' routes,
+    health, and the static UI."""
+    # the schema and the docs are not public: they map every route for an attacker (tests read app.openapi())
+    app = FastAPI(
+        title="Contact-center workstation",
+        lifespan=_lifespan(container),
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.container = container
+    _add_middleware(app, container)
+    _add_error_handlers(app)
+    for router in CORE_ROUTERS:
+        app.include_router(router)
+    for feature in container.features:
+        app.include_router(feature.router)
 
     @app.get("/healthz")
     async def health(request: Request) -> dict[str, object]:
@@ -188,14 +210,13 @@ def create_app(container: Container) -> FastAPI:
         if user is None or user.role not in ("supervisor", "admin"):
             return {"ok": True}
         tel = container.telephony.health() if container.telephony is not None else {"enabled": False}
-        billing = await container.billing.health()
         return {
             "ok": True,
             "bus": container.bus.health(),
             "telephony": tel,
-            "billing": billing,
-            "hub": container.services["hub"].stats(),
-            "writer": container.services["calls"].writer.health(),
+            "billing": await container.billing.health(),
+            "hub": container.hub.stats(),
+            "writer": container.calls.writer.health(),
         }
 
     @app.get("/", include_in_schema=False)

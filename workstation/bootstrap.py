@@ -1,55 +1,40 @@
-"""The one wiring point: builds every adapter from settings. The app, the CLI, the demo and the tests
-call ``bootstrap()``, passing overrides where a test needs them. Nothing connects at import time.
+"""The one wiring point: builds every adapter from settings and every service from exactly what it uses.
 
-Features plug in through ``FEATURE_MODULES``: each exposes ``install(container)`` which registers its
-services in ``container.services``, its card sections in ``container.card_sections`` and its background
-jobs in ``container.background``.
+The app, the CLI, the demo and the tests call ``bootstrap()``, passing overrides where a test needs them.
+Nothing connects at import time. The features are the plain tuple ``FEATURES``: each module builds its
+dataclass into the container and brings its routes, commands and seed data (``workstation.container.Feature``).
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from billing_adapter.ports import BillingSource
+from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
+from workstation.adapters import configure_scrubber, make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
+from workstation.callbacks import feature as callbacks
+from workstation.calls.link_health import LinkHealth
+from workstation.calls.service import CallService
+from workstation.calls.writer import journal_path
+from workstation.campaigns import feature as campaigns
+from workstation.container import Container, Feature
 from workstation.db import Database
+from workstation.hub import Hub
+from workstation.kb import feature as knowledge_base
+from workstation.kpis import feature as kpis
+from workstation.leader import LeaderLock
+from workstation.records import feature as records
+from workstation.segments import feature as segments
 from workstation.settings import Settings, load_settings
+from workstation.signin import SignInGuard
+from workstation.tickets import feature as tickets
 
-log = logging.getLogger(__name__)
+__all__ = ["FEATURES", "Container", "bootstrap"]
 
-FEATURE_MODULES = [
-    "workstation.records.wiring",
-    "workstation.tickets.wiring",
-    "workstation.campaigns.wiring",
-    "workstation.kpis.wiring",
-    "workstation.callbacks.wiring",
-]
-
-# async (subscriber_id, user) -> JSON-able section shown on the card (previous requests, tickets, offers…)
-CardSection = Callable[[str, Any], Awaitable[Any]]
-
-
-@dataclass
-class Container:
-    settings: Settings
-    db: Database
-    bus: Bus
-    billing: BillingSource
-    telephony: Telephony | None
-    services: dict[str, Any] = field(default_factory=dict)
-    card_sections: dict[str, CardSection] = field(default_factory=dict)
-    # coroutine functions started with the app (schedulers, consumers); each gets the container
-    background: list[Callable[[Container], Awaitable[None]]] = field(default_factory=list)
-    # callbacks run at shutdown (closing pools…)
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    def service(self, name: str) -> Any:
-        return self.services[name]
+# build order: a feature comes after those it uses (campaigns use segments' exports)
+FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns, kpis, callbacks)
 
 
 def _scrub_billing_identifiers(settings: Settings) -> None:
@@ -65,47 +50,52 @@ def bootstrap(
     *,
     db: Database | None = None,
     bus: Bus | None = None,
-    billing: BillingSource | None = None,
+    billing: BillingFront | None = None,
     telephony: Telephony | None | bool = True,
-    features: list[str] | None = None,
+    features: Sequence[Feature] | None = None,
     **setting_overrides: Any,
 ) -> Container:
-    """Build the container. ``telephony=False`` runs without a PBX (tests that inject events)."""
+    """Build the container. ``telephony=False`` runs without a PBX (tests that inject events);
+    ``features`` picks a subset of ``FEATURES`` (the screen-pop core alone: ``features=()``)."""
     settings = settings or load_settings(**setting_overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    redis = make_redis(settings)
     db = db or Database(settings.resolved_database_url())
-    bus = bus or make_bus(settings.bus_url, prefix=settings.redis_prefix)
-    if billing is None:
-        from billing_adapter.factory import make_billing
-
-        billing = make_billing(settings)
-    _scrub_billing_identifiers(settings)
+    bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix)
+    billing = billing or make_billing(settings, redis)
+    configure_scrubber(settings)
     tel: Telephony | None
     if telephony is True:
-        from telephony.factory import make_telephony
-
         tel = make_telephony(settings)
     elif telephony is False or telephony is None:
         tel = None
     else:
         tel = telephony
-    container = Container(settings=settings, db=db, bus=bus, billing=billing, telephony=tel)
+    hub = Hub(bus, queue_size=settings.ws_queue_size)
+    container = Container(
+        settings=settings,
+        db=db,
+        redis=redis,
+        bus=bus,
+        billing=billing,
+        telephony=tel,
+        leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
+        hub=hub,
+        signin=SignInGuard(),
+        calls=CallService(
+            db, billing, hub, tel, journal=journal_path(settings.data_dir), link_health=LinkHealth(bus, tel)
+        ),
+        features=tuple(FEATURES if features is None else features),
+    )
+    # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool
+    if redis is not None:
+        container.closers.append(redis.aclose)
+    container.closers.append(billing.close)
 
-    from workstation.calls.service import CallService
-    from workstation.hub import Hub
-    from workstation.signin import SignInGuard
+    async def close_signin() -> None:
+        container.signin.close()
 
-    container.services["hub"] = Hub(bus, queue_size=settings.ws_queue_size)
-    container.services["signin"] = SignInGuard()
-    container.services["calls"] = CallService(container)
-
-    for name in FEATURE_MODULES if features is None else features:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                log.debug("feature %s not present", name)
-                continue
-            raise
-        module.install(container)
+    container.closers.append(close_signin)
+    for feature in container.features:
+        feature.build(container)
     return container

@@ -1,35 +1,26 @@
-"""``workstation`` console command. Each feature adds its subcommands through a module in COMMAND_MODULES
-exposing ``register(subparsers)``; a handler returns an exit code. Errors are one line, exit code non-zero.
+"""``workstation`` console command: the core subcommands (serve, demo, db, users, billing) and each
+feature's (``Feature.register_commands``). A handler returns an exit code. Errors are one line, exit code
+non-zero.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 
-# modules exposing register(subparsers: argparse._SubParsersAction) -> None
-COMMAND_MODULES = [
-    "workstation.commands.core",
-    "workstation.commands.billing",
-    "workstation.commands.classifier",
-    "workstation.commands.kb",
-    "workstation.commands.segments",
-]
+from workstation.bootstrap import FEATURES
+from workstation.commands import billing, core
+from workstation.errors import USER_ERRORS, CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workstation", description="Contact-center operator workstation")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # feature not installed in this build
-            raise
-        module.register(sub)
+    core.register(sub)
+    billing.register(sub)
+    for feature in FEATURES:
+        feature.register_commands(sub)
     return parser
 
 
@@ -42,18 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except SettingsError as exc:
-        print(f"workstation: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
-    except CliError as exc:
+    except Exception as exc:
+        # the one place a failure becomes a line: what to fix, exit code 2 (no traceback)
+        if not isinstance(exc, (SettingsError, CliError, *USER_ERRORS)):
+            raise
         print(f"workstation: {exc}", file=sys.stderr)
         return 2
-
-
-class CliError(Exception):
-    """One line telling the user what to fix."""
 
 
 if __name__ == "__main__":

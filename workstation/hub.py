@@ -30,6 +30,12 @@ class Frame(dict[str, Any]):
     text: str
 
 
+def versioned(message: Message) -> Message:
+    """Stamp the protocol version on an outgoing message (the one place it is written)."""
+    message.setdefault("v", PROTOCOL_VERSION)
+    return message
+
+
 def frame_of(message: Message) -> Frame:
     if isinstance(message, Frame):
         return message
@@ -118,10 +124,10 @@ class Hub:
 
     # -- sending (any node) -------------------------------------------------------------------
     async def send_to_user(self, user_id: int, message: Message) -> None:
-        await self._publish(f"user.{user_id}", self._stamp(message), self._on_user)
+        await self._publish(f"user.{user_id}", versioned(message), self._on_user)
 
     async def send_to_role(self, role: str, message: Message) -> None:
-        await self._publish(f"role.{role}", self._stamp(message), self._on_role)
+        await self._publish(f"role.{role}", versioned(message), self._on_role)
 
     async def _publish(self, channel: str, message: Message, local: Any) -> None:
         """Through the bus; with the bus away, straight to this node's own connections (the pop still
@@ -140,15 +146,11 @@ class Hub:
     async def resync_all(self) -> None:
         """Ask every connected tab of this node to reload its state (after the bus came back, messages
         meant for it may have gone to other nodes' void)."""
-        message = self._stamp({"type": "resync"})
+        message = versioned({"type": "resync"})
         for conns in list(self._by_user.values()):
             for conn in list(conns):
                 conn.offer(dict(message))
 
-    @staticmethod
-    def _stamp(message: Message) -> Message:
-        message.setdefault("v", PROTOCOL_VERSION)
-        return message
 
     # -- delivery (this node's connections) ------------------------------------------------------
     async def _on_user(self, channel: str, message: Message) -> None:

@@ -8,8 +8,10 @@ a real Asterisk and the operator's billing over ODBC. Secrets come from the envi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -104,8 +106,25 @@ class Settings(BaseSettings):
     @field_validator("ami_url")
     @classmethod
     def _ami_scheme(cls, v: str) -> str:
+        v = v.strip()
         if not (v.startswith("sim://") or v.startswith("ami://") or v in ("", "none://")):
             raise ValueError("must be sim://, ami://user@host:port or none://")
+        if v.startswith("ami://"):
+            try:
+                parts = urlsplit(v)
+                parts.port  # noqa: B018 (parses the port: a bad one raises here)
+            except ValueError:
+                raise ValueError("expected ami://user@host:5038 (the port is not a number)") from None
+            if not parts.hostname or not parts.username:
+                raise ValueError("expected ami://user@host:5038")
+        return v
+
+    @field_validator("billing_url")
+    @classmethod
+    def _billing_scheme(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.startswith(("memory://", "sqlite:///", "odbc://")):
+            raise ValueError("use sqlite:///path, odbc://<connection string> or memory://")
         return v
 
     @field_validator("ami_channel_template")
@@ -126,6 +145,35 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Europe/Moscow") from None
         return v
 
+    @model_validator(mode="after")
+    def _rules_across_settings(self) -> Self:
+        """Rules that span several settings (a message names the setting to fix first)."""
+        if self.ami_url.startswith("ami://") and (
+            self.ami_secret is None or not self.ami_secret.get_secret_value()
+        ):
+            raise ValueError("WORKSTATION_AMI_SECRET: missing (the secret of the AMI user in WORKSTATION_AMI_URL)")
+        on_redis = [u for u in (self.bus_url, self.cache_url) if u.startswith(("redis://", "rediss://"))]
+        if len(set(on_redis)) > 1:
+            raise ValueError(
+                "WORKSTATION_CACHE_URL: must name the same Redis as WORKSTATION_BUS_URL "
+                "(one Redis connection pool serves the bus, the cache and the locks)"
+            )
+        return self
+
+    def redis_url(self) -> str | None:
+        """The Redis of this deployment (bus, cache and locks), or None when everything is in-process.
+
+        The single-AMI-consumer lock lives there whichever of the bus or the cache names it: several nodes
+        sharing a Redis bus must not all consume AMI because the cache happens to be in memory."""
+        for url in (self.bus_url, self.cache_url):
+            if url.startswith(("redis://", "rediss://")):
+                return url
+        return None
+
+    def lock_key(self, name: str) -> str:
+        """The Redis key of the leader lock ``name`` (``ami-consumer``, ``emerging-topics``)."""
+        return f"{self.redis_prefix}:leader:{name}"
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'workstation.db'}"
 
@@ -139,11 +187,16 @@ class SettingsError(Exception):
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings from env + overrides; turn validation errors into one readable line."""
-    from pydantic import ValidationError
-
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = "WORKSTATION_" + str(err["loc"][0]).upper() if err.get("loc") else "settings"
-        raise SettingsError(f"bad setting {name}: {err['msg']}") from None
+        raise SettingsError(one_line(exc)) from None
+
+
+def one_line(exc: ValidationError) -> str:
+    """``bad setting WORKSTATION_<NAME>: <what is wrong>`` for the first error pydantic found."""
+    err = exc.errors()[0]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err.get("loc"):
+        return f"bad setting WORKSTATION_{str(err['loc'][0]).upper()}: {msg}"
+    return f"bad setting {msg}"  # a rule across settings names its setting first

@@ -14,13 +14,12 @@ from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import select
 
 from billing_adapter.demo import DemoSpec, generate_sqlite
-from billing_adapter.factory import make_billing
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
+from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.campaigns.models import CampaignTarget
 from workstation.settings import Settings
 
-pytestmark = pytest.mark.e2e
 KEY = "e2e-pseudonym-key-0123456789abcdef0123"
 
 

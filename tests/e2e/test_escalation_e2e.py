@@ -13,12 +13,10 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
-
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -29,13 +27,13 @@ def server(tmp_path: Path) -> Iterator[Any]:
         make_card("1", "79161234567", name="Смирнова Анна Петровна", first_name="Анна", balance=-42.5)
     )
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Ольга")
     add_user(
         container, "eng", role="tech_support", display_name="Олег", skills=["mobile_data"], group="network"
     )
     add_user(container, "sup", role="supervisor", display_name="Светлана")
-    seed(container.services["kb"])
+    seed(container.knowledge_base.kb)
     with ServerThread(create_app(container)) as srv:
         yield srv
 

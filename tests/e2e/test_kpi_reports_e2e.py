@@ -14,6 +14,7 @@ from billing_adapter.memory import MemoryBilling, make_card
 from telephony.events import CallAbandoned, CallAnswered, CallEnded, CallOffered, CallQueued
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
+from workstation.kpis import feature as kpis_feature
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,7 @@ CALLER = "79161234567"
 def server(tmp_path: Path) -> Any:
     billing = MemoryBilling()
     billing.add(make_card("101", CALLER))
-    container = make_container(tmp_path, billing=billing, features=["workstation.kpis.wiring"], kpi_timezone="UTC")
+    container = make_container(tmp_path, billing=billing, features=(kpis_feature,), kpi_timezone="UTC")
     add_user(container, "op1", display_name="Operator One", interface="PJSIP/1001", extension="1001")
     add_user(container, "boss", role="supervisor", display_name="Floor Boss")
     with ServerThread(create_app(container)) as srv:
@@ -33,7 +34,7 @@ def server(tmp_path: Path) -> Any:
 
 
 def play(server: Any) -> None:
-    calls = server.container.services["calls"]
+    calls = server.container.calls
     t0 = time.time() - 300
 
     async def go() -> None:

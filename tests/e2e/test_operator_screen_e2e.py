@@ -17,14 +17,12 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from knowledge_base.seed import seed
 from telephony.events import CallAnswered, CallEnded, CallOffered, CallQueued
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.campaigns.models import Campaign, CampaignTarget, SegmentExport
-
-pytestmark = pytest.mark.e2e
 
 AGENT = "PJSIP/1001"
 CALLER = "+79010167996"
@@ -48,10 +46,10 @@ def server(tmp_path: Path) -> Iterator[Any]:
     billing.add(make_card("2", "79031234567", name="Петров Пётр Петрович", region="Тверская область"))
     billing.add(make_card("3", "79037654321", name="Петров Пётр Петрович", region="Казань"))
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Ольга", interface=AGENT, extension="1001")
     add_user(container, "sup", role="supervisor", display_name="Светлана")
-    seed(container.services["kb"])
+    seed(container.knowledge_base.kb)
     _offer(container, "1")
     with ServerThread(create_app(container)) as srv:
         srv.container = container
@@ -91,7 +89,7 @@ def _offer(container: Any, subscriber_id: str) -> None:
 
 
 def call_event(srv: Any, event: Any) -> None:
-    srv.call(srv.container.services["calls"].handle(event))
+    srv.call(srv.container.calls.handle(event))
 
 
 def ring_and_answer(srv: Any, call_id: str = "c-1", caller: str = CALLER) -> None:
@@ -402,10 +400,34 @@ def test_call_back_is_a_task_with_a_reminder_click_to_dial_and_lists(server: Any
         row.wait_for()
         assert "Ольга" in row.inner_text() and "+7 901 016-79-96" in row.inner_text()
         # it falls due: the server reminds the operator's screen
-        assert server.call(server.container.services["callbacks"].remind_due()) == 1
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 1
         page.wait_for_selector(".toast:has-text('Пора перезвонить')")
         page.wait_for_selector("#cb-list li.due, #cb-list li.overdue")
         page.click("#cb-list li[data-callback] button.cb-done")
         page.wait_for_selector("#cb-list", state="detached")
-        assert server.call(server.container.services["callbacks"].remind_due()) == 0  # reminded once
+        assert server.call(server.container.callbacks.callbacks.remind_due()) == 0  # reminded once
+        browser.close()
+
+
+def test_a_card_searched_during_a_call_is_told_apart_from_the_callers(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = operator_page(browser, server)
+        ring_and_answer(server, "c-4")
+        page.wait_for_selector("#card[data-state=found][data-origin=call] .name")
+        assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
+        # two namesakes: the list tells them apart by region, the number's last digits and the account
+        page.fill("#search", "Петров")
+        page.press("#search", "Enter")
+        page.wait_for_selector("#search-results .match")
+        items = page.locator("#search-results .match").all_inner_texts()
+        assert any("Тверская область" in x and "45-67" in x and "ACC00000002" in x for x in items)
+        assert any("Казань" in x and "43-21" in x and "ACC00000003" in x for x in items)
+        page.click("#search-results .match[data-id='3']")
+        page.wait_for_selector("#card[data-origin=search] #searched-note")
+        assert "+7 901 016-79-96" in page.inner_text("#searched-note")  # who is really on the line
+        page.click("#back-to-caller")
+        page.wait_for_selector("#card[data-origin=call]")
+        assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
+        assert page.locator("#searched-note").count() == 0
         browser.close()

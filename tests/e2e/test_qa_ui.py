@@ -16,13 +16,12 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from billing_adapter import demo
-from billing_adapter.factory import make_billing
-from telephony.factory import SimulatedTelephony
+from telephony.simulated import SimulatedTelephony
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
 
-pytestmark = pytest.mark.e2e
 OP1 = "Local/1001@agents/n"
 KEY = "qa-e2e-pseudonym-key-0123456789abcdef012"
 

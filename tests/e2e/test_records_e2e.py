@@ -10,11 +10,9 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from tests.apphelpers import BROWSER_ARGS, PASSWORD, ServerThread, add_user, make_container, sign_in_page
+from tests.support.models import install_pretrained
 from workstation.app import create_app
-
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -23,7 +21,7 @@ def server(tmp_path: Path) -> Iterator[Any]:
     billing = MemoryBilling()
     billing.add(make_card("1", "79161234567", name="Смирнова Анна Петровна", balance=-42.5))
     container = make_container(tmp_path, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     add_user(container, "op1", display_name="Operator One")
     add_user(container, "sup", role="supervisor", display_name="Supervisor")
     with ServerThread(create_app(container)) as srv:
@@ -112,6 +110,9 @@ def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
         assert page.inner_text("#stats-total") == "1"
         assert "1-я принята 1," in page.inner_text("#acceptance")  # the operator took suggestion 1
         assert page.inner_text("#stats-table tr[data-code=roaming] td:nth-child(2)") == "1"
+        # where operators override the suggestion: the roaming record took the first one
+        row = page.wait_for_selector("#overrides-table tr[data-code=roaming]")
+        assert row is not None and row.inner_text().split("\t")[1:4] == ["1", "1", "0 (0%)"]
         # another operator's finished request reaches the open page live (websocket), without a reload
         import httpx
 

@@ -15,11 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from telephony.factory import SimulatedTelephony
+from telephony.simulated import SimulatedTelephony
 from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
-
-pytestmark = pytest.mark.e2e
 
 OP1 = "Local/1001@agents/n"
 

@@ -12,15 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from billing_adapter.memory import MemoryBilling, make_card
 from tests.apphelpers import add_user, login, make_container
 from workstation.app import create_app
 from workstation.models import Call
-
-pytestmark = pytest.mark.integration
 
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<zone>Z|[+-]\d{2}:?\d{2})?$")
 

@@ -10,14 +10,14 @@ import pytest
 import redis.asyncio as aioredis
 
 from billing_adapter.cache import CachedBilling
-from billing_adapter.factory import make_billing
 from billing_adapter.memory import make_card
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import RedisStore
 from tests.integration import test_billing_odbc as fx
 from tests.integration.test_billing_odbc import Billing
 from tests.unit.test_billing_cache import Clock, ControlledBilling
-from workstation.settings import load_settings
+from workstation.adapters import make_billing, make_redis
+from workstation.settings import Settings, load_settings
 
 # shared session fixtures: one small demo billing per database
 billing_files = fx.billing_files
@@ -41,14 +41,23 @@ def source() -> ControlledBilling:
     return b
 
 
+@pytest.fixture
+async def shared_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    """A client built as the workstation builds its one Redis client (short socket timeouts)."""
+    client = make_redis(Settings(cache_url=redis_url))
+    assert client is not None
+    yield client
+    await client.aclose()
+
+
 def _front(
-    source: ControlledBilling, redis_url: str, prefix: str, clock: Clock | None = None
+    source: ControlledBilling, redis: aioredis.Redis, prefix: str, clock: Clock | None = None
 ) -> CachedBilling:
     clock = clock or Clock()
     return CachedBilling(
         source,
-        RedisStore(redis_url, prefix),
-        redis_url=redis_url,
+        RedisStore(redis, prefix),
+        redis=redis,
         prefix=prefix,
         clock=clock,
         breaker=CircuitBreaker(2, 10, clock=clock),
@@ -57,9 +66,9 @@ def _front(
 
 
 async def test_entries_are_json_under_the_prefix_with_a_key_ttl(
-    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
 ) -> None:
-    front = _front(source, redis_url, redis_prefix)
+    front = _front(source, shared_redis, redis_prefix)
     try:
         await front.lookup_caller("89161234567")
         raw = await redis_client.get(f"{redis_prefix}:billing:card:1")
@@ -73,12 +82,12 @@ async def test_entries_are_json_under_the_prefix_with_a_key_ttl(
 
 
 async def test_two_nodes_share_the_cache_and_coalesce_within_each(
-    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
 ) -> None:
     clock = Clock()
     node_a, node_b = (
-        _front(source, redis_url, redis_prefix, clock),
-        _front(source, redis_url, redis_prefix, clock),
+        _front(source, shared_redis, redis_prefix, clock),
+        _front(source, shared_redis, redis_prefix, clock),
     )
     try:
         source.gate = asyncio.Event()
@@ -97,10 +106,10 @@ async def test_two_nodes_share_the_cache_and_coalesce_within_each(
 
 
 async def test_balance_expires_before_the_profile(
-    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
 ) -> None:
     clock = Clock()
-    front = _front(source, redis_url, redis_prefix, clock)
+    front = _front(source, shared_redis, redis_prefix, clock)
     try:
         await front.lookup_caller("79161234567")
         clock.now += 16
@@ -117,9 +126,9 @@ async def test_balance_expires_before_the_profile(
 
 
 async def test_change_announced_on_the_channel_drops_the_card(
-    source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
 ) -> None:
-    front = _front(source, redis_url, redis_prefix)
+    front = _front(source, shared_redis, redis_prefix)
     try:
         await front.start()
         await front.lookup_caller("79161234567")
@@ -143,13 +152,16 @@ async def test_redis_outage_never_breaks_a_pop(source: ControlledBilling, redis_
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
     dead_url = f"redis://127.0.0.1:{dead_port}/0"
-    front = CachedBilling(source, RedisStore(dead_url, redis_prefix), redis_url=dead_url, prefix=redis_prefix)
+    dead = make_redis(Settings(cache_url=dead_url))
+    assert dead is not None
+    front = CachedBilling(source, RedisStore(dead, redis_prefix), redis=dead, prefix=redis_prefix)
     try:
         found = await front.lookup_caller("79161234567")
         assert found.state == "found" and found.card is not None
         assert (await front.lookup_caller("79161234567")).state == "found"
     finally:
         await front.close()
+        await dead.aclose()
 
 
 async def test_make_billing_over_odbc_with_redis_cache(

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from billing_adapter import demo
-from billing_adapter.factory import make_billing
 from tests.apphelpers import PASSWORD, ServerThread, add_user, make_container
+from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
 

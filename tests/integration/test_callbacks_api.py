@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from billing_adapter.memory import MemoryBilling, make_card
 from tests.apphelpers import add_user, login, make_container
 from workstation.app import create_app
+from workstation.callbacks import feature as callbacks_feature
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 def test_callbacks_refuse_bad_input_and_list_per_operator(tmp_path: Path) -> None:
     billing = MemoryBilling()
     billing.add(make_card("1", "79010167996"))
-    container = make_container(tmp_path, billing=billing, features=["workstation.callbacks.wiring"])
+    container = make_container(tmp_path, billing=billing, features=(callbacks_feature,))
     add_user(container, "op1", display_name="Ольга")
     add_user(container, "op2", display_name="Олег")
     add_user(container, "sup", role="supervisor", display_name="Светлана")
@@ -64,6 +65,6 @@ def test_callbacks_refuse_bad_input_and_list_per_operator(tmp_path: Path) -> Non
         everyone = client.get("/api/callbacks/all").json()["callbacks"]
         assert [(c["id"], c["operator_name"], c["due"]) for c in everyone] == [(due["id"], "Ольга", True)]
         assert len(client.get("/api/callbacks/all", params={"only_due": "false"}).json()["callbacks"]) == 2
-        service = container.services["callbacks"]
+        service = container.callbacks.callbacks
         assert client.portal.call(service.remind_due) == 1
         assert client.portal.call(service.remind_due) == 0  # once

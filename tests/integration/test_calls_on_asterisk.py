@@ -21,8 +21,6 @@ from tests.conftest import drop_pg_database, make_pg_database
 from workstation.bootstrap import Container
 from workstation.models import Call, User
 
-pytestmark = pytest.mark.integration
-
 USER, SECRET = "ccw", "calls-secret"
 A1, A2 = "Local/1001@agents/n", "Local/1002@agents/n"
 KNOWN = "+79161234567"
@@ -38,7 +36,7 @@ class Node:
 
     @property
     def calls(self) -> Any:
-        return self.container.services["calls"]
+        return self.container.calls
 
     def types(self, uid: int) -> list[str]:
         return [m["type"] for m in self.screens[uid]]
@@ -86,8 +84,8 @@ async def start_node(
         screens.setdefault(int(channel.split(".")[1]), []).append(message)
 
     container.bus.subscribe("user.*", capture)
-    await container.services["calls"].start()
-    await tel.start(container.services["calls"].handle)
+    await container.calls.start()
+    await tel.start(container.calls.handle)
     await asyncio.wait_for(tel.logged_in.wait(), 10)
     return Node(container, tel, screens)
 

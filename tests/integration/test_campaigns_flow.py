@@ -19,9 +19,9 @@ from pycanon import anonymity
 from sqlalchemy import select
 
 from billing_adapter.demo import DemoSpec, generate_sqlite
-from billing_adapter.factory import make_source
 from tests.apphelpers import add_user, login, make_container
 from tests.conftest import drop_pg_database, make_pg_database
+from workstation.adapters import make_billing_source
 from workstation.app import create_app
 from workstation.bootstrap import Container
 from workstation.campaigns.models import CampaignTarget, SegmentExport
@@ -53,7 +53,7 @@ class Env:
 def _env(tmp_path: Path, billing_db: Path, key: str | None) -> Iterator[Env]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     db_url = make_pg_database("campaigns")
-    billing = make_source(Settings(billing_url=f"sqlite:///{billing_db}"))
+    billing = make_billing_source(Settings(billing_url=f"sqlite:///{billing_db}"))
     extra = {"pseudonym_key": key} if key else {}
     container = make_container(tmp_path, db_url=db_url, billing=billing, pseudonym_key_id="k-2026", **extra)
     for name, role in (("ana", "analyst"), ("mkt", "marketing"), ("op1", "operator")):
@@ -88,7 +88,7 @@ def _export(env: Env, **body: object) -> dict:
     r = c.post("/api/exports", json={"month_from": "2026-01", "month_to": "2026-06", "k": 5, **body})
     assert r.status_code == 202, r.text
     export_id = r.json()["id"]
-    env.container.service("exports").wait(export_id, timeout=120)
+    env.container.segments.exports.wait(export_id, timeout=120)
     return c.get(f"/api/exports/{export_id}").json()
 
 
@@ -122,7 +122,7 @@ def test_analyst_export_shows_privacy_report_and_no_identity(env: Env, done: dic
         )
         assert [a.action for a in audit][1:] == ["export.download"] and audit[1].user_id is not None
     # an independent check of the bundle written from real billing batches
-    bundle = env.container.services["exports"].bundle_path(done["id"])
+    bundle = env.container.segments.exports.bundle_path(done["id"])
     data = pd.read_parquet(bundle / "data.parquet")
     cols = [c for c in data.columns if c != "pseudonym"]  # the whole released record
     assert anonymity.k_anonymity(data[cols].astype(str), cols) >= 5

@@ -47,7 +47,7 @@ def test_a_finished_record_becomes_scrubbed_training_data(env: Env) -> None:
     assert ex.label == "sms_problem"
     assert "916" not in ex.text and "Иванов" not in ex.text and "[PHONE]" in ex.text
     assert "смс от банка не приходят" in ex.text
-    data, holdout = env.container.services["classifier"].training_dataset()
+    data, holdout = env.container.records.classifier.training_dataset()
     both = list(zip(data.texts, data.labels, strict=True)) + list(
         zip(holdout.texts, holdout.labels, strict=True)
     )
@@ -70,7 +70,7 @@ def test_other_is_learnt_as_out_of_scope_and_a_promoted_topic_relabels_it(env: E
 
 
 def test_real_records_outweigh_the_fading_bootstrap_corpus(env: Env) -> None:
-    svc = env.container.services["classifier"]
+    svc = env.container.records.classifier
     data, _ = svc.training_dataset()
     assert set(data.row_weights()) == {1.0}  # no records yet: the bootstrap corpus at full weight
     for i in range(12):
@@ -106,7 +106,7 @@ def test_supervisor_sees_per_topic_where_operators_override_the_suggestion(env: 
 
 
 def test_retraining_is_due_after_enough_new_records_and_the_new_model_learns_them(env: Env) -> None:
-    svc = env.container.services["classifier"]
+    svc = env.container.records.classifier
     svc.retrain_after_records = 3
     assert svc.retrain_due() is None  # the shipped model, nothing new on the floor
     for i in range(3):

@@ -18,8 +18,6 @@ from tests.apphelpers import PASSWORD, add_user, make_container
 from workstation.app import create_app
 from workstation.bootstrap import Container
 
-pytestmark = pytest.mark.integration
-
 USER, SECRET = "ccw", "dial-secret"
 
 

@@ -13,13 +13,14 @@ from starlette.websockets import WebSocketDisconnect
 from tests.apphelpers import add_user, login, make_container
 from workstation.api import ws as ws_api
 from workstation.app import create_app
+from workstation.tickets import feature as tickets_feature
 
 SITE = "http://testserver"
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Any:
-    container = make_container(tmp_path, features=["workstation.tickets.wiring"])
+    container = make_container(tmp_path, features=(tickets_feature,))
     add_user(container, "op1", interface="PJSIP/1001", extension="1001")
     add_user(container, "eng", role="tech_support")
     add_user(container, "sup", role="supervisor")

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select, text
 
 from billing_adapter.memory import make_card
-from knowledge_base.models import KbArticle
 from knowledge_base.scripts import BadScript
 from knowledge_base.seed import seed, seed_articles
-from knowledge_base.service import BadArticle, KnowledgeBase
 from tests.conftest import migrated_database
 from workstation.db import Database
 from workstation.errors import Conflict
+from workstation.kb.models import KbArticle
+from workstation.kb.service import BadArticle, KnowledgeBase
 
 KB_TABLES = ("kb_article_topics", "kb_article_versions", "kb_articles", "kb_scripts")
 

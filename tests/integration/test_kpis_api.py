@@ -15,18 +15,19 @@ from sqlalchemy import select
 from telephony.events import CallAnswered, CallEnded, CallOffered, CallQueued
 from tests.apphelpers import add_user, login, make_container
 from workstation.app import create_app
+from workstation.kpis import feature as kpis_feature
 from workstation.models import AuditLog
 
 CALLER = "+79161234567"
 
 
 def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
-    container = make_container(tmp_path, features=["workstation.kpis.wiring"], kpi_timezone="UTC")
+    container = make_container(tmp_path, features=(kpis_feature,), kpi_timezone="UTC")
     op = add_user(container, "op1", display_name="Operator One", interface="PJSIP/1001", extension="1001")
     add_user(container, "boss", role="supervisor")
     with TestClient(create_app(container)) as client:
-        calls = container.services["calls"]
-        kpis = container.services["kpis"]
+        calls = container.calls
+        kpis = container.kpis.kpis
         now = datetime.now(UTC).timestamp()
         t0 = now - 120
 

@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from telephony.factory import SimulatedTelephony
 from telephony.protocol import FrameReader, as_dict, encode, get
+from telephony.simulated import SimulatedTelephony
 from tests.apphelpers import ServerThread, add_user, make_container
 from tests.conftest import drop_pg_database, make_pg_database
 from workstation.app import create_app
 from workstation.kpis import asterisk, reports
+from workstation.kpis import feature as kpis_feature
 
 OPS = [(f"Local/10{n:02d}@agents/n", f"Operator 10{n:02d}") for n in range(1, 9)]
 RUN = ["queue_answered.txt", "queue_ringnoanswer.txt", "queue_abandon.txt", "direct_call.txt", "queue_concurrent.txt"]
@@ -33,7 +34,7 @@ def server(tmp_path: Path, pg_server_url: str) -> Any:
     pg_url = make_pg_database("kpisim")
     tel = SimulatedTelephony(calls_per_min=0)
     container = make_container(
-        tmp_path, db_url=pg_url, telephony=tel, kpi_sl_threshold_s=5, kpi_timezone="UTC", features=["workstation.kpis.wiring"]
+        tmp_path, db_url=pg_url, telephony=tel, kpi_sl_threshold_s=5, kpi_timezone="UTC", features=(kpis_feature,)
     )
     for iface, name in OPS:
         add_user(container, name.replace(" ", "").lower(), display_name=name, interface=iface, extension=iface[6:10])
@@ -72,7 +73,7 @@ def test_replayed_captures_give_asterisks_own_figures(server: Any, traces_dir: P
     sim = server.telephony.simulator
     for name in RUN:
         server.call(sim.replay_file(traces_dir / name), timeout=30)
-    kpis = server.container.services["kpis"]
+    kpis = server.container.kpis.kpis
     server.call(kpis.writer.flush())
     day = datetime(2026, 11, 22, tzinfo=UTC)
     rows = {r["key"]: r for r in reports.report(server.container.db, kpis.rules, day, day + timedelta(days=1), bucket="day", group="queue", tz="UTC")}
@@ -113,7 +114,7 @@ def test_generated_mix_agrees_with_its_schedule_and_the_pbx(server: Any) -> None
     mix = {"answered": 0.35, "ringnoanswer": 0.2, "ringall": 0.15, "direct": 0.1, "abandon": 0.2}
     started = datetime.now(UTC) - timedelta(seconds=5)
     n = server.call(sim.run_calls(2.0, callers, OPS, count=24, mix=mix, seed=11), timeout=120)
-    kpis = server.container.services["kpis"]
+    kpis = server.container.kpis.kpis
     server.call(kpis.writer.flush())
     plan = list(sim.generated)
     assert n == len(plan) and n >= 15

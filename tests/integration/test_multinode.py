@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from billing_adapter.memory import MemoryBilling
+from workstation.adapters import make_redis
+from workstation.bootstrap import bootstrap
 from workstation.bus.redis_bus import RedisBus
 from workstation.hub import Hub
 from workstation.leader import LeaderLock
@@ -15,7 +18,10 @@ from workstation.settings import Settings
 async def test_pop_published_on_one_node_reaches_the_tab_on_another(
     redis_url: str, redis_prefix: str
 ) -> None:
-    bus_a, bus_b = RedisBus(redis_url, prefix=redis_prefix), RedisBus(redis_url, prefix=redis_prefix)
+    settings = Settings(bus_url=redis_url, redis_prefix=redis_prefix)
+    client_a, client_b = make_redis(settings), make_redis(settings)
+    assert client_a is not None and client_b is not None
+    bus_a, bus_b = RedisBus(client_a, prefix=redis_prefix), RedisBus(client_b, prefix=redis_prefix)
     hub_a, hub_b = Hub(bus_a), Hub(bus_b)
     await bus_a.start()
     await bus_b.start()
@@ -30,24 +36,24 @@ async def test_pop_published_on_one_node_reaches_the_tab_on_another(
     finally:
         await bus_a.stop()
         await bus_b.stop()
+        await client_a.aclose()
+        await client_b.aclose()
 
 
-async def test_only_one_node_consumes_ami_and_another_takes_over(redis_url: str, redis_prefix: str) -> None:
-    settings = Settings(cache_url=redis_url, redis_prefix=redis_prefix)
+async def _one_leader_then_the_other(lock_a: LeaderLock, lock_b: LeaderLock) -> None:
+    """Both nodes run their lock; one acquires; when it goes, the other takes over."""
     started: list[str] = []
 
-    def node(name: str) -> tuple[LeaderLock, asyncio.Task[None]]:
-        lock = LeaderLock(settings, "ami-consumer", ttl_ms=600)
-
+    def run(name: str, lock: LeaderLock) -> asyncio.Task[None]:
         async def on_acquire() -> None:
             started.append(name)
 
         async def on_lose() -> None:
             started.append(f"{name}-lost")
 
-        return lock, asyncio.create_task(lock.run(on_acquire, on_lose))
+        return asyncio.create_task(lock.run(on_acquire, on_lose))
 
-    (lock_a, task_a), (lock_b, task_b) = node("a"), node("b")
+    task_a, task_b = run("a", lock_a), run("b", lock_b)
     for _ in range(50):
         if started:
             break
@@ -71,6 +77,38 @@ async def test_only_one_node_consumes_ami_and_another_takes_over(redis_url: str,
     await lock_b.release()
 
 
+async def test_only_one_node_consumes_ami_and_another_takes_over(redis_url: str, redis_prefix: str) -> None:
+    settings = Settings(cache_url=redis_url, redis_prefix=redis_prefix)
+    clients = [make_redis(settings), make_redis(settings)]
+    key = settings.lock_key("ami-consumer")
+    try:
+        await _one_leader_then_the_other(
+            LeaderLock(clients[0], key, ttl_ms=600), LeaderLock(clients[1], key, ttl_ms=600)
+        )
+    finally:
+        for c in clients:
+            assert c is not None
+            await c.aclose()
+
+
+async def test_a_redis_bus_with_an_in_process_cache_still_has_one_ami_consumer(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    """Nodes that share a Redis bus share its lock, whatever cache they use."""
+    settings = Settings(data_dir=tmp_path, bus_url=redis_url, cache_url="memory://", redis_prefix=redis_prefix)
+    nodes = [
+        bootstrap(settings, billing=MemoryBilling(), telephony=False, features=()) for _ in range(2)
+    ]
+    for n in nodes:
+        n.leader.ttl_ms = 600
+    try:
+        await _one_leader_then_the_other(nodes[0].leader, nodes[1].leader)
+    finally:
+        for n in nodes:
+            assert n.redis is not None
+            await n.redis.aclose()
+
+
 async def test_floor_on_a_node_without_the_ami_consumer_shows_the_consumers_telephony_health(
     tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
@@ -88,22 +126,22 @@ async def test_floor_on_a_node_without_the_ami_consumer_shows_the_consumers_tele
             tmp_path / name, telephony=tel, features=[], bus_url=redis_url, redis_prefix=redis_prefix
         )
         await c.bus.start()
-        await c.services["calls"].start()
+        await c.calls.start()
         nodes.append((c, tel))
     (a, tel_a), (b, _) = nodes
     try:
-        assert b.services["calls"].floor()["telephony"]["state"] == "down"
-        await tel_a.start(a.services["calls"].handle)  # node a holds the AMI consumer lock
+        assert b.calls.floor()["telephony"]["state"] == "down"
+        await tel_a.start(a.calls.handle)  # node a holds the AMI consumer lock
         for _ in range(500):
-            if b.services["calls"].floor()["telephony"]["state"] != "down":
+            if b.calls.floor()["telephony"]["state"] != "down":
                 break
             await asyncio.sleep(0.01)
-        floor_b = b.services["calls"].floor()
+        floor_b = b.calls.floor()
         assert floor_b["telephony_up"] is True and floor_b["telephony"]["state"] == "degraded"
         assert [p["id"] for p in floor_b["telephony"]["problems"]] == ["ami_write_agent"]
     finally:
         await tel_a.stop()
         for c, _ in nodes:
-            await c.services["calls"].stop()
+            await c.calls.stop()
             await c.bus.stop()
         await sim.stop()

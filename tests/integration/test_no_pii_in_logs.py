@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from billing_adapter import demo
-from billing_adapter.factory import make_billing
 from telephony.events import CallOffered, CallQueued
 from tests.apphelpers import add_user, login, make_container
+from workstation.adapters import make_billing
 from workstation.app import create_app
 from workstation.settings import Settings
 
@@ -45,7 +45,7 @@ def test_search_card_and_pop_leave_no_name_or_number_in_the_logs(app: Any, caplo
         assert client.get("/api/subscribers/search", params={"q": msisdn}).status_code == 200
         assert client.get(f"/api/subscribers/{card.subscriber_id}/card").status_code == 200
         assert client.get(f"/api/subscribers/{card.subscriber_id}/charges").status_code == 200
-        calls = container.services["calls"]
+        calls = container.calls
         now = time.time()
         client.portal.call(calls.handle, CallQueued("P1", now, caller="+" + msisdn, queue="support"))
         client.portal.call(calls.handle, CallOffered("P1", now, caller="+" + msisdn, agent="PJSIP/1001"))

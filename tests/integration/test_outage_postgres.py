@@ -40,7 +40,7 @@ def test_calls_finished_and_cards_read_during_a_postgresql_outage_all_reach_hist
     billing.add(make_card("1", CALLER))
     container = make_container(tmp_path, db_url=own_pg.url, billing=billing, features=[])
     uid = add_user(container, "op1", interface=AGENT, extension="1001")
-    calls = container.services["calls"]
+    calls = container.calls
     with TestClient(create_app(container)) as client:
         login(client, "op1")
         t = time.time()

@@ -54,7 +54,7 @@ def test_with_redis_down_the_pop_arrives_and_the_call_is_in_history(
         tmp_path, db_url=db_url, billing=billing, bus_url=own_redis.url, cache_url=own_redis.url, features=[]
     )
     uid = add_user(container, "op1", interface=AGENT, extension="1001")
-    calls = container.services["calls"]
+    calls = container.calls
     try:
         with TestClient(create_app(container)) as client:
             login(client, "op1")
@@ -73,7 +73,7 @@ def test_with_redis_down_the_pop_arrives_and_the_call_is_in_history(
                     client.portal.call(calls.handle, CallEnded(cid, t + n + 9, agent=AGENT, hangup_by="caller"))
                     receive_until(ws, "call.ended")
                     assert client.post(f"/api/calls/{cid}/wrapup").json()["status"] == "saved"
-                assert container.services["hub"].stats()["bus_failures"] > 0
+                assert container.hub.stats()["bus_failures"] > 0
                 own_redis.start()
                 receive_until(ws, "resync", limit=50)  # the bus is back: the tab reloads its state
         with container.db.session() as s:

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from telephony.ami import AmiTelephony
 from telephony.events import AgentStatus, CallEvent
 from telephony.simulator import AmiSimulator
-
-pytestmark = pytest.mark.integration
 
 USER, SECRET = "ccw", "qa-pause-secret"
 A1 = "Local/1001@agents/n"
@@ -48,7 +44,7 @@ async def test_a_replayed_call_does_not_unpause_the_operator() -> None:
 
 async def test_demo_operators_start_signed_out_and_are_rung_once_ready() -> None:
     from telephony.events import CallOffered
-    from telephony.factory import SimulatedTelephony
+    from telephony.simulated import SimulatedTelephony
 
     tel = SimulatedTelephony(calls_per_min=0)
     ops = [("Local/1001@agents/n", "Анна"), ("Local/1002@agents/n", "Игорь")]

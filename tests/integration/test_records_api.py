@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from billing_adapter.memory import MemoryBilling, make_card
-from classifier.testing import install_pretrained
 from tests.apphelpers import add_user, login, make_container
 from tests.conftest import drop_pg_database, make_pg_database
+from tests.support.models import install_pretrained
 from workstation.app import create_app
 from workstation.bootstrap import Container
 from workstation.models import AuditLog, Call
@@ -45,7 +45,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Env]:
     billing.add(make_card("1", "79161234567", balance=-35.0))
     billing.add(make_card("2", "79031112233"))
     container = make_container(tmp_path, db_url=db_url, billing=billing)
-    container.services["classifier"].registry.refresh()
+    container.records.classifier.registry.refresh()
     op1 = add_user(container, "op1", display_name="Оператор Один")
     op2 = add_user(container, "op2")
     add_user(container, "sup", role="supervisor")
@@ -255,7 +255,7 @@ def test_supervisor_edits_the_topic_tree_and_an_archived_topic_keeps_its_history
     assert "esim" in [ch["code"] for ch in number_sim["children"]]
 
     c = env.as_user("op1")
-    env.container.services["topics"].invalidate()
+    env.container.records.topics.invalidate()
     sug = c.post("/api/records/suggest", json={"text": "не приходят смс от банка"}).json()
     assert "sms_problem" not in [x["code"] for x in sug["suggestions"]]
     assert sug["other_first"] is True

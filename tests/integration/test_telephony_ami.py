@@ -26,8 +26,6 @@ from telephony.normaliser import Normaliser
 from telephony.protocol import as_dict, read_trace
 from telephony.simulator import AmiSimulator
 
-pytestmark = pytest.mark.integration
-
 USER, SECRET = "ccw", "s3cret-for-tests"
 
 

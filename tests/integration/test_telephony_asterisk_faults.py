@@ -24,8 +24,6 @@ from telephony.events import (
 )
 from telephony.simulator import AmiSimulator
 
-pytestmark = pytest.mark.integration
-
 USER, SECRET = "ccw", "faults-secret"
 A1, A2 = "PJSIP/1001", "Local/1002@agents/n"
 README_WRITE = "system,call,originate,reporting"  # what telephony/README.md used to tell users

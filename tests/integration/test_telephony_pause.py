@@ -12,8 +12,6 @@ from telephony.errors import TelephonyUnavailable
 from telephony.events import AgentStatus, CallEvent, CallOffered
 from telephony.simulator import AmiSimulator
 
-pytestmark = pytest.mark.integration
-
 USER, SECRET = "ccw", "pause-secret"
 A1, A2 = "PJSIP/1001", "PJSIP/1002"
 

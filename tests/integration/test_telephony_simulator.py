@@ -7,18 +7,17 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from pydantic import SecretStr
 
 from telephony.ami import AmiTelephony
 from telephony.events import CallEvent, CallOffered
-from telephony.factory import SimulatedTelephony, TelephonyConfigError, make_telephony
 from telephony.protocol import Frame, FrameReader, as_dict, encode
+from telephony.simulated import SimulatedTelephony
 from telephony.simulator import AmiSimulator
-
-pytestmark = pytest.mark.integration
+from workstation.adapters import make_telephony
+from workstation.settings import Settings, SettingsError, load_settings
 
 
 class Raw:
@@ -153,7 +152,7 @@ async def test_generated_calls_reach_the_population(sim: AmiSimulator) -> None:
 
 
 async def test_sim_url_gives_a_working_simulated_pbx() -> None:
-    tel = make_telephony(SimpleNamespace(ami_url="sim://", sim_calls_per_min=0))
+    tel = make_telephony(Settings(ami_url="sim://", sim_calls_per_min=0))
     assert isinstance(tel, SimulatedTelephony)
     events: list[CallEvent] = []
 
@@ -174,17 +173,17 @@ async def test_sim_url_gives_a_working_simulated_pbx() -> None:
 
 
 def test_telephony_urls_are_checked() -> None:
-    assert make_telephony(SimpleNamespace(ami_url="none://")) is None
-    with pytest.raises(TelephonyConfigError, match="WORKSTATION_AMI_SECRET"):
-        make_telephony(SimpleNamespace(ami_url="ami://ccw@pbx:5038", ami_secret=None))
-    with pytest.raises(TelephonyConfigError, match="WORKSTATION_AMI_URL"):
-        make_telephony(SimpleNamespace(ami_url="ami://pbx", ami_secret=SecretStr("x")))
-    tel = make_telephony(SimpleNamespace(ami_url="ami://ccw@pbx.example:5039", ami_secret=SecretStr("x")))
+    assert make_telephony(Settings(ami_url="none://")) is None
+    with pytest.raises(SettingsError, match="^bad setting WORKSTATION_AMI_SECRET: missing"):
+        load_settings(ami_url="ami://ccw@pbx:5038", ami_secret=None)
+    with pytest.raises(SettingsError, match="^bad setting WORKSTATION_AMI_URL: expected ami://user@host"):
+        load_settings(ami_url="ami://pbx", ami_secret=SecretStr("x"))
+    tel = make_telephony(Settings(ami_url="ami://ccw@pbx.example:5039", ami_secret=SecretStr("x")))
     assert isinstance(tel, AmiTelephony) and (tel.host, tel.port) == ("pbx.example", 5039)
 
 
 async def test_demo_generator_rings_the_demo_operators_with_demo_callers() -> None:
-    tel = make_telephony(SimpleNamespace(ami_url="sim://", sim_calls_per_min=600))
+    tel = make_telephony(Settings(ami_url="sim://", sim_calls_per_min=600))
     assert isinstance(tel, SimulatedTelephony)
     offers: list[CallOffered] = []
 

@@ -15,9 +15,11 @@ from tests.apphelpers import add_user, login
 from tests.conftest import drop_pg_database, make_pg_database
 from workstation.app import create_app
 from workstation.bootstrap import bootstrap
+from workstation.kb import feature as knowledge_base
 from workstation.migrate import upgrade
 from workstation.models import AuditLog
 from workstation.settings import Settings
+from workstation.tickets import feature as tickets
 from workstation.tickets.attachments import MAX_ATTACHMENT_BYTES
 
 
@@ -35,16 +37,15 @@ def env(tmp_path: Any, pg_server_url: str, redis_url: str, redis_prefix: str) ->
         redis_prefix=redis_prefix,
     )
     # only this feature: other features' start-up work (training a classifier…) is not under test here
-    container = bootstrap(settings, billing=billing, telephony=False, features=["workstation.tickets.wiring"])
+    container = bootstrap(settings, billing=billing, telephony=False, features=(tickets, knowledge_base))
     ids = {
         "op": add_user(container, "op1", display_name="Ольга"),
         "eng": add_user(container, "eng", role="tech_support", skills=["mobile_data"], group="network"),
         "sup": add_user(container, "sup", role="supervisor"),
     }
-    container.services["ticket_config"].save_setting("auto_assign", False)
-    from knowledge_base.seed import seed
-
-    seed(container.services["kb"])
+    assert container.tickets is not None
+    container.tickets.config.save_setting("auto_assign", False)
+    knowledge_base.seed(container)
     yield container, create_app(container), ids
     container.db.dispose()
     drop_pg_database(db_url)

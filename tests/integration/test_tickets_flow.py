@@ -354,19 +354,19 @@ def test_the_migration_made_every_ticket_table(db_url: str, tmp_path: Path) -> N
     eng.dispose()
 
 
-async def test_install_wires_the_card_section_the_scheduler_and_the_offline_hook(
-    db: Database, billing: MemoryBilling
+async def test_build_wires_the_card_section_the_scheduler_and_the_offline_hook(
+    db: Database, billing: MemoryBilling, tmp_path: Path
 ) -> None:
-    from types import SimpleNamespace
-
-    from workstation.tickets import wiring
+    from workstation.bootstrap import bootstrap
+    from workstation.settings import Settings
+    from workstation.tickets import feature
 
     bus = MemoryBus()
-    container = SimpleNamespace(
-        db=db, billing=billing, bus=bus, services={"hub": Hub(bus)}, card_sections={}, background=[]
+    container = bootstrap(
+        Settings(data_dir=tmp_path), db=db, bus=bus, billing=billing, telephony=False, features=(feature,)
     )
-    wiring.install(container)
-    svc: TicketService = container.services["tickets"]
+    assert container.tickets is not None
+    svc = container.tickets.tickets
     op = add_user(db, "op", role="operator")
     eng = add_user(db, "eng", skills=["sms_problem"])
     t = await svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")

@@ -16,6 +16,7 @@ from tests.apphelpers import add_user, login, make_container
 from tests.conftest import drop_pg_database, make_pg_database
 from workstation.app import create_app
 from workstation.models import AuditLog
+from workstation.segments import feature as segments
 
 A1 = "PJSIP/1001"
 A2 = "PJSIP/1002"
@@ -33,7 +34,8 @@ def app_env(tmp_path: Any, pg_server_url: str, redis_url: str, redis_prefix: str
         bus_url=redis_url,
         cache_url=redis_url,
         redis_prefix=redis_prefix,
-        features=[],  # the core alone: no feature background jobs
+        # the core and the exports' routes (an operator refused there), no feature background jobs
+        features=(segments,),
     )
     u1 = add_user(container, "op1", interface=A1, extension="1001")
     u2 = add_user(container, "op2", interface=A2, extension="1002")
@@ -73,7 +75,7 @@ def test_websocket_refuses_a_cross_origin_page(app_env: Any) -> None:
 
 def test_pop_reaches_every_tab_of_the_operator_and_nobody_else(app_env: Any) -> None:
     container, app, u1, u2 = app_env
-    calls = container.services["calls"]
+    calls = container.calls
     with TestClient(app) as c1:
         # one app (one event loop); the cookie jar switches user between connects
         login(c1, "op2")

@@ -16,8 +16,8 @@ from anonymizer.export import ExportRequest, build_dataset, run_export
 from anonymizer.ledger import LedgerRefused, ReleaseLedger
 from anonymizer.source import BillingBatchSource
 from billing_adapter.demo import DemoSpec, generate_sqlite
-from billing_adapter.factory import make_source
 from tests.attacks import join_success, max_unique_share, release, row_hash, smallest_class, truth
+from workstation.adapters import make_billing_source
 from workstation.settings import Settings
 
 KEY = b"attack-test-master-key-0123456789abcdef"
@@ -34,7 +34,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("attacks")
     path = tmp / "billing.db"
     generate_sqlite(path, DemoSpec(subscribers=N, seed=11, as_of=date(2026, 7, 1)))
-    billing = make_source(Settings(billing_url=f"sqlite:///{path}", data_dir=tmp))
+    billing = make_billing_source(Settings(billing_url=f"sqlite:///{path}", data_dir=tmp))
     ledger = ReleaseLedger(tmp / "ledger")
 
     def export(export_id: str, attributes: list[str] | None = None, period: tuple[str, str] = PERIOD) -> Path:

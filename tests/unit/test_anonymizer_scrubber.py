@@ -6,8 +6,8 @@ import pytest
 
 from anonymizer.pii_eval import evaluate
 from anonymizer.pii_patterns import inn_ok, luhn_ok, snils_ok
-from anonymizer.pii_testset import generate
 from anonymizer.scrubber import find_pii, scrub
+from tests.support.pii_notes import generate
 
 
 def test_russian_note_gets_typed_placeholders() -> None:

@@ -215,8 +215,8 @@ async def test_search_and_drill_down_fail_clearly_when_the_breaker_is_open(
 
 
 def test_cache_freshness_comes_from_settings() -> None:
-    from billing_adapter.factory import make_cached
     from billing_adapter.memory import MemoryBilling
+    from workstation.adapters import make_cached
     from workstation.settings import load_settings
 
     settings = load_settings(billing_balance_ttl_s=5, billing_profile_ttl_s=120, billing_answer_within_s=0.5)

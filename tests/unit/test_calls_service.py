@@ -40,7 +40,7 @@ def env(tmp_path: Any) -> Any:
         got[int(channel.split(".")[1])].append(message)
 
     container.bus.subscribe("user.*", capture)
-    calls = container.services["calls"]
+    calls = container.calls
     return container, calls, got, (u1, u2, u3)
 
 
@@ -221,24 +221,22 @@ class PausingPbx:
 
 
 async def test_after_call_work_pauses_the_operator_in_the_queue_until_the_record_is_done(env: Any) -> None:
-    import asyncio
-
     container, calls, _, (u1, _, _) = env
     pbx = PausingPbx()
-    container.telephony = pbx
+    calls.telephony = pbx
     await calls.start()
     t = time.time()
     await calls.handle(CallOffered("c1", t, caller="79161234567", agent=A1, queue="support"))
     await calls.handle(CallAnswered("c1", t + 2, caller="79161234567", agent=A1))
     await calls.handle(CallEnded("c1", t + 9, agent=A1, hangup_by="caller"))
-    await asyncio.sleep(0.05)
+    await calls.drain()
     assert pbx.pauses == [(A1, True, "Wrap-up")]
     from workstation.models import User
 
     with container.db.session() as s:
         user = s.get(User, u1)
     await calls.finish_wrapup("c1", user)
-    await asyncio.sleep(0.05)
+    await calls.drain()
     assert pbx.pauses[-1] == (A1, False, "")
     await calls.stop()
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from anonymizer.synthetic import SyntheticBilling
 from workstation.auth import create_user
-from workstation.campaigns.exports import ExportService
 from workstation.campaigns.models import CampaignTarget
 from workstation.campaigns.service import CampaignService
 from workstation.cli import main
@@ -22,6 +21,7 @@ from workstation.db import Database
 from workstation.errors import Conflict, DomainError, Forbidden, NotFound
 from workstation.migrate import upgrade
 from workstation.models import AuditLog
+from workstation.segments.service import ExportService
 from workstation.settings import Settings
 
 KEY = "unit-campaign-key-0123456789abcdef01234"

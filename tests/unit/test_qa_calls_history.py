@@ -11,7 +11,7 @@ import pytest
 from billing_adapter.memory import MemoryBilling, make_card
 from telephony.events import CallAnswered, CallEnded, CallOffered
 from tests.apphelpers import add_user, make_container
-from workstation.calls.service import recent_calls
+from workstation.calls.history import recent_calls
 from workstation.models import User
 
 A1 = "Local/1001@agents/n"
@@ -24,7 +24,7 @@ async def env(tmp_path: Any) -> Any:
     billing.add(make_card("1", CALLER, name="Смирнова Анна Петровна"))
     container = make_container(tmp_path, billing=billing)
     uid = add_user(container, "op1", interface=A1, extension="1001")
-    calls = container.services["calls"]
+    calls = container.calls
     await calls.start()
     yield container, calls, uid
     await calls.stop()
@@ -51,7 +51,7 @@ async def test_finished_after_call_work_leaves_the_call_ended_in_history(env: An
     await talk(calls, "c1", time.time())
     await calls.finish_wrapup("c1", user_row(container, uid))
     await calls.writer.flush()
-    assert [c["state"] for c in recent_calls(container, "1")] == ["ended"]
+    assert [c["state"] for c in recent_calls(container.db, "1")] == ["ended"]
 
 
 async def test_a_new_call_during_after_call_work_takes_the_old_call_off_the_floor(env: Any) -> None:
@@ -62,7 +62,7 @@ async def test_a_new_call_during_after_call_work_takes_the_old_call_off_the_floo
     await calls.handle(CallOffered("c2", t + 40, caller=CALLER, agent=A1, queue="support"))
     assert [c["id"] for c in calls.floor()["live_calls"]] == ["c2"]
     await calls.writer.flush()
-    assert {c["id"]: c["state"] for c in recent_calls(container, "1")}["c1"] == "ended"
+    assert {c["id"]: c["state"] for c in recent_calls(container.db, "1")}["c1"] == "ended"
 
 
 async def test_a_break_chosen_during_the_call_survives_the_end_of_after_call_work(env: Any) -> None:

@@ -19,6 +19,7 @@ const t = strings("op", {
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
     "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
     "search.more": "Показаны первые {n} — уточните запрос",
+    "card.searched": "Карточка из поиска — на линии другой абонент ({caller})", "card.back": "К звонящему",
     "alert.negative_balance": "Отрицательный баланс", "alert.blocked": "Линия заблокирована", "alert.suspended": "Линия приостановлена",
     "alert.open_ticket": "Открытая заявка: {n}", "alert.offer": "Есть предложение: {n}", "card.alerts": "Важно",
     "help.search": "Поиск абонента", "help.finish": "Завершить постобработку",
@@ -38,6 +39,7 @@ const t = strings("op", {
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
     "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
     "search.more": "The first {n} are shown — refine the search",
+    "card.searched": "A card from search: the caller on the line is someone else ({caller})", "card.back": "Back to the caller",
     "alert.negative_balance": "Negative balance", "alert.blocked": "Line blocked", "alert.suspended": "Line suspended",
     "alert.open_ticket": "Open tickets: {n}", "alert.offer": "Offers: {n}", "card.alerts": "Alerts",
     "help.search": "Find a subscriber", "help.finish": "Finish after-call work",
@@ -57,7 +59,7 @@ function paintStatic() {
   const sel = $("presence");
   sel.options[0].textContent = t("presence.ready"); sel.options[1].textContent = t("presence.paused");
   $("search").placeholder = t("op.search"); $("search-btn").textContent = t("op.find");
-  renderBanner(); if (state.lookup) { renderCard(state.lookup); renderAlerts(); }
+  renderBanner(); if (state.lookup) { renderCard(state.lookup); renderAlerts(); markSearched(); }
 }
 on("lang", paintStatic);
 $("presence").value = me.presence === "paused" ? "paused" : "ready";
@@ -147,7 +149,7 @@ function renderCard(lookup) {
   }
   if (lookup.state === "unavailable") { el.replaceChildren(h("p", { class: "notice error" }, t("card.unavailable"))); return; }
   if (lookup.state === "multiple") {
-    el.replaceChildren(h("p", { class: "notice" }, t("card.multiple")), matchList(lookup.matches)); return;
+    el.replaceChildren(h("p", { class: "notice" }, t("card.multiple")), matchList(lookup.matches, true)); return;
   }
   const c = lookup.card;
   const fr = lookup.freshness;
@@ -197,16 +199,27 @@ on("ws:ticket.updated", (m) => { // a ticket of the subscriber on screen changed
 on("ticket:created", (tk) => { if (state.sections) { (state.sections.tickets ||= []).unshift(tk); renderAlerts(); } });
 on("offer:answered", () => renderAlerts());
 function ago(s) { s = Math.round(s || 0); return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`; }
-function matchList(matches) {
-  return h("ul", { class: "matches" }, matches.map((m, i) => h("li", {},
-    h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn, onclick: () => openSubscriber(m.subscriber_id) },
-      `${i + 1}. ${m.name} · ${m.msisdn_display || m.msisdn} · ${m.account} · `, statusBadge(m.status)))));
+// a match list people can tell apart: region, the number with its last digits stressed, the account
+function matchList(matches, callers = false) {
+  return h("ul", { class: "matches" }, matches.map((m, i) => {
+    const shown = m.msisdn_display || m.msisdn || "";
+    const tail = shown.replace(/\D/g, "").slice(-4);
+    const head = tail ? shown.slice(0, shown.lastIndexOf(tail.slice(0, 2))) : shown;
+    return h("li", {},
+      h("button", { class: "match", "data-id": m.subscriber_id, "data-msisdn": m.msisdn,
+        onclick: () => openSubscriber(m.subscriber_id, callers) },
+      `${i + 1}. `, h("b", {}, m.name), " · ", h("span", { class: "m-region" }, m.region || "—"), " · ",
+      h("span", { class: "m-number" }, head, h("b", { class: "m-tail" }, shown.slice(head.length))), " · ",
+      h("span", { class: "m-account" }, `${t("card.account")} ${m.account}`), " ", statusBadge(m.status)));
+  }));
 }
 
 const CALL_ONLY = ["unknown", "bad_number", "unavailable"]; // lookups with no subscriber that still get a request record
 async function showCard(lookup, subscriberId) {
   renderCard(lookup);
   state.subscriberId = subscriberId || lookup?.card?.subscriber_id || null;
+  if (state.call) { state.callerId = state.subscriberId; state.callLookup = lookup; } // the caller's own card
+  markSearched();
   if (!state.subscriberId) {
     // a call from a number billing does not know (or while billing is down) is still recorded
     if (state.call && lookup && CALL_ONLY.includes(lookup.state)) emit("card:shown", { subscriberId: null, card: null, lookup, call: state.call, sections: {} });
@@ -217,12 +230,26 @@ async function showCard(lookup, subscriberId) {
   try { sections = await api(`/api/subscribers/${encodeURIComponent(state.subscriberId)}/sections`); } catch (_) {}
   emit("card:shown", { subscriberId: state.subscriberId, card: lookup.card, lookup, call: state.call, sections });
 }
-async function openSubscriber(id) {
+// during a call or its after-call work, a card found by search is marked as not the caller's, with the way
+// back to the caller's card; a pick among the caller's own matches is the caller's card
+const LIVE = ["ringing", "connected", "wrap_up"];
+function markSearched() {
+  const el = $("card"), c = state.call;
+  // (a caller billing did not know has no card of their own: the one found by search is theirs)
+  const searched = !!(c && LIVE.includes(c.state) && state.callerId && state.subscriberId && state.subscriberId !== state.callerId);
+  el.dataset.origin = searched ? "search" : "call";
+  $("searched-note")?.remove();
+  if (!searched) return;
+  el.prepend(h("p", { class: "notice searched", id: "searched-note" }, t("card.searched", { caller: c.caller_display || c.caller || "—" }), " ",
+    h("button", { type: "button", id: "back-to-caller", onclick: () => (state.callerId ? openSubscriber(state.callerId, true) : showCard(state.callLookup)) }, t("card.back"))));
+}
+async function openSubscriber(id, callers = false) {
   const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : "";
   try {
     const res = await api(`/api/subscribers/${encodeURIComponent(id)}/card${q}`);
     $("search-results").replaceChildren();
-    renderCard(res.card); state.subscriberId = id;
+    if (callers && state.call) state.callerId = id;
+    renderCard(res.card); state.subscriberId = id; markSearched();
     emit("card:shown", { subscriberId: id, card: res.card.card, lookup: res.card, call: state.call, sections: res.sections });
   } catch (e) { toast(e.message, "error"); }
 }

@@ -1,17 +1,5 @@
 """HTTP and websocket routes: thin handlers that validate, call a service, return.
 
-Each feature has its own router module; ``ROUTER_MODULES`` lists them (each exposes ``router``).
+The core routers (sign-in, calls, the card, the websocket) are mounted always; each feature brings its own
+router through its feature module (``workstation.container.Feature``).
 """
-
-ROUTER_MODULES = [
-    "workstation.api.auth",
-    "workstation.api.calls",
-    "workstation.api.cards",
-    "workstation.api.ws",
-    "workstation.api.records",
-    "workstation.api.tickets",
-    "workstation.api.kb",
-    "workstation.api.campaigns",
-    "workstation.api.kpis",
-    "workstation.api.callbacks",
-]

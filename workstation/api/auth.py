@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from workstation import sessions
 from workstation.api.deps import (
-    ContainerDep,
+    CallsDep,
     CurrentUser,
+    DbDep,
+    HubDep,
+    SettingsDep,
+    SignInDep,
     forget_session,
     forget_user,
     saving_status,
@@ -20,7 +24,6 @@ from workstation.api.deps import (
 from workstation.auth import authenticate
 from workstation.errors import DomainError
 from workstation.models import User
-from workstation.signin import SignInGuard
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -57,37 +60,34 @@ def me_payload(user: User) -> dict[str, object]:
     }
 
 
-def _guard(container: Any) -> SignInGuard:
-    return container.services["signin"]  # type: ignore[no-any-return]
-
-
 @router.post("/login")
-async def login(body: Login, request: Request, container: ContainerDep) -> dict[str, object]:
+async def login(
+    body: Login, request: Request, guard: SignInDep, db: DbDep, settings: SettingsDep
+) -> dict[str, object]:
     """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
     own, a server-side session opened (the cookie carries only its random token)."""
-    guard = _guard(container)
     address = request.client.host if request.client else "unknown"
     guard.check(body.username, address)
-    user = await guard.run(authenticate, container.db, body.username, body.password)
+    user = await guard.run(authenticate, db, body.username, body.password)
     if user is None:
         guard.failed(body.username, address)
         raise DomainError("wrong user name or password", error_id="bad_credentials", status=401)
     guard.succeeded(body.username, address)
-    token = await asyncio.to_thread(sessions.open_session, container.db, user.id, container.settings.session_max_age_s)
+    token = await asyncio.to_thread(sessions.open_session, db, user.id, settings.session_max_age_s)
     request.session.clear()
     request.session["sid"] = token
     return me_payload(user)
 
 
 @router.post("/logout")
-async def logout(request: Request, container: ContainerDep) -> dict[str, bool]:
+async def logout(request: Request, db: DbDep, hub: HubDep) -> dict[str, bool]:
     """End this session on the server: the cookie is worthless from now on, its websockets close."""
     sid = session_token(request.session)
     request.session.clear()
     if sid is not None:
-        await asyncio.to_thread(sessions.revoke, container.db, sid)
+        await asyncio.to_thread(sessions.revoke, db, sid)
         forget_session(sid)
-        container.services["hub"].close_session(sid)
+        hub.close_session(sid)
     return {"ok": True}
 
 
@@ -98,19 +98,18 @@ class PasswordChange(BaseModel):
 
 @router.post("/password")
 async def change_password(
-    body: PasswordChange, request: Request, user: CurrentUser, container: ContainerDep
+    body: PasswordChange, request: Request, user: CurrentUser, guard: SignInDep, db: DbDep, hub: HubDep
 ) -> dict[str, bool]:
     """A new password; every other session of the user ends at once (websockets included)."""
-    guard = _guard(container)
     address = request.client.host if request.client else "unknown"
     guard.check(user.username, address)
-    if await guard.run(authenticate, container.db, user.username, body.current) is None:
+    if await guard.run(authenticate, db, user.username, body.current) is None:
         guard.failed(user.username, address)
         raise DomainError("the current password is wrong", error_id="bad_credentials", status=401)
     sid = session_token(request.session)
-    await guard.run(sessions.set_password, container.db, user.id, body.new, sid)
+    await guard.run(sessions.set_password, db, user.id, body.new, sid)
     forget_user(user.id)
-    container.services["hub"].close_user(user.id, keep_session=sid)
+    hub.close_user(user.id, keep_session=sid)
     return {"ok": True}
 
 
@@ -120,9 +119,9 @@ async def me(user: CurrentUser) -> dict[str, object]:
 
 
 @router.post("/language")
-async def set_language(body: Language, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+async def set_language(body: Language, user: CurrentUser, db: DbDep) -> dict[str, object]:
     def save() -> None:
-        with container.db.session() as s:
+        with db.session() as s:
             row = s.get(User, user.id)
             assert row is not None
             row.language = body.language
@@ -133,14 +132,14 @@ async def set_language(body: Language, user: CurrentUser, container: ContainerDe
 
 
 @router.post("/prefs")
-async def set_prefs(body: Prefs, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
+async def set_prefs(body: Prefs, user: CurrentUser, db: DbDep) -> dict[str, object]:
     """Merge the given keys into the user's remembered layout (None removes a key)."""
     for key, value in body.prefs.items():
         if len(key) > 64 or (isinstance(value, str) and len(value) > 64):
             raise DomainError("a layout key or value is over 64 characters", error_id="bad_prefs")
 
     def save() -> dict[str, object]:
-        with container.db.session() as s:
+        with db.session() as s:
             row = s.get(User, user.id, with_for_update=True)  # two tabs saving at once: no lost key
             assert row is not None
             merged = {**(row.ui_prefs or {}), **body.prefs}
@@ -155,8 +154,7 @@ async def set_prefs(body: Prefs, user: CurrentUser, container: ContainerDep) -> 
 
 
 @router.post("/presence")
-async def setset_presence(body: Presence, user: CurrentUser, container: ContainerDep) -> dict[str, object]:
-    calls = container.services["calls"]
+async def setset_presence(body: Presence, user: CurrentUser, calls: CallsDep) -> dict[str, object]:
     await calls.set_presence(user.id, body.presence)
     saved = await calls.writer.flush()
     user.presence = body.presence

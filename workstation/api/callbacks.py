@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import ContainerDep, require_roles
+from workstation.api.deps import CallbacksDep, DbDep, require_roles
 from workstation.models import User
 
 router = APIRouter(prefix="/api/callbacks", tags=["callbacks"])
@@ -33,9 +33,9 @@ class Close(BaseModel):
 
 
 @router.post("")
-async def create(body: NewCallback, container: ContainerDep, user: Operator) -> dict[str, Any]:
+async def create(body: NewCallback, callbacks: CallbacksDep, user: Operator) -> dict[str, Any]:
     return await asyncio.to_thread(
-        container.services["callbacks"].create,
+        callbacks.create,
         user,
         body.due_at,
         subscriber_id=body.subscriber_id,
@@ -48,23 +48,23 @@ async def create(body: NewCallback, container: ContainerDep, user: Operator) -> 
 
 @router.get("")
 async def mine(
-    container: ContainerDep, user: Operator, days_ahead: Annotated[int, Query(ge=0, le=90)] = 7
+    callbacks: CallbacksDep, user: Operator, days_ahead: Annotated[int, Query(ge=0, le=90)] = 7
 ) -> dict[str, Any]:
     """The operator's open callbacks, due and overdue first."""
-    rows = await asyncio.to_thread(container.services["callbacks"].for_operator, user, days_ahead)
+    rows = await asyncio.to_thread(callbacks.for_operator, user, days_ahead)
     return {"callbacks": rows}
 
 
 @router.get("/all")
-async def everyone(container: ContainerDep, user: Supervisor, only_due: bool = True) -> dict[str, Any]:
+async def everyone(db: DbDep, callbacks: CallbacksDep, user: Supervisor, only_due: bool = True) -> dict[str, Any]:
     """Every operator's open callbacks (the due and overdue ones by default); the read is audited."""
-    rows = await asyncio.to_thread(container.services["callbacks"].for_supervisor, only_due)
+    rows = await asyncio.to_thread(callbacks.for_supervisor, only_due)
     await audit.record_async(
-        container.db, user_id=user.id, action="callbacks.view", subject="all", details={"count": len(rows)}
+        db, user_id=user.id, action="callbacks.view", subject="all", details={"count": len(rows)}
     )
     return {"callbacks": rows}
 
 
 @router.post("/{callback_id}/close")
-async def close(callback_id: int, body: Close, container: ContainerDep, user: Operator) -> dict[str, Any]:
-    return await asyncio.to_thread(container.services["callbacks"].close, user, callback_id, body.state)
+async def close(callback_id: int, body: Close, callbacks: CallbacksDep, user: Operator) -> dict[str, Any]:
+    return await asyncio.to_thread(callbacks.close, user, callback_id, body.state)

@@ -10,9 +10,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from billing_adapter.ports import BillingError
-from workstation.api.deps import ContainerDep, SubscriberId, require_roles
+from workstation.api.deps import (
+    BillingDep,
+    CallWriterDep,
+    CardSectionsDep,
+    DbDep,
+    SubscriberId,
+    require_roles,
+)
 from workstation.calls import notifier
-from workstation.calls.service import recent_calls
+from workstation.calls.history import recent_calls
+from workstation.calls.writer import CallWriter
+from workstation.container import CardSection
 from workstation.errors import DomainError, NotFound, Unavailable
 from workstation.models import User
 
@@ -24,42 +33,44 @@ CardReader = Annotated[User, Depends(require_roles("operator", "tech_support", "
 
 
 async def durable_audit(
-    container: Any, user: User, action: str, subject: str | None, details: dict[str, Any] | None = None
+    writer: CallWriter, user: User, action: str, subject: str | None, details: dict[str, Any] | None = None
 ) -> None:
     """Audit through the outbox: the row is journalled before the card is sent, written to the DB before
     the answer when the DB is there, and later when it is away (see ``workstation.calls.writer``)."""
-    writer = container.services["calls"].writer
     writer.audit(user.id, action, subject, details or {})
     await writer.flush()
 
 
-async def sections_for(container: Any, subscriber_id: str, user: User) -> dict[str, Any]:
+async def sections_for(sections: dict[str, CardSection], subscriber_id: str, user: User) -> dict[str, Any]:
     """Each feature's section of the card (previous requests, tickets, offers), each bounded in time."""
 
-    async def one(name: str, fn: Any) -> tuple[str, Any]:
+    async def one(name: str, fn: CardSection) -> tuple[str, Any]:
         try:
             return name, await asyncio.wait_for(fn(subscriber_id, user), timeout=2.0)
         except Exception as exc:
             log.warning("card section %s failed: %s", name, type(exc).__name__)
             return name, {"error": "unavailable"}
 
-    pairs = await asyncio.gather(*(one(n, f) for n, f in container.card_sections.items()))
+    pairs = await asyncio.gather(*(one(n, f) for n, f in sections.items()))
     return dict(pairs)
 
 
 @router.get("/search")
 async def search(
-    container: ContainerDep, user: CardReader, q: Annotated[str, Query(min_length=1, max_length=100)]
+    billing: BillingDep,
+    writer: CallWriterDep,
+    user: CardReader,
+    q: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> dict[str, Any]:
     text = q.strip()
     if len(text) < 2:
         raise DomainError("type at least 2 characters", error_id="query_too_short")
     try:
-        matches = await container.billing.search(text, limit=20)
+        matches = await billing.search(text, limit=20)
     except BillingError as exc:
         raise Unavailable("billing is unavailable, try again shortly", error_id=exc.error_id) from None
     await durable_audit(
-        container,
+        writer,
         user,
         "card.search",
         None,
@@ -70,60 +81,68 @@ async def search(
 
 @router.get("/{subscriber_id}/card")
 async def card(
-    subscriber_id: SubscriberId, container: ContainerDep, user: CardReader,
+    subscriber_id: SubscriberId,
+    billing: BillingDep,
+    writer: CallWriterDep,
+    card_sections: CardSectionsDep,
+    user: CardReader,
     call_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict[str, Any]:
-    lookup = await container.billing.get_card(subscriber_id)  # type: ignore[attr-defined]
+    lookup = await billing.get_card(subscriber_id)
     if lookup.state == "unknown":
         raise NotFound("no such subscriber", error_id="subscriber_not_found")
-    await durable_audit(container, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
+    await durable_audit(writer, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
     return {
         "card": notifier.card_payload(lookup),
-        "sections": await sections_for(container, subscriber_id, user),
+        "sections": await sections_for(card_sections, subscriber_id, user),
     }
 
 
 @router.get("/{subscriber_id}/sections")
-async def sections(subscriber_id: SubscriberId, container: ContainerDep, user: CardReader) -> dict[str, Any]:
-    await durable_audit(container, user, "card.sections", subscriber_id)
-    return await sections_for(container, subscriber_id, user)
+async def sections(
+    subscriber_id: SubscriberId, writer: CallWriterDep, card_sections: CardSectionsDep, user: CardReader
+) -> dict[str, Any]:
+    await durable_audit(writer, user, "card.sections", subscriber_id)
+    return await sections_for(card_sections, subscriber_id, user)
 
 
 @router.get("/{subscriber_id}/charges")
 async def charges(
     subscriber_id: SubscriberId,
-    container: ContainerDep,
+    billing: BillingDep,
+    writer: CallWriterDep,
     user: CardReader,
     months: Annotated[int, Query(ge=1, le=24)] = 6,
 ) -> dict[str, Any]:
     try:
-        rows = await container.billing.charges(subscriber_id, months=months)
+        rows = await billing.charges(subscriber_id, months=months)
     except BillingError as exc:
         raise Unavailable(
             "billing is unavailable: charges cannot be shown now", error_id=exc.error_id
         ) from None
-    await durable_audit(container, user, "card.charges", subscriber_id)
+    await durable_audit(writer, user, "card.charges", subscriber_id)
     return {"months": [asdict(m) for m in rows]}
 
 
 @router.get("/{subscriber_id}/payments")
 async def payments(
     subscriber_id: SubscriberId,
-    container: ContainerDep,
+    billing: BillingDep,
+    writer: CallWriterDep,
     user: CardReader,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     try:
-        rows = await container.billing.payments(subscriber_id, limit=limit)
+        rows = await billing.payments(subscriber_id, limit=limit)
     except BillingError as exc:
         raise Unavailable(
             "billing is unavailable: payments cannot be shown now", error_id=exc.error_id
         ) from None
-    await durable_audit(container, user, "card.payments", subscriber_id)
+    await durable_audit(writer, user, "card.payments", subscriber_id)
     return {"payments": [asdict(p) for p in rows]}
 
 
 @router.get("/{subscriber_id}/calls")
-async def calls(subscriber_id: SubscriberId, container: ContainerDep, user: CardReader) -> dict[str, Any]:
-    await durable_audit(container, user, "card.calls", subscriber_id)
-    return {"calls": await asyncio.to_thread(recent_calls, container, subscriber_id)}
+async def calls(subscriber_id: SubscriberId, db: DbDep, writer: CallWriterDep, user: CardReader) -> dict[str, Any]:
+    await durable_audit(writer, user, "card.calls", subscriber_id)
+    return {"calls": await asyncio.to_thread(recent_calls, db, subscriber_id)}

@@ -1,4 +1,7 @@
-"""Annotated dependency aliases for routes: the container, the signed-in user, role guards."""
+"""Annotated dependency aliases for routes: the container's parts and features, the signed-in user, role guards.
+
+A route names what it uses (``calls: CallsDep``, ``kb: KnowledgeBaseDep``), never the whole container.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,29 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
+from billing_adapter.ports import BillingFront
+from telephony.ports import Telephony
 from workstation import sessions
-from workstation.bootstrap import Container
-from workstation.calls.writer import is_db_unreachable
+from workstation.callbacks.service import CallbackService
+from workstation.calls.service import CallService
+from workstation.calls.writer import CallWriter, is_db_unreachable
+from workstation.campaigns.service import CampaignService
+from workstation.container import CardSection, Container, installed
+from workstation.db import Database
 from workstation.errors import DomainError, Forbidden
+from workstation.hub import Hub
+from workstation.kb.service import KnowledgeBase
+from workstation.kpis.service import KpiService
 from workstation.models import User
+from workstation.records.emerging import EmergingService
+from workstation.records.service import RecordService
+from workstation.records.suggest import ClassifierService
+from workstation.records.topics import TopicService
+from workstation.segments.service import ExportService
+from workstation.settings import Settings
+from workstation.signin import SignInGuard
+from workstation.tickets.config_store import ConfigStore
+from workstation.tickets.service import TicketService
 
 
 class NotSignedIn(DomainError):
@@ -21,11 +42,123 @@ class NotSignedIn(DomainError):
     error_id = "not_signed_in"
 
 
+def container_of(app: Any) -> Container:
+    """The container ``create_app`` put on the app (also for the websocket route)."""
+    container: Container = app.state.container
+    return container
+
+
 async def get_container(request: Request) -> Container:
-    return request.app.state.container  # type: ignore[no-any-return]
+    return container_of(request.app)
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+# -- the core ----------------------------------------------------------------------------------------
+async def _settings(c: ContainerDep) -> Settings:
+    return c.settings
+
+
+async def _db(c: ContainerDep) -> Database:
+    return c.db
+
+
+async def _billing(c: ContainerDep) -> BillingFront:
+    return c.billing
+
+
+async def _telephony(c: ContainerDep) -> Telephony | None:
+    return c.telephony
+
+
+async def _hub(c: ContainerDep) -> Hub:
+    return c.hub
+
+
+async def _calls(c: ContainerDep) -> CallService:
+    return c.calls
+
+
+async def _writer(c: ContainerDep) -> CallWriter:
+    return c.calls.writer
+
+
+async def _signin(c: ContainerDep) -> SignInGuard:
+    return c.signin
+
+
+async def _card_sections(c: ContainerDep) -> dict[str, CardSection]:
+    return c.card_sections
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+DbDep = Annotated[Database, Depends(_db)]
+BillingDep = Annotated[BillingFront, Depends(_billing)]
+TelephonyDep = Annotated[Telephony | None, Depends(_telephony)]
+HubDep = Annotated[Hub, Depends(_hub)]
+CallsDep = Annotated[CallService, Depends(_calls)]
+CallWriterDep = Annotated[CallWriter, Depends(_writer)]
+SignInDep = Annotated[SignInGuard, Depends(_signin)]
+CardSectionsDep = Annotated[dict[str, CardSection], Depends(_card_sections)]
+
+
+# -- the features --------------------------------------------------------------------------------
+async def _topics(c: ContainerDep) -> TopicService:
+    return installed(c.records, "records").topics
+
+
+async def _records(c: ContainerDep) -> RecordService:
+    return installed(c.records, "records").records
+
+
+async def _classifier(c: ContainerDep) -> ClassifierService:
+    return installed(c.records, "records").classifier
+
+
+async def _emerging(c: ContainerDep) -> EmergingService:
+    return installed(c.records, "records").emerging
+
+
+async def _tickets(c: ContainerDep) -> TicketService:
+    return installed(c.tickets, "tickets").tickets
+
+
+async def _ticket_config(c: ContainerDep) -> ConfigStore:
+    return installed(c.tickets, "tickets").config
+
+
+async def _kb(c: ContainerDep) -> KnowledgeBase:
+    return installed(c.knowledge_base, "knowledge_base").kb
+
+
+async def _exports(c: ContainerDep) -> ExportService:
+    return installed(c.segments, "segments").exports
+
+
+async def _campaigns(c: ContainerDep) -> CampaignService:
+    return installed(c.campaigns, "campaigns").campaigns
+
+
+async def _kpis(c: ContainerDep) -> KpiService:
+    return installed(c.kpis, "kpis").kpis
+
+
+async def _callbacks(c: ContainerDep) -> CallbackService:
+    return installed(c.callbacks, "callbacks").callbacks
+
+
+TopicsDep = Annotated[TopicService, Depends(_topics)]
+RecordsDep = Annotated[RecordService, Depends(_records)]
+ClassifierDep = Annotated[ClassifierService, Depends(_classifier)]
+EmergingDep = Annotated[EmergingService, Depends(_emerging)]
+TicketsDep = Annotated[TicketService, Depends(_tickets)]
+TicketConfigDep = Annotated[ConfigStore, Depends(_ticket_config)]
+KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_kb)]
+ExportsDep = Annotated[ExportService, Depends(_exports)]
+CampaignsDep = Annotated[CampaignService, Depends(_campaigns)]
+KpisDep = Annotated[KpiService, Depends(_kpis)]
+CallbacksDep = Annotated[CallbackService, Depends(_callbacks)]
 
 # live sessions by token, for a few seconds: most requests then need no DB round-trip (and no thread hop);
 # a revocation on this node drops the entry at once, elsewhere it lasts at most this long

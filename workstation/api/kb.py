@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from knowledge_base.scripts import ALLOWED_PLACEHOLDERS
-from knowledge_base.service import KnowledgeBase
 from workstation import audit
-from workstation.api.deps import ContainerDep, RowId, require_roles
+from workstation.api.deps import BillingDep, DbDep, KnowledgeBaseDep, RowId, require_roles
 from workstation.models import User
 
 router = APIRouter(prefix="/api/kb", tags=["kb"])
@@ -20,10 +19,6 @@ router = APIRouter(prefix="/api/kb", tags=["kb"])
 Reader = Annotated[User, Depends(require_roles("operator", "tech_support", "supervisor"))]
 Editor = Annotated[User, Depends(require_roles("supervisor"))]
 Lang = Literal["ru", "en"]
-
-
-def _kb(container: Any) -> KnowledgeBase:
-    return container.services["kb"]  # type: ignore[no-any-return]
 
 
 class ArticleIn(BaseModel):
@@ -58,19 +53,19 @@ class ScriptIn(BaseModel):
 
 @router.get("/search")
 async def search(
-    container: ContainerDep,
+    kb: KnowledgeBaseDep,
     user: Reader,
     q: Annotated[str, Query(max_length=200)],
     lang: Lang | None = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
-    return await asyncio.to_thread(_kb(container).search, q, lang=lang, limit=limit)
+    return await asyncio.to_thread(kb.search, q, lang=lang, limit=limit)
 
 
 @router.get("/topic/{topic}")
 async def topic_panel(
     topic: str,
-    container: ContainerDep,
+    billing: BillingDep, db: DbDep, kb: KnowledgeBaseDep,
     user: Reader,
     subscriber_id: str | None = None,
     lang: Lang | None = None,
@@ -78,24 +73,24 @@ async def topic_panel(
     """The cheat sheets of a topic and its call script filled from the subscriber's card."""
     card = None
     if subscriber_id:
-        lookup = await container.billing.get_card(subscriber_id)  # type: ignore[attr-defined]
+        lookup = await billing.get_card(subscriber_id)
         card = lookup.card
         if card is not None:
             await audit.record_async(
-                container.db,
+                db,
                 user_id=user.id,
                 action="card.script",
                 subject=subscriber_id,
                 details={"topic": topic[:64]},
             )
     return await asyncio.to_thread(
-        _kb(container).topic_panel, topic, lang or user.language or "ru", card, user.display_name
+        kb.topic_panel, topic, lang or user.language or "ru", card, user.display_name
     )
 
 
 @router.get("/articles")
 async def list_articles(
-    container: ContainerDep,
+    kb: KnowledgeBaseDep,
     user: Reader,
     topic: str | None = None,
     lang: Lang | None = None,
@@ -103,54 +98,54 @@ async def list_articles(
 ) -> dict[str, Any]:
     return {
         "articles": await asyncio.to_thread(
-            _kb(container).list_articles, topic=topic, lang=lang, include_archived=include_archived, limit=500
+            kb.list_articles, topic=topic, lang=lang, include_archived=include_archived, limit=500
         )
     }
 
 
 @router.get("/articles/{article_id}")
-async def get_article(article_id: RowId, container: ContainerDep, user: Reader) -> dict[str, Any]:
-    return await asyncio.to_thread(_kb(container).get_article, article_id)
+async def get_article(article_id: RowId, kb: KnowledgeBaseDep, user: Reader) -> dict[str, Any]:
+    return await asyncio.to_thread(kb.get_article, article_id)
 
 
 @router.get("/articles/{article_id}/versions")
-async def versions(article_id: RowId, container: ContainerDep, user: Editor) -> dict[str, Any]:
-    return {"versions": await asyncio.to_thread(_kb(container).versions, article_id)}
+async def versions(article_id: RowId, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
+    return {"versions": await asyncio.to_thread(kb.versions, article_id)}
 
 
 @router.post("/articles")
-async def create_article(body: ArticleIn, container: ContainerDep, user: Editor) -> dict[str, Any]:
-    return await asyncio.to_thread(_kb(container).create_article, body.model_dump(), user.id)
+async def create_article(body: ArticleIn, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
+    return await asyncio.to_thread(kb.create_article, body.model_dump(), user.id)
 
 
 @router.put("/articles/{article_id}")
 async def update_article(
-    article_id: RowId, body: ArticleEdit, container: ContainerDep, user: Editor
+    article_id: RowId, body: ArticleEdit, kb: KnowledgeBaseDep, user: Editor
 ) -> dict[str, Any]:
     data = body.model_dump(exclude={"version"}, exclude_none=True)
-    return await asyncio.to_thread(_kb(container).update_article, article_id, data, body.version, user.id)
+    return await asyncio.to_thread(kb.update_article, article_id, data, body.version, user.id)
 
 
 @router.post("/articles/{article_id}/archive")
-async def archive(article_id: RowId, body: ArchiveIn, container: ContainerDep, user: Editor) -> dict[str, Any]:
+async def archive(article_id: RowId, body: ArchiveIn, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
     return await asyncio.to_thread(
-        _kb(container).set_archived, article_id, body.archived, body.version, user.id
+        kb.set_archived, article_id, body.archived, body.version, user.id
     )
 
 
 @router.get("/scripts")
-async def list_scripts(container: ContainerDep, user: Editor) -> dict[str, Any]:
+async def list_scripts(kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
     return {
-        "scripts": await asyncio.to_thread(_kb(container).list_scripts),
+        "scripts": await asyncio.to_thread(kb.list_scripts),
         "placeholders": sorted(ALLOWED_PLACEHOLDERS),
     }
 
 
 @router.put("/scripts/{topic}/{lang}")
 async def save_script(
-    topic: str, lang: Lang, body: ScriptIn, container: ContainerDep, user: Editor
+    topic: str, lang: Lang, body: ScriptIn, kb: KnowledgeBaseDep, user: Editor
 ) -> dict[str, Any]:
     """Create or edit a topic's script; an unknown ``{placeholder}`` is refused (422) and nothing is saved."""
     return await asyncio.to_thread(
-        _kb(container).save_script, topic, lang, body.title, body.body, body.version, user.id
+        kb.save_script, topic, lang, body.title, body.body, body.version, user.id
     )

@@ -13,10 +13,12 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from workstation import audit
-from workstation.api.deps import ContainerDep, CurrentUser, require_roles
+from workstation.api.deps import CurrentUser, DbDep, KpisDep, require_roles
+from workstation.db import Database
 from workstation.errors import DomainError
 from workstation.kpis import reports
 from workstation.kpis.formulas import FORMULAS
+from workstation.kpis.service import KpiService
 from workstation.models import User
 
 router = APIRouter(prefix="/api/kpis", tags=["kpis"])
@@ -31,15 +33,9 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @router.get("/board")
-async def board(container: ContainerDep, _: Supervisor) -> dict[str, Any]:
+async def board(kpis: KpisDep, db: DbDep, _: Supervisor) -> dict[str, Any]:
     """The board as live counters have it, and the operators with their state and since when."""
-    kpis = container.services["kpis"]
-    with container.db.session() as s:
-        ops = s.execute(
-            select(User.id, User.display_name, User.extension)
-            .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
-            .order_by(User.display_name)
-        ).all()
+    ops = await asyncio.to_thread(_operators, db)
     agents = kpis.live.agents
     operators = [
         {
@@ -52,6 +48,17 @@ async def board(container: ContainerDep, _: Supervisor) -> dict[str, Any]:
         for o in ops
     ]
     return {**kpis.board(), "operators": operators, "formulas": FORMULAS}
+
+
+def _operators(db: Database) -> list[Any]:
+    with db.session() as s:
+        return list(
+            s.execute(
+                select(User.id, User.display_name, User.extension)
+                .where(User.role.in_(("operator", "tech_support")), User.active.is_(True))
+                .order_by(User.display_name)
+            ).all()
+        )
 
 
 class _Period:
@@ -70,12 +77,11 @@ Bucket = Literal["hour", "day", "week"]
 Group = Literal["all", "queue", "operator"]
 
 
-async def _report(container: Any, p: _Period, bucket: str, group: str) -> list[dict[str, Any]]:
-    kpis = container.services["kpis"]
+async def _report(kpis: KpiService, db: Database, p: _Period, bucket: str, group: str) -> list[dict[str, Any]]:
     return await asyncio.to_thread(  # type: ignore[no-any-return]
         _guard,
         reports.report,
-        container.db,
+        db,
         kpis.rules,
         p.start,
         p.end,
@@ -89,25 +95,25 @@ async def _report(container: Any, p: _Period, bucket: str, group: str) -> list[d
 
 @router.get("/report")
 async def report(
-    container: ContainerDep, _: Supervisor, p: Period, bucket: Bucket = "hour", group: Group = "queue"
+    kpis: KpisDep, db: DbDep, _: Supervisor, p: Period, bucket: Bucket = "hour", group: Group = "queue"
 ) -> dict[str, Any]:
-    rows = await _report(container, p, bucket, group)
-    return {"rows": rows, "rules": container.services["kpis"].rules.as_dict()}
+    rows = await _report(kpis, db, p, bucket, group)
+    return {"rows": rows, "rules": kpis.rules.as_dict()}
 
 
 @router.get("/report.csv")
 async def report_csv(
-    container: ContainerDep, user: Supervisor, p: Period, bucket: Bucket = "hour", group: Group = "queue"
+    kpis: KpisDep, db: DbDep, user: Supervisor, p: Period, bucket: Bucket = "hour", group: Group = "queue"
 ) -> Response:
     """The report as CSV: aggregates only, no personal data; the export is audited."""
-    rows = await _report(container, p, bucket, group)
+    rows = await _report(kpis, db, p, bucket, group)
     buf = io.StringIO()
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     await audit.record_async(
-        container.db,
+        db,
         user_id=user.id,
         action="export.kpis",
         subject=None,
@@ -122,13 +128,14 @@ async def report_csv(
 
 
 @router.get("/calls")
-async def drill_calls(container: ContainerDep, _: Supervisor, p: Period, figure: str = "offered") -> dict[str, Any]:
+async def drill_calls(
+    kpis: KpisDep, db: DbDep, _: Supervisor, p: Period, figure: str = "offered"
+) -> dict[str, Any]:
     """The calls behind one figure of a report cell; each links to its card (``subscriber_id``)."""
-    kpis = container.services["kpis"]
     rows = await asyncio.to_thread(
         _guard,
         reports.calls,
-        container.db,
+        db,
         kpis.rules,
         p.start,
         p.end,
@@ -140,9 +147,8 @@ async def drill_calls(container: ContainerDep, _: Supervisor, p: Period, figure:
 
 
 @router.get("/me")
-async def my_figures(container: ContainerDep, user: CurrentUser) -> dict[str, Any]:
+async def my_figures(kpis: KpisDep, db: DbDep, user: CurrentUser) -> dict[str, Any]:
     """The signed-in operator's own figures for today."""
-    kpis = container.services["kpis"]
     return await asyncio.to_thread(  # type: ignore[no-any-return]
-        reports.operator_today, container.db, kpis.rules, user.id, kpis.tz
+        reports.operator_today, db, kpis.rules, user.id, kpis.tz
     )

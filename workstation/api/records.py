@@ -11,11 +11,20 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import ContainerDep, RowId, require_roles
+from workstation.api.deps import (
+    ClassifierDep,
+    DbDep,
+    EmergingDep,
+    RecordsDep,
+    RowId,
+    TopicsDep,
+    require_roles,
+)
 from workstation.models import User
 from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
 from workstation.records.stats import topic_stats
+from workstation.records.suggest import ClassifierService
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +98,10 @@ class PromoteIn(TopicIn):
 
 # ---- operator ------------------------------------------------------------------------------------
 @router.post("/api/records/suggest")
-async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
+async def suggest(body: SuggestIn, classifier: ClassifierDep, user: Operator) -> dict[str, Any]:
     """Top topics for the note being typed (card context from the subscriber when not given).
     ``refine`` runs the embedding stage in a worker thread, so keystrokes of others never wait on it."""
-    svc = container.services["classifier"]
+    svc = classifier
     context = body.context if body.context is not None else await svc.context_for(body.subscriber_id)
     if body.refine:
         return await asyncio.to_thread(svc.suggest, body.text, context, body.k, True)  # type: ignore[no-any-return]
@@ -100,29 +109,29 @@ async def suggest(body: SuggestIn, container: ContainerDep, user: Operator) -> d
 
 
 @router.post("/api/records")
-async def create_record(body: RecordIn, container: ContainerDep, user: Operator) -> dict[str, Any]:
+async def create_record(body: RecordIn, records: RecordsDep, user: Operator) -> dict[str, Any]:
     """Create a record (``finish: true`` finishes it and ends the call's after-call work)."""
-    return await container.services["records"].save(user, body.to_input(), None, body.finish)  # type: ignore[no-any-return]
+    return await records.save(user, body.to_input(), None, body.finish)  # type: ignore[no-any-return]
 
 
 @router.put("/api/records/{record_id}")
 async def update_record(
-    record_id: RowId, body: RecordIn, container: ContainerDep, user: Operator
+    record_id: RowId, body: RecordIn, records: RecordsDep, user: Operator
 ) -> dict[str, Any]:
-    return await container.services["records"].save(user, body.to_input(), record_id, body.finish)  # type: ignore[no-any-return]
+    return await records.save(user, body.to_input(), record_id, body.finish)  # type: ignore[no-any-return]
 
 
 @router.get("/api/records")
 async def list_records(
-    container: ContainerDep,
+    db: DbDep, records: RecordsDep,
     user: Operator,
     subscriber_id: Annotated[str, Query(min_length=1, max_length=64)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     """A subscriber's previous requests, newest first (audited: notes are personal data)."""
-    rows = await asyncio.to_thread(container.services["records"].for_subscriber, subscriber_id, limit)
+    rows = await asyncio.to_thread(records.for_subscriber, subscriber_id, limit)
     await audit.record_async(
-        container.db,
+        db,
         user_id=user.id,
         action="records.view",
         subject=subscriber_id,
@@ -133,24 +142,24 @@ async def list_records(
 
 @router.get("/api/topics")
 def topic_tree(
-    container: ContainerDep,
+    topics: TopicsDep,
     user: Annotated[
         User, Depends(require_roles("operator", "supervisor", "tech_support", "analyst", "marketing"))
     ],
     include_archived: bool = True,
 ) -> dict[str, Any]:
-    return {"tree": container.services["topics"].tree(include_archived=include_archived)}
+    return {"tree": topics.tree(include_archived=include_archived)}
 
 
 # ---- supervisor: topic tree ------------------------------------------------------------------------
 @router.post("/api/topics")
-def create_topic(body: TopicIn, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return container.services["topics"].create(body.code, body.name_ru, body.name_en, body.parent_code)  # type: ignore[no-any-return]
+def create_topic(body: TopicIn, topics: TopicsDep, user: Supervisor) -> dict[str, Any]:
+    return topics.create(body.code, body.name_ru, body.name_en, body.parent_code)  # type: ignore[no-any-return]
 
 
 @router.patch("/api/topics/{code}")
-def update_topic(code: str, body: TopicPatch, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return container.services["topics"].update(  # type: ignore[no-any-return]
+def update_topic(code: str, body: TopicPatch, topics: TopicsDep, user: Supervisor) -> dict[str, Any]:
+    return topics.update(  # type: ignore[no-any-return]
         code, name_ru=body.name_ru, name_en=body.name_en, archived=body.archived, parent_code=body.parent_code
     )
 
@@ -158,32 +167,32 @@ def update_topic(code: str, body: TopicPatch, container: ContainerDep, user: Sup
 # ---- statistics and emerging topics ----------------------------------------------------------------
 @router.get("/api/records/stats")
 def stats(
-    container: ContainerDep,
+    db: DbDep,
     user: StatsReader,
     bucket: str = "hour",
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
-    return topic_stats(container.db, bucket, start, end)
+    return topic_stats(db, bucket, start, end)
 
 
 @router.get("/api/records/emerging")
-def emerging(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return {"clusters": container.services["emerging"].list_open()}
+def emerging(emerging: EmergingDep, user: Supervisor) -> dict[str, Any]:
+    return {"clusters": emerging.list_open()}
 
 
 @router.post("/api/records/emerging/run")
-async def emerging_run(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return {"clusters": await container.services["emerging"].run_and_notify()}
+async def emerging_run(emerging: EmergingDep, user: Supervisor) -> dict[str, Any]:
+    return {"clusters": await emerging.run_and_notify()}
 
 
 @router.post("/api/records/emerging/{cluster_id}/promote")
 async def emerging_promote(
-    cluster_id: RowId, body: PromoteIn, container: ContainerDep, user: Supervisor
+    cluster_id: RowId, body: PromoteIn, emerging: EmergingDep, classifier: ClassifierDep, user: Supervisor
 ) -> dict[str, Any]:
     """New topic from a cluster; its notes become training examples (retrain in the background)."""
     out = await asyncio.to_thread(
-        container.services["emerging"].promote,
+        emerging.promote,
         cluster_id,
         body.code,
         body.name_ru,
@@ -191,43 +200,43 @@ async def emerging_promote(
         body.parent_code,
     )
     out["retraining"] = False
-    if body.retrain and not container.services["classifier"].training:
-        asyncio.get_running_loop().run_in_executor(None, _train_quietly, container)
+    if body.retrain and not classifier.training:
+        asyncio.get_running_loop().run_in_executor(None, _train_quietly, classifier)
         out["retraining"] = True
     return out
 
 
 @router.post("/api/records/emerging/{cluster_id}/dismiss")
-def emerging_dismiss(cluster_id: RowId, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return container.services["emerging"].dismiss(cluster_id)  # type: ignore[no-any-return]
+def emerging_dismiss(cluster_id: RowId, emerging: EmergingDep, user: Supervisor) -> dict[str, Any]:
+    return emerging.dismiss(cluster_id)  # type: ignore[no-any-return]
 
 
 # ---- classifier models -------------------------------------------------------------------------------
 @router.get("/api/classifier")
-def classifier_status(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return container.services["classifier"].status()  # type: ignore[no-any-return]
+def classifier_status(classifier: ClassifierDep, user: Supervisor) -> dict[str, Any]:
+    return classifier.status()  # type: ignore[no-any-return]
 
 
 @router.get("/api/classifier/overrides")
 def classifier_overrides(
-    container: ContainerDep,
+    db: DbDep,
     user: Supervisor,
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     """Per topic, where operators override the suggestion (default: the last 14 days)."""
-    return override_stats(container.db, start, end)
+    return override_stats(db, start, end)
 
 
 @router.post("/api/classifier/train")
-async def classifier_train(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
+async def classifier_train(classifier: ClassifierDep, user: Supervisor) -> dict[str, Any]:
     """Retrain from the bootstrap corpus and the records; swapped in only if not worse."""
-    result = await asyncio.to_thread(container.services["classifier"].train)
+    result = await asyncio.to_thread(classifier.train)
     return result.to_dict()  # type: ignore[no-any-return]
 
 
-def _train_quietly(container: Any) -> None:
+def _train_quietly(classifier: ClassifierService) -> None:
     try:
-        container.services["classifier"].train()
+        classifier.train()
     except Exception as exc:
         log.warning("retraining after promotion failed: %s", exc)

@@ -10,11 +10,9 @@ from fastapi import APIRouter, Body, Depends, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import ContainerDep, RowId, require_roles
+from workstation.api.deps import RowId, TicketConfigDep, TicketsDep, require_roles
 from workstation.models import User
 from workstation.tickets.attachments import MAX_ATTACHMENT_BYTES, check_attachment
-from workstation.tickets.config_store import ConfigStore
-from workstation.tickets.service import TicketService
 from workstation.tickets.states import ACTIONS
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -23,14 +21,6 @@ Support = Annotated[User, Depends(require_roles("tech_support", "supervisor"))]
 Raiser = Annotated[User, Depends(require_roles("operator", "tech_support", "supervisor"))]
 Supervisor = Annotated[User, Depends(require_roles("supervisor"))]
 TicketId = RowId
-
-
-def _svc(container: Any) -> TicketService:
-    return container.services["tickets"]  # type: ignore[no-any-return]
-
-
-def _cfg(container: Any) -> ConfigStore:
-    return container.services["ticket_config"]  # type: ignore[no-any-return]
 
 
 class EscalateIn(BaseModel):
@@ -70,107 +60,107 @@ class OutageIn(BaseModel):
 
 
 @router.post("")
-async def escalate(body: EscalateIn, container: ContainerDep, user: Raiser) -> dict[str, Any]:
+async def escalate(body: EscalateIn, tickets: TicketsDep, user: Raiser) -> dict[str, Any]:
     """Turn the request on screen into a ticket for technical support."""
-    return await _svc(container).escalate(
+    return await tickets.escalate(
         user, subscriber_id=body.subscriber_id, topic=body.topic, note=body.note, call_id=body.call_id
     )
 
 
 @router.get("")
 async def queue(
-    container: ContainerDep, user: Support, scope: Literal["open", "mine", "queue", "resolved"] = "open"
+    tickets: TicketsDep, user: Support, scope: Literal["open", "mine", "queue", "resolved"] = "open"
 ) -> dict[str, Any]:
-    return {"tickets": await asyncio.to_thread(_svc(container).queue, user, scope=scope)}
+    return {"tickets": await asyncio.to_thread(tickets.queue, user, scope=scope)}
 
 
 @router.post("/next")
-async def take_next(container: ContainerDep, user: Support) -> dict[str, Any]:
+async def take_next(tickets: TicketsDep, user: Support) -> dict[str, Any]:
     """Take the most urgent ticket this engineer has the skills for."""
-    return {"ticket": await _svc(container).take_next(user)}
+    return {"ticket": await tickets.take_next(user)}
 
 
 # ---- supervisor: routing rules ------------------------------------------------------------------------
 @router.get("/config")
-async def get_config(container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    return await asyncio.to_thread(_cfg(container).as_dict)
+async def get_config(config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
+    return await asyncio.to_thread(config.as_dict)
 
 
 @router.put("/config/routes")
-async def put_routes(body: list[RouteIn], container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    await asyncio.to_thread(_cfg(container).save_routes, [r.model_dump() for r in body])
-    return await asyncio.to_thread(_cfg(container).as_dict)
+async def put_routes(body: list[RouteIn], config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
+    await asyncio.to_thread(config.save_routes, [r.model_dump() for r in body])
+    return await asyncio.to_thread(config.as_dict)
 
 
 @router.put("/config/sla")
-async def put_sla(body: list[SlaIn], container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    await asyncio.to_thread(_cfg(container).save_sla, [t.model_dump() for t in body])
-    return await asyncio.to_thread(_cfg(container).as_dict)
+async def put_sla(body: list[SlaIn], config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
+    await asyncio.to_thread(config.save_sla, [t.model_dump() for t in body])
+    return await asyncio.to_thread(config.as_dict)
 
 
 @router.put("/config/settings/{key}")
 async def put_setting(
     key: Literal["priority_rules", "business_hours", "auto_assign"],
     body: Annotated[Any, Body()],
-    container: ContainerDep,
+    config: TicketConfigDep,
     user: Supervisor,
 ) -> dict[str, Any]:
-    await asyncio.to_thread(_cfg(container).save_setting, key, body, user.id)
-    return await asyncio.to_thread(_cfg(container).as_dict)
+    await asyncio.to_thread(config.save_setting, key, body, user.id)
+    return await asyncio.to_thread(config.as_dict)
 
 
 @router.post("/config/outages")
-async def declare_outage(body: OutageIn, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    await asyncio.to_thread(_cfg(container).declare_outage, body.region, body.note, user.id)
-    return await asyncio.to_thread(_cfg(container).as_dict)
+async def declare_outage(body: OutageIn, config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
+    await asyncio.to_thread(config.declare_outage, body.region, body.note, user.id)
+    return await asyncio.to_thread(config.as_dict)
 
 
 @router.post("/config/outages/{outage_id}/end")
-async def end_outage(outage_id: RowId, container: ContainerDep, user: Supervisor) -> dict[str, Any]:
-    await asyncio.to_thread(_cfg(container).end_outage, outage_id)
-    return await asyncio.to_thread(_cfg(container).as_dict)
+async def end_outage(outage_id: RowId, config: TicketConfigDep, user: Supervisor) -> dict[str, Any]:
+    await asyncio.to_thread(config.end_outage, outage_id)
+    return await asyncio.to_thread(config.as_dict)
 
 
 # ---- one ticket -----------------------------------------------------------------------------------------
 @router.get("/{ticket_id}")
-async def detail(ticket_id: TicketId, container: ContainerDep, user: Support) -> dict[str, Any]:
+async def detail(ticket_id: TicketId, tickets: TicketsDep, user: Support) -> dict[str, Any]:
     """The ticket with its card snapshot, history, comments, attachments (the read is audited)."""
-    return await asyncio.to_thread(_svc(container).detail, user, ticket_id)
+    return await asyncio.to_thread(tickets.detail, user, ticket_id)
 
 
 @router.post("/{ticket_id}/actions/{action}")
 async def act(
-    ticket_id: TicketId, action: str, body: ActionIn, container: ContainerDep, user: Raiser
+    ticket_id: TicketId, action: str, body: ActionIn, tickets: TicketsDep, user: Raiser
 ) -> dict[str, Any]:
     """take, start, release, wait, resume, resolve, close, reopen, assign; 409 with the reason if not allowed."""
     if action not in ACTIONS:
         from workstation.tickets.states import InvalidTransition
 
         raise InvalidTransition(f"unknown action {action[:32]!r}", error_id="unknown_action", details={"allowed": list(ACTIONS)})
-    return await _svc(container).act(
+    return await tickets.act(
         user, ticket_id, action, expected_version=body.version, text=body.text, assignee_id=body.assignee_id
     )
 
 
 @router.post("/{ticket_id}/comments")
-async def comment(ticket_id: TicketId, body: CommentIn, container: ContainerDep, user: Support) -> dict[str, Any]:
-    return await _svc(container).comment(user, ticket_id, body.body)
+async def comment(ticket_id: TicketId, body: CommentIn, tickets: TicketsDep, user: Support) -> dict[str, Any]:
+    return await tickets.comment(user, ticket_id, body.body)
 
 
 @router.post("/{ticket_id}/attachments")
 async def attach(
-    ticket_id: TicketId, container: ContainerDep, user: Support, file: Annotated[UploadFile, File()]
+    ticket_id: TicketId, tickets: TicketsDep, user: Support, file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     data = await file.read(MAX_ATTACHMENT_BYTES + 1)  # never more than one byte past the limit in memory
     check_attachment(file.filename or "", file.content_type or "", data)
     return await asyncio.to_thread(
-        _svc(container).attach, user, ticket_id, file.filename or "", file.content_type or "", data
+        tickets.attach, user, ticket_id, file.filename or "", file.content_type or "", data
     )
 
 
 @router.get("/{ticket_id}/attachments/{attachment_id}")
-async def download(ticket_id: TicketId, attachment_id: RowId, container: ContainerDep, user: Support) -> Response:
-    name, ctype, data = await asyncio.to_thread(_svc(container).attachment, ticket_id, attachment_id)
+async def download(ticket_id: TicketId, attachment_id: RowId, tickets: TicketsDep, user: Support) -> Response:
+    name, ctype, data = await asyncio.to_thread(tickets.attachment, ticket_id, attachment_id)
     from urllib.parse import quote
 
     return Response(

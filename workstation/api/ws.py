@@ -16,8 +16,12 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from workstation import audit, sessions
-from workstation.api.deps import cached_user, session_token
-from workstation.hub import Connection, text_of
+from workstation.api.deps import cached_user, container_of, session_token
+from workstation.calls.service import CallService
+from workstation.container import Container
+from workstation.db import Database
+from workstation.hub import Connection, Hub, text_of, versioned
+from workstation.models import User
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ def _same_origin(ws: WebSocket) -> bool:
 
 @router.websocket("/ws")
 async def websocket(ws: WebSocket) -> None:
-    container = ws.app.state.container
+    container = container_of(ws.app)
     if not _same_origin(ws):
         await ws.close(code=4403, reason="cross-origin websocket refused")
         return
@@ -51,23 +55,23 @@ async def websocket(ws: WebSocket) -> None:
     if user is None:
         await ws.close(code=4401, reason="sign in first")
         return
-    hub = container.services["hub"]
+    hub = container.hub
     if hub.connections_per_user(user.id) >= MAX_SOCKETS_PER_USER:
         await ws.close(code=4429, reason="too many open tabs")
         return
     await ws.accept()
-    calls = container.services["calls"]
+    calls = container.calls
     conn = hub.register(user.id, user.role, session_token(ws.session))
     sender = asyncio.create_task(_send_loop(ws, conn))
     _start_session_watch(ws, container, hub)
     try:
-        await ws.send_json({"type": "hello", "v": 1, "user": {"id": user.id, "role": user.role}})
+        await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
         await _send_state(ws, calls, user.id)
         while True:
             raw = await ws.receive_text()
-            reply = await _handle(raw, user, container)
+            reply = await _handle(raw, user, container.db, calls)
             if reply is not None:
-                conn.offer(reply)
+                conn.offer(versioned(reply))
     except WebSocketDisconnect:
         pass
     except Exception as exc:
@@ -77,7 +81,7 @@ async def websocket(ws: WebSocket) -> None:
         sender.cancel()
 
 
-async def _watch_sessions(container: Any, hub: Any) -> None:
+async def _watch_sessions(db: Database, hub: Hub) -> None:
     """Re-check the sessions of every open socket of this node every few seconds, in one query: one
     revoked on another node or by the CLI (deactivation) closes its sockets within that time. (A query
     per socket every 5 s was 100 ORM queries a second for 500 operators, on threads sharing the GIL
@@ -88,18 +92,18 @@ async def _watch_sessions(container: Any, hub: Any) -> None:
         if not tokens:
             continue
         try:
-            live = await asyncio.to_thread(sessions.live_tokens, container.db, tokens)
+            live = await asyncio.to_thread(sessions.live_tokens, db, tokens)
         except Exception:
             continue  # the DB is away: keep the sockets, check again later
         hub.close_ended(live)
 
 
-def _start_session_watch(ws: WebSocket, container: Any, hub: Any) -> None:
+def _start_session_watch(ws: WebSocket, container: Container, hub: Hub) -> None:
     """One watcher per app, from its first socket on; stopped with the app."""
     task = getattr(ws.app.state, "session_watch", None)
     if task is not None and not task.done():
         return
-    task = asyncio.create_task(_watch_sessions(container, hub), name="session-watch")
+    task = asyncio.create_task(_watch_sessions(container.db, hub), name="session-watch")
     ws.app.state.session_watch = task
 
     async def stop() -> None:
@@ -109,9 +113,9 @@ def _start_session_watch(ws: WebSocket, container: Any, hub: Any) -> None:
     container.closers.append(stop)
 
 
-async def _send_state(ws: WebSocket, calls: Any, uid: int) -> None:
+async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
     snap = await calls.snapshot_for(uid)
-    await ws.send_json(snap or {"type": "call.none", "v": 1})
+    await ws.send_json(versioned(snap or {"type": "call.none"}))
 
 
 async def _send_loop(ws: WebSocket, conn: Connection) -> None:
@@ -132,7 +136,7 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
         return
 
 
-async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
+async def _handle(raw: str, user: User, db: Database, calls: CallService) -> dict[str, Any] | None:
     if len(raw) > MAX_CLIENT_FRAME:
         return _error(error_id="too_large", message=f"message over {MAX_CLIENT_FRAME} bytes")
     try:
@@ -149,23 +153,23 @@ async def _handle(raw: str, user: Any, container: Any) -> dict[str, Any] | None:
     if "*" not in roles and user.role not in roles and user.role != "admin":
         log.warning("websocket: user %s (%s) sent %s, not allowed for the role", user.id, user.role, kind)
         await audit.record_async(
-            container.db, user_id=user.id, action="access.denied", subject=f"ws:{kind[:40]}",
+            db, user_id=user.id, action="access.denied", subject=f"ws:{kind[:40]}",
             details={"method": "WS", "refused_as": "forbidden"},
         )  # fmt: skip
         return _error(error_id="forbidden", message=f"{kind} is not allowed for role {user.role}")
     if kind == "ping":
-        return {"type": "pong", "v": 1, "t": msg.get("t")}
+        return {"type": "pong", "t": msg.get("t")}
     if kind == "resync":
-        snap = await container.services["calls"].snapshot_for(user.id)
-        return snap or {"type": "call.none", "v": 1}
+        snap = await calls.snapshot_for(user.id)
+        return snap or {"type": "call.none"}
     if kind == "presence":
         value = msg.get("presence")
         if value not in ("ready", "paused", "offline"):
             return _error(error_id="bad_presence", message="presence must be ready, paused or offline")
-        await container.services["calls"].set_presence(user.id, value)
-        return {"type": "presence", "v": 1, "presence": value}
+        await calls.set_presence(user.id, value)
+        return {"type": "presence", "presence": value}
     return None
 
 
 def _error(error_id: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "v": 1, "error_id": error_id, "message": message}
+    return {"type": "error", "error_id": error_id, "message": message}

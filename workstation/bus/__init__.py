@@ -6,18 +6,26 @@ server node's websocket hub sees every message (see encode/broadcaster for the p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workstation.bus.ports import Bus, Message
 
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
-def make_bus(url: str, prefix: str = "ws") -> Bus:
+
+def make_bus(url: str, redis: aioredis.Redis | None = None, prefix: str = "ws") -> Bus:
+    """The bus ``url`` names; a ``redis://`` bus runs on ``redis``, the process's shared client."""
     if url.startswith("memory://"):
         from workstation.bus.memory import MemoryBus
 
         return MemoryBus()
-    if url.startswith("redis://") or url.startswith("rediss://"):
+    if url.startswith(("redis://", "rediss://")):
         from workstation.bus.redis_bus import RedisBus
 
-        return RedisBus(url, prefix=prefix)
+        if redis is None:
+            raise ValueError("a redis:// bus needs the Redis client (workstation.adapters.make_redis)")
+        return RedisBus(redis, prefix=prefix)
     raise ValueError(f"unknown bus URL scheme: {url.split('://')[0]}")
 
 

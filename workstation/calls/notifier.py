@@ -1,12 +1,25 @@
-"""The one place that builds the screen-pop payloads sent to operators' browsers."""
+"""The one place that builds what live calls send to browsers, and says who receives it.
+
+``CallNotifier`` owns both the shape of each message and its audience (an operator's tabs, the
+supervisors); the hub stamps the protocol version. ``card_payload`` / ``call_payload`` are the pieces the
+REST routes reuse (the card view, the supervisor's floor).
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from billing_adapter.formats import display_number
 from billing_adapter.models import CardLookup
+from workstation.calls.live import LiveCall
+
+if TYPE_CHECKING:
+    from workstation.hub import Hub
+
+Message = dict[str, Any]
+SCREEN_ROLES = ("operator", "tech_support", "supervisor", "admin")
 
 
 def match_payload(match: Any) -> dict[str, Any]:
@@ -34,8 +47,7 @@ def card_payload(lookup: CardLookup | None) -> dict[str, Any]:
     return out
 
 
-def call_payload(call: Any) -> dict[str, Any]:
-    """``call`` is a LiveCall (service.py)."""
+def call_payload(call: LiveCall) -> dict[str, Any]:
     return {
         "id": call.call_id,
         "caller": call.caller,
@@ -50,7 +62,54 @@ def call_payload(call: Any) -> dict[str, Any]:
     }
 
 
-def message(type_: str, call: Any, **extra: Any) -> dict[str, Any]:
-    msg: dict[str, Any] = {"type": type_, "v": 1, "call": call_payload(call)}
+def message(type_: str, call: LiveCall, **extra: Any) -> Message:
+    msg: Message = {"type": type_, "call": call_payload(call)}
     msg.update(extra)
     return msg
+
+
+class CallNotifier:
+    """Every message of the live-call feature, each sent to the screens that must see it."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    # -- the operator's own tabs -----------------------------------------------------------------
+    async def offered(self, uid: int, call: LiveCall, lookup: CardLookup | None) -> None:
+        """The phone rings: the call and its card pop."""
+        await self.hub.send_to_user(uid, message("call.offered", call, card=card_payload(lookup)))
+
+    async def withdrawn(self, uid: int, call: LiveCall, reason: str) -> None:
+        """The ring stopped (answered elsewhere, caller left, no answer)."""
+        await self.hub.send_to_user(uid, message("call.withdrawn", call, reason=reason))
+
+    async def answered(self, uid: int, call: LiveCall, lookup: CardLookup | None) -> None:
+        await self.hub.send_to_user(uid, message("call.answered", call, card=card_payload(lookup)))
+
+    async def ended(self, uid: int, call: LiveCall, hangup_by: str | None) -> None:
+        await self.hub.send_to_user(uid, message("call.ended", call, hangup_by=hangup_by))
+
+    async def cleared(self, uid: int, call_id: str) -> None:
+        """After-call work is over: the call leaves the operator's screen."""
+        await self.hub.send_to_user(uid, {"type": "call.cleared", "call": {"id": call_id}})
+
+    @staticmethod
+    def state(call: LiveCall, lookup: CardLookup | None) -> Message:
+        """What a (re)connected tab shows at once: the live call and its card (sent by the websocket)."""
+        return message("call.state", call, card=card_payload(lookup))
+
+    # -- supervisors and every screen ------------------------------------------------------------
+    async def telephony_link(self, up: bool) -> None:
+        await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": up})
+
+    async def floor_changed(self, uid: int, presence: str) -> None:
+        """An operator's presence changed (also read by tickets and the figures, on the bus)."""
+        await self.hub.send_to_role(
+            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence, "at": time.time()}
+        )
+
+    async def saving_state(self, delayed: bool) -> None:
+        """History and audit are kept locally (the DB is away), or caught up again."""
+        msg = {"type": "saving.state", "delayed": delayed, "status": "saving_delayed" if delayed else "ok"}
+        for role in SCREEN_ROLES:
+            await self.hub.send_to_role(role, dict(msg))

@@ -12,16 +12,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from billing_adapter.models import CardLookup
+from billing_adapter.ports import CardLookupService
 from telephony.errors import TelephonyError
 from telephony.events import (
+    AgentStatus,
     CallAbandoned,
     CallAnswered,
     CallEnded,
@@ -29,74 +28,77 @@ from telephony.events import (
     CallOffered,
     CallOfferWithdrawn,
     CallQueued,
+    QueueCallTimes,
     TelephonyLink,
 )
+from telephony.ports import Telephony
 from workstation.calls import notifier
 from workstation.calls.directory import AgentDirectory
 from workstation.calls.link_health import LinkHealth
+from workstation.calls.live import NO_CALLER_ID, LiveCall
+from workstation.calls.notifier import CallNotifier
 from workstation.calls.presence import PAUSE_REASONS, presence_source
-from workstation.calls.writer import CallWriter, journal_path
+from workstation.calls.writer import CallWriter
+from workstation.db import Database
 from workstation.errors import Conflict, NotFound
 from workstation.models import Call, User
 
 if TYPE_CHECKING:
-    from workstation.bootstrap import Container
     from workstation.hub import Hub
 
 log = logging.getLogger(__name__)
 
-LIVE_STATES = ("queued", "ringing", "connected", "wrap_up")
-# the card of a call whose caller ID Asterisk reports as <unknown> (or none): search, like "anonymous"
-NO_CALLER_ID = CardLookup(state="bad_number", message="no caller ID")
-
-
-@dataclass
-class LiveCall:
-    call_id: str
-    caller: str
-    queue: str | None = None
-    state: str = "queued"
-    queued_at: float | None = None
-    offered_at: float | None = None
-    answered_at: float | None = None
-    ended_at: float | None = None
-    subscriber_id: str | None = None
-    lookup: CardLookup | None = None
-    lookup_task: asyncio.Task[CardLookup] | None = None
-    ringing: set[int] = field(default_factory=set)  # users whose phone rings now
-    operator_id: int | None = None
-    record_done: bool = False  # the request record was finished while the call was still connected
+# telephony events live calls do not act on: the observers (contact-center figures) read them
+OBSERVED_ONLY: tuple[type[CallEvent], ...] = (AgentStatus, QueueCallTimes)
 
 
 class CallService:
-    def __init__(self, container: Container):
-        self.container = container
-        self.billing = container.billing
-        self.directory = AgentDirectory(container.db)
-        self.writer = CallWriter(
-            container.db, journal=journal_path(container.settings.data_dir), on_state=self._saving_state
-        )
+    """Live call state of this node: screen pops, presence, after-call work."""
+
+    def __init__(
+        self,
+        db: Database,
+        billing: CardLookupService,
+        hub: Hub,
+        telephony: Telephony | None,
+        journal: Path,
+        link_health: LinkHealth,
+    ):
+        """``journal``: the outbox file call facts and audit rows go through on their way to ``db``;
+        ``link_health``: the PBX link's health as this node shows it (shared over the bus)."""
+        self.db = db
+        self.billing = billing
+        self.hub = hub
+        self.notify = CallNotifier(hub)
+        self.telephony = telephony
+        self.directory = AgentDirectory(db)
+        self.writer = CallWriter(db, journal=journal, on_state=self.notify.saving_state)
         self.calls: dict[str, LiveCall] = {}
         self.by_user: dict[int, str] = {}  # operator → call on their screen (ringing, connected, wrap-up)
         self.chosen: dict[int, str] = {}  # operator → presence they picked (ready / paused / offline)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self.telephony_up = False
-        self.link_health = LinkHealth(container.bus, container.telephony)
+        self.link_health = link_health
         self.pops = 0
         self._tasks: set[asyncio.Task[None]] = set()
         # features that follow every call event (contact-center figures): called before de-duplication,
         # synchronously, so they must be idempotent and quick
         self.observers: list[Callable[[CallEvent], None]] = []
-
-    @property
-    def hub(self) -> Hub:
-        return self.container.services["hub"]  # type: ignore[no-any-return]
+        # one handler per call event type (cosmicpython's HANDLERS), after de-duplication
+        self.handlers: dict[type[CallEvent], Callable[[Any], Awaitable[None]]] = {
+            CallQueued: self._queued,
+            CallOffered: self._offered,
+            CallOfferWithdrawn: self._withdrawn,
+            CallAnswered: self._answered,
+            CallEnded: self._ended,
+            CallAbandoned: self._abandoned,
+        }
 
     async def start(self) -> None:
         await asyncio.to_thread(self.directory.load)
         self.writer.start()
-        if self.container.telephony is not None:  # pauses re-applied from stored presence on (re)connect
-            self.container.telephony.set_presence_source(presence_source(self.container.db))
+        if self.telephony is not None:  # pauses re-applied from stored presence on (re)connect
+            self.telephony.set_presence_source(presence_source(self.db))
         await self.link_health.start()
 
     async def stop(self) -> None:
@@ -108,10 +110,15 @@ class CallService:
         if isinstance(event, TelephonyLink):
             self.telephony_up = event.up
             await self.link_health.publish()
-            await self.hub.send_to_role("supervisor", {"type": "telephony.link", "up": event.up})
+            await self.notify.telephony_link(event.up)
             return
         for observe in self.observers:
             observe(event)
+        handler = self.handlers.get(type(event))
+        if handler is None:
+            if not isinstance(event, OBSERVED_ONLY):
+                log.warning("no handler for call event %s", type(event).__name__)
+            return
         agent = getattr(event, "agent", None) or ""
         ring = getattr(event, "ring", 1)  # a second ring of the same operator pops again
         key = (event.call_id, type(event).__name__, agent if ring == 1 else f"{agent}#{ring}")
@@ -121,18 +128,7 @@ class CallService:
         if len(self._seen) > 100_000:
             self._seen.popitem(last=False)
         try:
-            if isinstance(event, CallQueued):
-                await self._queued(event)
-            elif isinstance(event, CallOffered):
-                await self._offered(event)
-            elif isinstance(event, CallOfferWithdrawn):
-                await self._withdrawn(event)
-            elif isinstance(event, CallAnswered):
-                await self._answered(event)
-            elif isinstance(event, CallEnded):
-                await self._ended(event)
-            elif isinstance(event, CallAbandoned):
-                await self._abandoned(event)
+            await handler(event)
         except Exception:
             log.exception("call event %s for call %s failed", type(event).__name__, event.call_id)
 
@@ -151,7 +147,7 @@ class CallService:
 
     def _start_lookup(self, call: LiveCall) -> None:
         if call.lookup_task is None and call.caller:
-            call.lookup_task = asyncio.create_task(self.billing.lookup_caller(call.caller))  # type: ignore[attr-defined]
+            call.lookup_task = asyncio.create_task(self.billing.lookup_caller(call.caller))
             # the call's subscriber is stored however the call goes on (abandoned while every operator
             # was paused: nobody ever looks at the card, the call still belongs in the history)
             call.lookup_task.add_done_callback(lambda task: self._found(call, task))
@@ -212,9 +208,7 @@ class CallService:
         self.writer.event(ev.call_id, "offered", ev.agent, {"user_id": uid})
         if call.subscriber_id:
             self.writer.audit(uid, "card.pop", call.subscriber_id, {"call_id": ev.call_id})
-        await self.hub.send_to_user(
-            uid, notifier.message("call.offered", call, card=notifier.card_payload(lookup))
-        )
+        await self.notify.offered(uid, call, lookup)
 
     def _close_previous(self, uid: int, call_id: str) -> None:
         """An operator rung while still in after-call work (they set themselves Ready) is done with it: the
@@ -230,7 +224,7 @@ class CallService:
         call.ringing.discard(uid)
         if self.by_user.get(uid) == call.call_id:
             del self.by_user[uid]
-        await self.hub.send_to_user(uid, notifier.message("call.withdrawn", call, reason=reason))
+        await self.notify.withdrawn(uid, call, reason)
 
     async def _withdrawn(self, ev: CallOfferWithdrawn) -> None:
         call = self.calls.get(ev.call_id)
@@ -256,9 +250,7 @@ class CallService:
         if uid is not None:
             self.by_user[uid] = call.call_id
             lookup = await self._card(call)
-            await self.hub.send_to_user(
-                uid, notifier.message("call.answered", call, card=notifier.card_payload(lookup))
-            )
+            await self.notify.answered(uid, call, lookup)
             await self.set_presence(uid, "on_call")
 
     async def _ended(self, ev: CallEnded) -> None:
@@ -271,15 +263,13 @@ class CallService:
         self.writer.put("upsert", ev.call_id, state=call.state, ended_at=ev.at)
         self.writer.event(ev.call_id, "ended", ev.agent, {"talk_s": ev.talk_s, "hangup_by": ev.hangup_by})
         if call.state == "wrap_up" and uid is not None:
-            await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
+            await self.notify.ended(uid, call, ev.hangup_by)
             await self.set_presence(uid, "wrap_up")
         if call.state == "ended":
             self._forget(call)
             if uid is not None:  # the record was already done during the call
-                await self.hub.send_to_user(uid, notifier.message("call.ended", call, hangup_by=ev.hangup_by))
-                await self.hub.send_to_user(
-                    uid, {"type": "call.cleared", "v": 1, "call": {"id": call.call_id}}
-                )
+                await self.notify.ended(uid, call, ev.hangup_by)
+                await self.notify.cleared(uid, call.call_id)
                 await self.set_presence(uid, "paused" if self.chosen.get(uid) == "paused" else "ready")
 
     async def _abandoned(self, ev: CallAbandoned) -> None:
@@ -305,16 +295,14 @@ class CallService:
         if presence in ("ready", "paused", "offline"):
             self.chosen[uid] = presence
         self.writer.put("presence", "", user_id=uid, presence=presence)
-        await self.hub.send_to_role(
-            "supervisor", {"type": "floor.changed", "user_id": uid, "presence": presence, "at": time.time()}
-        )
+        await self.notify.floor_changed(uid, presence)
         if presence in PAUSE_REASONS:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
 
     async def _pause(self, uid: int, paused: bool, reason: str) -> None:
-        tel = self.container.telephony
+        tel = self.telephony
         interface = self.directory.interface_of(uid)
-        if tel is None or interface is None or not hasattr(tel, "pause"):
+        if tel is None or interface is None:
             return
         try:
             await tel.pause(interface, paused, reason)
@@ -322,6 +310,11 @@ class CallService:
             log.warning("queue pause of user %s (%s) not applied yet: %s", uid, paused, exc)
         except Exception as exc:  # the operator's screen state stands
             log.warning("queue pause of user %s (%s) failed: %s", uid, paused, type(exc).__name__)
+
+    async def drain(self) -> None:
+        """Wait until the side work started so far (queue pauses sent to the PBX) has finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -357,24 +350,18 @@ class CallService:
             del self.by_user[user.id]
         # history first (the writer batches): the operator's next look at "previous calls" sees it done
         saved = await self.writer.flush()
-        await self.hub.send_to_user(user.id, {"type": "call.cleared", "v": 1, "call": {"id": call_id}})
+        await self.notify.cleared(user.id, call_id)
         # back to what the operator picked: a break chosen during the call stays a break
         await self.set_presence(user.id, "paused" if self.chosen.get(user.id) == "paused" else "ready")
         return saved
 
     def _finish_in_db(self, call_id: str, user_id: int) -> None:
-        with self.container.db.session() as s:
+        with self.db.session() as s:
             row = s.get(Call, call_id)
             if row is None:
                 raise NotFound("no such call", error_id="call_not_found")
             if row.operator_id != user_id:
                 raise Conflict("this call is not on your screen", error_id="not_your_call")
-
-    async def _saving_state(self, delayed: bool) -> None:
-        """Tell every screen that history and audit are being kept locally (the DB is away) or caught up."""
-        message = {"type": "saving.state", "delayed": delayed, "status": "saving_delayed" if delayed else "ok"}
-        for role in ("operator", "tech_support", "supervisor", "admin"):
-            await self.hub.send_to_role(role, dict(message))
 
     async def snapshot_for(self, uid: int) -> dict[str, Any] | None:
         """What a freshly (re)connected tab of this operator must show: the live call and its card."""
@@ -382,8 +369,7 @@ class CallService:
         call = self.calls.get(call_id) if call_id else None
         if call is None:
             return None
-        lookup = await self._card(call)
-        return notifier.message("call.state", call, card=notifier.card_payload(lookup))
+        return self.notify.state(call, await self._card(call))
 
     def floor(self) -> dict[str, Any]:
         waiting = [c for c in self.calls.values() if c.state in ("queued", "ringing")]
@@ -398,27 +384,3 @@ class CallService:
             "live_calls": [notifier.call_payload(c) for c in self.calls.values()],
         }
 
-
-def utc(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts else None
-
-
-def recent_calls(container: Container, subscriber_id: str, limit: int = 20) -> list[dict[str, Any]]:
-    with container.db.session() as s:
-        rows = s.scalars(
-            select(Call)
-            .where(Call.subscriber_id == subscriber_id)
-            .order_by(Call.created_at.desc())
-            .limit(limit)
-        ).all()
-        return [
-            {
-                "id": r.id,
-                "state": r.state,
-                "queued_at": r.queued_at,
-                "answered_at": r.answered_at,
-                "ended_at": r.ended_at,
-                "operator_id": r.operator_id,
-            }
-            for r in rows
-        ]

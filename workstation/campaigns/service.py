@@ -19,8 +19,8 @@ from anonymizer.relink import parse_segment, relink, segment_pseudonyms
 from workstation import audit
 from workstation.db import Database, utcnow
 from workstation.errors import Conflict, DomainError, Forbidden, NotFound
+from workstation.segments.service import ExportService
 
-from .exports import ExportService
 from .models import OUTCOMES, Campaign, CampaignTarget
 
 LAUNCHERS = ("marketing",)

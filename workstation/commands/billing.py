@@ -8,7 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,13 +73,13 @@ def _load(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from billing_adapter.check import check_source
-    from billing_adapter.factory import make_source
     from billing_adapter.ports import BillingError
+    from workstation.adapters import make_billing_source
     from workstation.settings import load_settings
 
     settings = load_settings()
     try:
-        source = make_source(settings)
+        source = make_billing_source(settings)
     except BillingError as exc:
         raise CliError(str(exc)) from None
     results = check_source(source)

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from workstation.cli import CliError
+from workstation.container import RecordsFeature, installed
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,20 +46,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     g.set_defaults(handler=cmd_emerging)
 
 
-def _container() -> Any:
+def _records() -> RecordsFeature:
     from workstation.bootstrap import bootstrap
 
-    return bootstrap(telephony=False)
+    return installed(bootstrap(telephony=False).records, "records")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from workstation.errors import DomainError
-
-    container = _container()
-    try:
-        result = container.services["classifier"].train(csv_path=args.csv, force=args.force)
-    except DomainError as exc:
-        raise CliError(exc.message) from None
+    result = _records().classifier.train(csv_path=args.csv, force=args.force)
     out = result.to_dict()
     out["metrics"].pop("per_topic", None)
     if out.get("current_metrics"):
@@ -97,8 +91,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    container = _container()
-    for meta in container.services["classifier"].registry.versions():
+    for meta in _records().classifier.registry.versions():
         m = meta.get("metrics", {})
         print(
             json.dumps(
@@ -119,7 +112,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_emerging(args: argparse.Namespace) -> int:
-    container = _container()
-    for c in container.services["emerging"].run():
+    for c in _records().emerging.run():
         print(json.dumps(c, ensure_ascii=False))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import secrets
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 log = logging.getLogger(__name__)
 
@@ -149,24 +148,20 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     from workstation.auth import create_user
     from workstation.db import Database
-    from workstation.errors import DomainError
     from workstation.settings import load_settings
 
     settings = load_settings()
     password = args.password or getpass.getpass("password: ")
     db = Database(settings.resolved_database_url())
-    try:
-        create_user(
-            db,
-            args.username,
-            password,
-            args.role,
-            display_name=args.name,
-            interface=args.interface,
-            extension=args.extension,
-        )
-    except DomainError as exc:
-        raise CliError(exc.message) from None
+    create_user(  # a DomainError (bad role, taken name) is one line from workstation.cli.main
+        db,
+        args.username,
+        password,
+        args.role,
+        display_name=args.name,
+        interface=args.interface,
+        extension=args.extension,
+    )
     print(f"user {args.username} added")
     return 0
 
@@ -232,7 +227,7 @@ def _demo_secret(path: Path) -> str:
 
 def prepare_demo(subscribers: int = 10_000) -> Any:
     """Embedded defaults: migrate, demo billing, demo users, feature seed data; returns the container."""
-    from workstation.bootstrap import FEATURE_MODULES, bootstrap
+    from workstation.bootstrap import bootstrap
     from workstation.migrate import upgrade
     from workstation.settings import load_settings
 
@@ -251,15 +246,12 @@ def prepare_demo(subscribers: int = 10_000) -> Any:
     upgrade(settings.resolved_database_url())
     container = bootstrap(settings)
     ensure_demo_users(container.db)
-    for name in FEATURE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "seed"):
-            module.seed(container)
+    for feature in container.features:
+        feature.seed(container)
+    from telephony.simulated import SimulatedTelephony
+
     tel = container.telephony
-    if tel is not None and hasattr(tel, "set_population"):
+    if isinstance(tel, SimulatedTelephony):  # sim:// — the demo's generated calls
         import numpy as np
 
         from billing_adapter import demo

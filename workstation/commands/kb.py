@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _kb():  # type: ignore[no-untyped-def]
-    from knowledge_base.service import KnowledgeBase
     from workstation.db import Database
+    from workstation.kb.service import KnowledgeBase
     from workstation.settings import load_settings
 
     url = load_settings().resolved_database_url()

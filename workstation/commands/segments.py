@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from workstation.cli import CliError
+from workstation.errors import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,9 +43,8 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from anonymizer.source import BatchSource
-    from workstation.campaigns.exports import ExportService
     from workstation.db import Database
-    from workstation.errors import DomainError
+    from workstation.segments.service import ExportService
     from workstation.settings import load_settings
 
     settings = load_settings()
@@ -58,9 +57,9 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
 
             return SyntheticBilling(args.synthetic, month_to=args.month_to).source()
         from anonymizer.source import BillingBatchSource
-        from billing_adapter.factory import make_source
+        from workstation.adapters import make_billing_source
 
-        billing = make_source(settings)
+        billing = make_billing_source(settings)
         closers.append(billing)
         return BillingBatchSource(billing)
 
@@ -79,8 +78,6 @@ def cmd_export_segments(args: argparse.Namespace) -> int:
         req = service.prepare(user_id, args.month_from, args.month_to, args.k, attributes, args.recipient)
         bar = tqdm(total=100, unit="%", desc="export", disable=args.no_progress, file=sys.stderr)
         summary = service.run(req, user_id, args.reason, progress)
-    except DomainError as exc:
-        raise CliError(exc.message) from None
     finally:
         if bar is not None:
             bar.close()

@@ -15,6 +15,7 @@ from classifier.emerging import MAX_NOTES, find_clusters
 from classifier.topics import OTHER
 from workstation.db import Database
 from workstation.errors import Conflict, NotFound
+from workstation.leader import LeaderLock, run_while_leader
 from workstation.records.masking import mask
 from workstation.records.models import EmergingCluster, RecordTopic, RequestRecord
 from workstation.records.topics import TopicService
@@ -53,7 +54,7 @@ class EmergingService:
         clusters = await asyncio.to_thread(self.run)
         if self.hub is not None:
             await self.hub.send_to_role(
-                "supervisor", {"type": "emerging.updated", "v": 1, "clusters": len(clusters)}
+                "supervisor", {"type": "emerging.updated", "clusters": len(clusters)}
             )
         return clusters
 
@@ -157,9 +158,8 @@ class EmergingService:
             cl.status = "dismissed"
             return cluster_dict(cl)
 
-    async def run_periodically(self, container: Any) -> None:
-        """Background job: recompute every hour on the leader node."""
-        from workstation.leader import run_while_leader
+    async def run_periodically(self, lock: LeaderLock) -> None:
+        """Background job: recompute every hour on the node holding ``lock``."""
 
         async def loop() -> None:
             while True:
@@ -169,4 +169,4 @@ class EmergingService:
                     log.exception("emerging topics: run failed")
                 await asyncio.sleep(RUN_EVERY_S)
 
-        await run_while_leader(container.settings, "emerging-topics", loop)
+        await run_while_leader(lock, loop)

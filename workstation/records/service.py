@@ -255,7 +255,6 @@ class RecordService:
                 "supervisor",
                 {
                     "type": "records.finished",
-                    "v": 1,
                     "topics": topics,
                     "call_id": out["call_id"],
                     "operator_id": out["operator_id"],

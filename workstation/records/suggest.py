@@ -28,6 +28,7 @@ from classifier.registry import ModelRegistry, TrainResult
 from classifier.topics import OTHER, OUT_OF_SCOPE
 from workstation.db import Database
 from workstation.errors import DomainError, Unavailable
+from workstation.leader import LeaderLock, run_while_leader
 from workstation.records import training_store
 from workstation.records.topics import TopicService
 
@@ -83,7 +84,7 @@ class ClassifierService:
         if self.registry.model is None:
             self.train(force=True, with_embeddings=False)
 
-    async def run_reloader(self, container: Any) -> None:
+    async def run_reloader(self) -> None:
         """Background job: first model at start-up, then pick up versions trained elsewhere (CLI, nodes)."""
         try:
             await asyncio.to_thread(self.topics.seed)  # idempotent; covers a DB migrated after bootstrap
@@ -116,11 +117,9 @@ class ClassifierService:
                 return f"{new} new labelled records and the model is {age_h:.0f} h old"
         return None
 
-    async def run_retrainer(self, container: Any) -> None:
-        """Background job on the leader node: retrain when ``retrain_due`` says so (a refused model keeps
+    async def run_retrainer(self, lock: LeaderLock) -> None:
+        """Background job on the node holding ``lock``: retrain when ``retrain_due`` says so (a refused model keeps
         the current one; other nodes pick the new version up through ``run_reloader``)."""
-        from workstation.leader import run_while_leader
-
         async def loop() -> None:
             while True:
                 await asyncio.sleep(RETRAIN_CHECK_S)
@@ -136,7 +135,7 @@ class ClassifierService:
                 except Exception:
                     log.exception("classifier: scheduled retraining failed")
 
-        await run_while_leader(container.settings, "classifier-retrainer", loop)
+        await run_while_leader(lock, loop)
 
     # ---- suggestions ---------------------------------------------------------------------------
     def suggest(

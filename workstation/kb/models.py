@@ -12,9 +12,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workstation.db import Base, utcnow
+from workstation.db import Base, UtcDateTime, utcnow
 from workstation.models import User  # noqa: F401  (the users table the foreign keys point at)
-from workstation.tickets.models import UtcDateTime
 
 
 class KbArticle(Base):

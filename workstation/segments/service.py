@@ -19,13 +19,12 @@ from sqlalchemy import select
 from anonymizer.export import ExportRequest, ProgressFn, run_export
 from anonymizer.ledger import ReleaseLedger
 from anonymizer.pseudonyms import master_key
-from anonymizer.source import BatchSource, BillingBatchSource, find_iter_batches
+from anonymizer.source import BatchQueries, BatchSource, BillingBatchSource
 from workstation import audit
+from workstation.campaigns.models import SegmentExport
 from workstation.db import Database, utcnow
-from workstation.errors import DomainError, NotFound, Unavailable
+from workstation.errors import USER_ERRORS, DomainError, NotFound, Unavailable, as_domain_error
 from workstation.runtime import lower_thread_priority
-
-from .models import SegmentExport
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class ExportService:
     def source(self) -> BatchSource:
         if self._source_factory is not None:
             return self._source_factory()
-        if self._billing is None or find_iter_batches(self._billing) is None:
+        if not isinstance(self._billing, BatchQueries):  # the in-memory fake has no batch queries
             raise Unavailable(
                 "billing cannot be read in batches here (set WORKSTATION_BILLING_URL to the billing DB)",
                 error_id="billing_no_batches",
@@ -123,8 +122,9 @@ class ExportService:
                 ledger=self.ledger,
             )
         except BaseException as exc:
-            message = exc.message if isinstance(exc, DomainError) else f"export failed: {type(exc).__name__}"
-            failure = {"code": exc.error_id, "details": exc.details} if isinstance(exc, DomainError) else {}
+            error = as_domain_error(exc) if isinstance(exc, USER_ERRORS) else None
+            message = error.message if error else f"export failed: {type(exc).__name__}"
+            failure = {"code": error.error_id, "details": error.details} if error else {}
             self._set(req.export_id, state="failed", error=message, finished_at=utcnow(), summary={"failure": failure})
             audit.record(
                 self.db,

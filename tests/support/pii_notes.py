@@ -8,19 +8,10 @@ identifier in the notations people actually type (phones with and without +7/8, 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from typing import Any
 
+from anonymizer.pii_eval import Note
 from anonymizer.pii_patterns import inn_ok, luhn_ok, snils_ok
-
-
-@dataclass
-class Note:
-    text: str
-    lang: str
-    # (start, end, kind) of every piece of personal data put in
-    pii: list[tuple[int, int, str]] = field(default_factory=list)
-
 
 RU_TEMPLATES = [
     "Звонил(а) {NAME}, просит перезвонить на {PHONE}.",

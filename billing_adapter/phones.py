@@ -6,11 +6,11 @@ import re
 
 import phonenumbers
 
+from billing_adapter.errors import BadNumber
+
+__all__ = ["BadNumber", "normalise_msisdn", "try_normalise"]
+
 _DIGITS = re.compile(r"\D+")
-
-
-class BadNumber(ValueError):
-    """Not a phone number (letters, too short, too long)."""
 
 
 def normalise_msisdn(raw: str, region: str = "RU") -> str:

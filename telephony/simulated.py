@@ -1,6 +1,4 @@
-"""Build the ``Telephony`` adapter from settings: ``ami://user@host:port`` (a real Asterisk; the secret
-comes from ``WORKSTATION_AMI_SECRET``), ``sim://`` (the AMI simulator, in-process, reached over TCP by
-the same ``AmiTelephony`` client) or ``none://`` (no telephony)."""
+"""The demo's PBX (``sim://``): the AMI simulator in-process, reached over TCP by the real ``AmiTelephony``."""
 
 from __future__ import annotations
 
@@ -9,61 +7,14 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import urlsplit
 
 from telephony.ami import AmiTelephony
 from telephony.errors import TelephonyUnavailable
-from telephony.ports import EventHandler, Telephony
+from telephony.ports import EventHandler
 from telephony.presence import PresenceSource
 from telephony.simulator import AmiSimulator
 
 log = logging.getLogger(__name__)
-
-
-class TelephonyConfigError(ValueError):
-    """A bad ``WORKSTATION_AMI_URL`` / ``WORKSTATION_AMI_SECRET``: the message names the setting."""
-
-
-def _secret(settings: Any) -> str:
-    value = getattr(settings, "ami_secret", None)
-    if value is None:
-        return ""
-    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-
-
-def _contexts(value: str | Sequence[str]) -> tuple[str, ...]:
-    """``agents,operators`` (or a list) → the dialplan contexts whose Local channels are operators."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return tuple(c.strip() for c in items if c.strip()) or ("agents",)
-
-
-def make_telephony(settings: Any) -> Telephony | None:
-    """The adapter the settings ask for; None for ``none://`` (or an empty URL)."""
-    url = (getattr(settings, "ami_url", "") or "").strip()
-    if url in ("", "none://"):
-        return None
-    if url.startswith("sim://"):
-        return SimulatedTelephony(calls_per_min=float(getattr(settings, "sim_calls_per_min", 0) or 0))
-    if url.startswith("ami://"):
-        parts = urlsplit(url)
-        if not parts.hostname or not parts.username:
-            raise TelephonyConfigError("bad setting WORKSTATION_AMI_URL: expected ami://user@host:5038")
-        secret = _secret(settings)
-        if not secret:
-            raise TelephonyConfigError("missing setting WORKSTATION_AMI_SECRET (the AMI user's secret)")
-        return AmiTelephony(
-            parts.hostname,
-            parts.port or 5038,
-            parts.username,
-            secret,
-            originate_context=getattr(settings, "ami_originate_context", None) or "default",
-            channel_template=getattr(settings, "ami_channel_template", None) or "PJSIP/{extension}",
-            agent_contexts=_contexts(getattr(settings, "ami_agent_contexts", None) or "agents"),
-        )
-    raise TelephonyConfigError(
-        "bad setting WORKSTATION_AMI_URL: must be sim://, ami://user@host:port or none://"
-    )
 
 
 class SimulatedTelephony:

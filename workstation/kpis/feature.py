@@ -1,15 +1,21 @@
-"""Wiring of the contact-center figures: the service, its observer on call events, its writer operation,
-its background job."""
+"""The contact-center figures feature: the KPI service, its observer on call events, its writer operation,
+its background job and the ``/api/kpis`` routes."""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
 
+from workstation.api.kpis import router
+from workstation.container import Container, KpisFeature
 from workstation.kpis.formulas import Rules
 from workstation.kpis.service import KpiService, register_writer_operations
+from workstation.settings import Settings
+
+NAME = "kpis"
+__all__ = ["NAME", "build", "register_commands", "router", "rules_from", "seed"]
 
 
-def rules_from(settings: Any) -> Rules:
+def rules_from(settings: Settings) -> Rules:
     return Rules(
         threshold_s=settings.kpi_sl_threshold_s,
         queue_thresholds=dict(settings.kpi_queue_thresholds),
@@ -22,12 +28,12 @@ def rules_from(settings: Any) -> Rules:
     )
 
 
-def install(container: Any) -> None:
-    """Register the ``kpis`` service; it follows the call service's events and ``floor.changed``."""
-    calls = container.services["calls"]
+def build(container: Container) -> None:
+    """The KPI service follows the call service's events and ``floor.changed``."""
+    calls = container.calls
     kpis = KpiService(
         container.db,
-        container.services["hub"],
+        container.hub,
         container.bus,
         calls.writer,
         calls.directory,
@@ -35,9 +41,17 @@ def install(container: Any) -> None:
         tz=container.settings.kpi_timezone,
         alert_window=container.settings.kpi_alert_window,
         # the node that consumes AMI (or the only node, when there is no PBX link) keeps the counters
-        is_active=lambda: container.telephony is None or calls.telephony_up,
+        is_active=lambda: calls.telephony is None or calls.telephony_up,
     )
     calls.observers.append(kpis.on_call_event)
     register_writer_operations(calls.writer)
-    container.services["kpis"] = kpis
+    container.kpis = KpisFeature(kpis=kpis)
     container.background.append(kpis.run)
+
+
+def register_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The figures have no subcommands of their own (reports are SQL views and ``/api/kpis``)."""
+
+
+def seed(container: Container) -> None:
+    """Figures come from call facts: nothing to seed."""

@@ -1,16 +1,15 @@
 """The knowledge base as the rest of the workstation sees it: articles, search, call scripts.
 
 ``KnowledgeBase`` is synchronous (SQLAlchemy sessions); routes call it from a worker thread. Every
-write is validated first and either saved whole or refused with a ``DomainError`` naming the problem;
-an edit carries the version it was based on, and a stale one is a ``Conflict`` that changes nothing.
+write is validated first (``knowledge_base.articles`` / ``knowledge_base.scripts``) and either saved
+whole or refused with a ``BadArticle`` / ``BadScript`` naming the problem; an edit carries the version it
+was based on, and a stale one is a ``Conflict`` that changes nothing.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -19,49 +18,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from billing_adapter.models import Card
 from knowledge_base import scripts as kbscripts
+from knowledge_base.articles import CODE, LANGS, validate_article
+from knowledge_base.errors import BadArticle, BadScript
 from knowledge_base.fuzzy import Vocabulary
 from knowledge_base.index import SearchIndex, index_for
-from knowledge_base.models import CallScript, KbArticle, KbArticleTopic, KbArticleVersion
 from knowledge_base.render import plain_text, render_markdown
 from workstation.db import Database, utcnow
-from workstation.errors import Conflict, DomainError, NotFound
+from workstation.errors import Conflict, NotFound
+from workstation.kb.models import CallScript, KbArticle, KbArticleTopic, KbArticleVersion
 
-LANGS = ("ru", "en")
-MAX_BODY_CHARS = 200_000
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
-_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
-_TAG = re.compile(r"^[\w -]{1,40}$")
+__all__ = ["BadArticle", "BadScript", "KnowledgeBase", "article_dict", "script_dict"]
+
 VOCAB_TTL_S = 30.0
-
-
-class BadArticle(DomainError):
-    status = 422
-    error_id = "bad_article"
-
-
-def _clean_list(
-    values: Sequence[str] | None, pattern: re.Pattern[str], what: str, limit: int = 20
-) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        v = str(v).strip().lower()
-        if not v:
-            continue
-        if not pattern.match(v):
-            raise BadArticle(
-                f"bad {what} {v[:40]!r}: letters, digits, '-' and '_' only",
-                error_id="article_bad_topic" if what == "topic" else "article_bad_tag",
-                details={"value": v[:40]},
-            )
-        if v not in out:
-            out.append(v)
-    if len(out) > limit:
-        raise BadArticle(
-            f"at most {limit} {what}s",
-            error_id="article_too_many_topics" if what == "topic" else "article_too_many_tags",
-            details={"max": limit},
-        )
-    return out
 
 
 def article_dict(a: KbArticle, *, body: bool = True) -> dict[str, Any]:
@@ -126,35 +94,6 @@ class KnowledgeBase:
         return n
 
     # ------------------------------------------------------------------ articles
-    def _validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        title = str(data.get("title") or "").strip()
-        body = str(data.get("body_md") or "")
-        lang = str(data.get("lang") or "ru")
-        slug = str(data.get("slug") or "").strip().lower()
-        if not title:
-            raise BadArticle("the article needs a title", error_id="article_no_title")
-        if len(title) > 256:
-            raise BadArticle("the title is longer than 256 characters", error_id="title_too_long", details={"max": 256})
-        if not body.strip():
-            raise BadArticle("the article is empty", error_id="article_empty")
-        if len(body) > MAX_BODY_CHARS:
-            raise BadArticle(
-                f"the article is longer than {MAX_BODY_CHARS} characters",
-                error_id="text_too_long",
-                details={"max": MAX_BODY_CHARS},
-            )
-        if lang not in LANGS:
-            raise BadArticle(f"language must be one of {', '.join(LANGS)}", error_id="bad_language", details={"lang": lang[:8]})
-        if not _SLUG.match(slug):
-            raise BadArticle(
-                "the slug must be lower-case latin letters, digits and '-'",
-                error_id="article_bad_slug",
-                details={"slug": slug[:64]}
-            )
-        topics = _clean_list(data.get("topics"), _CODE, "topic")
-        tags = _clean_list(data.get("tags"), _TAG, "tag")
-        return {"title": title, "body_md": body, "lang": lang, "slug": slug, "topics": topics, "tags": tags}
-
     def _apply(self, s: Session, a: KbArticle, v: dict[str, Any], user_id: int | None) -> None:
         html = render_markdown(v["body_md"])
         a.title, a.body_md, a.body_html = v["title"], v["body_md"], html
@@ -181,7 +120,7 @@ class KnowledgeBase:
         self._vocab = None
 
     def create_article(self, data: dict[str, Any], user_id: int | None = None) -> dict[str, Any]:
-        v = self._validate(data)
+        v = validate_article(data)
         self.ensure_index()
         with self.db.session() as s:
             if s.scalar(select(KbArticle.id).where(KbArticle.slug == v["slug"], KbArticle.lang == v["lang"])):
@@ -206,7 +145,7 @@ class KnowledgeBase:
                 if a is None:
                     raise NotFound(f"no article {article_id}", error_id="article_not_found")
                 merged = {**article_dict(a), **{k: v for k, v in data.items() if v is not None}}
-                v = self._validate(merged)
+                v = validate_article(merged)
                 if a.version != expected_version:
                     raise self._stale(a.version, expected_version)
                 self._apply(s, a, v, user_id)
@@ -361,10 +300,10 @@ class KnowledgeBase:
         user_id: int | None = None,
     ) -> dict[str, Any]:
         """Create (``expected_version`` None) or update a script; unknown placeholders are refused."""
-        if not _CODE.match(topic or ""):
-            raise kbscripts.BadScript("bad topic code", details={"topic": (topic or "")[:64]})
+        if not CODE.match(topic or ""):
+            raise BadScript("bad topic code", details={"topic": (topic or "")[:64]})
         if lang not in LANGS:
-            raise kbscripts.BadScript(f"language must be one of {', '.join(LANGS)}")
+            raise BadScript(f"language must be one of {', '.join(LANGS)}")
         kbscripts.validate_script(title, body)
         try:
             with self.db.session() as s:

@@ -1,0 +1,73 @@
+"""Billing's change notices: with a Redis cache, billing publishes a changed subscriber's id on
+``<prefix>:billing:changed`` and every node drops that subscriber's cached entries.
+
+A Redis outage never breaks a pop: the listener is restarted from the lookups, at most every 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
+RETRY_S = 5.0
+
+
+class ChangeListener:
+    def __init__(self, redis: aioredis.Redis, channel: str, on_change: Callable[[str], Awaitable[None]]):
+        """``redis``: the shared client (closed by its owner); ``on_change(subscriber_id)`` per notice."""
+        self.redis = redis
+        self.channel = channel
+        self.on_change = on_change
+        self._task: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
+
+    async def start(self) -> None:
+        """Subscribe; returns once the subscription is active (called at start-up)."""
+        if self._task is not None:
+            return
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(self.channel)
+        self._task = asyncio.ensure_future(self._listen(pubsub))
+
+    async def ensure(self) -> None:
+        """Restart the listener if it is down (Redis was away), without making the caller wait long."""
+        if self._task is not None or time.monotonic() < self._retry_at:
+            return
+        try:
+            await asyncio.wait_for(self.start(), 0.5)
+        except Exception as exc:  # noqa: BLE001 (any Redis trouble: retried later)
+            self._retry_at = time.monotonic() + RETRY_S
+            log.warning("billing change listener not started: %s", type(exc).__name__)
+
+    async def _listen(self, pubsub: Any) -> None:
+        try:
+            while True:
+                msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if msg and msg.get("type") == "message":
+                    data = msg["data"]
+                    sid = (data.decode() if isinstance(data, bytes) else str(data)).strip()
+                    if sid and len(sid) <= 64:
+                        await self.on_change(sid)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 (the connection dropped: ensure() restarts it)
+            log.warning("billing change listener stopped: %s", type(exc).__name__)
+            self._task = None
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None

@@ -1,0 +1,18 @@
+"""Integration tier: real PostgreSQL, Redis, ODBC drivers, the AMI simulator over TCP; every test here is marked ``integration``.
+
+Select a tier with ``-m``: ``pytest -m unit`` (seconds), ``pytest -m "not e2e"``, ``pytest -m e2e``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,1 @@
+"""The segments feature: anonymised segmentation exports run by the workstation (see ``anonymizer``)."""
