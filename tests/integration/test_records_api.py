@@ -341,6 +341,11 @@ def test_emerging_cluster_shows_masked_examples_and_promotion_teaches_the_classi
         },
     ).json()
     assert out["records"] == 6 and out["topic"]["code"] == "esim_watch"
+    # the promoted requests count once, under the new topic: "other" keeps only the one left in free text
+    stats = s.get("/api/records/stats", params={"bucket": "day"}).json()
+    by_code = {x["code"]: x["total"] for x in stats["series"]}
+    assert by_code["esim_watch"] == 6 and by_code["other"] == 1
+    assert stats["total"] == 7 and sum(stats["records_per_bucket"]) == 7  # the tile and the bars agree
     again = s.post(
         f"/api/records/emerging/{cl['id']}/promote", json={"code": "x2", "name_ru": "x", "name_en": "x"}
     )

@@ -9,7 +9,7 @@ const t = strings("analyst", {
     "seg.title": "Аналитик — сегментация", "seg.reversed": "Начало периода позже его конца",
     "seg.err.empty": "В биллинге нет начислений за {from}…{to}: выгружать нечего",
     "seg.err.nobody": "Ни у одного абонента нет и атрибутов, и начислений за период",
-    "seg.err.failed": "Выгрузка прервалась ({what})", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
+    "seg.err.failed": "Выгрузка прервалась ({what})", "seg.new": "Новая выгрузка", "seg.from": "Период: с", "seg.to": "по (включительно)", "seg.l.one": "l = 1: в части классов у всех один интервал ARPU — его можно узнать по атрибутам",
     "seg.k": "k-анонимность", "seg.attrs": "Атрибуты", "seg.reason": "Цель выгрузки", "seg.start": "Запустить выгрузку",
     "seg.exports": "Выгрузки", "seg.period": "Период", "seg.state": "Состояние", "seg.rows": "Строк", "seg.none": "Выгрузок пока нет",
     "seg.state.running": "идёт", "seg.state.done": "готово", "seg.state.failed": "ошибка", "seg.created": "Создана",
@@ -49,7 +49,7 @@ const t = strings("analyst", {
     "cat.voice": "Голос", "cat.sms": "SMS", "cat.data": "Интернет", "cat.subscription": "Абонплата", "cat.roaming": "Роуминг", "cat.other": "Прочее",
   },
   en: {
-    "seg.title": "Analyst — segmentation", "seg.reversed": "The period starts after it ends", "seg.new": "New export", "seg.from": "From month", "seg.to": "To month",
+    "seg.title": "Analyst — segmentation", "seg.reversed": "The period starts after it ends", "seg.new": "New export", "seg.from": "Period: from", "seg.to": "to (inclusive)", "seg.l.one": "l = 1: in some classes everyone has the same ARPU band, which the attributes then reveal",
     "seg.k": "k-anonymity", "seg.attrs": "Attributes", "seg.reason": "Purpose", "seg.start": "Start export",
     "seg.exports": "Exports", "seg.period": "Period", "seg.state": "State", "seg.rows": "Rows", "seg.none": "No exports yet",
     "seg.state.running": "running", "seg.state.done": "done", "seg.state.failed": "failed", "seg.created": "Created",
@@ -217,7 +217,7 @@ function renderDetail(x) {
   $("detail").replaceChildren(
     h("h2", {}, t("seg.privacy"), " ", h("span", { class: "muted" }, `${s.period.from} — ${s.period.to}`)),
     h("div", { id: "privacy-kpis" },
-      kpi("seg.rows", s.rows), kpi("seg.k_achieved", p.k_achieved), kpi("seg.l", p.l_diversity_arpu_band),
+      kpi("seg.rows", s.rows), kpi("seg.k_achieved", p.k_achieved), kpi("seg.l", p.l_diversity_arpu_band, p.l_diversity_arpu_band <= 1 ? h("div", { class: "warn", id: "l-warning" }, t("seg.l.one")) : ""),
       kpi("seg.suppressed", `${p.rows_suppressed} (${(p.suppressed_share * 100).toFixed(1)}%)`,
         p.suppression_over_target ? h("div", { class: "warn" }, t("seg.over")) : ""),
       kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id), ...riskKpis(p)),

@@ -11,7 +11,7 @@ const t = strings("sup-support", {
     "ss.base": "Базовый приоритет", "ss.prio": "Приоритет", "ss.fr": "Первый ответ, мин", "ss.res": "Решение, мин",
     "ss.bh": "В рабочие часы", "ss.tiers": "Уровни ARPU (название, от ₽, повышение)", "ss.repeat": "Окно повторов, дней",
     "ss.repeat.bump": "Повышение за повтор", "ss.outage.bump": "Повышение при аварии", "ss.hours": "Рабочие часы",
-    "ss.tz": "Часовой пояс", "ss.days": "Рабочие дни (0=пн … 6=вс)", "ss.start": "Начало", "ss.end": "Конец",
+    "ss.tz": "Часовой пояс", "ss.days": "Рабочие дни", "ss.wd": "пн,вт,ср,чт,пт,сб,вс", "ss.start": "Начало", "ss.end": "Конец",
     "ss.holidays": "Праздники (ГГГГ-ММ-ДД, через запятую)", "ss.auto": "Назначать автоматически наименее загруженному инженеру",
     "ss.region": "Регион", "ss.note": "Комментарий", "ss.declare": "Объявить аварию", "ss.end.outage": "Завершить",
     "ss.active": "активна", "ss.ended": "завершена", "ss.new": "Новая статья", "ss.slug": "Код (slug)", "ss.lang": "Язык",
@@ -26,7 +26,7 @@ const t = strings("sup-support", {
     "ss.base": "Base priority", "ss.prio": "Priority", "ss.fr": "First response, min", "ss.res": "Resolution, min",
     "ss.bh": "Business hours", "ss.tiers": "ARPU tiers (name, from ₽, bump)", "ss.repeat": "Repeat window, days",
     "ss.repeat.bump": "Bump for a repeat", "ss.outage.bump": "Bump during an outage", "ss.hours": "Business hours",
-    "ss.tz": "Time zone", "ss.days": "Working days (0=Mon … 6=Sun)", "ss.start": "Start", "ss.end": "End",
+    "ss.tz": "Time zone", "ss.days": "Working days", "ss.wd": "Mon,Tue,Wed,Thu,Fri,Sat,Sun", "ss.start": "Start", "ss.end": "End",
     "ss.holidays": "Holidays (YYYY-MM-DD, comma-separated)", "ss.auto": "Assign automatically to the least-loaded engineer",
     "ss.region": "Region", "ss.note": "Note", "ss.declare": "Declare outage", "ss.end.outage": "End",
     "ss.active": "active", "ss.ended": "ended", "ss.new": "New article", "ss.slug": "Slug", "ss.lang": "Language",
@@ -70,6 +70,13 @@ async function routingTab() {
   auto.addEventListener("change", () => api("/api/tickets/config/settings/auto_assign", { method: "PUT", body: auto.checked }).then(() => toast(t("ss.saved")), fail));
 }
 
+// working days as seven named boxes (Monday first), not "0=Mon…6=Sun" typed by hand
+function weekdayPicker(days) {
+  const names = t("ss.wd").split(",");
+  return h("span", { id: "ss-weekdays", class: "row" }, names.map((n, i) =>
+    h("label", { class: "wd" }, h("input", { type: "checkbox", value: i, checked: days.includes(i), "data-day": i }), " " + n)));
+}
+
 async function slaTab() {
   const cfg = await api("/api/tickets/config");
   const rows = cfg.sla.map((s) => h("tr", { "data-p": s.priority }, h("td", {}, `P${s.priority}`),
@@ -79,7 +86,7 @@ async function slaTab() {
   const r = cfg.priority_rules, bh = cfg.business_hours;
   const tiers = h("textarea", { rows: 3, id: "ss-tiers" }, r.arpu_tiers.map((x) => `${x.name}, ${x.min_arpu}, ${x.bump}`).join("\n"));
   const f = { repeat: input(r.repeat_window_days, { type: "number" }), rb: input(r.repeat_bump, { type: "number" }), ob: input(r.outage_bump, { type: "number" }),
-    tz: input(bh.tz), days: input(bh.weekdays.join(", ")), start: input(bh.start, { type: "time" }), end: input(bh.end, { type: "time" }), hol: input(bh.holidays.join(", ")) };
+    tz: input(bh.tz), days: weekdayPicker(bh.weekdays), start: input(bh.start, { type: "time" }), end: input(bh.end, { type: "time" }), hol: input(bh.holidays.join(", ")) };
   body.replaceChildren(
     h("table", { id: "ss-sla" }, h("thead", {}, h("tr", {}, ["prio", "fr", "res", "bh"].map((c) => h("th", {}, t("ss." + c))))), h("tbody", {}, rows)),
     h("button", { class: "primary", onclick: async () => {
@@ -97,11 +104,11 @@ async function slaTab() {
       try { await api("/api/tickets/config/settings/priority_rules", { method: "PUT", body: { arpu_tiers,
         repeat_window_days: Number(f.repeat.value), repeat_bump: Number(f.rb.value), outage_bump: Number(f.ob.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
     } }, t("ss.save")),
-    h("h3", {}, t("ss.hours")), h("label", {}, t("ss.tz"), f.tz), h("label", {}, t("ss.days"), f.days),
+    h("h3", {}, t("ss.hours")), h("label", {}, t("ss.tz"), f.tz), h("div", { class: "ss-days" }, h("span", {}, t("ss.days")), f.days),
     h("label", {}, t("ss.start"), f.start), h("label", {}, t("ss.end"), f.end), h("label", {}, t("ss.holidays"), f.hol),
-    h("button", { class: "primary", onclick: async () => {
+    h("button", { class: "primary", id: "ss-save-hours", onclick: async () => {
       try { await api("/api/tickets/config/settings/business_hours", { method: "PUT", body: { tz: f.tz.value,
-        weekdays: csv(f.days.value).map(Number), start: f.start.value, end: f.end.value, holidays: csv(f.hol.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
+        weekdays: [...f.days.querySelectorAll("input:checked")].map((b) => Number(b.value)), start: f.start.value, end: f.end.value, holidays: csv(f.hol.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
     } }, t("ss.save")));
 }
 
