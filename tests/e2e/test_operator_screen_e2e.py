@@ -480,6 +480,7 @@ def test_admin_launches_campaigns_and_the_picker_shows_no_internal_ids(server: A
         assert "exp-1" not in option and "2026-01 — 2026-06: 24 абонентов" in option
         segments = page.inner_text("#mkt-segments")
         assert "(#" not in segments and "выше среднего: роуминг, отрицательный баланс" in segments
+        assert "выше среднего: абонплата, группа 2" in segments and "#2" not in segments
         browser.close()
 
 
