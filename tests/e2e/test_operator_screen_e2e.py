@@ -480,4 +480,31 @@ def test_admin_launches_campaigns_and_the_picker_shows_no_internal_ids(server: A
         assert "exp-1" not in option and "2026-01 — 2026-06: 24 абонентов" in option
         segments = page.inner_text("#mkt-segments")
         assert "(#" not in segments and "выше среднего: роуминг, отрицательный баланс" in segments
+        assert "выше среднего: абонплата, группа 2" in segments and "#2" not in segments
+        browser.close()
+
+
+def test_routing_editor_picks_topics_and_reports_every_error_at_once(server: Any) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        sup = browser.new_context(locale="ru-RU").new_page()
+        sign_in_page(sup, server.url, "sup", "supervisor.html")
+        sup.goto(server.url + "/supervisor-support.html")
+        rows = sup.locator("#ss-routes tbody tr")
+        rows.first.wait_for()
+        before = rows.count()
+        assert sup.locator("#ss-routes tbody tr select[data-f=topic] option[value=roaming]").count() == before
+        sup.click("text=Добавить строку")
+        sup.click("text=Добавить строку")
+        first_topic = rows.nth(0).locator("select[data-f=topic]").input_value()
+        new1, new2 = rows.nth(before), rows.nth(before + 1)
+        new1.locator("select[data-f=topic]").select_option("roaming")
+        new1.locator("input[data-f=group]").fill("bad group!")
+        new2.locator("select[data-f=topic]").select_option(first_topic)  # listed twice
+        new2.locator("input[data-f=group]").fill("network")
+        sup.click("#ss-save-routes")
+        sup.wait_for_selector("#ss-routes tr.bad")
+        assert sup.locator("#ss-routes tr.bad").count() >= 2  # both rows, in one answer
+        assert "латинские" in new1.inner_text() and "дважды" in new2.inner_text()
+        sup.wait_for_selector(".toast.error:has-text('ошибок')")
         browser.close()

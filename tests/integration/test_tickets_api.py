@@ -192,7 +192,7 @@ def test_operator_topic_panel_has_articles_and_the_filled_script(env: Any) -> No
         login(op, "op1")
         panel = op.get("/api/kb/topic/mobile_data", params={"subscriber_id": "1"}).json()
         assert panel["script"]["filled"].startswith("Анна, здравствуйте! Меня зовут Ольга")
-        assert "-42.50" in panel["script"]["filled"]
+        assert "-42,50\u00a0₽" in panel["script"]["filled"]
         assert any(a["slug"] == "mobile-data-apn" for a in panel["articles"])
         found = op.get("/api/kb/search", params={"q": "настройка apn", "lang": "ru"}).json()
         assert found["items"][0]["slug"] == "mobile-data-apn"

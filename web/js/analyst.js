@@ -14,7 +14,7 @@ const t = strings("analyst", {
     "seg.exports": "Выгрузки", "seg.period": "Период", "seg.state": "Состояние", "seg.rows": "Строк", "seg.none": "Выгрузок пока нет",
     "seg.state.running": "идёт", "seg.state.done": "готово", "seg.state.failed": "ошибка", "seg.created": "Создана",
     "seg.privacy": "Отчёт о приватности", "seg.k_achieved": "k достигнуто", "seg.l": "l-разнообразие (ARPU)",
-    "seg.suppressed": "Подавлено записей", "seg.key": "Ключ", "seg.broken": "Битых строк биллинга",
+    "seg.suppressed": "Подавлено записей", "seg.key": "Версия ключа псевдонимизации", "seg.row.*_per_month": "Средние за месяц (голос, SMS, интернет, начисления)", "seg.row.share_*": "Доли начислений по видам", "seg.row.(rows)": "Строки выгрузки", "seg.row.(removed)": "Не выгружается", "seg.row.(decomposition)": "Где хранятся личности", "seg.broken": "Битых строк биллинга",
     "seg.methods": "Метод по атрибуту", "seg.attr": "Атрибут", "seg.method": "Метод", "seg.loss": "Потеря информации",
     "seg.tiers": "Ценностные сегменты (по ARPU)", "seg.clusters": "Поведенческие кластеры", "seg.segment": "Сегмент",
     "seg.size": "Размер", "seg.arpu": "Средний ARPU, ₽", "seg.mix": "Структура начислений", "seg.files": "Файлы",
@@ -58,7 +58,7 @@ const t = strings("analyst", {
     "seg.risk": "Re-identification risk (highest / average)", "seg.t": "t-closeness (ARPU)",
     "seg.il": "Information loss (SSE/SST)", "seg.scope": "k over the whole released record",
     "seg.ledger": "Checked against exports of an overlapping period: {n}",
-    "seg.suppressed": "Records suppressed", "seg.key": "Key", "seg.broken": "Broken billing rows",
+    "seg.suppressed": "Records suppressed", "seg.key": "Pseudonym key version", "seg.row.*_per_month": "Monthly means (voice, SMS, data, charges)", "seg.row.share_*": "Shares of charges by kind", "seg.row.(rows)": "Rows of the export", "seg.row.(removed)": "Not exported", "seg.row.(decomposition)": "Where identities stay", "seg.broken": "Broken billing rows",
     "seg.methods": "Method per attribute", "seg.attr": "Attribute", "seg.method": "Method", "seg.loss": "Information loss",
     "seg.tiers": "Value tiers (by ARPU)", "seg.clusters": "Behaviour clusters", "seg.segment": "Segment",
     "seg.size": "Size", "seg.arpu": "Mean ARPU, RUB", "seg.mix": "Charge mix", "seg.files": "Files",
@@ -172,8 +172,8 @@ function kpi(label, value, extra) { return h("div", { class: "kpi" }, h("b", {},
 const TIER_ORDER = ["low", "middle", "high", "premium"];
 const byTier = (ps) => [...ps].sort((a, b) => TIER_ORDER.indexOf(a.segment) - TIER_ORDER.indexOf(b.segment));
 
-const LABEL_W = 330; // room for a segment's name left of the bars (font 12: ~40 characters)
-const clip = (s) => (s.length > 40 ? s.slice(0, 39) + "…" : s);
+const LABEL_W = 380; // room for a segment's name left of the bars (font 12: ~40 characters)
+const clip = (s) => (s.length > 46 ? s.slice(0, 45) + "…" : s); // the full name stays in the title
 function barChart(profiles, nameOf) {
   const W = LABEL_W + 400, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-sizes" });
@@ -212,7 +212,8 @@ function renderDetail(x) {
     const key = "seg.m." + a, text = t(key, { l: p.generalisation_levels[a] ?? 0 });
     return text === key ? m : text;
   };
-  const attrName = (a) => (QIS.includes(a) ? `${t("seg.attr." + a)} (${a})` : a);
+  // the manifest's technical names ("*_per_month", "(rows)") read as what they mean
+  const attrName = (a) => (QIS.includes(a) ? t("seg.attr." + a) : t.or("seg.row." + a, a));
   const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, attrName(a)), h("td", {}, methodText(a, m)),
     h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
   const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));

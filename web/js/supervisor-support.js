@@ -1,13 +1,14 @@
 // Supervisor: routing rules (topic → group, skills, base priority), SLA targets, priority rules, business
 // hours, outages, and the knowledge base (articles, call scripts) — all edited here, stored in the DB.
-import { strings, boot, api, h, toast, fmtDateTime } from "/js/core.js";
+import { strings, boot, api, h, toast, fmtDateTime, errorMessage } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
+import { ticketText } from "/js/ticket-strings.js";
 
 const t = strings("sup-support", {
   ru: {
     "ss.title": "Техподдержка: правила и база знаний", "ss.tab.routing": "Маршрутизация", "ss.tab.sla": "SLA и приоритеты",
     "ss.tab.outages": "Аварии", "ss.tab.articles": "Статьи", "ss.tab.scripts": "Скрипты", "ss.save": "Сохранить",
-    "ss.saved": "Сохранено", "ss.add": "Добавить строку", "ss.topic": "Тема", "ss.group": "Группа", "ss.skills": "Навыки (через запятую)",
+    "ss.saved": "Сохранено", "ss.add": "Добавить строку", "ss.pick": "— тема —", "ss.topic": "Тема", "ss.group": "Группа", "ss.skills": "Навыки (через запятую)",
     "ss.base": "Базовый приоритет", "ss.prio": "Приоритет", "ss.fr": "Первый ответ, мин", "ss.res": "Решение, мин",
     "ss.bh": "В рабочие часы", "ss.tiers": "Уровни ARPU (название, от ₽, повышение)", "ss.repeat": "Окно повторов, дней",
     "ss.repeat.bump": "Повышение за повтор", "ss.outage.bump": "Повышение при аварии", "ss.hours": "Рабочие часы",
@@ -22,7 +23,7 @@ const t = strings("sup-support", {
   en: {
     "ss.title": "Tech support: rules and knowledge base", "ss.tab.routing": "Routing", "ss.tab.sla": "SLA and priorities",
     "ss.tab.outages": "Outages", "ss.tab.articles": "Articles", "ss.tab.scripts": "Scripts", "ss.save": "Save",
-    "ss.saved": "Saved", "ss.add": "Add row", "ss.topic": "Topic", "ss.group": "Group", "ss.skills": "Skills (comma-separated)",
+    "ss.saved": "Saved", "ss.add": "Add row", "ss.pick": "— topic —", "ss.topic": "Topic", "ss.group": "Group", "ss.skills": "Skills (comma-separated)",
     "ss.base": "Base priority", "ss.prio": "Priority", "ss.fr": "First response, min", "ss.res": "Resolution, min",
     "ss.bh": "Business hours", "ss.tiers": "ARPU tiers (name, from ₽, bump)", "ss.repeat": "Repeat window, days",
     "ss.repeat.bump": "Bump for a repeat", "ss.outage.bump": "Bump during an outage", "ss.hours": "Business hours",
@@ -50,21 +51,48 @@ function tabs() {
     h("button", { class: x === tab ? "on" : "", "data-tab": x, onclick: () => { tab = x; show(); } }, t("ss.tab." + x))));
 }
 
+// routes with pickers: the topic from the topic tree, the group and skills from those already in use (or a
+// new one typed in), the base priority by name; every problem the server finds is shown on its row
 async function routingTab() {
-  const cfg = await api("/api/tickets/config");
+  const [cfg, tree] = await Promise.all([api("/api/tickets/config"), api("/api/topics?include_archived=false").then((r) => r.tree).catch(() => [])]);
+  const lang = document.documentElement.lang;
+  const leaves = tree.flatMap((p) => (p.children && p.children.length ? p.children : [p]));
+  const nameOf = (x) => (lang === "en" ? x.name_en : x.name_ru);
+  const groups = [...new Set(cfg.routes.map((r) => r.group).filter(Boolean))].sort();
+  const skills = [...new Set(cfg.routes.flatMap((r) => r.skills || []))].sort();
+  const lists = h("div", {}, h("datalist", { id: "ss-groups" }, groups.map((g) => h("option", { value: g }))),
+    h("datalist", { id: "ss-skill-list" }, skills.map((g) => h("option", { value: g }))));
   const tbody = h("tbody", {});
-  const addRow = (r) => tbody.append(h("tr", {}, h("td", {}, input(r.topic, { "data-f": "topic" })),
-    h("td", {}, input(r.group, { "data-f": "group" })), h("td", {}, input((r.skills || []).join(", "), { "data-f": "skills" })),
-    h("td", {}, input(r.base_priority, { "data-f": "base_priority", type: "number", min: 1, max: 4 }))));
+  const addRow = (r) => {
+    const known = leaves.some((x) => x.code === r.topic);
+    const topic = h("select", { "data-f": "topic", "aria-label": t("ss.topic") }, h("option", { value: "" }, t("ss.pick")),
+      !known && r.topic ? h("option", { value: r.topic, selected: true }, r.topic) : null,
+      leaves.map((x) => h("option", { value: x.code, selected: x.code === r.topic }, `${nameOf(x)} (${x.code})`)));
+    const prio = h("select", { "data-f": "base_priority", "aria-label": t("ss.base") },
+      [1, 2, 3, 4].map((p) => h("option", { value: p, selected: Number(r.base_priority) === p }, ticketText("prio." + p))));
+    tbody.append(h("tr", {}, h("td", {}, topic), h("td", {}, input(r.group, { "data-f": "group", list: "ss-groups" })),
+      h("td", {}, input((r.skills || []).join(", "), { "data-f": "skills", list: "ss-skill-list" })), h("td", {}, prio),
+      h("td", { class: "error ss-row-error" })));
+  };
   cfg.routes.forEach(addRow);
   const auto = h("input", { type: "checkbox", id: "ss-auto", checked: cfg.auto_assign });
-  body.replaceChildren(
-    h("table", { id: "ss-routes" }, h("thead", {}, h("tr", {}, ["topic", "group", "skills", "base"].map((c) => h("th", {}, t("ss." + c))))), tbody),
+  body.replaceChildren(lists,
+    h("table", { id: "ss-routes" }, h("thead", {}, h("tr", {}, ["topic", "group", "skills", "base"].map((c) => h("th", {}, t("ss." + c))), h("th", {}))), tbody),
     h("button", { onclick: () => addRow({ topic: "", group: "", skills: [], base_priority: 3 }) }, t("ss.add")), " ",
     h("button", { class: "primary", id: "ss-save-routes", onclick: async () => {
-      const routes = [...tbody.children].map((tr) => Object.fromEntries([...tr.querySelectorAll("input")].map((i) => [i.dataset.f, i.value])))
-        .filter((r) => r.topic).map((r) => ({ ...r, skills: csv(r.skills), base_priority: Number(r.base_priority) }));
-      try { await api("/api/tickets/config/routes", { method: "PUT", body: routes }); toast(t("ss.saved")); } catch (e) { fail(e); }
+      const rows = [...tbody.children];
+      rows.forEach((tr) => { tr.classList.remove("bad"); tr.querySelector(".ss-row-error").textContent = ""; });
+      const filled = rows.map((tr) => [tr, Object.fromEntries([...tr.querySelectorAll("[data-f]")].map((i) => [i.dataset.f, i.value]))]).filter(([, r]) => r.topic || r.group);
+      const routes = filled.map(([, r]) => ({ ...r, skills: csv(r.skills), base_priority: Number(r.base_priority) }));
+      try { await api("/api/tickets/config/routes", { method: "PUT", body: routes }); toast(t("ss.saved")); } catch (e) {
+        for (const p of e.details?.problems || []) {
+          const tr = filled[p.row]?.[0]; if (!tr) continue;
+          tr.classList.add("bad");
+          const cell = tr.querySelector(".ss-row-error");
+          cell.textContent = [cell.textContent, errorMessage(p.error_id, p) || p.message].filter(Boolean).join("; ");
+        }
+        fail(e);
+      }
     } }, t("ss.save")),
     h("label", {}, auto, " ", t("ss.auto")));
   auto.addEventListener("change", () => api("/api/tickets/config/settings/auto_assign", { method: "PUT", body: auto.checked }).then(() => toast(t("ss.saved")), fail));
