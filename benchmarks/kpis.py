@@ -128,7 +128,7 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         (tmp / "data").mkdir(exist_ok=True)
         servers = [start_server(env, tmp, f"kpis{i}", KPI_APP) for i in range(2)]
         await asyncio.gather(*(wait_healthy(s) for s in servers))
-        await sim.wait_for_clients(1, timeout=30)
+        await sim.wait_for_clients(1, deadline_s=30)
         stats = Stats()
         for i, (uid, iface, token) in enumerate(operators):
             url, headers = f"ws://127.0.0.1:{servers[i % 2].port}/ws", {"Cookie": f"ws_session={session_cookie(secret_key, uid, token)}"}

@@ -205,7 +205,7 @@ class AmiTelephony:
     # ------------------------------------------------------------------ connection
     async def _send(self, action: dict[str, str]) -> Msg:
         manager = self._manager
-        if manager is None or not self.connected and action["Action"] != "Login":
+        if manager is None or (not self.connected and action["Action"] != "Login"):
             raise TelephonyUnavailable("not connected to Asterisk")
         try:
             resp = await asyncio.wait_for(
@@ -403,9 +403,12 @@ class AmiTelephony:
         if manager is not self._manager:
             return
         name = msg.get("Event", "")
-        if name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded") and msg.get("Interface"):
-            if self.pauses.observe(msg["Interface"], msg.get("Paused") == "1"):
-                self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
+        if (
+            name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded")
+            and msg.get("Interface")
+            and self.pauses.observe(msg["Interface"], msg.get("Paused") == "1")
+        ):
+            self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
         if self._buffer is not None:
             self._buffer.append(msg)
             return

@@ -125,7 +125,9 @@ def make_telephony(settings: Settings) -> Telephony | None:
     from telephony.ami import AmiTelephony
 
     parts = urlsplit(url)
-    assert parts.hostname and parts.username and settings.ami_secret is not None  # checked by Settings
+    assert parts.hostname
+    assert parts.username
+    assert settings.ami_secret is not None
     return AmiTelephony(
         parts.hostname,
         parts.port or 5038,

@@ -94,7 +94,8 @@ def test_operator_escalates_engineer_sees_it_live_resolves_and_the_card_shows_it
         done = op.locator(f"#tk-list li[data-ticket='{ticket_id}']")
         done.wait_for()
         assert done.get_attribute("data-state") == "resolved"
-        assert "решена" in done.inner_text() and "Сброшен профиль APN в HLR" in done.inner_text()
+        assert "решена" in done.inner_text()
+        assert "Сброшен профиль APN в HLR" in done.inner_text()
         browser.close()
 
 

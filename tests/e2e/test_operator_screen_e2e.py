@@ -163,8 +163,10 @@ def test_first_screen_at_1366x768_shows_everything_a_call_needs_without_scrollin
         assert page.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight")  # no page scroll
         # the alerts sit in the top band
         alerts = page.inner_text("#card-alerts")
-        assert "Отрицательный баланс" in alerts and "Линия заблокирована" in alerts
-        assert "Открытая заявка: 1" in alerts and "Есть предложение: 1" in alerts
+        assert "Отрицательный баланс" in alerts
+        assert "Линия заблокирована" in alerts
+        assert "Открытая заявка: 1" in alerts
+        assert "Есть предложение: 1" in alerts
         import os
 
         if os.environ.get("SCREEN_SHOT"):
@@ -398,7 +400,8 @@ def test_call_back_is_a_task_with_a_reminder_click_to_dial_and_lists(server: Any
         sup.click("#sup-nav a[href='/supervisor-callbacks.html']")
         row = sup.locator("#sup-callbacks tr[data-callback]")
         row.wait_for()
-        assert "Ольга" in row.inner_text() and "+7 901 016-79-96" in row.inner_text()
+        assert "Ольга" in row.inner_text()
+        assert "+7 901 016-79-96" in row.inner_text()
         # it falls due: the server reminds the operator's screen
         assert server.call(server.container.callbacks.callbacks.remind_due()) == 1
         page.wait_for_selector(".toast:has-text('Пора перезвонить')")

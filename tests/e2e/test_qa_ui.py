@@ -87,7 +87,9 @@ def test_finishing_the_request_returns_the_operator_screen_to_idle(server: Any) 
         page.keyboard.press("?")
         rows = page.locator("#help tr").all_inner_texts()
         picks = [r for r in rows if "подсказку" in r]
-        assert len(picks) == 1 and "alt+1" in picks[0] and "3" in picks[0]
+        assert len(picks) == 1
+        assert "alt+1" in picks[0]
+        assert "3" in picks[0]
         page.keyboard.press("Escape")
         page.wait_for_selector("#help", state="detached")
         browser.close()
@@ -113,8 +115,10 @@ def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(server
         sign_in(page, server.url, "mkt", "marketing.html")
         page.wait_for_selector(".mkt-seg")
         segments = page.inner_text("#mkt-segments")
-        assert "высокий ARPU" in segments and "выше среднего" in segments
-        assert "tier:" not in segments and "cluster:" not in segments
+        assert "высокий ARPU" in segments
+        assert "выше среднего" in segments
+        assert "tier:" not in segments
+        assert "cluster:" not in segments
         page.click("#mkt-launch")
         page.wait_for_selector("#mkt-error:has-text('Укажите название')")
         page.fill("#mkt-name", "Роуминг для ценных")
@@ -126,7 +130,8 @@ def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(server
         page.wait_for_selector("#campaigns tr[data-id]")
         assert "высокий ARPU" in page.inner_text("#campaigns tr[data-id]")
         # a fresh form: a second click cannot launch the same campaign twice
-        assert page.input_value("#mkt-name") == "" and page.inner_text("#mkt-error") == ""
+        assert page.input_value("#mkt-name") == ""
+        assert page.inner_text("#mkt-error") == ""
         browser.close()
 
 

@@ -51,7 +51,8 @@ def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(server
         first = page.locator("#rec-suggestions button.rec-sug").first
         first.wait_for()
         assert first.get_attribute("data-code") == "sms_problem"
-        assert "Проблемы с SMS" in first.inner_text() and "%" in first.inner_text()
+        assert "Проблемы с SMS" in first.inner_text()
+        assert "%" in first.inner_text()
         page.keyboard.press("Alt+1")  # while typing, Alt+1 picks the first suggestion
         page.wait_for_selector("#rec-chosen [data-code=sms_problem]")
         page.select_option("#rec-pick", "device_settings")  # a second topic, by hand
@@ -65,7 +66,9 @@ def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(server
         page.click("#rec-finish")
         page.wait_for_selector("#rec-history li")
         history = page.inner_text("#rec-history")
-        assert "Проблемы с SMS" in history and "Настройка устройства" in history and "Перезвонить" in history
+        assert "Проблемы с SMS" in history
+        assert "Настройка устройства" in history
+        assert "Перезвонить" in history
         assert page.input_value("#rec-note") == ""  # a fresh record after finishing
         browser.close()
 
@@ -160,7 +163,8 @@ def test_supervisor_promotes_an_emerging_cluster_to_a_topic(server: Any) -> None
         cluster = page.locator("#clusters .cluster").first
         cluster.wait_for()
         text = cluster.inner_text()
-        assert "есим" in text and "Обращений: 4" in text
+        assert "есим" in text
+        assert "Обращений: 4" in text
         assert "916" not in text  # the phone number in a note is masked
         cluster.locator(".promote-code").fill("esim_watch")
         cluster.locator(".promote-ru").fill("eSIM на часах")
