@@ -429,11 +429,21 @@ class AmiTelephony:
             lane = lanes.get(ev.call_id)
             if lane is not None:
                 lane.append(ev)
-                continue
-            lanes[ev.call_id] = deque([ev])
-            task = asyncio.create_task(self._run_lane(ev.call_id, lanes))
-            self._lanes.add(task)
-            task.add_done_callback(self._lanes.discard)
+            else:
+                lanes[ev.call_id] = deque([ev])
+                task = asyncio.create_task(self._run_lane(ev.call_id, lanes))
+                self._lanes.add(task)
+                task.add_done_callback(self._lanes.discard)
+            self._out.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every event Asterisk sent so far has been handled: one round trip first (what
+        Asterisk wrote before its answer has been read), then the dispatch queue and every lane empty.
+        Tests and the demo use it instead of sleeping."""
+        await self._send({"Action": "Ping"})
+        await self._out.join()
+        while self._lanes:
+            await asyncio.gather(*list(self._lanes), return_exceptions=True)
 
     async def _run_lane(self, key: str, lanes: dict[str, deque[CallEvent]]) -> None:
         lane = lanes[key]
