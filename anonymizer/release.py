@@ -63,8 +63,9 @@ class Release:
 
 
 def _band_codes(bands: np.ndarray) -> np.ndarray:
-    lookup = {label: i for i, label in enumerate(ARPU_BANDS[1])}
-    return np.array([lookup.get(str(b), 0) for b in bands], dtype=np.int64)
+    """ARPU band labels → their order (0 = lowest band)."""
+    codes = pd.Categorical(np.asarray(bands, dtype=object), categories=ARPU_BANDS[1]).codes
+    return np.where(codes < 0, 0, codes).astype(np.int64)
 
 
 def _behaviour_matrix(frame: pd.DataFrame) -> np.ndarray:

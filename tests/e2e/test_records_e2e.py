@@ -113,6 +113,9 @@ def test_supervisor_sees_charts_and_archives_a_topic(server: Any) -> None:
         assert page.inner_text("#stats-total") == "1"
         assert "1-я принята 1," in page.inner_text("#acceptance")  # the operator took suggestion 1
         assert page.inner_text("#stats-table tr[data-code=roaming] td:nth-child(2)") == "1"
+        # where operators override the suggestion: the roaming record took the first one
+        row = page.wait_for_selector("#overrides-table tr[data-code=roaming]")
+        assert row is not None and row.inner_text().split("\t")[1:4] == ["1", "1", "0 (0%)"]
         # another operator's finished request reaches the open page live (websocket), without a reload
         import httpx
 

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from billing_adapter.formats import display_number
+from billing_adapter.phones import try_normalise
 from workstation.callbacks.models import Callback
 from workstation.db import Database, utcnow
 from workstation.errors import DomainError, Forbidden, NotFound
 from workstation.models import User
-from workstation.phones import try_normalise
 
 log = logging.getLogger(__name__)
 
