@@ -38,7 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after ROOT: benchmarks/classifier.py must not hide the package
 
 from screen_pop_deploy import Deployment, log  # noqa: E402
 from screen_pop_pressure import PRESSURES  # noqa: E402

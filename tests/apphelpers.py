@@ -7,7 +7,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +147,7 @@ class ServerThread:
         """Run a coroutine on the server's event loop (e.g. inject a call event) and wait for it."""
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+# the e2e tier's ``serve`` fixture (tests/e2e/conftest.py): the app around a container, served until the test ends
+Serve = Callable[[Container], ServerThread]
