@@ -22,7 +22,7 @@ from typing import Any
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after the repo root: benchmarks/classifier.py must not hide the package
 
 from screen_pop_clients import Stats, operator_client
 
