@@ -101,6 +101,16 @@ def sign_in_page(page: Any, base: str, username: str, home: str = "operator.html
     page.wait_for_url(f"**/{home}")
 
 
+def open_card(page: Any, number: str, ready: str) -> None:
+    """On the operator's screen: search ``number``, open the subscriber's card, wait for ``ready``."""
+    page.fill("#search", number)
+    page.press("#search", "Enter")
+    page.wait_for_selector("#card[data-state=found], .match")
+    if page.locator(".match").count():
+        page.click(".match")
+    page.wait_for_selector(ready)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

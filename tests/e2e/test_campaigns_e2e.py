@@ -36,7 +36,8 @@ def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
     return srv
 
 
-def sign_in(page: Page, base: str, username: str, home: str) -> None:
+def sign_in_fresh(page: Page, base: str, username: str, home: str) -> None:
+    """Sign in as another user in the same tab (the previous session's cookie dropped first)."""
     page.context.clear_cookies()
     sign_in_page(page, base, username, home)
 
@@ -46,7 +47,7 @@ def test_export_then_campaign_then_offer_on_the_card(browser: Browser, server: A
         surnames = [r[0] for r in conn.execute("SELECT last_name FROM subscribers LIMIT 300")]
     page = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 1400}).new_page()
 
-    sign_in(page, server.url, "ana", "analyst.html")
+    sign_in_fresh(page, server.url, "ana", "analyst.html")
     page.fill("#seg-from", "2026-01")
     page.fill("#seg-to", "2026-06")
     page.fill("#seg-reason", "сегментация Q2")
@@ -68,7 +69,7 @@ def test_export_then_campaign_then_offer_on_the_card(browser: Browser, server: A
     page.wait_for_selector(".toast.error", timeout=120_000)
     assert "Выгрузка отклонена" in page.inner_text(".toast.error")
 
-    sign_in(page, server.url, "mkt", "marketing.html")
+    sign_in_fresh(page, server.url, "mkt", "marketing.html")
     page.check("input.mkt-seg[value='tier:high']")
     page.fill("#mkt-name", "Безлимит для ценных")
     page.fill("#mkt-offer", "Скидка 20% на Безлимит на 3 месяца")
@@ -83,7 +84,7 @@ def test_export_then_campaign_then_offer_on_the_card(browser: Browser, server: A
         (msisdn,) = conn.execute(
             "SELECT msisdn FROM msisdns WHERE account_id = ? AND is_primary = 1", (int(target),)
         ).fetchone()
-    sign_in(page, server.url, "op1", "operator.html")
+    sign_in_fresh(page, server.url, "op1", "operator.html")
     page.fill("#search", str(msisdn))
     page.press("#search", "Enter")
     page.wait_for_selector("#card[data-state=found], .match")
@@ -95,7 +96,7 @@ def test_export_then_campaign_then_offer_on_the_card(browser: Browser, server: A
     page.wait_for_selector("#panel-offers .offer-status:has-text('Принял')")
     page.screenshot(path=str(tmp_path / "operator.png"), full_page=True)
 
-    sign_in(page, server.url, "mkt", "marketing.html")
+    sign_in_fresh(page, server.url, "mkt", "marketing.html")
     page.wait_for_selector("#campaigns tr[data-id]")
     assert page.inner_text("#campaigns tr[data-id] td.accepted") == "1"
     assert "100%" in page.inner_text("#campaigns tr[data-id] td.conversion")

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page
 
 from billing_adapter.memory import MemoryBilling, make_card
 from knowledge_base.seed import seed
-from tests.apphelpers import Serve, add_user, make_container, sign_in_page
+from tests.apphelpers import Serve, add_user, make_container, open_card, sign_in_page
 from tests.support.models import install_pretrained
 
 
@@ -37,26 +37,17 @@ def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
     return srv
 
 
-def sign_in(page: Page, base: str, username: str, home: str) -> None:
-    sign_in_page(page, base, username, home)
-
-
 def open_subscriber(page: Page) -> None:
-    page.fill("#search", "79161234567")
-    page.press("#search", "Enter")
-    page.wait_for_selector("#card[data-state=found], .match")
-    if page.locator(".match").count():
-        page.click(".match")
-    page.wait_for_selector("#panel-tickets #tk-list")
+    open_card(page, "79161234567", "#panel-tickets #tk-list")
 
 
 def test_operator_escalates_engineer_sees_it_live_resolves_and_the_card_shows_it(browser: Browser, server: Any) -> None:
     eng = browser.new_context(locale="ru-RU").new_page()
-    sign_in(eng, server.url, "eng", "support.html")
+    sign_in_page(eng, server.url, "eng", "support.html")
     eng.wait_for_selector("#sp-queue thead")
 
     op = browser.new_context(locale="ru-RU").new_page()
-    sign_in(op, server.url, "op1", "operator.html")
+    sign_in_page(op, server.url, "op1", "operator.html")
     open_subscriber(op)
     op.select_option("#kb-topic", "mobile_data")
     script = op.locator("#kb-script")
@@ -97,7 +88,7 @@ def test_operator_escalates_engineer_sees_it_live_resolves_and_the_card_shows_it
 
 def test_supervisor_script_editor_refuses_an_unknown_placeholder(browser: Browser, server: Any) -> None:
     sup = browser.new_context(locale="ru-RU").new_page()
-    sign_in(sup, server.url, "sup", "supervisor.html")
+    sign_in_page(sup, server.url, "sup", "supervisor.html")
     sup.goto(server.url + "/supervisor-support.html")
     sup.click("#ss-tabs button[data-tab=scripts]")
     sup.click("text=roaming (ru)")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from billing_adapter import demo
 from telephony.simulated import SimulatedTelephony
@@ -42,14 +42,10 @@ def server(serve_module: Serve, tmp_path_factory: Any) -> Iterator[Any]:
     return srv
 
 
-def sign_in(page: Page, base: str, username: str, home: str) -> None:
-    sign_in_page(page, base, username, home)
-
-
 def test_finishing_the_request_returns_the_operator_screen_to_idle(browser: Browser, server: Any) -> None:
     msisdn = "+" + str(demo.msisdn_of(np.array([42]))[0])
     page = browser.new_context(locale="ru-RU").new_page()
-    sign_in(page, server.url, "op1", "operator.html")
+    sign_in_page(page, server.url, "op1", "operator.html")
     page.wait_for_selector("#ws-indicator[data-state=online]")
     asyncio.run_coroutine_threadsafe(
         server.telephony.simulator.play("answered", msisdn, agents=[(OP1, "Operator One")]), server.loop
@@ -106,7 +102,7 @@ def _export(base: str) -> str:
 def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(browser: Browser, server: Any) -> None:
     _export(server.url)
     page = browser.new_context(locale="ru-RU").new_page()
-    sign_in(page, server.url, "mkt", "marketing.html")
+    sign_in_page(page, server.url, "mkt", "marketing.html")
     page.wait_for_selector(".mkt-seg")
     segments = page.inner_text("#mkt-segments")
     assert "высокий ARPU" in segments
@@ -130,7 +126,7 @@ def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(browse
 
 def test_a_call_from_an_unknown_number_can_still_be_recorded(browser: Browser, server: Any) -> None:
     page = browser.new_context(locale="ru-RU").new_page()
-    sign_in(page, server.url, "op1", "operator.html")
+    sign_in_page(page, server.url, "op1", "operator.html")
     page.wait_for_selector("#ws-indicator[data-state=online]")
     asyncio.run_coroutine_threadsafe(
         server.telephony.simulator.play("answered", "+79990000001", agents=[(OP1, "Operator One")]),

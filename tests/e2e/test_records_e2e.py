@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from billing_adapter.memory import MemoryBilling, make_card
-from tests.apphelpers import PASSWORD, Serve, add_user, make_container, sign_in_page
+from tests.apphelpers import PASSWORD, Serve, add_user, make_container, open_card, sign_in_page
 from tests.support.models import install_pretrained
 
 
@@ -27,22 +27,13 @@ def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
     return srv
 
 
-def sign_in(page: Page, base: str, username: str, home: str) -> None:
-    sign_in_page(page, base, username, home)
-
-
 def open_subscriber(page: Page) -> None:
-    page.fill("#search", "79161234567")
-    page.press("#search", "Enter")
-    page.wait_for_selector("#card[data-state=found], .match")
-    if page.locator(".match").count():
-        page.click(".match")
-    page.wait_for_selector("#panel-requests #rec-note")
+    open_card(page, "79161234567", "#panel-requests #rec-note")
 
 
 def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(browser: Browser, server: Any) -> None:
     page = browser.new_context(locale="ru-RU").new_page()
-    sign_in(page, server.url, "op1", "operator.html")
+    sign_in_page(page, server.url, "op1", "operator.html")
     open_subscriber(page)
     page.fill("#rec-note", "не приходят смс от банка")
     first = page.locator("#rec-suggestions button.rec-sug").first
@@ -71,7 +62,7 @@ def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(browse
 
 def test_unrelated_note_offers_other_first_and_needs_the_note(browser: Browser, server: Any) -> None:
     page = browser.new_context().new_page()
-    sign_in(page, server.url, "op1", "operator.html")
+    sign_in_page(page, server.url, "op1", "operator.html")
     open_subscriber(page)
     page.fill("#rec-note", "хочу заказать пиццу")
     page.wait_for_selector("#rec-other-first")
@@ -89,7 +80,7 @@ def test_unrelated_note_offers_other_first_and_needs_the_note(browser: Browser, 
 
 def test_supervisor_sees_charts_and_archives_a_topic(browser: Browser, server: Any) -> None:
     page = browser.new_context().new_page()
-    sign_in(page, server.url, "op1", "operator.html")
+    sign_in_page(page, server.url, "op1", "operator.html")
     open_subscriber(page)
     page.fill("#rec-note", "роуминг в турции не работает")
     page.locator("#rec-suggestions button.rec-sug").first.wait_for()
@@ -98,7 +89,7 @@ def test_supervisor_sees_charts_and_archives_a_topic(browser: Browser, server: A
     page.wait_for_selector("#rec-history li")
     page.context.clear_cookies()
 
-    sign_in(page, server.url, "sup", "supervisor.html")
+    sign_in_page(page, server.url, "sup", "supervisor.html")
     page.goto(server.url + "/supervisor-requests.html")
     page.wait_for_selector("#stats-chart polyline[data-code=roaming]")
     assert page.inner_text("#stats-total") == "1"
@@ -149,7 +140,7 @@ def test_supervisor_promotes_an_emerging_cluster_to_a_topic(browser: Browser, se
             )
             assert r.status_code == 200
     page = browser.new_context().new_page()
-    sign_in(page, server.url, "sup", "supervisor.html")
+    sign_in_page(page, server.url, "sup", "supervisor.html")
     page.goto(server.url + "/supervisor-requests.html")
     page.click("#emerging-run")
     cluster = page.locator("#clusters .cluster").first
