@@ -2,7 +2,7 @@
 
 1. **Board.** Two server processes (``workstation.kpis`` on, Redis bus, PostgreSQL), the AMI simulator here
    over TCP playing the real Asterisk traces at R calls/s, 500 operators and 50 supervisors connected by
-   websocket (split over both processes). For the k-th ``QueueCallerJoin`` the simulator sends, the latency
+   websocket (split over both processes; the supervisors' sockets in a client process of their own). For the k-th ``QueueCallerJoin`` the simulator sends, the latency
    is the time until each supervisor's board first shows ``today.offered`` ≥ k (AMI event → websocket
    frame); ``board_p50_ms`` / ``board_p99_ms`` over every (call, supervisor).
 2. **Reports.** A PostgreSQL database with N stored calls (default 1M over 14 days, five queues with their
@@ -26,6 +26,7 @@ import json
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -92,19 +93,56 @@ def add_supervisors(db_url: str, n: int) -> list[tuple[int, str]]:
     return list(zip(uids, tokens, strict=True))
 
 
-async def supervisor_client(port: int, cookie: str, frames: list[tuple[float, int, float]], ready: list[int]) -> None:
-    """Records (arrival epoch, today's offered count, the server's snapshot time) of every board frame."""
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws", additional_headers={"Cookie": f"ws_session={cookie}"}, max_size=2**24) as ws:
-        async for raw in ws:
-            now = time.time()
-            text = raw if isinstance(raw, str) else raw.decode()
-            if '"hello"' in text[:40]:
-                ready.append(1)
-                continue
-            if '"kpis.board"' not in text[:40]:
-                continue
-            msg = json.loads(text)
-            frames.append((now, msg["figures"]["today"]["*"]["offered"], msg["at"]))
+async def supervisor_client(url: str, cookie: str, frames: list[tuple[float, int, float]], ready: list[int]) -> None:
+    """Records (arrival epoch, today's offered count, the server's snapshot time) of every board frame; like
+    the page, reconnects when the server closes a socket too slow to keep up (every frame is the whole
+    board, so the next one after a reconnect is complete)."""
+    first = True
+    while True:
+        try:
+            async with websockets.connect(url, additional_headers={"Cookie": f"ws_session={cookie}"}, max_size=2**24) as ws:
+                async for raw in ws:
+                    now = time.time()
+                    text = raw if isinstance(raw, str) else raw.decode()
+                    if '"hello"' in text[:40]:
+                        if first:
+                            ready.append(1)
+                            first = False
+                        continue
+                    if '"kpis.board"' not in text[:40]:
+                        continue
+                    msg = json.loads(text)
+                    frames.append((now, msg["figures"]["today"]["*"]["offered"], msg["at"]))
+        except (OSError, websockets.ConnectionClosed):
+            pass
+        ready.append(0)  # a reconnect (counted apart from the first hello)
+        await asyncio.sleep(0.25)
+
+
+async def supervisors_process(spec_path: Path) -> None:
+    """``--supervisor-clients SPEC``: the supervisors' websockets in a process of their own (the 500
+    operators' sockets and the simulator must not starve them); writes ``progress`` (connected, the least
+    offered count shown) every 0.2 s and every frame to ``frames`` once ``stop`` exists."""
+    spec = json.loads(spec_path.read_text())  # noqa: ASYNC240 (once, before anything is measured)
+    work = spec_path.parent
+    frames: list[list[tuple[float, int, float]]] = [[] for _ in spec["clients"]]
+    ready: list[int] = []
+    tasks = [asyncio.create_task(supervisor_client(url, cookie, frames[i], ready)) for i, (url, cookie) in enumerate(spec["clients"])]
+    while not (work / "stop").exists():
+        shown = min((f[-1][1] for f in frames if f), default=-1) if all(frames) else -1
+        (work / "progress.tmp").write_text(json.dumps({"ready": sum(ready), "offered": shown, "reconnects": ready.count(0)}))
+        (work / "progress.tmp").replace(work / "progress")
+        await asyncio.sleep(0.2)
+    for t in tasks:
+        t.cancel()
+    (work / "frames").write_text(json.dumps(frames))
+
+
+def read_progress(work: Path) -> dict[str, int]:
+    try:
+        return json.loads((work / "progress").read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return {"ready": 0, "offered": -1, "reconnects": 0}
 
 
 async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -115,6 +153,7 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     pg_url = await asyncio.to_thread(create_pg_database)
     servers: list[Any] = []
     tasks: list[asyncio.Task[None]] = []
+    child: subprocess.Popen[bytes] | None = None
     try:
         operators = await asyncio.to_thread(add_operators, pg_url, args.operators)
         supervisors = await asyncio.to_thread(add_supervisors, pg_url, args.supervisors)
@@ -133,14 +172,17 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for i, (uid, iface, token) in enumerate(operators):
             url, headers = f"ws://127.0.0.1:{servers[i % 2].port}/ws", {"Cookie": f"ws_session={session_cookie(secret_key, uid, token)}"}
             tasks.append(asyncio.create_task(operator_client(url, headers, iface, stats)))
-        frames: list[list[tuple[float, int, float]]] = [[] for _ in supervisors]
-        ready: list[int] = []
-        for i, (uid, tail) in enumerate(supervisors):
-            tasks.append(asyncio.create_task(supervisor_client(servers[i % 2].port, session_cookie(secret_key, uid, tail), frames[i], ready)))
-        deadline = time.monotonic() + 60
-        while (stats.ready < len(operators) or len(ready) < len(supervisors)) and time.monotonic() < deadline:
+        work = tmp / "supervisors"
+        work.mkdir()
+        clients = [(f"ws://127.0.0.1:{servers[i % 2].port}/ws", session_cookie(secret_key, uid, token)) for i, (uid, token) in enumerate(supervisors)]
+        (work / "spec").write_text(json.dumps({"clients": clients}))
+        child = subprocess.Popen(  # noqa: ASYNC220 (started once, before the measured window)
+            [sys.executable, __file__, "--supervisor-clients", str(work / "spec")], cwd=ROOT, env=env
+        )
+        deadline = time.monotonic() + 90
+        while (stats.ready < len(operators) or read_progress(work)["ready"] < len(supervisors)) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-        log(f"board: {stats.ready} operators and {len(ready)} supervisors connected")
+        log(f"board: {stats.ready} operators and {read_progress(work)['ready']} supervisors connected")
         joins: list[float] = []
         original = sim.broadcast
 
@@ -152,11 +194,17 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         sim.broadcast = recording  # type: ignore[method-assign]
         agents = [(iface, f"Bench {i}") for i, (_, iface, _) in enumerate(operators)]
         await asyncio.sleep(2.0)
-        base = max((f[-1][1] for f in frames if f), default=0)
+        base = max(0, read_progress(work)["offered"])
         sim.pops.clear()
         log(f"board: {args.duration:.0f} s of calls at {args.rate}/s")
         started = await sim.run_calls(args.rate, callers, agents, duration_s=args.duration, seed=3, wait=True)
-        await asyncio.sleep(2.0)
+        # every board catches up with every call (or 60 s pass): exactness, apart from the lag
+        deadline = time.monotonic() + 60
+        while read_progress(work)["offered"] - base < len(joins) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        (work / "stop").touch()
+        await asyncio.to_thread(child.wait, 30)
+        frames: list[list[tuple[float, int, float]]] = json.loads((work / "frames").read_text())
         latencies: list[float] = []
         to_snapshot: list[float] = []
         missed = 0
@@ -185,12 +233,15 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "board_calls": started,
             "board_queued_calls": len(joins),
             "board_offered_error": max((abs(x - scheduled) for x in final), default=scheduled),
-            "supervisors": len(ready),
+            "supervisors": len(frames),
+            "supervisor_reconnects": read_progress(work)["reconnects"],
             "operators": stats.ready,
             "server_processes": len(servers),
             "calls_per_s": args.rate,
         }
     finally:
+        if child is not None and child.poll() is None:
+            child.terminate()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -434,17 +485,25 @@ def reports_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="kpis_bench_") as d:
-        board = await board_latency(args, Path(d))
-    log(f"board: {json.dumps(board)}")
-    rep = await asyncio.to_thread(reports_bench, args)
+    board: dict[str, Any] = {}
+    rep: dict[str, Any] = {"errors": {}}
+    if args.only != "reports":
+        with tempfile.TemporaryDirectory(prefix="kpis_bench_") as d:
+            board = await board_latency(args, Path(d))
+        log(f"board: {json.dumps(board)}")
+    if args.only != "board":
+        rep = await asyncio.to_thread(reports_bench, args)
     errors = dict(rep.pop("errors"))
-    errors["board_offered"] = float(board["board_offered_error"])
+    if board:
+        errors["board_offered"] = float(board["board_offered_error"])
     out = {**board, **rep, "errors": errors, "max_abs_error": max(errors.values()), "load_avg_1m": round(os.getloadavg()[0], 2)}
     print(json.dumps(out), flush=True)
 
 
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--supervisor-clients":
+        asyncio.run(supervisors_process(Path(sys.argv[2])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--operators", type=int, default=500)
     parser.add_argument("--supervisors", type=int, default=50)
@@ -453,6 +512,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1_000_000, help="stored calls for the reports")
     parser.add_argument("--days", type=int, default=14, help="days the stored calls span")
     parser.add_argument("--quick", action="store_true", help="200k stored calls, 6 s of calls")
+    parser.add_argument("--only", choices=["board", "reports"], help="run one part")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.calls = min(args.duration, 6.0), min(args.calls, 200_000)

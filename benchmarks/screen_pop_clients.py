@@ -16,7 +16,8 @@ from typing import Any
 import websockets
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-WRAP_UP_S = 1.0  # an operator is Ready again this long after the call ended (the bench does no records)
+WRAP_UP_S = 1.0
+CONNECT_ATTEMPTS = 4  # an operator is Ready again this long after the call ended (the bench does no records)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -54,35 +55,42 @@ async def operator_client(url: str, headers: dict[str, str], agent: str, stats: 
         with contextlib.suppress(websockets.ConnectionClosed):
             await ws.send('{"type": "presence", "presence": "ready"}')
 
-    try:
-        # no client pings: browsers do not send them (the server's own keep-alive pings stay)
-        async with websockets.connect(
-            url, additional_headers=headers, max_size=2**22, ping_interval=None
-        ) as ws:
-            async for frame in ws:
-                now = time.monotonic()
-                raw = frame if isinstance(frame, str) else frame.decode()
-                stats.messages += 1
-                if '"call.offered"' in raw:
-                    msg = json.loads(raw)
-                    key = (msg["call"]["id"], agent)
-                    stats.counts[key] += 1
-                    stats.arrivals.setdefault(key, now)
-                elif '"call.ended"' in raw:
-                    task = asyncio.create_task(ready_later(ws))
-                    wrap_ups.add(task)
-                    task.add_done_callback(wrap_ups.discard)
-                elif '"hello"' in raw:
-                    stats.ready += 1
-                else:
-                    stats.kinds[raw[:40]] += 1
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        stats.errors += 1
-    finally:
-        for task in wrap_ups:
-            task.cancel()
+    for attempt in range(CONNECT_ATTEMPTS):  # a handshake can time out while thousands connect at once
+        greeted = False
+        try:
+            # no client pings: browsers do not send them (the server's own keep-alive pings stay)
+            async with websockets.connect(
+                url, additional_headers=headers, max_size=2**22, ping_interval=None, open_timeout=30
+            ) as ws:
+                async for frame in ws:
+                    now = time.monotonic()
+                    raw = frame if isinstance(frame, str) else frame.decode()
+                    stats.messages += 1
+                    if '"call.offered"' in raw:
+                        msg = json.loads(raw)
+                        key = (msg["call"]["id"], agent)
+                        stats.counts[key] += 1
+                        stats.arrivals.setdefault(key, now)
+                    elif '"call.ended"' in raw:
+                        task = asyncio.create_task(ready_later(ws))
+                        wrap_ups.add(task)
+                        task.add_done_callback(wrap_ups.discard)
+                    elif '"hello"' in raw:
+                        greeted = True
+                        stats.ready += 1
+                    else:
+                        stats.kinds[raw[:40]] += 1
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if greeted or attempt == CONNECT_ATTEMPTS - 1:
+                stats.errors += 1
+                return
+            await asyncio.sleep(1.0 + attempt)
+        finally:
+            for task in wrap_ups:
+                task.cancel()
 
 
 async def slow_browser(url: str, headers: dict[str, str], stats: Stats, sock: Any = None) -> None:

@@ -50,13 +50,19 @@ def plot(lines: list[dict[str, Any]], png: Path) -> None:
         lat.plot(x, [p["p99_ms"] for p in pts], marker=marks.get(nodes, "x"), color=colour, label=label)
         total = [p["server_cpu_total_pct"] + p.get("redis_cpu_pct", 0) for p in pts]
         cpu.plot(x, total, marker=marks.get(nodes, "x"), color=colour, label=label)
+        machine = [p.get("machine_cpu_pct", 0) for p in pts]
+        cpu.plot(x, machine, ":", marker=marks.get(nodes, "x"), color=colour, alpha=0.5)
         for p, y in zip(pts, [p["p99_ms"] for p in pts], strict=True):
             if p["lost_pops"]:
                 lat.annotate(f"{p['lost_pops']} lost", (p["calls_per_s"], y), fontsize=7, color=colour)
     lat.axhspan(0, BUDGET_MS, color="tab:green", alpha=0.08, label="budget: p99 ≤ 50 ms")
     lat.set(xlabel="calls per second", ylabel="p99 ring → card (ms)", yscale="log", title="Screen-pop p99")
     cpu.axhline(200, color="black", lw=0.8, ls=":", label="the machine: 2 cores")
-    cpu.set(xlabel="calls per second", ylabel="CPU (% of one core)", title="Servers + Redis CPU per point")
+    cpu.set(
+        xlabel="calls per second",
+        ylabel="CPU (% of one core)",
+        title="Servers + Redis CPU per point (dotted: the whole machine)",
+    )
     loads = sorted(x["load_avg_1m"] for x in lines if "load_avg_1m" in x)
     if loads:
         fig.suptitle(f"benchmarks/screen_pop.py --sweep · load average {loads[0]:.1f}–{loads[-1]:.1f}")
@@ -68,12 +74,45 @@ def plot(lines: list[dict[str, Any]], png: Path) -> None:
     fig.savefig(png, dpi=110)
 
 
+def table(lines: list[dict[str, Any]]) -> str:
+    """The sweep as a Markdown table (what README shows beside the chart)."""
+    rows = [
+        "| nodes | operators | calls/s asked (started) | pops | p99 | relay p99 | ratio | lost | server CPU | "
+        "Redis / simulator CPU | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for x in sorted(
+        (x for x in lines if x.get("mode") == "redis"),
+        key=lambda x: (x["operators"], x["server_processes"], x["calls_per_s"]),
+    ):
+        rows.append(
+            f"| {x['server_processes']} | {x['operators']} | {x['calls_per_s']:g} ({x.get('calls_per_s_started', 0):g}) "
+            f"| {x['pops']} | {x['p99_ms']:.0f} ms | {x.get('relay_p99_ms', 0):.0f} ms | {x.get('ratio_p99')} "
+            f"| {x['lost_pops']} | {x['server_cpu_pct']} % | {x.get('redis_cpu_pct', 0)} / "
+            f"{x.get('simulator_cpu_pct', 0)} % | {x['load_avg_1m']} |"
+        )
+    ceil = [x for x in lines if x.get("mode") == "ceiling"]
+    if ceil:
+        rows.append("")
+        rows.append("| nodes | operators | highest calls/s within budget (p99 ≤ 50 ms, 0 lost) |")
+        rows.append("|---|---|---|")
+        for c in ceil:
+            rows.append(
+                f"| {c['nodes']} | {c['operators']} | {c['max_calls_per_s_within_budget'] or 'none'} |"
+            )
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("jsonl", type=Path)
     parser.add_argument("png", type=Path)
+    parser.add_argument("--table", action="store_true", help="also print the Markdown table")
     args = parser.parse_args()
-    plot(load(args.jsonl), args.png)
+    lines = load(args.jsonl)
+    plot(lines, args.png)
+    if args.table:
+        print(table(lines))
     print(args.png)
 
 

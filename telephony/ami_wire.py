@@ -11,12 +11,17 @@ of a repeated header, as ``ami.to_dict`` gives) and handed to ``on_event``. Resp
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from panoramisk import utils
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
+
+from telephony.protocol import MAX_FRAME_BYTES
+
+log = logging.getLogger(__name__)
 
 ALWAYS = frozenset({"Shutdown", "FullyBooted"})
 _SEP = utils.EOL + utils.EOL
@@ -32,6 +37,8 @@ class SkippingProtocol(AMIProtocol):  # type: ignore[misc]
         self._wants = wants
         self._on_event = on_event  # (the manager behind this protocol, the event's headers)
         self.skipped = 0
+        self.oversized = 0
+        self._discarding = False  # inside a frame that outgrew MAX_FRAME_BYTES: skip to its end
 
     def data_received(self, data: bytes) -> None:
         text = data.decode(getattr(self, "encoding", "ascii"), "ignore")
@@ -40,7 +47,18 @@ class SkippingProtocol(AMIProtocol):  # type: ignore[misc]
         if self.queue:
             text = self.queue.popleft() + text
         messages = text.split(_SEP)
-        self.queue.append(messages.pop())
+        rest = messages.pop()
+        if self._discarding and messages:  # the oversized frame ends here: its tail is not a message
+            messages.pop(0)
+            self._discarding = False
+        if len(rest) > MAX_FRAME_BYTES or (self._discarding and not messages):
+            # a peer that never terminates its frame must not grow memory (and re-scan it on every read)
+            if not self._discarding:
+                self.oversized += 1
+                log.warning("AMI frame over %d bytes without terminator dropped", MAX_FRAME_BYTES)
+            self._discarding = True
+            rest = ""
+        self.queue.append(rest)
         for raw in messages:
             raw = raw.strip()
             if raw.startswith("Event: ") and "\nActionID: " not in raw:

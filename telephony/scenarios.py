@@ -158,6 +158,13 @@ def _dialled_contexts(tpl: Template) -> set[str]:
     return found
 
 
+# per rewriting pattern (the same for every call of a scenario with as many agents): the (header, value)
+# pairs with nothing to rewrite. Bounded by the traces' own headers; spares the rewriting of most of a
+# call's ~1,800 values, which made the simulator, not the workstation, the limit at 100 calls/s
+# (benchmarks/screen_pop.py --sweep)
+_STATIC: dict[str, set[tuple[str, str]]] = {}
+
+
 class _Rewriter:
     """Substitutes one call's identities into trace frames."""
 
@@ -232,11 +239,15 @@ class _Rewriter:
             return self.exact[value]
         if any(a and a in value for a in self.unmapped if a) and "@agents" in value:
             self.drop = True
+        elif self.rx.search(value) is None:  # nothing of the trace's identities in it: as it was
+            _STATIC.setdefault(self.rx.pattern, set()).add((key, value))
+            return value
         return self.rx.sub(self._sub, value)
 
     def frame(self, frame: Frame) -> Frame | None:
         self.drop = False
-        out = [(k, self.value(k, v)) for k, v in frame]
+        static = _STATIC.get(self.rx.pattern, set())
+        out = [(k, v) if (k, v) in static else (k, self.value(k, v)) for k, v in frame]
         return None if self.drop else out
 
 

@@ -36,7 +36,7 @@ def main() -> None:
     add_user(container, "sup", role="supervisor")
     config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
-    print("ready", flush=True)
+    print("ready", file=sys.stderr, flush=True)
     server.run()
 
 

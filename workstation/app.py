@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -149,10 +149,17 @@ def _add_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OverflowError)  # handled here, not re-raised: the connection stays usable
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # never a plain-text 500: the DB being away is a 503 the UI explains; anything else is logged
         # by type only (a DB error's text can carry bound values)
+        if isinstance(exc, IntegrityError):  # e.g. a reference to a call or user that does not exist
+            log.warning("%s %s: the DB refused a reference (%s)", request.method, request.url.path, type(exc).__name__)
+            return JSONResponse(
+                {"error_id": "invalid_reference", "message": "a referenced record does not exist", "details": {}},
+                status_code=422,
+            )
         if isinstance(exc, DataError | OverflowError):  # e.g. an integer beyond 64 bits reached the driver
             log.warning("%s %s: the DB refused a value (%s)", request.method, request.url.path, type(exc).__name__)
             return JSONResponse(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation.bus import Bus
+from workstation.card_reads import OffCallReads
 from workstation.db import Database
 from workstation.errors import DomainError
 from workstation.leader import LeaderLock
@@ -112,6 +113,8 @@ class Container:
     hub: Hub
     signin: SignInGuard
     calls: CallService
+    # operators' card reads outside a call (reason, limit, alert): workstation.card_reads
+    card_reads: OffCallReads = field(default_factory=OffCallReads)
     records: RecordsFeature | None = None
     tickets: TicketsFeature | None = None
     knowledge_base: KnowledgeBaseFeature | None = None

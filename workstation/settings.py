@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     # origins besides the server's own allowed to make state-changing requests (a reverse proxy's name)
     allowed_origins: list[str] = Field(default_factory=list)
+    # reverse proxies whose X-Forwarded-For names the client (sign-in limits count per client address)
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)

@@ -32,7 +32,7 @@ def test_crafted_ids_get_a_4xx_and_leave_the_breaker_closed(tmp_path: Path, craf
     with ServerThread(create_app(container)) as server, httpx.Client(base_url=server.url) as client:
         assert client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD}).status_code == 200
         for _ in range(6):
-            r = client.get(f"/api/subscribers/{crafted}/card")
+            r = client.get(f"/api/subscribers/{crafted}/card", params={"reason": "callback"})
             assert r.status_code == 422, r.text
             assert r.json()["error_id"] == "invalid_input", r.text
         assert billing.breaker.state == "closed"
@@ -42,6 +42,6 @@ def test_crafted_ids_get_a_4xx_and_leave_the_breaker_closed(tmp_path: Path, craf
         assert billing.breaker.state == "closed"
         lookup = server.call(billing.lookup_caller(msisdn))
         assert lookup.card is not None
-        card = client.get(f"/api/subscribers/{lookup.card.subscriber_id}/card")
+        card = client.get(f"/api/subscribers/{lookup.card.subscriber_id}/card", params={"reason": "callback"})
         assert card.status_code == 200
         assert card.json()["card"]["freshness"]["billing_state"] == "ok"

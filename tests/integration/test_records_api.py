@@ -92,7 +92,8 @@ def test_operator_records_a_request_with_suggested_topics_and_sees_it_on_the_car
     assert sug["context"]["negative_balance"] is True  # from the subscriber's card
     shown = [{"code": s["code"], "confidence": s["confidence"]} for s in sug["suggestions"]]
     draft = c.post(
-        "/api/records", json={"note": "не приходят смс", "subscriber_id": "1", "shown": shown}
+        "/api/records",
+        json={"note": "не приходят смс", "subscriber_id": "1", "shown": shown, "reason": "callback"},
     ).json()
     assert draft["status"] == "open"
     done = c.put(
@@ -171,13 +172,23 @@ BAD_RECORDS: list[tuple[dict[str, Any], str]] = [
 def test_bad_record_input_gets_a_clear_error_and_saves_nothing(env: Env) -> None:
     c = env.as_user("op1")
     for body, error_id in BAD_RECORDS:
-        r = c.post("/api/records", json={"note": "заметка", "subscriber_id": "2", "finish": True, **body})
+        r = c.post(
+            "/api/records",
+            json={"note": "заметка", "subscriber_id": "2", "reason": "callback", "finish": True, **body},
+        )
         assert r.status_code == 400, body
         assert r.json()["error_id"] == error_id, body
         assert r.json()["message"]
     r = c.post("/api/records", json={"note": "x", "topics": "roaming"})
     assert r.status_code == 422
     assert r.json()["error_id"] == "invalid_input"
+    r = c.post("/api/records", json={})
+    assert r.status_code == 400
+    assert r.json()["error_id"] == "record_empty"
+    # a subscriber's record needs the operator's call, or a reason
+    r = c.post("/api/records", json={"note": "x", "topics": ["roaming"], "subscriber_id": "2"})
+    assert r.status_code == 400
+    assert r.json()["error_id"] == "reason_required"
     assert c.get("/api/records", params={"subscriber_id": "2"}).json()["records"] == []
 
 
@@ -240,6 +251,7 @@ def test_supervisor_edits_the_topic_tree_and_an_archived_topic_keeps_its_history
             "topics": ["sms_problem"],
             "outcome": "resolved",
             "subscriber_id": "2",
+            "reason": "callback",
             "finish": True,
         },
     ).json()
@@ -373,6 +385,13 @@ def test_emerging_cluster_shows_masked_examples_and_promotion_teaches_the_classi
     ).json()
     assert out["records"] == 6
     assert out["topic"]["code"] == "esim_watch"
+    # the promoted requests count once, under the new topic: "other" keeps only the one left in free text
+    stats = s.get("/api/records/stats", params={"bucket": "day"}).json()
+    by_code = {x["code"]: x["total"] for x in stats["series"]}
+    assert by_code["esim_watch"] == 6
+    assert by_code["other"] == 1
+    assert stats["total"] == 7
+    assert sum(stats["records_per_bucket"]) == 7
     again = s.post(
         f"/api/records/emerging/{cl['id']}/promote", json={"code": "x2", "name_ru": "x", "name_en": "x"}
     )

@@ -106,7 +106,7 @@ def test_escalation_reaches_the_engineer_live_and_resolution_reaches_the_card(en
             ).json()
             assert t["state"] == "resolved"
             assert receive_until(op_screen, "ticket.updated")["ticket"]["id"] == ticket["id"]
-        sections = who("op1").get("/api/subscribers/1/card").json()["sections"]
+        sections = who("op1").get("/api/subscribers/1/card", params={"reason": "callback"}).json()["sections"]
         assert [(x["id"], x["state"]) for x in sections["tickets"]] == [(ticket["id"], "resolved")]
     with container.db.session() as s:
         assert (
@@ -199,7 +199,7 @@ def test_operator_topic_panel_has_articles_and_the_filled_script(env: Any) -> No
         login(op, "op1")
         panel = op.get("/api/kb/topic/mobile_data", params={"subscriber_id": "1"}).json()
         assert panel["script"]["filled"].startswith("Анна, здравствуйте! Меня зовут Ольга")
-        assert "-42.50" in panel["script"]["filled"]
+        assert "-42,50\u00a0₽" in panel["script"]["filled"]
         assert any(a["slug"] == "mobile-data-apn" for a in panel["articles"])
         found = op.get("/api/kb/search", params={"q": "настройка apn", "lang": "ru"}).json()
         assert found["items"][0]["slug"] == "mobile-data-apn"

@@ -93,3 +93,21 @@ def test_wanted_events_reach_the_handler_as_the_dicts_panoramisk_would_give(trac
     dispatched = feed(protocol, data, 1500).events
     assert fast == [m for m in slow if wants(m["Event"]) and "ActionID" not in m]
     assert all(not wants(e["Event"]) or "ActionID" in e for e in dispatched)  # only answers, FullyBooted…
+
+
+def test_an_unterminated_frame_is_dropped_not_buffered_and_the_link_goes_on() -> None:
+    """A peer sending 8 MB with no end of frame: the client keeps at most one frame's worth, skips the
+    oversized frame to its end, and the events after it still arrive."""
+    protocol = SkippingProtocol(lambda name: name == "QueueCallerJoin")
+    junk = b"Event: QueueCallerJoin\r\nCallerIDNum: " + b"7" * (8 * 1024 * 1024)
+    data = junk + b"\r\n\r\n" + b"Event: QueueCallerJoin\r\nUniqueid: 1.1\r\nQueue: support\r\n\r\n"
+    protocol.connection_made(Transport())
+    rec = Recorder()
+    protocol.factory = rec
+    biggest = 0
+    for i in range(0, len(data), 65536):
+        protocol.data_received(data[i : i + 65536])
+        biggest = max(biggest, sum(len(x) for x in protocol.queue))
+    assert biggest <= 2 * 65536 + 64 * 1024
+    assert protocol.oversized == 1
+    assert [e.get("Uniqueid") for e in rec.events] == ["1.1"]

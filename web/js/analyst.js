@@ -9,12 +9,12 @@ const t = strings("analyst", {
     "seg.title": "Аналитик — сегментация", "seg.reversed": "Начало периода позже его конца",
     "seg.err.empty": "В биллинге нет начислений за {from}…{to}: выгружать нечего",
     "seg.err.nobody": "Ни у одного абонента нет и атрибутов, и начислений за период",
-    "seg.err.failed": "Выгрузка прервалась ({what})", "seg.new": "Новая выгрузка", "seg.from": "С месяца", "seg.to": "По месяц",
+    "seg.err.failed": "Выгрузка прервалась ({what})", "seg.new": "Новая выгрузка", "seg.from": "Период: с", "seg.to": "по (включительно)", "seg.l.one": "l = 1: в части классов у всех один интервал ARPU — его можно узнать по атрибутам",
     "seg.k": "k-анонимность", "seg.attrs": "Атрибуты", "seg.reason": "Цель выгрузки", "seg.start": "Запустить выгрузку",
     "seg.exports": "Выгрузки", "seg.period": "Период", "seg.state": "Состояние", "seg.rows": "Строк", "seg.none": "Выгрузок пока нет",
     "seg.state.running": "идёт", "seg.state.done": "готово", "seg.state.failed": "ошибка", "seg.created": "Создана",
     "seg.privacy": "Отчёт о приватности", "seg.k_achieved": "k достигнуто", "seg.l": "l-разнообразие (ARPU)",
-    "seg.suppressed": "Подавлено записей", "seg.key": "Ключ", "seg.broken": "Битых строк биллинга",
+    "seg.suppressed": "Подавлено записей", "seg.key": "Версия ключа псевдонимизации", "seg.row.*_per_month": "Средние за месяц (голос, SMS, интернет, начисления)", "seg.row.share_*": "Доли начислений по видам", "seg.row.(rows)": "Строки выгрузки", "seg.row.(removed)": "Не выгружается", "seg.row.(decomposition)": "Где хранятся личности", "seg.broken": "Битых строк биллинга",
     "seg.methods": "Метод по атрибуту", "seg.attr": "Атрибут", "seg.method": "Метод", "seg.loss": "Потеря информации",
     "seg.tiers": "Ценностные сегменты (по ARPU)", "seg.clusters": "Поведенческие кластеры", "seg.segment": "Сегмент",
     "seg.size": "Размер", "seg.arpu": "Средний ARPU, ₽", "seg.mix": "Структура начислений", "seg.files": "Файлы",
@@ -25,6 +25,7 @@ const t = strings("analyst", {
     "seg.stage.aggregating": "агрегирование", "seg.stage.segmenting": "сегментация", "seg.stage.depersonalising": "обезличивание",
     "seg.stage.depersonalised": "обезличено", "seg.stage.writing parquet": "запись Parquet", "seg.stage.writing csv": "запись CSV",
     "seg.stage.writing manifest": "запись манифеста", "seg.stage.done": "готово",
+    "seg.stage.queued": "в очереди", "seg.queue_position": "в очереди: {n}-я",
     "seg.m.pseudonym": "замена идентификатора: HMAC-SHA256 от номера абонента в биллинге с ключом, выведенным только для этой выгрузки",
     "seg.m.age_band": "изменение семантики: дата рождения → возраст на конец периода → интервал (уровень {l})",
     "seg.m.sex": "без изменений или удалён на уровне 1 (уровень {l})",
@@ -49,7 +50,7 @@ const t = strings("analyst", {
     "cat.voice": "Голос", "cat.sms": "SMS", "cat.data": "Интернет", "cat.subscription": "Абонплата", "cat.roaming": "Роуминг", "cat.other": "Прочее",
   },
   en: {
-    "seg.title": "Analyst — segmentation", "seg.reversed": "The period starts after it ends", "seg.new": "New export", "seg.from": "From month", "seg.to": "To month",
+    "seg.title": "Analyst — segmentation", "seg.reversed": "The period starts after it ends", "seg.new": "New export", "seg.from": "Period: from", "seg.to": "to (inclusive)", "seg.l.one": "l = 1: in some classes everyone has the same ARPU band, which the attributes then reveal",
     "seg.k": "k-anonymity", "seg.attrs": "Attributes", "seg.reason": "Purpose", "seg.start": "Start export",
     "seg.exports": "Exports", "seg.period": "Period", "seg.state": "State", "seg.rows": "Rows", "seg.none": "No exports yet",
     "seg.state.running": "running", "seg.state.done": "done", "seg.state.failed": "failed", "seg.created": "Created",
@@ -57,7 +58,7 @@ const t = strings("analyst", {
     "seg.risk": "Re-identification risk (highest / average)", "seg.t": "t-closeness (ARPU)",
     "seg.il": "Information loss (SSE/SST)", "seg.scope": "k over the whole released record",
     "seg.ledger": "Checked against exports of an overlapping period: {n}",
-    "seg.suppressed": "Records suppressed", "seg.key": "Key", "seg.broken": "Broken billing rows",
+    "seg.suppressed": "Records suppressed", "seg.key": "Pseudonym key version", "seg.row.*_per_month": "Monthly means (voice, SMS, data, charges)", "seg.row.share_*": "Shares of charges by kind", "seg.row.(rows)": "Rows of the export", "seg.row.(removed)": "Not exported", "seg.row.(decomposition)": "Where identities stay", "seg.broken": "Broken billing rows",
     "seg.methods": "Method per attribute", "seg.attr": "Attribute", "seg.method": "Method", "seg.loss": "Information loss",
     "seg.tiers": "Value tiers (by ARPU)", "seg.clusters": "Behaviour clusters", "seg.segment": "Segment",
     "seg.size": "Size", "seg.arpu": "Mean ARPU, RUB", "seg.mix": "Charge mix", "seg.files": "Files",
@@ -68,6 +69,7 @@ const t = strings("analyst", {
     "seg.stage.aggregating": "aggregating", "seg.stage.segmenting": "segmenting", "seg.stage.depersonalising": "depersonalising",
     "seg.stage.depersonalised": "depersonalised", "seg.stage.writing parquet": "writing Parquet", "seg.stage.writing csv": "writing CSV",
     "seg.stage.writing manifest": "writing the manifest", "seg.stage.done": "done",
+    "seg.stage.queued": "queued", "seg.queue_position": "queued: number {n}",
     "cat.voice": "Voice", "cat.sms": "SMS", "cat.data": "Data", "cat.subscription": "Subscription", "cat.roaming": "Roaming", "cat.other": "Other",
   },
 });
@@ -144,7 +146,7 @@ function follow(id) {
   const bar = $("seg-progress"); bar.hidden = false;
   polling = setInterval(async () => {
     const job = await api(`/api/exports/${id}`);
-    bar.value = job.progress; $("seg-stage").textContent = `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
+    bar.value = job.progress; $("seg-stage").textContent = job.queue_position > 0 ? t("seg.queue_position", { n: job.queue_position }) : `${Math.round(job.progress * 100)}% ${job.stage ? t("seg.stage." + job.stage) : ""}`;
     if (job.state !== "running") {
       clearInterval(polling); $("seg-start").disabled = false;
       if (job.state === "failed") toast(failureText(job.error, job), "error");
@@ -170,8 +172,8 @@ function kpi(label, value, extra) { return h("div", { class: "kpi" }, h("b", {},
 const TIER_ORDER = ["low", "middle", "high", "premium"];
 const byTier = (ps) => [...ps].sort((a, b) => TIER_ORDER.indexOf(a.segment) - TIER_ORDER.indexOf(b.segment));
 
-const LABEL_W = 330; // room for a segment's name left of the bars (font 12: ~40 characters)
-const clip = (s) => (s.length > 40 ? s.slice(0, 39) + "…" : s);
+const LABEL_W = 380; // room for a segment's name left of the bars (font 12: ~40 characters)
+const clip = (s) => (s.length > 46 ? s.slice(0, 45) + "…" : s); // the full name stays in the title
 function barChart(profiles, nameOf) {
   const W = LABEL_W + 400, row = 26, H = profiles.length * row + 10, max = Math.max(1, ...profiles.map((p) => p.size));
   const g = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "chart-sizes" });
@@ -210,14 +212,15 @@ function renderDetail(x) {
     const key = "seg.m." + a, text = t(key, { l: p.generalisation_levels[a] ?? 0 });
     return text === key ? m : text;
   };
-  const attrName = (a) => (QIS.includes(a) ? `${t("seg.attr." + a)} (${a})` : a);
+  // the manifest's technical names ("*_per_month", "(rows)") read as what they mean
+  const attrName = (a) => (QIS.includes(a) ? t("seg.attr." + a) : t.or("seg.row." + a, a));
   const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, attrName(a)), h("td", {}, methodText(a, m)),
     h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
   const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));
   $("detail").replaceChildren(
     h("h2", {}, t("seg.privacy"), " ", h("span", { class: "muted" }, `${s.period.from} — ${s.period.to}`)),
     h("div", { id: "privacy-kpis" },
-      kpi("seg.rows", s.rows), kpi("seg.k_achieved", p.k_achieved), kpi("seg.l", p.l_diversity_arpu_band),
+      kpi("seg.rows", s.rows), kpi("seg.k_achieved", p.k_achieved), kpi("seg.l", p.l_diversity_arpu_band, p.l_diversity_arpu_band <= 1 ? h("div", { class: "warn", id: "l-warning" }, t("seg.l.one")) : ""),
       kpi("seg.suppressed", `${p.rows_suppressed} (${(p.suppressed_share * 100).toFixed(1)}%)`,
         p.suppression_over_target ? h("div", { class: "warn" }, t("seg.over")) : ""),
       kpi("seg.broken", s.billing_read.broken_rows), kpi("seg.key", s.key_id), ...riskKpis(p)),

@@ -19,6 +19,8 @@ const t = strings("op", {
     "card.stale": "Данные из кэша, возраст {age}; биллинг: {state}", "card.loading": "Загрузка карточки…",
     "billing.ok": "работает", "billing.degraded": "медленно отвечает", "billing.unavailable": "недоступен", "search.none": "Ничего не найдено", "search.short": "Введите не меньше 2 символов",
     "search.more": "Показаны первые {n} — уточните запрос",
+    "reason.label": "Причина просмотра карточки вне звонка", "reason.callback": "Обратный звонок", "reason.written_request": "Письменное обращение",
+    "reason.complaint_review": "Разбор жалобы", "reason.ticket_follow_up": "Работа по заявке",
     "card.searched": "Карточка из поиска — на линии другой абонент ({caller})", "card.back": "К звонящему",
     "alert.negative_balance": "Отрицательный баланс", "alert.blocked": "Линия заблокирована", "alert.suspended": "Линия приостановлена",
     "alert.open_ticket": "Открытая заявка: {n}", "alert.offer": "Есть предложение: {n}", "card.alerts": "Важно",
@@ -39,6 +41,8 @@ const t = strings("op", {
     "card.stale": "Cached data, {age} old; billing: {state}", "card.loading": "Loading the card…",
     "billing.ok": "ok", "billing.degraded": "slow", "billing.unavailable": "unavailable", "search.none": "Nothing found", "search.short": "Type at least 2 characters",
     "search.more": "The first {n} are shown — refine the search",
+    "reason.label": "Why the card is opened outside a call", "reason.callback": "Call-back", "reason.written_request": "Written request",
+    "reason.complaint_review": "Complaint review", "reason.ticket_follow_up": "Ticket follow-up",
     "card.searched": "A card from search: the caller on the line is someone else ({caller})", "card.back": "Back to the caller",
     "alert.negative_balance": "Negative balance", "alert.blocked": "Line blocked", "alert.suspended": "Line suspended",
     "alert.open_ticket": "Open tickets: {n}", "alert.offer": "Offers: {n}", "card.alerts": "Alerts",
@@ -230,6 +234,18 @@ async function showCard(lookup, subscriberId) {
   try { sections = await api(`/api/subscribers/${encodeURIComponent(state.subscriberId)}/sections`); } catch (_) {}
   emit("card:shown", { subscriberId: state.subscriberId, card: lookup.card, lookup, call: state.call, sections });
 }
+// a card opened outside a call says why (kept in the audit log; supervisors see unusual reading)
+const READ_REASONS = ["callback", "written_request", "complaint_review", "ticket_follow_up"];
+function readReasonSelect() {
+  let sel = document.getElementById("read-reason");
+  if (!sel) {
+    sel = h("select", { id: "read-reason", "aria-label": t("reason.label") }, READ_REASONS.map((r) => h("option", { value: r }, t("reason." + r))));
+    $("search-form").append(sel);
+    on("lang", () => { for (const o of sel.options) o.textContent = t("reason." + o.value); });
+  }
+  return sel;
+}
+readReasonSelect();
 // during a call or its after-call work, a card found by search is marked as not the caller's, with the way
 // back to the caller's card; a pick among the caller's own matches is the caller's card
 const LIVE = ["ringing", "connected", "wrap_up"];
@@ -244,7 +260,7 @@ function markSearched() {
     h("button", { type: "button", id: "back-to-caller", onclick: () => (state.callerId ? openSubscriber(state.callerId, true) : showCard(state.callLookup)) }, t("card.back"))));
 }
 async function openSubscriber(id, callers = false) {
-  const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : "";
+  const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : `?reason=${encodeURIComponent(readReasonSelect().value)}`;
   try {
     const res = await api(`/api/subscribers/${encodeURIComponent(id)}/card${q}`);
     $("search-results").replaceChildren();

@@ -195,6 +195,8 @@ async function finish(ctx) {
     shown: sug ? sug.suggestions.map((s) => ({ code: s.code, confidence: s.confidence })) : [],
     abstained: !!(sug && sug.abstain), model_version: sug ? sug.model_version : null, context: sug ? sug.context : {},
   };
+  // outside a call, a record on a subscriber says why (the reason picked beside the search)
+  if (!body.call_id && body.subscriber_id) body.reason = document.getElementById("read-reason")?.value || "callback";
   try {
     const rec = await api("/api/records", { method: "POST", body });
     toast(t("rec.saved"), "ok");

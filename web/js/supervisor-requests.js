@@ -16,7 +16,7 @@ const t = strings("sup-req", {
     "req.promoted": "Тема создана; её обращения стали обучающими примерами", "req.topics": "Дерево тем",
     "req.save": "Сохранить", "req.archive": "В архив", "req.unarchive": "Вернуть", "req.add": "Добавить тему",
     "req.saved": "Сохранено", "req.archived": "в архиве", "req.model": "Классификатор", "req.version": "Версия",
-    "req.retrain": "Переобучить", "req.training": "Обучение…", "req.accepted": "принята", "req.refused": "отклонена",
+    "req.retrain": "Переобучить", "req.training": "Обучение…", "req.training.for": "Обучение… {s} с", "req.accepted": "принята", "req.refused": "отклонена",
     "req.current": "текущая", "req.reason": "Причина", "req.rows": "Строк",
     "reason.forced": "принята вручную", "reason.first model": "первая модель", "reason.not worse than the current model": "не хуже текущей",
     "reason.worse": "хуже v{v}: {rest}",
@@ -36,7 +36,7 @@ const t = strings("sup-req", {
     "req.promoted": "Topic created; its requests became training examples", "req.topics": "Topic tree",
     "req.save": "Save", "req.archive": "Archive", "req.unarchive": "Restore", "req.add": "Add topic",
     "req.saved": "Saved", "req.archived": "archived", "req.model": "Classifier", "req.version": "Version",
-    "req.retrain": "Retrain", "req.training": "Training…", "req.accepted": "accepted", "req.refused": "refused",
+    "req.retrain": "Retrain", "req.training": "Training…", "req.training.for": "Training… {s} s", "req.accepted": "accepted", "req.refused": "refused",
     "req.current": "current", "req.reason": "Reason", "req.rows": "Rows",
     "req.acceptance": "Suggestions in the period: 1st accepted {rank1}, 2nd {rank2}, 3rd {rank3}, overridden {overridden}, none shown {none_shown}",
     "req.overrides": "Where operators override the suggestion (14 days)", "req.records": "Requests", "req.accepted_first": "1st accepted",
@@ -67,8 +67,9 @@ function trendText(x) {
 function chart(data) {
   const W = 760, H = 200, L = 34, B = 22, top = data.series.slice(0, 6);
   const n = data.buckets.length;
-  const totals = data.buckets.map((_, i) => data.series.reduce((a, s) => a + s.counts[i], 0));
-  const max = Math.max(1, ...totals);
+  // bars: requests per bucket (a request with two topics is one request), so they add up to the total tile
+  const totals = data.records_per_bucket || data.buckets.map((_, i) => data.series.reduce((a, s) => a + s.counts[i], 0));
+  const max = Math.max(1, ...totals, ...top.flatMap((s) => s.counts));
   const x = (i) => L + (i + 0.5) * ((W - L - 6) / n);
   const y = (v) => H - B - (v / max) * (H - B - 10);
   const g = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", id: "stats-chart", "aria-label": t("req.stats") });
@@ -121,7 +122,7 @@ function promoteForm(c) {
       try {
         await api(`/api/records/emerging/${c.id}/promote`, { method: "POST", body: { code: code.value, name_ru: ru.value, name_en: en.value, parent_code: parent.value || null } });
         toast(t("req.promoted"));
-        await Promise.all([renderEmerging(), renderTopics()]);
+        await Promise.all([renderEmerging(), renderTopics(), renderModel(), renderStats()]); // the model panel follows the retraining
       } catch (e) { err.textContent = e.message; }
     } }, t("req.promote")),
     h("button", { onclick: async () => { await api(`/api/records/emerging/${c.id}/dismiss`, { method: "POST" }); renderEmerging(); } }, t("req.dismiss")), err);
@@ -188,14 +189,27 @@ function reasonText(reason) {
   return text === key ? reason : text;
 }
 
+// training shows that it runs (seconds so far) and the panel follows it to the new version, whether the
+// button started it or a promoted topic did (the server trains in the background then)
+let trainingSince = null, trainingPoll = null, lastResult = "";
+function elapsed(status) {
+  const tick = () => { if (trainingSince) status.textContent = t("req.training.for", { s: Math.round((Date.now() - trainingSince) / 1000) }); };
+  tick(); return setInterval(tick, 1000);
+}
 async function renderModel() {
   const st = await api("/api/classifier");
-  const status = h("span", { class: "muted", id: "model-status" }, st.training ? t("req.training") : "");
-  const btn = h("button", { id: "retrain", onclick: async () => {
-    btn.disabled = true; status.textContent = t("req.training");
-    try { const r = await api("/api/classifier/train", { method: "POST" }); status.textContent = `v${r.version}: ${r.accepted ? t("req.accepted") : t("req.refused")} — ${reasonText(r.reason)}`; await renderModel(); }
-    catch (e) { status.textContent = e.message; } finally { btn.disabled = false; }
+  clearTimeout(trainingPoll);
+  if (st.training && !trainingSince) trainingSince = Date.now();
+  if (!st.training) trainingSince = null;
+  const status = h("span", { class: "muted", id: "model-status", "aria-live": "polite" }, lastResult);
+  const btn = h("button", { id: "retrain", disabled: !!st.training, onclick: async () => {
+    btn.disabled = true; trainingSince = Date.now();
+    const ticker = elapsed(status);
+    try { const r = await api("/api/classifier/train", { method: "POST" }); lastResult = `v${r.version}: ${r.accepted ? t("req.accepted") : t("req.refused")} — ${reasonText(r.reason)}`; }
+    catch (e) { lastResult = e.message; }
+    finally { clearInterval(ticker); trainingSince = null; await renderModel(); }
   } }, t("req.retrain"));
+  if (st.training) { const ticker = elapsed(status); trainingPoll = setTimeout(() => { clearInterval(ticker); renderModel().catch(() => {}); }, 2000); }
   $("model").replaceChildren(h("h2", {}, t("req.model")), h("div", { class: "row" }, h("span", { class: "kpi" }, t("req.version"), h("b", {}, st.version ?? "—")), btn, status),
     h("table", {}, h("tr", {}, ["req.version", "", "req.rows", "top1", "macro_f1", "req.reason"].map((k) => h("th", {}, k.startsWith("req.") ? t(k) : k))),
       st.versions.map((v) => h("tr", {}, h("td", {}, "v" + v.version), h("td", {}, v.current ? t("req.current") : v.accepted ? t("req.accepted") : t("req.refused")),

@@ -1,17 +1,18 @@
 // Supervisor: routing rules (topic → group, skills, base priority), SLA targets, priority rules, business
 // hours, outages, and the knowledge base (articles, call scripts) — all edited here, stored in the DB.
-import { strings, boot, api, h, toast, fmtDateTime } from "/js/core.js";
+import { strings, boot, api, h, toast, fmtDateTime, errorMessage } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
+import { ticketText } from "/js/ticket-strings.js";
 
 const t = strings("sup-support", {
   ru: {
     "ss.title": "Техподдержка: правила и база знаний", "ss.tab.routing": "Маршрутизация", "ss.tab.sla": "SLA и приоритеты",
     "ss.tab.outages": "Аварии", "ss.tab.articles": "Статьи", "ss.tab.scripts": "Скрипты", "ss.save": "Сохранить",
-    "ss.saved": "Сохранено", "ss.add": "Добавить строку", "ss.topic": "Тема", "ss.group": "Группа", "ss.skills": "Навыки (через запятую)",
+    "ss.saved": "Сохранено", "ss.add": "Добавить строку", "ss.pick": "— тема —", "ss.topic": "Тема", "ss.group": "Группа", "ss.skills": "Навыки (через запятую)",
     "ss.base": "Базовый приоритет", "ss.prio": "Приоритет", "ss.fr": "Первый ответ, мин", "ss.res": "Решение, мин",
     "ss.bh": "В рабочие часы", "ss.tiers": "Уровни ARPU (название, от ₽, повышение)", "ss.repeat": "Окно повторов, дней",
     "ss.repeat.bump": "Повышение за повтор", "ss.outage.bump": "Повышение при аварии", "ss.hours": "Рабочие часы",
-    "ss.tz": "Часовой пояс", "ss.days": "Рабочие дни (0=пн … 6=вс)", "ss.start": "Начало", "ss.end": "Конец",
+    "ss.tz": "Часовой пояс", "ss.days": "Рабочие дни", "ss.wd": "пн,вт,ср,чт,пт,сб,вс", "ss.start": "Начало", "ss.end": "Конец",
     "ss.holidays": "Праздники (ГГГГ-ММ-ДД, через запятую)", "ss.auto": "Назначать автоматически наименее загруженному инженеру",
     "ss.region": "Регион", "ss.note": "Комментарий", "ss.declare": "Объявить аварию", "ss.end.outage": "Завершить",
     "ss.active": "активна", "ss.ended": "завершена", "ss.new": "Новая статья", "ss.slug": "Код (slug)", "ss.lang": "Язык",
@@ -22,11 +23,11 @@ const t = strings("sup-support", {
   en: {
     "ss.title": "Tech support: rules and knowledge base", "ss.tab.routing": "Routing", "ss.tab.sla": "SLA and priorities",
     "ss.tab.outages": "Outages", "ss.tab.articles": "Articles", "ss.tab.scripts": "Scripts", "ss.save": "Save",
-    "ss.saved": "Saved", "ss.add": "Add row", "ss.topic": "Topic", "ss.group": "Group", "ss.skills": "Skills (comma-separated)",
+    "ss.saved": "Saved", "ss.add": "Add row", "ss.pick": "— topic —", "ss.topic": "Topic", "ss.group": "Group", "ss.skills": "Skills (comma-separated)",
     "ss.base": "Base priority", "ss.prio": "Priority", "ss.fr": "First response, min", "ss.res": "Resolution, min",
     "ss.bh": "Business hours", "ss.tiers": "ARPU tiers (name, from ₽, bump)", "ss.repeat": "Repeat window, days",
     "ss.repeat.bump": "Bump for a repeat", "ss.outage.bump": "Bump during an outage", "ss.hours": "Business hours",
-    "ss.tz": "Time zone", "ss.days": "Working days (0=Mon … 6=Sun)", "ss.start": "Start", "ss.end": "End",
+    "ss.tz": "Time zone", "ss.days": "Working days", "ss.wd": "Mon,Tue,Wed,Thu,Fri,Sat,Sun", "ss.start": "Start", "ss.end": "End",
     "ss.holidays": "Holidays (YYYY-MM-DD, comma-separated)", "ss.auto": "Assign automatically to the least-loaded engineer",
     "ss.region": "Region", "ss.note": "Note", "ss.declare": "Declare outage", "ss.end.outage": "End",
     "ss.active": "active", "ss.ended": "ended", "ss.new": "New article", "ss.slug": "Slug", "ss.lang": "Language",
@@ -50,24 +51,58 @@ function tabs() {
     h("button", { class: x === tab ? "on" : "", "data-tab": x, onclick: () => { tab = x; show(); } }, t("ss.tab." + x))));
 }
 
+// routes with pickers: the topic from the topic tree, the group and skills from those already in use (or a
+// new one typed in), the base priority by name; every problem the server finds is shown on its row
 async function routingTab() {
-  const cfg = await api("/api/tickets/config");
+  const [cfg, tree] = await Promise.all([api("/api/tickets/config"), api("/api/topics?include_archived=false").then((r) => r.tree).catch(() => [])]);
+  const lang = document.documentElement.lang;
+  const leaves = tree.flatMap((p) => (p.children && p.children.length ? p.children : [p]));
+  const nameOf = (x) => (lang === "en" ? x.name_en : x.name_ru);
+  const groups = [...new Set(cfg.routes.map((r) => r.group).filter(Boolean))].sort();
+  const skills = [...new Set(cfg.routes.flatMap((r) => r.skills || []))].sort();
+  const lists = h("div", {}, h("datalist", { id: "ss-groups" }, groups.map((g) => h("option", { value: g }))),
+    h("datalist", { id: "ss-skill-list" }, skills.map((g) => h("option", { value: g }))));
   const tbody = h("tbody", {});
-  const addRow = (r) => tbody.append(h("tr", {}, h("td", {}, input(r.topic, { "data-f": "topic" })),
-    h("td", {}, input(r.group, { "data-f": "group" })), h("td", {}, input((r.skills || []).join(", "), { "data-f": "skills" })),
-    h("td", {}, input(r.base_priority, { "data-f": "base_priority", type: "number", min: 1, max: 4 }))));
+  const addRow = (r) => {
+    const known = leaves.some((x) => x.code === r.topic);
+    const topic = h("select", { "data-f": "topic", "aria-label": t("ss.topic") }, h("option", { value: "" }, t("ss.pick")),
+      !known && r.topic ? h("option", { value: r.topic, selected: true }, r.topic) : null,
+      leaves.map((x) => h("option", { value: x.code, selected: x.code === r.topic }, `${nameOf(x)} (${x.code})`)));
+    const prio = h("select", { "data-f": "base_priority", "aria-label": t("ss.base") },
+      [1, 2, 3, 4].map((p) => h("option", { value: p, selected: Number(r.base_priority) === p }, ticketText("prio." + p))));
+    tbody.append(h("tr", {}, h("td", {}, topic), h("td", {}, input(r.group, { "data-f": "group", list: "ss-groups" })),
+      h("td", {}, input((r.skills || []).join(", "), { "data-f": "skills", list: "ss-skill-list" })), h("td", {}, prio),
+      h("td", { class: "error ss-row-error" })));
+  };
   cfg.routes.forEach(addRow);
   const auto = h("input", { type: "checkbox", id: "ss-auto", checked: cfg.auto_assign });
-  body.replaceChildren(
-    h("table", { id: "ss-routes" }, h("thead", {}, h("tr", {}, ["topic", "group", "skills", "base"].map((c) => h("th", {}, t("ss." + c))))), tbody),
+  body.replaceChildren(lists,
+    h("table", { id: "ss-routes" }, h("thead", {}, h("tr", {}, ["topic", "group", "skills", "base"].map((c) => h("th", {}, t("ss." + c))), h("th", {}))), tbody),
     h("button", { onclick: () => addRow({ topic: "", group: "", skills: [], base_priority: 3 }) }, t("ss.add")), " ",
     h("button", { class: "primary", id: "ss-save-routes", onclick: async () => {
-      const routes = [...tbody.children].map((tr) => Object.fromEntries([...tr.querySelectorAll("input")].map((i) => [i.dataset.f, i.value])))
-        .filter((r) => r.topic).map((r) => ({ ...r, skills: csv(r.skills), base_priority: Number(r.base_priority) }));
-      try { await api("/api/tickets/config/routes", { method: "PUT", body: routes }); toast(t("ss.saved")); } catch (e) { fail(e); }
+      const rows = [...tbody.children];
+      rows.forEach((tr) => { tr.classList.remove("bad"); tr.querySelector(".ss-row-error").textContent = ""; });
+      const filled = rows.map((tr) => [tr, Object.fromEntries([...tr.querySelectorAll("[data-f]")].map((i) => [i.dataset.f, i.value]))]).filter(([, r]) => r.topic || r.group);
+      const routes = filled.map(([, r]) => ({ ...r, skills: csv(r.skills), base_priority: Number(r.base_priority) }));
+      try { await api("/api/tickets/config/routes", { method: "PUT", body: routes }); toast(t("ss.saved")); } catch (e) {
+        for (const p of e.details?.problems || []) {
+          const tr = filled[p.row]?.[0]; if (!tr) continue;
+          tr.classList.add("bad");
+          const cell = tr.querySelector(".ss-row-error");
+          cell.textContent = [cell.textContent, errorMessage(p.error_id, p) || p.message].filter(Boolean).join("; ");
+        }
+        fail(e);
+      }
     } }, t("ss.save")),
     h("label", {}, auto, " ", t("ss.auto")));
   auto.addEventListener("change", () => api("/api/tickets/config/settings/auto_assign", { method: "PUT", body: auto.checked }).then(() => toast(t("ss.saved")), fail));
+}
+
+// working days as seven named boxes (Monday first), not "0=Mon…6=Sun" typed by hand
+function weekdayPicker(days) {
+  const names = t("ss.wd").split(",");
+  return h("span", { id: "ss-weekdays", class: "row" }, names.map((n, i) =>
+    h("label", { class: "wd" }, h("input", { type: "checkbox", value: i, checked: days.includes(i), "data-day": i }), " " + n)));
 }
 
 async function slaTab() {
@@ -79,7 +114,7 @@ async function slaTab() {
   const r = cfg.priority_rules, bh = cfg.business_hours;
   const tiers = h("textarea", { rows: 3, id: "ss-tiers" }, r.arpu_tiers.map((x) => `${x.name}, ${x.min_arpu}, ${x.bump}`).join("\n"));
   const f = { repeat: input(r.repeat_window_days, { type: "number" }), rb: input(r.repeat_bump, { type: "number" }), ob: input(r.outage_bump, { type: "number" }),
-    tz: input(bh.tz), days: input(bh.weekdays.join(", ")), start: input(bh.start, { type: "time" }), end: input(bh.end, { type: "time" }), hol: input(bh.holidays.join(", ")) };
+    tz: input(bh.tz), days: weekdayPicker(bh.weekdays), start: input(bh.start, { type: "time" }), end: input(bh.end, { type: "time" }), hol: input(bh.holidays.join(", ")) };
   body.replaceChildren(
     h("table", { id: "ss-sla" }, h("thead", {}, h("tr", {}, ["prio", "fr", "res", "bh"].map((c) => h("th", {}, t("ss." + c))))), h("tbody", {}, rows)),
     h("button", { class: "primary", onclick: async () => {
@@ -97,11 +132,11 @@ async function slaTab() {
       try { await api("/api/tickets/config/settings/priority_rules", { method: "PUT", body: { arpu_tiers,
         repeat_window_days: Number(f.repeat.value), repeat_bump: Number(f.rb.value), outage_bump: Number(f.ob.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
     } }, t("ss.save")),
-    h("h3", {}, t("ss.hours")), h("label", {}, t("ss.tz"), f.tz), h("label", {}, t("ss.days"), f.days),
+    h("h3", {}, t("ss.hours")), h("label", {}, t("ss.tz"), f.tz), h("div", { class: "ss-days" }, h("span", {}, t("ss.days")), f.days),
     h("label", {}, t("ss.start"), f.start), h("label", {}, t("ss.end"), f.end), h("label", {}, t("ss.holidays"), f.hol),
-    h("button", { class: "primary", onclick: async () => {
+    h("button", { class: "primary", id: "ss-save-hours", onclick: async () => {
       try { await api("/api/tickets/config/settings/business_hours", { method: "PUT", body: { tz: f.tz.value,
-        weekdays: csv(f.days.value).map(Number), start: f.start.value, end: f.end.value, holidays: csv(f.hol.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
+        weekdays: [...f.days.querySelectorAll("input:checked")].map((b) => Number(b.value)), start: f.start.value, end: f.end.value, holidays: csv(f.hol.value) } }); toast(t("ss.saved")); } catch (e) { fail(e); }
     } }, t("ss.save")));
 }
 

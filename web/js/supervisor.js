@@ -1,5 +1,5 @@
 // Supervisor's floor: who is on a call, the queue, telephony link; links to the other supervisor screens.
-import { strings, boot, api, on, h, fmtDateTime, $ } from "/js/core.js";
+import { strings, boot, api, on, h, fmtDateTime, toast, $ } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 import { mountWallboard } from "/js/wallboard.js";
 
@@ -9,7 +9,7 @@ const t = strings("floor", {
         "col.presence": "Статус", "col.call": "Звонок", "col.caller": "Кто звонит", "col.state": "Состояние", "col.queued": "В очереди с",
         "call.queued": "в очереди", "call.ringing": "звонит", "call.connected": "разговор", "call.wrap_up": "постобработка",
         "col.operator": "Оператор", "col.since": "Сколько длится", "sup.degraded": "подключена, есть проблемы",
-        "sup.disabled": "отключена", "sup.pauses": "пауз ждут АТС: {n}",
+        "sup.disabled": "отключена", "sup.pauses": "пауз ждут АТС: {n}", "sup.unknown": "неизвестно: нет связи с сервером",
         "tel.ami_write_agent": "У пользователя AMI нет права write = agent: паузы (постобработка, перерыв) не доходят до очередей, операторам звонят во время постобработки",
         "tel.ami_write_originate": "У пользователя AMI нет права write = originate: звонки из карточки не работают",
         "tel.ami_write_system": "У пользователя AMI нет права write = system или reporting: после переподключения звонки не сверяются" },
@@ -18,7 +18,7 @@ const t = strings("floor", {
         "col.presence": "Status", "col.call": "Call", "col.caller": "Caller", "col.state": "State", "col.queued": "Queued at",
         "call.queued": "queued", "call.ringing": "ringing", "call.connected": "connected", "call.wrap_up": "after-call work",
         "col.operator": "Operator", "col.since": "For", "sup.degraded": "connected, with problems",
-        "sup.disabled": "off", "sup.pauses": "pauses waiting for the PBX: {n}",
+        "sup.disabled": "off", "sup.pauses": "pauses waiting for the PBX: {n}", "sup.unknown": "unknown: the server is unreachable",
         "tel.ami_write_agent": "The AMI user lacks write = agent: pauses (after-call work, breaks) do not reach the queues, operators are rung during after-call work",
         "tel.ami_write_originate": "The AMI user lacks write = originate: click-to-dial does not work",
         "tel.ami_write_system": "The AMI user lacks write = system or reporting: calls are not checked after a reconnect" },
@@ -28,8 +28,18 @@ await boot({ roles: ["supervisor"], title: () => t("sup.title") });
 supervisorNav();
 mountWallboard($("wallboard"));
 
+// with the server unreachable nothing on the floor is known: the telephony tile says so instead of
+// repeating the last "connected" it heard
+function serverLost() {
+  const tile = $("kpi-telephony");
+  if (!tile) return;
+  tile.dataset.state = "unknown";
+  tile.replaceChildren(t("sup.telephony"), h("b", {}, t("sup.unknown")));
+}
+on("ws:close", serverLost);
 async function refresh() {
-  const f = await api("/api/supervisor/floor");
+  let f;
+  try { f = await api("/api/supervisor/floor"); } catch (e) { if (e.error_id === "network" || e.status >= 500) serverLost(); return; }
   $("kpis").replaceChildren(
     h("span", { class: "kpi" }, t("sup.waiting"), h("b", { id: "kpi-waiting" }, f.waiting)),
     h("span", { class: "kpi" }, t("sup.longest"), h("b", {}, Math.round(f.longest_wait_s))),
@@ -72,3 +82,13 @@ const soon = () => { clearTimeout(pending); pending = setTimeout(refresh, 300); 
 on("ws:floor.changed", soon); on("ws:telephony.link", soon); on("lang", refresh);
 setInterval(refresh, 5000);
 refresh();
+
+// unusual reading of cards outside calls (issue 15): the supervisor hears of it at once
+const tAlert = strings("floor-alerts", {
+  ru: { "alert.card_reads": "Оператор #{user} открыл {reads} карточек вне звонка за {window} мин" },
+  en: { "alert.card_reads": "Operator #{user} opened {reads} cards outside a call in {window} min" },
+});
+on("ws:audit.alert", (msg) => {
+  if (msg.kind !== "card_reads") return;
+  toast(tAlert("alert.card_reads", { user: msg.user_id, reads: msg.reads, window: msg.window_min }), "warn");
+});

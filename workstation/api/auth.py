@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -60,13 +60,24 @@ def me_payload(user: User) -> dict[str, object]:
     }
 
 
+def client_address(request: Request, settings: Any) -> str:
+    """The client's address: the peer, or the first X-Forwarded-For hop when the peer is a trusted proxy
+    (behind a proxy every peer is the proxy: one guesser would lock everybody out)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer in settings.trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
+    return peer
+
+
 @router.post("/login")
 async def login(
     body: Login, request: Request, guard: SignInDep, db: DbDep, settings: SettingsDep
 ) -> dict[str, object]:
     """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
     own, a server-side session opened (the cookie carries only its random token)."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, settings)
     guard.check(body.username, address)
     user = await guard.run(authenticate, db, body.username, body.password)
     if user is None:
@@ -98,10 +109,16 @@ class PasswordChange(BaseModel):
 
 @router.post("/password")
 async def change_password(
-    body: PasswordChange, request: Request, user: CurrentUser, guard: SignInDep, db: DbDep, hub: HubDep
+    body: PasswordChange,
+    request: Request,
+    user: CurrentUser,
+    guard: SignInDep,
+    db: DbDep,
+    hub: HubDep,
+    settings: SettingsDep,
 ) -> dict[str, bool]:
     """A new password; every other session of the user ends at once (websockets included)."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, settings)
     guard.check(user.username, address)
     if await guard.run(authenticate, db, user.username, body.current) is None:
         guard.failed(user.username, address)

@@ -12,15 +12,19 @@ from fastapi import APIRouter, Depends, Query
 from billing_adapter.ports import BillingError
 from workstation.api.deps import (
     BillingDep,
+    CallsDep,
     CallWriterDep,
+    CardReadsDep,
     CardSectionsDep,
     DbDep,
+    HubDep,
     SubscriberId,
     require_roles,
 )
 from workstation.calls import notifier
 from workstation.calls.history import recent_calls
 from workstation.calls.writer import CallWriter
+from workstation.card_reads import OffCallReads, ReasonRequired, is_own_call
 from workstation.container import CardSection
 from workstation.errors import DomainError, NotFound, Unavailable
 from workstation.models import User
@@ -33,11 +37,20 @@ CardReader = Annotated[User, Depends(require_roles("operator", "tech_support", "
 
 
 async def durable_audit(
-    writer: CallWriter, user: User, action: str, subject: str | None, details: dict[str, Any] | None = None
+    writer: CallWriter,
+    user: User,
+    action: str,
+    subject: str | None,
+    details: dict[str, Any] | None = None,
+    reason: str | None = None,
 ) -> None:
     """Audit through the outbox: the row is journalled before the card is sent, written to the DB before
     the answer when the DB is there, and later when it is away (see ``workstation.calls.writer``)."""
-    writer.audit(user.id, action, subject, details or {})
+    if reason:
+        from anonymizer.scrubber import scrub
+
+        reason = scrub(reason)  # the audit says why data was read; it is not a second copy of it
+    writer.audit(user.id, action, subject, details or {}, reason=reason)
     await writer.flush()
 
 
@@ -85,17 +98,42 @@ async def card(
     billing: BillingDep,
     writer: CallWriterDep,
     card_sections: CardSectionsDep,
+    calls: CallsDep,
+    db: DbDep,
+    hub: HubDep,
+    reads: CardReadsDep,
     user: CardReader,
     call_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    reason: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
+    """The full card. An operator opening it outside their own call names a reason, is limited per
+    window, and supervisors are told of unusual reading (``workstation.card_reads``)."""
+    details: dict[str, Any] = {"call_id": call_id} if call_id else {}
+    if user.role == "operator" and not await asyncio.to_thread(is_own_call, calls, db, call_id, user.id):
+        if not reason or len(reason.strip()) < 3:
+            raise ReasonRequired("say why you open this card outside a call", details={"min_length": 3})
+        count, alert = reads.note(user.id)
+        details.update(outside_call=True, reads_in_window=count)
+        if alert:
+            await _alert_supervisors(writer, hub, reads, user, count)
     lookup = await billing.get_card(subscriber_id)
     if lookup.state == "unknown":
         raise NotFound("no such subscriber", error_id="subscriber_not_found")
-    await durable_audit(writer, user, "card.view", subscriber_id, {"call_id": call_id} if call_id else {})
+    await durable_audit(writer, user, "card.view", subscriber_id, details, reason=reason)
     return {
         "card": notifier.card_payload(lookup),
         "sections": await sections_for(card_sections, subscriber_id, user),
     }
+
+
+async def _alert_supervisors(writer: CallWriter, hub: Any, reads: OffCallReads, user: User, count: int) -> None:
+    """Unusual reading: every supervisor's screen shows it; the audit log keeps it."""
+    window = int(reads.window_s // 60)
+    await durable_audit(writer, user, "card.read_alert", None, {"reads": count, "window_min": window})
+    await hub.send_to_role(
+        "supervisor",
+        {"type": "audit.alert", "kind": "card_reads", "user_id": user.id, "reads": count, "window_min": window},
+    )
 
 
 @router.get("/{subscriber_id}/sections")

@@ -19,6 +19,7 @@ from workstation.callbacks.service import CallbackService
 from workstation.calls.service import CallService
 from workstation.calls.writer import CallWriter, is_db_unreachable
 from workstation.campaigns.service import CampaignService
+from workstation.card_reads import OffCallReads
 from workstation.container import CardSection, Container, installed
 from workstation.db import Database
 from workstation.errors import DomainError, Forbidden
@@ -92,6 +93,10 @@ async def _card_sections(c: ContainerDep) -> dict[str, CardSection]:
     return c.card_sections
 
 
+async def _card_reads(c: ContainerDep) -> OffCallReads:
+    return c.card_reads
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DbDep = Annotated[Database, Depends(_db)]
 BillingDep = Annotated[BillingFront, Depends(_billing)]
@@ -101,6 +106,7 @@ CallsDep = Annotated[CallService, Depends(_calls)]
 CallWriterDep = Annotated[CallWriter, Depends(_writer)]
 SignInDep = Annotated[SignInGuard, Depends(_signin)]
 CardSectionsDep = Annotated[dict[str, CardSection], Depends(_card_sections)]
+CardReadsDep = Annotated[OffCallReads, Depends(_card_reads)]
 
 
 # -- the features --------------------------------------------------------------------------------

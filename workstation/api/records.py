@@ -11,7 +11,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
+from workstation.api.cards import durable_audit
 from workstation.api.deps import (
+    CallsDep,
+    CallWriterDep,
     ClassifierDep,
     DbDep,
     EmergingDep,
@@ -20,6 +23,8 @@ from workstation.api.deps import (
     TopicsDep,
     require_roles,
 )
+from workstation.card_reads import ReasonRequired, is_own_call
+from workstation.errors import DomainError
 from workstation.models import User
 from workstation.records.overrides import override_stats
 from workstation.records.service import RecordInput
@@ -56,13 +61,15 @@ class RecordIn(BaseModel):
     note: str = Field("", max_length=MAX_NOTE_BODY)
     topics: list[str] = Field(default_factory=list, max_length=20)
     outcome: str | None = None
-    call_id: str | None = Field(None, max_length=64)
-    subscriber_id: str | None = Field(None, max_length=64)
+    call_id: str | None = Field(None, min_length=1, max_length=64)
+    subscriber_id: str | None = Field(None, min_length=1, max_length=64)
     shown: list[ShownSuggestion] = Field(default_factory=list, max_length=10)
     abstained: bool = False
-    model_version: int | None = None
+    model_version: int | None = Field(None, ge=0, le=2**31 - 1)
     context: dict[str, bool] = Field(default_factory=dict)
     finish: bool = False
+    # why a record is attached to a subscriber with no call of the operator behind it (audited)
+    reason: str | None = Field(None, max_length=200)
 
     def to_input(self) -> RecordInput:
         return RecordInput(
@@ -109,8 +116,19 @@ async def suggest(body: SuggestIn, classifier: ClassifierDep, user: Operator) ->
 
 
 @router.post("/api/records")
-async def create_record(body: RecordIn, records: RecordsDep, user: Operator) -> dict[str, Any]:
-    """Create a record (``finish: true`` finishes it and ends the call's after-call work)."""
+async def create_record(
+    body: RecordIn, records: RecordsDep, calls: CallsDep, db: DbDep, writer: CallWriterDep, user: Operator
+) -> dict[str, Any]:
+    """Create a record (``finish: true`` finishes it and ends the call's after-call work).
+
+    An empty record (no note, topic or outcome) is refused; a record on a subscriber needs the operator's
+    own call, or a reason (kept in the audit log): records do not attach to any subscriber at will."""
+    if not body.note.strip() and not body.topics and not body.outcome:
+        raise DomainError("a record needs a note, a topic or an outcome", error_id="record_empty")
+    if body.subscriber_id and not await asyncio.to_thread(is_own_call, calls, db, body.call_id, user.id):
+        if not body.reason or len(body.reason.strip()) < 3:
+            raise ReasonRequired("say why this subscriber gets a record without your call", details={"min_length": 3})
+        await durable_audit(writer, user, "record.without_call", body.subscriber_id, {}, reason=body.reason)
     return await records.save(user, body.to_input(), None, body.finish)  # type: ignore[no-any-return]
 
 

@@ -28,6 +28,8 @@ class ExportIn(BaseModel):
 
 @router.post("/api/exports", status_code=202)
 async def start_export(body: ExportIn, exports: ExportsDep, user: Analyst) -> dict[str, Any]:
+    """Queue an export (one runs at a time; the reply and ``GET`` show the queue position)."""
+    exports.ensure_room()
     req = await asyncio.to_thread(
         exports.prepare, user.id, body.month_from, body.month_to, body.k, body.attributes, body.recipient
     )

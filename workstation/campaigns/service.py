@@ -23,7 +23,7 @@ from workstation.segments.service import ExportService
 
 from .models import OUTCOMES, Campaign, CampaignTarget
 
-LAUNCHERS = ("marketing",)
+LAUNCHERS = ("marketing", "admin")  # README: admin can do everything a role can
 OFFER_VIEWERS = ("operator", "supervisor", "admin")
 MAX_OFFER_CHARS = 2000
 
@@ -51,7 +51,7 @@ class CampaignService:
         ends_on: date,
         reason: str = "",
     ) -> dict[str, Any]:
-        """Create a campaign and re-link its segments to subscribers. Only the marketing role may."""
+        """Create a campaign and re-link its segments to subscribers. Marketing (and admin) may."""
         if getattr(user, "role", None) not in LAUNCHERS:
             raise Forbidden("only a marketing manager can launch a campaign", error_id="marketing_only", details={"role": user.role})
         name, offer_text = (name or "").strip(), (offer_text or "").strip()

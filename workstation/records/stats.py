@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import exists, func, literal_column, select
+from sqlalchemy.orm import aliased
 
+from classifier.topics import OTHER
 from workstation.db import Database
 from workstation.errors import DomainError
 from workstation.records.models import RecordTopic, RequestRecord, Topic
@@ -94,17 +96,27 @@ def topic_stats(
     label = _bucket_label(db.dialect, bucket)
     in_period = (RequestRecord.created_at >= start, RequestRecord.created_at < end)
     in_previous = (RequestRecord.created_at >= prev_start, RequestRecord.created_at < start)
+    # a record promoted from free text to a new topic keeps its "other" row (the operator's own choice);
+    # it is counted under the new topic only, or "other" and the new topic would both count it
+    promoted = aliased(RecordTopic)
+    superseded = (Topic.code == OTHER) & exists().where(
+        promoted.record_id == RequestRecord.id, promoted.source == "promoted"
+    )
     joined = (
         select(Topic.code, func.count())
         .select_from(RequestRecord)
         .join(RecordTopic, RecordTopic.record_id == RequestRecord.id)
         .join(Topic, Topic.id == RecordTopic.topic_id)
+        .where(~superseded)
     )
     with db.session() as s:
         rows = s.execute(joined.add_columns(label).where(*in_period).group_by(Topic.code, label)).all()
         prev_rows = s.execute(joined.where(*in_previous).group_by(Topic.code)).all()
         names = {t.code: (t.name_ru, t.name_en, t.archived) for t in s.scalars(select(Topic))}
         cur_records = s.scalar(select(func.count()).select_from(RequestRecord).where(*in_period)) or 0
+        per_bucket = s.execute(
+            select(label, func.count()).select_from(RequestRecord).where(*in_period).group_by(label)
+        ).all()
         prev_records = s.scalar(select(func.count()).select_from(RequestRecord).where(*in_previous)) or 0
         accepted = _acceptance(s, in_period)
     fmt = "%Y-%m-%d %H" if bucket == "hour" else "%Y-%m-%d"
@@ -115,6 +127,11 @@ def topic_stats(
         if 0 <= i < n:
             counts.setdefault(code, [0] * n)[i] += int(count)
     previous = {code: int(count) for code, count in prev_rows}
+    records_per_bucket = [0] * n  # requests, not topic mentions: the chart's bars add up to the total tile
+    for text, count in per_bucket:
+        i = int((datetime.strptime(str(text), fmt).replace(tzinfo=UTC) - start) / step)
+        if 0 <= i < n:
+            records_per_bucket[i] += int(count)
     series: list[dict[str, Any]] = []
     for code in sorted(set(counts) | set(previous)):
         c = counts.get(code, [0] * n)
@@ -139,6 +156,7 @@ def topic_stats(
         "to": end.isoformat(),
         "buckets": [(start + i * step).isoformat() for i in range(n)],
         "series": series,
+        "records_per_bucket": records_per_bucket,
         "total": cur_records,
         "acceptance": accepted,
         "previous_total": prev_records,

@@ -154,9 +154,14 @@ class ConfigStore:
 
     # ------------------------------------------------------------------ edits
     def save_routes(self, routes: list[dict[str, Any]]) -> None:
-        """Replace the topic-to-group map."""
+        """Replace the topic-to-group map. Every problem is reported at once, each with its row."""
         clean: dict[str, TopicRoute] = {}
-        for r in routes:
+        problems: list[dict[str, Any]] = []
+
+        def problem(row: int, error_id: str, message: str, topic: str) -> None:
+            problems.append({"row": row, "error_id": error_id, "message": message, "topic": topic})
+
+        for row, r in enumerate(routes):
             topic = str(r.get("topic", "")).strip()
             group = str(r.get("group", "")).strip()
             skills = [str(x).strip() for x in r.get("skills", []) if str(x).strip()]
@@ -164,27 +169,26 @@ class ConfigStore:
                 base = int(r.get("base_priority", 3))
             except (TypeError, ValueError):
                 base = 0
+            bad = len(problems)
             if not _CODE.match(topic):
-                raise BadRouting(f"bad topic code {topic[:64]!r}", error_id="route_bad_topic", details={"topic": topic[:64]})
+                problem(row, error_id="route_bad_topic", message=f"bad topic code {topic[:64]!r}", topic=topic[:64])
             if not _CODE.match(group):
-                raise BadRouting(
-                    f"bad group {group[:64]!r} for {topic}: latin letters, digits and '_'",
-                    error_id="route_bad_group",
-                    details={"topic": topic},
-                )
+                problem(row, error_id="route_bad_group", message=f"bad group {group[:64]!r} for {topic}: latin letters, digits and '_'", topic=topic)
             if any(not _CODE.match(x) for x in skills):
-                raise BadRouting(
-                    f"bad skill for {topic}: latin letters, digits and '_'",
-                    error_id="route_bad_skill",
-                    details={"topic": topic},
-                )
+                problem(row, error_id="route_bad_skill", message=f"bad skill for {topic}: latin letters, digits and '_'", topic=topic)
             if base not in PRIORITIES:
-                raise BadRouting(
-                    f"base priority of {topic} must be 1…4", error_id="route_bad_priority", details={"topic": topic}
-                )
+                problem(row, error_id="route_bad_priority", message=f"base priority of {topic} must be 1…4", topic=topic)
             if topic in clean:
-                raise BadRouting(f"topic {topic} is listed twice", error_id="route_twice", details={"topic": topic})
-            clean[topic] = TopicRoute(topic_code=topic, group=group, skills=skills, base_priority=base)
+                problem(row, error_id="route_twice", message=f"topic {topic} is listed twice", topic=topic)
+            if len(problems) == bad:
+                clean[topic] = TopicRoute(topic_code=topic, group=group, skills=skills, base_priority=base)
+        if problems:
+            first = problems[0]
+            raise BadRouting(
+                f"{len(problems)} problem(s) in the routing rules; the first: {first['message']}",
+                error_id="routes_invalid",  # each problem carries its own id, shown on its row
+                details={"topic": first["topic"], "n": len(problems), "problems": problems},
+            )
         with self.db.session() as s:
             s.execute(delete(TopicRoute))
             s.add_all(clean.values())
