@@ -41,13 +41,9 @@ def make_redis(settings: Settings) -> aioredis.Redis | None:
     url = settings.redis_url()
     if url is None:
         return None
-    # lib_name/lib_version None: no client-info handshake (and no package-metadata read) per connection
+    # driver_info None: no client-info handshake (and no package-metadata read) per connection
     return aioredis.Redis.from_url(
-        url,
-        socket_timeout=REDIS_TIMEOUT_S,
-        socket_connect_timeout=REDIS_TIMEOUT_S,
-        lib_name=None,
-        lib_version=None,
+        url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S, driver_info=None
     )
 
 

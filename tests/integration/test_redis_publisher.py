@@ -10,15 +10,19 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 
+from workstation.adapters import make_redis
 from workstation.bus.redis_bus import RedisBus
 from workstation.bus.redis_publisher import PipelinedPublisher
 from workstation.hub import Hub
+from workstation.settings import Settings
 
 
 async def test_a_burst_of_pops_arrives_in_order_over_one_connection(
     redis_url: str, redis_prefix: str
 ) -> None:
-    bus = RedisBus(redis_url, prefix=redis_prefix)
+    client = make_redis(Settings(bus_url=redis_url))
+    assert client is not None
+    bus = RedisBus(client, prefix=redis_prefix)
     hub = Hub(bus, queue_size=1000)
     await bus.start()
     try:
@@ -28,11 +32,13 @@ async def test_a_burst_of_pops_arrives_in_order_over_one_connection(
         )
         got = [(await asyncio.wait_for(tab.queue.get(), 5))["call"]["id"] for _ in range(300)]
         assert got == [f"c{i}" for i in range(300)]
-        pool = bus._pub.connection_pool  # type: ignore[union-attr]
-        assert len(pool._available_connections) + len(pool._in_use_connections) == 1
+        # the process's one pool holds the subscriber's connection and the publisher's, nothing per message
+        pool = client.connection_pool
+        assert len(pool._available_connections) + len(pool._in_use_connections) == 2
         assert bus._publisher.round_trips < 300  # batched: several publishes per round trip
     finally:
         await bus.stop()
+        await client.aclose()
 
 
 async def test_redis_away_fails_each_waiting_publish() -> None:
