@@ -93,23 +93,29 @@ class SignInGuard:
         )
         self._waiting = 0
         self.refused_busy = 0
+        self.refusal_delay_s = 1.0
 
     @staticmethod
     def _user_key(username: str) -> str:
         return username.strip().casefold()
 
-    def check(self, username: str, address: str) -> None:
+    async def check(self, username: str, address: str) -> None:
+        """Refuse (after the tarpit pause) while the user name or the address is locked."""
         wait = max(self.users.wait_s(self._user_key(username)), self.addresses.wait_s(address))
         if wait > 0:
+            await asyncio.sleep(self.refusal_delay_s)
             raise TooManyAttempts(
                 "too many failed sign-ins: wait and try again",
                 details={"retry_after_s": int(wait) + 1},
             )
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a password check (or hash) on the pool; refuse at once when too many already wait."""
+        """Run a password check (or hash) on the pool; refuse when too many already wait, after a pause
+        (a tarpit: costs the event loop nothing, and holds a flooding client to one refusal a second
+        instead of hundreds of cheap requests a second that would take the loop from the pops)."""
         if self._waiting >= self.max_waiting:
             self.refused_busy += 1
+            await asyncio.sleep(self.refusal_delay_s)
             raise SignInBusy("sign-in is busy, try again in a moment", details={"retry_after_s": 1})
         self._waiting += 1
         try:

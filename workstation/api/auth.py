@@ -78,7 +78,7 @@ async def login(
     """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
     own, a server-side session opened (the cookie carries only its random token)."""
     address = client_address(request, settings)
-    guard.check(body.username, address)
+    await guard.check(body.username, address)
     user = await guard.run(authenticate, db, body.username, body.password)
     if user is None:
         guard.failed(body.username, address)
@@ -119,7 +119,7 @@ async def change_password(
 ) -> dict[str, bool]:
     """A new password; every other session of the user ends at once (websockets included)."""
     address = client_address(request, settings)
-    guard.check(user.username, address)
+    await guard.check(user.username, address)
     if await guard.run(authenticate, db, user.username, body.current) is None:
         guard.failed(user.username, address)
         raise DomainError("the current password is wrong", error_id="bad_credentials", status=401)
