@@ -38,7 +38,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.append(str(Path(__file__).resolve().parent))  # after ROOT: benchmarks/classifier.py must not hide the package
 
 from screen_pop_deploy import Deployment, log  # noqa: E402
 from screen_pop_pressure import PRESSURES  # noqa: E402
@@ -55,6 +54,10 @@ def seconds_for(args: argparse.Namespace, rate: float) -> float:
     if args.quick:
         return args.duration or 4.0
     return args.duration or max(args.min_seconds, args.pops / (rate * 1.05))
+
+
+def min_pops(args: argparse.Namespace) -> int:
+    return 0 if args.quick or args.duration else args.pops
 
 
 def with_ratio(line: dict[str, Any], relay: dict[str, Any] | None) -> dict[str, Any]:
@@ -95,14 +98,16 @@ async def run_group(
         await asyncio.gather(*(d.setup() for d in deps))
         relay_at: dict[float, dict[str, Any]] = {}
         for rate in rates:
-            line = await deps[0].measure(rate, seconds_for(args, rate), callers)
+            line = await deps[0].measure(rate, seconds_for(args, rate), callers, min_pops=min_pops(args))
             relay_at[rate] = line
             emit(with_ratio(line, None), args.out)
             lines.append(line)
         for dep in deps[1:]:
             for rate in rates:
                 for pressure in ("", *pressures):
-                    line = await dep.measure(rate, seconds_for(args, rate), callers, pressure)
+                    line = await dep.measure(
+                        rate, seconds_for(args, rate), callers, pressure, min_pops=min_pops(args)
+                    )
                     emit(with_ratio(line, relay_at[rate]), args.out)
                     lines.append(line)
     finally:

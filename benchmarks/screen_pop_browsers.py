@@ -17,13 +17,9 @@ import asyncio
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import psutil
-
-sys.path.append(str(Path(__file__).resolve().parent))  # after the repo root: benchmarks/classifier.py must not hide the package
-
 from screen_pop_clients import Stats, operator_client
 
 

@@ -74,6 +74,16 @@ def plot(lines: list[dict[str, Any]], png: Path) -> None:
     fig.savefig(png, dpi=110)
 
 
+def ceilings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ``screen_pop.py --sweep`` prints at its end, for a sweep that was cut short."""
+    out = []
+    for (mode, nodes, ops), pts in sorted(series(lines).items()):
+        if mode == "redis":
+            held = [p["calls_per_s"] for p in pts if p["p99_ms"] <= BUDGET_MS and not p["lost_pops"]]
+            out.append({"nodes": nodes, "operators": ops, "max_calls_per_s_within_budget": max(held, default=0)})
+    return out
+
+
 def table(lines: list[dict[str, Any]]) -> str:
     """The sweep as a Markdown table (what README shows beside the chart)."""
     rows = [
@@ -91,7 +101,7 @@ def table(lines: list[dict[str, Any]]) -> str:
             f"| {x['lost_pops']} | {x['server_cpu_pct']} % | {x.get('redis_cpu_pct', 0)} / "
             f"{x.get('simulator_cpu_pct', 0)} % | {x['load_avg_1m']} |"
         )
-    ceil = [x for x in lines if x.get("mode") == "ceiling"]
+    ceil = [x for x in lines if x.get("mode") == "ceiling"] or ceilings(lines)
     if ceil:
         rows.append("")
         rows.append("| nodes | operators | highest calls/s within budget (p99 ≤ 50 ms, 0 lost) |")

@@ -20,7 +20,7 @@ from workstation.settings import Settings
 async def test_a_burst_of_pops_arrives_in_order_over_one_connection(
     redis_url: str, redis_prefix: str
 ) -> None:
-    client = make_redis(Settings(bus_url=redis_url))
+    client = make_redis(Settings(bus_url=redis_url, redis_prefix=redis_prefix))
     assert client is not None
     bus = RedisBus(client, prefix=redis_prefix)
     hub = Hub(bus, queue_size=1000)
@@ -32,9 +32,9 @@ async def test_a_burst_of_pops_arrives_in_order_over_one_connection(
         )
         got = [(await asyncio.wait_for(tab.queue.get(), 5))["call"]["id"] for _ in range(300)]
         assert got == [f"c{i}" for i in range(300)]
-        # the process's one pool holds the subscriber's connection and the publisher's, nothing per message
         pool = client.connection_pool
-        assert len(pool._available_connections) + len(pool._in_use_connections) == 2
+        # the subscription's connection and one for publishing, however many pops were in flight
+        assert len(pool._available_connections) + len(pool._in_use_connections) <= 2
         assert bus._publisher.round_trips < 300  # batched: several publishes per round trip
     finally:
         await bus.stop()
