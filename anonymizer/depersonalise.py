@@ -170,7 +170,7 @@ def enforce_k(frame: pd.DataFrame, qis: list[str], k: int = 5, max_suppression: 
         keep = sizes >= k
         kept_sizes = sizes[keep]
         k_achieved = int(kept_sizes.min()) if len(kept_sizes) else 0
-        classes = int(len(np.unique(np.stack([codes_all[q][levels[q]][keep] for q in qis]), axis=1).T))
+        classes = len(np.unique(np.stack([codes_all[q][levels[q]][keep] for q in qis]), axis=1).T)
     else:
         keep = np.ones(n, dtype=bool)
         k_achieved, classes = n, 1 if n else 0

@@ -265,7 +265,7 @@ def write_bundle(
             "export_id": req.export_id,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "period": {"from": req.month_from, "to": req.month_to, "months": months_between(req.month_from, req.month_to)},
-            "rows": int(len(ds.frame)),
+            "rows": len(ds.frame),
             "columns": list(ds.frame.columns),
             "quasi_identifiers": ds.report["quasi_identifiers"],
             "sensitive_attributes": ["arpu_band"],
@@ -333,7 +333,7 @@ def run_export(
         k=req.k,
         l=req.l,
         generalisation=dict(ds.report["privacy"]["generalisation_levels"]),
-        rows=int(len(ds.frame)),
+        rows=len(ds.frame),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     with ledger.locked():

@@ -30,12 +30,11 @@ _INITIALS_RE = re.compile(r"\s*[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?")
 _INITIALS_FIRST_RE = re.compile(r"(?<![\w.])[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.\s?)?[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?")
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v", "md", "dds", "phd", "dvm"}
 _EN_NEVER = set(
-    """january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split()
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 )
 # places that are also in the name lexicon (roaming notes name them all the time): never a name alone
 _EN_PLACES = set(
-    """georgia india kenya israel spain france china paris houston phoenix london berlin vienna""".split()
+    ["georgia", "india", "kenya", "israel", "spain", "france", "china", "paris", "houston", "phoenix", "london", "berlin", "vienna"]
 )
 # a Russian surname by its ending, joined to a name found next to it ("ЛАПИН Ростислав")
 _RU_SURNAME_END = re.compile(r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ко|юк|ук|ых|их)$")
@@ -44,36 +43,23 @@ _NAME_TAGS = ("Name", "Surn", "Patr")
 
 # English given names that are everyday words too: need capitals mid-sentence or a neighbour name part
 _EN_AMBIGUOUS = set(
-    """will bill mark grant may june april august rose hope joy faith art sky page bob max sim sue pat
-    rich dawn amber crystal penny ruby summer autumn jack frank chase hunter miles lance gene guy ray
-    don earl dean drew rod neil jean bud carol holly ivy iris lily daisy heather violet jasmine ginger
-    sandy rusty woody terry harry kelly rocky cliff dale glen wade lane may mercedes tanya carter mason
-    cole price young king long hall wood bell cook rice hill white brown green black gray grey parker
-    love lord rich best short little small north south west east church field stone waters cross
-    house bush ford lee case hunt holmes bond miller fisher baker taylor turner walker ward banks brooks
-    strong ball bishop major stewart english french page day night morning evening star light noble
-    christian constance destiny grace harmony honor justice liberty mercy patience prosperity trinity
-    unity victory walter will may mike rob tom nick pete""".split()
+    ["will", "bill", "mark", "grant", "may", "june", "april", "august", "rose", "hope", "joy", "faith", "art", "sky", "page", "bob", "max", "sim", "sue", "pat", "rich", "dawn", "amber", "crystal", "penny", "ruby", "summer", "autumn", "jack", "frank", "chase", "hunter", "miles", "lance", "gene", "guy", "ray", "don", "earl", "dean", "drew", "rod", "neil", "jean", "bud", "carol", "holly", "ivy", "iris", "lily", "daisy", "heather", "violet", "jasmine", "ginger", "sandy", "rusty", "woody", "terry", "harry", "kelly", "rocky", "cliff", "dale", "glen", "wade", "lane", "may", "mercedes", "tanya", "carter", "mason", "cole", "price", "young", "king", "long", "hall", "wood", "bell", "cook", "rice", "hill", "white", "brown", "green", "black", "gray", "grey", "parker", "love", "lord", "rich", "best", "short", "little", "small", "north", "south", "west", "east", "church", "field", "stone", "waters", "cross", "house", "bush", "ford", "lee", "case", "hunt", "holmes", "bond", "miller", "fisher", "baker", "taylor", "turner", "walker", "ward", "banks", "brooks", "strong", "ball", "bishop", "major", "stewart", "english", "french", "page", "day", "night", "morning", "evening", "star", "light", "noble", "christian", "constance", "destiny", "grace", "harmony", "honor", "justice", "liberty", "mercy", "patience", "prosperity", "trinity", "unity", "victory", "walter", "will", "may", "mike", "rob", "tom", "nick", "pete"]
 )
 # words of tariff and product names that are also in a surname table ("Smart Plus", "Family")
-_EN_PRODUCT_WORDS = set("smart plus family max pro premium unlimited basic start online".split())
-_EN_STREET_WORDS = set("street st avenue ave road rd lane ln boulevard blvd square sq prospekt highway".split())
+_EN_PRODUCT_WORDS = set(["smart", "plus", "family", "max", "pro", "premium", "unlimited", "basic", "start", "online"])
+_EN_STREET_WORDS = set(["street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "boulevard", "blvd", "square", "sq", "prospekt", "highway"])
 # Russian words that pymorphy3 also knows as names but which are everyday words in telecom notes
-_RU_AMBIGUOUS = set("""вера надежда любовь роман слава лев роза лада ника майя мая лилия""".split())
+_RU_AMBIGUOUS = set(["вера", "надежда", "любовь", "роман", "слава", "лев", "роза", "лада", "ника", "майя", "мая", "лилия"])
 
 # abbreviations that pymorphy3 may read as a name ("ИНН" ~ "Инна")
 _ABBREVIATIONS = set(
-    "инн снилс смс ммс гб мб кб тв рф мвд фсб фио фнс пфр пин пук тп ип ооо оао пао зао".split()
+    ["инн", "снилс", "смс", "ммс", "гб", "мб", "кб", "тв", "рф", "мвд", "фсб", "фио", "фнс", "пфр", "пин", "пук", "тп", "ип", "ооо", "оао", "пао", "зао"]
 )
 
 
 # surnames that name streets all over Russia: alone after "на" / "по" / "on" they are a street, not a person
 _STREET_EPONYMS = set(
-    """ленина гагарина пушкина кирова горького чехова лермонтова толстого маркса энгельса свердлова калинина
-    чкалова жукова куйбышева дзержинского фрунзе крупской суворова кутузова ломоносова менделеева
-    маяковского некрасова тургенева гоголя островского ватутина комарова королёва королева жуковского
-    чапаева щорса котовского орджоникидзе урицкого луначарского плеханова радищева грибоедова глинки
-    шевченко победы мира""".split()
+    ["ленина", "гагарина", "пушкина", "кирова", "горького", "чехова", "лермонтова", "толстого", "маркса", "энгельса", "свердлова", "калинина", "чкалова", "жукова", "куйбышева", "дзержинского", "фрунзе", "крупской", "суворова", "кутузова", "ломоносова", "менделеева", "маяковского", "некрасова", "тургенева", "гоголя", "островского", "ватутина", "комарова", "королёва", "королева", "жуковского", "чапаева", "щорса", "котовского", "орджоникидзе", "урицкого", "луначарского", "плеханова", "радищева", "грибоедова", "глинки", "шевченко", "победы", "мира"]
 )
 _PLACE_PREPOSITIONS = {"на", "по", "у", "около", "возле", "напротив", "за", "on", "at", "near", "along"}
 

@@ -254,9 +254,7 @@ def find_phones(text: str) -> Iterator[Found]:
     for m in PHONE_RE.finditer(text):
         raw = m.group()
         n = len(_digits(raw))
-        if n == 7 and raw.count("-") == 2:
-            yield m.start(), m.end(), "PHONE"
-        elif 10 <= n <= 15:
+        if (n == 7 and raw.count("-") == 2) or 10 <= n <= 15:
             yield m.start(), m.end(), "PHONE"
 
 

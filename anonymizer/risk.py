@@ -48,7 +48,7 @@ def prosecutor_risk(classes: np.ndarray, threshold: float) -> dict[str, Any]:
         "average_risk": round(len(counts) / n, 6),
         "threshold": round(threshold, 6),
         "smallest_class": int(counts.min()),
-        "classes": int(len(counts)),
+        "classes": len(counts),
     }
 
 

@@ -107,7 +107,7 @@ def _behaviour_clusters(frame: pd.DataFrame, k_range: range, sample: int, seed: 
     criterion = {
         "method": "MiniBatchKMeans on standardised service mix and log usage",
         "choice": "highest silhouette score on a sample",
-        "sample_rows": int(len(xs)),
+        "sample_rows": len(xs),
         "silhouette": {str(k): round(v, 4) for k, v in scores.items()},
         "chosen_k": best,
     }
@@ -147,7 +147,7 @@ def profiles(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     g = frame.groupby(by, observed=True, sort=True)
     means = g[cols].mean()
     sizes = g.size()
-    total = int(len(frame))
+    total = len(frame)
     out = []
     for seg, row in means.iterrows():
         out.append(

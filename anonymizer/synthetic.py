@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from anonymizer.source import FrameSource
-from billing_adapter.demo import DEVICES, REGIONS, TARIFFS, msisdn_of
+from billing_adapter.demo import msisdn_of
+from billing_adapter.demo_data import DEVICES, REGIONS, TARIFFS
 
 LAST_NAMES = np.array(
     ["Иванов", "Смирнова", "Кузнецов", "Попова", "Соколов", "Лебедева", "Новиков", "Морозова"]

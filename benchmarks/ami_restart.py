@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telephony.ami import AmiTelephony  # noqa: E402
-from telephony.events import CallEvent, TelephonyLink  # noqa: E402
-from telephony.simulator import AmiSimulator  # noqa: E402
+from telephony.ami import AmiTelephony
+from telephony.events import CallEvent, TelephonyLink
+from telephony.simulator import AmiSimulator
 
 USER, SECRET = "bench", "bench-secret"
 

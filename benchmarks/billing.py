@@ -30,15 +30,15 @@ import pyodbc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from billing_adapter.cache import CachedBilling  # noqa: E402
-from billing_adapter.dbapi import DbApiBilling  # noqa: E402
-from billing_adapter.demo import DemoSpec, msisdn_of  # noqa: E402
-from billing_adapter.demo_load import generate_into_pg  # noqa: E402
-from billing_adapter.lookup import month_range  # noqa: E402
-from billing_adapter.mapping import load_mapping  # noqa: E402
-from billing_adapter.odbc import OdbcBackend  # noqa: E402
-from billing_adapter.resilience import CircuitBreaker  # noqa: E402
-from billing_adapter.stores import MemoryStore  # noqa: E402
+from billing_adapter.cache import CachedBilling
+from billing_adapter.dbapi import DbApiBilling
+from billing_adapter.demo import DemoSpec, msisdn_of
+from billing_adapter.demo_load import generate_into_pg
+from billing_adapter.lookup import month_range
+from billing_adapter.mapping import load_mapping
+from billing_adapter.odbc import OdbcBackend
+from billing_adapter.resilience import CircuitBreaker
+from billing_adapter.stores import MemoryStore
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -148,7 +148,8 @@ async def run(db: str, subscribers: int, n_cold: int, n_conc: int, seed: int) ->
         t0 = time.perf_counter()
         again = await front.lookup_caller(a)
         warm.append(time.perf_counter() - t0)
-        assert again.freshness is not None and again.freshness.source == "cache"
+        assert again.freshness is not None
+        assert again.freshness.source == "cache"
     raw_conn.close()
 
     queue = list(conc)

@@ -39,10 +39,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifier.corpus.generate import generate  # noqa: E402
-from classifier.data import Dataset, load_bootstrap, load_heldout  # noqa: E402
-from classifier.embeddings import EmbeddingCache, load_encoder  # noqa: E402
-from classifier.evaluate import (  # noqa: E402
+from classifier.corpus.generate import generate
+from classifier.data import Dataset, load_bootstrap, load_heldout
+from classifier.embeddings import EmbeddingCache, load_encoder
+from classifier.evaluate import (
     BaselineModel,
     EmbeddingBaseline,
     Ranker,
@@ -51,9 +51,9 @@ from classifier.evaluate import (  # noqa: E402
     split,
     tradeoff,
 )
-from classifier.features import normalise  # noqa: E402
-from classifier.model import TopicModel  # noqa: E402
-from classifier.topics import OUT_OF_SCOPE  # noqa: E402
+from classifier.features import normalise
+from classifier.model import TopicModel
+from classifier.topics import OUT_OF_SCOPE
 
 FIGURES = ("top1", "top3", "macro_f1", "in_scope_abstain_rate", "oos_recall")
 

@@ -34,18 +34,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, text
 
-from knowledge_base.render import plain_text, render_markdown  # noqa: E402
-from knowledge_base.seed import seed_articles  # noqa: E402
-from workstation.db import Database, utcnow  # noqa: E402
-from workstation.kb.models import KbArticle  # noqa: E402
-from workstation.kb.service import KnowledgeBase  # noqa: E402
-from workstation.migrate import upgrade  # noqa: E402
-from workstation.models import User  # noqa: E402
-from workstation.tickets import routing  # noqa: E402
-from workstation.tickets.config_store import ConfigStore  # noqa: E402
-from workstation.tickets.models import Ticket  # noqa: E402
+from knowledge_base.render import plain_text, render_markdown
+from knowledge_base.seed import seed_articles
+from workstation.db import Database, utcnow
+from workstation.kb.models import KbArticle
+from workstation.kb.service import KnowledgeBase
+from workstation.migrate import upgrade
+from workstation.models import User
+from workstation.tickets import routing
+from workstation.tickets.config_store import ConfigStore
+from workstation.tickets.models import Ticket
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TOPICS = [
@@ -89,7 +89,7 @@ QUERIES = [
 
 def pct(samples: list[float], p: float) -> float:
     s = sorted(samples)
-    return round(s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))], 3)
+    return round(s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))], 3)
 
 
 def pseudo_words(n: int, alphabet: str, rng: random.Random) -> list[str]:

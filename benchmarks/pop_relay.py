@@ -29,8 +29,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telephony.ami import AmiTelephony  # noqa: E402
-from telephony.events import CallEvent, CallOffered  # noqa: E402
+from telephony.ami import AmiTelephony
+from telephony.events import CallEvent, CallOffered
 
 
 def build(ami_port: int, ami_user: str, ami_secret: str) -> Starlette:

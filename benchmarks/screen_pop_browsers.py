@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 import psutil
-from screen_pop_clients import Stats, operator_client  # noqa: E402
+from screen_pop_clients import Stats, operator_client
 
 
 class BrowserProcess:
@@ -31,7 +31,7 @@ class BrowserProcess:
         self.ready = 0
         self.errors = 0
 
-    async def start(self, clients: list[tuple[str, dict[str, str], str]], timeout: float = 180) -> None:
+    async def start(self, clients: list[tuple[str, dict[str, str], str]], deadline_s: float = 180) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             __file__,
@@ -39,11 +39,13 @@ class BrowserProcess:
             stdout=asyncio.subprocess.PIPE,
             limit=2**26,
         )
-        answer = await asyncio.wait_for(self._ask({"clients": clients}), timeout)
+        answer = await asyncio.wait_for(self._ask({"clients": clients}), deadline_s)
         self.ready, self.errors = answer["ready"], answer["errors"]
 
     async def _ask(self, command: Any) -> Any:
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(command).encode() + b"\n")
         await self.proc.stdin.drain()
         return json.loads(await self.proc.stdout.readline())

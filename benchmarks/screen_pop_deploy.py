@@ -142,9 +142,9 @@ class Deployment:
         else:  # one after the other, so first start-up work (the topic model) is not raced
             for i in range(self.nodes):
                 self.servers.append(start_server(env, self.tmp, f"{self.name}.{i}", "full"))
-                await wait_healthy(self.servers[-1], timeout=180)
+                await wait_healthy(self.servers[-1], deadline_s=180)
                 await wait_idle(self.servers[-1:])
-        await self.sim.wait_for_clients(1, timeout=30)
+        await self.sim.wait_for_clients(1, deadline_s=30)
         if self.kind == "redis":
             self.tasks.append(asyncio.create_task(bus_listener(self.prefix, self.stats)))
         clients = [
@@ -236,9 +236,9 @@ class Deployment:
         }
         return line
 
-    async def _settle(self, timeout: float = 6.0) -> None:
+    async def _settle(self, deadline_s: float = 6.0) -> None:
         """Let most calls still under way end, so the next point starts with the floor nearly free."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + deadline_s
         while len(self.sim.busy_agents) > len(self.operators) // 20 and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
 

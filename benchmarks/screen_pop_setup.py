@@ -181,8 +181,8 @@ def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
     return Server(port, proc)
 
 
-async def wait_healthy(server: Server, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_healthy(server: Server, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:
             if server.proc.poll() is not None:
@@ -191,15 +191,15 @@ async def wait_healthy(server: Server, timeout: float = 60) -> None:
                 if (await client.get(f"http://127.0.0.1:{server.port}/healthz")).status_code == 200:
                     return
             await asyncio.sleep(0.2)
-    raise RuntimeError(f"server on {server.port} not healthy in {timeout}s")
+    raise RuntimeError(f"server on {server.port} not healthy in {deadline_s}s")
 
 
-async def wait_idle(servers: list[Server], timeout: float = 60.0) -> None:
+async def wait_idle(servers: list[Server], deadline_s: float = 60.0) -> None:
     """Start-up work (e.g. the first topic model being trained) must not run during the measurement."""
     procs = [psutil.Process(s.proc.pid) for s in servers]
     for p in procs:
         p.cpu_percent(None)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         await asyncio.sleep(0.5)
         if all(p.cpu_percent(None) < 15.0 for p in procs):

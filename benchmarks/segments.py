@@ -63,7 +63,7 @@ def bench_segments(n: int, k: int) -> dict[str, object]:
         "stage_seconds": ds.timings,
         "write_seconds": round(write_seconds, 2),
         "peak_rss_mb": _peak_rss_mb(),
-        "rows_exported": int(len(ds.frame)),
+        "rows_exported": len(ds.frame),
         "k_requested": k,
         "k_achieved_whole_record": privacy["k_achieved"],
         "l_diversity_arpu_band": privacy["l_diversity_arpu_band"],
@@ -150,7 +150,8 @@ def _baseline() -> Any:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("segments_baseline", Path(__file__).parent / "segments_baseline.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -77,7 +77,7 @@ def ours(feats: pd.DataFrame, k: int) -> dict[str, Any]:
     frame = out[cols].astype(str).assign(arpu_band=bands)
     return {
         "seconds": round(seconds, 3),
-        "rows_released": int(len(out)),
+        "rows_released": len(out),
         "suppressed_share": round(1 - len(out) / len(feats), 4),
         "k_whole_record_pycanon": int(anonymity.k_anonymity(frame, cols)) if len(out) else 0,
         "l_arpu_band_pycanon": int(anonymity.l_diversity(frame, cols, ["arpu_band"])) if len(out) else 0,
@@ -156,7 +156,7 @@ def anjana_release(feats: pd.DataFrame, k: int) -> dict[str, Any]:
     frame = out[[*qis, "arpu_band"]].astype(str)
     return {
         "seconds": round(seconds, 3),
-        "rows_released": int(len(out)),
+        "rows_released": len(out),
         "suppressed_share": round(1 - len(out) / len(feats), 4),
         "k_whole_record_pycanon": int(anonymity.k_anonymity(frame, qis)),
         "l_arpu_band_pycanon": int(anonymity.l_diversity(frame, qis, ["arpu_band"])),
@@ -168,4 +168,4 @@ def anjana_release(feats: pd.DataFrame, k: int) -> dict[str, Any]:
 def compare(n: int, k: int) -> dict[str, Any]:
     """Both on the same ``n`` subscribers; anjana's row-by-row hierarchy lookups limit ``n``."""
     feats = features(n)
-    return {"subscribers": int(len(feats)), "k": k, "ours": ours(feats, k), "anjana": anjana_release(feats, k)}
+    return {"subscribers": len(feats), "k": k, "ours": ours(feats, k), "anjana": anjana_release(feats, k)}

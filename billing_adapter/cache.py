@@ -19,14 +19,14 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from billing_adapter.card_codec import card_dict as _card_dict
 from billing_adapter.card_codec import card_from as _card_from
 from billing_adapter.changes import ChangeListener
 from billing_adapter.models import Card, CardLookup, Freshness, MonthCharges, Payment, SubscriberRef
 from billing_adapter.phones import BadNumber, normalise_msisdn
-from billing_adapter.ports import BillingError, BillingSource
+from billing_adapter.ports import BatchReader, BillingError, BillingSource
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import CacheStore
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _BALANCE_FIELDS = ("balance", "credit_limit", "status")
 _PENDING_S = 1.0  # how long this process trusts its own just-written cache entries
 # caller IDs repeat (every AMI event of a call, every retry): parse each with phonenumbers once
@@ -84,14 +85,14 @@ class CachedBilling:
             return pending[1]
         try:
             return await self.store.get(key)
-        except Exception as exc:  # noqa: BLE001 - a cache outage must never break a pop
+        except Exception as exc:
             log.warning("billing cache read failed: %s", type(exc).__name__)
             return None
 
     async def _put(self, key: str, value: Any, fresh_s: float) -> None:
         try:
             await self.store.set(key, {"t": self.clock(), "fresh": fresh_s, "v": value}, self.keep_s)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("billing cache write failed: %s", type(exc).__name__)
 
     def _put_later(self, key: str, value: Any, fresh_s: float) -> None:
@@ -105,7 +106,7 @@ class CachedBilling:
         async def write() -> None:
             try:
                 await self.store.set(key, entry, self.keep_s)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("billing cache write failed: %s", type(exc).__name__)
 
         task = asyncio.ensure_future(write())
@@ -337,8 +338,9 @@ class CachedBilling:
             raise BillingError("billing unavailable")
         return found.card
 
-    async def _passthrough(self, key: str, make: Callable[[], Awaitable[Any]]) -> Any:
-        return await self._call(key, make)
+    async def _passthrough(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
+        result: T = await self._call(key, make)
+        return result
 
     async def search(self, query: str, limit: int = 20) -> list[SubscriberRef]:
         return await self._passthrough(f"search:{limit}:{query}", lambda: self.source.search(query, limit))
@@ -369,7 +371,9 @@ class CachedBilling:
         self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
     ) -> Iterator[Any]:
         """Batches straight from the source (never cached): see ``DbApiBilling.iter_batches``."""
-        return self.source.iter_batches(query_name, params, chunk_size)  # type: ignore[attr-defined]
+        if not isinstance(self.source, BatchReader):
+            raise BillingError("this billing source has no batch reads", error_id="billing_no_batches")
+        return self.source.iter_batches(query_name, params, chunk_size)
 
     # ------------------------------------------------------------------ invalidation
     async def invalidate(self, subscriber_id: str) -> None:

@@ -43,7 +43,7 @@ class ChangeListener:
             return
         try:
             await asyncio.wait_for(self.start(), 0.5)
-        except Exception as exc:  # noqa: BLE001 (any Redis trouble: retried later)
+        except Exception as exc:
             self._retry_at = time.monotonic() + RETRY_S
             log.warning("billing change listener not started: %s", type(exc).__name__)
 
@@ -58,7 +58,7 @@ class ChangeListener:
                         await self.on_change(sid)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 (the connection dropped: ensure() restarts it)
+        except Exception as exc:
             log.warning("billing change listener stopped: %s", type(exc).__name__)
             self._task = None
         finally:

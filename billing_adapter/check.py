@@ -52,7 +52,7 @@ def check_source(source: DbApiBilling) -> list[CheckResult]:
     """One result per mapped query; never raises for a query problem (it is reported)."""
     try:
         conn = source.backend.connect()
-    except Exception as exc:  # noqa: BLE001 - any driver error is reported as one line
+    except Exception as exc:
         if not isinstance(exc, BillingError | source.backend.errors):
             raise
         return [CheckResult("connect", False, f"cannot connect: {_first_line(exc)}")]

@@ -10,6 +10,7 @@ connection away). Connections are opened read-only and reused. Only mapped, para
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import re
@@ -49,7 +50,7 @@ class Backend:
 class _Job:
     """State shared between the awaiting coroutine and the worker thread of one call."""
 
-    __slots__ = ("conn", "cursor", "abandoned", "lock")
+    __slots__ = ("abandoned", "conn", "cursor", "lock")
 
     def __init__(self) -> None:
         self.conn: Any = None
@@ -318,10 +319,8 @@ class DbApiBilling:
 
 
 def _close_quietly(obj: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):
         obj.close()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail in any driver-specific way
-        pass
 
 
 def _swallow(fut: Any) -> None:

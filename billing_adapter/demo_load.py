@@ -66,17 +66,17 @@ def _load_pg(con: sqlite3.Connection, schema: str, url: str) -> dict[str, int]:
         with pg.cursor() as cur:
             for name, table in tables_for(schema).items():
                 try:
-                    cur.execute(create_table_sql("postgresql", name, table))  # type: ignore[arg-type]
+                    cur.execute(create_table_sql("postgresql", name, table))
                 except psycopg.errors.DuplicateTable:
                     raise LoadError(f"table {name} already exists in the target database") from None
                 cols = [c for c, _ in table[0]]
-                with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+                with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
                     for rows in _chunks(con, name, cols):
                         for row in rows:
                             copy.write_row(row)
                         counts[name] = counts.get(name, 0) + len(rows)
                 for stmt in index_sql("postgresql", name, table):
-                    cur.execute(stmt)  # type: ignore[arg-type]
+                    cur.execute(stmt)
             pg.commit()
             pg.autocommit = True
             cur.execute("ANALYZE")
@@ -93,17 +93,17 @@ def generate_into_pg(url: str, spec: DemoSpec, schema: str = "demo") -> dict[str
     counts: dict[str, int] = {}
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg, pg.cursor() as cur:
         for name, table in tables.items():
-            cur.execute(create_table_sql("postgresql", name, table))  # type: ignore[arg-type]
+            cur.execute(create_table_sql("postgresql", name, table))
         for demo_table, frame in generate(spec):
             name, rows = to_legacy(demo_table, frame) if schema == "legacy" else (demo_table, frame)
             cols = list(rows.columns)
-            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
                 for row in rows_of(rows, dict(tables[name][0])):
                     copy.write_row(row)
             counts[name] = counts.get(name, 0) + len(rows)
         for name, table in tables.items():
             for stmt in index_sql("postgresql", name, table):
-                cur.execute(stmt)  # type: ignore[arg-type]
+                cur.execute(stmt)
         pg.commit()
         pg.autocommit = True
         cur.execute("ANALYZE")

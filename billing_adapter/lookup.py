@@ -5,6 +5,7 @@ Search text is only ever classified and passed as parameter values: it never bec
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date
 from typing import Any
@@ -45,10 +46,8 @@ def search_plan(text: str) -> list[tuple[str, dict[str, Any]]]:
     plan: list[tuple[str, dict[str, Any]]] = []
     compact = re.sub(r"[\s()\-]", "", q)
     if re.fullmatch(r"\+?\d{5,15}", compact):
-        try:
+        with contextlib.suppress(BadNumber):
             plan.append(("subscriber_by_msisdn", {"msisdn": normalise_msisdn(q)}))
-        except BadNumber:
-            pass
         plan.append(("subscriber_by_account", {"account": compact.lstrip("+")}))
     if _CONTRACT.match(q):
         plan.append(("subscriber_by_contract", {"contract": q}))

@@ -7,6 +7,7 @@ with autocommit, and with the driver's query timeout (``connection.timeout``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -57,10 +58,10 @@ class OdbcBackend(Backend):
             if "HYC00" not in str(exc) and "HY092" not in str(exc):
                 raise
             conn = pyodbc.connect(self.connection_string, autocommit=True, readonly=True)
-        try:  # SQL_ATTR_QUERY_TIMEOUT on every statement, where the driver supports it
+        # SQL_ATTR_QUERY_TIMEOUT on every statement, where the driver supports it; psqlODBC refuses it:
+        # the server-side timeout below does the job
+        with contextlib.suppress(pyodbc.Error):
             conn.timeout = max(1, math.ceil(self.timeout_s))
-        except pyodbc.Error:
-            pass  # psqlODBC refuses it: the server-side timeout below does the job
         conn.setdecoding(pyodbc.SQL_CHAR, encoding="utf-8")
         conn.setencoding(encoding="utf-8")
         dbms = str(conn.getinfo(pyodbc.SQL_DBMS_NAME) or "").lower()
@@ -78,10 +79,8 @@ class OdbcBackend(Backend):
 
     def interrupt(self, conn: Any, cursor: Any) -> None:
         if cursor is not None:
-            try:
+            with contextlib.suppress(pyodbc.Error):
                 cursor.cancel()
-            except pyodbc.Error:
-                pass
 
     def describe(self) -> str:
         return f"odbc:{self.dbms or 'unknown'}"

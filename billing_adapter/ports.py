@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from billing_adapter.errors import BillingError
 from billing_adapter.models import Card, CardLookup, MonthCharges, Payment, SubscriberRef
 
-__all__ = ["BillingError", "BillingFront", "BillingSource", "CardLookupService"]
+__all__ = ["BatchReader", "BillingError", "BillingFront", "BillingSource", "CardLookupService"]
 
 
 class BillingSource(Protocol):
@@ -50,3 +51,17 @@ class BillingFront(BillingSource, CardLookupService, Protocol):
     async def start(self) -> None:
         """Listen for billing's change notices (with a Redis cache); called once at start-up."""
         ...
+
+
+@runtime_checkable
+class BatchReader(Protocol):
+    """Bulk reads for the anonymizer, implemented by the DB-API source (``DbApiBilling``).
+
+    ``iter_batches("batch_subscribers" | "batch_monthly", {"month_from": "YYYY-MM", "month_to": "YYYY-MM"},
+    chunk_size)`` yields typed pandas DataFrames, keyset-paginated by subscriber id (``after_id`` in params
+    resumes), each holding at most ``chunk_size`` subscribers; runs in the caller's thread.
+    """
+
+    def iter_batches(
+        self, query_name: str, params: Mapping[str, Any] | None = None, chunk_size: int = 10_000
+    ) -> Iterator[Any]: ...

@@ -82,7 +82,7 @@ def evaluate(model: Ranker, test: Dataset, trained_topics: list[str]) -> dict[st
     pred1 = np.asarray([p.suggestions[0].code if p.suggestions else OUT_OF_SCOPE for p in preds])
     labels = sorted(known)
     out: dict[str, Any] = {
-        "test_rows": int(len(gold)),
+        "test_rows": len(gold),
         "in_scope_rows": int(inscope.sum()),
         "oos_rows": int(oos.sum()),
     }

@@ -102,7 +102,7 @@ class ModelRegistry:
 
     def load(self, version: int) -> TopicModel:
         with self._path(version, "pkl").open("rb") as fh:
-            model = pickle.load(fh)  # noqa: S301 - our own files in data_dir only
+            model = pickle.load(fh)
         if not isinstance(model, TopicModel):
             raise ValueError(f"model-{version:04d}.pkl is not a topic model")
         return model

@@ -205,7 +205,7 @@ class AmiTelephony:
     # ------------------------------------------------------------------ connection
     async def _send(self, action: dict[str, str]) -> Msg:
         manager = self._manager
-        if manager is None or not self.connected and action["Action"] != "Login":
+        if manager is None or (not self.connected and action["Action"] != "Login"):
             raise TelephonyUnavailable("not connected to Asterisk")
         try:
             resp = await asyncio.wait_for(
@@ -403,9 +403,12 @@ class AmiTelephony:
         if manager is not self._manager:
             return
         name = msg.get("Event", "")
-        if name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded") and msg.get("Interface"):
-            if self.pauses.observe(msg["Interface"], msg.get("Paused") == "1"):
-                self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
+        if (
+            name in ("QueueMemberPause", "QueueMemberStatus", "QueueMemberAdded")
+            and msg.get("Interface")
+            and self.pauses.observe(msg["Interface"], msg.get("Paused") == "1")
+        ):
+            self.pauses.wake.set()  # Asterisk disagrees with the workstation: apply it again
         if self._buffer is not None:
             self._buffer.append(msg)
             return
@@ -426,11 +429,21 @@ class AmiTelephony:
             lane = lanes.get(ev.call_id)
             if lane is not None:
                 lane.append(ev)
-                continue
-            lanes[ev.call_id] = deque([ev])
-            task = asyncio.create_task(self._run_lane(ev.call_id, lanes))
-            self._lanes.add(task)
-            task.add_done_callback(self._lanes.discard)
+            else:
+                lanes[ev.call_id] = deque([ev])
+                task = asyncio.create_task(self._run_lane(ev.call_id, lanes))
+                self._lanes.add(task)
+                task.add_done_callback(self._lanes.discard)
+            self._out.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every event Asterisk sent so far has been handled: one round trip first (what
+        Asterisk wrote before its answer has been read), then the dispatch queue and every lane empty.
+        Tests and the demo use it instead of sleeping."""
+        await self._send({"Action": "Ping"})
+        await self._out.join()
+        while self._lanes:
+            await asyncio.gather(*list(self._lanes), return_exceptions=True)
 
     async def _run_lane(self, key: str, lanes: dict[str, deque[CallEvent]]) -> None:
         lane = lanes[key]

@@ -222,9 +222,9 @@ class Normaliser(CallBook):
     def _on_bridge_enter(self, msg: Msg, at: float) -> list[CallEvent]:
         call = self.calls.get(self._call_id(msg))
         out: list[CallEvent] = []
-        if call is not None and (ring := self.ring_by_channel(call, msg.get("Channel", ""))) is not None:
-            if ring.state != "done" or call.answered is None:
-                self.answer_ring(call, ring, at, out)
+        ring = self.ring_by_channel(call, msg.get("Channel", "")) if call is not None else None
+        if call is not None and ring is not None and (ring.state != "done" or call.answered is None):
+            self.answer_ring(call, ring, at, out)
         return out
 
     def _on_hangup(self, msg: Msg, at: float) -> list[CallEvent]:

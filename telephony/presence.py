@@ -138,12 +138,12 @@ class PauseKeeper(PauseBook):
         raise_refusal("QueuePause", resp, self._problems)
         raise TelephonyUnavailable(message)
 
-    async def seed_from(self, source: PresenceSource | None, timeout: float) -> None:
+    async def seed_from(self, source: PresenceSource | None, deadline_s: float) -> None:
         """Read the workstation's stored presence (at each connect); a failure keeps what is known."""
         if source is None:
             return
         try:
-            self.seed(await asyncio.wait_for(source(), timeout))
+            self.seed(await asyncio.wait_for(source(), deadline_s))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the store may be down: the pauses chosen in this process still hold

@@ -269,8 +269,8 @@ def instantiate(tpl: Template, callers: list[str], agents: list[tuple[str, str]]
             agent = rw.agent_channels.get(get(new, "DestChannel"))
             if agent is not None:
                 script.pop_keys[idx] = (call_id, agent)
-        if event == "QueueCallerJoin" or (event == "DialBegin" and idx in script.pop_keys):
-            if call_id not in script.call_ids:
-                script.call_ids.append(call_id)
+        joins = event == "QueueCallerJoin" or (event == "DialBegin" and idx in script.pop_keys)
+        if joins and call_id not in script.call_ids:
+            script.call_ids.append(call_id)
     script.agents = [a for a, _ in agents]
     return script

@@ -155,10 +155,7 @@ class SimState:
             longest = max((int(now - float(e["joined"])) for e in entries.values()), default=0)
             st = self.queues.queue(queue)
             items.append(
-                [("Event", "QueueSummary"), ("Queue", queue), ("LoggedIn", str(len(logged_in)))]
-                + [("Available", str(len(available))), ("Callers", str(len(entries)))]
-                + [("HoldTime", str(st.holdtime)), ("TalkTime", str(st.talktime))]
-                + [("LongestHoldTime", str(longest)), ("ActionID", action_id)]
+                [("Event", "QueueSummary"), ("Queue", queue), ("LoggedIn", str(len(logged_in))), ("Available", str(len(available))), ("Callers", str(len(entries))), ("HoldTime", str(st.holdtime)), ("TalkTime", str(st.talktime)), ("LongestHoldTime", str(longest)), ("ActionID", action_id)]
             )
         return items
 

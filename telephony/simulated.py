@@ -99,6 +99,11 @@ class SimulatedTelephony:
             raise TelephonyUnavailable("simulated telephony is not started")
         return await self.client.originate(extension, number, caller_id)
 
+    async def drain(self) -> None:
+        """Every event the simulator sent so far has been handled (see ``AmiTelephony.drain``)."""
+        if self.client is not None:
+            await self.client.drain()
+
     def health(self) -> dict[str, object]:
         base = self.client.health() if self.client else {"state": "down", "connected": False, "problems": []}
         return {**base, "simulated": True, "calls_per_min": self.calls_per_min}

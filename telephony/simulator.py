@@ -191,16 +191,15 @@ class AmiSimulator:
     def shutdown_notice(self) -> None:
         """``Event: Shutdown`` as Asterisk sends it when ``core restart`` begins."""
         self.broadcast(
-            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly")]
-            + [("Restart", "True")]
+            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly"), ("Restart", "True")]
         )
 
     @property
     def clients(self) -> int:
         return sum(1 for s in self.sessions if s.authed)
 
-    async def wait_for_clients(self, n: int = 1, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_for_clients(self, n: int = 1, deadline_s: float = 10.0) -> None:
+        deadline = time.monotonic() + deadline_s
         while self.clients < n:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.clients} AMI clients logged in, expected {n}")
@@ -352,8 +351,7 @@ class AmiSimulator:
             up = str(int(time.time() - self._started))
             session.send(
                 encode(
-                    [("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", up)]
-                    + [("LastReload", up), ("Status", "Fully Booted")]
+                    [("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", up), ("LastReload", up), ("Status", "Fully Booted")]
                 )
             )
         return True

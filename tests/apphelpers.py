@@ -7,7 +7,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,16 @@ def sign_in_page(page: Any, base: str, username: str, home: str = "operator.html
     page.wait_for_url(f"**/{home}")
 
 
+def open_card(page: Any, number: str, ready: str) -> None:
+    """On the operator's screen: search ``number``, open the subscriber's card, wait for ``ready``."""
+    page.fill("#search", number)
+    page.press("#search", "Enter")
+    page.wait_for_selector("#card[data-state=found], .match")
+    if page.locator(".match").count():
+        page.click(".match")
+    page.wait_for_selector(ready)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -147,3 +157,7 @@ class ServerThread:
         """Run a coroutine on the server's event loop (e.g. inject a call event) and wait for it."""
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+# the e2e tier's ``serve`` fixture (tests/e2e/conftest.py): the app around a container, served until the test ends
+Serve = Callable[[Container], ServerThread]

@@ -7,6 +7,7 @@ The shared servers on 5432 / 6379 are never touched. Used by the fault tests and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -86,10 +87,8 @@ class OwnPostgres:
         _wait_port(self.port, up=False)
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -41,13 +41,9 @@ def make_redis(settings: Settings) -> aioredis.Redis | None:
     url = settings.redis_url()
     if url is None:
         return None
-    # lib_name/lib_version None: no client-info handshake (and no package-metadata read) per connection
+    # driver_info None: no client-info handshake (and no package-metadata read) per connection
     return aioredis.Redis.from_url(
-        url,
-        socket_timeout=REDIS_TIMEOUT_S,
-        socket_connect_timeout=REDIS_TIMEOUT_S,
-        lib_name=None,
-        lib_version=None,
+        url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S, driver_info=None
     )
 
 
@@ -125,7 +121,9 @@ def make_telephony(settings: Settings) -> Telephony | None:
     from telephony.ami import AmiTelephony
 
     parts = urlsplit(url)
-    assert parts.hostname and parts.username and settings.ami_secret is not None  # checked by Settings
+    assert parts.hostname
+    assert parts.username
+    assert settings.ami_secret is not None
     return AmiTelephony(
         parts.hostname,
         parts.port or 5038,

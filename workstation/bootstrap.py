@@ -51,7 +51,7 @@ def bootstrap(
     db: Database | None = None,
     bus: Bus | None = None,
     billing: BillingFront | None = None,
-    telephony: Telephony | None | bool = True,
+    telephony: Telephony | bool | None = True,
     features: Sequence[Feature] | None = None,
     **setting_overrides: Any,
 ) -> Container:

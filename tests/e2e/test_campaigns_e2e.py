@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
 from billing_adapter.demo import DemoSpec, generate_sqlite
-from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
+from tests.apphelpers import Serve, add_user, make_container, sign_in_page
 from workstation.adapters import make_billing
-from workstation.app import create_app
 from workstation.campaigns.models import CampaignTarget
 from workstation.settings import Settings
 
@@ -24,7 +23,7 @@ KEY = "e2e-pseudonym-key-0123456789abcdef0123"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Any]:
+def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
     billing_db = tmp_path / "billing.db"
     generate_sqlite(billing_db, DemoSpec(subscribers=1200, as_of=date(2026, 7, 1)))
     billing = make_billing(Settings(billing_url=f"sqlite:///{billing_db}", data_dir=tmp_path))
@@ -32,73 +31,72 @@ def server(tmp_path: Path) -> Iterator[Any]:
     add_user(container, "ana", role="analyst", display_name="Analyst")
     add_user(container, "mkt", role="marketing", display_name="Marketing")
     add_user(container, "op1", display_name="Operator One")
-    with ServerThread(create_app(container)) as srv:
-        srv.container = container
-        srv.billing_db = billing_db
-        yield srv
+    srv = serve(container)
+    srv.billing_db = billing_db
+    return srv
 
 
-def sign_in(page: Page, base: str, username: str, home: str) -> None:
+def sign_in_fresh(page: Page, base: str, username: str, home: str) -> None:
+    """Sign in as another user in the same tab (the previous session's cookie dropped first)."""
     page.context.clear_cookies()
     sign_in_page(page, base, username, home)
 
 
-def test_export_then_campaign_then_offer_on_the_card(server: Any, tmp_path: Path) -> None:
+def test_export_then_campaign_then_offer_on_the_card(browser: Browser, server: Any, tmp_path: Path) -> None:
     with sqlite3.connect(server.billing_db) as conn:
         surnames = [r[0] for r in conn.execute("SELECT last_name FROM subscribers LIMIT 300")]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 1400}).new_page()
+    page = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 1400}).new_page()
 
-        sign_in(page, server.url, "ana", "analyst.html")
-        page.fill("#seg-from", "2026-01")
-        page.fill("#seg-to", "2026-06")
-        page.fill("#seg-reason", "сегментация Q2")
-        page.click("#seg-start")
-        page.wait_for_selector("#privacy-kpis", timeout=120_000)
-        kpis = page.inner_text("#privacy-kpis")
-        assert "k достигнуто" in kpis and "l-разнообразие" in kpis
-        assert "Риск повторной идентификации" in kpis and "20.0%" in kpis  # ≤ 1/k over the whole record
-        assert page.locator("svg.chart-sizes rect").count() >= 2
-        assert page.locator("#methods tr").count() > 5
-        shown = page.inner_text("body")
-        assert not [s for s in surnames if s in shown]
-        page.screenshot(path=str(tmp_path / "analyst.png"), full_page=True)
-        # an export of an overlapping, different period would break k joined with the first: refused, in Russian
-        page.fill("#seg-from", "2026-03")
-        page.click("#seg-start")
-        page.wait_for_selector(".toast.error", timeout=120_000)
-        assert "Выгрузка отклонена" in page.inner_text(".toast.error")
+    sign_in_fresh(page, server.url, "ana", "analyst.html")
+    page.fill("#seg-from", "2026-01")
+    page.fill("#seg-to", "2026-06")
+    page.fill("#seg-reason", "сегментация Q2")
+    page.click("#seg-start")
+    page.wait_for_selector("#privacy-kpis", timeout=120_000)
+    kpis = page.inner_text("#privacy-kpis")
+    assert "k достигнуто" in kpis
+    assert "l-разнообразие" in kpis
+    assert "Риск повторной идентификации" in kpis
+    assert "20.0%" in kpis
+    assert page.locator("svg.chart-sizes rect").count() >= 2
+    assert page.locator("#methods tr").count() > 5
+    shown = page.inner_text("body")
+    assert not [s for s in surnames if s in shown]
+    page.screenshot(path=str(tmp_path / "analyst.png"), full_page=True)
+    # an export of an overlapping, different period would break k joined with the first: refused, in Russian
+    page.fill("#seg-from", "2026-03")
+    page.click("#seg-start")
+    page.wait_for_selector(".toast.error", timeout=120_000)
+    assert "Выгрузка отклонена" in page.inner_text(".toast.error")
 
-        sign_in(page, server.url, "mkt", "marketing.html")
-        page.check("input.mkt-seg[value='tier:high']")
-        page.fill("#mkt-name", "Безлимит для ценных")
-        page.fill("#mkt-offer", "Скидка 20% на Безлимит на 3 месяца")
-        page.fill("#mkt-starts", "2026-01-01")
-        page.click("#mkt-launch")
-        page.wait_for_selector("#campaigns tr[data-id]")
-        assert int(page.inner_text("#campaigns tr[data-id] td.targets")) > 0
+    sign_in_fresh(page, server.url, "mkt", "marketing.html")
+    page.check("input.mkt-seg[value='tier:high']")
+    page.fill("#mkt-name", "Безлимит для ценных")
+    page.fill("#mkt-offer", "Скидка 20% на Безлимит на 3 месяца")
+    page.fill("#mkt-starts", "2026-01-01")
+    page.click("#mkt-launch")
+    page.wait_for_selector("#campaigns tr[data-id]")
+    assert int(page.inner_text("#campaigns tr[data-id] td.targets")) > 0
 
-        with server.container.db.session() as s:
-            target = s.scalars(select(CampaignTarget)).first().subscriber_id
-        with sqlite3.connect(server.billing_db) as conn:
-            (msisdn,) = conn.execute(
-                "SELECT msisdn FROM msisdns WHERE account_id = ? AND is_primary = 1", (int(target),)
-            ).fetchone()
-        sign_in(page, server.url, "op1", "operator.html")
-        page.fill("#search", str(msisdn))
-        page.press("#search", "Enter")
-        page.wait_for_selector("#card[data-state=found], .match")
-        if page.locator(".match").count():
-            page.click(".match")
-        page.wait_for_selector("#panel-offers .offer")
-        assert "Скидка 20% на Безлимит" in page.inner_text("#panel-offers")
-        page.click("#panel-offers button[data-outcome=accepted]")
-        page.wait_for_selector("#panel-offers .offer-status:has-text('Принял')")
-        page.screenshot(path=str(tmp_path / "operator.png"), full_page=True)
+    with server.container.db.session() as s:
+        target = s.scalars(select(CampaignTarget)).first().subscriber_id
+    with sqlite3.connect(server.billing_db) as conn:
+        (msisdn,) = conn.execute(
+            "SELECT msisdn FROM msisdns WHERE account_id = ? AND is_primary = 1", (int(target),)
+        ).fetchone()
+    sign_in_fresh(page, server.url, "op1", "operator.html")
+    page.fill("#search", str(msisdn))
+    page.press("#search", "Enter")
+    page.wait_for_selector("#card[data-state=found], .match")
+    if page.locator(".match").count():
+        page.click(".match")
+    page.wait_for_selector("#panel-offers .offer")
+    assert "Скидка 20% на Безлимит" in page.inner_text("#panel-offers")
+    page.click("#panel-offers button[data-outcome=accepted]")
+    page.wait_for_selector("#panel-offers .offer-status:has-text('Принял')")
+    page.screenshot(path=str(tmp_path / "operator.png"), full_page=True)
 
-        sign_in(page, server.url, "mkt", "marketing.html")
-        page.wait_for_selector("#campaigns tr[data-id]")
-        assert page.inner_text("#campaigns tr[data-id] td.accepted") == "1"
-        assert "100%" in page.inner_text("#campaigns tr[data-id] td.conversion")
-        browser.close()
+    sign_in_fresh(page, server.url, "mkt", "marketing.html")
+    page.wait_for_selector("#campaigns tr[data-id]")
+    assert page.inner_text("#campaigns tr[data-id] td.accepted") == "1"
+    assert "100%" in page.inner_text("#campaigns tr[data-id] td.conversion")

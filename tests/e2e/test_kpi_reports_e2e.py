@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from billing_adapter.memory import MemoryBilling, make_card
 from telephony.events import CallAbandoned, CallAnswered, CallEnded, CallOffered, CallQueued
-from tests.apphelpers import BROWSER_ARGS, ServerThread, add_user, make_container, sign_in_page
-from workstation.app import create_app
+from tests.apphelpers import Serve, add_user, make_container, sign_in_page
 from workstation.kpis import feature as kpis_feature
 
 pytestmark = pytest.mark.e2e
@@ -22,15 +21,14 @@ CALLER = "79161234567"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Any:
+def server(serve: Serve, tmp_path: Path) -> Any:
     billing = MemoryBilling()
     billing.add(make_card("101", CALLER))
     container = make_container(tmp_path, billing=billing, features=(kpis_feature,), kpi_timezone="UTC")
     add_user(container, "op1", display_name="Operator One", interface="PJSIP/1001", extension="1001")
     add_user(container, "boss", role="supervisor", display_name="Floor Boss")
-    with ServerThread(create_app(container)) as srv:
-        srv.container = container
-        yield srv
+    srv = serve(container)
+    return srv
 
 
 def play(server: Any) -> None:
@@ -52,31 +50,28 @@ def play(server: Any) -> None:
     server.call(go())
 
 
-def test_report_table_chart_drill_down_card_and_csv(server: Any) -> None:
+def test_report_table_chart_drill_down_card_and_csv(browser: Browser, server: Any) -> None:
     play(server)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = browser.new_context(locale="ru-RU").new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        sign_in_page(page, server.url, "boss", home="supervisor.html")
-        page.goto(server.url + "/supervisor-kpis.html")
-        row = page.locator("#kr-table tr[data-key=support]")
-        expect(row).to_have_count(1, timeout=20000)
-        assert page.locator("#kr-chart svg rect").count() == 3  # one bucket: offered / answered / abandoned
-        expect(row.locator("button[data-figure=offered]")).to_have_text("2")
-        row.locator("button[data-figure=abandoned]").click()
-        expect(page.locator("#kr-calls tr[data-call=R2]")).to_have_count(1)
-        row.locator("button[data-figure=answered]").click()
-        expect(page.locator("#kr-calls tr[data-call=R1]")).to_have_count(1)
-        assert CALLER not in page.inner_text("#kr-drill")  # no numbers in the list
-        page.locator("#kr-calls tr[data-call=R1] button").click()
-        expect(page.locator("#kr-card h3")).to_have_count(1)  # the card, its view audited by the card API
-        page.locator("#kr-card button").click()
-        assert "/api/kpis/report.csv?" in (page.get_attribute("#kr-csv", "href") or "")
-        page.select_option("select[name=group]", "operator")
-        page.click("#kr-show")
-        expect(page.locator("#kr-table tr[data-key]")).to_have_count(1)
-        assert "Operator One" in page.inner_text("#kr-table")
-        assert errors == []
-        browser.close()
+    page = browser.new_context(locale="ru-RU").new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in_page(page, server.url, "boss", home="supervisor.html")
+    page.goto(server.url + "/supervisor-kpis.html")
+    row = page.locator("#kr-table tr[data-key=support]")
+    expect(row).to_have_count(1, timeout=20000)
+    assert page.locator("#kr-chart svg rect").count() == 3  # one bucket: offered / answered / abandoned
+    expect(row.locator("button[data-figure=offered]")).to_have_text("2")
+    row.locator("button[data-figure=abandoned]").click()
+    expect(page.locator("#kr-calls tr[data-call=R2]")).to_have_count(1)
+    row.locator("button[data-figure=answered]").click()
+    expect(page.locator("#kr-calls tr[data-call=R1]")).to_have_count(1)
+    assert CALLER not in page.inner_text("#kr-drill")  # no numbers in the list
+    page.locator("#kr-calls tr[data-call=R1] button").click()
+    expect(page.locator("#kr-card h3")).to_have_count(1)  # the card, its view audited by the card API
+    page.locator("#kr-card button").click()
+    assert "/api/kpis/report.csv?" in (page.get_attribute("#kr-csv", "href") or "")
+    page.select_option("select[name=group]", "operator")
+    page.click("#kr-show")
+    expect(page.locator("#kr-table tr[data-key]")).to_have_count(1)
+    assert "Operator One" in page.inner_text("#kr-table")
+    assert errors == []

@@ -67,7 +67,8 @@ async def test_billing_down_at_start_gives_unavailable_then_opens_the_breaker() 
     try:
         first = await front.lookup_caller("79161234567")
         assert first.state == "unavailable"
-        assert first.freshness is not None and first.freshness.billing_state == "unavailable"
+        assert first.freshness is not None
+        assert first.freshness.billing_state == "unavailable"
         await front.lookup_caller("79161234568")
         health = await front.health()
         assert health["ok"] is False
@@ -90,7 +91,8 @@ async def test_hanging_query_times_out_and_the_card_says_unavailable(
         assert info.value.error_id == "billing_timeout"
         front = CachedBilling(source, MemoryStore(), answer_within_s=0.5)
         found = await front.get_card("2")
-        assert found.state == "unavailable" and found.message == "billing unavailable"
+        assert found.state == "unavailable"
+        assert found.message == "billing unavailable"
         assert (await source.find_by_msisdn("79990000000")) == []  # the pool recovered: other queries work
     finally:
         await source.close()

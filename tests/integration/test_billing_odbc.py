@@ -180,7 +180,9 @@ async def test_caller_lookup_through_the_cached_front(live: Billing, billing_fil
     try:
         number = str(msisdn_of(np.array([3]))[0])
         found = await front.lookup_caller(f"8 ({number[1:4]}) {number[4:7]}-{number[7:9]}-{number[9:]}")
-        assert found.state == "found" and found.card is not None and found.card.subscriber_id == "3"
+        assert found.state == "found"
+        assert found.card is not None
+        assert found.card.subscriber_id == "3"
         shared_sid = _sample_ids(billing_files)[2]
         shared_number = str(msisdn_of(np.array([int(shared_sid) - 1]))[0])
         multiple = await front.lookup_caller(shared_number)
@@ -199,7 +201,7 @@ async def test_search_box_injection_finds_nothing_and_the_billing_is_intact(live
             assert await source.search(text) == []
         hits = await source.search("1000000007")
         assert [h.subscriber_id for h in hits] == ["7"]
-        assert len(list(source.iter_batches("batch_subscribers", {}, 1000))[0]) == SUBSCRIBERS
+        assert len(next(iter(source.iter_batches("batch_subscribers", {}, 1000)))) == SUBSCRIBERS
     finally:
         await source.close()
 

@@ -74,7 +74,8 @@ async def test_entries_are_json_under_the_prefix_with_a_key_ttl(
         raw = await redis_client.get(f"{redis_prefix}:billing:card:1")
         assert raw is not None
         entry = json.loads(raw)
-        assert entry["v"]["name"] == "Иванов Иван Иванович" and entry["fresh"] == 300.0
+        assert entry["v"]["name"] == "Иванов Иван Иванович"
+        assert entry["fresh"] == 300.0
         assert json.loads(await redis_client.get(f"{redis_prefix}:billing:bal:1"))["fresh"] == 15.0
         assert 0 < await redis_client.ttl(f"{redis_prefix}:billing:msisdn:79161234567") <= 24 * 3600
     finally:
@@ -98,7 +99,8 @@ async def test_two_nodes_share_the_cache_and_coalesce_within_each(
         assert {r.state for r in await asyncio.gather(*pending)} == {"found"}
         await node_a.flush()  # node A's cache writes land after its answer (write-behind)
         from_b = await node_b.lookup_caller("+7 916 123-45-67")
-        assert from_b.freshness is not None and from_b.freshness.source == "cache"
+        assert from_b.freshness is not None
+        assert from_b.freshness.source == "cache"
         assert source.calls == ["find", "card"]
     finally:
         await node_a.close()
@@ -115,7 +117,8 @@ async def test_balance_expires_before_the_profile(
         clock.now += 16
         source.down = True
         stale = await front.lookup_caller("79161234567")
-        assert stale.state == "found" and stale.freshness is not None
+        assert stale.state == "found"
+        assert stale.freshness is not None
         assert (stale.freshness.stale, stale.freshness.age_s, stale.freshness.billing_state) == (
             True,
             16.0,
@@ -157,7 +160,8 @@ async def test_redis_outage_never_breaks_a_pop(source: ControlledBilling, redis_
     front = CachedBilling(source, RedisStore(dead, redis_prefix), redis=dead, prefix=redis_prefix)
     try:
         found = await front.lookup_caller("79161234567")
-        assert found.state == "found" and found.card is not None
+        assert found.state == "found"
+        assert found.card is not None
         assert (await front.lookup_caller("79161234567")).state == "found"
     finally:
         await front.close()
@@ -176,12 +180,17 @@ async def test_make_billing_over_odbc_with_redis_cache(
     billing = make_billing(settings)
     try:
         card = (await billing.get_card("5")).card
-        assert card is not None and card.subscriber_id == "5"
+        assert card is not None
+        assert card.subscriber_id == "5"
         first = await billing.lookup_caller(card.msisdn)  # number → subscriber asked of billing once
-        assert first.state == "found" and first.card is not None and first.card.subscriber_id == "5"
+        assert first.state == "found"
+        assert first.card is not None
+        assert first.card.subscriber_id == "5"
         again = await billing.lookup_caller(card.msisdn)
-        assert again.state == "found" and again.freshness.source == "cache"
+        assert again.state == "found"
+        assert again.freshness.source == "cache"
         health = await billing.health()
-        assert health["ok"] is True and health["breaker"]["state"] == "closed"
+        assert health["ok"] is True
+        assert health["breaker"]["state"] == "closed"
     finally:
         await billing.close()

@@ -32,13 +32,17 @@ async def test_a_batch_with_events_before_their_call_lands_in_one_transaction(pg
         await writer.flush()
         with db.session() as s:
             call = s.get(Call, "L1")
-            assert call is not None and call.state == "connected" and call.operator_id == uid
-            assert call.caller == "79161234567" and call.answered_at is not None
+            assert call is not None
+            assert call.state == "connected"
+            assert call.operator_id == uid
+            assert call.caller == "79161234567"
+            assert call.answered_at is not None
             assert s.scalar(select(func.count()).select_from(CallEventRow)) == 52
             assert s.scalar(select(func.count()).select_from(Call)) == 51
             assert s.scalar(select(AuditLog.subject).where(AuditLog.action == "card.pop")) == "42"
             user = s.get(User, uid)
-            assert user is not None and user.presence == "on_call"
+            assert user is not None
+            assert user.presence == "on_call"
         db.dispose()
     finally:
         drop_pg_database(url)

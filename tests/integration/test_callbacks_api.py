@@ -36,7 +36,8 @@ def test_callbacks_refuse_bad_input_and_list_per_operator(tmp_path: Path) -> Non
         }
         for error_id, body in cases.items():
             r = client.post("/api/callbacks", json=body)
-            assert r.status_code == 400 and r.json()["error_id"] == error_id, (error_id, r.text)
+            assert r.status_code == 400, (error_id, r.text)
+            assert r.json()["error_id"] == error_id, (error_id, r.text)
         assert client.get("/api/callbacks").json()["callbacks"] == []  # nothing was saved
         due = client.post(
             "/api/callbacks",
@@ -55,12 +56,14 @@ def test_callbacks_refuse_bad_input_and_list_per_operator(tmp_path: Path) -> Non
                 "msisdn": "79010167996",
             },
         ).json()
-        assert due["msisdn"] == "79010167996" and due["msisdn_display"] == "+7 901 016-79-96"
+        assert due["msisdn"] == "79010167996"
+        assert due["msisdn_display"] == "+7 901 016-79-96"
         assert [c["id"] for c in client.get("/api/callbacks").json()["callbacks"]] == [due["id"], later["id"]]
         login(client, "op2")
         assert client.get("/api/callbacks").json()["callbacks"] == []
         r = client.post(f"/api/callbacks/{due['id']}/close", json={"state": "done"})
-        assert r.status_code == 403 and r.json()["error_id"] == "not_your_callback"
+        assert r.status_code == 403
+        assert r.json()["error_id"] == "not_your_callback"
         login(client, "sup")
         everyone = client.get("/api/callbacks/all").json()["callbacks"]
         assert [(c["id"], c["operator_name"], c["due"]) for c in everyone] == [(due["id"], "Ольга", True)]

@@ -90,12 +90,12 @@ async def start_node(
     return Node(container, tel, screens)
 
 
-async def until(pred: Callable[[], bool], timeout: float = 15.0) -> None:
+async def until(pred: Callable[[], bool], deadline_s: float = 15.0) -> None:
     async def poll() -> None:
         while not pred():
             await asyncio.sleep(0.01)
 
-    await asyncio.wait_for(poll(), timeout)
+    await asyncio.wait_for(poll(), deadline_s)
 
 
 def row(node: Node, call_id: str) -> Call:
@@ -154,7 +154,8 @@ async def test_abandoned_call_while_every_operator_is_paused_keeps_its_subscribe
         await until(lambda: not node.calls.calls)
         await node.calls.writer.flush()
         call = row(node, script.call_ids[0])
-        assert call.state == "abandoned" and call.subscriber_id == "1"
+        assert call.state == "abandoned"
+        assert call.subscriber_id == "1"
     finally:
         await node.stop()
 
@@ -173,7 +174,8 @@ async def test_workstation_restarted_mid_call_keeps_the_calls_history_times(
     await first.calls.writer.flush()
     cid = script.call_ids[0]
     before = row(first, cid)
-    assert before.queued_at is not None and before.answered_at is not None
+    assert before.queued_at is not None
+    assert before.answered_at is not None
     await first.stop()  # the process dies mid-call; a new one (or another node) takes over
     await asyncio.sleep(1.1)  # the resync happens measurably later than the answer
     second = await start_node(tmp_path / "b", db_url, sim)
@@ -189,7 +191,8 @@ async def test_workstation_restarted_mid_call_keeps_the_calls_history_times(
             before.offered_at,
             before.answered_at,
         )
-        assert after.ended_at is not None and (after.ended_at - after.answered_at).total_seconds() > 1.0
+        assert after.ended_at is not None
+        assert (after.ended_at - after.answered_at).total_seconds() > 1.0
     finally:
         await second.stop()
 

@@ -45,7 +45,8 @@ def test_killed_export_leaves_no_complete_looking_bundle(tmp_path: Path) -> None
             if partial and (partial[0] / "data.parquet").exists():
                 break
             time.sleep(0.01)
-        assert partial and proc.poll() is None, "the export finished or failed before it could be interrupted"
+        assert partial, "the export finished or failed before it could be interrupted"
+        assert proc.poll() is None, "the export finished or failed before it could be interrupted"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -61,6 +62,7 @@ def test_killed_export_leaves_no_complete_looking_bundle(tmp_path: Path) -> None
     container = make_container(tmp_path, db_url=url, pseudonym_key=KEY)
     with container.db.session() as s:
         row = s.scalars(select(SegmentExport)).one()
-        assert row.state == "failed" and "interrupted" in (row.error or "")
+        assert row.state == "failed"
+        assert "interrupted" in (row.error or "")
     assert list(out.iterdir()) == []
     container.db.dispose()

@@ -37,7 +37,8 @@ def test_a_card_outside_a_call_needs_a_reason_which_the_audit_keeps(app: Any) ->
     with TestClient(application) as client:
         login(client, "op1")
         r = client.get("/api/subscribers/1/card")
-        assert r.status_code == 400 and r.json()["error_id"] == "reason_required"
+        assert r.status_code == 400
+        assert r.json()["error_id"] == "reason_required"
         assert client.get("/api/subscribers/1/card", params={"reason": "callback"}).status_code == 200
         # in the operator's own call no reason is asked
         t = time.time()
@@ -46,7 +47,8 @@ def test_a_card_outside_a_call_needs_a_reason_which_the_audit_keeps(app: Any) ->
         client.portal.call(calls.handle, CallAnswered("c1", t, caller="79160000001", agent="PJSIP/1002"))
         # someone else's call is no excuse
         r = client.get("/api/subscribers/2/card", params={"call_id": "c1"})
-        assert r.status_code == 400 and r.json()["error_id"] == "reason_required"
+        assert r.status_code == 400
+        assert r.json()["error_id"] == "reason_required"
         client.cookies.clear()
         login(client, "op2")
         assert client.get("/api/subscribers/1/card", params={"call_id": "c1"}).status_code == 200
@@ -79,7 +81,10 @@ def test_harvesting_cards_is_stopped_and_the_supervisor_told(app: Any) -> None:
                 if msg["type"] == "audit.alert":
                     alert = msg
                     break
-            assert alert is not None and alert["user_id"] == uid and alert["reads"] == 10
+            assert alert is not None
+            assert alert["user_id"] == uid
+            assert alert["reads"] == 10
     with container.db.session() as s:
         alerts = s.scalars(select(AuditLog).where(AuditLog.action == "card.read_alert")).all()
-    assert len(alerts) == 1 and alerts[0].user_id == uid
+    assert len(alerts) == 1
+    assert alerts[0].user_id == uid

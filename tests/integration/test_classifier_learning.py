@@ -42,10 +42,13 @@ def test_a_finished_record_becomes_scrubbed_training_data(env: Env) -> None:
     # a record still being typed is not a label yet
     open_id = env.as_user("op1").post("/api/records", json={"note": "не приходят смс"}).json()["id"]
     stored = examples(env)
-    assert set(stored) == {rid} and open_id not in stored
+    assert set(stored) == {rid}
+    assert open_id not in stored
     ex = stored[rid]
     assert ex.label == "sms_problem"
-    assert "916" not in ex.text and "Иванов" not in ex.text and "[PHONE]" in ex.text
+    assert "916" not in ex.text
+    assert "Иванов" not in ex.text
+    assert "[PHONE]" in ex.text
     assert "смс от банка не приходят" in ex.text
     data, holdout = env.container.records.classifier.training_dataset()
     both = list(zip(data.texts, data.labels, strict=True)) + list(
@@ -63,7 +66,8 @@ def test_other_is_learnt_as_out_of_scope_and_a_promoted_topic_relabels_it(env: E
 
         rec = s.get(RequestRecord, rid)
         topic = s.scalar(select(Topic).where(Topic.code == "complaint_quality"))
-        assert rec is not None and topic is not None
+        assert rec is not None
+        assert topic is not None
         rec.topics.append(RecordTopic(topic_id=topic.id, position=1, source="promoted"))
     assert training_store.sync(env.container.db) == 1
     assert examples(env)[rid].label == "complaint_quality"

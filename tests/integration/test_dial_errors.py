@@ -59,8 +59,10 @@ async def test_dial_with_the_link_down_is_telephony_down(
     tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)  # never connected
     with caplog.at_level(logging.ERROR):
         r = await dial_as_operator(tmp_path, tel)
-    assert r.status_code == 503 and body(r)["error_id"] == "telephony_down"
-    assert "Traceback" not in caplog.text and sim.originates == []
+    assert r.status_code == 503
+    assert body(r)["error_id"] == "telephony_down"
+    assert "Traceback" not in caplog.text
+    assert sim.originates == []
 
 
 async def test_dial_without_originate_permission_names_it(tmp_path: Path, sim: AmiSimulator) -> None:
@@ -71,7 +73,8 @@ async def test_dial_without_originate_permission_names_it(tmp_path: Path, sim: A
         assert [p["id"] for p in tel.health()["problems"]] == ["ami_write_originate"]  # type: ignore[attr-defined, union-attr]
         r = await dial_as_operator(tmp_path, tel)
         data = body(r)
-        assert r.status_code == 503 and data["error_id"] == "telephony_permission"
+        assert r.status_code == 503
+        assert data["error_id"] == "telephony_permission"
         assert data["details"] == {"permission": "originate"}
     finally:
         await tel.stop()
@@ -90,7 +93,8 @@ async def test_supervisor_floor_shows_what_the_ami_user_may_not_do(tmp_path: Pat
             floor = (await client.get("/api/supervisor/floor")).json()
         assert floor["telephony"]["state"] == "degraded"
         [problem] = floor["telephony"]["problems"]
-        assert problem["id"] == "ami_write_agent" and "write = agent" in problem["message"]
+        assert problem["id"] == "ami_write_agent"
+        assert "write = agent" in problem["message"]
     finally:
         await tel.stop()
         await sim.stop()
@@ -106,7 +110,8 @@ async def test_originate_refused_by_asterisk_is_originate_rejected(tmp_path: Pat
         await tel.logged_in.wait()
         r = await dial_as_operator(tmp_path, tel)
         data = body(r)
-        assert r.status_code == 502 and data["error_id"] == "originate_rejected"
+        assert r.status_code == 502
+        assert data["error_id"] == "originate_rejected"
         assert "Invalid channel" in data["message"]
     finally:
         await tel.stop()

@@ -24,13 +24,17 @@ def test_exports_wait_their_turn_with_their_position_shown(env: Env) -> None:
     replies = [c.post("/api/exports", json=body) for _ in range(5)]
     accepted = [r.json() for r in replies if r.status_code == 202]
     refused = [r.json() for r in replies if r.status_code == 503]
-    assert refused and all(r["error_id"] == "export_queue_full" for r in refused)
+    assert refused
+    assert all(r["error_id"] == "export_queue_full" for r in refused)
     positions = [c.get(f"/api/exports/{e['id']}").json()["queue_position"] for e in accepted]
-    assert positions[0] == 0 and positions[1:] == sorted(positions[1:]) and max(positions) >= 1
+    assert positions[0] == 0
+    assert positions[1:] == sorted(positions[1:])
+    assert max(positions) >= 1
     for e in accepted:
         exports.wait(e["id"], timeout=180)
     done = [c.get(f"/api/exports/{e['id']}").json() for e in accepted]
     assert [d["state"] for d in done] == ["done"] * len(done)
     finished = [d["finished_at"] for d in done]
     assert finished == sorted(finished)  # in the order asked
-    assert exports._running == 0 and exports.queue_position(accepted[-1]["id"]) == 0
+    assert exports._running == 0
+    assert exports.queue_position(accepted[-1]["id"]) == 0

@@ -44,13 +44,15 @@ def test_a_state_changing_request_from_another_origin_is_refused(app: Any, heade
     with TestClient(application) as client:
         login(client, "eng")
         r = client.post("/api/auth/presence", json={"presence": "paused"}, headers=headers)
-        assert r.status_code == 403 and r.json()["error_id"] == "cross_origin_refused"
+        assert r.status_code == 403
+        assert r.json()["error_id"] == "cross_origin_refused"
         upload = client.post(
             "/api/tickets/1/attachments",
             files={"file": ("a.txt", b"hello", "text/plain")},
             headers=headers,
         )
-        assert upload.status_code == 403 and upload.json()["error_id"] == "cross_origin_refused"
+        assert upload.status_code == 403
+        assert upload.json()["error_id"] == "cross_origin_refused"
         assert client.post("/api/auth/presence", json={"presence": "paused"}, headers={"Origin": SITE}).status_code == 200
 
 
@@ -59,9 +61,11 @@ def test_nul_characters_are_refused_at_the_edge(app: Any) -> None:
     with TestClient(application) as client:
         login(client, "op1")
         r = client.post("/api/auth/login", json={"username": "op1\u0000", "password": "x"})
-        assert r.status_code == 422 and r.json()["error_id"] == "nul_character"
+        assert r.status_code == 422
+        assert r.json()["error_id"] == "nul_character"
         r = client.get("/api/subscribers/search", params={"q": "Ива\x00нов"})
-        assert r.status_code == 422 and r.json()["error_id"] == "nul_character"
+        assert r.status_code == 422
+        assert r.json()["error_id"] == "nul_character"
 
 
 def test_pages_and_api_answers_carry_csp_and_refuse_framing(app: Any) -> None:
@@ -103,7 +107,8 @@ def test_ids_beyond_64_bits_get_a_4xx(app: Any) -> None:
     with TestClient(application) as client:
         login(client, "eng")
         r = client.get(f"/api/tickets/{2**70}")
-        assert r.status_code == 422 and r.json()["error_id"] == "invalid_input"
+        assert r.status_code == 422
+        assert r.json()["error_id"] == "invalid_input"
 
 
 def test_one_user_cannot_open_websockets_without_limit(app: Any) -> None:
@@ -116,9 +121,8 @@ def test_one_user_cannot_open_websockets_without_limit(app: Any) -> None:
                 ws = client.websocket_connect("/ws").__enter__()
                 ws.receive_json()
                 opened.append(ws)
-            with pytest.raises(WebSocketDisconnect) as refused:
-                with client.websocket_connect("/ws") as extra:
-                    extra.receive_json()
+            with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws") as extra:
+                extra.receive_json()
             assert refused.value.code == 4429
         finally:
             for ws in opened:

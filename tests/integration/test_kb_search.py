@@ -47,7 +47,8 @@ def slugs(result: dict[str, Any]) -> list[tuple[str, str]]:
 def test_seed_adds_every_shipped_article_and_script_once(kb: KnowledgeBase) -> None:
     assert len(kb.list_articles(limit=1000)) == len(seed_articles())
     again = seed(kb)
-    assert again.articles_added == 0 and again.scripts_added == 0
+    assert again.articles_added == 0
+    assert again.scripts_added == 0
     topics = {t for a in kb.list_articles(limit=1000) for t in a["topics"]}
     assert {
         "mobile_data",
@@ -97,10 +98,12 @@ def test_article_with_injected_html_is_stored_sanitised_and_versioned(kb: Knowle
             "topics": ["roaming"],
         }
     )
-    assert "<script" not in a["body_html"] and "&lt;script&gt;" in a["body_html"]
+    assert "<script" not in a["body_html"]
+    assert "&lt;script&gt;" in a["body_html"]
     assert 'href="javascript' not in a["body_html"]
     edited = kb.update_article(a["id"], {"body_md": "Switch on **VoLTE**"}, expected_version=a["version"])
-    assert edited["version"] == a["version"] + 1 and "<strong>VoLTE</strong>" in edited["body_html"]
+    assert edited["version"] == a["version"] + 1
+    assert "<strong>VoLTE</strong>" in edited["body_html"]
     assert [v["version"] for v in kb.versions(a["id"])] == [1, 2]
     assert ("evil", "en") in slugs(kb.search("volte switch", lang="en"))
 
@@ -144,7 +147,8 @@ def test_operator_panel_fills_the_script_from_the_card(kb: KnowledgeBase) -> Non
     assert "баланс -12,30\u00a0₽, тариф" in panel["script"]["filled"]  # as the card shows it
     assert ("mobile-data-apn", "ru") in [(a["slug"], a["lang"]) for a in panel["articles"]][:2]
     en = kb.topic_panel("roaming", "en", card)
-    assert en["script"]["lang"] == "en" and en["articles"][0]["lang"] == "en"
+    assert en["script"]["lang"] == "en"
+    assert en["articles"][0]["lang"] == "en"
 
 
 def test_script_with_unknown_placeholder_is_refused_on_save(kb: KnowledgeBase) -> None:

@@ -44,7 +44,8 @@ def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
         client.portal.call(play)  # type: ignore[union-attr]
         login(client, "op1")
         mine = client.get("/api/kpis/me").json()
-        assert mine["answered"] == 1 and mine["avg_talk_s"] == 60.0
+        assert mine["answered"] == 1
+        assert mine["avg_talk_s"] == 60.0
         assert client.get("/api/kpis/board").status_code == 403  # operators do not see the board
         login(client, "boss")
         board = client.get("/api/kpis/board").json()
@@ -56,9 +57,11 @@ def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
         rows = client.get("/api/kpis/report", params={**period, "bucket": "day", "group": "operator"}).json()["rows"]
         assert [(r["key"], r["answered_all"], r["avg_talk_s"]) for r in rows] == [(op, 1, 60.0)]
         res = client.get("/api/kpis/report.csv", params={**period, "bucket": "hour"})
-        assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
+        assert res.status_code == 200
+        assert res.headers["content-type"].startswith("text/csv")
         table = list(csv.DictReader(io.StringIO(res.text)))
-        assert table[0]["key"] == "support" and table[0]["offered"] == "1"
+        assert table[0]["key"] == "support"
+        assert table[0]["offered"] == "1"
         assert CALLER[1:] not in res.text  # aggregates only
         with container.db.session() as s:
             assert s.scalar(select(AuditLog.action).where(AuditLog.action == "export.kpis")) == "export.kpis"
@@ -66,9 +69,12 @@ def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
         assert [(c["id"], c["wait_s"], c["talk_s"], c["operator"]) for c in drill] == [("K1", 6, 60, "Operator One")]
         assert all(CALLER not in str(c.values()) for c in drill)
         bad: Any = client.get("/api/kpis/report", params={"from": "2026-01-02T00:00:00", "to": "2026-01-01T00:00:00"})
-        assert bad.status_code == 400 and bad.json()["error_id"] == "kpi_bad_period"
+        assert bad.status_code == 400
+        assert bad.json()["error_id"] == "kpi_bad_period"
         bad = client.get("/api/kpis/calls", params={**period, "figure": "everything"})
-        assert bad.status_code == 400 and bad.json()["error_id"] == "kpi_bad_figure"
+        assert bad.status_code == 400
+        assert bad.json()["error_id"] == "kpi_bad_figure"
         bad = client.get("/api/kpis/report", params={**period, "bucket": "minute"})
-        assert bad.status_code == 422 and bad.json()["error_id"] == "invalid_input"
+        assert bad.status_code == 422
+        assert bad.json()["error_id"] == "invalid_input"
         assert kpis.live.facts["K1"].talk_s == 60

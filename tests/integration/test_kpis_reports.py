@@ -3,6 +3,7 @@ board, the SQL report and the drill-down agree with values computed here from th
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -129,7 +130,8 @@ async def test_board_report_and_drill_down_agree_with_the_schedule(db_url: str) 
     start, end = DAY, DAY + timedelta(days=1)
     rows = {r["key"]: r for r in reports.report(db, RULES, start, end, bucket="day", group="queue", tz="UTC")}
     total = reports.report(db, RULES, start, end, bucket="day", group="all", tz="UTC")
-    assert len(total) == 1 and total[0]["bucket"] == "2026-11-30 00:00"
+    assert len(total) == 1
+    assert total[0]["bucket"] == "2026-11-30 00:00"
     for key, want in [("support", expected(plan, "support")), ("vip", expected(plan, "vip")), ("*", expected(plan))]:
         got = rows.get(key) or total[0]
         assert {k: got[k] for k in want} == want, key
@@ -170,7 +172,7 @@ async def test_operator_report_gives_first_contact_resolution_and_own_day(db_url
     # occupancy from the states the schedule implies: busy = talk + ACW; ready = the gaps between calls
     seq = sorted(mine, key=lambda p: p.join + p.wait)
     busy = sum(p.talk + p.acw for p in seq)
-    ready = sum((b.join + b.wait) - (a.join + a.wait + a.talk + a.acw) for a, b in zip(seq, seq[1:], strict=False))
+    ready = sum((b.join + b.wait) - (a.join + a.wait + a.talk + a.acw) for a, b in itertools.pairwise(seq))
     assert by_op[ops[0]]["occupancy_pct"] == round(100 * busy / (busy + ready), 1)
     today = reports.operator_today(db, RULES, ops[0], "UTC", now=DAY + timedelta(hours=23))
     assert today["answered"] == len(mine)

@@ -20,7 +20,8 @@ async def test_pop_published_on_one_node_reaches_the_tab_on_another(
 ) -> None:
     settings = Settings(bus_url=redis_url, redis_prefix=redis_prefix)
     client_a, client_b = make_redis(settings), make_redis(settings)
-    assert client_a is not None and client_b is not None
+    assert client_a is not None
+    assert client_b is not None
     bus_a, bus_b = RedisBus(client_a, prefix=redis_prefix), RedisBus(client_b, prefix=redis_prefix)
     hub_a, hub_b = Hub(bus_a), Hub(bus_b)
     await bus_a.start()
@@ -137,7 +138,8 @@ async def test_floor_on_a_node_without_the_ami_consumer_shows_the_consumers_tele
                 break
             await asyncio.sleep(0.01)
         floor_b = b.calls.floor()
-        assert floor_b["telephony_up"] is True and floor_b["telephony"]["state"] == "degraded"
+        assert floor_b["telephony_up"] is True
+        assert floor_b["telephony"]["state"] == "degraded"
         assert [p["id"] for p in floor_b["telephony"]["problems"]] == ["ami_write_agent"]
     finally:
         await tel_a.stop()

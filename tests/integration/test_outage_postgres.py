@@ -55,7 +55,8 @@ def test_calls_finished_and_cards_read_during_a_postgresql_outage_all_reach_hist
         client.portal.call(calls.handle, CallEnded("before", t + 20, agent=AGENT, hangup_by="caller"))
         r = client.post("/api/calls/before/wrapup")
         assert r.status_code == 202, r.text
-        assert r.json()["status"] == "saving_delayed" and r.json()["error_id"] == "saving_delayed"
+        assert r.json()["status"] == "saving_delayed"
+        assert r.json()["error_id"] == "saving_delayed"
         # the operator keeps working: the next call pops, is answered, ends and is finished
         for n in range(5):
             cid = f"during{n}"
@@ -78,14 +79,18 @@ def test_calls_finished_and_cards_read_during_a_postgresql_outage_all_reach_hist
     with container.db.session() as s:
         rows = {c.id: c for c in s.scalars(select(Call))}
         audits = s.scalars(select(AuditLog)).all()
-    assert rows["before"].state == "ended" and rows["before"].wrapup_done_at is not None
+    assert rows["before"].state == "ended"
+    assert rows["before"].wrapup_done_at is not None
     for n in range(5):
         row = rows[f"during{n}"]
         assert (row.state, row.operator_id) == ("ended", uid), n
-        assert row.answered_at is not None and row.ended_at is not None and row.wrapup_done_at is not None
+        assert row.answered_at is not None
+        assert row.ended_at is not None
+        assert row.wrapup_done_at is not None
     assert rows["gone"].state == "abandoned"
     views = [a for a in audits if a.action == "card.view"]
     pops = [a for a in audits if a.action == "card.pop"]
-    assert len(views) == 6 and {a.details.get("call_id") for a in views} >= {f"during{n}" for n in range(5)}
+    assert len(views) == 6
+    assert {a.details.get("call_id") for a in views} >= {f"during{n}" for n in range(5)}
     assert len(pops) == 6
     container.db.dispose()

@@ -67,7 +67,8 @@ def test_with_redis_down_the_pop_arrives_and_the_call_is_in_history(
                     client.portal.call(calls.handle, CallQueued(cid, t + n, caller=CALLER, queue="support"))
                     client.portal.call(calls.handle, CallOffered(cid, t + n, caller=CALLER, agent=AGENT))
                     offered = receive_until(ws, "call.offered")
-                    assert offered["call"]["id"] == cid and offered["card"]["state"] == "found"
+                    assert offered["call"]["id"] == cid
+                    assert offered["card"]["state"] == "found"
                     client.portal.call(calls.handle, CallAnswered(cid, t + n + 1, caller=CALLER, agent=AGENT))
                     receive_until(ws, "call.answered")
                     client.portal.call(calls.handle, CallEnded(cid, t + n + 9, agent=AGENT, hangup_by="caller"))
@@ -82,7 +83,8 @@ def test_with_redis_down_the_pop_arrives_and_the_call_is_in_history(
         for n in range(3):
             row = rows[f"r{n}"]
             assert (row.state, row.operator_id) == ("ended", uid)
-            assert row.answered_at is not None and row.ended_at is not None
+            assert row.answered_at is not None
+            assert row.ended_at is not None
         assert len(pops) == 3
     finally:
         container.db.dispose()

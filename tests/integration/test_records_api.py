@@ -83,9 +83,12 @@ def test_operator_records_a_request_with_suggested_topics_and_sees_it_on_the_car
     ).json()
     assert (
         sug["suggestions"][0]["code"] == "sms_problem"
-        and sug["suggestions"][0]["name_ru"] == "Проблемы с SMS"
     )
-    assert sug["abstain"] is False and sug["model_version"] == 1
+    assert (
+        sug["suggestions"][0]["name_ru"] == "Проблемы с SMS"
+    )
+    assert sug["abstain"] is False
+    assert sug["model_version"] == 1
     assert sug["context"]["negative_balance"] is True  # from the subscriber's card
     shown = [{"code": s["code"], "confidence": s["confidence"]} for s in sug["suggestions"]]
     draft = c.post(
@@ -104,12 +107,15 @@ def test_operator_records_a_request_with_suggested_topics_and_sees_it_on_the_car
             "finish": True,
         },
     ).json()
-    assert done["status"] == "finished" and done["accepted_rank"] == 1
+    assert done["status"] == "finished"
+    assert done["accepted_rank"] == 1
     assert [t["code"] for t in done["topics"]] == ["sms_problem", "device_settings"]
     card = c.get("/api/subscribers/1/sections").json()["requests"]
-    assert card[0]["id"] == draft["id"] and card[0]["topics"][0]["name_en"] == "SMS problem"
+    assert card[0]["id"] == draft["id"]
+    assert card[0]["topics"][0]["name_en"] == "SMS problem"
     listed = c.get("/api/records", params={"subscriber_id": "1"}).json()["records"]
-    assert [r["id"] for r in listed] == [draft["id"]] and listed[0]["operator"] == "Оператор Один"
+    assert [r["id"] for r in listed] == [draft["id"]]
+    assert listed[0]["operator"] == "Оператор Один"
     with env.container.db.session() as s:
         assert s.scalar(select(AuditLog).where(AuditLog.action == "records.view", AuditLog.subject == "1"))
 
@@ -129,9 +135,11 @@ def test_finishing_a_call_record_ends_after_call_work_and_keeps_timings(env: Env
     )
     assert r.status_code == 200, r.text
     rec = r.json()
-    assert rec["wrapup"] == "finished" and rec["subscriber_id"] == "1"
+    assert rec["wrapup"] == "finished"
+    assert rec["subscriber_id"] == "1"
     assert (rec["wait_s"], rec["ring_s"], rec["talk_s"]) == (12.0, 3.0, 180.0)
-    assert rec["acw_s"] is not None and rec["acw_s"] > 0
+    assert rec["acw_s"] is not None
+    assert rec["acw_s"] > 0
 
 
 def test_another_operators_call_cannot_be_recorded_and_nothing_is_saved(env: Env) -> None:
@@ -141,11 +149,13 @@ def test_another_operators_call_cannot_be_recorded_and_nothing_is_saved(env: Env
         "/api/records",
         json={"call_id": "call-2", "note": "x", "topics": ["roaming"], "outcome": "resolved", "finish": True},
     )
-    assert r.status_code == 409 and r.json()["error_id"] == "not_your_call"
+    assert r.status_code == 409
+    assert r.json()["error_id"] == "not_your_call"
     r = c.post(
         "/api/records", json={"call_id": "nope", "note": "x", "topics": ["roaming"], "outcome": "resolved"}
     )
-    assert r.status_code == 404 and r.json()["error_id"] == "call_not_found"
+    assert r.status_code == 404
+    assert r.json()["error_id"] == "call_not_found"
     with env.container.db.session() as s:
         assert s.scalars(select(RequestRecord)).all() == []
 
@@ -166,15 +176,19 @@ def test_bad_record_input_gets_a_clear_error_and_saves_nothing(env: Env) -> None
             "/api/records",
             json={"note": "заметка", "subscriber_id": "2", "reason": "callback", "finish": True, **body},
         )
-        assert r.status_code == 400 and r.json()["error_id"] == error_id, body
+        assert r.status_code == 400, body
+        assert r.json()["error_id"] == error_id, body
         assert r.json()["message"]
     r = c.post("/api/records", json={"note": "x", "topics": "roaming"})
-    assert r.status_code == 422 and r.json()["error_id"] == "invalid_input"
+    assert r.status_code == 422
+    assert r.json()["error_id"] == "invalid_input"
     r = c.post("/api/records", json={})
-    assert r.status_code == 400 and r.json()["error_id"] == "record_empty"
+    assert r.status_code == 400
+    assert r.json()["error_id"] == "record_empty"
     # a subscriber's record needs the operator's call, or a reason
     r = c.post("/api/records", json={"note": "x", "topics": ["roaming"], "subscriber_id": "2"})
-    assert r.status_code == 400 and r.json()["error_id"] == "reason_required"
+    assert r.status_code == 400
+    assert r.json()["error_id"] == "reason_required"
     assert c.get("/api/records", params={"subscriber_id": "2"}).json()["records"] == []
 
 
@@ -190,29 +204,34 @@ def test_a_draft_can_be_edited_until_finished_then_not(env: Env) -> None:
         f"/api/records/{draft['id']}",
         json={"note": "настройки", "topics": ["device_settings"], "outcome": "resolved", "finish": True},
     ).json()
-    assert [t["code"] for t in done["topics"]] == ["device_settings"] and done["status"] == "finished"
+    assert [t["code"] for t in done["topics"]] == ["device_settings"]
+    assert done["status"] == "finished"
     rec = c.post(
         "/api/records",
         json={"note": "нет сети", "topics": ["no_network"], "outcome": "resolved", "finish": True},
     ).json()
     r = c.put(f"/api/records/{rec['id']}", json={"note": "другое", "topics": ["roaming"]})
-    assert r.status_code == 409 and r.json()["error_id"] == "record_finished"
+    assert r.status_code == 409
+    assert r.json()["error_id"] == "record_finished"
     c = env.as_user("op2")
     draft = env.as_user("op1").post("/api/records", json={"note": "черновик"}).json()
     r = env.as_user("op2").put(f"/api/records/{draft['id']}", json={"note": "чужой"})
-    assert r.status_code == 403 and r.json()["error_id"] == "not_your_record"
+    assert r.status_code == 403
+    assert r.json()["error_id"] == "not_your_record"
 
 
 def test_megabyte_note_is_truncated_and_saved_not_refused(env: Env) -> None:
     c = env.as_user("op1")
     note = "не работает мобильный интернет " * 34_000
     sug = c.post("/api/records/suggest", json={"text": note})
-    assert sug.status_code == 200 and sug.json()["note_truncated"] is True
+    assert sug.status_code == 200
+    assert sug.json()["note_truncated"] is True
     assert sug.json()["suggestions"][0]["code"] == "mobile_data"
     r = c.post(
         "/api/records", json={"note": note, "topics": ["mobile_data"], "outcome": "resolved", "finish": True}
     )
-    assert r.status_code == 200 and r.json()["note_truncated"] is True
+    assert r.status_code == 200
+    assert r.json()["note_truncated"] is True
     assert len(r.json()["note"]) == 20_000
 
 
@@ -250,13 +269,16 @@ def test_supervisor_edits_the_topic_tree_and_an_archived_topic_keeps_its_history
         "/api/topics",
         json={"code": "esim", "name_ru": "eSIM", "name_en": "eSIM", "parent_code": "number_sim"},
     )
-    assert created.status_code == 200 and created.json()["parent_code"] == "number_sim"
+    assert created.status_code == 200
+    assert created.json()["parent_code"] == "number_sim"
     dup = s.post("/api/topics", json={"code": "esim", "name_ru": "x", "name_en": "x"})
-    assert dup.status_code == 409 and dup.json()["error_id"] == "topic_exists"
+    assert dup.status_code == 409
+    assert dup.json()["error_id"] == "topic_exists"
     deep = s.post(
         "/api/topics", json={"code": "esim_watch", "name_ru": "x", "name_en": "x", "parent_code": "esim"}
     )
-    assert deep.status_code == 400 and deep.json()["error_id"] == "topic_too_deep"
+    assert deep.status_code == 400
+    assert deep.json()["error_id"] == "topic_too_deep"
     assert s.patch("/api/topics/esim", json={"name_en": "eSIM profiles"}).json()["name_en"] == "eSIM profiles"
     assert s.patch("/api/topics/sms_problem", json={"archived": True}).json()["archived"] is True
     assert s.patch("/api/topics/other", json={"archived": True}).json()["error_id"] == "topic_protected"
@@ -272,9 +294,11 @@ def test_supervisor_edits_the_topic_tree_and_an_archived_topic_keeps_its_history
     r = c.post(
         "/api/records", json={"note": "смс", "topics": ["sms_problem"], "outcome": "resolved", "finish": True}
     )
-    assert r.status_code == 400 and r.json()["error_id"] == "topic_archived"
+    assert r.status_code == 400
+    assert r.json()["error_id"] == "topic_archived"
     history = c.get("/api/records", params={"subscriber_id": "2"}).json()["records"]
-    assert history[0]["id"] == old["id"] and history[0]["topics"][0] == {
+    assert history[0]["id"] == old["id"]
+    assert history[0]["topics"][0] == {
         "code": "sms_problem",
         "name_ru": "Проблемы с SMS",
         "name_en": "SMS problem",
@@ -301,17 +325,24 @@ def test_stats_count_requests_by_topic_per_hour_and_day_with_trend(env: Env) -> 
             s.get(RequestRecord, rid).created_at = at  # type: ignore[union-attr]
     s = env.as_user("sup")
     hourly = s.get("/api/records/stats", params={"bucket": "hour"}).json()
-    assert len(hourly["buckets"]) == 24 and hourly["total"] == 3 and hourly["previous_total"] == 1
+    assert len(hourly["buckets"]) == 24
+    assert hourly["total"] == 3
+    assert hourly["previous_total"] == 1
     assert hourly["acceptance"] == {"rank1": 1, "rank2": 0, "rank3": 0, "overridden": 1, "none_shown": 1}
     roaming = next(x for x in hourly["series"] if x["code"] == "roaming")
-    assert roaming["counts"][-1] == 2 and roaming["total"] == 2 and roaming["previous_total"] == 1
+    assert roaming["counts"][-1] == 2
+    assert roaming["total"] == 2
+    assert roaming["previous_total"] == 1
     assert roaming["trend"] == 1.0
     mobile = next(x for x in hourly["series"] if x["code"] == "mobile_data")
-    assert mobile["counts"][-3] == 1 and mobile["trend"] is None
+    assert mobile["counts"][-3] == 1
+    assert mobile["trend"] is None
     daily = s.get("/api/records/stats", params={"bucket": "day"}).json()
-    assert len(daily["buckets"]) == 14 and sum(x["total"] for x in daily["series"]) == 4
+    assert len(daily["buckets"]) == 14
+    assert sum(x["total"] for x in daily["series"]) == 4
     bad = s.get("/api/records/stats", params={"bucket": "week"})
-    assert bad.status_code == 400 and bad.json()["error_id"] == "bad_bucket"
+    assert bad.status_code == 400
+    assert bad.json()["error_id"] == "bad_bucket"
     assert env.as_user("op1").get("/api/records/stats").status_code == 403
 
 
@@ -336,7 +367,9 @@ def test_emerging_cluster_shows_masked_examples_and_promotion_teaches_the_classi
     clusters = s.post("/api/records/emerging/run").json()["clusters"]
     assert len(clusters) == 1
     cl = clusters[0]
-    assert cl["size"] == 6 and "есим" in cl["keywords"] and cl["recent"] == 6
+    assert cl["size"] == 6
+    assert "есим" in cl["keywords"]
+    assert cl["recent"] == 6
     assert all("916" not in e and "Иванов" not in e for e in cl["examples"])
     assert s.get("/api/records/emerging").json()["clusters"][0]["id"] == cl["id"]
 
@@ -350,16 +383,20 @@ def test_emerging_cluster_shows_masked_examples_and_promotion_teaches_the_classi
             "retrain": False,
         },
     ).json()
-    assert out["records"] == 6 and out["topic"]["code"] == "esim_watch"
+    assert out["records"] == 6
+    assert out["topic"]["code"] == "esim_watch"
     # the promoted requests count once, under the new topic: "other" keeps only the one left in free text
     stats = s.get("/api/records/stats", params={"bucket": "day"}).json()
     by_code = {x["code"]: x["total"] for x in stats["series"]}
-    assert by_code["esim_watch"] == 6 and by_code["other"] == 1
-    assert stats["total"] == 7 and sum(stats["records_per_bucket"]) == 7  # the tile and the bars agree
+    assert by_code["esim_watch"] == 6
+    assert by_code["other"] == 1
+    assert stats["total"] == 7
+    assert sum(stats["records_per_bucket"]) == 7
     again = s.post(
         f"/api/records/emerging/{cl['id']}/promote", json={"code": "x2", "name_ru": "x", "name_en": "x"}
     )
-    assert again.status_code == 409 and again.json()["error_id"] == "cluster_not_open"
+    assert again.status_code == 409
+    assert again.json()["error_id"] == "cluster_not_open"
 
     # a topic with a single record cannot be learnt yet, and must not block retraining
     s.post(

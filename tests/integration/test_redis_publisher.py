@@ -45,7 +45,8 @@ async def test_redis_away_fails_each_waiting_publish() -> None:
     dead = aioredis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
     publisher = PipelinedPublisher(dead)
     results = await asyncio.gather(*(publisher.publish("ch", "m") for _ in range(5)), return_exceptions=True)
-    assert len(results) == 5 and all(isinstance(r, redis.exceptions.ConnectionError) for r in results)
+    assert len(results) == 5
+    assert all(isinstance(r, redis.exceptions.ConnectionError) for r in results)
     await publisher.stop()
     await dead.aclose()
 

@@ -42,7 +42,7 @@ def _use(client: TestClient, cookie: str) -> None:
 
 
 def test_a_cookie_captured_before_logout_reads_nothing_after_it(app: Any) -> None:
-    container, application = app
+    _container, application = app
     with TestClient(application) as client:
         login(client, "op1")
         captured = client.cookies["ws_session"]
@@ -50,7 +50,8 @@ def test_a_cookie_captured_before_logout_reads_nothing_after_it(app: Any) -> Non
         assert client.post("/api/auth/logout").status_code == 200
         _use(client, captured)  # the thief replays the cookie
         r = client.get("/api/subscribers/1/card", params={"reason": "callback"})
-        assert r.status_code == 401 and r.json()["error_id"] == "not_signed_in"
+        assert r.status_code == 401
+        assert r.json()["error_id"] == "not_signed_in"
 
 
 def test_the_cookie_carries_no_password_hash_bits(app: Any) -> None:
@@ -66,7 +67,7 @@ def test_the_cookie_carries_no_password_hash_bits(app: Any) -> None:
 
 
 def test_a_password_change_ends_the_other_sessions_and_their_websockets(app: Any) -> None:
-    container, application = app
+    _container, application = app
     with TestClient(application) as client:
         login(client, "op1")
         mine = client.cookies["ws_session"]
@@ -79,7 +80,7 @@ def test_a_password_change_ends_the_other_sessions_and_their_websockets(app: Any
             _use(client, mine)
             r = client.post("/api/auth/password", json={"current": PASSWORD, "new": "another-secret"})
             assert r.status_code == 200, r.text
-            with pytest.raises(WebSocketDisconnect) as closed:
+            with pytest.raises(WebSocketDisconnect) as closed:  # noqa: PT012 (closed within a few frames)
                 for _ in range(5):
                     ws.receive_json()
             assert closed.value.code == 4401
@@ -97,7 +98,7 @@ def test_a_deactivated_supervisors_open_websocket_stops_receiving_the_floor(app:
             ws.receive_json()
             sessions.deactivate(container.db, "sup")  # as `workstation users deactivate sup` does
             # the socket re-checks its session every few seconds: it is closed, not fed
-            with pytest.raises(WebSocketDisconnect) as closed:
+            with pytest.raises(WebSocketDisconnect) as closed:  # noqa: PT012 (closed within a few frames)
                 for _ in range(50):
                     ws.receive_json()
             assert closed.value.code == 4401

@@ -34,7 +34,8 @@ def test_guessing_one_users_password_is_slowed_down_even_with_the_right_one(serv
         r = _login(client, "op1", "guess")
         assert r.status_code == 401  # the sixth is checked, then the lock starts
         locked = _login(client, "op1", PASSWORD)
-        assert locked.status_code == 429 and locked.json()["error_id"] == "too_many_attempts"
+        assert locked.status_code == 429
+        assert locked.json()["error_id"] == "too_many_attempts"
         assert locked.json()["details"]["retry_after_s"] >= 1
         # another user from another address is not affected
         other = httpx.Client(base_url=server.url)
@@ -55,6 +56,7 @@ async def test_a_flood_of_concurrent_sign_ins_is_bounded_not_queued_on_shared_th
         )
     codes = [r.status_code for r in replies]
     busy = [r for r in replies if r.status_code == 503]
-    assert busy and all(r.json()["error_id"] == "sign_in_busy" for r in busy)
+    assert busy
+    assert all(r.json()["error_id"] == "sign_in_busy" for r in busy)
     assert codes.count(401) <= 9  # one hashing thread + 8 waiting at most
     assert set(codes) <= {401, 503}

@@ -46,12 +46,12 @@ class Collector:
     def calls(self) -> list[CallEvent]:
         return [e for e in self.events if is_call_event(e)]
 
-    async def wait(self, pred: Callable[[list[CallEvent]], bool], timeout: float = 15.0) -> None:
+    async def wait(self, pred: Callable[[list[CallEvent]], bool], deadline_s: float = 15.0) -> None:
         async def poll() -> None:
             while not pred(self.events):
                 await asyncio.sleep(0.01)
 
-        await asyncio.wait_for(poll(), timeout)
+        await asyncio.wait_for(poll(), deadline_s)
 
 
 def kinds(events: list[CallEvent]) -> list[tuple[str, str, str]]:
@@ -128,7 +128,13 @@ async def test_played_call_pops_the_chosen_operator_with_the_callers_number(
     ]
     offered = col.calls()[1]
     assert (
-        isinstance(offered, CallOffered) and offered.caller == "+79035550001" and offered.extension == "3001"
+        isinstance(offered, CallOffered)
+    )
+    assert (
+        offered.caller == "+79035550001"
+    )
+    assert (
+        offered.extension == "3001"
     )
     assert (cid, "PJSIP/3001") in sim.pops
 
@@ -176,7 +182,8 @@ async def test_ami_dropped_mid_call_resyncs_without_a_duplicate_offer(
     )
     links = [e.up for e in col.events if isinstance(e, TelephonyLink)]
     assert links == [True, False, True]
-    assert tel.health()["connected"] is True and tel.reconnects >= 1
+    assert tel.health()["connected"] is True
+    assert tel.reconnects >= 1
 
 
 async def test_client_started_mid_call_learns_the_live_call_from_status(sim: AmiSimulator) -> None:
@@ -194,7 +201,8 @@ async def test_client_started_mid_call_learns_the_live_call_from_status(sim: Ami
             ("CallAnswered", cid, "Local/4002@agents/n"),
         ]
         queued = col.calls()[0]
-        assert isinstance(queued, CallQueued) and queued.caller == "+79035550004"
+        assert isinstance(queued, CallQueued)
+        assert queued.caller == "+79035550004"
     finally:
         await tel.stop()
 
@@ -209,8 +217,10 @@ async def test_wrong_secret_is_refused_reported_and_retried(sim: AmiSimulator) -
 
         await asyncio.wait_for(refused_twice(), 10)
         health = tel.health()
-        assert health["connected"] is False and "Authentication failed" in str(health["last_error"])
-        assert sim.logins == 0 and col.events == []
+        assert health["connected"] is False
+        assert "Authentication failed" in str(health["last_error"])
+        assert sim.logins == 0
+        assert col.events == []
     finally:
         await tel.stop()
 
@@ -275,7 +285,8 @@ async def test_phone_numbers_never_reach_the_logs(
         sim.drop_connections()
         await col.wait(lambda ev: sum(isinstance(e, TelephonyLink) and e.up for e in ev) == 2)
     assert caplog.records, "the scenario logged nothing at all"
-    assert "9035557777" not in caplog.text and "9035558888" not in caplog.text
+    assert "9035557777" not in caplog.text
+    assert "9035558888" not in caplog.text
 
 
 async def test_status_refused_after_reconnect_keeps_the_live_call(
@@ -293,7 +304,8 @@ async def test_status_refused_after_reconnect_keeps_the_live_call(
         await col.wait(lambda ev: sum(isinstance(e, TelephonyLink) and e.up for e in ev) == 2)
         await asyncio.wait_for(tel.logged_in.wait(), 10)
     assert "CoreShowChannels refused" in caplog.text
-    assert tel.health()["live_calls"] == 1 and not any(isinstance(e, CallEnded) for e in col.events)
+    assert tel.health()["live_calls"] == 1
+    assert not any(isinstance(e, CallEnded) for e in col.events)
     for idx in range(connect_at + 1, len(script.steps)):
         sim.broadcast(script.steps[idx][1], script.pop_keys.get(idx))
     await col.wait(lambda ev: any(isinstance(e, CallEnded) for e in ev))

@@ -43,12 +43,12 @@ class Events:
         return sum(1 for e in self.of(TelephonyLink) if e.up)
 
 
-async def until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pred: Callable[[], bool], deadline_s: float = 10.0) -> None:
     async def poll() -> None:
         while not pred():
             await asyncio.sleep(0.01)
 
-    await asyncio.wait_for(poll(), timeout)
+    await asyncio.wait_for(poll(), deadline_s)
 
 
 async def start_pbx(**sim_options: object) -> AmiSimulator:
@@ -85,13 +85,17 @@ async def test_manager_user_without_agent_write_is_one_clear_error_at_login(
             tel, _ = await connect(sim)
         try:
             health = tel.health()
-            assert health["state"] == "degraded" and health["connected"] is True
+            assert health["state"] == "degraded"
+            assert health["connected"] is True
             assert [p["id"] for p in health["problems"]] == ["ami_write_agent"]  # type: ignore[attr-defined, union-attr]
             refusals = [r.getMessage() for r in caplog.records if "Permission denied" in r.getMessage()]
-            assert len(refusals) == 1 and "write = agent" in refusals[0] and "QueuePause" in refusals[0]
+            assert len(refusals) == 1
+            assert "write = agent" in refusals[0]
+            assert "QueuePause" in refusals[0]
             with pytest.raises(PermissionDenied, match="write = agent") as err:
                 await tel.pause(A1, True, "Wrap-up")
-            assert err.value.permission == "agent" and sim.paused_agents() == set()
+            assert err.value.permission == "agent"
+            assert sim.paused_agents() == set()
         finally:
             await tel.stop()
     finally:
@@ -117,12 +121,13 @@ async def test_asterisk_restart_forgets_pauses_and_the_workstation_puts_them_bac
 
 
 async def test_pause_chosen_while_the_link_is_down_is_applied_when_it_is_back(pbx) -> None:  # type: ignore[no-untyped-def]
-    sim, tel, events = pbx
+    sim, tel, _events = pbx
     sim.shutting_down = True  # logins refused: the link stays down
     sim.drop_connections()
     await until(lambda: not tel.health()["connected"])
     await tel.pause(A2, True, "Break")  # kept, not lost
-    assert sim.paused_agents() == set() and tel.health()["pauses_pending"] == 1
+    assert sim.paused_agents() == set()
+    assert tel.health()["pauses_pending"] == 1
     sim.shutting_down = False
     await until(lambda: sim.paused_agents() == {A2})
     assert sim.pause_actions[-1]["reason"] == "Break"
@@ -144,7 +149,7 @@ async def test_unpausing_someone_asterisk_paused_on_its_own_is_put_right(pbx) ->
     await tel.pause(A1, False)
     # someone pauses the member behind the workstation's back (CLI, another AMI client)
     other = await asyncio.open_connection("127.0.0.1", sim.port)
-    reader, writer = other
+    _reader, writer = other
     writer.write(f"Action: Login\r\nUsername: {USER}\r\nSecret: {SECRET}\r\nEvents: off\r\n\r\n".encode())
     writer.write(f"Action: QueuePause\r\nInterface: {A1}\r\nPaused: true\r\n\r\n".encode())
     await writer.drain()
@@ -166,7 +171,8 @@ async def test_login_during_shutdown_says_asterisk_is_shutting_down(
         sim.shutting_down = False
         await until(lambda: events.ups() == 2)
     text = caplog.text
-    assert "is shutting down" in text and "check the AMI user" not in text
+    assert "is shutting down" in text
+    assert "check the AMI user" not in text
 
 
 async def test_back_off_starts_again_after_every_good_login(pbx) -> None:  # type: ignore[no-untyped-def]

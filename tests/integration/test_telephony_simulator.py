@@ -87,7 +87,9 @@ async def test_ping_unknown_action_and_logoff(sim: AmiSimulator) -> None:
     r = await raw(sim)
     await r.send(("Action", "Ping"), ("ActionID", "p1"))
     pong = await r.next()
-    assert pong["Ping"] == "Pong" and pong["ActionID"] == "p1" and float(pong["Timestamp"]) > 0
+    assert pong["Ping"] == "Pong"
+    assert pong["ActionID"] == "p1"
+    assert float(pong["Timestamp"]) > 0
     await r.send(("Action", "NoSuchThing"), ("ActionID", "x1"))
     assert (await r.next())["Message"] == "Invalid/unknown command"
     await r.send(("ActionID", "x2"))
@@ -107,17 +109,21 @@ async def test_status_actions_describe_a_call_in_progress_truthfully(sim: AmiSim
     await r.until("QueueCallerJoin")
     await r.send(("Action", "CoreShowChannels"), ("ActionID", "c1"))
     items = await r.until("CoreShowChannelsComplete")
-    assert items[0]["EventList"] == "start" and items[0]["Message"] == "Channels will follow"
+    assert items[0]["EventList"] == "start"
+    assert items[0]["Message"] == "Channels will follow"
     channels = [m for m in items if m.get("Event") == "CoreShowChannel"]
     assert items[-1]["ListItems"] == str(len(channels)) == "2"
     caller = next(c for c in channels if c["Application"] == "Queue")
-    assert caller["CallerIDNum"] == "+79160001122" and caller["Linkedid"] == script.call_ids[0]
+    assert caller["CallerIDNum"] == "+79160001122"
+    assert caller["Linkedid"] == script.call_ids[0]
     await r.send(("Action", "QueueStatus"), ("ActionID", "q1"))
     items = await r.until("QueueStatusComplete")
     entry = next(m for m in items if m.get("Event") == "QueueEntry")
     member = next(m for m in items if m.get("Event") == "QueueMember")
-    assert entry["CallerIDNum"] == "+79160001122" and entry["Position"] == "1"
-    assert member["Location"] == "Local/5001@agents/n" and list(member)[-1] == "ActionID"
+    assert entry["CallerIDNum"] == "+79160001122"
+    assert entry["Position"] == "1"
+    assert member["Location"] == "Local/5001@agents/n"
+    assert list(member)[-1] == "ActionID"
 
 
 async def test_originate_is_queued_then_answered_by_an_event(sim: AmiSimulator) -> None:
@@ -125,7 +131,8 @@ async def test_originate_is_queued_then_answered_by_an_event(sim: AmiSimulator) 
     await r.send(("Action", "Originate"), ("ActionID", "o1"), ("Channel", "PJSIP/1001"), ("Exten", "100"))
     assert (await r.next())["Message"] == "Originate successfully queued"
     event = (await r.until("OriginateResponse"))[-1]
-    assert event["ActionID"] == "o1" and event["Response"] == "Success"
+    assert event["ActionID"] == "o1"
+    assert event["Response"] == "Success"
     await r.send(("Action", "Originate"), ("ActionID", "o2"))
     assert (await r.next())["Message"] == "Channel not specified"
 
@@ -144,7 +151,8 @@ async def test_generated_calls_reach_the_population(sim: AmiSimulator) -> None:
     await asyncio.sleep(0.2)
     await tel.stop()
     offers = [e for e in events if isinstance(e, CallOffered)]
-    assert started == 6 and offers
+    assert started == 6
+    assert offers
     assert {o.agent for o in offers} <= {a for a, _ in agents}
     assert {o.caller for o in offers} <= {"+79160000001", "+79160000002"}
     assert len({(o.call_id, o.agent) for o in offers}) == len(offers) == len(sim.pops)
@@ -174,12 +182,13 @@ async def test_sim_url_gives_a_working_simulated_pbx() -> None:
 
 def test_telephony_urls_are_checked() -> None:
     assert make_telephony(Settings(ami_url="none://")) is None
-    with pytest.raises(SettingsError, match="^bad setting WORKSTATION_AMI_SECRET: missing"):
+    with pytest.raises(SettingsError, match=r"^bad setting WORKSTATION_AMI_SECRET: missing"):
         load_settings(ami_url="ami://ccw@pbx:5038", ami_secret=None)
-    with pytest.raises(SettingsError, match="^bad setting WORKSTATION_AMI_URL: expected ami://user@host"):
+    with pytest.raises(SettingsError, match=r"^bad setting WORKSTATION_AMI_URL: expected ami://user@host"):
         load_settings(ami_url="ami://pbx", ami_secret=SecretStr("x"))
     tel = make_telephony(Settings(ami_url="ami://ccw@pbx.example:5039", ami_secret=SecretStr("x")))
-    assert isinstance(tel, AmiTelephony) and (tel.host, tel.port) == ("pbx.example", 5039)
+    assert isinstance(tel, AmiTelephony)
+    assert (tel.host, tel.port) == ("pbx.example", 5039)
 
 
 async def test_demo_generator_rings_the_demo_operators_with_demo_callers() -> None:
@@ -265,7 +274,8 @@ async def test_standalone_simulator_serves_a_workstation_client() -> None:
             await asyncio.wait_for(an_offer(), 20)
         finally:
             await tel.stop()
-        assert offers[0].agent == "PJSIP/8001" and offers[0].caller == "+79160008888"
+        assert offers[0].agent == "PJSIP/8001"
+        assert offers[0].caller == "+79160008888"
     finally:
         proc.terminate()
         await proc.wait()

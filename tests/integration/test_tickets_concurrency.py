@@ -82,7 +82,9 @@ def test_second_of_two_concurrent_takes_conflicts_and_changes_nothing(pg: Databa
         tid = t.id
     sa, sb = Session(pg.engine), Session(pg.engine)
     ta, tb = sa.get(Ticket, tid), sb.get(Ticket, tid)  # both engineers see the ticket as new, version 1
-    assert ta is not None and tb is not None and ta.version == tb.version == 1
+    assert ta is not None
+    assert tb is not None
+    assert ta.version == tb.version == 1
     ta.state, ta.assignee_id = "in_progress", a.id
     sa.flush()  # A's UPDATE … WHERE version = 1 now holds the row
     pid_b = backend_pid(sb)
@@ -108,7 +110,9 @@ def test_second_of_two_concurrent_takes_conflicts_and_changes_nothing(pg: Databa
     assert outcome["b"] == "conflict"
     with pg.session() as s:
         row = s.get(Ticket, tid)
-        assert row is not None and row.assignee_id == a.id and row.version == 2
+        assert row is not None
+        assert row.assignee_id == a.id
+        assert row.version == 2
 
 
 def test_many_engineers_racing_for_each_ticket_leave_exactly_one_owner(pg: Database) -> None:

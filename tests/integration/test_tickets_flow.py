@@ -112,12 +112,17 @@ async def test_escalation_carries_card_note_and_topic_and_reaches_engineers_live
     eng = add_user(db, "eng", presence="offline", skills=["mobile_data"], group="network")
     screen = hub.register(eng.id, "tech_support")
     t = await svc.escalate(op, subscriber_id="1", topic="mobile_data", note="APN set, still no data")
-    assert t["state"] == "new" and t["topic"] == "mobile_data" and t["group"] == "network"
-    assert t["required_skills"] == ["mobile_data"] and t["priority"] == 3
+    assert t["state"] == "new"
+    assert t["topic"] == "mobile_data"
+    assert t["group"] == "network"
+    assert t["required_skills"] == ["mobile_data"]
+    assert t["priority"] == 3
     pushed = drain(screen)
-    assert [m["type"] for m in pushed] == ["ticket.created"] and pushed[0]["ticket"]["id"] == t["id"]
+    assert [m["type"] for m in pushed] == ["ticket.created"]
+    assert pushed[0]["ticket"]["id"] == t["id"]
     detail = svc.detail(eng, t["id"])
-    assert detail["card"]["first_name"] == "Иван" and detail["note"] == "APN set, still no data"
+    assert detail["card"]["first_name"] == "Иван"
+    assert detail["note"] == "APN set, still no data"
     assert [h["kind"] for h in detail["history"]] == ["created"]
     with db.session() as s:  # reading the card snapshot is audited
         assert s.scalar(select(AuditLog.action).where(AuditLog.user_id == eng.id)) == "ticket.card_view"
@@ -126,14 +131,18 @@ async def test_escalation_carries_card_note_and_topic_and_reaches_engineers_live
 async def test_priority_rises_for_vip_repeat_calls_and_outages(svc: TicketService, db: Database) -> None:
     op = add_user(db, "op", role="operator")
     plain = await svc.escalate(op, subscriber_id="1", topic="roaming", note="n")
-    assert plain["priority"] == 3 and plain["routing"]["arpu_tier"] == "standard"
+    assert plain["priority"] == 3
+    assert plain["routing"]["arpu_tier"] == "standard"
     vip = await svc.escalate(op, subscriber_id="2", topic="roaming", note="n")
-    assert vip["priority"] == 2 and vip["routing"]["arpu_tier"] == "vip"
+    assert vip["priority"] == 2
+    assert vip["routing"]["arpu_tier"] == "vip"
     repeat = await svc.escalate(op, subscriber_id="1", topic="roaming", note="again")
-    assert repeat["priority"] == 2 and repeat["routing"]["repeat"] == 1
+    assert repeat["priority"] == 2
+    assert repeat["routing"]["repeat"] == 1
     svc.config.declare_outage("Тверь", "base station down")
     outage = await svc.escalate(op, subscriber_id="3", topic="roaming", note="n")
-    assert outage["priority"] == 2 and outage["routing"]["outage"] is True
+    assert outage["priority"] == 2
+    assert outage["routing"]["outage"] is True
     assert (
         outage["first_response_due"] < plain["first_response_due"] or outage["priority"] < plain["priority"]
     )
@@ -145,12 +154,14 @@ async def test_repeat_window_comes_from_the_rules_in_the_database(svc: TicketSer
     with db.session() as s:
         s.get(Ticket, first["id"]).created_at = utcnow() - timedelta(days=8)  # type: ignore[union-attr]
     again = await svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")
-    assert again["routing"]["repeat"] == 0 and again["priority"] == 3
+    assert again["routing"]["repeat"] == 0
+    assert again["priority"] == 3
     svc.config.save_setting(
         "priority_rules", {"arpu_tiers": [], "repeat_window_days": 10, "repeat_bump": 2, "outage_bump": 1}
     )
     third = await svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")
-    assert third["routing"]["repeat"] == 2 and third["priority"] == 1
+    assert third["routing"]["repeat"] == 2
+    assert third["priority"] == 1
 
 
 async def test_auto_assignment_picks_the_least_loaded_online_engineer_with_the_skills(
@@ -167,7 +178,9 @@ async def test_auto_assignment_picks_the_least_loaded_online_engineer_with_the_s
     await svc.act(busy, t0["id"], "take", expected_version=t0["version"])
     svc.config.save_setting("auto_assign", True)
     t1 = await svc.escalate(op, subscriber_id="3", topic="roaming", note="n")
-    assert t1["state"] == "assigned" and t1["assignee_id"] == free.id and t1["assignee_name"] == "Free"
+    assert t1["state"] == "assigned"
+    assert t1["assignee_id"] == free.id
+    assert t1["assignee_name"] == "Free"
     assert "ticket.assigned" in [m["type"] for m in drain(free_screen)]
 
 
@@ -177,16 +190,21 @@ async def test_take_resolve_and_the_history_of_each_step(svc: TicketService, db:
     svc.config.save_setting("auto_assign", False)
     t = await svc.escalate(op, subscriber_id="1", topic="no_network", note="n")
     t = await svc.act(eng, t["id"], "take", expected_version=t["version"])
-    assert t["state"] == "in_progress" and t["assignee_id"] == eng.id and t["first_response_at"]
+    assert t["state"] == "in_progress"
+    assert t["assignee_id"] == eng.id
+    assert t["first_response_at"]
     t = await svc.act(eng, t["id"], "wait", expected_version=t["version"], text="asked for the address")
     t = await svc.act(eng, t["id"], "resume", expected_version=t["version"])
     with pytest.raises(BadTicket, match="how the problem was solved"):
         await svc.act(eng, t["id"], "resolve", expected_version=t["version"])
     t = await svc.act(eng, t["id"], "resolve", expected_version=t["version"], text="re-provisioned the SIM")
-    assert t["state"] == "resolved" and t["resolution"] == "re-provisioned the SIM"
+    assert t["state"] == "resolved"
+    assert t["resolution"] == "re-provisioned the SIM"
     t = await svc.act(eng, t["id"], "close", expected_version=t["version"])
     t = await svc.act(eng, t["id"], "reopen", expected_version=t["version"])
-    assert t["state"] == "new" and t["reopen_count"] == 1 and t["assignee_id"] is None
+    assert t["state"] == "new"
+    assert t["reopen_count"] == 1
+    assert t["assignee_id"] is None
     steps = [(h["from"], h["to"]) for h in svc.detail(eng, t["id"])["history"]]
     assert steps == [
         (None, "new"),
@@ -206,11 +224,21 @@ async def test_invalid_transition_is_a_409_and_changes_nothing(svc: TicketServic
     t = await svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")
     with pytest.raises(InvalidTransition) as exc:
         await svc.act(eng, t["id"], "resolve", expected_version=t["version"], text="done")
-    assert exc.value.status == 409 and "take the ticket first" in exc.value.message
+    assert exc.value.status == 409
+    assert "take the ticket first" in exc.value.message
     with db.session() as s:
         row = s.get(Ticket, t["id"])
         assert (
-            row is not None and row.state == "new" and row.version == t["version"] and row.resolution is None
+            row is not None
+        )
+        assert (
+            row.state == "new"
+        )
+        assert (
+            row.version == t["version"]
+        )
+        assert (
+            row.resolution is None
         )
 
 
@@ -228,7 +256,9 @@ async def test_stale_update_is_a_conflict_and_overwrites_nothing(svc: TicketServ
     assert exc.value.error_id == "stale_version"
     with db.session() as s:
         row = s.get(Ticket, t["id"])
-        assert row is not None and row.state == "waiting" and row.assignee_id == eng.id
+        assert row is not None
+        assert row.state == "waiting"
+        assert row.assignee_id == eng.id
 
 
 async def test_engineer_without_the_skills_cannot_take_and_take_next_skips_it(
@@ -243,9 +273,12 @@ async def test_engineer_without_the_skills_cannot_take_and_take_next_skips_it(
     with pytest.raises(Forbidden, match="skills"):
         await svc.act(eng, roaming["id"], "take", expected_version=roaming["version"])
     first = await svc.take_next(eng)
-    assert first is not None and first["id"] == urgent["id"] and first["state"] == "in_progress"
+    assert first is not None
+    assert first["id"] == urgent["id"]
+    assert first["state"] == "in_progress"
     second = await svc.take_next(eng)
-    assert second is not None and second["id"] == low["id"]
+    assert second is not None
+    assert second["id"] == low["id"]
     assert await svc.take_next(eng) is None
 
 
@@ -257,7 +290,8 @@ async def test_comments_are_sanitised_and_attachments_limited(svc: TicketService
         eng, t["id"], "Checked **SMSC** <script>alert(1)</script><img src=x onerror=alert(2)>"
     )
     assert "<strong>SMSC</strong>" in c["body_html"]
-    assert "<script" not in c["body_html"] and "<img" not in c["body_html"]
+    assert "<script" not in c["body_html"]
+    assert "<img" not in c["body_html"]
     assert "&lt;script&gt;" in c["body_html"]  # shown as text, not run
     with pytest.raises(TooLarge):
         svc.attach(eng, t["id"], "huge.pdf", "application/pdf", b"%PDF-" + b"0" * MAX_ATTACHMENT_BYTES)
@@ -289,7 +323,13 @@ async def test_sla_breach_escalates_to_supervisors_once_and_raises_priority(
     with db.session() as s:
         row = s.get(Ticket, t["id"])
         assert (
-            row is not None and row.priority == t["priority"] - 1 and row.resolution_breached_at is not None
+            row is not None
+        )
+        assert (
+            row.priority == t["priority"] - 1
+        )
+        assert (
+            row.resolution_breached_at is not None
         )
 
 
@@ -304,7 +344,9 @@ async def test_engineer_going_offline_returns_their_tickets_to_the_queue(
     assert await sla.on_presence(svc, eng.id, "offline") == 1
     with db.session() as s:
         row = s.get(Ticket, t["id"])
-        assert row is not None and row.state == "new" and row.assignee_id is None
+        assert row is not None
+        assert row.state == "new"
+        assert row.assignee_id is None
     assert [h["kind"] for h in svc.detail(eng, t["id"])["history"]][-1] == "returned_to_queue"
 
 
@@ -370,7 +412,8 @@ async def test_build_wires_the_card_section_the_scheduler_and_the_offline_hook(
     op = add_user(db, "op", role="operator")
     eng = add_user(db, "eng", skills=["sms_problem"])
     t = await svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")
-    assert t["assignee_id"] == eng.id and t["state"] == "assigned"  # auto-assigned: the engineer is online
+    assert t["assignee_id"] == eng.id
+    assert t["state"] == "assigned"
     section = await container.card_sections["tickets"]("1", op)
     assert [x["id"] for x in section] == [t["id"]]
     assert len(container.background) == 1
@@ -378,7 +421,9 @@ async def test_build_wires_the_card_section_the_scheduler_and_the_offline_hook(
     await bus.publish("role.supervisor", {"type": "floor.changed", "user_id": eng.id, "presence": "offline"})
     with db.session() as s:
         row = s.get(Ticket, t["id"])
-        assert row is not None and row.state == "new" and row.assignee_id is None
+        assert row is not None
+        assert row.state == "new"
+        assert row.assignee_id is None
 
 
 def test_migration_matches_the_models(db_url: str) -> None:

@@ -57,9 +57,8 @@ def receive_until(ws: Any, type_: str, limit: int = 20) -> dict[str, Any]:
 def test_websocket_refuses_a_client_that_has_not_signed_in(app_env: Any) -> None:
     _, app, _, _ = app_env
     with TestClient(app) as client:
-        with pytest.raises(WebSocketDisconnect) as exc:
-            with client.websocket_connect("/ws") as ws:
-                ws.receive_json()
+        with pytest.raises(WebSocketDisconnect) as exc, client.websocket_connect("/ws") as ws:
+            ws.receive_json()
         assert exc.value.code == 4401
 
 
@@ -67,14 +66,16 @@ def test_websocket_refuses_a_cross_origin_page(app_env: Any) -> None:
     _, app, _, _ = app_env
     with TestClient(app) as client:
         login(client, "op1")
-        with pytest.raises(WebSocketDisconnect) as exc:
-            with client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws:
-                ws.receive_json()
+        with (
+            pytest.raises(WebSocketDisconnect) as exc,
+            client.websocket_connect("/ws", headers={"origin": "http://evil.example"}) as ws,
+        ):
+            ws.receive_json()
         assert exc.value.code == 4403
 
 
 def test_pop_reaches_every_tab_of_the_operator_and_nobody_else(app_env: Any) -> None:
-    container, app, u1, u2 = app_env
+    container, app, _u1, _u2 = app_env
     calls = container.calls
     with TestClient(app) as c1:
         # one app (one event loop); the cookie jar switches user between connects
@@ -140,10 +141,12 @@ def test_a_message_not_allowed_for_the_role_is_refused(app_env: Any) -> None:
             ws.receive_json()
             ws.send_json({"type": "presence", "presence": "ready"})
             reply = ws.receive_json()
-            assert reply["type"] == "error" and reply["error_id"] == "forbidden"
+            assert reply["type"] == "error"
+            assert reply["error_id"] == "forbidden"
     with container.db.session() as s:
         denied = s.scalars(select(AuditLog).where(AuditLog.action == "access.denied")).one()
-    assert denied.subject == "ws:presence" and denied.details["method"] == "WS"
+    assert denied.subject == "ws:presence"
+    assert denied.details["method"] == "WS"
 
 
 def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
@@ -159,7 +162,8 @@ def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
         actions = s.scalars(
             select(AuditLog.action).where(AuditLog.user_id == u1, AuditLog.subject == "1")
         ).all()
-    assert "card.view" in actions and "card.charges" in actions
+    assert "card.view" in actions
+    assert "card.charges" in actions
 
 
 def test_sections_calls_search_results_and_refusals_are_audited(app_env: Any) -> None:
@@ -173,10 +177,12 @@ def test_sections_calls_search_results_and_refusals_are_audited(app_env: Any) ->
     with container.db.session() as s:
         rows = s.scalars(select(AuditLog).where(AuditLog.user_id == u1)).all()
     by_action = {r.action: r for r in rows}
-    assert by_action["card.sections"].subject == "1" and by_action["card.calls"].subject == "1"
+    assert by_action["card.sections"].subject == "1"
+    assert by_action["card.calls"].subject == "1"
     assert by_action["card.search"].details["shown"] == ["1"]
     denied = by_action["access.denied"]
-    assert denied.subject == "/api/exports" and denied.details == {"method": "GET", "refused_as": "role_required"}
+    assert denied.subject == "/api/exports"
+    assert denied.details == {"method": "GET", "refused_as": "role_required"}
 
 
 def test_search_treats_injection_as_plain_text(app_env: Any) -> None:
@@ -184,7 +190,8 @@ def test_search_treats_injection_as_plain_text(app_env: Any) -> None:
     with TestClient(app) as client:
         login(client, "op1")
         r = client.get("/api/subscribers/search", params={"q": "'; DROP TABLE subscribers; --"})
-        assert r.status_code == 200 and r.json() == {"matches": []}
+        assert r.status_code == 200
+        assert r.json() == {"matches": []}
         assert (
             client.get("/api/subscribers/search", params={"q": "x"}).json()["error_id"] == "query_too_short"
         )
@@ -194,8 +201,10 @@ def test_wrong_password_and_role_guard(app_env: Any) -> None:
     _, app, _, _ = app_env
     with TestClient(app) as client:
         r = client.post("/api/auth/login", json={"username": "op1", "password": "nope"})
-        assert r.status_code == 401 and r.json()["error_id"] == "bad_credentials"
+        assert r.status_code == 401
+        assert r.json()["error_id"] == "bad_credentials"
         assert client.get("/api/auth/me").status_code == 401
         login(client, "op1")
         r = client.get("/api/supervisor/floor")
-        assert r.status_code == 403 and r.json()["error_id"] == "role_required"
+        assert r.status_code == 403
+        assert r.json()["error_id"] == "role_required"

@@ -77,7 +77,9 @@ def test_event_list_items_and_shutdown_go_through() -> None:
     # the list item has an ActionID but no waiting action here, so it is dispatched as an event;
     # the skipped VarSet never is; Shutdown closes the connection and is dispatched
     assert [e["Event"] for e in rec.events] == ["CoreShowChannel", "Shutdown"]
-    assert protocol.skipped == 1 and protocol.transport.closed and len(rec.lost) == 1
+    assert protocol.skipped == 1
+    assert protocol.transport.closed
+    assert len(rec.lost) == 1
 
 
 @pytest.mark.parametrize("name", ["queue_answered.txt", "queue_ringnoanswer.txt", "queue_abandon.txt"])

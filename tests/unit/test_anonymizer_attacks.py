@@ -70,7 +70,8 @@ def test_whole_released_record_is_k_anonymous_and_l_diverse_per_pycanon(world: d
     assert l_div >= 2
     manifest = pd.read_json(world["full"] / "manifest.json", typ="series")
     privacy = manifest["privacy"]
-    assert privacy["k_achieved"] >= K and privacy["l_diversity_arpu_band"] == l_div
+    assert privacy["k_achieved"] >= K
+    assert privacy["l_diversity_arpu_band"] == l_div
     assert privacy["risk"]["prosecutor"]["highest_risk"] <= 1 / K
     assert privacy["risk"]["prosecutor"]["records_at_risk"] == 0.0
     assert 0 < privacy["t_closeness_arpu_band"]["t"] <= 1
@@ -109,7 +110,8 @@ def test_disjoint_attribute_exports_composed_stay_at_one_in_k(world: dict) -> No
     a, b = release(a_path), release(b_path)
     a_ids, b_ids = truth(a, KEY, "seg-a", world["ids"]), truth(b, KEY, "seg-b", world["ids"])
     shared = [c for c in released_columns(a) if c in b.columns]
-    assert not set(QIS_A) & set(shared) and not set(QIS_B) & set(shared)
+    assert not set(QIS_A) & set(shared)
+    assert not set(QIS_B) & set(shared)
     assert join_success(a, a_ids, b, b_ids, shared) <= 1 / K
 
     # the public-facts attacker: person P knows his A-attributes and B-attributes; candidates are the
@@ -156,7 +158,8 @@ def test_ledger_refuses_an_overlapping_period_that_would_break_k(world: dict) ->
         world["export"]("seg-shifted", period=("2026-03", "2026-06"))
     assert refused.value.error_id == "export_ledger_refused"
     conflicts = refused.value.details["conflicts"]
-    assert conflicts and all(c["joint_k"] < K for c in conflicts)
+    assert conflicts
+    assert all(c["joint_k"] < K for c in conflicts)
     assert "seg-shifted" not in [r.export_id for r in world["ledger"].releases()]
     assert not (world["tmp"] / "out" / "seg-shifted").exists()
 
@@ -171,4 +174,5 @@ def test_ledger_records_every_release_and_accepts_the_same_period(world: dict) -
     assert set(entry.generalisation) == {"age_band", "sex", "region", "tariff", "tenure_band", "device_class"}
     path = world["export"]("seg-same-period")
     ledger = pd.read_json(path / "manifest.json", typ="series")["privacy"]["ledger"]
-    assert ledger["overlapping_releases"] and all(r["joint_k"] >= K for r in ledger["overlapping_releases"])
+    assert ledger["overlapping_releases"]
+    assert all(r["joint_k"] >= K for r in ledger["overlapping_releases"])

@@ -34,5 +34,6 @@ def test_caller_id_is_printable_and_fits_the_history_column(traces_dir: Path, ra
     assert queued, "the call is still followed"
     for ev in events:
         caller = getattr(ev, "caller", "")
-        assert len(caller) <= 32 and caller.isprintable(), repr(caller)
+        assert len(caller) <= 32, repr(caller)
+        assert caller.isprintable(), repr(caller)
     assert queued[0].caller.startswith("7") or "79161234567" in queued[0].caller

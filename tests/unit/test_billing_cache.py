@@ -74,7 +74,8 @@ async def test_concurrent_lookups_of_one_caller_make_one_billing_query(
     results = await asyncio.gather(*lookups)
     assert {r.state for r in results} == {"found"}
     assert billing.calls == ["find", "card"]
-    assert results[0].card is not None and results[0].card.balance == -50.0
+    assert results[0].card is not None
+    assert results[0].card.balance == -50.0
 
 
 async def test_warm_card_comes_from_cache_until_the_balance_ttl_passes(
@@ -82,14 +83,17 @@ async def test_warm_card_comes_from_cache_until_the_balance_ttl_passes(
 ) -> None:
     front = _front(billing, clock, balance_ttl_s=15, profile_ttl_s=300)
     first = await front.lookup_caller("+79161234567")
-    assert first.freshness is not None and first.freshness.source == "billing"
+    assert first.freshness is not None
+    assert first.freshness.source == "billing"
     clock.now += 10
     warm = await front.lookup_caller("79161234567")
-    assert warm.freshness is not None and (warm.freshness.source, warm.freshness.age_s) == ("cache", 10.0)
+    assert warm.freshness is not None
+    assert (warm.freshness.source, warm.freshness.age_s) == ("cache", 10.0)
     assert billing.calls == ["find", "card"]
     clock.now += 10  # balance now 20 s old: fetched again, the number->subscriber entry is still fresh
     again = await front.lookup_caller("79161234567")
-    assert again.freshness is not None and again.freshness.source == "billing"
+    assert again.freshness is not None
+    assert again.freshness.source == "billing"
     assert billing.calls == ["find", "card", "card"]
 
 
@@ -125,7 +129,8 @@ async def test_dead_billing_with_nothing_cached_is_unavailable(
     billing.down = True
     found = await _front(billing, clock).lookup_caller("79161234567")
     assert found.state == "unavailable"
-    assert found.freshness is not None and found.freshness.billing_state == "unavailable"
+    assert found.freshness is not None
+    assert found.freshness.billing_state == "unavailable"
 
 
 async def test_dead_billing_serves_the_cached_card_marked_stale_with_its_age(
@@ -136,7 +141,8 @@ async def test_dead_billing_serves_the_cached_card_marked_stale_with_its_age(
     billing.down = True
     clock.now += 3600
     found = await front.lookup_caller("79161234567")
-    assert found.state == "found" and found.card is not None
+    assert found.state == "found"
+    assert found.card is not None
     assert found.card.name == "Иванов Иван Иванович"
     assert found.freshness is not None
     assert (found.freshness.stale, found.freshness.billing_state, found.freshness.age_s) == (
@@ -154,13 +160,16 @@ async def test_hanging_billing_still_pops_from_cache_and_fills_it_when_it_answer
     clock.now += 600
     billing.gate = asyncio.Event()  # billing now hangs
     found = await front.lookup_caller("79161234567")
-    assert found.state == "found" and found.freshness is not None and found.freshness.stale
+    assert found.state == "found"
+    assert found.freshness is not None
+    assert found.freshness.stale
     billing.gate.set()  # the late answer lands in the cache
     while front._inflight:
         await asyncio.sleep(0.01)
     assert billing.calls == ["find", "card", "find"]  # the failed pop did not ask billing for the card too
     again = await front.lookup_caller("79161234567")
-    assert again.freshness is not None and not again.freshness.stale
+    assert again.freshness is not None
+    assert not again.freshness.stale
     assert again.freshness.billing_state == "ok"
 
 

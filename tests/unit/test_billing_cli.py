@@ -21,7 +21,8 @@ def test_generate_writes_a_demo_billing_and_says_what_it_made(
         assert con.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0] == 50
         assert con.execute("SELECT MAX(month) FROM charges").fetchone()[0] == "2026-02"
         addresses = [r[0] for r in con.execute("SELECT address FROM subscribers WHERE region = 'Москва'")]
-        assert addresses and all(a.startswith("г. Москва, ") for a in addresses)
+        assert addresses
+        assert all(a.startswith("г. Москва, ") for a in addresses)
     finally:
         con.close()
 

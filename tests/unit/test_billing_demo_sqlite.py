@@ -111,7 +111,8 @@ async def test_subscriber_with_no_charges_has_zero_arpu_and_empty_history(
     source = _source(demo_files["demo"])
     try:
         card = await source.card(str(sid))
-        assert card is not None and card.arpu == 0.0
+        assert card is not None
+        assert card.arpu == 0.0
         assert await source.charges(str(sid)) == []
     finally:
         await source.close()

@@ -31,7 +31,8 @@ async def test_flush_returns_while_other_calls_keep_writing(tmp_path: Path) -> N
     await asyncio.wait_for(writer.flush(), timeout=10)
     with db.session() as s:
         row = s.get(Call, "MINE")
-        assert row is not None and row.state == "ended"
+        assert row is not None
+        assert row.state == "ended"
     stop.set()
     await producer
     await writer.stop()

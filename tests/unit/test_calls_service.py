@@ -49,7 +49,7 @@ def types(msgs: list[dict[str, Any]]) -> list[str]:
 
 
 async def test_queued_call_pops_card_only_on_the_ringing_operator(env: Any) -> None:
-    container, calls, got, (u1, u2, u3) = env
+    _container, calls, got, (u1, u2, u3) = env
     await calls.start()
     now = time.time()
     await calls.handle(CallQueued("c1", now, caller="+7 916 123-45-67", queue="support"))
@@ -61,7 +61,8 @@ async def test_queued_call_pops_card_only_on_the_ringing_operator(env: Any) -> N
     assert card["state"] == "found"
     assert card["card"]["name"] == "Смирнова Анна Петровна"
     assert card["card"]["balance"] == -42.5
-    assert got[u2] == [] and got[u3] == []
+    assert got[u2] == []
+    assert got[u3] == []
     await calls.stop()
 
 
@@ -124,7 +125,8 @@ async def test_answer_hangup_and_after_call_work(env: Any) -> None:
     assert types(got[u1]) == ["call.offered", "call.answered", "call.ended"]
     assert got[u1][2]["call"]["state"] == "wrap_up"
     snap = await calls.snapshot_for(u1)
-    assert snap is not None and snap["call"]["state"] == "wrap_up"
+    assert snap is not None
+    assert snap["call"]["state"] == "wrap_up"
     from workstation.models import User
 
     with container.db.session() as s:
@@ -137,10 +139,13 @@ async def test_answer_hangup_and_after_call_work(env: Any) -> None:
 
     with container.db.session() as s:
         row = s.get(Call, "c1")
-        assert row is not None and row.operator_id == u1 and row.subscriber_id == "1"
+        assert row is not None
+        assert row.operator_id == u1
+        assert row.subscriber_id == "1"
         assert row.wrapup_done_at is not None
         refreshed = s.get(User, u1)
-        assert refreshed is not None and refreshed.presence == "ready"
+        assert refreshed is not None
+        assert refreshed.presence == "ready"
     await calls.stop()
 
 
@@ -149,7 +154,8 @@ async def test_reload_restores_the_ringing_call_with_its_card(env: Any) -> None:
     await calls.start()
     await calls.handle(CallOffered("c1", time.time(), caller="79161234567", agent=A1, queue="support"))
     snap = await calls.snapshot_for(u1)
-    assert snap is not None and snap["type"] == "call.state"
+    assert snap is not None
+    assert snap["type"] == "call.state"
     assert snap["card"]["card"]["subscriber_id"] == "1"
     assert await calls.snapshot_for(u2) is None
     await calls.stop()
@@ -255,7 +261,8 @@ async def test_record_finished_during_the_call_skips_after_call_work(env: Any) -
     # still talking: the call stays on screen, nothing was cleared
     assert types(got[u1]) == ["call.offered", "call.answered"]
     snap = await calls.snapshot_for(u1)
-    assert snap is not None and snap["call"]["state"] == "connected"
+    assert snap is not None
+    assert snap["call"]["state"] == "connected"
     await calls.handle(CallEnded("c1", t + 30, agent=A1, hangup_by="caller"))
     assert types(got[u1])[-2:] == ["call.ended", "call.cleared"]
     assert got[u1][-2]["call"]["state"] == "ended"

@@ -112,7 +112,8 @@ def test_offer_shows_while_active_and_outcome_counts_for_conversion(world: dict[
     with pytest.raises(NotFound):
         service.record_outcome(user("operator", None), c["id"], "999999", "accepted")
     service.record_outcome(user("operator", None), c["id"], target, "declined")
-    assert service.get(c["id"])["outcomes"]["declined"] == 1 and service.get(c["id"])["conversion"] == 0.0
+    assert service.get(c["id"])["outcomes"]["declined"] == 1
+    assert service.get(c["id"])["conversion"] == 0.0
     service.finish(user("marketing"), c["id"])
     assert service.offers_for(target) == []
     with pytest.raises(Conflict):
@@ -175,7 +176,8 @@ def test_cli_exports_with_a_progress_bar_and_refuses_without_key(
     assert main([*args, "--synthetic", "3000"]) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out.strip().splitlines()[-1])
-    assert result["k_achieved"] >= 5 and result["rows"] > 2500
+    assert result["k_achieved"] >= 5
+    assert result["rows"] > 2500
     assert "100/100" in captured.err  # the tqdm bar reached the end
     bundle = Path(result["export"])
     assert sorted(p.name for p in bundle.iterdir()) == [

@@ -15,7 +15,8 @@ def test_csv_with_text_and_label_reads_rows_and_context_columns() -> None:
     )
     assert ds.texts == ["нет сети", "в турции нет связи"]
     assert ds.labels == ["no_network", "roaming"]
-    assert ds.contexts[1]["roaming_charges"] is True and ds.contexts[0]["blocked"] is False
+    assert ds.contexts[1]["roaming_charges"] is True
+    assert ds.contexts[0]["blocked"] is False
 
 
 def test_utf8_bom_is_accepted() -> None:
@@ -51,7 +52,8 @@ def test_topic_with_a_single_row_is_named() -> None:
 
 def test_empty_texts_are_skipped_and_counted_empty_labels_refused() -> None:
     ds = parse_csv("text,label\n,no_network\n  ,roaming\nнет сети,no_network\n".encode())
-    assert len(ds) == 1 and ds.skipped_empty == 2
+    assert len(ds) == 1
+    assert ds.skipped_empty == 2
     with pytest.raises(TrainingDataError, match="line 2: empty label"):
         parse_csv("text,label\nнет сети,\n".encode())
 

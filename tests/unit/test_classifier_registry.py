@@ -44,7 +44,8 @@ def with_new_topic(ds: Dataset) -> Dataset:
 def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
     reg = ModelRegistry(tmp_path_factory.mktemp("models"))
     first = reg.train(base_data())
-    assert first.accepted and first.reason == "first model"
+    assert first.accepted
+    assert first.reason == "first model"
     return reg
 
 
@@ -53,7 +54,9 @@ def test_first_model_is_stored_versioned_and_current(registry: ModelRegistry) ->
     assert (registry.dir / "model-0001.pkl").exists()
     assert registry.current_version_on_disk() == 1
     meta = registry.versions()[-1]
-    assert meta["version"] == 1 and meta["accepted"] and meta["metrics"]["top1"] > 0.85
+    assert meta["version"] == 1
+    assert meta["accepted"]
+    assert meta["metrics"]["top1"] > 0.85
 
 
 def test_retrain_with_a_new_topic_learns_it_and_is_swapped_in(registry: ModelRegistry) -> None:
@@ -81,10 +84,12 @@ def test_worse_model_is_refused_and_the_current_one_stays(registry: ModelRegistr
     result = registry.train(full.subset(keep))
     assert not result.accepted
     assert result.reason.startswith(f"worse than v{current_version}")
-    assert registry.version == current_version and registry.model is current_model
+    assert registry.version == current_version
+    assert registry.model is current_model
     assert registry.current_version_on_disk() == current_version
     refused = next(v for v in registry.versions() if v["version"] == result.version)
-    assert refused["accepted"] is False and refused["current"] is False
+    assert refused["accepted"] is False
+    assert refused["current"] is False
 
 
 def test_another_node_picks_up_the_new_current_version_without_restart(registry: ModelRegistry) -> None:
@@ -92,7 +97,8 @@ def test_another_node_picks_up_the_new_current_version_without_restart(registry:
     assert other.refresh() is True
     assert other.version == registry.version
     assert other.refresh() is False  # nothing new
-    assert other.model is not None and other.model.topic_classes == registry.model.topic_classes  # type: ignore[union-attr]
+    assert other.model is not None
+    assert other.model.topic_classes == registry.model.topic_classes
 
 
 def test_training_data_with_one_topic_is_refused_before_training(tmp_path: Path) -> None:
@@ -156,10 +162,12 @@ def test_retrained_model_worse_on_real_records_is_refused(tmp_path: Path) -> Non
         poisoned.add("абонент: " + b, "sms_problem", {}, 3.0)
     result = reg.train(poisoned, holdout=holdout)
     assert not result.accepted, result.metrics
-    assert result.metrics["top1"] < good and result.current_metrics is not None
+    assert result.metrics["top1"] < good
+    assert result.current_metrics is not None
     assert result.current_metrics["top1"] == good  # the current model, on the same held-out records
     assert result.reason.startswith("worse than v1")
-    assert reg.version == 1 and reg.current_version_on_disk() == 1
+    assert reg.version == 1
+    assert reg.current_version_on_disk() == 1
 
 
 def test_abstention_thresholds_are_tuned_on_notes_no_template_made(registry: ModelRegistry) -> None:

@@ -40,13 +40,16 @@ def test_markdown_with_injected_html_renders_without_anything_executable(evil: s
         assert tag in ALLOWED_TAGS
         assert not any(a.startswith("on") for a in attrs)
         assert not (attrs.get("href") or "").lower().startswith("javascript")
-    assert "Before" in html and "After" in html
+    assert "Before" in html
+    assert "After" in html
 
 
 def test_markdown_keeps_tables_code_and_safe_links() -> None:
     html = render_markdown("| a | b |\n|---|---|\n| `apn` | [site](https://example.org) |")
-    assert "<table>" in html and "<code>apn</code>" in html
-    assert 'href="https://example.org"' in html and 'rel="noopener noreferrer"' in html
+    assert "<table>" in html
+    assert "<code>apn</code>" in html
+    assert 'href="https://example.org"' in html
+    assert 'rel="noopener noreferrer"' in html
 
 
 def test_plain_text_drops_tags_and_decodes_entities() -> None:

@@ -132,7 +132,8 @@ def test_call_waiting_past_threshold_drops_service_level_before_it_ends() -> Non
     assert board(svc)["service_level_pct"] == 100.0
     clock.t = T0 + 26  # 21 s: can no longer be met
     fig = board(svc)
-    assert fig["service_level_pct"] == 50.0 and fig["waiting_over_threshold"] == 1
+    assert fig["service_level_pct"] == 50.0
+    assert fig["waiting_over_threshold"] == 1
     assert svc.live.snapshot()["queue_now"]["support"] == {"waiting": 1, "oldest_since": T0 + 5}
 
 
@@ -149,9 +150,11 @@ def test_after_call_work_across_midnight_belongs_to_the_call_and_its_day() -> No
     clock.t = start + 180  # 00:01:00 the next day
     svc.agent_state(1, "ready", start + 180)
     assert writer.fields_of("late")["acw_s"] == 90
-    assert board(svc, "60m")["acw_s"] == 90 and board(svc, "60m")["aht_s"] == 80 + 90
+    assert board(svc, "60m")["acw_s"] == 90
+    assert board(svc, "60m")["aht_s"] == 80 + 90
     svc.live.tick()  # the day rolls over: today starts empty, the call stays with the day it came
-    assert board(svc, "today")["offered"] == 0 and board(svc, "today")["acw_done"] == 0
+    assert board(svc, "today")["offered"] == 0
+    assert board(svc, "today")["acw_done"] == 0
     assert board(svc, "60m")["talk_s"] == 80
 
 
@@ -180,7 +183,8 @@ def test_asterisk_hold_time_wins_over_our_clock() -> None:
     clock.t = T0 + 10
     assert board(svc)["answered_in_sl"] == 0
     svc.on_call_event(QueueCallTimes("x", T0 + 6.0, source="connect", hold_s=5, ring_s=1))
-    assert board(svc)["answered_in_sl"] == 1 and board(svc)["asa_s"] == 5.0
+    assert board(svc)["answered_in_sl"] == 1
+    assert board(svc)["asa_s"] == 5.0
 
 
 def test_repeated_events_count_once_and_internal_calls_not_at_all() -> None:
@@ -203,7 +207,8 @@ def test_rolling_window_forgets_calls_that_started_before_it() -> None:
     queued_call(svc, "new", clock.t)
     svc.live.tick()
     assert board(svc, "15m")["offered"] == 1
-    assert board(svc, "30m")["offered"] == 2 and board(svc, "today")["offered"] == 2
+    assert board(svc, "30m")["offered"] == 2
+    assert board(svc, "today")["offered"] == 2
 
 
 def test_occupancy_is_busy_time_over_busy_and_ready_time() -> None:

@@ -59,10 +59,17 @@ def test_answered_queue_call_gives_queued_one_offer_answer_and_end(traces_dir: P
         ("CallEnded", cid, "Local/1001@agents/n"),
     ]
     queued, offered, answered, ended = events
-    assert isinstance(queued, CallQueued) and queued.caller == "+79161234567" and queued.queue == "support"
-    assert isinstance(offered, CallOffered) and offered.extension == "1001" and offered.queue == "support"
-    assert isinstance(answered, CallAnswered) and answered.ring_s == pytest.approx(2.0, abs=0.1)
-    assert isinstance(ended, CallEnded) and ended.hangup_by == "caller" and ended.talk_s == 3.0
+    assert isinstance(queued, CallQueued)
+    assert queued.caller == "+79161234567"
+    assert queued.queue == "support"
+    assert isinstance(offered, CallOffered)
+    assert offered.extension == "1001"
+    assert offered.queue == "support"
+    assert isinstance(answered, CallAnswered)
+    assert answered.ring_s == pytest.approx(2.0, abs=0.1)
+    assert isinstance(ended, CallEnded)
+    assert ended.hangup_by == "caller"
+    assert ended.talk_s == 3.0
 
 
 def test_ring_no_answer_moves_the_offer_to_the_next_operator(traces_dir: Path) -> None:
@@ -76,7 +83,8 @@ def test_ring_no_answer_moves_the_offer_to_the_next_operator(traces_dir: Path) -
         ("CallAnswered", cid, "Local/1002@agents/n"),
         ("CallEnded", cid, "Local/1002@agents/n"),
     ]
-    assert isinstance(events[-1], CallEnded) and events[-1].hangup_by == "agent"
+    assert isinstance(events[-1], CallEnded)
+    assert events[-1].hangup_by == "agent"
 
 
 def test_abandoned_call_is_never_answered(traces_dir: Path) -> None:
@@ -85,8 +93,12 @@ def test_abandoned_call_is_never_answered(traces_dir: Path) -> None:
     abandoned = events[-1]
     assert (
         isinstance(abandoned, CallAbandoned)
-        and abandoned.wait_s == 7.0
-        and abandoned.caller == "+79265550101"
+    )
+    assert (
+        abandoned.wait_s == 7.0
+    )
+    assert (
+        abandoned.caller == "+79265550101"
     )
 
 
@@ -99,7 +111,13 @@ def test_direct_call_gives_one_offer_then_answer(traces_dir: Path) -> None:
         ("CallEnded", cid, "Local/1001@agents/n"),
     ]
     assert (
-        isinstance(events[0], CallOffered) and events[0].queue is None and events[0].caller == "+79161234567"
+        isinstance(events[0], CallOffered)
+    )
+    assert (
+        events[0].queue is None
+    )
+    assert (
+        events[0].caller == "+79161234567"
     )
 
 
@@ -154,7 +172,8 @@ def test_late_agent_complete_after_caller_hangup_gives_one_end(traces_dir: Path)
     msgs.remove(complete)
     msgs.append(complete)
     ends = [e for e in run(msgs) if isinstance(e, CallEnded)]
-    assert len(ends) == 1 and ends[0].hangup_by == "caller"
+    assert len(ends) == 1
+    assert ends[0].hangup_by == "caller"
 
 
 def test_ring_all_closes_the_pop_on_the_operator_who_did_not_answer(traces_dir: Path) -> None:
@@ -164,7 +183,8 @@ def test_ring_all_closes_the_pop_on_the_operator_who_did_not_answer(traces_dir: 
     events = run([as_dict(f) for _, f in script.steps])
     kinds = summary(events)
     cid = script.call_ids[0]
-    assert ("CallOffered", cid, "PJSIP/2001") in kinds and ("CallOffered", cid, "PJSIP/2002") in kinds
+    assert ("CallOffered", cid, "PJSIP/2001") in kinds
+    assert ("CallOffered", cid, "PJSIP/2002") in kinds
     assert ("CallAnswered", cid, "PJSIP/2002") in kinds
     assert ("CallOfferWithdrawn", cid, "PJSIP/2001", "answered_elsewhere") in kinds
     assert [k for k in kinds if k[0] == "CallOfferWithdrawn"] == [
@@ -227,11 +247,13 @@ def test_dial_to_a_trunk_is_not_an_offer() -> None:
 def test_caller_id_that_is_not_a_number_still_pops_with_the_raw_value() -> None:
     norm = Normaliser()
     out = norm.feed(_dial_begin("PJSIP/trunk-00000001", "PJSIP/1001-00000002", caller="Anonymous"))
-    assert isinstance(out[0], CallOffered) and out[0].caller == "Anonymous"
+    assert isinstance(out[0], CallOffered)
+    assert out[0].caller == "Anonymous"
     out = norm.feed(
         _dial_begin("PJSIP/trunk-00000003", "PJSIP/1001-00000004", caller="<unknown>", linkedid="9.2")
     )
-    assert isinstance(out[0], CallOffered) and out[0].caller == ""
+    assert isinstance(out[0], CallOffered)
+    assert out[0].caller == ""
 
 
 def test_unknown_events_are_ignored() -> None:
@@ -283,7 +305,8 @@ def test_resync_repeats_nothing_already_announced(traces_dir: Path) -> None:
     queue = [m for m in msgs if m.get("Event", "").startswith("Queue")]
     norm = Normaliser()
     first = norm.resync(channels, queue)
-    assert first and norm.resync(channels, queue) == []
+    assert first
+    assert norm.resync(channels, queue) == []
 
 
 def test_second_ring_of_the_same_operator_is_a_new_offer_and_repeats_stay_one(traces_dir: Path) -> None:

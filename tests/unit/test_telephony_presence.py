@@ -17,7 +17,8 @@ def test_members_asterisk_disagrees_about_are_the_ones_to_re_apply() -> None:
     book.want(A2, False)
     book.want(A3, True, "Break")  # not a member of any queue on this Asterisk: nothing to pause
     todo = book.compare([member(A1, False), member(A2, False), {"Event": "QueueEntry", "Channel": "x"}])
-    assert todo == [A1] and book.pending() == [A1]
+    assert todo == [A1]
+    assert book.pending() == [A1]
     book.acknowledged(A1)
     assert book.pending() == []
 
@@ -44,5 +45,6 @@ def test_asterisk_reporting_another_state_asks_for_it_again() -> None:
     book.want(A1, True, "Break")
     book.acknowledged(A1)
     assert book.observe(A1, True) is False
-    assert book.observe(A1, False) is True and book.pending() == [A1]
+    assert book.observe(A1, False) is True
+    assert book.pending() == [A1]
     assert book.observe(A2, False) is False  # nobody asked anything of this member

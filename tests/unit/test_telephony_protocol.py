@@ -30,7 +30,8 @@ def test_truncated_frame_waits_for_the_rest(traces_dir: Path) -> None:
     assert all(get(f, "Event") != "AgentCalled" for f in before)
     assert reader.pending.startswith(b"Event: AgentCalled")
     after = reader.feed(data[cut:])
-    assert get(after[0], "Event") == "AgentCalled" and get(after[0], "Interface") == "Local/1001@agents/n"
+    assert get(after[0], "Event") == "AgentCalled"
+    assert get(after[0], "Interface") == "Local/1001@agents/n"
 
 
 def test_garbage_lines_are_skipped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -54,9 +55,11 @@ def test_channel_names_reduce_to_member_interfaces() -> None:
     assert parse_name("Local/1001@agents/n").key == "Local/1001@agents"  # type: ignore[union-attr]
     assert parse_name("PJSIP/1001-0000000a").key == "PJSIP/1001"  # type: ignore[union-attr]
     assert parse_name("Local/100@from-internal-0000000c;2").context == "from-internal"  # type: ignore[union-attr]
-    assert extension_of("Local/1001@agents/n") == "1001" and extension_of("PJSIP/1001") == "1001"
+    assert extension_of("Local/1001@agents/n") == "1001"
+    assert extension_of("PJSIP/1001") == "1001"
     book = AgentBook()
-    assert book.is_agent("PJSIP/1001-0000000a") and not book.is_agent("PJSIP/provider-00000001")
+    assert book.is_agent("PJSIP/1001-0000000a")
+    assert not book.is_agent("PJSIP/provider-00000001")
     assert not book.is_agent("Local/100@inbound-00000000;2")
     assert book.interface_for("Local/1001@agents-00000007;1", "1001@agents/n") == "Local/1001@agents/n"
 
@@ -71,7 +74,8 @@ def test_scenario_instances_carry_fresh_identities(traces_dir: Path, name: str) 
     for old in tpl.callers:
         assert old not in text
     assert "1795361" not in "".join(get(f, "Uniqueid") + get(f, "Linkedid") for _, f in a.steps)
-    assert "Local/1001@agents" not in text and "Operator 100" not in text
+    assert "Local/1001@agents" not in text
+    assert "Operator 100" not in text
     assert "PJSIP/2001-" in text or name == "abandon"
     assert not any(";2" in get(f, "Channel") and "PJSIP" in get(f, "Channel") for _, f in a.steps)
     assert set(a.call_ids).isdisjoint(b.call_ids)

@@ -17,13 +17,16 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 def test_png_screenshot_is_accepted_with_its_hash() -> None:
     f = check_attachment("screen.png", "image/png", PNG)
-    assert f.content_type == "image/png" and f.size == len(PNG) and len(f.sha256) == 64
+    assert f.content_type == "image/png"
+    assert f.size == len(PNG)
+    assert len(f.sha256) == 64
 
 
 def test_huge_file_is_refused_with_the_limit() -> None:
     with pytest.raises(TooLarge) as exc:
         check_attachment("big.pdf", "application/pdf", b"%PDF-" + b"0" * MAX_ATTACHMENT_BYTES)
-    assert exc.value.status == 413 and exc.value.details["limit"] == MAX_ATTACHMENT_BYTES
+    assert exc.value.status == 413
+    assert exc.value.details["limit"] == MAX_ATTACHMENT_BYTES
 
 
 def test_html_disguised_as_png_is_refused() -> None:

@@ -15,6 +15,7 @@ kind of durable write registers one with ``register_op``; new call-fact columns 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -154,6 +155,7 @@ class CallWriter:
         self._caught_up = asyncio.Event()  # set each time a drain found the journal empty
         self._waiters: list[tuple[int, asyncio.Future[bool]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._listeners: set[asyncio.Task[Any]] = set()  # state notices in flight (kept until done)
         self.db_ok = True
         self.confirmed = 0  # operations the DB committed since start
         self.quarantined_count = 0
@@ -185,10 +187,8 @@ class CallWriter:
                 log.warning("call writer: stopping with operations still in the journal")
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         self._resolve_waiters(False)
         if self._outbox is not None:
@@ -285,7 +285,9 @@ class CallWriter:
             try:
                 result = self.on_state(not ok)
                 if asyncio.iscoroutine(result):
-                    asyncio.ensure_future(result)
+                    task = asyncio.ensure_future(result)
+                    self._listeners.add(task)
+                    task.add_done_callback(self._listeners.discard)
             except Exception:
                 log.exception("call writer: state listener failed")
 

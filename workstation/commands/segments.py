@@ -132,8 +132,7 @@ def _check_tables(db: Any) -> None:
 
 def _close(billing: Any) -> None:
     import asyncio
+    import contextlib
 
-    try:
+    with contextlib.suppress(Exception):  # closing a read-only pool: nothing to lose
         asyncio.run(billing.close())
-    except Exception:  # closing a read-only pool: nothing to lose
-        pass

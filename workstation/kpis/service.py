@@ -15,6 +15,7 @@ rebuilt from the call facts in the DB.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -253,10 +254,8 @@ class KpiService:
         await asyncio.to_thread(self.rebuild)
         last_tick = last_publish = 0.0
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
             now = time.monotonic()
             changed = self._dirty.is_set()
             if now - last_tick >= 1.0:

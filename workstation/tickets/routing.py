@@ -91,7 +91,7 @@ class RoutingConfig:
     routes: dict[str, Route] = field(default_factory=lambda: dict(DEFAULT_ROUTES))
     sla: dict[int, Sla] = field(default_factory=lambda: dict(DEFAULT_SLA))
     rules: PriorityRules = PriorityRules()
-    hours: BusinessHours = BusinessHours()
+    hours: BusinessHours = field(default_factory=BusinessHours)
     auto_assign: bool = True
     outage_regions: frozenset[str] = frozenset()
 

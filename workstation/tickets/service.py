@@ -228,9 +228,9 @@ class TicketService(TicketReads):
 
     @staticmethod
     def _check_role(user: User, t: Ticket, action: str) -> None:
-        if user.role not in ("tech_support", *SUPERVISORS):
-            if not (action == "reopen" and user.id == t.created_by):
-                raise Forbidden("only technical support works tickets", error_id="support_only")
+        reopening_own = action == "reopen" and user.id == t.created_by
+        if user.role not in ("tech_support", *SUPERVISORS) and not reopening_own:
+            raise Forbidden("only technical support works tickets", error_id="support_only")
 
     def _check_allowed(self, s: Session, user: User, t: Ticket, action: str, assignee_id: int | None) -> None:
         supervisor = user.role in SUPERVISORS

@@ -36,7 +36,8 @@ async def test_a_replayed_call_does_not_unpause_the_operator() -> None:
         await sim.play("answered", "+79161234567", agents=[(A1, "Operator 1001")], speed=50)
         assert sim.paused_agents() == {A1}
         statuses = [e for e in events[before:] if isinstance(e, AgentStatus) and e.agent == A1]
-        assert statuses and all(e.paused for e in statuses)
+        assert statuses
+        assert all(e.paused for e in statuses)
     finally:
         await client.stop()
         await sim.stop()
@@ -62,11 +63,12 @@ async def test_demo_operators_start_signed_out_and_are_rung_once_ready() -> None
         await asyncio.wait_for(tel.client.logged_in.wait(), 5)
         # nobody is there yet: calls come (some callers give up in the queue) but no operator is rung
         await tel.simulator.run_calls(100, ["+79161112233"], ops, count=6, speed=50, seed=2)
-        await asyncio.sleep(0.1)
+        await tel.drain()  # every event of those calls has been handled
         assert offers == []
         await tel.pause("Local/1002@agents/n", False)  # Игорь signs in and is Ready
         await tel.simulator.run_calls(100, ["+79161112233"], ops, count=6, speed=50, seed=2)
-        await asyncio.sleep(0.1)
-        assert offers and {o.agent for o in offers} == {"Local/1002@agents/n"}
+        await tel.drain()
+        assert offers
+        assert {o.agent for o in offers} == {"Local/1002@agents/n"}
     finally:
         await tel.stop()
