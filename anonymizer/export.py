@@ -63,26 +63,36 @@ class ExportRequest:
     def validate(self) -> None:
         for name, value in (("from", self.month_from), ("to", self.month_to)):
             if not _MONTH.match(value or ""):
-                raise ExportError(f"--{name} must be a month as YYYY-MM, got {value!r}", error_id="export_bad_month")
+                raise ExportError(
+                    f"--{name} must be a month as YYYY-MM, got {value!r}", error_id="export_bad_month"
+                )
         if self.month_from > self.month_to:
             raise ExportError(
-                f"the period is reversed: {self.month_from} is after {self.month_to}", error_id="export_reversed"
+                f"the period is reversed: {self.month_from} is after {self.month_to}",
+                error_id="export_reversed",
             )
         if len(months_between(self.month_from, self.month_to)) > MAX_MONTHS:
             raise ExportError(
-                f"the period is longer than {MAX_MONTHS} months", error_id="export_too_long", details={"max": MAX_MONTHS}
+                f"the period is longer than {MAX_MONTHS} months",
+                error_id="export_too_long",
+                details={"max": MAX_MONTHS},
             )
         if not 2 <= int(self.k) <= 1000:
-            raise ExportError("k must be between 2 and 1000 (k-anonymity; 5 is the default)", error_id="export_bad_k")
+            raise ExportError(
+                "k must be between 2 and 1000 (k-anonymity; 5 is the default)", error_id="export_bad_k"
+            )
         if not 2 <= int(self.l) <= 6:
             raise ExportError(
-                "l must be between 2 and 6 (distinct ARPU bands per class; 2 is the default)", error_id="export_bad_l"
+                "l must be between 2 and 6 (distinct ARPU bands per class; 2 is the default)",
+                error_id="export_bad_l",
             )
         if len(self.recipient) > 200:
             raise ExportError("the recipient is longer than 200 characters", error_id="export_bad_recipient")
         unknown = set(self.attributes) - set(QUASI_IDENTIFIERS)
         if unknown:
-            raise ExportError(f"unknown attributes: {', '.join(sorted(unknown))}", error_id="export_bad_attributes")
+            raise ExportError(
+                f"unknown attributes: {', '.join(sorted(unknown))}", error_id="export_bad_attributes"
+            )
         if not 0 <= self.max_suppression < 1:
             raise ExportError("max_suppression must be in [0, 1)", error_id="export_bad_suppression")
         if not self.export_id:
@@ -250,7 +260,9 @@ def write_bundle(
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / req.export_id
     if final.exists():
-        raise ExportError(f"an export named {req.export_id} already exists in {out_dir}", error_id="export_exists")
+        raise ExportError(
+            f"an export named {req.export_id} already exists in {out_dir}", error_id="export_exists"
+        )
     tmp = out_dir / f".{req.export_id}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()

@@ -89,13 +89,20 @@ class ReleaseLedger:
         conflicts = [c for c in checked if 0 < c["joint_k"] < new.k]
         together = _smallest(joint) if checked else 0
         if conflicts or 0 < together < new.k:
-            names = ", ".join(f"{c['export_id']} ({c['period'][0]}..{c['period'][1]})" for c in conflicts or checked)
+            names = ", ".join(
+                f"{c['export_id']} ({c['period'][0]}..{c['period'][1]})" for c in conflicts or checked
+            )
             smallest = min([c["joint_k"] for c in conflicts] + [together])
             raise LedgerRefused(
                 f"joined with earlier releases of an overlapping period ({names}) this export would leave "
                 f"classes of {smallest} subscribers, below k={new.k}: choose a period that does not overlap "
                 "them, or repeat their period with the same k and l",
-                details={"conflicts": conflicts or checked, "releases": names, "joint_k": smallest, "k": new.k},
+                details={
+                    "conflicts": conflicts or checked,
+                    "releases": names,
+                    "joint_k": smallest,
+                    "k": new.k,
+                },
             )
         return {"overlapping_releases": checked, "joint_k_all": together if checked else None}
 

@@ -27,14 +27,50 @@ _TOKEN_RE = re.compile(r"[A-Za-zА-ЯЁа-яё][A-Za-zА-ЯЁа-яё'’]*(?:-[A
 _CYR = re.compile(r"[А-ЯЁа-яё]")
 _INITIALS_RE = re.compile(r"\s*[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?")
 # initials before a capitalised word: "Д.А. Комаров", "А. В. Лысенко", "I.P. Sidorov"
-_INITIALS_FIRST_RE = re.compile(r"(?<![\w.])[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.\s?)?[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?")
+_INITIALS_FIRST_RE = re.compile(
+    r"(?<![\w.])[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.\s?)?[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?"
+)
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v", "md", "dds", "phd", "dvm"}
 _EN_NEVER = set(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
 )
 # places that are also in the name lexicon (roaming notes name them all the time): never a name alone
 _EN_PLACES = set(
-    ["georgia", "india", "kenya", "israel", "spain", "france", "china", "paris", "houston", "phoenix", "london", "berlin", "vienna"]
+    [
+        "georgia",
+        "india",
+        "kenya",
+        "israel",
+        "spain",
+        "france",
+        "china",
+        "paris",
+        "houston",
+        "phoenix",
+        "london",
+        "berlin",
+        "vienna",
+    ]
 )
 # a Russian surname by its ending, joined to a name found next to it ("ЛАПИН Ростислав")
 _RU_SURNAME_END = re.compile(r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ко|юк|ук|ых|их)$")
@@ -43,23 +79,274 @@ _NAME_TAGS = ("Name", "Surn", "Patr")
 
 # English given names that are everyday words too: need capitals mid-sentence or a neighbour name part
 _EN_AMBIGUOUS = set(
-    ["will", "bill", "mark", "grant", "may", "june", "april", "august", "rose", "hope", "joy", "faith", "art", "sky", "page", "bob", "max", "sim", "sue", "pat", "rich", "dawn", "amber", "crystal", "penny", "ruby", "summer", "autumn", "jack", "frank", "chase", "hunter", "miles", "lance", "gene", "guy", "ray", "don", "earl", "dean", "drew", "rod", "neil", "jean", "bud", "carol", "holly", "ivy", "iris", "lily", "daisy", "heather", "violet", "jasmine", "ginger", "sandy", "rusty", "woody", "terry", "harry", "kelly", "rocky", "cliff", "dale", "glen", "wade", "lane", "may", "mercedes", "tanya", "carter", "mason", "cole", "price", "young", "king", "long", "hall", "wood", "bell", "cook", "rice", "hill", "white", "brown", "green", "black", "gray", "grey", "parker", "love", "lord", "rich", "best", "short", "little", "small", "north", "south", "west", "east", "church", "field", "stone", "waters", "cross", "house", "bush", "ford", "lee", "case", "hunt", "holmes", "bond", "miller", "fisher", "baker", "taylor", "turner", "walker", "ward", "banks", "brooks", "strong", "ball", "bishop", "major", "stewart", "english", "french", "page", "day", "night", "morning", "evening", "star", "light", "noble", "christian", "constance", "destiny", "grace", "harmony", "honor", "justice", "liberty", "mercy", "patience", "prosperity", "trinity", "unity", "victory", "walter", "will", "may", "mike", "rob", "tom", "nick", "pete"]
+    [
+        "will",
+        "bill",
+        "mark",
+        "grant",
+        "may",
+        "june",
+        "april",
+        "august",
+        "rose",
+        "hope",
+        "joy",
+        "faith",
+        "art",
+        "sky",
+        "page",
+        "bob",
+        "max",
+        "sim",
+        "sue",
+        "pat",
+        "rich",
+        "dawn",
+        "amber",
+        "crystal",
+        "penny",
+        "ruby",
+        "summer",
+        "autumn",
+        "jack",
+        "frank",
+        "chase",
+        "hunter",
+        "miles",
+        "lance",
+        "gene",
+        "guy",
+        "ray",
+        "don",
+        "earl",
+        "dean",
+        "drew",
+        "rod",
+        "neil",
+        "jean",
+        "bud",
+        "carol",
+        "holly",
+        "ivy",
+        "iris",
+        "lily",
+        "daisy",
+        "heather",
+        "violet",
+        "jasmine",
+        "ginger",
+        "sandy",
+        "rusty",
+        "woody",
+        "terry",
+        "harry",
+        "kelly",
+        "rocky",
+        "cliff",
+        "dale",
+        "glen",
+        "wade",
+        "lane",
+        "may",
+        "mercedes",
+        "tanya",
+        "carter",
+        "mason",
+        "cole",
+        "price",
+        "young",
+        "king",
+        "long",
+        "hall",
+        "wood",
+        "bell",
+        "cook",
+        "rice",
+        "hill",
+        "white",
+        "brown",
+        "green",
+        "black",
+        "gray",
+        "grey",
+        "parker",
+        "love",
+        "lord",
+        "rich",
+        "best",
+        "short",
+        "little",
+        "small",
+        "north",
+        "south",
+        "west",
+        "east",
+        "church",
+        "field",
+        "stone",
+        "waters",
+        "cross",
+        "house",
+        "bush",
+        "ford",
+        "lee",
+        "case",
+        "hunt",
+        "holmes",
+        "bond",
+        "miller",
+        "fisher",
+        "baker",
+        "taylor",
+        "turner",
+        "walker",
+        "ward",
+        "banks",
+        "brooks",
+        "strong",
+        "ball",
+        "bishop",
+        "major",
+        "stewart",
+        "english",
+        "french",
+        "page",
+        "day",
+        "night",
+        "morning",
+        "evening",
+        "star",
+        "light",
+        "noble",
+        "christian",
+        "constance",
+        "destiny",
+        "grace",
+        "harmony",
+        "honor",
+        "justice",
+        "liberty",
+        "mercy",
+        "patience",
+        "prosperity",
+        "trinity",
+        "unity",
+        "victory",
+        "walter",
+        "will",
+        "may",
+        "mike",
+        "rob",
+        "tom",
+        "nick",
+        "pete",
+    ]
 )
 # words of tariff and product names that are also in a surname table ("Smart Plus", "Family")
-_EN_PRODUCT_WORDS = set(["smart", "plus", "family", "max", "pro", "premium", "unlimited", "basic", "start", "online"])
-_EN_STREET_WORDS = set(["street", "st", "avenue", "ave", "road", "rd", "lane", "ln", "boulevard", "blvd", "square", "sq", "prospekt", "highway"])
+_EN_PRODUCT_WORDS = set(
+    ["smart", "plus", "family", "max", "pro", "premium", "unlimited", "basic", "start", "online"]
+)
+_EN_STREET_WORDS = set(
+    [
+        "street",
+        "st",
+        "avenue",
+        "ave",
+        "road",
+        "rd",
+        "lane",
+        "ln",
+        "boulevard",
+        "blvd",
+        "square",
+        "sq",
+        "prospekt",
+        "highway",
+    ]
+)
 # Russian words that pymorphy3 also knows as names but which are everyday words in telecom notes
-_RU_AMBIGUOUS = set(["вера", "надежда", "любовь", "роман", "слава", "лев", "роза", "лада", "ника", "майя", "мая", "лилия"])
+_RU_AMBIGUOUS = set(
+    ["вера", "надежда", "любовь", "роман", "слава", "лев", "роза", "лада", "ника", "майя", "мая", "лилия"]
+)
 
 # abbreviations that pymorphy3 may read as a name ("ИНН" ~ "Инна")
 _ABBREVIATIONS = set(
-    ["инн", "снилс", "смс", "ммс", "гб", "мб", "кб", "тв", "рф", "мвд", "фсб", "фио", "фнс", "пфр", "пин", "пук", "тп", "ип", "ооо", "оао", "пао", "зао"]
+    [
+        "инн",
+        "снилс",
+        "смс",
+        "ммс",
+        "гб",
+        "мб",
+        "кб",
+        "тв",
+        "рф",
+        "мвд",
+        "фсб",
+        "фио",
+        "фнс",
+        "пфр",
+        "пин",
+        "пук",
+        "тп",
+        "ип",
+        "ооо",
+        "оао",
+        "пао",
+        "зао",
+    ]
 )
 
 
 # surnames that name streets all over Russia: alone after "на" / "по" / "on" they are a street, not a person
 _STREET_EPONYMS = set(
-    ["ленина", "гагарина", "пушкина", "кирова", "горького", "чехова", "лермонтова", "толстого", "маркса", "энгельса", "свердлова", "калинина", "чкалова", "жукова", "куйбышева", "дзержинского", "фрунзе", "крупской", "суворова", "кутузова", "ломоносова", "менделеева", "маяковского", "некрасова", "тургенева", "гоголя", "островского", "ватутина", "комарова", "королёва", "королева", "жуковского", "чапаева", "щорса", "котовского", "орджоникидзе", "урицкого", "луначарского", "плеханова", "радищева", "грибоедова", "глинки", "шевченко", "победы", "мира"]
+    [
+        "ленина",
+        "гагарина",
+        "пушкина",
+        "кирова",
+        "горького",
+        "чехова",
+        "лермонтова",
+        "толстого",
+        "маркса",
+        "энгельса",
+        "свердлова",
+        "калинина",
+        "чкалова",
+        "жукова",
+        "куйбышева",
+        "дзержинского",
+        "фрунзе",
+        "крупской",
+        "суворова",
+        "кутузова",
+        "ломоносова",
+        "менделеева",
+        "маяковского",
+        "некрасова",
+        "тургенева",
+        "гоголя",
+        "островского",
+        "ватутина",
+        "комарова",
+        "королёва",
+        "королева",
+        "жуковского",
+        "чапаева",
+        "щорса",
+        "котовского",
+        "орджоникидзе",
+        "урицкого",
+        "луначарского",
+        "плеханова",
+        "радищева",
+        "грибоедова",
+        "глинки",
+        "шевченко",
+        "победы",
+        "мира",
+    ]
 )
 _PLACE_PREPOSITIONS = {"на", "по", "у", "около", "возле", "напротив", "за", "on", "at", "near", "along"}
 
@@ -235,7 +522,9 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
         known = [w for w in words if (_ru_score(w.lower()) >= 1.0 if _CYR.match(w) else True)]
         if known and not (len(words) == 1 and _street_context(text, start, words[0])):
             spans.append((start, end))
-    spans.extend(m.span() for m in _INITIALS_FIRST_RE.finditer(text) if not _looks_like_abbreviation(m.group()))
+    spans.extend(
+        m.span() for m in _INITIALS_FIRST_RE.finditer(text) if not _looks_like_abbreviation(m.group())
+    )
     scored: list[tuple[int, int, float, bool]] = []
     prev_title = False
     for m in tokens:

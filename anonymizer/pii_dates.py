@@ -60,12 +60,16 @@ def find_birth_dates(text: str, today: date | None = None) -> Iterator[Found]:
     for m in BIRTH_YEAR_RE.finditer(text):
         yield m.start(), m.end(), "BIRTHDATE"
     for m in DATE_RE.finditer(text):
-        year = int(next(g for g in (m.group("y"), m.group("y2"), m.group("y3"), m.group("y4"), m.group("y5")) if g))
+        year = int(
+            next(g for g in (m.group("y"), m.group("y2"), m.group("y3"), m.group("y4"), m.group("y5")) if g)
+        )
         day_month = (m.group("d1"), m.group("m1")) if m.group("d1") else (m.group("d2"), m.group("m2"))
         european = 1 <= int(day_month[0] or 0) <= 31 and 1 <= int(day_month[1] or 0) <= 12
         american = 1 <= int(day_month[1] or 0) <= 31 and 1 <= int(day_month[0] or 0) <= 12  # 03/12/1985
         if day_month[0] and not european and not american:
             continue
         before = text[max(0, m.start() - 24) : m.start()]
-        if _BIRTH_CONTEXT.search(before) or (1900 <= year <= this_year - 10 and not _NOT_BIRTH_CONTEXT.search(before)):
+        if _BIRTH_CONTEXT.search(before) or (
+            1900 <= year <= this_year - 10 and not _NOT_BIRTH_CONTEXT.search(before)
+        ):
             yield m.start(), m.end(), "BIRTHDATE"

@@ -152,8 +152,7 @@ RU_ADDRESS_POST_RE = re.compile(
     + r"\b(?!(?:на|в|во|по|у|с|со|и|к|от|до|за|из)\s)"
     + _RU_WORD
     + r"\s(?:улица|проспект|переулок|шоссе|бульвар|набережная|проезд|"
-    r"ул\.|пр-т|пр-кт|просп\.|пер\.|ш\.|б-р|бул\.|наб\.|пр-д|пл\.)"
-    + _RU_TAIL,
+    r"ул\.|пр-т|пр-кт|просп\.|пер\.|ш\.|б-р|бул\.|наб\.|пр-д|пл\.)" + _RU_TAIL,
     re.IGNORECASE,
 )
 # a bare house-and-flat: "д. 5, кв. 12" / "дом 7 кв 3"
@@ -187,7 +186,9 @@ EN_ADDRESS_RE = re.compile(
 )
 
 # a Russian address in Latin letters: "Mira Ave 10-25", "Tverskaya St 7, apt 15", "ul. Lenina 12-4"
-_LAT_STREET = r"(?:St|Str|Street|Ave|Avenue|Prospekt|Pr|Blvd|Lane|Ln|Rd|Road|Sq|Square|Hwy|Highway|Embankment)"
+_LAT_STREET = (
+    r"(?:St|Str|Street|Ave|Avenue|Prospekt|Pr|Blvd|Lane|Ln|Rd|Road|Sq|Square|Hwy|Highway|Embankment)"
+)
 _LAT_HOUSE = r",?\s+\d+[a-z]?(?:\s*[-/]\s*\d+)?(?:,?\s*(?:apt|Apt|flat|Flat|kv|app)\.?\s*\d+)?(?![\w])"
 LAT_RU_ADDRESS_RE = re.compile(
     r"(?:\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s" + _LAT_STREET + r"\.?"
@@ -266,7 +267,11 @@ def find_addresses(text: str) -> Iterator[Found]:
             yield m.start(), m.end() - (len(s) - len(s.rstrip(" ,"))), "ADDRESS"
     for m in RU_HOUSE_RE.finditer(text):
         yield m.start(), m.end(), "ADDRESS"
-    for m in (*EN_ADDRESS_RE.finditer(text), *EN_MILITARY_RE.finditer(text), *LAT_RU_ADDRESS_RE.finditer(text)):
+    for m in (
+        *EN_ADDRESS_RE.finditer(text),
+        *EN_MILITARY_RE.finditer(text),
+        *LAT_RU_ADDRESS_RE.finditer(text),
+    ):
         yield m.start(), m.end(), "ADDRESS"
 
 

@@ -24,8 +24,6 @@ from anonymizer.errors import KeyMissing as KeyMissing  # re-exported: raised he
 PSEUDONYM_HEX = 32  # 128 bits: collisions are negligible for any subscriber base
 
 
-
-
 def master_key(secret: object) -> bytes:
     """The master key from settings (``SecretStr``/str/bytes); ``KeyMissing`` when unset or too short."""
     if secret is None:

@@ -142,7 +142,9 @@ def depersonalise_release(
         "generalisation_levels": kan.levels,
         "information_loss": {
             "per_attribute": kan.information_loss,
-            "mean_generalisation_loss": round(float(np.mean(list(kan.information_loss.values()) or [0.0])), 4),
+            "mean_generalisation_loss": round(
+                float(np.mean(list(kan.information_loss.values()) or [0.0])), 4
+            ),
             "microaggregation_sse_sst": loss,
             "suppressed_share": round(suppressed / n, 5) if n else 0.0,
         },

@@ -37,7 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.append(str(Path(__file__).resolve().parent))  # screen_pop_* helpers; after ROOT: benchmarks/classifier.py is no package
+sys.path.append(
+    str(Path(__file__).resolve().parent)
+)  # screen_pop_* helpers; after ROOT: benchmarks/classifier.py is no package
 
 import httpx  # noqa: E402
 import psutil  # noqa: E402
@@ -51,7 +53,13 @@ def log(text: str) -> None:
 
 # ------------------------------------------------------------------------------------ outages
 async def _call_traffic(
-    server: Any, calls: Any, clients: list[httpx.AsyncClient], agents: list[str], rate: float, seconds: float, tag: str
+    server: Any,
+    calls: Any,
+    clients: list[httpx.AsyncClient],
+    agents: list[str],
+    rate: float,
+    seconds: float,
+    tag: str,
 ) -> dict[str, str]:
     """Calls at ``rate`` for ``seconds``; returns call id → the state it must end in."""
     from telephony.events import CallAbandoned, CallAnswered, CallEnded, CallOffered, CallQueued
@@ -143,7 +151,6 @@ def outage(kind: str, outage_s: float, rate: float, tmp: Path) -> dict[str, Any]
         add_user(container, f"op{i}", interface=agent, extension=str(3000 + i))
     try:
         with ServerThread(create_app(container)) as server:
-
             calls = container.calls
 
             async def run() -> dict[str, str]:
@@ -154,7 +161,9 @@ def outage(kind: str, outage_s: float, rate: float, tmp: Path) -> dict[str, Any]
                 expected = await _call_traffic(server, calls, clients, agents, rate, 3.0, f"{kind}-before")
                 log(f"{kind}: down for {outage_s:.0f} s at {rate:g} calls/s")
                 (pg if kind == "postgresql" else redis).stop()
-                expected |= await _call_traffic(server, calls, clients, agents, rate, outage_s, f"{kind}-during")
+                expected |= await _call_traffic(
+                    server, calls, clients, agents, rate, outage_s, f"{kind}-during"
+                )
                 (pg if kind == "postgresql" else redis).start()
                 log(f"{kind}: back")
                 expected |= await _call_traffic(server, calls, clients, agents, rate, 3.0, f"{kind}-after")
@@ -231,7 +240,8 @@ def unauth_memory(big_posts: int, tmp: Path) -> dict[str, Any]:
             body = b'{"username": "' + b"a" * (60 * 1024) + b'", "password": "x"}'
             async with httpx.AsyncClient(base_url=app.url, timeout=60) as client:
                 rs = await asyncio.gather(
-                    *(client.post("/api/auth/login", content=body) for _ in range(200)), return_exceptions=True
+                    *(client.post("/api/auth/login", content=body) for _ in range(200)),
+                    return_exceptions=True,
                 )
             for r in rs:
                 key = str(r.status_code) if isinstance(r, httpx.Response) else "cut"

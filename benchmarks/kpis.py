@@ -67,7 +67,17 @@ from workstation.kpis import feature as kpis
 container = bootstrap(features=(kpis,))
 uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
-FIGURES = ("offered", "answered", "answered_in_sl", "abandoned", "abandoned_short", "asa_s", "avg_talk_s", "avg_acw_s", "service_level_pct")
+FIGURES = (
+    "offered",
+    "answered",
+    "answered_in_sl",
+    "abandoned",
+    "abandoned_short",
+    "asa_s",
+    "avg_talk_s",
+    "avg_acw_s",
+    "service_level_pct",
+)
 
 
 # ---------------------------------------------------------------------------------------------- board
@@ -82,8 +92,19 @@ def add_supervisors(db_url: str, n: int) -> list[tuple[int, str]]:
 
     db = Database(db_url)
     pw = hash_password(secrets.token_urlsafe(12))
-    rows = [dict(username=f"sup{i}", display_name=f"Sup {i}", password_hash=pw, role="supervisor", skills=[], language="ru",
-                 active=True, presence="offline") for i in range(n)]
+    rows = [
+        dict(
+            username=f"sup{i}",
+            display_name=f"Sup {i}",
+            password_hash=pw,
+            role="supervisor",
+            skills=[],
+            language="ru",
+            active=True,
+            presence="offline",
+        )
+        for i in range(n)
+    ]
     with db.session() as s:
         s.execute(insert(User), rows)
     with db.session() as s:
@@ -93,14 +114,18 @@ def add_supervisors(db_url: str, n: int) -> list[tuple[int, str]]:
     return list(zip(uids, tokens, strict=True))
 
 
-async def supervisor_client(url: str, cookie: str, frames: list[tuple[float, int, float]], ready: list[int]) -> None:
+async def supervisor_client(
+    url: str, cookie: str, frames: list[tuple[float, int, float]], ready: list[int]
+) -> None:
     """Records (arrival epoch, today's offered count, the server's snapshot time) of every board frame; like
     the page, reconnects when the server closes a socket too slow to keep up (every frame is the whole
     board, so the next one after a reconnect is complete)."""
     first = True
     while True:
         try:
-            async with websockets.connect(url, additional_headers={"Cookie": f"ws_session={cookie}"}, max_size=2**24) as ws:
+            async with websockets.connect(
+                url, additional_headers={"Cookie": f"ws_session={cookie}"}, max_size=2**24
+            ) as ws:
                 async for raw in ws:
                     now = time.time()
                     text = raw if isinstance(raw, str) else raw.decode()
@@ -127,10 +152,15 @@ async def supervisors_process(spec_path: Path) -> None:
     work = spec_path.parent
     frames: list[list[tuple[float, int, float]]] = [[] for _ in spec["clients"]]
     ready: list[int] = []
-    tasks = [asyncio.create_task(supervisor_client(url, cookie, frames[i], ready)) for i, (url, cookie) in enumerate(spec["clients"])]
+    tasks = [
+        asyncio.create_task(supervisor_client(url, cookie, frames[i], ready))
+        for i, (url, cookie) in enumerate(spec["clients"])
+    ]
     while not (work / "stop").exists():
         shown = min((f[-1][1] for f in frames if f), default=-1) if all(frames) else -1
-        (work / "progress.tmp").write_text(json.dumps({"ready": sum(ready), "offered": shown, "reconnects": ready.count(0)}))
+        (work / "progress.tmp").write_text(
+            json.dumps({"ready": sum(ready), "offered": shown, "reconnects": ready.count(0)})
+        )
         (work / "progress.tmp").replace(work / "progress")
         await asyncio.sleep(0.2)
     for t in tasks:
@@ -147,7 +177,11 @@ def read_progress(work: Path) -> dict[str, int]:
 
 async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     billing, callers = make_billing(tmp, 2000)
-    secret_key, ami_secret, prefix = secrets.token_urlsafe(32), secrets.token_urlsafe(16), f"bkpi{uuid.uuid4().hex[:8]}"
+    secret_key, ami_secret, prefix = (
+        secrets.token_urlsafe(32),
+        secrets.token_urlsafe(16),
+        f"bkpi{uuid.uuid4().hex[:8]}",
+    )
     sim = AmiSimulator(AMI_USER, ami_secret)
     sim_port = await sim.start("127.0.0.1", 0)
     pg_url = await asyncio.to_thread(create_pg_database)
@@ -159,10 +193,17 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         supervisors = await asyncio.to_thread(add_supervisors, pg_url, args.supervisors)
         env = dict(os.environ)
         env.update(
-            WORKSTATION_DATA_DIR=str(tmp / "data"), WORKSTATION_DATABASE_URL=pg_url, WORKSTATION_BILLING_URL=f"sqlite:///{billing}",
-            WORKSTATION_AMI_URL=f"ami://{AMI_USER}@127.0.0.1:{sim_port}", WORKSTATION_AMI_SECRET=ami_secret,
-            WORKSTATION_SECRET_KEY=secret_key, WORKSTATION_REDIS_PREFIX=prefix, WORKSTATION_BUS_URL=REDIS_URL,
-            WORKSTATION_CACHE_URL=REDIS_URL, WORKSTATION_KPI_TIMEZONE="UTC", PYTHONPATH=str(ROOT),
+            WORKSTATION_DATA_DIR=str(tmp / "data"),
+            WORKSTATION_DATABASE_URL=pg_url,
+            WORKSTATION_BILLING_URL=f"sqlite:///{billing}",
+            WORKSTATION_AMI_URL=f"ami://{AMI_USER}@127.0.0.1:{sim_port}",
+            WORKSTATION_AMI_SECRET=ami_secret,
+            WORKSTATION_SECRET_KEY=secret_key,
+            WORKSTATION_REDIS_PREFIX=prefix,
+            WORKSTATION_BUS_URL=REDIS_URL,
+            WORKSTATION_CACHE_URL=REDIS_URL,
+            WORKSTATION_KPI_TIMEZONE="UTC",
+            PYTHONPATH=str(ROOT),
         )
         (tmp / "data").mkdir(exist_ok=True)
         servers = [start_server(env, tmp, f"kpis{i}", KPI_APP) for i in range(2)]
@@ -170,17 +211,25 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await sim.wait_for_clients(1, deadline_s=30)
         stats = Stats()
         for i, (uid, iface, token) in enumerate(operators):
-            url, headers = f"ws://127.0.0.1:{servers[i % 2].port}/ws", {"Cookie": f"ws_session={session_cookie(secret_key, uid, token)}"}
+            url, headers = (
+                f"ws://127.0.0.1:{servers[i % 2].port}/ws",
+                {"Cookie": f"ws_session={session_cookie(secret_key, uid, token)}"},
+            )
             tasks.append(asyncio.create_task(operator_client(url, headers, iface, stats)))
         work = tmp / "supervisors"
         work.mkdir()
-        clients = [(f"ws://127.0.0.1:{servers[i % 2].port}/ws", session_cookie(secret_key, uid, token)) for i, (uid, token) in enumerate(supervisors)]
+        clients = [
+            (f"ws://127.0.0.1:{servers[i % 2].port}/ws", session_cookie(secret_key, uid, token))
+            for i, (uid, token) in enumerate(supervisors)
+        ]
         (work / "spec").write_text(json.dumps({"clients": clients}))
         child = subprocess.Popen(  # noqa: ASYNC220 (started once, before the measured window)
             [sys.executable, __file__, "--supervisor-clients", str(work / "spec")], cwd=ROOT, env=env
         )
         deadline = time.monotonic() + 90
-        while (stats.ready < len(operators) or read_progress(work)["ready"] < len(supervisors)) and time.monotonic() < deadline:
+        while (
+            stats.ready < len(operators) or read_progress(work)["ready"] < len(supervisors)
+        ) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         log(f"board: {stats.ready} operators and {read_progress(work)['ready']} supervisors connected")
         joins: list[float] = []
@@ -219,7 +268,9 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         # the baseline in the same run: the screen pop (AMI event → call.offered on the operator's socket)
         pops = [(stats.arrivals[k] - v[0]) * 1000 for k, v in sim.pops.items() if k in stats.arrivals]
         final = [f[-1][1] - base for f in frames if f]
-        scheduled = sum(1 for _, s in sim.generated if any(get(fr, "Event") == "QueueCallerJoin" for _, fr in s.steps))
+        scheduled = sum(
+            1 for _, s in sim.generated if any(get(fr, "Event") == "QueueCallerJoin" for _, fr in s.steps)
+        )
         return {
             "board_p50_ms": round(percentile(latencies, 50), 1),
             "board_p99_ms": round(percentile(latencies, 99), 1),
@@ -277,8 +328,11 @@ class Generated:
         ans, gone = m & self.answered, m & ~self.answered
         met, long_gone = ans & (self.wait <= thr), gone & (self.wait > 5)
         out: dict[str, float | None] = {
-            "offered": int(m.sum()), "answered": int(ans.sum()), "answered_in_sl": int(met.sum()),
-            "abandoned": int(long_gone.sum()), "abandoned_short": int((gone & (self.wait <= 5)).sum()),
+            "offered": int(m.sum()),
+            "answered": int(ans.sum()),
+            "answered_in_sl": int(met.sum()),
+            "abandoned": int(long_gone.sum()),
+            "abandoned_short": int((gone & (self.wait <= 5)).sum()),
         }
         base = out["answered"] + out["abandoned"]  # type: ignore[operator]
         out["service_level_pct"] = round(100 * out["answered_in_sl"] / base, 1) if base else None  # type: ignore[operator]
@@ -310,15 +364,21 @@ def store(db_url: str, g: Generated) -> None:
                 f"{int(g.wait[i])}\t{int(g.talk[i]) if ans else chr(92) + 'N'}\t{acw}\t1\n"
             )
         buf.seek(0)
-        with cur.copy("COPY calls (id, caller, queue, state, operator_id, queued_at, started_at, answered_at, ended_at, created_at, wait_s, talk_s, acw_s, offers) FROM STDIN") as cp:
+        with cur.copy(
+            "COPY calls (id, caller, queue, state, operator_id, queued_at, started_at, answered_at, ended_at, created_at, wait_s, talk_s, acw_s, offers) FROM STDIN"
+        ) as cp:
             while chunk := buf.read(1 << 20):
                 cp.write(chunk)
         outcomes = {1: "resolved", 2: "escalated", 3: "callback"}
         buf = io.StringIO()
         for i in np.nonzero(g.answered & (g.outcome > 0))[0]:
-            buf.write(f"C{i}\t{g.operator[i]}\t\tfinished\t{outcomes[int(g.outcome[i])]}\t[]\tf\tf\t{{}}\t{iso(g.start[i])}\n")
+            buf.write(
+                f"C{i}\t{g.operator[i]}\t\tfinished\t{outcomes[int(g.outcome[i])]}\t[]\tf\tf\t{{}}\t{iso(g.start[i])}\n"
+            )
         buf.seek(0)
-        with cur.copy("COPY request_records (call_id, operator_id, note, status, outcome, suggestions, abstained, note_truncated, context, created_at) FROM STDIN") as cp:
+        with cur.copy(
+            "COPY request_records (call_id, operator_id, note, status, outcome, suggestions, abstained, note_truncated, context, created_at) FROM STDIN"
+        ) as cp:
             while chunk := buf.read(1 << 20):
                 cp.write(chunk)
         buf = io.StringIO()
@@ -327,7 +387,9 @@ def store(db_url: str, g: Generated) -> None:
             e = a + g.talk[i]
             w = e + g.acw[i]
             op = g.operator[i]
-            buf.write(f"{op}\ton_call\t{iso(a)}\t{iso(e)}\n{op}\twrap_up\t{iso(e)}\t{iso(w)}\n{op}\tready\t{iso(w)}\t{iso(w + 30)}\n")
+            buf.write(
+                f"{op}\ton_call\t{iso(a)}\t{iso(e)}\n{op}\twrap_up\t{iso(e)}\t{iso(w)}\n{op}\tready\t{iso(w)}\t{iso(w + 30)}\n"
+            )
         buf.seek(0)
         with cur.copy("COPY agent_states (user_id, state, started_at, ended_at) FROM STDIN") as cp:
             while chunk := buf.read(1 << 20):
@@ -337,7 +399,9 @@ def store(db_url: str, g: Generated) -> None:
             cells = "\t".join(str(values.get(c, 0)) for c in rollup.COLUMNS)
             buf.write(f"{datetime.fromtimestamp(slot, UTC).isoformat()}\t{queue}\t{op}\t{cells}\n")
         buf.seek(0)
-        with cur.copy(f"COPY kpi_hourly (slot, queue, operator_id, {', '.join(rollup.COLUMNS)}) FROM STDIN") as cp:
+        with cur.copy(
+            f"COPY kpi_hourly (slot, queue, operator_id, {', '.join(rollup.COLUMNS)}) FROM STDIN"
+        ) as cp:
             while chunk := buf.read(1 << 20):
                 cp.write(chunk)
         cur.execute("ANALYZE calls; ANALYZE request_records; ANALYZE agent_states; ANALYZE kpi_hourly")
@@ -413,14 +477,24 @@ def reports_bench(args: argparse.Namespace) -> dict[str, Any]:
         rules = Rules(threshold_s=20, queue_thresholds=QUEUES, short_abandon_s=5, abandoned="missed")
         day = g.day0 + timedelta(days=3)
         week = g.day0 + timedelta(days=7)
-        run = lambda a, b, bucket, group: lambda: reports.report(db, rules, a, b, bucket=bucket, group=group, tz="UTC")  # noqa: E731
+
+        def run(a: Any, b: Any, bucket: str, group: str) -> Any:
+            return lambda: reports.report(db, rules, a, b, bucket=bucket, group=group, tz="UTC")
+
         day_cold, day_s, day_rows = timed(run(day, day + timedelta(days=1), "hour", "queue"))
         week_cold, week_s, week_rows = timed(run(week, week + timedelta(days=7), "day", "queue"))
         wop_cold, wop_s, wop_rows = timed(run(week, week + timedelta(days=7), "day", "operator"))
+
         # the baseline, side by side: the same week counted straight from the call facts
-        recount = lambda: reports.recount(db, rules, week, week + timedelta(days=7), bucket="day", group="queue", tz="UTC")  # noqa: E731
+        def recount() -> Any:
+            return reports.recount(
+                db, rules, week, week + timedelta(days=7), bucket="day", group="queue", tz="UTC"
+            )
+
         rc_cold, rc_s, rc_rows = timed(recount)
-        assert [{k: r[k] for k in FIGURES} for r in rc_rows] == [{k: r[k] for k in FIGURES} for r in week_rows]
+        assert [{k: r[k] for k in FIGURES} for r in rc_rows] == [
+            {k: r[k] for k in FIGURES} for r in week_rows
+        ]
         errors: dict[str, float] = dict.fromkeys(FIGURES, 0.0)
         names = list(QUEUES)
         checked = 0
@@ -430,7 +504,9 @@ def reports_bench(args: argparse.Namespace) -> dict[str, Any]:
                 want = g.expected(lo, lo + step, names.index(r["key"]))
                 for k in FIGURES:
                     a, b = r[k], want[k]
-                    errors[k] = max(errors[k], abs(a - b) if a is not None and b is not None else float(a != b))
+                    errors[k] = max(
+                        errors[k], abs(a - b) if a is not None and b is not None else float(a != b)
+                    )
                 checked += 1
         # per operator: calls answered and first-contact resolution, over the whole week
         lo, hi = week.timestamp(), (week + timedelta(days=7)).timestamp()
@@ -445,7 +521,12 @@ def reports_bench(args: argparse.Namespace) -> dict[str, Any]:
             m = (g.start >= b_lo) & (g.start < b_lo + 86400) & g.answered & (g.operator == r["key"])
             recs = m & (g.outcome > 0)
             want = round(100 * int((m & (g.outcome == 1)).sum()) / int(recs.sum()), 1) if recs.any() else None
-            fcr_err = max(fcr_err, abs(r["fcr_pct"] - want) if want is not None and r["fcr_pct"] is not None else float(want != r["fcr_pct"]))
+            fcr_err = max(
+                fcr_err,
+                abs(r["fcr_pct"] - want)
+                if want is not None and r["fcr_pct"] is not None
+                else float(want != r["fcr_pct"]),
+            )
         answered_err = max(abs(v[0] - int((in_week & (g.operator == op)).sum())) for op, v in by_op.items())
         errors["fcr_pct"] = fcr_err
         errors["operator_answered"] = float(answered_err)
@@ -462,7 +543,9 @@ def reports_bench(args: argparse.Namespace) -> dict[str, Any]:
             ready = float(overlap(w[m], w[m] + 30, d_lo, d_lo + 86400))
             want = round(100 * busy / (busy + ready), 1) if busy + ready else None
             got = r["occupancy_pct"]
-            occ_err = max(occ_err, abs(got - want) if got is not None and want is not None else float(got != want))
+            occ_err = max(
+                occ_err, abs(got - want) if got is not None and want is not None else float(got != want)
+            )
         errors["occupancy_pct"] = occ_err
         db.dispose()
         return {
@@ -496,7 +579,13 @@ async def main_async(args: argparse.Namespace) -> None:
     errors = dict(rep.pop("errors"))
     if board:
         errors["board_offered"] = float(board["board_offered_error"])
-    out = {**board, **rep, "errors": errors, "max_abs_error": max(errors.values()), "load_avg_1m": round(os.getloadavg()[0], 2)}
+    out = {
+        **board,
+        **rep,
+        "errors": errors,
+        "max_abs_error": max(errors.values()),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(out), flush=True)
 
 

@@ -116,7 +116,9 @@ def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tup
     from workstation.sessions import open_sessions
 
     with db.session() as s:
-        users = [(r.id, r.interface or r.role) for r in s.execute(select(User.id, User.interface, User.role)).all()]
+        users = [
+            (r.id, r.interface or r.role) for r in s.execute(select(User.id, User.interface, User.role)).all()
+        ]
     # a server-side session each, as a sign-in opens (the cookie carries its token)
     tokens = open_sessions(db, [uid for uid, _ in users], 12 * 3600)
     out = [(uid, who, token) for (uid, who), token in zip(users, tokens, strict=True)]
@@ -161,7 +163,11 @@ def start_server(env: dict[str, str], tmp: Path, name: str, app: str) -> Server:
     port as ``sys.argv[1]``)."""
     port = free_port()
     log = (tmp / f"{name}.log").open("wb")
-    cmd = ["-m", "workstation.cli", "serve", "--port"] if app == "full" else ["-c", CORE_APP if app == "core" else app]
+    cmd = (
+        ["-m", "workstation.cli", "serve", "--port"]
+        if app == "full"
+        else ["-c", CORE_APP if app == "core" else app]
+    )
     if app == "relay":
         cmd = [str(ROOT / "benchmarks" / "pop_relay.py")]
     elif os.environ.get("POP_APP_SCRIPT"):  # a diagnostic wrapper around the app (profilers, GC log)

@@ -88,7 +88,11 @@ def bench_scrubber() -> dict[str, object]:
     warm_up()
     set_identifier_formats(load_mapping("demo").identifier_formats)
     out: dict[str, object] = {}
-    sets = (("dev_set", "pii_notes.txt"), ("heldout_set", "pii_notes_heldout.txt"), ("blind_set", "pii_notes_blind.txt"))
+    sets = (
+        ("dev_set", "pii_notes.txt"),
+        ("heldout_set", "pii_notes_heldout.txt"),
+        ("blind_set", "pii_notes_blind.txt"),
+    )
     for label, name in sets:
         notes, clean = load_marked(DATA / name)
         report = evaluate(notes, clean)
@@ -131,7 +135,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="50k subscribers instead of 1M")
     parser.add_argument("--subscribers", type=int)
     parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--compare", type=int, help="subscribers for the anjana comparison (default 5000, quick 2000)")
+    parser.add_argument(
+        "--compare", type=int, help="subscribers for the anjana comparison (default 5000, quick 2000)"
+    )
     args = parser.parse_args()
     n = args.subscribers or (50_000 if args.quick else 1_000_000)
     t0 = time.perf_counter()
@@ -149,7 +155,9 @@ def _baseline() -> Any:
     """``benchmarks/segments_baseline.py`` (benchmarks/ is no package; its classifier.py would shadow)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("segments_baseline", Path(__file__).parent / "segments_baseline.py")
+    spec = importlib.util.spec_from_file_location(
+        "segments_baseline", Path(__file__).parent / "segments_baseline.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)

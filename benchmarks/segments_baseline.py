@@ -125,7 +125,9 @@ def anjana_release(feats: pd.DataFrame, k: int) -> dict[str, Any]:
     levels = hierarchies(feats)
     hier: dict[str, dict[int, Any]] = {}
     for q in QUASI_IDENTIFIERS:
-        table = pd.DataFrame({i: pd.Series(v, dtype=object) for i, v in enumerate(levels[q])}).drop_duplicates(0)
+        table = pd.DataFrame(
+            {i: pd.Series(v, dtype=object) for i, v in enumerate(levels[q])}
+        ).drop_duplicates(0)
         data[q] = pd.Series(levels[q][0], dtype=object, index=data.index)
         hier[q] = {i: pd.Series(table[i].to_numpy(), dtype=object) for i in table.columns}
     for c in numeric:
@@ -143,7 +145,10 @@ def anjana_release(feats: pd.DataFrame, k: int) -> dict[str, Any]:
             with contextlib.redirect_stdout(io.StringIO()):  # anjana prints its progress
                 out = anj.l_diversity(data, [], qis, "arpu_band", k, 2, 5, hier)
         except Exception as exc:  # report what anjana said, do not hide it
-            return {"failed": f"{type(exc).__name__}: {exc}"[:300], "seconds": round(time.perf_counter() - t0, 3)}
+            return {
+                "failed": f"{type(exc).__name__}: {exc}"[:300],
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
     seconds = time.perf_counter() - t0
     if out is None or len(out) == 0:
         return {"seconds": round(seconds, 3), "rows_released": 0, "note": "anjana found no solution"}

@@ -168,7 +168,9 @@ class CachedBilling:
             # a bad request or a bug on our side, not billing being down: the breaker stays as it is, or
             # any user could open it for everyone with a crafted id
             log.warning("billing call failed on our side: %s", type(exc).__name__)
-            raise BillingError(f"billing request failed: {type(exc).__name__}", error_id="billing_bad_request") from None
+            raise BillingError(
+                f"billing request failed: {type(exc).__name__}", error_id="billing_bad_request"
+            ) from None
         self.breaker.success()
         return result
 
@@ -396,4 +398,3 @@ class CachedBilling:
             task.cancel()
         await self.store.close()
         await self.source.close()
-

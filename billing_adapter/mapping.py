@@ -316,7 +316,9 @@ def _identifier_formats(label: str, raw: Any) -> dict[str, str]:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise MappingError(f"{label}: identifier_formats '{name}' is not a valid pattern: {exc}") from None
+            raise MappingError(
+                f"{label}: identifier_formats '{name}' is not a valid pattern: {exc}"
+            ) from None
     return {str(k): str(v) for k, v in raw.items()}
 
 

@@ -51,7 +51,9 @@ def make_card(subscriber_id: str = "1", msisdn: str = "79161234567", **fields: o
         name="Иванов Иван Иванович",
         first_name="Иван",
         msisdn=msisdn,
-        account=f"ACC{int(subscriber_id):08d}" if subscriber_id.isascii() and subscriber_id.isdigit() else f"ACC-{subscriber_id}",
+        account=f"ACC{int(subscriber_id):08d}"
+        if subscriber_id.isascii() and subscriber_id.isdigit()
+        else f"ACC-{subscriber_id}",
         contract=f"D-{subscriber_id}",
         status="active",
         balance=150.0,

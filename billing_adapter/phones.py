@@ -42,4 +42,3 @@ def try_normalise(raw: str) -> str | None:
         return normalise_msisdn(raw)
     except BadNumber:
         return None
-

@@ -43,7 +43,6 @@ class CardLookupService(Protocol):
     async def get_card(self, subscriber_id: str) -> CardLookup: ...
 
 
-
 class BillingFront(BillingSource, CardLookupService, Protocol):
     """What the workstation holds as its billing: the source's reads plus the cached caller lookup.
     ``CachedBilling`` (production, demo) and ``MemoryBilling`` (unit tests) implement it."""

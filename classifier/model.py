@@ -229,7 +229,9 @@ class TopicModel:
     ) -> None:
         """Replace both stages' thresholds with ones tuned on held-out notes (``classifier.abstain.tune``)."""
         in_scope = np.asarray([lab in set(self.topic_classes) for lab in labels])
-        self.abstention = tune(self.signals(texts, contexts), in_scope, target, NOVELTY_CONFIDENCE_CAP, source)
+        self.abstention = tune(
+            self.signals(texts, contexts), in_scope, target, NOVELTY_CONFIDENCE_CAP, source
+        )
         if self.refined is not None and encoder is not None:
             self.refined.abstention = tune(
                 self.signals(texts, contexts, encoder), in_scope, target, NOVELTY_CONFIDENCE_CAP, source

@@ -49,7 +49,9 @@ def validate_article(data: dict[str, Any]) -> dict[str, Any]:
     if not title:
         raise BadArticle("the article needs a title", error_id="article_no_title")
     if len(title) > 256:
-        raise BadArticle("the title is longer than 256 characters", error_id="title_too_long", details={"max": 256})
+        raise BadArticle(
+            "the title is longer than 256 characters", error_id="title_too_long", details={"max": 256}
+        )
     if not body.strip():
         raise BadArticle("the article is empty", error_id="article_empty")
     if len(body) > MAX_BODY_CHARS:
@@ -59,12 +61,14 @@ def validate_article(data: dict[str, Any]) -> dict[str, Any]:
             details={"max": MAX_BODY_CHARS},
         )
     if lang not in LANGS:
-        raise BadArticle(f"language must be one of {', '.join(LANGS)}", error_id="bad_language", details={"lang": lang[:8]})
+        raise BadArticle(
+            f"language must be one of {', '.join(LANGS)}", error_id="bad_language", details={"lang": lang[:8]}
+        )
     if not _SLUG.match(slug):
         raise BadArticle(
             "the slug must be lower-case latin letters, digits and '-'",
             error_id="article_bad_slug",
-            details={"slug": slug[:64]}
+            details={"slug": slug[:64]},
         )
     topics = _clean_list(data.get("topics"), CODE, "topic")
     tags = _clean_list(data.get("tags"), _TAG, "tag")

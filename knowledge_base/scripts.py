@@ -71,7 +71,9 @@ def validate_script(title: str, body: str) -> None:
 MONEY_FIELDS = frozenset({"balance", "credit_limit", "arpu"})
 PHONE_FIELDS = frozenset({"msisdn"})
 # a script written when money came out bare ("{balance} руб.") does not name the currency twice now
-_CURRENCY_AFTER_MONEY = re.compile(r"(\{(?:" + "|".join(sorted(MONEY_FIELDS)) + r")\})\s*(?:руб\.?|₽|RUB|rub\.?)")
+_CURRENCY_AFTER_MONEY = re.compile(
+    r"(\{(?:" + "|".join(sorted(MONEY_FIELDS)) + r")\})\s*(?:руб\.?|₽|RUB|rub\.?)"
+)
 
 
 def _show(name: str, value: Any, lang: str) -> str:

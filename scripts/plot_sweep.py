@@ -80,7 +80,9 @@ def ceilings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for (mode, nodes, ops), pts in sorted(series(lines).items()):
         if mode == "redis":
             held = [p["calls_per_s"] for p in pts if p["p99_ms"] <= BUDGET_MS and not p["lost_pops"]]
-            out.append({"nodes": nodes, "operators": ops, "max_calls_per_s_within_budget": max(held, default=0)})
+            out.append(
+                {"nodes": nodes, "operators": ops, "max_calls_per_s_within_budget": max(held, default=0)}
+            )
     return out
 
 

@@ -4,7 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 V=.venv/bin
 echo "== ruff"
-$V/ruff check workstation billing_adapter telephony classifier knowledge_base anonymizer tests benchmarks
+PKGS="workstation billing_adapter telephony classifier knowledge_base anonymizer tests benchmarks scripts"
+$V/ruff check $PKGS
+echo "== ruff format"
+$V/ruff format --check $PKGS
 echo "== mypy"
 $V/mypy workstation billing_adapter telephony classifier knowledge_base anonymizer
 echo "== pytest"

@@ -53,6 +53,8 @@ WIRE_LOG.setLevel(logging.WARNING)
 
 _SAFE = re.compile(r"^[^\r\n]{1,128}$")
 _NUMBER = re.compile(r"^\+?[0-9*#]{2,20}$")
+
+
 class _Manager(Manager):  # type: ignore[misc]
     """panoramisk Manager whose reconnection is driven by AmiTelephony, not by itself."""
 
@@ -293,7 +295,9 @@ class AmiTelephony:
         self._manager = manager
         self._buffer = []
         transport, protocol = await asyncio.wait_for(
-            loop.create_connection(lambda: SkippingProtocol(self.normaliser.wants, self._on_msg), self.host, self.port),
+            loop.create_connection(
+                lambda: SkippingProtocol(self.normaliser.wants, self._on_msg), self.host, self.port
+            ),
             self.action_timeout,
         )
         done: asyncio.Future[Any] = loop.create_future()
@@ -311,9 +315,7 @@ class AmiTelephony:
         self._logged_in_ok()
         self.problems.clear()
         self.problems.update(
-            await probe_permissions(
-                lambda action: self._ask(manager, action), f"AMI user {self._username!r}"
-            )
+            await probe_permissions(lambda action: self._ask(manager, action), f"AMI user {self._username!r}")
         )
         self.connected = True
         self.since = time.time()

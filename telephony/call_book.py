@@ -157,7 +157,13 @@ class CallBook:
             ring.channel = channel or ring.channel
         ext = ring.extension
         ev = CallOffered(
-            call.call_id, at, caller=call.caller, agent=agent, extension=ext, queue=call.queue, ring=ring.number
+            call.call_id,
+            at,
+            caller=call.caller,
+            agent=agent,
+            extension=ext,
+            queue=call.queue,
+            ring=ring.number,
         )
         self.once(call, "offered", ring.key, ev, out)
 

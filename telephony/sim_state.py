@@ -150,12 +150,24 @@ class SimState:
                 continue
             members = [m for (q, _), m in self.members.items() if q == queue]
             logged_in = [m for m in members if m.fields.get("Status") not in ("5", "4")]
-            available = [m for m in logged_in if m.fields.get("Status") == "1" and m.fields.get("Paused") != "1"]
+            available = [
+                m for m in logged_in if m.fields.get("Status") == "1" and m.fields.get("Paused") != "1"
+            ]
             entries = self.entries.get(queue, {})
             longest = max((int(now - float(e["joined"])) for e in entries.values()), default=0)
             st = self.queues.queue(queue)
             items.append(
-                [("Event", "QueueSummary"), ("Queue", queue), ("LoggedIn", str(len(logged_in))), ("Available", str(len(available))), ("Callers", str(len(entries))), ("HoldTime", str(st.holdtime)), ("TalkTime", str(st.talktime)), ("LongestHoldTime", str(longest)), ("ActionID", action_id)]
+                [
+                    ("Event", "QueueSummary"),
+                    ("Queue", queue),
+                    ("LoggedIn", str(len(logged_in))),
+                    ("Available", str(len(available))),
+                    ("Callers", str(len(entries))),
+                    ("HoldTime", str(st.holdtime)),
+                    ("TalkTime", str(st.talktime)),
+                    ("LongestHoldTime", str(longest)),
+                    ("ActionID", action_id),
+                ]
             )
         return items
 

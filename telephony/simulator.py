@@ -132,7 +132,9 @@ class AmiSimulator:
         self.shutting_down = False  # True: every action answers "Asterisk is shutting down"
         self.pause_actions: list[dict[str, str]] = []  # QueuePause actions received (lower-case keys)
         self.busy_agents: set[str] = set()  # agents on a generated call now (shared by run_calls runs)
-        self.generated: deque[tuple[str, CallScript]] = deque(maxlen=10_000)  # (scenario, script) of run_calls calls
+        self.generated: deque[tuple[str, CallScript]] = deque(
+            maxlen=10_000
+        )  # (scenario, script) of run_calls calls
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = time.time()
@@ -191,7 +193,13 @@ class AmiSimulator:
     def shutdown_notice(self) -> None:
         """``Event: Shutdown`` as Asterisk sends it when ``core restart`` begins."""
         self.broadcast(
-            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Timestamp", ""), ("Shutdown", "Cleanly"), ("Restart", "True")]
+            [
+                ("Event", "Shutdown"),
+                ("Privilege", "system,all"),
+                ("Timestamp", ""),
+                ("Shutdown", "Cleanly"),
+                ("Restart", "True"),
+            ]
         )
 
     @property
@@ -351,7 +359,13 @@ class AmiSimulator:
             up = str(int(time.time() - self._started))
             session.send(
                 encode(
-                    [("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", up), ("LastReload", up), ("Status", "Fully Booted")]
+                    [
+                        ("Event", "FullyBooted"),
+                        ("Privilege", "system,all"),
+                        ("Uptime", up),
+                        ("LastReload", up),
+                        ("Status", "Fully Booted"),
+                    ]
                 )
             )
         return True

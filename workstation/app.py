@@ -97,7 +97,9 @@ async def _start_billing(container: Container) -> None:
     try:
         await asyncio.wait_for(container.billing.start(), timeout=2.0)
     except Exception as exc:
-        log.warning("billing change listener not started (retried on the next lookups): %s", type(exc).__name__)
+        log.warning(
+            "billing change listener not started (retried on the next lookups): %s", type(exc).__name__
+        )
 
 
 def _add_middleware(app: FastAPI, container: Container) -> None:
@@ -155,21 +157,35 @@ def _add_error_handlers(app: FastAPI) -> None:
         # never a plain-text 500: the DB being away is a 503 the UI explains; anything else is logged
         # by type only (a DB error's text can carry bound values)
         if isinstance(exc, IntegrityError):  # e.g. a reference to a call or user that does not exist
-            log.warning("%s %s: the DB refused a reference (%s)", request.method, request.url.path, type(exc).__name__)
+            log.warning(
+                "%s %s: the DB refused a reference (%s)", request.method, request.url.path, type(exc).__name__
+            )
             return JSONResponse(
-                {"error_id": "invalid_reference", "message": "a referenced record does not exist", "details": {}},
+                {
+                    "error_id": "invalid_reference",
+                    "message": "a referenced record does not exist",
+                    "details": {},
+                },
                 status_code=422,
             )
         if isinstance(exc, DataError | OverflowError):  # e.g. an integer beyond 64 bits reached the driver
-            log.warning("%s %s: the DB refused a value (%s)", request.method, request.url.path, type(exc).__name__)
+            log.warning(
+                "%s %s: the DB refused a value (%s)", request.method, request.url.path, type(exc).__name__
+            )
             return JSONResponse(
                 {"error_id": "invalid_value", "message": "a value is not acceptable", "details": {}},
                 status_code=422,
             )
         if is_db_unreachable(exc):
-            log.error("%s %s: workstation DB unreachable (%s)", request.method, request.url.path, type(exc).__name__)
+            log.error(
+                "%s %s: workstation DB unreachable (%s)", request.method, request.url.path, type(exc).__name__
+            )
             return JSONResponse(
-                {"error_id": "db_unavailable", "message": "the workstation database is unavailable", "details": {}},
+                {
+                    "error_id": "db_unavailable",
+                    "message": "the workstation database is unavailable",
+                    "details": {},
+                },
                 status_code=503,
             )
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)

@@ -67,7 +67,12 @@ def make_engine(url: str) -> Engine:
     # passport, phone); connect_timeout: an unreachable DB fails fast, the outbox keeps the writes
     connect_args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True, connect_args=connect_args
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args=connect_args,
     )
 
 

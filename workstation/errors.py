@@ -88,6 +88,8 @@ LOWER_ERRORS: tuple[type[Exception], ...] = (
     AnonymizerError,
     ClassifierError,
 )
+
+
 class _LowerError(Protocol):
     error_id: str
 

@@ -151,7 +151,6 @@ class Hub:
             for conn in list(conns):
                 conn.offer(dict(message))
 
-
     # -- delivery (this node's connections) ------------------------------------------------------
     async def _on_user(self, channel: str, message: Message) -> None:
         try:

@@ -153,7 +153,9 @@ class Settings(BaseSettings):
         if self.ami_url.startswith("ami://") and (
             self.ami_secret is None or not self.ami_secret.get_secret_value()
         ):
-            raise ValueError("WORKSTATION_AMI_SECRET: missing (the secret of the AMI user in WORKSTATION_AMI_URL)")
+            raise ValueError(
+                "WORKSTATION_AMI_SECRET: missing (the secret of the AMI user in WORKSTATION_AMI_URL)"
+            )
         on_redis = [u for u in (self.bus_url, self.cache_url) if u.startswith(("redis://", "rediss://"))]
         if len(set(on_redis)) > 1:
             raise ValueError(

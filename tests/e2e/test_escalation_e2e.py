@@ -41,7 +41,9 @@ def open_subscriber(page: Page) -> None:
     open_card(page, "79161234567", "#panel-tickets #tk-list")
 
 
-def test_operator_escalates_engineer_sees_it_live_resolves_and_the_card_shows_it(browser: Browser, server: Any) -> None:
+def test_operator_escalates_engineer_sees_it_live_resolves_and_the_card_shows_it(
+    browser: Browser, server: Any
+) -> None:
     eng = browser.new_context(locale="ru-RU").new_page()
     sign_in_page(eng, server.url, "eng", "support.html")
     eng.wait_for_selector("#sp-queue thead")

@@ -99,7 +99,9 @@ def _export(base: str) -> str:
         return str(job["id"])
 
 
-def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(browser: Browser, server: Any) -> None:
+def test_marketing_sees_readable_segments_and_what_a_campaign_still_needs(
+    browser: Browser, server: Any
+) -> None:
     _export(server.url)
     page = browser.new_context(locale="ru-RU").new_page()
     sign_in_page(page, server.url, "mkt", "marketing.html")

@@ -39,7 +39,9 @@ def play(server: Any) -> None:
         for ev in (
             CallQueued("R1", t0, caller="+" + CALLER, queue="support"),
             CallOffered("R1", t0 + 3, caller="+" + CALLER, agent="PJSIP/1001", extension="1001"),
-            CallAnswered("R1", t0 + 4, caller="+" + CALLER, agent="PJSIP/1001", extension="1001", queue="support"),
+            CallAnswered(
+                "R1", t0 + 4, caller="+" + CALLER, agent="PJSIP/1001", extension="1001", queue="support"
+            ),
             CallEnded("R1", t0 + 64, agent="PJSIP/1001", extension="1001"),
             CallQueued("R2", t0 + 10, caller="+79030000000", queue="support"),
             CallAbandoned("R2", t0 + 40, caller="+79030000000", queue="support"),

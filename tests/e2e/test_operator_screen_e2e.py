@@ -154,7 +154,9 @@ def inside_viewport(page: Page, selector: str) -> bool:
     )
 
 
-def test_first_screen_at_1366x768_shows_everything_a_call_needs_without_scrolling(browser: Browser, server: Any) -> None:
+def test_first_screen_at_1366x768_shows_everything_a_call_needs_without_scrolling(
+    browser: Browser, server: Any
+) -> None:
     page = operator_page(browser, server)
     ring_and_answer(server)
     page.wait_for_selector("#call-banner[data-state=connected]")
@@ -190,7 +192,9 @@ def test_first_screen_at_1366x768_shows_everything_a_call_needs_without_scrollin
         page.screenshot(path=os.environ["SCREEN_SHOT"])
 
 
-def test_the_open_tab_and_collapsed_history_are_remembered_for_the_operator(browser: Browser, server: Any) -> None:
+def test_the_open_tab_and_collapsed_history_are_remembered_for_the_operator(
+    browser: Browser, server: Any
+) -> None:
     page = operator_page(browser, server)
     page.fill("#search", "79010167996")
     page.press("#search", "Enter")
@@ -258,9 +262,7 @@ def test_numbers_and_money_read_one_way_everywhere(browser: Browser, server: Any
     page.wait_for_selector("#kb-script")
     assert f"Ваш баланс {balance}, тариф" in page.inner_text("#kb-script")  # the same money as the card
     page.click("button[data-lang=en]")
-    page.wait_for_function(
-        "() => document.querySelector('#card .balance .v').textContent.startsWith('-RUB')"
-    )
+    page.wait_for_function("() => document.querySelector('#card .balance .v').textContent.startsWith('-RUB')")
     en_balance = page.inner_text("#card .balance .v")
     page.select_option("#kb-topic", "mobile_data")
     page.wait_for_function("() => document.querySelector('#kb-script')?.textContent.startsWith('Hello')")
@@ -293,7 +295,9 @@ def test_server_errors_read_in_the_pages_language(browser: Browser, server: Any)
     )
 
 
-def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(browser: Browser, server: Any) -> None:
+def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(
+    browser: Browser, server: Any
+) -> None:
     page = operator_page(browser, server)
     open_card(page)
     assert page.is_checked("input[name=rec-outcome][value=resolved]")
@@ -308,18 +312,16 @@ def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(
     assert "Передано в техподдержку" in page.inner_text(".rec-outcome")
 
 
-def test_after_call_work_shows_its_timer_and_asks_for_the_record_before_ending(browser: Browser, server: Any) -> None:
+def test_after_call_work_shows_its_timer_and_asks_for_the_record_before_ending(
+    browser: Browser, server: Any
+) -> None:
     page = operator_page(browser, server)
     now = time.time()
     call_event(server, CallQueued(call_id="c-2", at=now - 5, caller=CALLER, queue="support"))
-    call_event(
-        server, CallOffered(call_id="c-2", at=now - 3, caller=CALLER, agent=AGENT, extension="1001")
-    )
+    call_event(server, CallOffered(call_id="c-2", at=now - 3, caller=CALLER, agent=AGENT, extension="1001"))
     page.wait_for_selector("#presence-state[data-state=ringing]")
     assert page.inner_text("#presence-state").startswith("Звонок")
-    call_event(
-        server, CallAnswered(call_id="c-2", at=now - 1, caller=CALLER, agent=AGENT, extension="1001")
-    )
+    call_event(server, CallAnswered(call_id="c-2", at=now - 1, caller=CALLER, agent=AGENT, extension="1001"))
     page.wait_for_selector("#presence-state[data-state=on_call]")
     assert page.inner_text("#presence-label") == "После звонка"  # the selector: what comes after
     hang_up(server, "c-2")
@@ -341,7 +343,9 @@ def test_after_call_work_shows_its_timer_and_asks_for_the_record_before_ending(b
     assert [r["outcome"] for r in records if r.get("call_id") == "c-2"] == ["no_record"]
 
 
-def test_a_server_restart_keeps_the_card_and_the_typed_note_and_clears_the_notice(browser: Browser, server: Any) -> None:
+def test_a_server_restart_keeps_the_card_and_the_typed_note_and_clears_the_notice(
+    browser: Browser, server: Any
+) -> None:
     page = operator_page(browser, server)
     ring_and_answer(server, "c-3")
     page.wait_for_selector("#card[data-state=found] .name")

@@ -31,7 +31,9 @@ def open_subscriber(page: Page) -> None:
     open_card(page, "79161234567", "#panel-requests #rec-note")
 
 
-def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(browser: Browser, server: Any) -> None:
+def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(
+    browser: Browser, server: Any
+) -> None:
     page = browser.new_context(locale="ru-RU").new_page()
     sign_in_page(page, server.url, "op1", "operator.html")
     open_subscriber(page)

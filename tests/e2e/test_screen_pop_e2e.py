@@ -160,7 +160,12 @@ def test_operator_dials_the_subscriber_from_the_card(browser: Browser, server: A
     with httpx.Client(base_url=server.url) as client:
         client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
         due = datetime.now(UTC).isoformat()
-        callback = {"due_at": due, "subscriber_id": subscriber, "msisdn": msisdn, "note": "перезвоните вечером"}
+        callback = {
+            "due_at": due,
+            "subscriber_id": subscriber,
+            "msisdn": msisdn,
+            "note": "перезвоните вечером",
+        }
         r = client.post("/api/callbacks", json=callback)
         assert r.status_code == 200, r.text
     page.reload()

@@ -32,7 +32,9 @@ def server(serve: Serve, tmp_path: Path) -> Any:
     return srv
 
 
-def test_board_counts_calls_live_and_service_level_drops_past_the_threshold(browser: Browser, server: Any) -> None:
+def test_board_counts_calls_live_and_service_level_drops_past_the_threshold(
+    browser: Browser, server: Any
+) -> None:
     sim = server.telephony.simulator
     page = browser.new_context(locale="ru-RU").new_page()
     sign_in_page(page, server.url, "boss", home="supervisor.html")
@@ -40,7 +42,9 @@ def test_board_counts_calls_live_and_service_level_drops_past_the_threshold(brow
     page.wait_for_selector("#wb-offered")
     assert page.inner_text("#wb-offered") == "0"
     assert page.inner_text("#wb-sl") == "—"
-    asyncio.run_coroutine_threadsafe(sim.play("answered", "+79161234567", agents=[(OP1, "Operator One")]), server.loop).result(30)
+    asyncio.run_coroutine_threadsafe(
+        sim.play("answered", "+79161234567", agents=[(OP1, "Operator One")]), server.loop
+    ).result(30)
     expect(page.locator("#wb-answered")).to_have_text("1", timeout=20000)
     assert page.inner_text("#wb-offered") == "1"
     assert page.inner_text("#wb-sl") == "100 %"

@@ -66,7 +66,11 @@ def _front(
 
 
 async def test_entries_are_json_under_the_prefix_with_a_key_ttl(
-    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis,
+    source: ControlledBilling,
+    redis_url: str,
+    redis_prefix: str,
+    redis_client: aioredis.Redis,
 ) -> None:
     front = _front(source, shared_redis, redis_prefix)
     try:
@@ -83,7 +87,11 @@ async def test_entries_are_json_under_the_prefix_with_a_key_ttl(
 
 
 async def test_two_nodes_share_the_cache_and_coalesce_within_each(
-    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis,
+    source: ControlledBilling,
+    redis_url: str,
+    redis_prefix: str,
+    redis_client: aioredis.Redis,
 ) -> None:
     clock = Clock()
     node_a, node_b = (
@@ -108,7 +116,11 @@ async def test_two_nodes_share_the_cache_and_coalesce_within_each(
 
 
 async def test_balance_expires_before_the_profile(
-    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis,
+    source: ControlledBilling,
+    redis_url: str,
+    redis_prefix: str,
+    redis_client: aioredis.Redis,
 ) -> None:
     clock = Clock()
     front = _front(source, shared_redis, redis_prefix, clock)
@@ -129,7 +141,11 @@ async def test_balance_expires_before_the_profile(
 
 
 async def test_change_announced_on_the_channel_drops_the_card(
-    shared_redis: aioredis.Redis, source: ControlledBilling, redis_url: str, redis_prefix: str, redis_client: aioredis.Redis
+    shared_redis: aioredis.Redis,
+    source: ControlledBilling,
+    redis_url: str,
+    redis_prefix: str,
+    redis_client: aioredis.Redis,
 ) -> None:
     front = _front(source, shared_redis, redis_prefix)
     try:

@@ -30,7 +30,9 @@ def test_crafted_ids_get_a_4xx_and_leave_the_breaker_closed(tmp_path: Path, craf
     add_user(container, "op1", interface="PJSIP/1001", extension="1001")
     msisdn = "+" + str(demo.msisdn_of(np.array([7]))[0])
     with ServerThread(create_app(container)) as server, httpx.Client(base_url=server.url) as client:
-        assert client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD}).status_code == 200
+        assert (
+            client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD}).status_code == 200
+        )
         for _ in range(6):
             r = client.get(f"/api/subscribers/{crafted}/card", params={"reason": "callback"})
             assert r.status_code == 422, r.text

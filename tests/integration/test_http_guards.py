@@ -53,7 +53,12 @@ def test_a_state_changing_request_from_another_origin_is_refused(app: Any, heade
         )
         assert upload.status_code == 403
         assert upload.json()["error_id"] == "cross_origin_refused"
-        assert client.post("/api/auth/presence", json={"presence": "paused"}, headers={"Origin": SITE}).status_code == 200
+        assert (
+            client.post(
+                "/api/auth/presence", json={"presence": "paused"}, headers={"Origin": SITE}
+            ).status_code
+            == 200
+        )
 
 
 def test_nul_characters_are_refused_at_the_edge(app: Any) -> None:

@@ -35,7 +35,9 @@ def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
             for ev in (
                 CallQueued("K1", t0, caller=CALLER, queue="support"),
                 CallOffered("K1", t0 + 4, caller=CALLER, agent="PJSIP/1001", extension="1001"),
-                CallAnswered("K1", t0 + 6, caller=CALLER, agent="PJSIP/1001", extension="1001", queue="support"),
+                CallAnswered(
+                    "K1", t0 + 6, caller=CALLER, agent="PJSIP/1001", extension="1001", queue="support"
+                ),
                 CallEnded("K1", t0 + 66, agent="PJSIP/1001", extension="1001"),
             ):
                 await calls.handle(ev)
@@ -54,7 +56,9 @@ def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
         assert any(o["id"] == op for o in board["operators"])
         day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         period = {"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
-        rows = client.get("/api/kpis/report", params={**period, "bucket": "day", "group": "operator"}).json()["rows"]
+        rows = client.get("/api/kpis/report", params={**period, "bucket": "day", "group": "operator"}).json()[
+            "rows"
+        ]
         assert [(r["key"], r["answered_all"], r["avg_talk_s"]) for r in rows] == [(op, 1, 60.0)]
         res = client.get("/api/kpis/report.csv", params={**period, "bucket": "hour"})
         assert res.status_code == 200
@@ -66,9 +70,13 @@ def test_report_csv_drill_down_and_own_day_over_http(tmp_path: Path) -> None:
         with container.db.session() as s:
             assert s.scalar(select(AuditLog.action).where(AuditLog.action == "export.kpis")) == "export.kpis"
         drill = client.get("/api/kpis/calls", params={**period, "figure": "answered"}).json()["calls"]
-        assert [(c["id"], c["wait_s"], c["talk_s"], c["operator"]) for c in drill] == [("K1", 6, 60, "Operator One")]
+        assert [(c["id"], c["wait_s"], c["talk_s"], c["operator"]) for c in drill] == [
+            ("K1", 6, 60, "Operator One")
+        ]
         assert all(CALLER not in str(c.values()) for c in drill)
-        bad: Any = client.get("/api/kpis/report", params={"from": "2026-01-02T00:00:00", "to": "2026-01-01T00:00:00"})
+        bad: Any = client.get(
+            "/api/kpis/report", params={"from": "2026-01-02T00:00:00", "to": "2026-01-01T00:00:00"}
+        )
         assert bad.status_code == 400
         assert bad.json()["error_id"] == "kpi_bad_period"
         bad = client.get("/api/kpis/calls", params={**period, "figure": "everything"})

@@ -46,7 +46,11 @@ def schedule(ops: list[int], n: int = 300, seed: int = 7) -> list[Planned]:
     joins = sorted(int(DAY.timestamp()) + 8 * 3600 + rng.randrange(0, 10 * 3600) for _ in range(n))
     for i, join in enumerate(joins):
         answered = rng.random() < 0.8
-        wait = rng.choice([0, 3, 5, 6, 10, 11, 19, 20, 21, 45, 90]) if answered else rng.choice([1, 5, 6, 30, 120])
+        wait = (
+            rng.choice([0, 3, 5, 6, 10, 11, 19, 20, 21, 45, 90])
+            if answered
+            else rng.choice([1, 5, 6, 30, 120])
+        )
         talk, acw = rng.randrange(20, 400), rng.choice([0, 15, 60, 200])
         free = [o for o in ops if free_at[o] <= join + wait]
         if answered and not free:
@@ -97,7 +101,9 @@ async def play(plan: list[Planned], db: Database, ops: list[int]) -> KpiService:
     writer = CallWriter(db)
     register_writer_operations(writer)
     clock_now = [DAY.timestamp() + 23 * 3600]
-    svc = KpiService(db, None, MemoryBus(), writer, Directory(ops), RULES, tz="UTC", clock=lambda: clock_now[0])
+    svc = KpiService(
+        db, None, MemoryBus(), writer, Directory(ops), RULES, tz="UTC", clock=lambda: clock_now[0]
+    )
     events: list[tuple[float, int, Any]] = []
     for p in plan:
         agent = f"PJSIP/{p.operator}"
@@ -132,16 +138,25 @@ async def test_board_report_and_drill_down_agree_with_the_schedule(db_url: str) 
     total = reports.report(db, RULES, start, end, bucket="day", group="all", tz="UTC")
     assert len(total) == 1
     assert total[0]["bucket"] == "2026-11-30 00:00"
-    for key, want in [("support", expected(plan, "support")), ("vip", expected(plan, "vip")), ("*", expected(plan))]:
+    for key, want in [
+        ("support", expected(plan, "support")),
+        ("vip", expected(plan, "vip")),
+        ("*", expected(plan)),
+    ]:
         got = rows.get(key) or total[0]
         assert {k: got[k] for k in want} == want, key
     # the roll-up the report reads holds exactly what the call facts say
     for group in ("all", "queue", "operator"):
         for bucket in ("hour", "day"):
             kept = reports.report(db, RULES, start, end, bucket=bucket, group=group, tz="UTC")
-            kept = [r for r in kept if r["offered"] or r["answered_all"]]  # not the hours of operators' time only
+            kept = [
+                r for r in kept if r["offered"] or r["answered_all"]
+            ]  # not the hours of operators' time only
             again = reports.recount(db, RULES, start, end, bucket=bucket, group=group, tz="UTC")
-            strip = lambda rows: [{k: v for k, v in r.items() if k not in ("fcr_pct", "occupancy_pct")} for r in rows]  # noqa: E731
+
+            def strip(rows: Any) -> Any:
+                return [{k: v for k, v in r.items() if k not in ("fcr_pct", "occupancy_pct")} for r in rows]
+
             assert strip(kept) == strip(again), (group, bucket)
     abandoned = reports.calls(db, RULES, start, end, figure="abandoned", queue="vip")
     assert len(abandoned) == expected(plan, "vip")["abandoned"]
@@ -160,7 +175,12 @@ async def test_operator_report_gives_first_contact_resolution_and_own_day(db_url
     mine = [p for p in plan if p.operator == ops[0]]
     outcomes = ["resolved", "escalated", "callback", "resolved"]
     for n, p in enumerate(mine):  # what the records service announces when a record is finished
-        msg = {"type": "records.finished", "call_id": p.call_id, "operator_id": ops[0], "outcome": outcomes[n % 4]}
+        msg = {
+            "type": "records.finished",
+            "call_id": p.call_id,
+            "operator_id": ops[0],
+            "outcome": outcomes[n % 4],
+        }
         await svc._on_supervisor_message("role.supervisor", msg)
     await svc.writer.flush()
     rows = reports.report(db, RULES, DAY, DAY + timedelta(days=1), bucket="day", group="operator", tz="UTC")

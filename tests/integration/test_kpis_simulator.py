@@ -26,7 +26,13 @@ from workstation.kpis import asterisk, reports
 from workstation.kpis import feature as kpis_feature
 
 OPS = [(f"Local/10{n:02d}@agents/n", f"Operator 10{n:02d}") for n in range(1, 9)]
-RUN = ["queue_answered.txt", "queue_ringnoanswer.txt", "queue_abandon.txt", "direct_call.txt", "queue_concurrent.txt"]
+RUN = [
+    "queue_answered.txt",
+    "queue_ringnoanswer.txt",
+    "queue_abandon.txt",
+    "direct_call.txt",
+    "queue_concurrent.txt",
+]
 
 
 @pytest.fixture
@@ -34,10 +40,21 @@ def server(tmp_path: Path, pg_server_url: str) -> Any:
     pg_url = make_pg_database("kpisim")
     tel = SimulatedTelephony(calls_per_min=0)
     container = make_container(
-        tmp_path, db_url=pg_url, telephony=tel, kpi_sl_threshold_s=5, kpi_timezone="UTC", features=(kpis_feature,)
+        tmp_path,
+        db_url=pg_url,
+        telephony=tel,
+        kpi_sl_threshold_s=5,
+        kpi_timezone="UTC",
+        features=(kpis_feature,),
     )
     for iface, name in OPS:
-        add_user(container, name.replace(" ", "").lower(), display_name=name, interface=iface, extension=iface[6:10])
+        add_user(
+            container,
+            name.replace(" ", "").lower(),
+            display_name=name,
+            interface=iface,
+            extension=iface[6:10],
+        )
     with ServerThread(create_app(container)) as srv:
         srv.container = container
         srv.telephony = tel
@@ -76,7 +93,18 @@ def test_replayed_captures_give_asterisks_own_figures(server: Any, traces_dir: P
     kpis = server.container.kpis.kpis
     server.call(kpis.writer.flush())
     day = datetime(2026, 11, 22, tzinfo=UTC)
-    rows = {r["key"]: r for r in reports.report(server.container.db, kpis.rules, day, day + timedelta(days=1), bucket="day", group="queue", tz="UTC")}
+    rows = {
+        r["key"]: r
+        for r in reports.report(
+            server.container.db,
+            kpis.rules,
+            day,
+            day + timedelta(days=1),
+            bucket="day",
+            group="queue",
+            tz="UTC",
+        )
+    }
     assert set(rows) == {"support", ""}  # "": calls that never queued (the direct call)
     row = rows["support"]
     assert rows[""]["offered"] == 0
@@ -96,7 +124,9 @@ def test_replayed_captures_give_asterisks_own_figures(server: Any, traces_dir: P
     assert {k: params[k] for k in ("Holdtime", "TalkTime", "Completed", "Abandoned")} == {
         k: real[k] for k in ("Holdtime", "TalkTime", "Completed", "Abandoned")
     }
-    (direct,) = reports.report(server.container.db, kpis.rules, day, day + timedelta(days=1), bucket="day", group="all", tz="UTC")
+    (direct,) = reports.report(
+        server.container.db, kpis.rules, day, day + timedelta(days=1), bucket="day", group="all", tz="UTC"
+    )
     assert direct["answered_all"] == 5  # the direct call is handled, though it never queued
 
 
@@ -131,7 +161,9 @@ def test_generated_mix_agrees_with_its_schedule_and_the_pbx(server: Any) -> None
     assert all(abs(w - 5) > 2.5 for w in waits)
     gone = [s for name, s in queued if _offset(s, "QueueCallerAbandon") is not None]
     end = datetime.now(UTC) + timedelta(seconds=5)
-    (row,) = reports.report(server.container.db, kpis.rules, started, end, bucket="day", group="all", tz="UTC")
+    (row,) = reports.report(
+        server.container.db, kpis.rules, started, end, bucket="day", group="all", tz="UTC"
+    )
     assert row["offered"] == len(queued)
     assert row["answered"] == len(answered)
     assert row["abandoned"] + row["abandoned_short"] == len(gone)
@@ -148,7 +180,11 @@ def test_generated_mix_agrees_with_its_schedule_and_the_pbx(server: Any) -> None
     (params,) = [m for m in sim_list(server, "QueueStatus") if m["Event"] == "QueueParams"]
     mine = asterisk.queue_params(facts, servicelevel=5)
     for key in ("Completed", "Abandoned", "Holdtime", "TalkTime", "ServicelevelPerf", "ServicelevelPerf2"):
-        assert str(mine[key]) == params[key] if key not in ("ServicelevelPerf", "ServicelevelPerf2") else f"{mine[key]:.1f}" == params[key], key
+        assert (
+            str(mine[key]) == params[key]
+            if key not in ("ServicelevelPerf", "ServicelevelPerf2")
+            else f"{mine[key]:.1f}" == params[key]
+        ), key
     (summary,) = sim_list(server, "QueueSummary")
     assert summary["Callers"] == "0"
     assert summary["HoldTime"] == params["Holdtime"]

@@ -96,10 +96,10 @@ async def test_a_redis_bus_with_an_in_process_cache_still_has_one_ami_consumer(
     tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> None:
     """Nodes that share a Redis bus share its lock, whatever cache they use."""
-    settings = Settings(data_dir=tmp_path, bus_url=redis_url, cache_url="memory://", redis_prefix=redis_prefix)
-    nodes = [
-        bootstrap(settings, billing=MemoryBilling(), telephony=False, features=()) for _ in range(2)
-    ]
+    settings = Settings(
+        data_dir=tmp_path, bus_url=redis_url, cache_url="memory://", redis_prefix=redis_prefix
+    )
+    nodes = [bootstrap(settings, billing=MemoryBilling(), telephony=False, features=()) for _ in range(2)]
     for n in nodes:
         n.leader.ttl_ms = 600
     try:

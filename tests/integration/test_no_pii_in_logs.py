@@ -43,7 +43,12 @@ def test_search_card_and_pop_leave_no_name_or_number_in_the_logs(app: Any, caplo
         surname = card.name.split()[0]
         assert client.get("/api/subscribers/search", params={"q": surname}).status_code == 200
         assert client.get("/api/subscribers/search", params={"q": msisdn}).status_code == 200
-        assert client.get(f"/api/subscribers/{card.subscriber_id}/card", params={"reason": "callback"}).status_code == 200
+        assert (
+            client.get(
+                f"/api/subscribers/{card.subscriber_id}/card", params={"reason": "callback"}
+            ).status_code
+            == 200
+        )
         assert client.get(f"/api/subscribers/{card.subscriber_id}/charges").status_code == 200
         calls = container.calls
         now = time.time()

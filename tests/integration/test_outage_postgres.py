@@ -47,7 +47,9 @@ def test_calls_finished_and_cards_read_during_a_postgresql_outage_all_reach_hist
         client.portal.call(calls.handle, CallQueued("before", t, caller=CALLER, queue="support"))
         client.portal.call(calls.handle, CallOffered("before", t + 1, caller=CALLER, agent=AGENT))
         client.portal.call(calls.handle, CallAnswered("before", t + 2, caller=CALLER, agent=AGENT))
-        assert client.get("/api/subscribers/1/card", params={"call_id": "before"}).status_code == 200  # user checked before the outage
+        assert (
+            client.get("/api/subscribers/1/card", params={"call_id": "before"}).status_code == 200
+        )  # user checked before the outage
         assert client.portal.call(calls.writer.flush) is True
 
         own_pg.stop()

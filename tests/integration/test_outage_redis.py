@@ -71,7 +71,9 @@ def test_with_redis_down_the_pop_arrives_and_the_call_is_in_history(
                     assert offered["card"]["state"] == "found"
                     client.portal.call(calls.handle, CallAnswered(cid, t + n + 1, caller=CALLER, agent=AGENT))
                     receive_until(ws, "call.answered")
-                    client.portal.call(calls.handle, CallEnded(cid, t + n + 9, agent=AGENT, hangup_by="caller"))
+                    client.portal.call(
+                        calls.handle, CallEnded(cid, t + n + 9, agent=AGENT, hangup_by="caller")
+                    )
                     receive_until(ws, "call.ended")
                     assert client.post(f"/api/calls/{cid}/wrapup").json()["status"] == "saved"
                 assert container.hub.stats()["bus_failures"] > 0

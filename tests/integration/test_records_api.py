@@ -81,12 +81,8 @@ def test_operator_records_a_request_with_suggested_topics_and_sees_it_on_the_car
     sug = c.post(
         "/api/records/suggest", json={"text": "не приходят смс от банка", "subscriber_id": "1"}
     ).json()
-    assert (
-        sug["suggestions"][0]["code"] == "sms_problem"
-    )
-    assert (
-        sug["suggestions"][0]["name_ru"] == "Проблемы с SMS"
-    )
+    assert sug["suggestions"][0]["code"] == "sms_problem"
+    assert sug["suggestions"][0]["name_ru"] == "Проблемы с SMS"
     assert sug["abstain"] is False
     assert sug["model_version"] == 1
     assert sug["context"]["negative_balance"] is True  # from the subscriber's card

@@ -127,15 +127,9 @@ async def test_played_call_pops_the_chosen_operator_with_the_callers_number(
         ("CallEnded", cid, "PJSIP/3001"),
     ]
     offered = col.calls()[1]
-    assert (
-        isinstance(offered, CallOffered)
-    )
-    assert (
-        offered.caller == "+79035550001"
-    )
-    assert (
-        offered.extension == "3001"
-    )
+    assert isinstance(offered, CallOffered)
+    assert offered.caller == "+79035550001"
+    assert offered.extension == "3001"
     assert (cid, "PJSIP/3001") in sim.pops
 
 

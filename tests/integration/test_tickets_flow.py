@@ -228,18 +228,10 @@ async def test_invalid_transition_is_a_409_and_changes_nothing(svc: TicketServic
     assert "take the ticket first" in exc.value.message
     with db.session() as s:
         row = s.get(Ticket, t["id"])
-        assert (
-            row is not None
-        )
-        assert (
-            row.state == "new"
-        )
-        assert (
-            row.version == t["version"]
-        )
-        assert (
-            row.resolution is None
-        )
+        assert row is not None
+        assert row.state == "new"
+        assert row.version == t["version"]
+        assert row.resolution is None
 
 
 async def test_stale_update_is_a_conflict_and_overwrites_nothing(svc: TicketService, db: Database) -> None:
@@ -322,15 +314,9 @@ async def test_sla_breach_escalates_to_supervisors_once_and_raises_priority(
     assert sorted(m["which"] for m in breaches) == ["first_response", "resolution"]
     with db.session() as s:
         row = s.get(Ticket, t["id"])
-        assert (
-            row is not None
-        )
-        assert (
-            row.priority == t["priority"] - 1
-        )
-        assert (
-            row.resolution_breached_at is not None
-        )
+        assert row is not None
+        assert row.priority == t["priority"] - 1
+        assert row.resolution_breached_at is not None
 
 
 async def test_engineer_going_offline_returns_their_tickets_to_the_queue(

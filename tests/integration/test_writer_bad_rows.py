@@ -35,7 +35,10 @@ async def test_two_bad_caller_ids_do_not_take_three_good_calls_with_them(
         with db.session() as s:
             ids = set(s.scalars(select(Call.id)))
         assert ids == {"G1", "G2", "G3"}
-        assert [(kind, cid) for _, kind, cid, _ in writer.outbox.quarantined()] == [("upsert", "B1"), ("upsert", "B2")]
+        assert [(kind, cid) for _, kind, cid, _ in writer.outbox.quarantined()] == [
+            ("upsert", "B1"),
+            ("upsert", "B2"),
+        ]
         text = "\n".join(r.getMessage() for r in caplog.records)
         assert "quarantined operation" in text
         assert "B1" in text

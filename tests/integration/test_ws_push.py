@@ -157,7 +157,10 @@ def test_card_view_and_drill_down_are_audited(app_env: Any) -> None:
         assert r.status_code == 200
         assert r.json()["card"]["card"]["balance"] == -42.5
         assert client.get("/api/subscribers/1/charges").status_code == 200
-        assert client.get("/api/subscribers/404/card", params={"reason": "callback"}).json()["error_id"] == "subscriber_not_found"
+        assert (
+            client.get("/api/subscribers/404/card", params={"reason": "callback"}).json()["error_id"]
+            == "subscriber_not_found"
+        )
     with container.db.session() as s:
         actions = s.scalars(
             select(AuditLog.action).where(AuditLog.user_id == u1, AuditLog.subject == "1")

@@ -83,7 +83,9 @@ def test_event_list_items_and_shutdown_go_through() -> None:
 
 
 @pytest.mark.parametrize("name", ["queue_answered.txt", "queue_ringnoanswer.txt", "queue_abandon.txt"])
-def test_wanted_events_reach_the_handler_as_the_dicts_panoramisk_would_give(traces_dir: Path, name: str) -> None:
+def test_wanted_events_reach_the_handler_as_the_dicts_panoramisk_would_give(
+    traces_dir: Path, name: str
+) -> None:
     _, frames = read_trace(traces_dir / name)
     data = b"Asterisk Call Manager/11.0.0\r\n" + b"".join(encode(f) for f in frames)
     wants = Normaliser().wants

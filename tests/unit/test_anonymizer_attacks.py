@@ -124,7 +124,9 @@ def test_disjoint_attribute_exports_composed_stay_at_one_in_k(world: dict) -> No
     people = ta.merge(tb, on="id", suffixes=("_a", "_b"))
     assert len(people) > 0.8 * N
     people = people.merge(candidates, left_on=["qa", "qb"], right_index=True)
-    own_cell = people[["h_a", "qa", "qb"]].merge(cells, left_on=["h_a", "qa", "qb"], right_on=["h", "qa", "qb"])
+    own_cell = people[["h_a", "qa", "qb"]].merge(
+        cells, left_on=["h_a", "qa", "qb"], right_on=["h", "qa", "qb"]
+    )
     assert len(own_cell) == len(people)  # the truth is always among the candidates
     rate = float((1.0 / people["candidates"]).sum() / len(people))
     assert rate <= 1 / K

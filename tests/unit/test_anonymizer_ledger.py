@@ -15,7 +15,9 @@ FIVES = IDS % 8  # eight classes of 5 that cut across the tens
 
 
 def release(export_id: str, month_from: str = "2026-01", month_to: str = "2026-06", k: int = 5) -> Release:
-    return Release(export_id, month_from, month_to, ["age_band"], "marketing", "k1", k, 2, {"age_band": 0}, 40)
+    return Release(
+        export_id, month_from, month_to, ["age_band"], "marketing", "k1", k, 2, {"age_band": 0}, 40
+    )
 
 
 def test_a_release_is_recorded_with_its_period_recipient_key_and_levels(tmp_path: Path) -> None:
@@ -31,7 +33,9 @@ def test_the_same_partition_again_is_accepted_and_a_cutting_one_refused(tmp_path
     ledger = ReleaseLedger(tmp_path)
     ledger.record(release("a"), IDS, TENS)
     checked = ledger.check(release("b"), IDS, TENS)
-    assert checked["overlapping_releases"] == [{"export_id": "a", "period": ["2026-01", "2026-06"], "joint_k": 10}]
+    assert checked["overlapping_releases"] == [
+        {"export_id": "a", "period": ["2026-01", "2026-06"], "joint_k": 10}
+    ]
     with pytest.raises(LedgerRefused) as refused:
         ledger.check(release("c", "2026-04", "2026-09"), IDS, FIVES)
     assert refused.value.details["joint_k"] < 5

@@ -48,7 +48,10 @@ def test_names_in_every_case_letter_case_initials_and_latin(note: str, expected:
                  "1949 года рождения", "14 февраля 1990 г.", "12 May 1988"],
 )  # fmt: skip
 def test_birth_dates_in_every_common_notation(notation: str) -> None:
-    assert scrub(f"абонент, дата рождения {notation}, подтвердил") == "абонент, дата рождения [BIRTHDATE], подтвердил"
+    assert (
+        scrub(f"абонент, дата рождения {notation}, подтвердил")
+        == "абонент, дата рождения [BIRTHDATE], подтвердил"
+    )
     assert scrub(f"ДР {notation}") == "ДР [BIRTHDATE]"
 
 
@@ -61,7 +64,9 @@ def test_a_recent_date_is_a_birth_date_only_after_a_birth_word() -> None:
 
 def test_account_and_contract_numbers_take_their_formats_from_the_billing_mapping(demo_formats: None) -> None:
     assert identifier_formats() is not None
-    assert scrub("абонент продиктовал 1000480077 вместо номера") == "абонент продиктовал [ACCOUNT] вместо номера"
+    assert (
+        scrub("абонент продиктовал 1000480077 вместо номера") == "абонент продиктовал [ACCOUNT] вместо номера"
+    )
     assert scrub("оформлено по D-2019-0031742") == "оформлено по [ACCOUNT]"
 
 
@@ -70,11 +75,16 @@ def test_account_numbers_in_context_whatever_the_billing() -> None:
     assert scrub("л/с 7700-12345, баланс 45 руб") == "л/с [ACCOUNT], баланс 45 руб"
     assert scrub("Договор № ТК-000456 переоформлен") == "Договор № [ACCOUNT] переоформлен"
     assert scrub("account no. 55012345 is blocked") == "account no. [ACCOUNT] is blocked"
-    assert scrub("Объяснил, где найти номер договора в приложении") == "Объяснил, где найти номер договора в приложении"
+    assert (
+        scrub("Объяснил, где найти номер договора в приложении")
+        == "Объяснил, где найти номер договора в приложении"
+    )
 
 
 def test_a_bad_identifier_format_stops_the_mapping_with_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    text = (load_mapping("demo").path.read_text("utf-8")).replace("account: '10\\d{8}'", "account: '(10\\d{8}'")
+    text = (load_mapping("demo").path.read_text("utf-8")).replace(
+        "account: '10\\d{8}'", "account: '(10\\d{8}'"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, "utf-8")
     with pytest.raises(MappingError, match="identifier_formats 'account' is not a valid pattern"):

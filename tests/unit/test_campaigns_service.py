@@ -166,7 +166,12 @@ def test_cli_exports_with_a_progress_bar_and_refuses_without_key(
     assert "no active workstation user 'nobody'" in capsys.readouterr().err
     db = Database(url)
     uid = create_user(db, "analyst1", "analyst-password-1", "analyst").id
-    args += ["--user", "analyst1", "--reason", "квартальный отчёт, звонил Иванов Пётр Сергеевич +7 916 123-45-67"]
+    args += [
+        "--user",
+        "analyst1",
+        "--reason",
+        "квартальный отчёт, звонил Иванов Пётр Сергеевич +7 916 123-45-67",
+    ]
     monkeypatch.delenv("WORKSTATION_PSEUDONYM_KEY")
     assert main([*args, "--synthetic", "3000"]) == 2
     assert "WORKSTATION_PSEUDONYM_KEY" in capsys.readouterr().err
@@ -187,7 +192,19 @@ def test_cli_exports_with_a_progress_bar_and_refuses_without_key(
         "segments.json",
     ]
     assert (
-        main(["export-segments", "--from", "2026-06", "--to", "2026-01", "--out", str(tmp_path / "o2"), "--user", "analyst1"])
+        main(
+            [
+                "export-segments",
+                "--from",
+                "2026-06",
+                "--to",
+                "2026-01",
+                "--out",
+                str(tmp_path / "o2"),
+                "--user",
+                "analyst1",
+            ]
+        )
         == 2
     )
     assert "reversed" in capsys.readouterr().err

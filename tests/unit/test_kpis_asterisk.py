@@ -13,7 +13,13 @@ from workstation.kpis import asterisk
 from workstation.kpis.formulas import Rules
 from workstation.kpis.service import KpiService
 
-RUN = ["queue_answered.txt", "queue_ringnoanswer.txt", "queue_abandon.txt", "direct_call.txt", "queue_concurrent.txt"]
+RUN = [
+    "queue_answered.txt",
+    "queue_ringnoanswer.txt",
+    "queue_abandon.txt",
+    "direct_call.txt",
+    "queue_concurrent.txt",
+]
 
 
 def live_queue_params(traces_dir: Path) -> dict[str, str]:

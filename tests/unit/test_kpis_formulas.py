@@ -113,8 +113,14 @@ def test_abandoned_within_grace_is_counted_apart(wait: int, short: int, abandone
 def test_abandoned_treatment_is_a_setting() -> None:
     counts = f.zero()
     # 3 answered (2 within the threshold), 1 abandoned within the threshold, 1 after it, 1 short
-    for name, value in {"offered": 6, "answered": 3, "answered_in_sl": 2, "abandoned": 2,
-                        "abandoned_short": 1, "abandoned_in_sl": 2}.items():
+    for name, value in {
+        "offered": 6,
+        "answered": 3,
+        "answered_in_sl": 2,
+        "abandoned": 2,
+        "abandoned_short": 1,
+        "abandoned_in_sl": 2,
+    }.items():
         counts[f.INDEX[name]] = value
     assert f.service_level(counts, "ignored") == round(100 * 2 / 3, 1)  # Asterisk ServicelevelPerf
     assert f.service_level(counts, "missed") == 40.0  # 2 / (3 + 2)

@@ -27,14 +27,21 @@ from workstation.cli import main
             "or memory://",
         ),
         (
-            {"WORKSTATION_BUS_URL": "redis://127.0.0.1:6379/0", "WORKSTATION_CACHE_URL": "redis://127.0.0.1:6379/1"},
+            {
+                "WORKSTATION_BUS_URL": "redis://127.0.0.1:6379/0",
+                "WORKSTATION_CACHE_URL": "redis://127.0.0.1:6379/1",
+            },
             "workstation: bad setting WORKSTATION_CACHE_URL: must name the same Redis as WORKSTATION_BUS_URL "
             "(one Redis connection pool serves the bus, the cache and the locks)",
         ),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
-    env: dict[str, str], line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    env: dict[str, str],
+    line: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
     for name, value in env.items():

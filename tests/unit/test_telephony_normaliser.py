@@ -91,15 +91,9 @@ def test_abandoned_call_is_never_answered(traces_dir: Path) -> None:
     events = run(trace_msgs(traces_dir, "queue_abandon.txt"))
     assert summary(events) == [("CallQueued", "1795361470.10"), ("CallAbandoned", "1795361470.10")]
     abandoned = events[-1]
-    assert (
-        isinstance(abandoned, CallAbandoned)
-    )
-    assert (
-        abandoned.wait_s == 7.0
-    )
-    assert (
-        abandoned.caller == "+79265550101"
-    )
+    assert isinstance(abandoned, CallAbandoned)
+    assert abandoned.wait_s == 7.0
+    assert abandoned.caller == "+79265550101"
 
 
 def test_direct_call_gives_one_offer_then_answer(traces_dir: Path) -> None:
@@ -110,15 +104,9 @@ def test_direct_call_gives_one_offer_then_answer(traces_dir: Path) -> None:
         ("CallAnswered", cid, "Local/1001@agents/n"),
         ("CallEnded", cid, "Local/1001@agents/n"),
     ]
-    assert (
-        isinstance(events[0], CallOffered)
-    )
-    assert (
-        events[0].queue is None
-    )
-    assert (
-        events[0].caller == "+79161234567"
-    )
+    assert isinstance(events[0], CallOffered)
+    assert events[0].queue is None
+    assert events[0].caller == "+79161234567"
 
 
 def test_concurrent_calls_are_kept_apart(traces_dir: Path) -> None:

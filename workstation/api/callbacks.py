@@ -56,7 +56,9 @@ async def mine(
 
 
 @router.get("/all")
-async def everyone(db: DbDep, callbacks: CallbacksDep, user: Supervisor, only_due: bool = True) -> dict[str, Any]:
+async def everyone(
+    db: DbDep, callbacks: CallbacksDep, user: Supervisor, only_due: bool = True
+) -> dict[str, Any]:
     """Every operator's open callbacks (the due and overdue ones by default); the read is audited."""
     rows = await asyncio.to_thread(callbacks.for_supervisor, only_due)
     await audit.record_async(

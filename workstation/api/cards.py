@@ -126,13 +126,21 @@ async def card(
     }
 
 
-async def _alert_supervisors(writer: CallWriter, hub: Any, reads: OffCallReads, user: User, count: int) -> None:
+async def _alert_supervisors(
+    writer: CallWriter, hub: Any, reads: OffCallReads, user: User, count: int
+) -> None:
     """Unusual reading: every supervisor's screen shows it; the audit log keeps it."""
     window = int(reads.window_s // 60)
     await durable_audit(writer, user, "card.read_alert", None, {"reads": count, "window_min": window})
     await hub.send_to_role(
         "supervisor",
-        {"type": "audit.alert", "kind": "card_reads", "user_id": user.id, "reads": count, "window_min": window},
+        {
+            "type": "audit.alert",
+            "kind": "card_reads",
+            "user_id": user.id,
+            "reads": count,
+            "window_min": window,
+        },
     )
 
 
@@ -181,6 +189,8 @@ async def payments(
 
 
 @router.get("/{subscriber_id}/calls")
-async def calls(subscriber_id: SubscriberId, db: DbDep, writer: CallWriterDep, user: CardReader) -> dict[str, Any]:
+async def calls(
+    subscriber_id: SubscriberId, db: DbDep, writer: CallWriterDep, user: CardReader
+) -> dict[str, Any]:
     await durable_audit(writer, user, "card.calls", subscriber_id)
     return {"calls": await asyncio.to_thread(recent_calls, db, subscriber_id)}

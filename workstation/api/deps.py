@@ -235,7 +235,11 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[User]]:
 
     async def guard(user: CurrentUser) -> User:
         if user.role not in roles and user.role != "admin":
-            raise Forbidden(f"this needs the role {' or '.join(roles)}", error_id="role_required", details={"role": user.role})
+            raise Forbidden(
+                f"this needs the role {' or '.join(roles)}",
+                error_id="role_required",
+                details={"role": user.role},
+            )
         return user
 
     return guard

@@ -65,7 +65,9 @@ async def search(
 @router.get("/topic/{topic}")
 async def topic_panel(
     topic: str,
-    billing: BillingDep, db: DbDep, kb: KnowledgeBaseDep,
+    billing: BillingDep,
+    db: DbDep,
+    kb: KnowledgeBaseDep,
     user: Reader,
     subscriber_id: str | None = None,
     lang: Lang | None = None,
@@ -128,9 +130,7 @@ async def update_article(
 
 @router.post("/articles/{article_id}/archive")
 async def archive(article_id: RowId, body: ArchiveIn, kb: KnowledgeBaseDep, user: Editor) -> dict[str, Any]:
-    return await asyncio.to_thread(
-        kb.set_archived, article_id, body.archived, body.version, user.id
-    )
+    return await asyncio.to_thread(kb.set_archived, article_id, body.archived, body.version, user.id)
 
 
 @router.get("/scripts")
@@ -146,6 +146,4 @@ async def save_script(
     topic: str, lang: Lang, body: ScriptIn, kb: KnowledgeBaseDep, user: Editor
 ) -> dict[str, Any]:
     """Create or edit a topic's script; an unknown ``{placeholder}`` is refused (422) and nothing is saved."""
-    return await asyncio.to_thread(
-        kb.save_script, topic, lang, body.title, body.body, body.version, user.id
-    )
+    return await asyncio.to_thread(kb.save_script, topic, lang, body.title, body.body, body.version, user.id)

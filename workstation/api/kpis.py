@@ -77,7 +77,9 @@ Bucket = Literal["hour", "day", "week"]
 Group = Literal["all", "queue", "operator"]
 
 
-async def _report(kpis: KpiService, db: Database, p: _Period, bucket: str, group: str) -> list[dict[str, Any]]:
+async def _report(
+    kpis: KpiService, db: Database, p: _Period, bucket: str, group: str
+) -> list[dict[str, Any]]:
     return await asyncio.to_thread(  # type: ignore[no-any-return]
         _guard,
         reports.report,

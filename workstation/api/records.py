@@ -127,7 +127,9 @@ async def create_record(
         raise DomainError("a record needs a note, a topic or an outcome", error_id="record_empty")
     if body.subscriber_id and not await asyncio.to_thread(is_own_call, calls, db, body.call_id, user.id):
         if not body.reason or len(body.reason.strip()) < 3:
-            raise ReasonRequired("say why this subscriber gets a record without your call", details={"min_length": 3})
+            raise ReasonRequired(
+                "say why this subscriber gets a record without your call", details={"min_length": 3}
+            )
         await durable_audit(writer, user, "record.without_call", body.subscriber_id, {}, reason=body.reason)
     return await records.save(user, body.to_input(), None, body.finish)  # type: ignore[no-any-return]
 
@@ -141,7 +143,8 @@ async def update_record(
 
 @router.get("/api/records")
 async def list_records(
-    db: DbDep, records: RecordsDep,
+    db: DbDep,
+    records: RecordsDep,
     user: Operator,
     subscriber_id: Annotated[str, Query(min_length=1, max_length=64)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,

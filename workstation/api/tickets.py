@@ -136,7 +136,9 @@ async def act(
     if action not in ACTIONS:
         from workstation.tickets.states import InvalidTransition
 
-        raise InvalidTransition(f"unknown action {action[:32]!r}", error_id="unknown_action", details={"allowed": list(ACTIONS)})
+        raise InvalidTransition(
+            f"unknown action {action[:32]!r}", error_id="unknown_action", details={"allowed": list(ACTIONS)}
+        )
     return await tickets.act(
         user, ticket_id, action, expected_version=body.version, text=body.text, assignee_id=body.assignee_id
     )

@@ -383,4 +383,3 @@ class CallService:
             "on_call": {uid: cid for uid, cid in self.by_user.items()},
             "live_calls": [notifier.call_payload(c) for c in self.calls.values()],
         }
-

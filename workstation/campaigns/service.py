@@ -53,7 +53,11 @@ class CampaignService:
     ) -> dict[str, Any]:
         """Create a campaign and re-link its segments to subscribers. Marketing (and admin) may."""
         if getattr(user, "role", None) not in LAUNCHERS:
-            raise Forbidden("only a marketing manager can launch a campaign", error_id="marketing_only", details={"role": user.role})
+            raise Forbidden(
+                "only a marketing manager can launch a campaign",
+                error_id="marketing_only",
+                details={"role": user.role},
+            )
         name, offer_text = (name or "").strip(), (offer_text or "").strip()
         if not name or not offer_text:
             raise DomainError("a campaign needs a name and an offer text", error_id="campaign_incomplete")

@@ -42,7 +42,9 @@ class AgentTrack:
 
 def _final(fact: f.Fact) -> bool:
     """Nothing more will change: abandoned, after-call work over, or ended with no operator of ours."""
-    return fact.abandoned or fact.acw_s is not None or (fact.ended_at is not None and fact.operator_id is None)
+    return (
+        fact.abandoned or fact.acw_s is not None or (fact.ended_at is not None and fact.operator_id is None)
+    )
 
 
 class LiveFigures:
@@ -209,7 +211,9 @@ class LiveFigures:
         queues = sorted({k for sums in self.sums.values() for k in sums} | {x.queue or "" for x in waiting})
         queues = [q for q in queues if q and q != ALL]
         over: dict[tuple[str, str], int] = {}
-        queue_now: dict[str, dict[str, Any]] = {q: {"waiting": 0, "oldest_since": None} for q in [ALL, *queues]}
+        queue_now: dict[str, dict[str, Any]] = {
+            q: {"waiting": 0, "oldest_since": None} for q in [ALL, *queues]
+        }
         for x in waiting:
             for key in (ALL, x.queue or ""):
                 entry = queue_now[key]

@@ -57,7 +57,9 @@ def _counts(rules: f.Rules) -> list[ColumnElement[Any]]:
     """One SQL column per ``formulas.FIELDS`` entry (same order), plus calls answered of any kind."""
     thr: ColumnElement[Any] = literal(rules.threshold_s)
     if rules.queue_thresholds:
-        thr = case(*((Call.queue == q, t) for q, t in rules.queue_thresholds.items()), else_=rules.threshold_s)
+        thr = case(
+            *((Call.queue == q, t) for q, t in rules.queue_thresholds.items()), else_=rules.threshold_s
+        )
     queued = Call.queue.is_not(None)
     answered = and_(queued, Call.answered_at.is_not(None), Call.wait_s.is_not(None))
     abandoned = and_(queued, Call.state == "abandoned", Call.answered_at.is_(None), Call.wait_s.is_not(None))
@@ -97,7 +99,12 @@ def _rows(bucket: str, tz: str, rows: Any, rules: f.Rules) -> list[dict[str, Any
         counts = [int(v or 0) for v in r[2 : 2 + len(f.FIELDS)]]
         label = _label(r.b)
         local = datetime.strptime(label, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
-        row = {"bucket": label, "bucket_start": local.isoformat(), "bucket_end": (local + step).isoformat(), "key": r.k}
+        row = {
+            "bucket": label,
+            "bucket_start": local.isoformat(),
+            "bucket_end": (local + step).isoformat(),
+            "key": r.k,
+        }
         row.update(f.figures(counts, rules))
         out.append(row)
     return out
@@ -129,7 +136,9 @@ def report(
     start, end = _period(start, end)
     h = KpiHourly
     b = _bucket(db, h.slot, bucket, tz).label("b")
-    key: ColumnElement[Any] = {"all": literal("*"), "queue": h.queue, "operator": h.operator_id}[group].label("k")
+    key: ColumnElement[Any] = {"all": literal("*"), "queue": h.queue, "operator": h.operator_id}[group].label(
+        "k"
+    )
     sums = [func.sum(getattr(h, c)) for c in rollup.COLUMNS]
     where = [h.slot >= start.replace(minute=0, second=0, microsecond=0), h.slot < end]
     if group == "operator":  # the operators' rows (every queue together)
@@ -156,16 +165,25 @@ def report(
 
 
 def recount(
-    db: Database, rules: f.Rules, start: datetime, end: datetime, *, bucket: str = "hour", group: str = "queue", tz: str = "UTC"
+    db: Database,
+    rules: f.Rules,
+    start: datetime,
+    end: datetime,
+    *,
+    bucket: str = "hour",
+    group: str = "queue",
+    tz: str = "UTC",
 ) -> list[dict[str, Any]]:
     """The call counts of ``report`` recomputed from the call facts themselves (no roll-up): the check
     that the roll-up is in step, and the way to rebuild it after a change of thresholds."""
     _check(bucket, group)
     start, end = _period(start, end)
     b = _bucket(db, Call.started_at, bucket, tz).label("b")
-    key: ColumnElement[Any] = {"all": literal("*"), "queue": func.coalesce(Call.queue, ""), "operator": Call.operator_id}[
-        group
-    ].label("k")
+    key: ColumnElement[Any] = {
+        "all": literal("*"),
+        "queue": func.coalesce(Call.queue, ""),
+        "operator": Call.operator_id,
+    }[group].label("k")
     where = [Call.started_at >= start, Call.started_at < end]
     if group == "operator":
         where.append(Call.operator_id.is_not(None))
@@ -195,7 +213,9 @@ def calls(
     start, end = _period(start, end)
     thr: ColumnElement[Any] = literal(rules.threshold_s)
     if rules.queue_thresholds:
-        thr = case(*((Call.queue == q, t) for q, t in rules.queue_thresholds.items()), else_=rules.threshold_s)
+        thr = case(
+            *((Call.queue == q, t) for q, t in rules.queue_thresholds.items()), else_=rules.threshold_s
+        )
     answered = and_(Call.answered_at.is_not(None), Call.wait_s.is_not(None))
     abandoned = and_(Call.state == "abandoned", Call.answered_at.is_(None), Call.wait_s.is_not(None))
     cond = {
@@ -208,9 +228,21 @@ def calls(
     }[figure]
     stmt = (
         select(
-            Call.id, Call.queue, Call.state, Call.operator_id, User.display_name, Call.subscriber_id,
-            Call.started_at, Call.answered_at, Call.ended_at, Call.wait_s, Call.ring_s, Call.talk_s,
-            Call.acw_s, Call.offers, cast(Call.wait_s <= thr, Integer),
+            Call.id,
+            Call.queue,
+            Call.state,
+            Call.operator_id,
+            User.display_name,
+            Call.subscriber_id,
+            Call.started_at,
+            Call.answered_at,
+            Call.ended_at,
+            Call.wait_s,
+            Call.ring_s,
+            Call.talk_s,
+            Call.acw_s,
+            Call.offers,
+            cast(Call.wait_s <= thr, Integer),
         )
         .outerjoin(User, User.id == Call.operator_id)
         .where(Call.started_at >= start, Call.started_at < end, cond)
@@ -222,8 +254,21 @@ def calls(
     if operator_id is not None:
         stmt = stmt.where(Call.operator_id == operator_id)
     keys = (
-        "id", "queue", "state", "operator_id", "operator", "subscriber_id", "started_at", "answered_at",
-        "ended_at", "wait_s", "ring_s", "talk_s", "acw_s", "offers", "within_threshold",
+        "id",
+        "queue",
+        "state",
+        "operator_id",
+        "operator",
+        "subscriber_id",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "wait_s",
+        "ring_s",
+        "talk_s",
+        "acw_s",
+        "offers",
+        "within_threshold",
     )
     with db.session() as s:
         return [dict(zip(keys, r, strict=True)) for r in s.execute(stmt)]
@@ -233,8 +278,17 @@ def facts(db: Database, start: datetime, end: datetime, queue: str | None = None
     """The stored facts of the calls that reached the floor in [start, end) (for ``asterisk.queue_params``)."""
     start, end = _period(start, end)
     stmt = select(
-        Call.id, Call.queue, Call.started_at, Call.answered_at, Call.ended_at, Call.state, Call.operator_id,
-        Call.wait_s, Call.ring_s, Call.talk_s, Call.acw_s,
+        Call.id,
+        Call.queue,
+        Call.started_at,
+        Call.answered_at,
+        Call.ended_at,
+        Call.state,
+        Call.operator_id,
+        Call.wait_s,
+        Call.ring_s,
+        Call.talk_s,
+        Call.acw_s,
     ).where(Call.started_at >= start, Call.started_at < end)
     if queue is not None:
         stmt = stmt.where(Call.queue == queue)
@@ -264,14 +318,32 @@ def epoch(dt: datetime) -> float:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
-def operator_today(db: Database, rules: f.Rules, user_id: int, tz: str, now: datetime | None = None) -> dict[str, Any]:
+def operator_today(
+    db: Database, rules: f.Rules, user_id: int, tz: str, now: datetime | None = None
+) -> dict[str, Any]:
     """An operator's own figures since midnight: calls answered, average handle time, after-call work."""
     now = now or datetime.now(UTC)
     local = now.astimezone(ZoneInfo(tz))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = report(db, rules, start, start + timedelta(days=1), bucket="day", group="operator", tz=tz, operator_id=user_id)
+    rows = report(
+        db,
+        rules,
+        start,
+        start + timedelta(days=1),
+        bucket="day",
+        group="operator",
+        tz=tz,
+        operator_id=user_id,
+    )
     if not rows:
-        return {"answered": 0, "aht_s": None, "avg_talk_s": None, "avg_acw_s": None, "acw_total_s": 0, "fcr_pct": None}
+        return {
+            "answered": 0,
+            "aht_s": None,
+            "avg_talk_s": None,
+            "avg_acw_s": None,
+            "acw_total_s": 0,
+            "fcr_pct": None,
+        }
     r = rows[0]
     return {
         "answered": r["answered_all"],

@@ -132,7 +132,9 @@ class KpiService:
                 fact.wait_s = f.whole_seconds(fact.start, ev.at)
             if fact.ring_s is None and ev.ring_s is not None:
                 fact.ring_s = math.floor(ev.ring_s)
-            self._write(fact, wait_s=fact.wait_s, ring_s=fact.ring_s, answered_at=ev.at, operator_id=fact.operator_id)
+            self._write(
+                fact, wait_s=fact.wait_s, ring_s=fact.ring_s, answered_at=ev.at, operator_id=fact.operator_id
+            )
         elif isinstance(ev, QueueCallTimes):
             return self._asterisk_times(fact, ev)
         elif isinstance(ev, CallEnded):
@@ -206,8 +208,10 @@ class KpiService:
             self.writer.put("agent_state", "", user_id=uid, state=state, at=at)
             if prev is not None and (rows := rollup.state_seconds(uid, prev.state, prev.since, at)):
                 self.writer.put("kpi_delta", "", rows=rows)
-        if prev is not None and prev.last_call and (
-            prev.state == "wrap_up" or (prev.state == "on_call" and state != "wrap_up")
+        if (
+            prev is not None
+            and prev.last_call
+            and (prev.state == "wrap_up" or (prev.state == "on_call" and state != "wrap_up"))
         ):
             fact = self.live.facts.get(prev.last_call)
             self.live.agents[uid].last_call = None
@@ -235,7 +239,9 @@ class KpiService:
         for queue, q in snap["queue_now"].items():
             oldest = q["oldest_since"]
             if oldest is not None and f.whole_seconds(oldest, now) > self.rules.wait_alert_s:
-                found[f"wait:{queue}"] = notifier.alert("long_wait", queue, value=f.whole_seconds(oldest, now))
+                found[f"wait:{queue}"] = notifier.alert(
+                    "long_wait", queue, value=f.whole_seconds(oldest, now)
+                )
         new = [a for key, a in found.items() if key not in self.alerts]
         self.alerts = {key: self.alerts.get(key, a) for key, a in found.items()}
         return new
@@ -281,7 +287,16 @@ class KpiService:
             if x.call_id in self.live.facts:
                 continue
             fact = self.live.fact(x.call_id, x.start, x.queue)
-            for name in ("operator_id", "answered_at", "ended_at", "wait_s", "ring_s", "talk_s", "acw_s", "abandoned"):
+            for name in (
+                "operator_id",
+                "answered_at",
+                "ended_at",
+                "wait_s",
+                "ring_s",
+                "talk_s",
+                "acw_s",
+                "abandoned",
+            ):
                 setattr(fact, name, getattr(x, name))
             self.live.touch(fact)
             fact.rolled = (tuple(rollup.keys_of(fact)), rollup.vector(fact, self.rules))  # already rolled up

@@ -53,9 +53,7 @@ class EmergingService:
         """``run`` off the event loop, then tell supervisors' screens (cluster count only)."""
         clusters = await asyncio.to_thread(self.run)
         if self.hub is not None:
-            await self.hub.send_to_role(
-                "supervisor", {"type": "emerging.updated", "clusters": len(clusters)}
-            )
+            await self.hub.send_to_role("supervisor", {"type": "emerging.updated", "clusters": len(clusters)})
         return clusters
 
     def candidates(self, now: datetime) -> list[tuple[int, str, datetime]]:

@@ -38,7 +38,9 @@ def build(container: Container) -> None:
     )
     records = RecordService(container.db, topics, calls=container.calls, hub=container.hub)
     emerging = EmergingService(container.db, topics, hub=container.hub)
-    container.records = RecordsFeature(topics=topics, records=records, classifier=classifier, emerging=emerging)
+    container.records = RecordsFeature(
+        topics=topics, records=records, classifier=classifier, emerging=emerging
+    )
     container.card_sections["requests"] = records.card_section
     container.background.append(classifier.run_reloader)
     container.background.append(partial(classifier.run_retrainer, container.lock("classifier-retrainer")))

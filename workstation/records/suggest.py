@@ -120,6 +120,7 @@ class ClassifierService:
     async def run_retrainer(self, lock: LeaderLock) -> None:
         """Background job on the node holding ``lock``: retrain when ``retrain_due`` says so (a refused model keeps
         the current one; other nodes pick the new version up through ``run_reloader``)."""
+
         async def loop() -> None:
             while True:
                 await asyncio.sleep(RETRAIN_CHECK_S)

@@ -132,7 +132,13 @@ class ExportService:
             error = as_domain_error(exc) if isinstance(exc, USER_ERRORS) else None
             message = error.message if error else f"export failed: {type(exc).__name__}"
             failure = {"code": error.error_id, "details": error.details} if error else {}
-            self._set(req.export_id, state="failed", error=message, finished_at=utcnow(), summary={"failure": failure})
+            self._set(
+                req.export_id,
+                state="failed",
+                error=message,
+                finished_at=utcnow(),
+                summary={"failure": failure},
+            )
             audit.record(
                 self.db,
                 user_id=user_id,

@@ -62,7 +62,7 @@ def check_attachment(filename: str, content_type: str, data: bytes) -> CheckedFi
         raise BadAttachment(
             f"files of type {ctype or 'unknown'} are not accepted",
             error_id="attachment_type",
-            details={"allowed": sorted(ALLOWED_TYPES)}
+            details={"allowed": sorted(ALLOWED_TYPES)},
         )
     magics = ALLOWED_TYPES[ctype]
     if magics is None:
@@ -71,5 +71,7 @@ def check_attachment(filename: str, content_type: str, data: bytes) -> CheckedFi
         except UnicodeDecodeError:
             raise BadAttachment("a text file must be UTF-8 text", error_id="attachment_not_utf8") from None
     elif not any(data.startswith(m) for m in magics):
-        raise BadAttachment(f"the file's content is not {ctype}", error_id="attachment_content", details={"declared": ctype})
+        raise BadAttachment(
+            f"the file's content is not {ctype}", error_id="attachment_content", details={"declared": ctype}
+        )
     return CheckedFile(clean_filename(filename), ctype, len(data), hashlib.sha256(data).hexdigest())

@@ -171,13 +171,33 @@ class ConfigStore:
                 base = 0
             bad = len(problems)
             if not _CODE.match(topic):
-                problem(row, error_id="route_bad_topic", message=f"bad topic code {topic[:64]!r}", topic=topic[:64])
+                problem(
+                    row,
+                    error_id="route_bad_topic",
+                    message=f"bad topic code {topic[:64]!r}",
+                    topic=topic[:64],
+                )
             if not _CODE.match(group):
-                problem(row, error_id="route_bad_group", message=f"bad group {group[:64]!r} for {topic}: latin letters, digits and '_'", topic=topic)
+                problem(
+                    row,
+                    error_id="route_bad_group",
+                    message=f"bad group {group[:64]!r} for {topic}: latin letters, digits and '_'",
+                    topic=topic,
+                )
             if any(not _CODE.match(x) for x in skills):
-                problem(row, error_id="route_bad_skill", message=f"bad skill for {topic}: latin letters, digits and '_'", topic=topic)
+                problem(
+                    row,
+                    error_id="route_bad_skill",
+                    message=f"bad skill for {topic}: latin letters, digits and '_'",
+                    topic=topic,
+                )
             if base not in PRIORITIES:
-                problem(row, error_id="route_bad_priority", message=f"base priority of {topic} must be 1…4", topic=topic)
+                problem(
+                    row,
+                    error_id="route_bad_priority",
+                    message=f"base priority of {topic} must be 1…4",
+                    topic=topic,
+                )
             if topic in clean:
                 problem(row, error_id="route_twice", message=f"topic {topic} is listed twice", topic=topic)
             if len(problems) == bad:

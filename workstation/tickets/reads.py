@@ -69,7 +69,9 @@ class TicketReads:
         with self.db.session() as s:
             a = s.get(TicketAttachment, attachment_id)
             if a is None or a.ticket_id != ticket_id:
-                raise NotFound(f"no attachment {attachment_id} on ticket {ticket_id}", error_id="attachment_not_found")
+                raise NotFound(
+                    f"no attachment {attachment_id} on ticket {ticket_id}", error_id="attachment_not_found"
+                )
             return a.filename, a.content_type, a.data
 
     # ------------------------------------------------------------------ reads

@@ -66,7 +66,9 @@ class TicketService(TicketReads):
         if not subscriber_id or len(subscriber_id) > 64:
             raise BadTicket("choose the subscriber first", error_id="ticket_no_subscriber")
         if not _CODE.match(topic):
-            raise BadTicket("choose the topic of the request", error_id="ticket_no_topic", details={"topic": topic[:64]})
+            raise BadTicket(
+                "choose the topic of the request", error_id="ticket_no_topic", details={"topic": topic[:64]}
+            )
         if not note:
             raise BadTicket(
                 "describe the problem in the note: what was tried, what the subscriber sees",

@@ -54,7 +54,9 @@ class InvalidTransition(Conflict):
 def next_state(state: str, action: str) -> str:
     """The state after ``action``; raises InvalidTransition (409) with the reason when not allowed."""
     if action not in TRANSITIONS:
-        raise InvalidTransition(f"unknown action {action!r}", error_id="unknown_action", details={"allowed": list(ACTIONS)})
+        raise InvalidTransition(
+            f"unknown action {action!r}", error_id="unknown_action", details={"allowed": list(ACTIONS)}
+        )
     target = TRANSITIONS[action].get(state)
     if target is None:
         hint = _HINTS.get(action, "")
