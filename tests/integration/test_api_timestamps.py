@@ -37,7 +37,7 @@ def test_every_timestamp_in_every_get_answer_carries_an_offset(tmp_path: Path) -
     billing.add(make_card("1", "79010167996", name="Смирнова Анна Петровна"))
     container = make_container(tmp_path, billing=billing)
     add_user(container, "adm", role="admin", display_name="Admin")
-    add_user(container, "op1", display_name="Ольга")
+    op_id = add_user(container, "op1", display_name="Ольга")
     now = datetime.now(UTC).replace(microsecond=0)
     with container.db.session() as s:  # a finished call, as the history writer leaves it
         s.add(
@@ -46,6 +46,7 @@ def test_every_timestamp_in_every_get_answer_carries_an_offset(tmp_path: Path) -
                 caller="+79010167996",
                 state="ended",
                 subscriber_id="1",
+                operator_id=op_id,
                 queued_at=now - timedelta(minutes=5),
                 answered_at=now - timedelta(minutes=4),
                 ended_at=now - timedelta(minutes=1),
@@ -62,6 +63,7 @@ def test_every_timestamp_in_every_get_answer_carries_an_offset(tmp_path: Path) -
                     "topics": ["no_network"],
                     "outcome": "resolved",
                     "subscriber_id": "1",
+                    "call_id": "c-1",
                     "finish": True,
                 },
             ).status_code
