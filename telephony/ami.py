@@ -142,10 +142,15 @@ class AmiTelephony:
     async def stop(self) -> None:
         self._stopping = True
         for task in (self._supervisor, self._dispatcher, *self._lanes):
-            if task is not None:
+            if task is None:
+                continue
+            # Python 3.11's wait_for can swallow a cancellation that lands as its inner await completes
+            # (fixed in 3.12): cancel again until the task has really ended, or stop would wait for ever
+            while not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                await asyncio.wait({task}, timeout=1.0)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         self._close_manager()
         self.connected = False
 
