@@ -128,7 +128,7 @@ def test_unknown_number_shows_search_and_language_switch(browser: Browser, serve
     page.wait_for_selector("#card[data-state=unknown]")
     assert "не найден" in page.inner_text("#card")
     page.click("button[data-lang=en]")
-    page.wait_for_function("document.querySelector('#search').placeholder.startsWith('Search')")
+    page.wait_for_function("() => document.querySelector('#search').placeholder.startsWith('Search')")
     # search by a half-typed number gives a clear message, not an error page
     page.fill("#search", "9")
     page.press("#search", "Enter")

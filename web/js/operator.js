@@ -78,7 +78,7 @@ function renderBanner(note) {
   b.dataset.state = st;
   if (!c) { b.replaceChildren(h("span", { class: "muted" }, note || t("call.idle"))); return; }
   const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller_display || c.caller || "—")];
-  if (c.queue) parts.push(h("span", { class: "muted" }, `${t("call.queue")} ${c.queue}`));
+  if (c.queue) parts.push(h("span", { class: "muted queue" }, `${t("call.queue")} ${c.queue}`));
   if (st === "connected" && c.answered_at) {
     const timer = h("span", { class: "timer", id: "talk-timer" });
     const tick = () => { const s = Math.max(0, Math.floor(Date.now() / 1000 - c.answered_at)); timer.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
