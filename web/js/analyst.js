@@ -2,6 +2,7 @@
 // and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
 import { strings, boot, api, h, toast, fmtDateTime, on, language, errorMessage, $ } from "/js/core.js";
 import { clusterName, tierName } from "/js/segnames.js";
+import { rowName } from "/js/manifest-rows.js";
 
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
 const t = strings("analyst", {
@@ -213,7 +214,7 @@ function renderDetail(x) {
     return text === key ? m : text;
   };
   // the manifest's technical names ("*_per_month", "(rows)") read as what they mean
-  const attrName = (a) => (QIS.includes(a) ? t("seg.attr." + a) : t.or("seg.row." + a, a));
+  const attrName = (a) => (QIS.includes(a) ? t("seg.attr." + a) : t.or("seg.row." + a, rowName.or(a, a)));
   const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, attrName(a)), h("td", {}, methodText(a, m)),
     h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
   const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));
