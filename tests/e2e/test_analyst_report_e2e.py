@@ -36,6 +36,9 @@ def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
 def test_privacy_report_names_its_rows_and_warns_when_l_is_one(browser: Browser, server: Any) -> None:
     page = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 900}).new_page()
     sign_in_page(page, server.url, "ana", "analyst.html")
+    form = page.inner_text("#form")
+    assert "по (включительно)" in form  # the period's end, not "По месяц"
+    assert "месяц" not in form.lower()
     page.fill("#seg-from", "2026-01")
     page.fill("#seg-to", "2026-06")
     page.fill("#seg-reason", "сегментация Q2")
