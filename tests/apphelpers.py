@@ -57,6 +57,20 @@ def make_container(
 _model_seed: Path | None = None
 
 
+def demo_billing_container(tmp_path: Path, subscribers: int, pseudonym_key: str, **kw: Any) -> Container:
+    """A container over a generated demo billing in SQLite (``tmp_path/billing.db``: ``subscribers`` as of
+    2026-07-01) behind the real adapter and cached front, as the analyst and marketing pages read it."""
+    from datetime import date
+
+    from billing_adapter.demo import DemoSpec, generate_sqlite
+    from workstation.adapters import make_billing
+
+    billing_db = tmp_path / "billing.db"
+    generate_sqlite(billing_db, DemoSpec(subscribers=subscribers, as_of=date(2026, 7, 1)))
+    billing = make_billing(Settings(billing_url=f"sqlite:///{billing_db}", data_dir=tmp_path))
+    return make_container(tmp_path, billing=billing, pseudonym_key=pseudonym_key, **kw)
+
+
 def seed_classifier_model(data_dir: Path) -> None:
     """Give a fresh data dir the bootstrap topic model, trained once per test session.
 

@@ -7,28 +7,21 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser
 
-from billing_adapter.demo import DemoSpec, generate_sqlite
-from tests.apphelpers import Serve, add_user, make_container, sign_in_page
-from workstation.adapters import make_billing
+from tests.apphelpers import Serve, add_user, demo_billing_container, sign_in_page
 from workstation.campaigns.models import SegmentExport
-from workstation.settings import Settings
 
 KEY = "e2e-pseudonym-key-0123456789abcdef0123"
 
 
 @pytest.fixture
 def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
-    billing_db = tmp_path / "billing.db"
-    generate_sqlite(billing_db, DemoSpec(subscribers=800, as_of=date(2026, 7, 1)))
-    billing = make_billing(Settings(billing_url=f"sqlite:///{billing_db}", data_dir=tmp_path))
-    container = make_container(tmp_path, billing=billing, pseudonym_key=KEY)
+    container = demo_billing_container(tmp_path, 800, KEY)
     add_user(container, "ana", role="analyst", display_name="Analyst")
     return serve(container)
 

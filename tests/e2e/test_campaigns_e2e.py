@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,26 +12,20 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
-from billing_adapter.demo import DemoSpec, generate_sqlite
-from tests.apphelpers import Serve, add_user, make_container, sign_in_page
-from workstation.adapters import make_billing
+from tests.apphelpers import Serve, add_user, demo_billing_container, sign_in_page
 from workstation.campaigns.models import CampaignTarget
-from workstation.settings import Settings
 
 KEY = "e2e-pseudonym-key-0123456789abcdef0123"
 
 
 @pytest.fixture
 def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
-    billing_db = tmp_path / "billing.db"
-    generate_sqlite(billing_db, DemoSpec(subscribers=1200, as_of=date(2026, 7, 1)))
-    billing = make_billing(Settings(billing_url=f"sqlite:///{billing_db}", data_dir=tmp_path))
-    container = make_container(tmp_path, billing=billing, pseudonym_key=KEY)
+    container = demo_billing_container(tmp_path, 1200, KEY)
     add_user(container, "ana", role="analyst", display_name="Analyst")
     add_user(container, "mkt", role="marketing", display_name="Marketing")
     add_user(container, "op1", display_name="Operator One")
     srv = serve(container)
-    srv.billing_db = billing_db
+    srv.billing_db = tmp_path / "billing.db"  # where demo_billing_container made it
     return srv
 
 
