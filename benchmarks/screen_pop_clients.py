@@ -120,7 +120,7 @@ async def bus_listener(prefix: str, stats: Stats) -> None:
         async for item in pubsub.listen():
             if item.get("type") == "pmessage" and '"call.offered"' in item["data"]:
                 now = time.monotonic()
-                msg = json.loads(item["data"])
+                msg = json.loads(item["data"].partition("\n")[2] or item["data"])  # "<node>\n<JSON>"
                 stats.published.setdefault((msg["call"]["id"], item["channel"].rsplit(".", 1)[1]), now)
     finally:
         await pubsub.aclose()

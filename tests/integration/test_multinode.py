@@ -41,6 +41,41 @@ async def test_pop_published_on_one_node_reaches_the_tab_on_another(
         await client_b.aclose()
 
 
+async def test_a_nodes_own_tab_gets_its_pop_at_once_and_only_once(redis_url: str, redis_prefix: str) -> None:
+    settings = Settings(bus_url=redis_url, redis_prefix=redis_prefix)
+    client_a, client_b = make_redis(settings), make_redis(settings)
+    assert client_a is not None
+    assert client_b is not None
+    bus_a, bus_b = RedisBus(client_a, prefix=redis_prefix), RedisBus(client_b, prefix=redis_prefix)
+    hub_a, hub_b = Hub(bus_a), Hub(bus_b)
+    await bus_a.start()
+    await bus_b.start()
+    try:
+        tab_on_a, tab_on_b = hub_a.register(7, "operator"), hub_b.register(7, "operator")
+        publishing = asyncio.create_task(
+            hub_a.send_to_user(7, {"type": "call.offered", "call": {"id": "A1"}})
+        )
+        first = asyncio.create_task(tab_on_a.queue.get())
+        done, _ = await asyncio.wait({first, publishing}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+        assert done == {first}  # on the tab while the publish still waits for Redis: no round trip
+        assert first.result()["call"]["id"] == "A1"
+        await publishing
+        await hub_b.send_to_user(7, {"type": "call.offered", "call": {"id": "B1"}})
+        # Redis hands node A its own A1 back before B1: had A delivered it again, it would come first
+        second = await asyncio.wait_for(tab_on_a.queue.get(), timeout=5)
+        assert second["call"]["id"] == "B1"
+        assert [(await asyncio.wait_for(tab_on_b.queue.get(), 5))["call"]["id"] for _ in range(2)] == [
+            "A1",
+            "B1",
+        ]
+        assert tab_on_a.queue.empty()
+    finally:
+        await bus_a.stop()
+        await bus_b.stop()
+        await client_a.aclose()
+        await client_b.aclose()
+
+
 async def _one_leader_then_the_other(lock_a: LeaderLock, lock_b: LeaderLock) -> None:
     """Both nodes run their lock; one acquires; when it goes, the other takes over."""
     started: list[str] = []
