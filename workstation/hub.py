@@ -229,5 +229,5 @@ class Hub:
             "connections": sum(len(c) for c in self._by_user.values()),
             "users": len(self.connected_users()),
             "dropped_slow": self.dropped_slow,
-            "bus_failures": self.bus_failures,
+            "bus_failures": self.bus_failures + getattr(self.bus, "remote_failures", 0),
         }

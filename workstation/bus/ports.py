@@ -20,8 +20,8 @@ class Bus(Protocol):
     async def stop(self) -> None: ...
 
     async def publish(self, channel: str, message: Message) -> None:
-        """Deliver to this node's listeners, then to the other nodes; raises when the other nodes could not
-        be reached (this node's listeners have had the message all the same)."""
+        """Deliver to this node's listeners, then (without waiting for them) to the other nodes; raises
+        when the bus is known to be away (this node's listeners have had the message all the same)."""
         ...
 
     def subscribe(self, pattern: str, listener: Listener, accepts: Accepts | None = None) -> None:
