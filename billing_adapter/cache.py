@@ -37,13 +37,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _BALANCE_FIELDS = ("balance", "credit_limit", "status")
-_PENDING_S = 1.0  # how long this process trusts its own just-written cache entries
 # caller IDs repeat (every AMI event of a call, every retry): parse each with phonenumbers once
 _normalise = functools.lru_cache(maxsize=65_536)(normalise_msisdn)
 
 
 class CachedBilling:
     """See the module docstring. ``source`` is the real (uncached) ``BillingSource``."""
+
+    pending_s = 1.0  # how long this process trusts its own just-written cache entries
 
     def __init__(
         self,
@@ -74,7 +75,7 @@ class CachedBilling:
         self.billing_calls = 0
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._writes = WriteBehind(store, keep_s)  # batched, off the pop's path
-        # what this process wrote in the last _PENDING_S: read-your-writes while a write is in flight
+        # what this process wrote in the last pending_s: read-your-writes while a write is in flight
         self._pending: dict[str, tuple[float, dict[str, Any]]] = {}
         self._just_loaded: dict[str, dict[str, Any]] = {}  # cards billing has just returned, per subscriber
         self.changes = ChangeListener(redis, self.channel, self.invalidate) if redis is not None else None
@@ -105,13 +106,12 @@ class CachedBilling:
         self._writes.put(key, entry)
 
     def _just_written(self, pending: tuple[float, dict[str, Any]]) -> bool:
-        return (
-            time.monotonic() - pending[0] < _PENDING_S and self.clock() - float(pending[1]["t"]) < _PENDING_S
-        )
+        within = self.pending_s
+        return time.monotonic() - pending[0] < within and self.clock() - float(pending[1]["t"]) < within
 
     def _prune_pending(self) -> None:
         now = time.monotonic()
-        for key in [k for k, (t, _) in self._pending.items() if now - t >= _PENDING_S]:
+        for key in [k for k, (t, _) in self._pending.items() if now - t >= self.pending_s]:
             del self._pending[key]
 
     async def flush(self) -> None:
