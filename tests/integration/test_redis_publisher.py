@@ -10,41 +10,28 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from workstation.adapters import make_redis
 from workstation.bus.redis_bus import RedisBus
 from workstation.bus.redis_publisher import PipelinedPublisher
 from workstation.hub import Hub
-from workstation.settings import Settings
 
 
 async def test_a_burst_of_pops_reaches_another_node_in_order_over_one_connection(
-    redis_url: str, redis_prefix: str
+    two_nodes: tuple[Hub, Hub],
 ) -> None:
-    settings = Settings(bus_url=redis_url, redis_prefix=redis_prefix)
-    client, other = make_redis(settings), make_redis(settings)
-    assert client is not None
-    assert other is not None
-    bus, other_bus = RedisBus(client, prefix=redis_prefix), RedisBus(other, prefix=redis_prefix)
-    hub, other_hub = Hub(bus, queue_size=1000), Hub(other_bus, queue_size=1000)
-    await bus.start()
-    await other_bus.start()
-    try:
-        tab = other_hub.register(7, "operator")
-        await asyncio.gather(
-            *(hub.send_to_user(7, {"type": "call.offered", "call": {"id": f"c{i}"}}) for i in range(300))
-        )
-        got = [(await asyncio.wait_for(tab.queue.get(), 5))["call"]["id"] for _ in range(300)]
-        assert got == [f"c{i}" for i in range(300)]
-        pool = client.connection_pool
-        # the subscription's connection and one for publishing, however many pops were in flight
-        assert len(pool._available_connections) + len(pool._in_use_connections) <= 2
-        assert bus._publisher.round_trips < 300  # batched: several publishes per round trip
-        assert hub.stats()["bus_failures"] == 0
-    finally:
-        await bus.stop()
-        await other_bus.stop()
-        await client.aclose()
-        await other.aclose()
+    hub, other_hub = two_nodes
+    bus = hub.bus
+    assert isinstance(bus, RedisBus)
+    tab = other_hub.register(7, "operator")
+    await asyncio.gather(
+        *(hub.send_to_user(7, {"type": "call.offered", "call": {"id": f"c{i}"}}) for i in range(300))
+    )
+    got = [(await asyncio.wait_for(tab.queue.get(), 5))["call"]["id"] for _ in range(300)]
+    assert got == [f"c{i}" for i in range(300)]
+    pool = bus._redis.connection_pool
+    # the subscription's connection and one for publishing, however many pops were in flight
+    assert len(pool._available_connections) + len(pool._in_use_connections) <= 2
+    assert bus._publisher.round_trips < 300  # batched: several publishes per round trip
+    assert hub.stats()["bus_failures"] == 0
 
 
 async def test_redis_away_fails_each_waiting_publish() -> None:
