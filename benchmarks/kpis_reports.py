@@ -78,6 +78,14 @@ class Generated:
         return out
 
 
+def copy_in(cur: Any, sql: str, buf: io.StringIO) -> None:
+    """``COPY … FROM STDIN`` of what ``buf`` holds, in 1 MiB chunks."""
+    buf.seek(0)
+    with cur.copy(sql) as cp:
+        while chunk := buf.read(1 << 20):
+            cp.write(chunk)
+
+
 def store(db_url: str, g: Generated) -> None:
     """COPY the calls, request records and the operators' state log into PostgreSQL."""
     import psycopg
@@ -98,24 +106,22 @@ def store(db_url: str, g: Generated) -> None:
                 f"{g.operator[i] if ans else chr(92) + 'N'}\t{iso(st)}\t{iso(st)}\t{answered_at}\t{iso(ended)}\t{iso(st)}\t"
                 f"{int(g.wait[i])}\t{int(g.talk[i]) if ans else chr(92) + 'N'}\t{acw}\t1\n"
             )
-        buf.seek(0)
-        with cur.copy(
-            "COPY calls (id, caller, queue, state, operator_id, queued_at, started_at, answered_at, ended_at, created_at, wait_s, talk_s, acw_s, offers) FROM STDIN"
-        ) as cp:
-            while chunk := buf.read(1 << 20):
-                cp.write(chunk)
+        copy_in(
+            cur,
+            "COPY calls (id, caller, queue, state, operator_id, queued_at, started_at, answered_at, ended_at, created_at, wait_s, talk_s, acw_s, offers) FROM STDIN",
+            buf,
+        )
         outcomes = {1: "resolved", 2: "escalated", 3: "callback"}
         buf = io.StringIO()
         for i in np.nonzero(g.answered & (g.outcome > 0))[0]:
             buf.write(
                 f"C{i}\t{g.operator[i]}\t\tfinished\t{outcomes[int(g.outcome[i])]}\t[]\tf\tf\t{{}}\t{iso(g.start[i])}\n"
             )
-        buf.seek(0)
-        with cur.copy(
-            "COPY request_records (call_id, operator_id, note, status, outcome, suggestions, abstained, note_truncated, context, created_at) FROM STDIN"
-        ) as cp:
-            while chunk := buf.read(1 << 20):
-                cp.write(chunk)
+        copy_in(
+            cur,
+            "COPY request_records (call_id, operator_id, note, status, outcome, suggestions, abstained, note_truncated, context, created_at) FROM STDIN",
+            buf,
+        )
         buf = io.StringIO()
         for i in np.nonzero(g.answered)[0]:
             a = g.start[i] + g.wait[i]
@@ -125,20 +131,14 @@ def store(db_url: str, g: Generated) -> None:
             buf.write(
                 f"{op}\ton_call\t{iso(a)}\t{iso(e)}\n{op}\twrap_up\t{iso(e)}\t{iso(w)}\n{op}\tready\t{iso(w)}\t{iso(w + 30)}\n"
             )
-        buf.seek(0)
-        with cur.copy("COPY agent_states (user_id, state, started_at, ended_at) FROM STDIN") as cp:
-            while chunk := buf.read(1 << 20):
-                cp.write(chunk)
+        copy_in(cur, "COPY agent_states (user_id, state, started_at, ended_at) FROM STDIN", buf)
         buf = io.StringIO()
         for (slot, queue, op), values in rolled_up(g).items():
             cells = "\t".join(str(values.get(c, 0)) for c in rollup.COLUMNS)
             buf.write(f"{datetime.fromtimestamp(slot, UTC).isoformat()}\t{queue}\t{op}\t{cells}\n")
-        buf.seek(0)
-        with cur.copy(
-            f"COPY kpi_hourly (slot, queue, operator_id, {', '.join(rollup.COLUMNS)}) FROM STDIN"
-        ) as cp:
-            while chunk := buf.read(1 << 20):
-                cp.write(chunk)
+        copy_in(
+            cur, f"COPY kpi_hourly (slot, queue, operator_id, {', '.join(rollup.COLUMNS)}) FROM STDIN", buf
+        )
         cur.execute("ANALYZE calls; ANALYZE request_records; ANALYZE agent_states; ANALYZE kpi_hourly")
         con.commit()
 

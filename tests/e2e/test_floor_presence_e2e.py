@@ -10,7 +10,8 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page
 
-from tests.apphelpers import Serve, add_user, make_container, sign_in_page
+from tests.apphelpers import Serve, ServerThread, add_user, make_container, sign_in_page
+from workstation.app import create_app
 
 ROW = "#operators tr[data-user='{}'] td:nth-child(3)"
 
@@ -79,3 +80,29 @@ def test_the_floor_shows_a_pause_the_writer_has_not_stored_yet(
     finally:
         slow.set()
         writer._apply = apply  # type: ignore[method-assign]
+
+
+def test_a_paused_operator_is_still_paused_on_the_wallboard_after_a_server_restart(
+    browser: Browser, serve: Serve, tmp_path: Path
+) -> None:
+    srv = serve(make_container(tmp_path))
+    op_id = add_user(srv.container, "op1", display_name="Ольга", interface="PJSIP/1001", extension="1001")
+    add_user(srv.container, "sup", role="supervisor", display_name="Светлана")
+    op = signed_in_operator(browser, srv.url)
+    op.select_option("#presence", "paused")
+    sup = floor_page(browser, srv.url)
+    sup.wait_for_selector(f"#wb-operators tr[data-user='{op_id}'][data-state=paused]")
+    # the server restarts (its live state gone); the operator's tab reconnects by itself, still on a break
+    srv.__exit__(None, None, None)
+    op.wait_for_selector("#ws-indicator[data-state=offline]")
+    back = ServerThread(create_app(make_container(tmp_path)), port=srv.port).__enter__()
+    try:
+        op.wait_for_selector("#ws-indicator[data-state=online]", timeout=20000)
+        assert op.input_value("#presence") == "paused"
+        sup.reload()
+        sup.wait_for_selector(f"#wb-operators tr[data-user='{op_id}'][data-state=paused]")
+        assert "Перерыв" in sup.inner_text(f"#wb-operators tr[data-user='{op_id}']")
+        assert sup.inner_text("#wb-agents-paused") == "1"
+        wait_floor_reads(sup, op_id, "Перерыв")
+    finally:
+        back.__exit__(None, None, None)

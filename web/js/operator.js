@@ -333,9 +333,10 @@ on("ws:call.none", () => {
     if (!reopen) { renderCard(null); emit("card:cleared"); }
   }
   if (reopen && (lost || state.subscriberId !== reopen || !state.lookup)) openSubscriber(reopen);
-  // no live call of mine and the screen says Ready: say so to the server, so a presence left at on_call /
-  // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue
-  if ($("presence").value === "ready") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});
+  // no live call of mine: say what the screen says (ready or on a break), so a presence left at on_call /
+  // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue,
+  // and a restarted server (its figures, the break it keeps after a call) knows I am on a break
+  api("/api/auth/presence", { method: "POST", body: { presence: $("presence").value } }).catch(() => {});
 });
 on("ws:error", (m) => console.warn("server:", m.error_id, m.message));
 setInterval(() => send({ type: "ping", t: Date.now() }), 20000);

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from billing_adapter.memory import MemoryBilling, make_card
-from tests.conftest import migrated_database
+from tests.conftest import emptied, migrated_database
 from workstation.bus.memory import MemoryBus
 from workstation.db import Database
 from workstation.hub import Hub
@@ -37,12 +36,8 @@ def db_url(request: Any, tmp_path_factory: Any) -> Iterator[str]:
 
 @pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
-    database = Database(db_url)
-    with database.session() as s:
-        for table in MY_TABLES:
-            s.execute(text(f"DELETE FROM {table}"))
-    yield database
-    database.dispose()
+    with emptied(db_url, MY_TABLES) as database:
+        yield database
 
 
 @pytest.fixture

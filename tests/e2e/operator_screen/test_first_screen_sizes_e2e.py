@@ -1,4 +1,4 @@
-"""The first screen at 1024×768 (issue 12, point 1): during a call and in the after-call work that follows,
+"""The first screen at 1024×768, and at 1366×768 again in after-call work (issue 12, point 1): during a call and in the after-call work that follows,
 the banner with "Finish after-call work", the card's top band, the search and the request record with its
 suggestions and its finish button are all in the window — for a returning caller whose previous requests
 make the record's column longer than the window, with no scrolling of the page or of a column."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.apphelpers import PASSWORD
@@ -42,7 +43,7 @@ def previous_requests(srv: Any, n: int) -> None:
 
 def assert_in_reach(page: Page, selectors: tuple[str, ...]) -> None:
     for sel in selectors:
-        assert inside_viewport(page, sel), f"{sel} is not inside the 1024×768 window"
+        assert inside_viewport(page, sel), f"{sel} is not inside the window"
         assert page.evaluate(ON_TOP, sel), f"{sel} is covered"
     assert page.evaluate(
         "() => document.scrollingElement.scrollHeight <= window.innerHeight"
@@ -52,11 +53,12 @@ def assert_in_reach(page: Page, selectors: tuple[str, ...]) -> None:
     assert page.evaluate("() => document.querySelector('#search').getBoundingClientRect().width") >= 200
 
 
-def test_first_screen_at_1024x768_keeps_the_call_the_record_and_finishing_in_view(
-    browser: Browser, server: Any
+@pytest.mark.parametrize("width", [1024, 1366])
+def test_first_screen_keeps_the_call_the_record_and_finishing_in_view(
+    browser: Browser, server: Any, width: int
 ) -> None:
     previous_requests(server, 4)
-    page = operator_page(browser, server, width=1024, height=768)
+    page = operator_page(browser, server, width=width, height=768)
     ring_and_answer(server)
     page.wait_for_selector("#call-banner[data-state=connected]")
     page.wait_for_selector("#card[data-state=found] .name")
