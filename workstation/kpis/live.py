@@ -130,6 +130,12 @@ class LiveFigures:
         self.last_event_at = 0.0
         self._ticks = 0
         self._dropped: OrderedDict[str, None] = OrderedDict()
+        # the facts a board or a tick must look at, kept as they change (a pass over every fact of the
+        # last hour, 72k at 20 calls/s, took tens of milliseconds of the event loop): the facts that
+        # may still be waiting (a fact only ever stops waiting), and those out of every rolling window
+        # that are not final yet
+        self._maybe_waiting: dict[str, f.Fact] = {}
+        self._out_of_windows: dict[str, None] = {}
 
     # ------------------------------------------------------------------ calls
     def fact(self, call_id: str, start: float, queue: str | None) -> f.Fact:
@@ -145,7 +151,12 @@ class LiveFigures:
                 if start >= cutoff:
                     self._order[w].append((start, call_id))
                     self._in[call_id].add(w)
+            if self._in[call_id] <= {"today"}:
+                self._out_of_windows[call_id] = None
+            if queue is not None:
+                self._maybe_waiting[call_id] = fact
         elif queue and fact.queue is None:
+            self._maybe_waiting[call_id] = fact
             old = self._counted[call_id]
             self._apply(fact, [-x for x in old], keys=(ALL,))  # moves from "all only" to its queue too
             self._counted[call_id] = f.zero()
@@ -208,11 +219,17 @@ class LiveFigures:
                     continue
                 self._apply_one(w, fact, [-x for x in self._counted[call_id]])
                 self._in[call_id].discard(w)
+                if self._in[call_id] <= {"today"}:
+                    self._out_of_windows[call_id] = None
                 changed = True
         self._ticks += 1
         if self._ticks % 10 == 0:  # facts out of every rolling window that can no longer change
-            for call_id in [c for c, ws in self._in.items() if ws <= {"today"} and _final(self.facts[c])]:
-                self._drop(call_id)
+            for call_id in list(self._out_of_windows):
+                fact = self.facts.get(call_id)
+                if fact is None:
+                    del self._out_of_windows[call_id]
+                elif _final(fact):
+                    self._drop(call_id)
         self.states.forget_before(now - TimeInStates.KEEP_S)
         return changed
 
@@ -242,10 +259,14 @@ class LiveFigures:
         self.facts.pop(call_id, None)
         self._in.pop(call_id, None)
         self._counted.pop(call_id, None)
+        self._maybe_waiting.pop(call_id, None)
+        self._out_of_windows.pop(call_id, None)
 
     # ------------------------------------------------------------------ reading
     def waiting(self) -> list[f.Fact]:
-        return [x for x in self.facts.values() if x.waiting and x.queue is not None]
+        for call_id in [c for c, x in self._maybe_waiting.items() if not x.waiting]:
+            del self._maybe_waiting[call_id]
+        return [x for x in self._maybe_waiting.values() if x.queue is not None]
 
     def _occupancy(self, now: float) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
