@@ -138,7 +138,7 @@ class Deployment:
             self.servers = [
                 start_server(env, self.tmp, f"{self.name}.{i}", self.app) for i in range(self.nodes)
             ]
-            await asyncio.gather(*(wait_healthy(s, timeout=180) for s in self.servers))
+            await asyncio.gather(*(wait_healthy(s, deadline_s=180) for s in self.servers))
         else:  # one after the other, so first start-up work (the topic model) is not raced
             for i in range(self.nodes):
                 self.servers.append(start_server(env, self.tmp, f"{self.name}.{i}", "full"))
