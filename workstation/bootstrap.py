@@ -91,6 +91,8 @@ def bootstrap(
     if redis is not None:
         container.closers.append(redis.aclose)
     container.closers.append(billing.close)
+    if redis is not None:
+        container.signin.share_through(redis, settings.redis_prefix)  # one limit for all the nodes
 
     async def close_signin() -> None:
         container.signin.close()
