@@ -80,6 +80,7 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
                 )
             )
         tasks.extend(asyncio.ensure_future(job()) for job in container.background)
+        container.signin.hashing.warm()
         runtime.tune_for_pops()  # start-up heap collected and frozen before the first connection
         tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:

@@ -81,7 +81,7 @@ def bootstrap(
         telephony=tel,
         leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
         hub=hub,
-        signin=SignInGuard(),
+        signin=SignInGuard(hash_cpu_share=settings.signin_hash_cpu_share),
         calls=CallService(
             db, billing, hub, tel, journal=journal_path(settings.data_dir), link_health=LinkHealth(bus, tel)
         ),

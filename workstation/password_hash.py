@@ -13,15 +13,19 @@ fraction of a second (``spawn``: nothing of the server's state is forked into it
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 HASH_NICENESS = 10
@@ -46,9 +50,26 @@ def check(password_hash: str | None, password: str) -> bool:
     return verify_password(password_hash, password)
 
 
-def _lower_priority() -> None:
+def timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and the CPU seconds it took (what the hashing budget is charged)."""
+    started = time.process_time()
+    result = fn(*args)
+    return result, time.process_time() - started
+
+
+def _start_worker() -> None:
+    """In the hashing process: a lower priority, and an end when the server process is gone (killed
+    without a shutdown, the worker would otherwise wait on its pipe for good)."""
     with contextlib.suppress(OSError):  # not permitted in some containers: it still runs apart
         os.nice(HASH_NICENESS)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def ready() -> bool:
@@ -63,6 +84,7 @@ class HashProcess:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._fallback = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-hash")
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -70,7 +92,7 @@ class HashProcess:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_lower_priority,
+                    initializer=_start_worker,
                 )
             return self._pool
 
@@ -80,7 +102,15 @@ class HashProcess:
         except (BrokenProcessPool, RuntimeError):  # the worker died (killed, out of memory): a new one
             with self._lock:
                 self._pool = None
+        try:
             return self._executor().submit(fn, *args)
+        except Exception as exc:  # no process can be started here (a main module without a guard…)
+            log.error("password hashing process unavailable (%s): hashing on a thread", type(exc).__name__)
+            return self._fallback.submit(fn, *args)
+
+    def warm(self) -> None:
+        """Start the worker now (at the server's start-up), not on the first sign-in."""
+        self.submit(ready)
 
     def shutdown(self) -> None:
         with self._lock:

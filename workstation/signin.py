@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workstation.errors import DomainError
-from workstation.password_hash import HASHING, HashProcess
+from workstation.password_hash import HASHING, HashProcess, timed
 from workstation.signin_shared import SharedAttempts
 
 
@@ -112,9 +112,32 @@ class Tarpit:
             self.held -= 1
 
 
+class CpuBudget:
+    """A token bucket of CPU seconds: ``share`` of one core on average, ``burst`` seconds at once."""
+
+    def __init__(self, share: float, burst_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.share, self.burst_s, self.clock = share, burst_s, clock
+        self._tokens = burst_s
+        self._at = clock()
+
+    def available(self) -> bool:
+        now = self.clock()
+        self._tokens = min(self.burst_s, self._tokens + (now - self._at) * self.share)
+        self._at = now
+        return self._tokens > 0
+
+    def charge(self, cpu_s: float) -> None:
+        self._tokens -= cpu_s
+
+
 class SignInGuard:
-    """The sign-in's guard: ``check`` (locked?), ``slot`` (room in the hashing queue?), ``hash`` (in the
-    hashing process), ``failed``/``succeeded`` after."""
+    """The sign-in's guard: ``check`` (locked?), ``slot`` (room in the hashing queue and the CPU
+    budget?), ``hash`` (in the hashing process), ``failed``/``succeeded`` after.
+
+    The hashing's CPU is capped at ``hash_cpu_share`` of one core: under a flood from many addresses
+    (no per-address limit trips) the hashing process would otherwise take a whole core, and on a small
+    machine the pop path competes with it for the CPU even at a lower priority (a flood aimed at another
+    process of the same machine delayed pops as much). Past the cap sign-ins are refused as busy."""
 
     def __init__(
         self,
@@ -123,12 +146,14 @@ class SignInGuard:
         max_waiting: int = 4,
         hashing: HashProcess = HASHING,
         tarpit: Tarpit | None = None,
+        hash_cpu_share: float = 0.5,
     ):
         self.users = AttemptLimiter(free=per_user)
         self.addresses = AttemptLimiter(free=per_address, window_s=300.0, max_s=300.0)
         self.max_waiting = max_waiting
         self.hashing = hashing
         self.tarpit = tarpit or Tarpit()
+        self.budget = CpuBudget(hash_cpu_share)
         self.shared: SharedAttempts | None = None
         self._waiting = 0
         self.refused_busy = 0
@@ -166,7 +191,7 @@ class SignInGuard:
             )
 
     def busy(self) -> bool:
-        return self._waiting >= self.max_waiting
+        return self._waiting >= self.max_waiting or not self.budget.available()
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -183,8 +208,11 @@ class SignInGuard:
             self._waiting -= 1
 
     async def hash(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in the hashing process (a function of ``workstation.password_hash``)."""
-        return await asyncio.wrap_future(self.hashing.submit(fn, *args))
+        """``fn(*args)`` in the hashing process (a function of ``workstation.password_hash``), charged to
+        the CPU budget."""
+        result, cpu_s = await asyncio.wrap_future(self.hashing.submit(timed, fn, *args))
+        self.budget.charge(cpu_s)
+        return result
 
     async def failed(self, username: str, address: str) -> None:
         user = self.user_key(username)

@@ -60,25 +60,36 @@ async def websocket(ws: WebSocket) -> None:
         await ws.close(code=4429, reason="too many open tabs")
         return
     await ws.accept()
-    calls = container.calls
     conn = hub.register(user.id, user.role, session_token(ws.session))
     sender = asyncio.create_task(_send_loop(ws, conn))
+    receiver = asyncio.create_task(_receive_loop(ws, user, container, conn))
     _start_session_watch(ws, container, hub)
     try:
-        await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
-        await _send_state(ws, calls, user.id)
+        # whichever ends first ends the tab: the browser went away, or it stopped reading and the sender
+        # gave it up (it is unregistered at once; nothing more is queued or written for it)
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hub.unregister(conn)
+        sender.cancel()
+        receiver.cancel()
+        await asyncio.gather(sender, receiver, return_exceptions=True)
+
+
+async def _receive_loop(ws: WebSocket, user: User, container: Container, conn: Connection) -> None:
+    calls = container.calls
+    try:
+        async with asyncio.timeout(SEND_TIMEOUT_S):
+            await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
+            await _send_state(ws, calls, user.id)
         while True:
             raw = await ws.receive_text()
             reply = await _handle(raw, user, container.db, calls)
             if reply is not None:
                 conn.offer(versioned(reply))
-    except WebSocketDisconnect:
-        pass
+    except (WebSocketDisconnect, asyncio.CancelledError):
+        raise
     except Exception as exc:
         log.info("websocket of user %s closed: %s", user.id, type(exc).__name__)
-    finally:
-        hub.unregister(conn)
-        sender.cancel()
 
 
 async def _watch_sessions(db: Database, hub: Hub) -> None:
@@ -119,16 +130,19 @@ async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
 
 
 async def _send_loop(ws: WebSocket, conn: Connection) -> None:
+    """The tab's one writer. A frame the socket cannot take within ``SEND_TIMEOUT_S`` (the browser
+    stopped reading: its buffers are full) ends the tab; a full queue too (``Hub`` marks it)."""
     try:
         while True:
             msg = await conn.queue.get()
-            if conn.close_code is not None:
-                await asyncio.wait_for(ws.close(code=conn.close_code, reason="session ended"), SEND_TIMEOUT_S)
-                return
-            if msg is None or conn.overflowed:
-                await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
-                return
-            await asyncio.wait_for(ws.send_text(text_of(msg)), SEND_TIMEOUT_S)
+            async with asyncio.timeout(SEND_TIMEOUT_S):  # no task per frame (wait_for made one)
+                if conn.close_code is not None:
+                    await ws.close(code=conn.close_code, reason="session ended")
+                    return
+                if msg is None or conn.overflowed:
+                    await ws.close(code=1013, reason="too slow: reconnect")
+                    return
+                await ws.send_text(text_of(msg))
     except asyncio.CancelledError:
         raise
     except Exception:  # TimeoutError: the browser stopped reading; nothing more is queued for it
