@@ -23,6 +23,18 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+from anonymizer.name_words import (
+    ABBREVIATIONS,
+    EN_AMBIGUOUS,
+    EN_NEVER,
+    EN_PLACES,
+    EN_PRODUCT_WORDS,
+    EN_STREET_WORDS,
+    PLACE_PREPOSITIONS,
+    RU_AMBIGUOUS,
+    STREET_EPONYMS,
+)
+
 _TOKEN_RE = re.compile(r"[A-Za-zА-ЯЁа-яё][A-Za-zА-ЯЁа-яё'’]*(?:-[A-Za-zА-ЯЁа-яё]+)?")
 _CYR = re.compile(r"[А-ЯЁа-яё]")
 _INITIALS_RE = re.compile(r"\s*[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.)?")
@@ -31,324 +43,11 @@ _INITIALS_FIRST_RE = re.compile(
     r"(?<![\w.])[А-ЯЁA-Z]\.\s?(?:[А-ЯЁA-Z]\.\s?)?[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?"
 )
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv", "v", "md", "dds", "phd", "dvm"}
-_EN_NEVER = set(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-)
-# places that are also in the name lexicon (roaming notes name them all the time): never a name alone
-_EN_PLACES = set(
-    [
-        "georgia",
-        "india",
-        "kenya",
-        "israel",
-        "spain",
-        "france",
-        "china",
-        "paris",
-        "houston",
-        "phoenix",
-        "london",
-        "berlin",
-        "vienna",
-    ]
-)
 # a Russian surname by its ending, joined to a name found next to it ("ЛАПИН Ростислав")
 _RU_SURNAME_END = re.compile(r"(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|ская|цкий|цкая|ко|юк|ук|ых|их)$")
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "sir", "madam", "господин", "госпожа", "г-н", "г-жа"}
 _NAME_TAGS = ("Name", "Surn", "Patr")
 
-# English given names that are everyday words too: need capitals mid-sentence or a neighbour name part
-_EN_AMBIGUOUS = set(
-    [
-        "will",
-        "bill",
-        "mark",
-        "grant",
-        "may",
-        "june",
-        "april",
-        "august",
-        "rose",
-        "hope",
-        "joy",
-        "faith",
-        "art",
-        "sky",
-        "page",
-        "bob",
-        "max",
-        "sim",
-        "sue",
-        "pat",
-        "rich",
-        "dawn",
-        "amber",
-        "crystal",
-        "penny",
-        "ruby",
-        "summer",
-        "autumn",
-        "jack",
-        "frank",
-        "chase",
-        "hunter",
-        "miles",
-        "lance",
-        "gene",
-        "guy",
-        "ray",
-        "don",
-        "earl",
-        "dean",
-        "drew",
-        "rod",
-        "neil",
-        "jean",
-        "bud",
-        "carol",
-        "holly",
-        "ivy",
-        "iris",
-        "lily",
-        "daisy",
-        "heather",
-        "violet",
-        "jasmine",
-        "ginger",
-        "sandy",
-        "rusty",
-        "woody",
-        "terry",
-        "harry",
-        "kelly",
-        "rocky",
-        "cliff",
-        "dale",
-        "glen",
-        "wade",
-        "lane",
-        "may",
-        "mercedes",
-        "tanya",
-        "carter",
-        "mason",
-        "cole",
-        "price",
-        "young",
-        "king",
-        "long",
-        "hall",
-        "wood",
-        "bell",
-        "cook",
-        "rice",
-        "hill",
-        "white",
-        "brown",
-        "green",
-        "black",
-        "gray",
-        "grey",
-        "parker",
-        "love",
-        "lord",
-        "rich",
-        "best",
-        "short",
-        "little",
-        "small",
-        "north",
-        "south",
-        "west",
-        "east",
-        "church",
-        "field",
-        "stone",
-        "waters",
-        "cross",
-        "house",
-        "bush",
-        "ford",
-        "lee",
-        "case",
-        "hunt",
-        "holmes",
-        "bond",
-        "miller",
-        "fisher",
-        "baker",
-        "taylor",
-        "turner",
-        "walker",
-        "ward",
-        "banks",
-        "brooks",
-        "strong",
-        "ball",
-        "bishop",
-        "major",
-        "stewart",
-        "english",
-        "french",
-        "page",
-        "day",
-        "night",
-        "morning",
-        "evening",
-        "star",
-        "light",
-        "noble",
-        "christian",
-        "constance",
-        "destiny",
-        "grace",
-        "harmony",
-        "honor",
-        "justice",
-        "liberty",
-        "mercy",
-        "patience",
-        "prosperity",
-        "trinity",
-        "unity",
-        "victory",
-        "walter",
-        "will",
-        "may",
-        "mike",
-        "rob",
-        "tom",
-        "nick",
-        "pete",
-    ]
-)
-# words of tariff and product names that are also in a surname table ("Smart Plus", "Family")
-_EN_PRODUCT_WORDS = set(
-    ["smart", "plus", "family", "max", "pro", "premium", "unlimited", "basic", "start", "online"]
-)
-_EN_STREET_WORDS = set(
-    [
-        "street",
-        "st",
-        "avenue",
-        "ave",
-        "road",
-        "rd",
-        "lane",
-        "ln",
-        "boulevard",
-        "blvd",
-        "square",
-        "sq",
-        "prospekt",
-        "highway",
-    ]
-)
-# Russian words that pymorphy3 also knows as names but which are everyday words in telecom notes
-_RU_AMBIGUOUS = set(
-    ["вера", "надежда", "любовь", "роман", "слава", "лев", "роза", "лада", "ника", "майя", "мая", "лилия"]
-)
-
-# abbreviations that pymorphy3 may read as a name ("ИНН" ~ "Инна")
-_ABBREVIATIONS = set(
-    [
-        "инн",
-        "снилс",
-        "смс",
-        "ммс",
-        "гб",
-        "мб",
-        "кб",
-        "тв",
-        "рф",
-        "мвд",
-        "фсб",
-        "фио",
-        "фнс",
-        "пфр",
-        "пин",
-        "пук",
-        "тп",
-        "ип",
-        "ооо",
-        "оао",
-        "пао",
-        "зао",
-    ]
-)
-
-
-# surnames that name streets all over Russia: alone after "на" / "по" / "on" they are a street, not a person
-_STREET_EPONYMS = set(
-    [
-        "ленина",
-        "гагарина",
-        "пушкина",
-        "кирова",
-        "горького",
-        "чехова",
-        "лермонтова",
-        "толстого",
-        "маркса",
-        "энгельса",
-        "свердлова",
-        "калинина",
-        "чкалова",
-        "жукова",
-        "куйбышева",
-        "дзержинского",
-        "фрунзе",
-        "крупской",
-        "суворова",
-        "кутузова",
-        "ломоносова",
-        "менделеева",
-        "маяковского",
-        "некрасова",
-        "тургенева",
-        "гоголя",
-        "островского",
-        "ватутина",
-        "комарова",
-        "королёва",
-        "королева",
-        "жуковского",
-        "чапаева",
-        "щорса",
-        "котовского",
-        "орджоникидзе",
-        "урицкого",
-        "луначарского",
-        "плеханова",
-        "радищева",
-        "грибоедова",
-        "глинки",
-        "шевченко",
-        "победы",
-        "мира",
-    ]
-)
-_PLACE_PREPOSITIONS = {"на", "по", "у", "около", "возле", "напротив", "за", "on", "at", "near", "along"}
 
 # Russian names written in Latin letters (passport, BGN and everyday spellings): longest first
 _LATIN_TO_CYR = [
@@ -446,9 +145,9 @@ def warm_up() -> None:
 @lru_cache(maxsize=200_000)
 def _ru_score(word: str) -> float:
     """2 = a name part in the dictionary, 1 = a name among other readings, 0.6 = a guessed surname, 0 = none."""
-    if word in _ABBREVIATIONS:
+    if word in ABBREVIATIONS:
         return 0.0
-    if word in _RU_AMBIGUOUS:
+    if word in RU_AMBIGUOUS:
         return 0.5
     morph = _Models.get().morph
     parses = morph.parse(word)
@@ -487,16 +186,16 @@ def _known_word(word: str) -> bool:
 
 
 def _en_score(word: str, models: _Models) -> float:
-    if word in _EN_PRODUCT_WORDS or word in _EN_STREET_WORDS:
+    if word in EN_PRODUCT_WORDS or word in EN_STREET_WORDS:
         return 0.0
-    if word in _EN_PLACES:
+    if word in EN_PLACES:
         return 0.5
-    if word in _EN_NEVER:
+    if word in EN_NEVER:
         return 0.5
     if word in models.en_first:
-        return 0.5 if word in _EN_AMBIGUOUS else 2.0
+        return 0.5 if word in EN_AMBIGUOUS else 2.0
     if word in models.en_last:
-        return 0.5 if word in _EN_AMBIGUOUS else 1.0
+        return 0.5 if word in EN_AMBIGUOUS else 1.0
     return 0.0
 
 
@@ -544,7 +243,7 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
                 s = 0.02  # joins a neighbouring name, never a name alone
         else:
             s = _en_score(low, models) if len(low) > 1 else 0.0
-            if s == 0 and cap and low not in _EN_AMBIGUOUS:
+            if s == 0 and cap and low not in EN_AMBIGUOUS:
                 s = _latin_ru_score(low)  # "Ivanov Petr", "Smirnova Olga": lower case Latin is English text
         if (
             cap
@@ -552,8 +251,8 @@ def find_names(text: str, ner_spans: list[tuple[int, int]] | None = None) -> lis
             and (s >= 1.0 or not _CYR.match(w))
             and not _sentence_start(text, m.start())
             and not w.isupper()
-            and low not in _EN_NEVER
-            and low not in _EN_PLACES
+            and low not in EN_NEVER
+            and low not in EN_PLACES
         ):
             s = max(s, 2.0)
         if prev_title and cap:
@@ -603,16 +302,16 @@ def _looks_like_abbreviation(match: str) -> bool:
     """«г. Москва», «ул. Ленина», «Т. к.» are no initials: a lower-case letter or a known street/place word."""
     first = match.split(".")[0]
     word = match.rsplit(None, 1)[-1].split(".")[-1].lower()
-    return first.lower() == first or word in _STREET_EPONYMS
+    return first.lower() == first or word in STREET_EPONYMS
 
 
 def _street_context(text: str, start: int, word: str) -> bool:
     """«на Ленина», «по Гагарина», "on Lenina": a street named after someone, not a person."""
     low = word.lower()
-    if low not in _STREET_EPONYMS and not any(r in _STREET_EPONYMS for r in _to_cyrillic(low)):
+    if low not in STREET_EPONYMS and not any(r in STREET_EPONYMS for r in _to_cyrillic(low)):
         return False
     before = text[max(0, start - 12) : start].lower().split()
-    return bool(before) and before[-1] in _PLACE_PREPOSITIONS
+    return bool(before) and before[-1] in PLACE_PREPOSITIONS
 
 
 def ner_person_spans(text: str) -> list[tuple[int, int]]:

@@ -42,7 +42,6 @@ sys.path.append(
 )  # screen_pop_* helpers; after ROOT: benchmarks/classifier.py is no package
 
 import httpx  # noqa: E402
-import psutil  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -196,7 +195,7 @@ def outage(kind: str, outage_s: float, rate: float, tmp: Path) -> dict[str, Any]
 # ------------------------------------------------------------------------------------ memory
 def unauth_memory(big_posts: int, tmp: Path) -> dict[str, Any]:
     from tests.own_services import free_port
-    from tests.served_app import ServedApp
+    from tests.served_app import PeakRss, ServedApp
 
     chunk = b"x" * (1024 * 1024)
 
@@ -207,20 +206,9 @@ def unauth_memory(big_posts: int, tmp: Path) -> dict[str, Any]:
     data = tmp / "memory"
     data.mkdir()
     with ServedApp(data, free_port()) as app:
-        proc = psutil.Process(app.pid)
         for _ in range(3):  # warm: the first requests load code paths
             httpx.post(app.url + "/api/auth/login", json={"username": "x", "password": "y"})
-        baseline = proc.memory_info().rss
-        peak = [baseline]
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.is_set():
-                peak[0] = max(peak[0], proc.memory_info().rss)
-                stop.wait(0.02)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
+        rss = PeakRss(app.pid)
         statuses: dict[str, int] = {}
 
         def big(route: str) -> None:
@@ -250,14 +238,13 @@ def unauth_memory(big_posts: int, tmp: Path) -> dict[str, Any]:
         # routes of the core (the served app has no features): each reads its body before anything else
         routes = ["/api/auth/login", "/api/auth/presence", "/api/calls/x/wrapup", "/api/auth/language"]
         threads = [threading.Thread(target=big, args=(routes[i % len(routes)],)) for i in range(big_posts)]
-        for t in threads:
-            t.start()
-        asyncio.run(small_flood())
-        for t in threads:
-            t.join()
-        stop.set()
-        sampler.join()
-    growth = (peak[0] - baseline) / 2**20
+        with rss:
+            for t in threads:
+                t.start()
+            asyncio.run(small_flood())
+            for t in threads:
+                t.join()
+    growth = rss.growth_mb
     return {
         "unauth_memory_growth_mb": round(growth, 1),
         "unauth_replies": statuses,

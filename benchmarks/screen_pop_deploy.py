@@ -98,7 +98,7 @@ class Deployment:
         if self.kind == "relay":
             self.operators = [(i, f"PJSIP/{20000 + i}", "") for i in range(self.n_operators)]
             return ""
-        if self.kind == "redis":
+        if self.kind == "redis" and not os.environ.get("SCREEN_POP_REDIS_SQLITE"):  # (a diagnostic)
             self.pg_url = await asyncio.to_thread(create_pg_database)
         db_url = self.pg_url or f"sqlite:///{self.tmp / f'{self.name}.db'}"
         roles = ("supervisor", "analyst") if self.pressures else ()

@@ -1,4 +1,4 @@
-"""In-memory billing: a fake ``BillingSource`` + ``CardLookupService`` for unit tests of other packages.
+"""In-memory billing for the tests of other packages: the real cached front over a dict-backed source.
 
 Usage::
 
@@ -7,28 +7,23 @@ Usage::
     billing.add(other_card, "79160000001")                    # extra numbers for a subscriber
     billing.down = True                                       # every call now behaves as a dead billing
 
-It answers like the real cached front would: ``lookup_caller`` never raises, bad caller IDs give
-``bad_number``, a dead billing gives ``unavailable``. ``queries`` counts the calls that "reached billing".
+``MemoryBilling`` is ``CachedBilling`` itself (the lookup logic production runs: caller-ID parsing, single
+flight, the breaker, the deadline, the freshness marks) over a ``MemorySource``, with a cache that keeps
+nothing, so a test's change to the source is seen at the next lookup. ``lookup_caller`` never raises, bad
+caller IDs give ``bad_number``, a dead billing gives ``unavailable``. ``queries`` counts the calls that
+"reached billing". ``MemorySource`` alone is a ``BillingSource`` to put behind a front of one's own.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
-from billing_adapter.models import (
-    Card,
-    CardLookup,
-    Freshness,
-    MonthCharges,
-    Payment,
-    SubscriberRef,
-)
+from billing_adapter.cache import CachedBilling
+from billing_adapter.models import Card, MonthCharges, Payment, SubscriberRef
 from billing_adapter.phones import BadNumber, normalise_msisdn
 from billing_adapter.ports import BillingError
-
-_FRESH = Freshness(source="billing", age_s=0.0, stale=False, billing_state="ok")
-_DOWN = Freshness(source="cache", age_s=0.0, stale=True, billing_state="unavailable")
 
 
 def ref_of(card: Card, msisdn: str | None = None) -> SubscriberRef:
@@ -67,8 +62,8 @@ def make_card(subscriber_id: str = "1", msisdn: str = "79161234567", **fields: o
     return Card(**base)  # type: ignore[arg-type]
 
 
-class MemoryBilling:
-    """Dict-backed billing implementing both ``BillingSource`` and ``CardLookupService``."""
+class MemorySource:
+    """A dict-backed ``BillingSource``: what a real billing database would answer, for tests."""
 
     def __init__(self) -> None:
         self.cards: dict[str, Card] = {}
@@ -141,42 +136,63 @@ class MemoryBilling:
     async def health(self) -> dict[str, object]:
         return {"backend": "memory", "ok": not self.down, "breaker": "open" if self.down else "closed"}
 
-    async def start(self) -> None:
-        """Nothing to listen to: the fake changes only when a test says so."""
+    async def close(self) -> None:
+        return None
+
+
+class NoStore:
+    """A ``CacheStore`` that keeps nothing: every lookup of the memory front reaches its source."""
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        return None
+
+    async def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        return [None for _ in keys]
+
+    async def set(self, key: str, entry: dict[str, Any], keep_s: float) -> None:
+        return None
+
+    async def set_many(self, entries: list[tuple[str, dict[str, Any]]], keep_s: float) -> None:
+        return None
+
+    async def delete(self, *keys: str) -> None:
+        return None
 
     async def close(self) -> None:
         return None
 
-    # ------------------------------------------------------------------ CardLookupService
-    async def lookup_caller(self, raw_caller: str) -> CardLookup:
-        try:
-            msisdn = normalise_msisdn(raw_caller)
-        except BadNumber as exc:
-            return CardLookup(state="bad_number", message=str(exc))
-        try:
-            refs = await self.find_by_msisdn(msisdn)
-        except BillingError:
-            return CardLookup(
-                state="unavailable", freshness=_DOWN, msisdn=msisdn, message="billing unavailable"
-            )
-        if not refs:
-            return CardLookup(state="unknown", msisdn=msisdn, freshness=_FRESH)
-        if len(refs) > 1:
-            return CardLookup(state="multiple", matches=refs, msisdn=msisdn, freshness=_FRESH)
-        found = await self.get_card(refs[0].subscriber_id)
-        return CardLookup(
-            state=found.state,
-            card=found.card,
-            freshness=found.freshness,
-            message=found.message,
-            msisdn=msisdn,
-        )
 
-    async def get_card(self, subscriber_id: str) -> CardLookup:
-        try:
-            card = await self.card(subscriber_id)
-        except BillingError:
-            return CardLookup(state="unavailable", freshness=_DOWN, message="billing unavailable")
-        if card is None:
-            return CardLookup(state="unknown", freshness=_FRESH, message="no such subscriber")
-        return CardLookup(state="found", card=card, freshness=_FRESH, msisdn=card.msisdn)
+class MemoryBilling(CachedBilling):
+    """The cached front over a ``MemorySource`` (see the module docstring); the source's test helpers
+    (``add``, ``down``, ``queries``, ``cards``) are reachable on the front."""
+
+    pending_s = 0.0  # no read-your-writes window either: nothing is cached
+
+    def __init__(self, source: MemorySource | None = None, **options: Any) -> None:
+        super().__init__(source or MemorySource(), NoStore(), **options)
+        self.memory: MemorySource = self.source  # type: ignore[assignment]
+
+    def add(
+        self,
+        card: Card,
+        *extra_msisdns: str,
+        charges: list[MonthCharges] | None = None,
+        payments: list[Payment] | None = None,
+    ) -> SubscriberRef:
+        return self.memory.add(card, *extra_msisdns, charges=charges, payments=payments)
+
+    @property
+    def down(self) -> bool:
+        return self.memory.down
+
+    @down.setter
+    def down(self, value: bool) -> None:
+        self.memory.down = value
+
+    @property
+    def queries(self) -> int:
+        return self.memory.queries
+
+    @property
+    def cards(self) -> dict[str, Card]:
+        return self.memory.cards

@@ -7,8 +7,8 @@ workstation wants (``telephony.presence``), then listen; a keep-alive ``Ping`` e
 detects a dead peer; on any loss it reconnects with exponential back-off (with jitter) up to
 ``backoff_max``, starting again from ``backoff_initial`` after every good login. panoramisk's own
 fixed-delay reconnect and action re-sending are switched off so an ``Originate`` is never silently sent
-twice. Call events go to the handler in order from one dispatcher task; a failing handler is logged and
-does not stop the stream.
+twice. Call events go to the handler in order per call through ``telephony.lanes``; a failing handler is
+logged and does not stop the stream. panoramisk's Manager and the event fast path are in ``ami_wire``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,9 @@ import logging
 import random
 import re
 import time
-from collections import deque
 from typing import Any
 
-from panoramisk import Manager
-
-from telephony.ami_wire import SkippingProtocol
+from telephony.ami_wire import WIRE_LOG, OwnedManager, SkippingProtocol, to_dict
 from telephony.channels import AgentBook
 from telephony.errors import (
     AsteriskShuttingDown,
@@ -33,6 +30,7 @@ from telephony.errors import (
     TelephonyUnavailable,
 )
 from telephony.events import CallEvent, TelephonyLink
+from telephony.lanes import CallLanes
 from telephony.normaliser import Msg, Normaliser
 from telephony.permissions import (
     PERMISSION_DENIED,
@@ -47,45 +45,8 @@ from telephony.presence import PauseKeeper, PresenceSource
 
 log = logging.getLogger(__name__)
 
-# panoramisk logs whole actions and events (phone numbers) at INFO/DEBUG: keep its logger at WARNING
-WIRE_LOG = logging.getLogger("telephony.ami.wire")
-WIRE_LOG.setLevel(logging.WARNING)
-
 _SAFE = re.compile(r"^[^\r\n]{1,128}$")
 _NUMBER = re.compile(r"^\+?[0-9*#]{2,20}$")
-
-
-class _Manager(Manager):  # type: ignore[misc]
-    """panoramisk Manager whose reconnection is driven by AmiTelephony, not by itself."""
-
-    def __init__(self, on_lost: Any, **config: Any) -> None:
-        super().__init__(**config)
-        self._on_lost = on_lost
-
-    def ping(self) -> None:  # our own keep-alive measures the answer; panoramisk's does not
-        self.pinger = None
-
-    def connection_lost(self, exc: Any) -> None:
-        self._connected = False
-        self.authenticated = False
-        if self.pinger:
-            self.pinger.cancel()
-            self.pinger = None
-        while self.awaiting_actions:  # never re-send actions on the next connection
-            action = self.awaiting_actions.popleft()
-            if not action.future.done():
-                action.future.set_exception(TelephonyUnavailable("AMI connection lost"))
-        self._on_lost(exc)
-
-
-def to_dict(message: Any) -> Msg:
-    """A panoramisk Message as ``dict[str, str]`` (first value of a repeated header)."""
-    out: Msg = {}
-    for k, v in message.items():
-        if k == "content":
-            continue
-        out[k] = str(v[0] if isinstance(v, list) and v else v)
-    return out
 
 
 class AmiTelephony:
@@ -114,13 +75,11 @@ class AmiTelephony:
         self.originate_context = originate_context
         self.channel_template = channel_template
         self.normaliser = Normaliser(AgentBook(agent_contexts=frozenset(agent_contexts)))
-        self._handler: EventHandler | None = None
-        self._manager: _Manager | None = None
+        self._manager: OwnedManager | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._dispatcher: asyncio.Task[None] | None = None
-        self._out: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self.lanes = CallLanes()  # call events in order per call, to the handler
         self._buffer: list[Msg] | None = None
-        self._lanes: set[asyncio.Task[None]] = set()
         self._stopping = False
         self.connected = False
         self.since: float | None = None
@@ -134,14 +93,14 @@ class AmiTelephony:
 
     # ------------------------------------------------------------------ port
     async def start(self, handler: EventHandler) -> None:
-        self._handler = handler
+        self.lanes.handler = handler
         self._stopping = False
-        self._dispatcher = asyncio.create_task(self._dispatch(), name="ami-dispatch")
+        self._dispatcher = asyncio.create_task(self.lanes.run(), name="ami-dispatch")
         self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
 
     async def stop(self) -> None:
         self._stopping = True
-        for task in (self._supervisor, self._dispatcher, *self._lanes):
+        for task in (self._supervisor, self._dispatcher, *self.lanes.tasks):
             if task is None:
                 continue
             # Python 3.11's wait_for can swallow a cancellation that lands as its inner await completes
@@ -224,11 +183,11 @@ class AmiTelephony:
             ) from None
         return to_dict(resp)
 
-    async def _ask(self, manager: _Manager, action: dict[str, str]) -> Msg:
+    async def _ask(self, manager: OwnedManager, action: dict[str, str]) -> Msg:
         resp = await asyncio.wait_for(manager.send_action(dict(action), as_list=False), self.action_timeout)
         return to_dict(resp)
 
-    async def _send_list(self, manager: _Manager, action: str) -> list[Msg] | None:
+    async def _send_list(self, manager: OwnedManager, action: str) -> list[Msg] | None:
         """The items of an event-list action; None when Asterisk refuses it (e.g. missing permission)."""
         resp = await asyncio.wait_for(
             manager.send_action({"Action": action}, as_list=None), self.action_timeout
@@ -285,7 +244,7 @@ class AmiTelephony:
             if not lost.done():
                 lost.set_result(exc)
 
-        manager = _Manager(
+        manager = OwnedManager(
             on_lost,
             log=WIRE_LOG,
             loop=loop,
@@ -338,7 +297,7 @@ class AmiTelephony:
                 task.cancel()
         raise TelephonyUnavailable("AMI connection lost")
 
-    async def _resync(self, manager: _Manager) -> None:
+    async def _resync(self, manager: OwnedManager) -> None:
         """Status snapshot while live events are held back, then the held events in order."""
         channels = await self._send_list(manager, "CoreShowChannels")
         queues = await self._send_list(manager, "QueueStatus")
@@ -360,7 +319,7 @@ class AmiTelephony:
         """A good login: the back-off starts again, so the next drop is retried at once."""
         self.backoff_delay = self.backoff_initial
 
-    async def _keepalive(self, manager: _Manager) -> None:
+    async def _keepalive(self, manager: OwnedManager) -> None:
         while True:
             await asyncio.sleep(self.ping_interval)
             try:
@@ -422,48 +381,11 @@ class AmiTelephony:
         self._emit(self.normaliser.feed(msg))
 
     def _emit(self, events: list[CallEvent]) -> None:
-        for ev in events:
-            self._out.put_nowait(ev)
-        if self._out.qsize() > 1000:
-            log.warning("call event handler is behind: %d events waiting", self._out.qsize())
-
-    async def _dispatch(self) -> None:
-        """Deliver in order per call, calls concurrently: a slow card lookup for one call never delays
-        the pop of another (events without a call id share one lane)."""
-        lanes: dict[str, deque[CallEvent]] = {}
-        while True:
-            ev = await self._out.get()
-            lane = lanes.get(ev.call_id)
-            if lane is not None:
-                lane.append(ev)
-            else:
-                lanes[ev.call_id] = deque([ev])
-                task = asyncio.create_task(self._run_lane(ev.call_id, lanes))
-                self._lanes.add(task)
-                task.add_done_callback(self._lanes.discard)
-            self._out.task_done()
+        self.lanes.put(events)
 
     async def drain(self) -> None:
         """Wait until every event Asterisk sent so far has been handled: one round trip first (what
         Asterisk wrote before its answer has been read), then the dispatch queue and every lane empty.
         Tests and the demo use it instead of sleeping."""
         await self._send({"Action": "Ping"})
-        await self._out.join()
-        while self._lanes:
-            await asyncio.gather(*list(self._lanes), return_exceptions=True)
-
-    async def _run_lane(self, key: str, lanes: dict[str, deque[CallEvent]]) -> None:
-        lane = lanes[key]
-        try:
-            while lane:
-                ev = lane.popleft()
-                if self._handler is None:
-                    continue
-                try:
-                    await self._handler(ev)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("call event handler failed on %s", type(ev).__name__)
-        finally:
-            lanes.pop(key, None)
+        await self.lanes.drain()

@@ -5,7 +5,7 @@ normaliser needs about fifteen of them. panoramisk builds a case-insensitive ``M
 first: that was half the event loop's time on a busy floor (``benchmarks/screen_pop.py`` under
 py-spy), time every screen pop waited behind. Here an event is dropped on its first line when its name
 is not wanted, and a wanted one is read straight into the plain dict the normaliser takes (first value
-of a repeated header, as ``ami.to_dict`` gives) and handed to ``on_event``. Responses, event-list items
+of a repeated header, as ``to_dict`` below gives) and handed to ``on_event``. Responses, event-list items
 (they carry an ``ActionID``), ``Shutdown`` and ``FullyBooted`` always go through panoramisk unchanged.
 """
 
@@ -15,13 +15,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from panoramisk import utils
+from panoramisk import Manager, utils
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from telephony.errors import TelephonyUnavailable
 from telephony.protocol import MAX_FRAME_BYTES
 
 log = logging.getLogger(__name__)
+
+# panoramisk logs whole actions and events (phone numbers) at INFO/DEBUG: keep its logger at WARNING
+WIRE_LOG = logging.getLogger("telephony.ami.wire")
+WIRE_LOG.setLevel(logging.WARNING)
 
 ALWAYS = frozenset({"Shutdown", "FullyBooted"})
 _SEP = utils.EOL + utils.EOL
@@ -84,4 +89,37 @@ def _headers(raw: str) -> dict[str, str]:
         key, sep, value = line.partition(": ")
         if sep and key not in out:
             out[key] = value
+    return out
+
+
+class OwnedManager(Manager):  # type: ignore[misc]
+    """panoramisk Manager whose reconnection is driven by AmiTelephony, not by itself."""
+
+    def __init__(self, on_lost: Any, **config: Any) -> None:
+        super().__init__(**config)
+        self._on_lost = on_lost
+
+    def ping(self) -> None:  # our own keep-alive measures the answer; panoramisk's does not
+        self.pinger = None
+
+    def connection_lost(self, exc: Any) -> None:
+        self._connected = False
+        self.authenticated = False
+        if self.pinger:
+            self.pinger.cancel()
+            self.pinger = None
+        while self.awaiting_actions:  # never re-send actions on the next connection
+            action = self.awaiting_actions.popleft()
+            if not action.future.done():
+                action.future.set_exception(TelephonyUnavailable("AMI connection lost"))
+        self._on_lost(exc)
+
+
+def to_dict(message: Any) -> dict[str, str]:
+    """A panoramisk Message as ``dict[str, str]`` (first value of a repeated header)."""
+    out: dict[str, str] = {}
+    for k, v in message.items():
+        if k == "content":
+            continue
+        out[k] = str(v[0] if isinstance(v, list) and v else v)
     return out

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,24 @@ def redis_prefix() -> str:
 def traces_dir() -> Path:
     assert TRACES_DIR.is_dir(), f"AMI traces not found at {TRACES_DIR} (set AMI_TRACES_DIR)"
     return TRACES_DIR
+
+
+@contextmanager
+def emptied(url: str, tables: Iterable[str]) -> Iterator[Any]:
+    """The ``Database`` at ``url`` with ``tables`` emptied first (name children before parents); disposed
+    after the block."""
+    from sqlalchemy import text
+
+    from workstation.db import Database
+
+    database = Database(url)
+    with database.session() as s:
+        for table in tables:
+            s.execute(text(f"DELETE FROM {table}"))
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: Any, hint: str) -> Iterator[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,34 @@ class ServedApp:
 
 if __name__ == "__main__":
     main()
+
+
+class PeakRss:
+    """The highest resident memory of process ``pid`` while the ``with`` block runs, sampled every
+    ``every_s``; ``baseline`` is the memory when it was made, ``growth_mb`` the peak above it."""
+
+    def __init__(self, pid: int, every_s: float = 0.02) -> None:
+        import psutil
+
+        self._proc = psutil.Process(pid)
+        self.every_s = every_s
+        self.baseline = self.peak = int(self._proc.memory_info().rss)
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, int(self._proc.memory_info().rss))
+            self._stop.wait(self.every_s)
+
+    def __enter__(self) -> PeakRss:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._sampler.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.baseline) / 2**20

@@ -21,6 +21,7 @@ from workstation.calls.writer import journal_path
 from workstation.campaigns import feature as campaigns
 from workstation.container import Container, Feature
 from workstation.db import Database
+from workstation.floor_presence import FloorPresence
 from workstation.hub import Hub
 from workstation.kb import feature as knowledge_base
 from workstation.kpis import feature as kpis
@@ -85,8 +86,10 @@ def bootstrap(
         calls=CallService(
             db, billing, hub, tel, journal=journal_path(settings.data_dir), link_health=LinkHealth(bus, tel)
         ),
+        floor=FloorPresence(hub, bus, redis, settings.redis_prefix),
         features=tuple(FEATURES if features is None else features),
     )
+    container.background.append(container.floor.run)
     # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool
     if redis is not None:
         container.closers.append(redis.aclose)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from workstation.callbacks.service import CallbackService
     from workstation.calls.service import CallService
     from workstation.campaigns.service import CampaignService
+    from workstation.floor_presence import FloorPresence
     from workstation.hub import Hub
     from workstation.kb.service import KnowledgeBase
     from workstation.kpis.service import KpiService
@@ -113,6 +114,8 @@ class Container:
     hub: Hub
     signin: SignInGuard
     calls: CallService
+    # who has a tab open and in which state, across nodes (the supervisor's floor)
+    floor: FloorPresence
     # operators' card reads outside a call (reason, limit, alert): workstation.card_reads
     card_reads: OffCallReads = field(default_factory=OffCallReads)
     records: RecordsFeature | None = None

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from tests.own_services import free_port
-from tests.served_app import ServedApp
+from tests.served_app import PeakRss, ServedApp
 
 CHUNK = b"x" * (1024 * 1024)
 
@@ -29,18 +28,7 @@ def _chunked(total_mb: int, sent: list[int]) -> Iterator[bytes]:
 @pytest.mark.timeout(180)
 def test_three_300_mb_chunked_sign_ins_do_not_raise_server_memory_by_50_mb(tmp_path: Path) -> None:
     with ServedApp(tmp_path, free_port()) as app:
-        proc = psutil.Process(app.pid)
-        baseline = proc.memory_info().rss
-        peak = [baseline]
-        stop = threading.Event()
-
-        def sample() -> None:
-            while not stop.is_set():
-                peak[0] = max(peak[0], proc.memory_info().rss)
-                stop.wait(0.02)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
+        rss = PeakRss(app.pid)
         results: list[tuple[int | None, int]] = []
 
         def post() -> None:
@@ -60,13 +48,12 @@ def test_three_300_mb_chunked_sign_ins_do_not_raise_server_memory_by_50_mb(tmp_p
             results.append((status, sent[0]))
 
         posts = [threading.Thread(target=post) for _ in range(3)]
-        for t in posts:
-            t.start()
-        for t in posts:
-            t.join()
-        stop.set()
-        sampler.join()
-        growth_mb = (peak[0] - baseline) / 2**20
+        with rss:
+            for t in posts:
+                t.start()
+            for t in posts:
+                t.join()
+        growth_mb = rss.growth_mb
         assert growth_mb < 50, f"server memory grew by {growth_mb:.0f} MB"
         assert all(status in (413, None) for status, _ in results), results
         # the server stopped reading long before the end of each body

@@ -65,78 +65,91 @@ async def test_dial_with_the_link_down_is_telephony_down(
     assert sim.originates == []
 
 
-async def test_dial_without_originate_permission_names_it(tmp_path: Path, sim: AmiSimulator) -> None:
-    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)
+@asynccontextmanager
+async def connected(
+    sim: AmiSimulator | None = None, write: str = "all", **options: Any
+) -> AsyncIterator[tuple[AmiSimulator, AmiTelephony]]:
+    """``AmiTelephony`` logged in to ``sim`` (or to a simulator of its own whose AMI user may ``write``)."""
+    own = sim is None
+    if sim is None:
+        sim = AmiSimulator(USER, SECRET, write=write)
+        await sim.start("127.0.0.1", 0)
+    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET, **options)
     await tel.start(_ignore)
     try:
         await tel.logged_in.wait()
-        assert [p["id"] for p in tel.health()["problems"]] == ["ami_write_originate"]  # type: ignore[attr-defined, union-attr]
-        r = await dial_as_operator(tmp_path, tel)
-        data = body(r)
-        assert r.status_code == 503
-        assert data["error_id"] == "telephony_permission"
-        assert data["details"] == {"permission": "originate"}
+        yield sim, tel
     finally:
         await tel.stop()
+        if own:
+            await sim.stop()
+
+
+async def test_dial_without_originate_permission_names_it(tmp_path: Path, sim: AmiSimulator) -> None:
+    async with connected(sim) as (_, tel):
+        assert [p["id"] for p in tel.health()["problems"]] == ["ami_write_originate"]  # type: ignore[attr-defined, union-attr]
+        r = await dial_as_operator(tmp_path, tel)
+    data = body(r)
+    assert r.status_code == 503
+    assert data["error_id"] == "telephony_permission"
+    assert data["details"] == {"permission": "originate"}
 
 
 async def test_supervisor_floor_shows_what_the_ami_user_may_not_do(tmp_path: Path) -> None:
-    sim = AmiSimulator(USER, SECRET, write="system,call,originate,reporting")  # README's old line
-    await sim.start("127.0.0.1", 0)
-    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET)
-    await tel.start(_ignore)
-    try:
-        await tel.logged_in.wait()
+    async with connected(write="system,call,originate,reporting") as (_, tel):  # README's old line
         container = make_container(tmp_path, telephony=tel, features=[])
         add_user(container, "boss", role="supervisor")
         async with signed_in(container, "boss") as client:
             floor = (await client.get("/api/supervisor/floor")).json()
-        assert floor["telephony"]["state"] == "degraded"
-        [problem] = floor["telephony"]["problems"]
-        assert problem["id"] == "ami_write_agent"
-        assert "write = agent" in problem["message"]
-    finally:
-        await tel.stop()
-        await sim.stop()
+    assert floor["telephony"]["state"] == "degraded"
+    [problem] = floor["telephony"]["problems"]
+    assert problem["id"] == "ami_write_agent"
+    assert "write = agent" in problem["message"]
 
 
-async def test_originate_refused_by_asterisk_is_originate_rejected(tmp_path: Path) -> None:
-    sim = AmiSimulator(USER, SECRET)
-    await sim.start("127.0.0.1", 0)
-    # a channel template without a technology: Asterisk answers "Invalid channel"
-    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET, channel_template="{extension}")
-    await tel.start(_ignore)
-    try:
-        await tel.logged_in.wait()
+@pytest.mark.parametrize(
+    ("options", "status", "reply", "sent"),
+    [
+        # a channel template without a technology: Asterisk answers "Invalid channel", nothing is dialled
+        pytest.param(
+            {"channel_template": "{extension}"},
+            502,
+            ("originate_rejected", "Invalid channel"),
+            None,
+            id="refused",
+        ),
+        pytest.param(
+            {"originate_context": "from-workstation"},
+            200,
+            None,
+            {
+                "channel": "PJSIP/1001",
+                "context": "from-workstation",
+                "exten": "79161234567",
+                "callerid": "79161234567",
+            },
+            id="dialled",
+        ),
+    ],
+)
+async def test_dial_answers_what_asterisk_answered(
+    tmp_path: Path,
+    options: dict[str, str],
+    status: int,
+    reply: tuple[str, str] | None,
+    sent: dict[str, str] | None,
+) -> None:
+    """Refused by Asterisk: ``originate_rejected`` with Asterisk's reason; accepted: the digits and the
+    operator's phone reached Asterisk."""
+    async with connected(**options) as (sim, tel):
         r = await dial_as_operator(tmp_path, tel)
+    assert r.status_code == status
+    if reply is not None:
         data = body(r)
-        assert r.status_code == 502
-        assert data["error_id"] == "originate_rejected"
-        assert "Invalid channel" in data["message"]
-    finally:
-        await tel.stop()
-        await sim.stop()
-
-
-async def test_dial_reaches_asterisk_with_digits_and_the_operators_phone(tmp_path: Path) -> None:
-    sim = AmiSimulator(USER, SECRET)
-    await sim.start("127.0.0.1", 0)
-    tel = AmiTelephony("127.0.0.1", sim.port, USER, SECRET, originate_context="from-workstation")
-    await tel.start(_ignore)
-    try:
-        await tel.logged_in.wait()
-        r = await dial_as_operator(tmp_path, tel)
-        assert r.status_code == 200
-        sent = sim.originates[-1]
-        assert (sent["channel"], sent["context"], sent["exten"]) == (
-            "PJSIP/1001",
-            "from-workstation",
-            "79161234567",
-        )
-        assert sent["callerid"] == "79161234567"
-    finally:
-        await tel.stop()
-        await sim.stop()
+        assert data["error_id"] == reply[0]
+        assert reply[1] in data["message"]
+    dialled = [{k: o[k] for k in ("channel", "context", "exten", "callerid")} for o in sim.originates]
+    assert dialled == ([sent] if sent else [])
 
 
 async def _ignore(_: object) -> None:

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from billing_adapter.memory import make_card
 from knowledge_base.scripts import BadScript
 from knowledge_base.seed import seed, seed_articles
-from tests.conftest import migrated_database
-from workstation.db import Database
+from tests.conftest import emptied, migrated_database
 from workstation.errors import Conflict
 from workstation.kb.models import KbArticle
 from workstation.kb.service import BadArticle, KnowledgeBase
@@ -28,16 +27,11 @@ def db_url(request: Any, tmp_path_factory: Any) -> Iterator[str]:
 
 @pytest.fixture
 def kb(db_url: str) -> Iterator[KnowledgeBase]:
-    db = Database(db_url)
-    with db.session() as s:
-        for table in KB_TABLES:
-            s.execute(text(f"DELETE FROM {table}"))
-        if db.dialect == "sqlite":
-            s.execute(text("DELETE FROM kb_fts"))
-    knowledge = KnowledgeBase(db)
-    seed(knowledge)
-    yield knowledge
-    db.dispose()
+    fts = ("kb_fts",) if db_url.startswith("sqlite") else ()  # SQLite's full-text index is a table
+    with emptied(db_url, (*KB_TABLES, *fts)) as db:
+        knowledge = KnowledgeBase(db)
+        seed(knowledge)
+        yield knowledge
 
 
 def slugs(result: dict[str, Any]) -> list[tuple[str, str]]:

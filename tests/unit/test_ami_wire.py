@@ -10,8 +10,7 @@ import pytest
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
-from telephony.ami import to_dict
-from telephony.ami_wire import SkippingProtocol
+from telephony.ami_wire import SkippingProtocol, to_dict
 from telephony.normaliser import Normaliser
 from telephony.protocol import encode, read_trace
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from billing_adapter.cache import CachedBilling
-from billing_adapter.memory import MemoryBilling, make_card
+from billing_adapter.memory import MemorySource, make_card
 from billing_adapter.ports import BillingError
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import MemoryStore
@@ -21,8 +21,8 @@ class Clock:
         return self.now
 
 
-class ControlledBilling(MemoryBilling):
-    """MemoryBilling whose calls can be held (a hanging billing) or fail (a dead one)."""
+class ControlledBilling(MemorySource):
+    """A memory source whose calls can be held (a hanging billing) or fail (a dead one)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -224,12 +224,11 @@ async def test_search_and_drill_down_fail_clearly_when_the_breaker_is_open(
 
 
 def test_cache_freshness_comes_from_settings() -> None:
-    from billing_adapter.memory import MemoryBilling
     from workstation.adapters import make_cached
     from workstation.settings import load_settings
 
     settings = load_settings(billing_balance_ttl_s=5, billing_profile_ttl_s=120, billing_answer_within_s=0.5)
-    front = make_cached(MemoryBilling(), settings)
+    front = make_cached(MemorySource(), settings)
     assert (front.balance_ttl_s, front.profile_ttl_s, front.answer_within_s) == (5, 120, 0.5)
     import pytest
 

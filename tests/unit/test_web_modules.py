@@ -48,3 +48,11 @@ def test_supervisor_navigation_is_built_in_one_module() -> None:
             assert 'href: "/supervisor-requests.html"' not in text, (
                 f"{path.name} builds supervisor navigation"
             )
+
+
+def test_svg_is_built_by_one_helper() -> None:
+    for path in MODULES:
+        if path.name != "core.js":
+            assert "createElementNS" not in path.read_text(encoding="utf-8"), (
+                f"{path.name} builds SVG itself (use svg() from core.js)"
+            )

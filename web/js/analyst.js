@@ -1,7 +1,8 @@
 // Analyst: start a depersonalised segmentation export (progress bar), see segment profiles (plain SVG charts)
 // and the privacy report. Only aggregates and counts ever reach this page: no name, number or address.
-import { strings, boot, api, h, toast, fmtDateTime, on, language, errorMessage, $ } from "/js/core.js";
+import { strings, boot, api, h, svg, toast, fmtDateTime, on, language, errorMessage, $ } from "/js/core.js";
 import { clusterName, tierName } from "/js/segnames.js";
+import { rowName } from "/js/manifest-rows.js";
 
 const QIS = ["age_band", "sex", "region", "tariff", "tenure_band", "device_class"];
 const t = strings("analyst", {
@@ -79,13 +80,6 @@ const CATS = ["voice", "sms", "data", "subscription", "roaming", "other"];
 const COLORS = { voice: "#1b64d8", sms: "#ae3ec9", data: "#2b8a3e", subscription: "#868e96", roaming: "#e8590c", other: "#f08c00" };
 let selected = null;
 let polling = null;
-
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
 
 function monthsAgo(n) {
   const d = new Date(); d.setDate(1); d.setMonth(d.getMonth() - n);
@@ -213,7 +207,7 @@ function renderDetail(x) {
     return text === key ? m : text;
   };
   // the manifest's technical names ("*_per_month", "(rows)") read as what they mean
-  const attrName = (a) => (QIS.includes(a) ? t("seg.attr." + a) : t.or("seg.row." + a, a));
+  const attrName = (a) => (QIS.includes(a) ? t("seg.attr." + a) : t.or("seg.row." + a, rowName.or(a, a)));
   const methods = Object.entries(s.methods).map(([a, m]) => h("tr", {}, h("td", {}, attrName(a)), h("td", {}, methodText(a, m)),
     h("td", {}, p.information_loss.per_attribute[a] !== undefined ? String(p.information_loss.per_attribute[a]) : "")));
   const files = ["manifest.json", "data.csv", "data.parquet", "segments.json"].map((f) => h("a", { href: `/api/exports/${x.id}/files/${f}`, download: "" }, f));

@@ -131,6 +131,15 @@ export function h(tag, attrs = {}, ...children) {
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
+/** The same for SVG (charts): ``svg("rect", {x: 1, width: 4}, child…)``; attribute values as given. */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+/** Seconds as a running clock, ``mm:ss`` (minutes go past 59: ``75:03``). */
+export function fmtClock(s) { return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`; }
 export function fmtMoney(v) {
   if (v === null || v === undefined) return "—";
   return new Intl.NumberFormat(lang === "ru" ? "ru-RU" : "en-GB", { style: "currency", currency: "RUB", maximumFractionDigits: 2 }).format(v);

@@ -1,6 +1,6 @@
 // Contact-center reports: the board's figures by hour, day or week, per queue or operator; a chart; every
 // count drills down to its calls, each call to its card; CSV export.
-import { strings, boot, api, h, $, fmtDateTime, fmtMoney, toast } from "/js/core.js";
+import { strings, boot, api, h, svg, $, fmtDateTime, fmtMoney, toast } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 
 const t = strings("kpi-reports", {
@@ -110,25 +110,23 @@ function renderChart(rows) {
   if (!buckets.length) { $("kr-chart").replaceChildren(); return; }
   const W = 900, H = 220, pad = 30, max = Math.max(1, ...buckets.map(([, b]) => b.offered));
   const bw = (W - 2 * pad) / buckets.length;
-  const ns = "http://www.w3.org/2000/svg";
-  const el = (tag, attrs) => { const e = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; };
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H + 20}`, class: "kr-svg", role: "img", "aria-label": t("chart.legend") });
+  const chart = svg("svg", { viewBox: `0 0 ${W} ${H + 20}`, class: "kr-svg", role: "img", "aria-label": t("chart.legend") });
   const points = [];
   buckets.forEach(([label, b], i) => {
     const x = pad + i * bw;
     [["offered", "#1b64d8"], ["answered", "#2e7d32"], ["abandoned", "#c62828"]].forEach(([k, color], j) => {
       const hgt = ((H - pad) * b[k]) / max;
-      const rect = el("rect", { x: x + 2 + (j * (bw - 4)) / 3, y: H - hgt, width: Math.max(1, (bw - 4) / 3 - 1), height: hgt, fill: color });
-      rect.append(Object.assign(el("title", {}), { textContent: `${label} · ${t(k)}: ${b[k]}` }));
-      svg.append(rect);
+      const rect = svg("rect", { x: x + 2 + (j * (bw - 4)) / 3, y: H - hgt, width: Math.max(1, (bw - 4) / 3 - 1), height: hgt, fill: color });
+      rect.append(Object.assign(svg("title", {}), { textContent: `${label} · ${t(k)}: ${b[k]}` }));
+      chart.append(rect);
     });
     if (b.base) points.push(`${x + bw / 2},${H - ((H - pad) * (b.met / b.base))}`);
     if (buckets.length <= 31 || i % Math.ceil(buckets.length / 24) === 0) {
-      svg.append(Object.assign(el("text", { x: x + bw / 2, y: H + 14, "text-anchor": "middle", "font-size": 10 }), { textContent: label.slice(form.bucket === "hour" ? 11 : 5, 16) }));
+      chart.append(Object.assign(svg("text", { x: x + bw / 2, y: H + 14, "text-anchor": "middle", "font-size": 10 }), { textContent: label.slice(form.bucket === "hour" ? 11 : 5, 16) }));
     }
   });
-  if (points.length) svg.append(el("polyline", { points: points.join(" "), fill: "none", stroke: "#f0a020", "stroke-width": 2 }));
-  $("kr-chart").replaceChildren(svg, h("p", { class: "muted" }, t("chart.legend")));
+  if (points.length) chart.append(svg("polyline", { points: points.join(" "), fill: "none", stroke: "#f0a020", "stroke-width": 2 }));
+  $("kr-chart").replaceChildren(chart, h("p", { class: "muted" }, t("chart.legend")));
 }
 
 async function drill(row, figure) {

@@ -78,7 +78,7 @@ function renderBanner(note) {
   b.dataset.state = st;
   if (!c) { b.replaceChildren(h("span", { class: "muted" }, note || t("call.idle"))); return; }
   const parts = [h("strong", { class: "call-state" }, t("call." + st)), h("span", { class: "caller" }, c.caller_display || c.caller || "—")];
-  if (c.queue) parts.push(h("span", { class: "muted" }, `${t("call.queue")} ${c.queue}`));
+  if (c.queue) parts.push(h("span", { class: "muted queue" }, `${t("call.queue")} ${c.queue}`));
   if (st === "connected" && c.answered_at) {
     const timer = h("span", { class: "timer", id: "talk-timer" });
     const tick = () => { const s = Math.max(0, Math.floor(Date.now() / 1000 - c.answered_at)); timer.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
@@ -333,9 +333,10 @@ on("ws:call.none", () => {
     if (!reopen) { renderCard(null); emit("card:cleared"); }
   }
   if (reopen && (lost || state.subscriberId !== reopen || !state.lookup)) openSubscriber(reopen);
-  // no live call of mine and the screen says Ready: say so to the server, so a presence left at on_call /
-  // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue
-  if ($("presence").value === "ready") api("/api/auth/presence", { method: "POST", body: { presence: "ready" } }).catch(() => {});
+  // no live call of mine: say what the screen says (ready or on a break), so a presence left at on_call /
+  // wrap_up by a closed tab, or a PBX that restarted with everyone paused, does not keep me out of the queue,
+  // and a restarted server (its figures, the break it keeps after a call) knows I am on a break
+  api("/api/auth/presence", { method: "POST", body: { presence: $("presence").value } }).catch(() => {});
 });
 on("ws:error", (m) => console.warn("server:", m.error_id, m.message));
 setInterval(() => send({ type: "ping", t: Date.now() }), 20000);

@@ -1,6 +1,6 @@
 // Supervisor: request statistics by topic (charts), emerging topics with promotion, the topic tree editor,
 // classifier versions and retraining. Plain SVG charts, no build step.
-import { strings, boot, api, h, fmtDateTime, toast, language, on, $ } from "/js/core.js";
+import { strings, boot, api, h, svg, fmtDateTime, toast, language, on, $ } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 
 const t = strings("sup-req", {
@@ -50,13 +50,6 @@ const nameOf = (x) => (language() === "en" ? x.name_en : x.name_ru);
 const COLORS = ["#1b64d8", "#e8590c", "#2b8a3e", "#ae3ec9", "#f08c00", "#0b7285"];
 let bucket = "hour";
 let tree = [];
-
-function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
 
 function trendText(x) {
   if (x === null || x === undefined) return h("span", { class: "muted" }, t("req.new"));

@@ -1,5 +1,5 @@
 // Supervisor's floor: who is on a call, the queue, telephony link; links to the other supervisor screens.
-import { strings, boot, api, on, h, fmtDateTime, toast, $ } from "/js/core.js";
+import { strings, boot, api, on, h, fmtDateTime, fmtClock, toast, $ } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 import { mountWallboard } from "/js/wallboard.js";
 
@@ -75,7 +75,7 @@ function since(c) {
   const from = c.state === "wrap_up" ? c.ended_at : c.state === "connected" ? c.answered_at : c.offered_at || c.queued_at;
   if (!from) return "—";
   const s = Math.max(0, Math.floor(Date.now() / 1000 - from));
-  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  return fmtClock(s);
 }
 let pending = null;
 const soon = () => { clearTimeout(pending); pending = setTimeout(refresh, 300); };

@@ -1,7 +1,7 @@
 // The contact-center wallboard: live figures per queue and window, operators in their states, alerts.
 // Mounted by the floor page (supervisor.js); frames arrive over the websocket ("kpis.board"), operator
 // states with "floor.changed"; times tick locally every second.
-import { strings, api, on, h, toast, language } from "/js/core.js";
+import { strings, api, on, h, toast, language, fmtClock } from "/js/core.js";
 
 const t = strings("wallboard", {
   ru: {
@@ -45,7 +45,7 @@ let root = null;
 const parts = {};
 let controlsKey = "", formulaKey = "";
 
-const mmss = (s) => (s === null || s === undefined ? t("none") : `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(Math.floor(s % 60)).padStart(2, "0")}`);
+const mmss = (s) => (s === null || s === undefined ? t("none") : fmtClock(s));
 const secs = (v) => (v === null || v === undefined ? t("none") : mmss(Math.round(v)));
 const pct = (v) => (v === null || v === undefined ? t("none") : `${v} %`);
 const now = () => Date.now() / 1000;

@@ -14,9 +14,9 @@ from billing_adapter.phones import normalise_msisdn
 from workstation.api.deps import (
     CallId,
     CallsDep,
+    ContainerDep,
     CurrentUser,
     DbDep,
-    HubDep,
     TelephonyDep,
     require_roles,
     saving_status,
@@ -74,19 +74,26 @@ def _floor_users(db: Database) -> list[Any]:
 
 @router.get("/supervisor/floor")
 async def floor(
-    calls: CallsDep, hub: HubDep, db: DbDep, _: Annotated[User, Depends(require_roles("supervisor"))]
+    calls: CallsDep,
+    container: ContainerDep,
+    db: DbDep,
+    _: Annotated[User, Depends(require_roles("supervisor"))],
 ) -> dict[str, Any]:
     # off the event loop: the loop carries the screen pops' 50 ms budget
     ops = await asyncio.to_thread(_floor_users, db)
     state = calls.floor()
-    online = hub.connected_users()
+    # tabs open on any node, and the latest presence heard on the bus over the stored (written-behind) one
+    # (workstation.floor_presence): the node's own hub and the stored row alone read "offline" for an
+    # operator on another node, or one whose change the writer has not stored yet
+    board = container.floor
+    online = await board.online()
     operators = [
         {
             "id": o.id,
             "name": o.display_name,
             "extension": o.extension,
             "role": o.role,
-            "presence": o.presence if o.id in online else "offline",
+            "presence": board.presence(o.id, o.presence) if o.id in online else "offline",
             "call_id": state["on_call"].get(o.id),
         }
         for o in ops

@@ -1,7 +1,10 @@
 """The local outbox: a SQLite journal of writer operations the workstation DB has not confirmed yet.
 
-Every call fact, presence change and audit row is appended here the moment it happens (one small
-SQLite commit, no network), and removed only once the workstation DB has committed it. A PostgreSQL
+Every call fact, presence change and audit row is appended here the moment it happens, and removed only
+once the workstation DB has committed it. ``append`` only queues the operation in memory: the journal's
+own thread commits what was queued a moment later, many operations per SQLite transaction, so the event
+loop (the screen pop) never waits for a disk write nor for the lock the draining writer holds. Anything
+that reads the journal writes the queue first, so a reader always sees every operation appended before. A PostgreSQL
 outage, a full disk on the DB server or a restart of this node therefore delays history, it never drops
 it. Operations that the DB refuses for their content (a value too long, a NUL byte, a broken reference)
 are moved to the ``quarantine`` table, so one bad row never holds back or takes down the others.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +25,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
+RETRY_S = 0.5
+GATHER_S = 0.003  # what the next moment appends goes in the same transaction (one pop appends several)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -68,6 +76,12 @@ class Outbox:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")  # survives a crash of this process
         self._conn.executescript(_SCHEMA)
+        self._queued: list[tuple[str, str, str, float]] = []  # appended, not in the journal yet
+        self._queue_lock = threading.Lock()  # held only to append to / take the queue: never for I/O
+        self._work = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._journal_loop, name="outbox-journal", daemon=True)
+        self._thread.start()
 
     def _claim(self, wanted: Path) -> Path:
         wanted.parent.mkdir(parents=True, exist_ok=True)
@@ -83,17 +97,50 @@ class Outbox:
             return path
         raise RuntimeError(f"no free outbox journal beside {wanted}")
 
-    def append(self, kind: str, call_id: str, fields: dict[str, Any]) -> int:
+    def append(self, kind: str, call_id: str, fields: dict[str, Any]) -> None:
         data = json.dumps(fields, default=str, ensure_ascii=False)
-        with self._lock:
-            cur = self._conn.execute(
-                "INSERT INTO pending (kind, call_id, fields, at) VALUES (?, ?, ?, ?)",
-                (kind, call_id, data, time.time()),
+        with self._queue_lock:
+            self._queued.append((kind, call_id, data, time.time()))
+        if not self._work.is_set():
+            self._work.set()
+
+    def _journal_loop(self) -> None:
+        while True:
+            self._work.wait()
+            time.sleep(GATHER_S)
+            self._work.clear()
+            try:
+                with self._lock:
+                    if self._closed:
+                        return
+                    self._write_queued()
+            except sqlite3.Error as exc:  # a full disk: kept in memory (in order), tried again
+                log.error("outbox: journal write failed (%s), retrying", type(exc).__name__)
+                time.sleep(RETRY_S)
+                self._work.set()
+
+    def _write_queued(self) -> None:
+        """Commit the queued operations in one transaction, in order (the caller holds ``_lock``)."""
+        with self._queue_lock:
+            rows, self._queued = self._queued, []
+        if not rows:
+            return
+        try:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT INTO pending (kind, call_id, fields, at) VALUES (?, ?, ?, ?)", rows
             )
-            return int(cur.lastrowid or 0)
+            self._conn.execute("COMMIT")
+        except sqlite3.Error:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            with self._queue_lock:
+                self._queued[:0] = rows
+            raise
 
     def peek(self, limit: int) -> list[Op]:
         with self._lock:
+            self._write_queued()
             rows = self._conn.execute(
                 "SELECT seq, kind, call_id, fields FROM pending ORDER BY seq LIMIT ?", (limit,)
             ).fetchall()
@@ -121,16 +168,19 @@ class Outbox:
     def first_seq(self) -> int:
         """The oldest operation still waiting (0: none)."""
         with self._lock:
+            self._write_queued()
             row = self._conn.execute("SELECT min(seq) FROM pending").fetchone()
         return int(row[0] or 0)
 
     def last_seq(self) -> int:
         with self._lock:
+            self._write_queued()
             row = self._conn.execute("SELECT max(seq) FROM pending").fetchone()
         return int(row[0] or 0)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
+            self._write_queued()
             pending, oldest = self._conn.execute("SELECT count(*), min(at) FROM pending").fetchone()
             quarantined = self._conn.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         return {
@@ -149,7 +199,13 @@ class Outbox:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._closed = True
+            self._work.set()
+            try:
+                self._write_queued()
+            finally:
+                self._conn.close()
+        self._thread.join(timeout=5)
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None

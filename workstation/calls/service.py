@@ -1,6 +1,7 @@
 """Live calls: turns telephony's call events into call state, screen pops and persisted history.
 
-On ``CallQueued`` the card is prefetched, so it is ready before any phone rings. On ``CallOffered`` the
+On ``CallArrived`` (the call's first channel, still in the IVR) the card is fetched into the billing
+cache, and on ``CallQueued`` for the call, so it is ready before any phone rings. On ``CallOffered`` the
 card pops on every tab of that operator (and only theirs). One pop per call per operator, however often
 events repeat: events are deduplicated by (call, kind, agent). DB writes go through one background
 writer so the pop path never waits for the database.
@@ -23,6 +24,7 @@ from telephony.events import (
     AgentStatus,
     CallAbandoned,
     CallAnswered,
+    CallArrived,
     CallEnded,
     CallEvent,
     CallOffered,
@@ -86,6 +88,7 @@ class CallService:
         self.observers: list[Callable[[CallEvent], None]] = []
         # one handler per call event type (cosmicpython's HANDLERS), after de-duplication
         self.handlers: dict[type[CallEvent], Callable[[Any], Awaitable[None]]] = {
+            CallArrived: self._arrived,
             CallQueued: self._queued,
             CallOffered: self._offered,
             CallOfferWithdrawn: self._withdrawn,
@@ -171,6 +174,18 @@ class CallService:
                 return None
             self._found(call, call.lookup_task)
         return call.lookup
+
+    async def _arrived(self, ev: CallArrived) -> None:
+        """Warm the billing cache (no live call yet: most calls of an IVR never reach the floor); the
+        lookup at the queue join then finds the card there, or joins this one still under way."""
+        if ev.caller and not self.directory.is_agent_number(ev.caller):
+            self._spawn(self._prefetch(ev.caller))
+
+    async def _prefetch(self, caller: str) -> None:
+        try:
+            await self.billing.lookup_caller(caller)
+        except Exception as exc:  # the lookup at the queue join tries again and says what happened
+            log.info("card prefetch failed: %s", type(exc).__name__)
 
     async def _queued(self, ev: CallQueued) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)

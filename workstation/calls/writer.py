@@ -1,7 +1,8 @@
 """One background writer for call history, presence and audit rows: the pop path never waits for the DB,
 and nothing is lost when the DB is away.
 
-``put()`` appends the operation to the local outbox (a SQLite journal in the data dir) at once; a worker
+``put()`` appends the operation to the local outbox (a SQLite journal in the data dir, committed by its own
+thread a few milliseconds later, so the event loop never waits for the disk); a worker
 drains the journal into the workstation DB in batches, in order, and removes what the DB committed.
 When the DB is unreachable the worker backs off (0.25 s doubling up to 5 s) and tries again, for ever:
 operations wait in the journal, across restarts too. When a batch fails for its content, it is written
@@ -162,6 +163,10 @@ class CallWriter:
         # further kinds of operation of this writer alone: kind -> apply(session, fields), run inside the
         # batch's transaction, journalled like the others (``register_op`` adds one for every writer)
         self.appliers: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
+        # kind -> apply(session, [fields, ...]): called once per batch with all of the batch's operations of
+        # that kind, in order, after the others (same transaction): aggregates such as the KPI roll-up
+        # write one row per key per batch instead of one statement per operation
+        self.batch_appliers: dict[str, Callable[[Session, list[dict[str, Any]]], None]] = {}
 
     @property
     def outbox(self) -> Outbox:
@@ -224,7 +229,7 @@ class CallWriter:
             await self._caught_up.wait()
 
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
-        if kind not in APPLIERS and kind not in self.appliers:
+        if kind not in APPLIERS and kind not in self.appliers and kind not in self.batch_appliers:
             raise ValueError(f"unknown writer operation {kind!r}")
         self.outbox.append(kind, call_id, fields)
         self._wake.set()
@@ -293,6 +298,8 @@ class CallWriter:
 
     def _resolve_waiters(self, value: bool, drained: bool = False) -> None:
         """Answer flushes: all of them (False: the DB is away), or those whose operations are all written."""
+        if not self._waiters:
+            return
         first = self.outbox.first_seq() if drained else 0
         keep = []
         for seq, fut in self._waiters:
@@ -371,13 +378,18 @@ class CallWriter:
             if user_ids:
                 batch.users = {u.id: u for u in s.scalars(select(User).where(User.id.in_(user_ids)))}
                 batch.users.update({uid: None for uid in user_ids - batch.users.keys()})
+            grouped: dict[str, list[dict[str, Any]]] = {}
             for op in ops:
                 if op.kind in APPLIERS:
                     APPLIERS[op.kind][0](batch, op.call_id, op.fields)
+                elif op.kind in self.batch_appliers:
+                    grouped.setdefault(op.kind, []).append(op.fields)
                 elif op.kind in self.appliers:
                     self.appliers[op.kind](s, op.fields)
                 else:  # journalled by a feature that is not installed now: keep it aside, do not lose it
                     raise UnknownOperation(op.kind)
+            for kind, fields in grouped.items():
+                self.batch_appliers[kind](s, fields)
 
 
 def journal_path(data_dir: Path) -> Path:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -84,38 +84,73 @@ def state_seconds(uid: int, state: str, start: float, end: float) -> list[list[A
     return rows
 
 
-def apply_delta(s: Session, fields: dict[str, Any]) -> None:
-    """Writer operation ``kpi_delta``: add each row's values to its (slot, queue, operator) row."""
-    for slot, queue, operator_id, values in fields["rows"]:
-        _upsert(s, slot, queue, operator_id, values)
+def apply_deltas(s: Session, ops: list[dict[str, Any]]) -> None:
+    """Writer operation ``kpi_delta`` (a batch of them): add each row's values to its (slot, queue,
+    operator) row. The batch's rows are summed per key first: one upsert per key per batch."""
+    total: dict[Key, dict[str, float]] = {}
+    for fields in ops:
+        for slot, queue, operator_id, values in fields["rows"]:
+            _add(total, (slot, queue, operator_id), values)
+    _upsert_many(s, total)
 
 
-def apply_fcr(s: Session, fields: dict[str, Any]) -> None:
-    """Writer operation ``kpi_fcr``: a finished request record of a call counts in that call's hour."""
-    row = s.execute(select(Call.started_at, Call.queue).where(Call.id == fields["call"])).first()
-    if row is None or row.started_at is None:
-        return
-    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)
-    values: dict[str, float] = {"fcr_total": 1, "fcr_resolved": int(fields["outcome"] == "resolved")}
-    slot = hour(started.timestamp())
-    _upsert(s, slot, row.queue or "", NO_OPERATOR, values)
-    if fields["operator_id"]:
-        _upsert(s, slot, "", fields["operator_id"], values)
+def apply_fcr(s: Session, ops: list[dict[str, Any]]) -> None:
+    """Writer operation ``kpi_fcr`` (a batch of them): a finished request record of a call counts in
+    that call's hour."""
+    ids = {fields["call"] for fields in ops}
+    calls = {r.id: r for r in s.execute(select(Call.id, Call.started_at, Call.queue).where(Call.id.in_(ids)))}
+    total: dict[Key, dict[str, float]] = {}
+    for fields in ops:
+        row = calls.get(fields["call"])
+        if row is None or row.started_at is None:
+            continue
+        started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)
+        values: dict[str, float] = {"fcr_total": 1, "fcr_resolved": int(fields["outcome"] == "resolved")}
+        slot = hour(started.timestamp())
+        _add(total, (slot, row.queue or "", NO_OPERATOR), values)
+        if fields["operator_id"]:
+            _add(total, (slot, "", fields["operator_id"]), values)
+    _upsert_many(s, total)
 
 
-def _upsert(s: Session, slot: int, queue: str, operator_id: int, values: dict[str, float]) -> None:
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    row = {"slot": datetime.fromtimestamp(slot, UTC), "queue": queue, "operator_id": operator_id}
-    stmt = insert(KpiHourly).values(**row, **{c: values.get(c, 0) for c in COLUMNS})
-    table = KpiHourly.__table__
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["slot", "queue", "operator_id"],
-        set_={c: table.c[c] + stmt.excluded[c] for c in values},
-    )
-    s.execute(stmt)
+def _add(total: dict[Key, dict[str, float]], key: Key, values: dict[str, float]) -> None:
+    row = total.setdefault(key, {})
+    for column, v in values.items():
+        row[column] = row.get(column, 0) + v
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (slot, queue, operator_id) DO UPDATE SET c = c + excluded.c`` over every
+    column, built once per dialect (one compiled form, run as an executemany)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        table = cast(Table, KpiHourly.__table__)
+        insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+        stmt = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=["slot", "queue", "operator_id"],
+            set_={c: table.c[c] + insert.excluded[c] for c in COLUMNS},
+        )
+    return stmt
+
+
+def _upsert_many(s: Session, total: dict[Key, dict[str, float]]) -> None:
+    rows = [
+        {
+            "slot": datetime.fromtimestamp(slot, UTC),
+            "queue": queue,
+            "operator_id": operator_id,
+            **{c: values.get(c, 0) for c in COLUMNS},
+        }
+        for (slot, queue, operator_id), values in total.items()
+    ]
+    if rows:
+        s.execute(_upsert_statement(s.get_bind().dialect.name), rows)
 
 
 def register(writer: Any) -> None:
     """The writer operations of the roll-up."""
-    writer.appliers["kpi_delta"] = apply_delta
-    writer.appliers["kpi_fcr"] = apply_fcr
+    writer.batch_appliers["kpi_delta"] = apply_deltas
+    writer.batch_appliers["kpi_fcr"] = apply_fcr

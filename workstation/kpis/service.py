@@ -21,9 +21,9 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from telephony.events import (
@@ -46,19 +46,37 @@ log = logging.getLogger(__name__)
 
 def register_writer_operations(writer: Any) -> None:
     """The call writer's operations of this feature: the state log and the hourly roll-up."""
-    writer.appliers["agent_state"] = apply_agent_state
+    writer.batch_appliers["agent_state"] = apply_agent_states
     rollup.register(writer)
 
 
-def apply_agent_state(s: Session, fields: dict[str, Any]) -> None:
-    """Writer operation ``agent_state``: close the operator's open state row, open the new one."""
-    at = datetime.fromtimestamp(fields["at"], UTC)
+def apply_agent_states(s: Session, ops: list[dict[str, Any]]) -> None:
+    """Writer operation ``agent_state`` (a batch of them): each operator's open state row is closed when
+    their next state starts, and the new one opened. The same rows as one UPDATE and one INSERT per state
+    change, in two statements per batch."""
+    by_user: dict[int, list[tuple[datetime, str]]] = {}
+    for fields in ops:
+        by_user.setdefault(fields["user_id"], []).append(
+            (datetime.fromtimestamp(fields["at"], UTC), fields["state"])
+        )
+    table = cast(Table, AgentStateRow.__table__)
     s.execute(
-        update(AgentStateRow)
-        .where(AgentStateRow.user_id == fields["user_id"], AgentStateRow.ended_at.is_(None))
-        .values(ended_at=at)
+        update(table)
+        .where(table.c.user_id == bindparam("uid"), table.c.ended_at.is_(None))
+        .values(ended_at=bindparam("at")),
+        [{"uid": uid, "at": states[0][0]} for uid, states in by_user.items()],
     )
-    s.add(AgentStateRow(user_id=fields["user_id"], state=fields["state"], started_at=at))
+    rows = [
+        {
+            "user_id": uid,
+            "state": state,
+            "started_at": at,
+            "ended_at": states[i + 1][0] if i + 1 < len(states) else None,
+        }
+        for uid, states in by_user.items()
+        for i, (at, state) in enumerate(states)
+    ]
+    s.execute(insert(table), rows)
 
 
 class KpiService:

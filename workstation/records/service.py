@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from workstation.db import Database, utcnow
 from workstation.errors import Conflict, DomainError, Forbidden, NotFound
@@ -192,13 +193,7 @@ class RecordService:
                 subscriber_id=data.subscriber_id or (call.subscriber_id if call else None),
             )
             s.add(rec)
-            self._apply(s, rec, data, note, truncated, codes)
-            if finish:
-                self._finish_row(rec, call)
-            s.flush()
-            if finish:  # the classifier learns from it (scrubbed note + chosen topic)
-                training_store.store(s, rec)
-            return record_dict(rec, user.display_name)
+            return self._save(s, rec, data, (note, truncated, codes), call, finish, user)
 
     def update(self, user: User, record_id: int, data: RecordInput, finish: bool = False) -> dict[str, Any]:
         note, truncated, codes = self._clean(data, finish)
@@ -215,13 +210,26 @@ class RecordService:
             call = s.get(Call, rec.call_id) if rec.call_id else None
             if data.subscriber_id and not rec.subscriber_id:
                 rec.subscriber_id = data.subscriber_id
-            self._apply(s, rec, data, note, truncated, codes)
-            if finish:
-                self._finish_row(rec, call)
-            s.flush()
-            if finish:  # the classifier learns from it (scrubbed note + chosen topic)
-                training_store.store(s, rec)
-            return record_dict(rec, user.display_name)
+            return self._save(s, rec, data, (note, truncated, codes), call, finish, user)
+
+    def _save(
+        self,
+        s: Session,
+        rec: RequestRecord,
+        data: RecordInput,
+        cleaned: tuple[str, bool, list[str]],
+        call: Call | None,
+        finish: bool,
+        user: User,
+    ) -> dict[str, Any]:
+        """The input on the row; a finished record ends the call's after-call work and is learnt from."""
+        self._apply(s, rec, data, *cleaned)
+        if finish:
+            self._finish_row(rec, call)
+        s.flush()
+        if finish:  # the classifier learns from it (scrubbed note + chosen topic)
+            training_store.store(s, rec)
+        return record_dict(rec, user.display_name)
 
     @staticmethod
     def _finish_row(rec: RequestRecord, call: Call | None) -> None:

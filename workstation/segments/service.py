@@ -65,7 +65,7 @@ class ExportService:
     def source(self) -> BatchSource:
         if self._source_factory is not None:
             return self._source_factory()
-        if not isinstance(self._billing, BatchQueries):  # the in-memory fake has no batch queries
+        if not isinstance(self._billing, BatchQueries):  # a front without batch reads at all
             raise Unavailable(
                 "billing cannot be read in batches here (set WORKSTATION_BILLING_URL to the billing DB)",
                 error_id="billing_no_batches",

@@ -8,12 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from classifier.topics import OUT_OF_SCOPE
-from tests.integration import test_records_api as records_api
-from tests.integration.test_records_api import Env
+from tests.integration.records.env import Env
 from workstation.records import training_store
 from workstation.records.models import TrainingExample
-
-env = records_api.env  # the same fixture: an app on SQLite and on PostgreSQL
 
 
 def finish(env: Env, note: str, topics: list[str], shown: list[str] | None = None, **extra: Any) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from billing_adapter.memory import MemoryBilling, make_card
 from tests.conftest import drop_pg_database, make_pg_database
+from tests.integration.tickets.people import add_user
 from workstation.db import Database
 from workstation.errors import Conflict
 from workstation.migrate import upgrade
@@ -39,22 +40,7 @@ def pg(pg_server_url: str) -> Iterator[Database]:
 
 
 def engineer(db: Database, name: str) -> User:
-    with db.session() as s:
-        u = User(
-            username=name,
-            display_name=name,
-            password_hash="x",
-            role="tech_support",
-            presence="ready",
-            skills=["sms_problem"],
-            group=None,
-            language="ru",
-            active=True,
-        )
-        s.add(u)
-        s.flush()
-        s.expunge(u)
-        return u
+    return add_user(db, name, skills=["sms_problem"])
 
 
 def backend_pid(s: Session) -> int:
@@ -120,20 +106,7 @@ def test_many_engineers_racing_for_each_ticket_leave_exactly_one_owner(pg: Datab
     billing.add(make_card("1", "79161234567"))
     svc = TicketService(pg, billing)
     svc.config.save_setting("auto_assign", False)
-    with pg.session() as s:
-        op = User(
-            username="race_op",
-            display_name="op",
-            password_hash="x",
-            role="operator",
-            language="ru",
-            presence="ready",
-            skills=[],
-            active=True,
-        )
-        s.add(op)
-        s.flush()
-        s.expunge(op)
+    op = add_user(pg, "race_op", role="operator")
     engineers = [engineer(pg, f"racer{i}") for i in range(4)]
     tickets = [
         asyncio.run(svc.escalate(op, subscriber_id="1", topic="sms_problem", note="n")) for _ in range(8)
