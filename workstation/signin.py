@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workstation.errors import DomainError
-from workstation.password_hash import HASHING, HashProcess, timed
+from workstation.password_hash import HASHING, HashingUnavailable, HashProcess
 from workstation.signin_shared import SharedAttempts
 
 
@@ -210,7 +210,10 @@ class SignInGuard:
     async def hash(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in the hashing process (a function of ``workstation.password_hash``), charged to
         the CPU budget."""
-        result, cpu_s = await asyncio.wrap_future(self.hashing.submit(timed, fn, *args))
+        try:
+            result, cpu_s = await asyncio.wrap_future(self.hashing.submit(fn, *args))
+        except HashingUnavailable as exc:  # the worker died under it: the next sign-in starts another
+            raise SignInBusy("sign-in is busy, try again in a moment", details={"retry_after_s": 1}) from exc
         self.budget.charge(cpu_s)
         return result
 

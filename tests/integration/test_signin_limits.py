@@ -5,6 +5,7 @@ with ``sign_in_busy`` beyond it, not queued), over real HTTP."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +122,16 @@ def test_with_redis_away_each_node_still_limits_on_its_own(tmp_path: Path) -> No
         assert locked.status_code == 429
         assert container.signin.shared is not None and container.signin.shared.failures > 0
     container.db.dispose()
+
+
+def test_passwords_are_checked_in_a_process_apart_that_comes_back_if_killed(server: Any) -> None:
+    from workstation.password_hash import HASHING
+
+    with httpx.Client(base_url=server.url) as client:
+        assert _login(client, "op1", PASSWORD).status_code == 200
+        worker = HASHING._proc
+        assert worker is not None and worker.pid != os.getpid()
+        worker.kill()
+        worker.wait()
+        assert _login(client, "op1", PASSWORD).status_code == 200  # a new worker took over
+        assert HASHING._proc is not None and HASHING._proc.pid != worker.pid

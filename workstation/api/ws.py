@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -60,23 +61,18 @@ async def websocket(ws: WebSocket) -> None:
         await ws.close(code=4429, reason="too many open tabs")
         return
     await ws.accept()
-    conn = hub.register(user.id, user.role, session_token(ws.session))
-    sender = asyncio.create_task(_send_loop(ws, conn))
-    receiver = asyncio.create_task(_receive_loop(ws, user, container, conn))
-    _start_session_watch(ws, container, hub)
-    try:
-        # whichever ends first ends the tab: the browser went away, or it stopped reading and the sender
-        # gave it up (it is unregistered at once; nothing more is queued or written for it)
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        hub.unregister(conn)
-        sender.cancel()
-        receiver.cancel()
-        await asyncio.gather(sender, receiver, return_exceptions=True)
-
-
-async def _receive_loop(ws: WebSocket, user: User, container: Container, conn: Connection) -> None:
     calls = container.calls
+    conn = hub.register(user.id, user.role, session_token(ws.session))
+    handler = asyncio.current_task()
+    given_up = asyncio.Event()  # the sender gave the tab up: this handler ends too (its receive waits)
+
+    def give_up() -> None:
+        given_up.set()
+        if handler is not None:
+            handler.cancel()
+
+    sender = asyncio.create_task(_send_loop(ws, conn, give_up))
+    _start_session_watch(ws, container, hub)
     try:
         async with asyncio.timeout(SEND_TIMEOUT_S):
             await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
@@ -86,10 +82,17 @@ async def _receive_loop(ws: WebSocket, user: User, container: Container, conn: C
             reply = await _handle(raw, user, container.db, calls)
             if reply is not None:
                 conn.offer(versioned(reply))
-    except (WebSocketDisconnect, asyncio.CancelledError):
-        raise
+    except WebSocketDisconnect:
+        pass
+    except asyncio.CancelledError:
+        if not given_up.is_set() or handler is None:
+            raise
+        handler.uncancel()  # our own cancellation: a frozen tab, unregistered below, nothing to re-raise
     except Exception as exc:
         log.info("websocket of user %s closed: %s", user.id, type(exc).__name__)
+    finally:
+        hub.unregister(conn)
+        sender.cancel()
 
 
 async def _watch_sessions(db: Database, hub: Hub) -> None:
@@ -129,9 +132,10 @@ async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
     await ws.send_json(versioned(snap or {"type": "call.none"}))
 
 
-async def _send_loop(ws: WebSocket, conn: Connection) -> None:
+async def _send_loop(ws: WebSocket, conn: Connection, give_up: Callable[[], None]) -> None:
     """The tab's one writer. A frame the socket cannot take within ``SEND_TIMEOUT_S`` (the browser
-    stopped reading: its buffers are full) ends the tab; a full queue too (``Hub`` marks it)."""
+    stopped reading: its buffers are full) or a full queue (``Hub`` marks it) ends the tab: ``give_up``
+    ends its handler, which unregisters it (it stayed registered while its receive waited for good)."""
     try:
         while True:
             msg = await conn.queue.get()
@@ -141,12 +145,14 @@ async def _send_loop(ws: WebSocket, conn: Connection) -> None:
                     return
                 if msg is None or conn.overflowed:
                     await ws.close(code=1013, reason="too slow: reconnect")
+                    give_up()
                     return
                 await ws.send_text(text_of(msg))
     except asyncio.CancelledError:
         raise
     except Exception:  # TimeoutError: the browser stopped reading; nothing more is queued for it
         conn.overflowed = True
+        give_up()
         return
 
 
