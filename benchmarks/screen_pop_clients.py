@@ -92,7 +92,8 @@ async def operator_client(
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            stats.kinds[f"connect error: {type(exc).__name__}: {str(exc)[:60]}"] += 1
             if held and gate is not None:  # not while backing off
                 held = False
                 gate.release()

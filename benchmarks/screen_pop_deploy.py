@@ -154,6 +154,8 @@ class Deployment:
         await self.browsers.start(clients)
         self.stats.ready = self.browsers.ready
         log(f"{self.name}: {len(self.servers)} process(es), {self.stats.ready} websockets signed in")
+        if self.browsers.failures:
+            log(f"{self.name}: connect errors (each retried up to 4 times): {self.browsers.failures}")
 
     # ------------------------------------------------------------------ one load point
     async def measure(

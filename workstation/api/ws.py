@@ -109,7 +109,7 @@ async def _watch_sessions(db: Database, hub: Hub) -> None:
             live = await asyncio.to_thread(sessions.live_tokens, db, tokens)
         except Exception:
             continue  # the DB is away: keep the sockets, check again later
-        hub.close_ended(live)
+        hub.close_ended(live, checked=tokens)
 
 
 def _start_session_watch(ws: WebSocket, container: Container, hub: Hub) -> None:
