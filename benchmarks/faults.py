@@ -42,6 +42,7 @@ sys.path.append(
 )  # screen_pop_* helpers; after ROOT: benchmarks/classifier.py is no package
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 T0 = time.monotonic()
 

@@ -120,7 +120,8 @@ def test_with_redis_away_each_node_still_limits_on_its_own(tmp_path: Path) -> No
         assert codes == [401] * 6
         locked = _login(client, "op1", PASSWORD)
         assert locked.status_code == 429
-        assert container.signin.shared is not None and container.signin.shared.failures > 0
+        assert container.signin.shared is not None
+        assert container.signin.shared.failures > 0
     container.db.dispose()
 
 
@@ -130,8 +131,10 @@ def test_passwords_are_checked_in_a_process_apart_that_comes_back_if_killed(serv
     with httpx.Client(base_url=server.url) as client:
         assert _login(client, "op1", PASSWORD).status_code == 200
         worker = HASHING._proc
-        assert worker is not None and worker.pid != os.getpid()
+        assert worker is not None
+        assert worker.pid != os.getpid()
         worker.kill()
         worker.wait()
         assert _login(client, "op1", PASSWORD).status_code == 200  # a new worker took over
-        assert HASHING._proc is not None and HASHING._proc.pid != worker.pid
+        assert HASHING._proc is not None
+        assert HASHING._proc.pid != worker.pid
