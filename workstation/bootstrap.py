@@ -63,6 +63,7 @@ def bootstrap(
     redis = make_redis(settings)
     db = db or Database(settings.resolved_database_url())
     bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix)
+    billing_from_settings = billing is None
     billing = billing or make_billing(settings, redis)
     configure_scrubber(settings)
     tel: Telephony | None
@@ -88,6 +89,7 @@ def bootstrap(
         ),
         floor=FloorPresence(hub, bus, redis, settings.redis_prefix),
         features=tuple(FEATURES if features is None else features),
+        billing_from_settings=billing_from_settings,
     )
     container.background.append(container.floor.run)
     # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool
