@@ -146,7 +146,7 @@ class SignInGuard:
         max_waiting: int = 4,
         hashing: HashProcess = HASHING,
         tarpit: Tarpit | None = None,
-        hash_cpu_share: float = 0.5,
+        hash_cpu_share: float = 0.25,
     ):
         self.users = AttemptLimiter(free=per_user)
         self.addresses = AttemptLimiter(free=per_address, window_s=300.0, max_s=300.0)
