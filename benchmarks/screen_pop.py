@@ -18,7 +18,7 @@ Sessions are minted with the app's signing key (the websocket still checks them 
 
     python benchmarks/screen_pop.py             # relay, embedded, redis ×2: 500 operators, 20 calls/s, ≥ 1,000 pops each
     python benchmarks/screen_pop.py --quick     # the same, 4 s of calls each (< 1 min)
-    python benchmarks/screen_pop.py --sweep     # calls/s × operators × nodes: the ceiling (~20 min)
+    python benchmarks/screen_pop.py --sweep --app core  # calls/s × operators × nodes: the ceiling (~30 min)
     python benchmarks/screen_pop.py --pressure  # pops with an export running, a sign-in flood, slow browsers
 
 ``scripts/plot_sweep.py`` draws the sweep's lines.

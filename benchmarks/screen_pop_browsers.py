@@ -32,6 +32,7 @@ class BrowserProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.ready = 0
         self.errors = 0
+        self.failures: dict[str, int] = {}  # connect errors, retried or not
 
     async def start(self, clients: list[tuple[str, dict[str, str], str]], deadline_s: float = 180) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -43,6 +44,7 @@ class BrowserProcess:
         )
         answer = await asyncio.wait_for(self._ask({"clients": clients}), deadline_s)
         self.ready, self.errors = answer["ready"], answer["errors"]
+        self.failures = answer.get("failures", {})
 
     async def _ask(self, command: Any) -> Any:
         assert self.proc is not None
@@ -97,7 +99,8 @@ async def serve() -> None:
             deadline = time.monotonic() + 170
             while stats.ready + stats.errors < len(clients) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
-            reply({"ready": stats.ready, "errors": stats.errors})
+            failures = {k: n for k, n in stats.kinds.items() if k.startswith("connect error")}
+            reply({"ready": stats.ready, "errors": stats.errors, "failures": failures})
         elif command == "clear":
             stats.clear()
             reply({"ok": True})

@@ -37,7 +37,6 @@ class Stats:
     messages: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     published: dict[tuple[str, str], float] = field(default_factory=dict)  # (call id, user id) -> monotonic
-    closed_slow: int = 0  # slow browsers the server closed (1013)
 
     def clear(self) -> None:
         self.arrivals.clear()
@@ -93,7 +92,8 @@ async def operator_client(
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            stats.kinds[f"connect error: {type(exc).__name__}: {str(exc)[:60]}"] += 1
             if held and gate is not None:  # not while backing off
                 held = False
                 gate.release()
@@ -106,22 +106,6 @@ async def operator_client(
                 gate.release()
             for task in wrap_ups:
                 task.cancel()
-
-
-async def slow_browser(url: str, headers: dict[str, str], stats: Stats, sock: Any = None) -> None:
-    """A tab that stops reading after ``hello`` (a frozen laptop): the server must drop it, not wait."""
-    try:
-        async with websockets.connect(
-            url, additional_headers=headers, max_queue=1, max_size=2**22, sock=sock
-        ) as ws:
-            await ws.recv()
-            await ws.wait_closed()  # never reads again: frames pile up in the kernel, then at the server
-            if ws.close_code == 1013:
-                stats.closed_slow += 1
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        return
 
 
 async def bus_listener(prefix: str, stats: Stats) -> None:

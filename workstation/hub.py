@@ -199,9 +199,15 @@ class Hub:
         """The session tokens of this node's open connections."""
         return {c.session for conns in self._by_user.values() for c in conns if c.session}
 
-    def close_ended(self, live: set[str]) -> int:
-        """Close the connections whose session is not in ``live``; returns how many."""
-        ended = [c for conns in self._by_user.values() for c in conns if c.session and c.session not in live]
+    def close_ended(self, live: set[str], checked: set[str]) -> int:
+        """Close the connections whose session was ``checked`` and is not in ``live``; returns how many.
+        (A tab that connected while the check ran was not checked: it stays open until the next one.)"""
+        ended = [
+            c
+            for conns in self._by_user.values()
+            for c in conns
+            if c.session and c.session in checked and c.session not in live
+        ]
         for conn in ended:
             self.close(conn)
         return len(ended)

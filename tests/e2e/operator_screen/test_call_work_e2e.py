@@ -38,7 +38,9 @@ def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(
     page.fill("#rec-note", "Интернет не работает, APN проверен, перезагрузка не помогла")
     page.click("#tk-escalate summary")
     # the details element fires "toggle" in a later task: wait for the prefill, don't read it at once
-    expect(page.locator("#tk-note")).to_have_value("Интернет не работает, APN проверен, перезагрузка не помогла")
+    expect(page.locator("#tk-note")).to_have_value(
+        "Интернет не работает, APN проверен, перезагрузка не помогла"
+    )
     page.select_option("#tk-topic", "mobile_data")
     page.click("#tk-send")
     page.wait_for_selector(".toast:has-text('создана')")
