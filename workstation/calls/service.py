@@ -10,8 +10,10 @@ writer so the pop path never waits for the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from asyncio import shield, wait_for
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -166,26 +168,23 @@ class CallService:
     async def _card(self, call: LiveCall) -> CardLookup | None:
         if call.lookup is None and call.lookup_task is None and not call.caller:
             call.lookup = NO_CALLER_ID
-        if call.lookup is None and call.lookup_task is not None:
-            try:
-                call.lookup = await asyncio.wait_for(asyncio.shield(call.lookup_task), timeout=1.5)
+        if call.lookup is None and (task := call.lookup_task) is not None:
+            try:  # a card already there (the cache warmed in the IVR) is taken at once, no loop round trip
+                call.lookup = task.result() if task.done() else await wait_for(shield(task), 1.5)
             except Exception as exc:  # the billing front answers in time; this is the last guard
                 log.warning("card lookup for call %s failed: %s", call.call_id, type(exc).__name__)
                 return None
-            self._found(call, call.lookup_task)
+            self._found(call, task)
         return call.lookup
 
     async def _arrived(self, ev: CallArrived) -> None:
-        """Warm the billing cache (no live call yet: most calls of an IVR never reach the floor); the
-        lookup at the queue join then finds the card there, or joins this one still under way."""
+        """Warm the billing cache: no live call yet (most calls of an IVR never reach the floor)."""
         if ev.caller and not self.directory.is_agent_number(ev.caller):
             self._spawn(self._prefetch(ev.caller))
 
     async def _prefetch(self, caller: str) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the lookup at the queue join tries again, and logs it
             await self.billing.lookup_caller(caller)
-        except Exception as exc:  # the lookup at the queue join tries again and says what happened
-            log.info("card prefetch failed: %s", type(exc).__name__)
 
     async def _queued(self, ev: CallQueued) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
@@ -195,6 +194,7 @@ class CallService:
             "upsert", ev.call_id, caller=call.caller, queue=ev.queue, state="queued", queued_at=ev.at
         )
         self.writer.event(ev.call_id, "queued", None, {"queue": ev.queue, "position": ev.position})
+        await asyncio.sleep(0)  # the lookup's first step before the ring (same moment): a cached card is in
 
     async def _offered(self, ev: CallOffered) -> None:
         uid = self.directory.user_for(ev.agent, ev.extension)

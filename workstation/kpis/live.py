@@ -13,7 +13,7 @@ import time
 from bisect import bisect_right
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,11 +33,10 @@ def day_start(now: float, tz: ZoneInfo) -> float:
 
 @dataclass
 class AgentTrack:
-    """One operator's state now and since when, and their closed seconds per state today."""
+    """One operator's state now and since when."""
 
     state: str
     since: float
-    today: dict[str, float] = field(default_factory=dict)  # closed seconds per state since midnight
     last_call: str | None = None  # the call whose after-call work the operator is doing
 
 
@@ -126,6 +125,7 @@ class LiveFigures:
         self.sums: dict[str, dict[str, f.Counts]] = {w: {} for w in WINDOWS}
         self.agents: dict[int, AgentTrack] = {}
         self.states = TimeInStates()
+        self._day_base = (0.0, 0.0)  # busy and ready seconds of everybody up to midnight
         self._day = day_start(clock(), self.tz)
         self.last_event_at = 0.0
         self._ticks = 0
@@ -193,9 +193,6 @@ class LiveFigures:
         if track.state == state:
             return None
         prev = AgentTrack(track.state, track.since, last_call=track.last_call)
-        start = max(track.since, self._day)
-        if at > start:
-            track.today[track.state] = track.today.get(track.state, 0.0) + at - start
         self.states.change(track.state, state, at)
         track.state, track.since = state, at
         return prev
@@ -244,9 +241,8 @@ class LiveFigures:
         self._order["today"].clear()
         for ws in self._in.values():
             ws.discard("today")
-        for track in self.agents.values():
-            track.today = {}
         self._day = day
+        self._day_base = self.states.value(day)
 
     def known_finished(self, call_id: str) -> bool:
         """A call already counted in full and dropped: late events for it change nothing."""
@@ -271,19 +267,11 @@ class LiveFigures:
     def _occupancy(self, now: float) -> dict[str, float | None]:
         out: dict[str, float | None] = {}
         for w, length in WINDOWS.items():
-            if length is not None:
+            if length is None:
+                (b0, r0), (b1, r1) = self._day_base, self.states.value(now)
+                out[w] = f.occupancy(b1 - b0, r1 - r0)
+            else:
                 out[w] = f.occupancy(*self.states.between(now - length, now))
-                continue
-            busy = ready = 0.0
-            for track in self.agents.values():
-                busy += sum(track.today.get(s, 0.0) for s in BUSY)
-                ready += track.today.get("ready", 0.0)
-                seconds = max(0.0, now - max(track.since, self._day))
-                if track.state in BUSY:
-                    busy += seconds
-                elif track.state == "ready":
-                    ready += seconds
-            out[w] = f.occupancy(busy, ready)
         return out
 
     def snapshot(self) -> dict[str, Any]:
