@@ -18,7 +18,9 @@ clients that never signed in post chunked 300 MB bodies and hundreds of small on
 simulator over TCP, a server process, 100 operators' websockets) at 20 calls/s while 32 clients flood
 the sign-in with wrong passwords for random user names from random addresses (a botnet behind the
 trusted proxy: the per-user and per-address limits do not stop it, the bounded hashing pool must);
-``baseline_pop_p99_ms`` is the same run without the flood, side by side.
+``baseline_pop_p99_ms`` is the same run without the flood, side by side. ``flood.flood_loop_cpu_pct``:
+the server's event-loop thread's CPU during the flood run (pops included); ``flood.flood_alone``: the
+flood for 5 s with no calls, and ``loop_ms_per_request``, what one flood request cost the event loop.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ sys.path.append(
 )  # screen_pop_* helpers; after ROOT: benchmarks/classifier.py is no package
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 T0 = time.monotonic()
 
@@ -253,17 +256,27 @@ def unauth_memory(big_posts: int, tmp: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------ sign-in flood
+def loop_cpu_s(pid: int) -> float:
+    """CPU seconds of a process's main thread: the server's event loop (pops and HTTP parsing)."""
+    for t in psutil.Process(pid).threads():
+        if t.id == pid:
+            return float(t.user_time + t.system_time)
+    return 0.0
+
+
 class BotnetSignin:
     """32 concurrent wrong sign-ins, random user names, each from a random address (X-Forwarded-For
     through the trusted proxy): no per-user or per-address limit ever trips; hashing must stay bounded."""
 
     def __init__(self, dep: Any, stop: asyncio.Event) -> None:
         self.base = f"http://127.0.0.1:{dep.servers[0].port}"
+        self.pid = dep.servers[0].proc.pid
         self.stop = stop
         self.counts: dict[str, int] = {}
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        self.loop0, self.t0 = loop_cpu_s(self.pid), time.monotonic()
         self.tasks = [asyncio.create_task(self.guesser()) for _ in range(32)]
 
     async def guesser(self) -> None:
@@ -282,7 +295,26 @@ class BotnetSignin:
 
     async def finish(self) -> dict[str, Any]:
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        return {"flood_replies": dict(self.counts)}
+        seconds = time.monotonic() - self.t0
+        return {
+            "flood_replies": dict(self.counts),
+            "flood_loop_cpu_pct": round(100 * (loop_cpu_s(self.pid) - self.loop0) / seconds, 1),
+            "flood_seconds": round(seconds, 1),
+            "flood_requests_per_s": round(sum(self.counts.values()) / seconds, 1),
+        }
+
+
+async def flood_alone(dep: Any, seconds: float) -> dict[str, Any]:
+    """The flood with no calls: the event loop's CPU per sign-in request (parsing, gate, refusals)."""
+    stop = asyncio.Event()
+    bot = BotnetSignin(dep, stop)
+    await bot.start()
+    await asyncio.sleep(seconds)
+    stop.set()
+    out = await bot.finish()
+    rps = out["flood_requests_per_s"]
+    out["loop_ms_per_request"] = round(10 * out["flood_loop_cpu_pct"] / rps, 3) if rps else None
+    return out
 
 
 def signin_flood(seconds: float, rate: float, tmp: Path) -> dict[str, Any]:
@@ -300,6 +332,7 @@ def signin_flood(seconds: float, rate: float, tmp: Path) -> dict[str, Any]:
         try:
             base = await dep.measure(rate, seconds, callers)
             flood = await dep.measure(rate, seconds, callers, pressure="botnet_signin")
+            alone = await flood_alone(dep, 5.0)
         finally:
             await dep.teardown()
         return {
@@ -308,6 +341,10 @@ def signin_flood(seconds: float, rate: float, tmp: Path) -> dict[str, Any]:
             "flood_pop_p50_ms": flood["p50_ms"],
             "flood_lost_pops": flood["lost_pops"],
             "flood_replies": flood.get("flood_replies", {}),
+            "flood_requests_per_s": flood["flood_requests_per_s"],
+            "flood_loop_cpu_pct": flood["flood_loop_cpu_pct"],
+            # the flood alone, no calls: what one sign-in request costs the event loop
+            "flood_alone": alone,
             "pop_calls_per_s": rate,
             "pop_seconds": seconds,
         }

@@ -18,7 +18,7 @@ Sessions are minted with the app's signing key (the websocket still checks them 
 
     python benchmarks/screen_pop.py             # relay, embedded, redis ×2: 500 operators, 20 calls/s, ≥ 1,000 pops each
     python benchmarks/screen_pop.py --quick     # the same, 4 s of calls each (< 1 min)
-    python benchmarks/screen_pop.py --sweep     # calls/s × operators × nodes: the ceiling (~20 min)
+    python benchmarks/screen_pop.py --sweep --app core  # calls/s × operators × nodes: the ceiling (~30 min)
     python benchmarks/screen_pop.py --pressure  # pops with an export running, a sign-in flood, slow browsers
 
 ``scripts/plot_sweep.py`` draws the sweep's lines.
@@ -115,6 +115,34 @@ async def run_group(
     return lines
 
 
+async def run_one_by_one(
+    args: argparse.Namespace,
+    tmp: Path,
+    billing: Path,
+    callers: list[str],
+    specs: list[tuple[str, int]],
+    operators: int,
+    rates: tuple[float, ...],
+) -> list[dict[str, Any]]:
+    """The sweep: the relay, then each (mode, nodes), each set up alone, measured at every rate and torn
+    down before the next (thousands of idle websockets of the others would load the machine)."""
+    lines: list[dict[str, Any]] = []
+    relay_at: dict[float, dict[str, Any]] = {}
+    for kind, nodes in [("relay", 1), *specs]:
+        dep = Deployment(kind, nodes, operators, "relay" if kind == "relay" else args.app, tmp, billing)
+        try:
+            await dep.setup()
+            for rate in rates:
+                line = await dep.measure(rate, seconds_for(args, rate), callers, min_pops=min_pops(args))
+                if kind == "relay":
+                    relay_at[rate] = line
+                emit(with_ratio(line, relay_at.get(rate) if kind != "relay" else None), args.out)
+                lines.append(line)
+        finally:
+            await dep.teardown()
+    return lines
+
+
 def ceilings(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per (nodes, operators): the highest call rate whose p99 is within budget with no pop lost."""
     out = []
@@ -148,7 +176,9 @@ async def main_async(args: argparse.Namespace) -> None:
             lines: list[dict[str, Any]] = []
             for ops in args.sweep_operators:
                 specs = [("redis", n) for n in args.sweep_nodes]
-                lines += await run_group(args, tmp, billing, callers, specs, ops, tuple(args.sweep_rates))
+                lines += await run_one_by_one(
+                    args, tmp, billing, callers, specs, ops, tuple(args.sweep_rates)
+                )
             for c in ceilings(lines):
                 emit(c, args.out)
         elif args.pressure:

@@ -22,6 +22,8 @@ from typing import Any
 import psutil
 from screen_pop_clients import Stats, operator_client
 
+HANDSHAKES_IN_FLIGHT = 64  # at most this many tabs between connect and hello (5,000 connect in waves)
+
 
 class BrowserProcess:
     """The parent's handle on the browsers' process: the same figures as a local ``Stats``."""
@@ -30,6 +32,7 @@ class BrowserProcess:
         self.proc: asyncio.subprocess.Process | None = None
         self.ready = 0
         self.errors = 0
+        self.failures: dict[str, int] = {}  # connect errors, retried or not
 
     async def start(self, clients: list[tuple[str, dict[str, str], str]], deadline_s: float = 180) -> None:
         self.proc = await asyncio.create_subprocess_exec(
@@ -41,6 +44,7 @@ class BrowserProcess:
         )
         answer = await asyncio.wait_for(self._ask({"clients": clients}), deadline_s)
         self.ready, self.errors = answer["ready"], answer["errors"]
+        self.failures = answer.get("failures", {})
 
     async def _ask(self, command: Any) -> Any:
         assert self.proc is not None
@@ -89,14 +93,14 @@ async def serve() -> None:
         command = json.loads(line)
         if isinstance(command, dict):
             clients = command["clients"]
-            for i, (url, headers, agent) in enumerate(clients):
-                tasks.append(asyncio.create_task(operator_client(url, headers, agent, stats)))
-                if i % 50 == 49:  # connect in waves: a sign-in storm is another benchmark
-                    await asyncio.sleep(0.05)
+            gate = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
+            for url, headers, agent in clients:
+                tasks.append(asyncio.create_task(operator_client(url, headers, agent, stats, gate)))
             deadline = time.monotonic() + 170
             while stats.ready + stats.errors < len(clients) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
-            reply({"ready": stats.ready, "errors": stats.errors})
+            failures = {k: n for k, n in stats.kinds.items() if k.startswith("connect error")}
+            reply({"ready": stats.ready, "errors": stats.errors, "failures": failures})
         elif command == "clear":
             stats.clear()
             reply({"ok": True})

@@ -80,7 +80,7 @@ class Deployment:
         self.pg_url: str | None = None
         self.servers: list[Server] = []
         self.operators: list[tuple[int, str, str]] = []  # (user id, interface, session token)
-        self.others: dict[str, tuple[int, str]] = {}  # role -> (user id, session token)
+        self.others: dict[str, tuple[int, str]] = {}  # user name -> (user id, session token)
         self.stats = Stats()
         self.browsers = BrowserProcess()
         self.warmed = False
@@ -98,10 +98,11 @@ class Deployment:
         if self.kind == "relay":
             self.operators = [(i, f"PJSIP/{20000 + i}", "") for i in range(self.n_operators)]
             return ""
-        if self.kind == "redis":
+        if self.kind == "redis" and not os.environ.get("SCREEN_POP_REDIS_SQLITE"):  # (a diagnostic)
             self.pg_url = await asyncio.to_thread(create_pg_database)
         db_url = self.pg_url or f"sqlite:///{self.tmp / f'{self.name}.db'}"
-        roles = ("supervisor", "analyst") if self.pressures else ()
+        # two supervisors: 20 tabs each at most (the per-user limit), 40 frozen tabs in all
+        roles = ("supervisor", "supervisor", "analyst") if self.pressures else ()
         users = await asyncio.to_thread(add_operators, db_url, self.n_operators, roles)
         self.operators = [u for u in users if u[1].startswith("PJSIP/")]
         self.others = {u[1]: (u[0], u[2]) for u in users if not u[1].startswith("PJSIP/")}
@@ -154,6 +155,8 @@ class Deployment:
         await self.browsers.start(clients)
         self.stats.ready = self.browsers.ready
         log(f"{self.name}: {len(self.servers)} process(es), {self.stats.ready} websockets signed in")
+        if self.browsers.failures:
+            log(f"{self.name}: connect errors (each retried up to 4 times): {self.browsers.failures}")
 
     # ------------------------------------------------------------------ one load point
     async def measure(

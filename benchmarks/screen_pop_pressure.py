@@ -13,13 +13,15 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from screen_pop_clients import Stats, slow_browser
+
+from tests.support.frozen_tab import open_frozen_tab
 
 if TYPE_CHECKING:
     from screen_pop_deploy import Deployment
 
 SIGNIN_CONCURRENCY = 32  # the flood of issue 15: 32 wrong sign-ins at a time, without pause
 SLOW_BROWSERS = 40
+SUPERVISORS = ("supervisor", "supervisor2")  # 20 tabs each: the per-user limit of a node
 
 
 class Pressure:
@@ -87,31 +89,37 @@ class SigninFlood(Pressure):
 
 
 class SlowBrowsers(Pressure):
-    """Supervisors' tabs (they get every floor change) that stop reading, with a 4 KB receive buffer."""
+    """Supervisors' tabs (they get every floor change) that stop reading after the handshake: raw
+    sockets with a 4 KB receive buffer, never read (``tests/support/frozen_tab.py``). At the end each is
+    drained: a tab the server gave up ends (EOF) after a bounded amount of data."""
 
     async def start(self) -> None:
-        uid, tail = self.dep.others["supervisor"]
-        self.slow_stats = Stats()
-        headers = self.dep.cookie_headers(uid, tail)
-        url = self.dep.ws_url(0, "")
+        cookies = [self.dep.cookie_headers(*self.dep.others[name])["Cookie"] for name in SUPERVISORS]
         port = self.dep.servers[0].port
-        for _ in range(SLOW_BROWSERS):
-            sock = await small_socket(port)
-            self.tasks.append(asyncio.create_task(slow_browser(url, headers, self.slow_stats, sock=sock)))
+        self.socks = [await open_frozen_tab(port, cookies[i % 2]) for i in range(SLOW_BROWSERS)]
 
     async def finish(self) -> dict[str, Any]:
+        drained = await asyncio.gather(*(drain(s) for s in self.socks))
         self.counts["slow_tabs"] = SLOW_BROWSERS
-        self.counts["closed_by_server"] = self.slow_stats.closed_slow
+        self.counts["closed_by_server"] = sum(1 for ended, _ in drained if ended)
+        self.counts["max_kb_buffered_per_tab"] = max((n for _, n in drained), default=0) // 1024
+        for s in self.socks:
+            s.close()
         return await super().finish()
 
 
-async def small_socket(port: int) -> socket.socket:
-    """A connected TCP socket whose receive buffer holds 4 KB: a reader that stops shows at once."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(s, ("127.0.0.1", port))
-    return s
+async def drain(sock: socket.socket, quiet_s: float = 2.0) -> tuple[bool, int]:
+    """Read what a frozen tab was sent until the server closes (True) or sends nothing for ``quiet_s``."""
+    loop = asyncio.get_running_loop()
+    total = 0
+    while True:
+        try:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 65536), quiet_s)
+        except (TimeoutError, OSError):
+            return False, total
+        if not chunk:
+            return True, total
+        total += len(chunk)
 
 
 PRESSURES: dict[str, type[Pressure]] = {"export": ExportRunning, "signin": SigninFlood, "slow": SlowBrowsers}

@@ -68,9 +68,9 @@ BENCH_PASSWORD = "bench-password-1"
 
 
 def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tuple[int, str, str]]:
-    """N operators sharing one password hash, and one user per role in ``others`` (``supervisor``,
-    ``analyst``…, named after the role, password ``BENCH_PASSWORD``); returns (user id, interface or
-    role, session token)."""
+    """N operators sharing one password hash, and one user per entry of ``others`` (a role:
+    ``supervisor``, ``analyst``…, named after it, a second of the same role ``supervisor2``, password
+    ``BENCH_PASSWORD``); returns (user id, interface or user name, session token)."""
     from sqlalchemy import insert, select
 
     from workstation.auth import hash_password
@@ -98,9 +98,13 @@ def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tup
         for i in range(n)
     ]
     other_hash = hash_password(BENCH_PASSWORD) if others else ""
+    names = [
+        role if others[:i].count(role) == 0 else f"{role}{others[:i].count(role) + 1}"
+        for i, role in enumerate(others)
+    ]
     rows += [
         dict(
-            username=role,
+            username=name,
             display_name=role.title(),
             password_hash=other_hash,
             role=role,
@@ -109,7 +113,7 @@ def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tup
             language="en",
             active=True,
         )
-        for role in others
+        for name, role in zip(names, others, strict=True)
     ]
     with db.session() as s:
         s.execute(insert(User), rows)
@@ -117,7 +121,8 @@ def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tup
 
     with db.session() as s:
         users = [
-            (r.id, r.interface or r.role) for r in s.execute(select(User.id, User.interface, User.role)).all()
+            (r.id, r.interface or r.username)
+            for r in s.execute(select(User.id, User.interface, User.username)).all()
         ]
     # a server-side session each, as a sign-in opens (the cookie carries its token)
     tokens = open_sessions(db, [uid for uid, _ in users], 12 * 3600)

@@ -29,6 +29,7 @@ from billing_adapter.phones import BadNumber, normalise_msisdn
 from billing_adapter.ports import BatchReader, BillingError, BillingSource
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import CacheStore
+from billing_adapter.write_behind import WriteBehind
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -73,46 +74,36 @@ class CachedBilling:
         self.clock = clock
         self.billing_calls = 0
         self._inflight: dict[str, asyncio.Task[Any]] = {}
-        self._background: set[asyncio.Task[Any]] = set()
+        self._writes = WriteBehind(store, keep_s)  # batched, off the pop's path
         # what this process wrote in the last pending_s: read-your-writes while a write is in flight
         self._pending: dict[str, tuple[float, dict[str, Any]]] = {}
         self._just_loaded: dict[str, dict[str, Any]] = {}  # cards billing has just returned, per subscriber
         self.changes = ChangeListener(redis, self.channel, self.invalidate) if redis is not None else None
 
     # ------------------------------------------------------------------ cache plumbing
-    async def _get(self, key: str) -> dict[str, Any] | None:
-        pending = self._pending.get(key)
-        if pending is not None and self._just_written(pending):
-            return pending[1]
-        try:
-            return await self.store.get(key)
-        except Exception as exc:
-            log.warning("billing cache read failed: %s", type(exc).__name__)
-            return None
-
-    async def _put(self, key: str, value: Any, fresh_s: float) -> None:
-        try:
-            await self.store.set(key, {"t": self.clock(), "fresh": fresh_s, "v": value}, self.keep_s)
-        except Exception as exc:
-            log.warning("billing cache write failed: %s", type(exc).__name__)
+    async def _get(self, *keys: str) -> list[dict[str, Any] | None]:
+        """The entries of ``keys`` (this process's own writes of the last moment first), one round trip."""
+        found: dict[str, dict[str, Any] | None] = {}
+        for key in keys:
+            pending = self._pending.get(key)
+            if pending is not None and self._just_written(pending):
+                found[key] = pending[1]
+        missing = [k for k in keys if k not in found]
+        if missing:
+            try:
+                found.update(zip(missing, await self.store.get_many(*missing), strict=True))
+            except Exception as exc:
+                log.warning("billing cache read failed: %s", type(exc).__name__)
+        return [found.get(k) for k in keys]
 
     def _put_later(self, key: str, value: Any, fresh_s: float) -> None:
-        """Write to the cache without making the pop wait for it (one Redis round trip less each);
-        until the write lands, this process reads the value from ``_pending`` (read-your-writes)."""
+        """Write to the cache without making the pop wait for it (batched: ``WriteBehind``); until the
+        write lands, this process reads the value from ``_pending`` (read-your-writes)."""
         entry = {"t": self.clock(), "fresh": fresh_s, "v": value}
         self._pending[key] = (time.monotonic(), entry)
         if len(self._pending) > 4096:
             self._prune_pending()
-
-        async def write() -> None:
-            try:
-                await self.store.set(key, entry, self.keep_s)
-            except Exception as exc:
-                log.warning("billing cache write failed: %s", type(exc).__name__)
-
-        task = asyncio.ensure_future(write())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._writes.put(key, entry)
 
     def _just_written(self, pending: tuple[float, dict[str, Any]]) -> bool:
         within = self.pending_s
@@ -125,8 +116,7 @@ class CachedBilling:
 
     async def flush(self) -> None:
         """Wait for cache writes still in flight (other nodes see a card once its write has landed)."""
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        await self._writes.flush()
 
     def _fresh(self, entry: dict[str, Any] | None) -> bool:
         return entry is not None and self.clock() - float(entry["t"]) <= float(entry["fresh"])
@@ -228,7 +218,7 @@ class CachedBilling:
         except BadNumber as exc:
             return CardLookup(state="bad_number", message=str(exc))
         deadline = self._deadline()
-        entry = await self._get(f"msisdn:{msisdn}")
+        (entry,) = await self._get(f"msisdn:{msisdn}")
         loaded = failed = False
         if self._fresh(entry):
             refs, mark = entry["v"], self._freshness(entry, False)  # type: ignore[index]
@@ -281,8 +271,7 @@ class CachedBilling:
                 card=_card_from(loaded, None),
                 freshness=Freshness("billing", 0.0, False, self.breaker.billing_state()),
             )
-        profile = await self._get(f"card:{sid}")
-        balance = await self._get(f"bal:{sid}")
+        profile, balance = await self._get(f"card:{sid}", f"bal:{sid}")
         if self._fresh(profile) and self._fresh(balance):
             age = self._age(profile, balance)
             origin = "billing" if just_loaded and age == 0.0 else "cache"
@@ -394,7 +383,8 @@ class CachedBilling:
     async def close(self) -> None:
         if self.changes is not None:
             await self.changes.close()
-        for task in list(self._background) + list(self._inflight.values()):
+        self._writes.cancel()
+        for task in list(self._inflight.values()):
             task.cancel()
         await self.store.close()
         await self.source.close()

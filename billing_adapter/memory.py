@@ -146,7 +146,13 @@ class NoStore:
     async def get(self, key: str) -> dict[str, Any] | None:
         return None
 
+    async def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        return [None for _ in keys]
+
     async def set(self, key: str, entry: dict[str, Any], keep_s: float) -> None:
+        return None
+
+    async def set_many(self, entries: list[tuple[str, dict[str, Any]]], keep_s: float) -> None:
         return None
 
     async def delete(self, *keys: str) -> None:

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 class CacheStore(Protocol):
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
+    async def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        """The entries of ``keys``, in order (one round trip on Redis)."""
+        ...
+
     async def set(self, key: str, entry: dict[str, Any], keep_s: float) -> None: ...
+
+    async def set_many(self, entries: list[tuple[str, dict[str, Any]]], keep_s: float) -> None:
+        """Several entries at once (one round trip on Redis)."""
+        ...
 
     async def delete(self, *keys: str) -> None: ...
 
@@ -43,11 +51,18 @@ class MemoryStore:
         self._data.move_to_end(key)
         return entry
 
+    async def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        return [await self.get(k) for k in keys]
+
     async def set(self, key: str, entry: dict[str, Any], keep_s: float) -> None:
         self._data[key] = (time.time() + keep_s, entry)
         self._data.move_to_end(key)
         while len(self._data) > self.max_entries:
             self._data.popitem(last=False)
+
+    async def set_many(self, entries: list[tuple[str, dict[str, Any]]], keep_s: float) -> None:
+        for key, entry in entries:
+            await self.set(key, entry, keep_s)
 
     async def delete(self, *keys: str) -> None:
         for k in keys:
@@ -70,8 +85,18 @@ class RedisStore:
         raw = await self.redis.get(self.prefix + key)
         return None if raw is None else json.loads(raw)
 
+    async def get_many(self, *keys: str) -> list[dict[str, Any] | None]:
+        raws = await self.redis.mget([self.prefix + k for k in keys])
+        return [None if raw is None else json.loads(raw) for raw in raws]
+
     async def set(self, key: str, entry: dict[str, Any], keep_s: float) -> None:
         await self.redis.set(self.prefix + key, json.dumps(entry, ensure_ascii=False), px=int(keep_s * 1000))
+
+    async def set_many(self, entries: list[tuple[str, dict[str, Any]]], keep_s: float) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key, entry in entries:
+            pipe.set(self.prefix + key, json.dumps(entry, ensure_ascii=False), px=int(keep_s * 1000))
+        await pipe.execute()
 
     async def delete(self, *keys: str) -> None:
         if keys:

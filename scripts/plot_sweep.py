@@ -90,8 +90,8 @@ def table(lines: list[dict[str, Any]]) -> str:
     """The sweep as a Markdown table (what README shows beside the chart)."""
     rows = [
         "| nodes | operators | calls/s asked (started) | pops | p99 | relay p99 | ratio | lost | server CPU | "
-        "Redis / simulator CPU | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "Redis / simulator CPU | machine CPU | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for x in sorted(
         (x for x in lines if x.get("mode") == "redis"),
@@ -101,7 +101,7 @@ def table(lines: list[dict[str, Any]]) -> str:
             f"| {x['server_processes']} | {x['operators']} | {x['calls_per_s']:g} ({x.get('calls_per_s_started', 0):g}) "
             f"| {x['pops']} | {x['p99_ms']:.0f} ms | {x.get('relay_p99_ms', 0):.0f} ms | {x.get('ratio_p99')} "
             f"| {x['lost_pops']} | {x['server_cpu_pct']} % | {x.get('redis_cpu_pct', 0)} / "
-            f"{x.get('simulator_cpu_pct', 0)} % | {x['load_avg_1m']} |"
+            f"{x.get('simulator_cpu_pct', 0)} % | {x.get('machine_cpu_pct', 0)} % | {x['load_avg_1m']} |"
         )
     ceil = [x for x in lines if x.get("mode") == "ceiling"] or ceilings(lines)
     if ceil:

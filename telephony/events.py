@@ -18,6 +18,16 @@ class CallEvent:
 
 
 @dataclass(frozen=True)
+class CallArrived(CallEvent):
+    """A new call's caller number is known, from its first channel, while it is still in the IVR and
+    before any queue: the moment to start fetching the card (the queue join and the first ring often come
+    in the same millisecond). Nothing else follows from it: a call that never reaches an operator leaves
+    no trace."""
+
+    caller: str
+
+
+@dataclass(frozen=True)
 class CallQueued(CallEvent):
     """The caller entered a queue: the moment to prefetch the card."""
 
@@ -117,6 +127,7 @@ class TelephonyLink(CallEvent):
 
 
 ALL_EVENTS = (
+    CallArrived,
     CallQueued,
     CallOffered,
     CallOfferWithdrawn,

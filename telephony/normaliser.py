@@ -2,6 +2,8 @@
 
 Rules (see ``../shared/ami-traces/README.md`` for the event orders they come from):
 
+* The first channel of a call (``Uniqueid`` = ``Linkedid``) with a caller number (``Newchannel`` or
+  ``NewCallerid``) → ``CallArrived``, once per call: the card is fetched while the call is in the IVR.
 * ``call_id`` is the caller channel's ``Linkedid`` (``Uniqueid`` when absent). The caller channel of a
   queue call is the ``Channel`` of ``QueueCallerJoin``; of a direct call, the ``Channel`` of the
   ``DialBegin`` that rings an operator.
@@ -20,12 +22,13 @@ Rules (see ``../shared/ami-traces/README.md`` for the event orders they come fro
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from telephony.call_book import Call, CallBook, MalformedEvent, Msg, Ring
+from telephony.call_book import Call, CallBook, MalformedEvent, Msg, Ring, clean_caller_id
 from telephony.channels import AgentBook
-from telephony.events import AgentStatus, CallEvent, QueueCallTimes
+from telephony.events import AgentStatus, CallArrived, CallEvent, QueueCallTimes
 from telephony.resync import apply_snapshot
 
 log = logging.getLogger(__name__)
@@ -78,7 +81,10 @@ class Normaliser(CallBook):
         """``options``: ``clock``, ``max_calls``, ``remember_finished`` (see ``CallBook``)."""
         super().__init__(agents, **options)
         self._agent_state: dict[str, tuple[bool, int]] = {}
+        self._arrived: OrderedDict[str, None] = OrderedDict()  # calls announced by ``CallArrived``
         self._handlers: dict[str, Callable[[Msg, float], list[CallEvent]]] = {
+            "Newchannel": self._on_new_channel,
+            "NewCallerid": self._on_new_channel,
             "QueueCallerJoin": self._on_join,
             "AgentCalled": self._on_agent_called,
             "DialBegin": self._on_dial_begin,
@@ -114,6 +120,21 @@ class Normaliser(CallBook):
     @staticmethod
     def _call_id(msg: Msg, prefix: str = "") -> str:
         return msg.get(f"{prefix}Linkedid") or msg.get(f"{prefix}Uniqueid") or ""
+
+    # ---------------------------------------------------------------- channel events
+    def _on_new_channel(self, msg: Msg, at: float) -> list[CallEvent]:
+        call_id = self._call_id(msg)
+        caller = clean_caller_id(_caller_number(msg))
+        if not caller or not call_id or msg.get("Uniqueid", call_id) != call_id:
+            return []  # no number yet, or a later channel of the call (operator legs, helpers)
+        if call_id in self._arrived or call_id in self.calls or self.is_done(call_id):
+            return []
+        if self.agents.is_agent(msg.get("Channel", "")) or self.agents.is_agent_extension(caller):
+            return []  # placed by an operator
+        self._arrived[call_id] = None
+        while len(self._arrived) > self._remember:
+            self._arrived.popitem(last=False)
+        return [CallArrived(call_id, at, caller=caller)]
 
     # ---------------------------------------------------------------- queue events
     def _on_join(self, msg: Msg, at: float) -> list[CallEvent]:

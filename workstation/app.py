@@ -7,13 +7,13 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,7 +25,17 @@ from workstation.api.deps import cached_user
 from workstation.calls.writer import is_db_unreachable
 from workstation.container import Container
 from workstation.errors import USER_ERRORS, as_domain_error
-from workstation.http_guards import BodyLimit, SameOrigin, SecurityHeaders
+from workstation.http_guards import (
+    ASGIApp,
+    BodyLimit,
+    Message,
+    Receive,
+    SameOrigin,
+    Scope,
+    SecurityHeaders,
+    Send,
+)
+from workstation.signin_gate import SignInGate
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
@@ -33,7 +43,6 @@ access = logging.getLogger("workstation.access")
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 MAX_BODY = 12 * 1024 * 1024  # a signed-in user's request (a long note, an attachment)
 MAX_ANONYMOUS_BODY = 64 * 1024  # anyone else's (a sign-in is a few hundred bytes)
-CallNext = Callable[[Request], Awaitable[Response]]
 
 
 def _secret_key(container: Container) -> str:
@@ -71,6 +80,7 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
                 )
             )
         tasks.extend(asyncio.ensure_future(job()) for job in container.background)
+        container.signin.hashing.warm()
         runtime.tune_for_pops()  # start-up heap collected and frozen before the first connection
         tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:
@@ -102,6 +112,38 @@ async def _start_billing(container: Container) -> None:
         )
 
 
+class AccessLog:
+    """Our own access log: path without the query string, which may carry a searched name or number.
+    Plain ASGI: the decorator form (``BaseHTTPMiddleware``) cost every request a task and two streams."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_seen(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_seen)
+        finally:
+            if access.isEnabledFor(logging.INFO):
+                access.info(
+                    "%s %s %s %.1f ms",
+                    scope.get("method"),
+                    scope.get("path"),
+                    status[0],
+                    (time.perf_counter() - started) * 1000,
+                )
+
+
 def _add_middleware(app: FastAPI, container: Container) -> None:
     # added before the session middleware, so it runs inside it: the limit knows who is signed in
     app.add_middleware(BodyLimit, limit=MAX_BODY, anonymous_limit=MAX_ANONYMOUS_BODY)
@@ -114,19 +156,7 @@ def _add_middleware(app: FastAPI, container: Container) -> None:
         https_only=container.settings.cookie_secure,
     )
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: CallNext) -> Response:
-        # our own access log: path without the query string, which may carry a searched name or number
-        started = time.perf_counter()
-        response = await call_next(request)
-        access.info(
-            "%s %s %s %.1f ms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+    app.add_middleware(AccessLog)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -135,7 +165,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         error = as_domain_error(exc)
         if error.status == 403:  # a refused attempt at data is audited like a read
             await audit.record_refusal(request, error)
-        return JSONResponse(error.to_dict(), status_code=error.status)
+        retry = error.details.get("retry_after_s")
+        headers = {"Retry-After": str(retry)} if isinstance(retry, int) else None
+        return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
 
     for cls in USER_ERRORS:
         app.add_exception_handler(cls, user_error)
@@ -248,5 +280,7 @@ def create_app(container: Container) -> FastAPI:
 
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     app.add_middleware(SecurityHeaders)
+    # in front of everything but the origin check: a refused sign-in never reaches the app
+    app.add_middleware(SignInGate, guard=container.signin, trusted_proxies=container.settings.trusted_proxies)
     app.add_middleware(SameOrigin, allowed_origins=tuple(container.settings.allowed_origins))
     return app

@@ -1,27 +1,15 @@
-"""Passwords (argon2) and users. Sessions are signed cookies (Starlette's SessionMiddleware)."""
+"""Users: creating them, finding the one signing in (passwords: ``workstation.password_hash``)."""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from workstation.db import Database
 from workstation.errors import DomainError
 from workstation.models import ROLES, User
+from workstation.password_hash import hash_password, verify_password
 
-_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+__all__ = ["create_user", "find_active_user", "hash_password", "verify_password"]
 
 
 def create_user(
@@ -61,10 +49,8 @@ def create_user(
         return user
 
 
-def authenticate(db: Database, username: str, password: str) -> User | None:
+def find_active_user(db: Database, username: str) -> User | None:
+    """The user signing in, or None; the password is checked apart (``password_hash.check``, in the
+    hashing process), whether or not the user exists."""
     with db.session() as s:
-        user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
-        if user is None:
-            _hasher.hash("timing-equaliser")  # same cost whether or not the user exists
-            return None
-        return user if verify_password(user.password_hash, password) else None
+        return s.scalar(select(User).where(User.username == username, User.active.is_(True)))

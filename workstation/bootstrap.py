@@ -63,6 +63,7 @@ def bootstrap(
     redis = make_redis(settings)
     db = db or Database(settings.resolved_database_url())
     bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix)
+    billing_from_settings = billing is None
     billing = billing or make_billing(settings, redis)
     configure_scrubber(settings)
     tel: Telephony | None
@@ -82,18 +83,21 @@ def bootstrap(
         telephony=tel,
         leader=LeaderLock(redis, settings.lock_key("ami-consumer")),
         hub=hub,
-        signin=SignInGuard(),
+        signin=SignInGuard(hash_cpu_share=settings.signin_hash_cpu_share),
         calls=CallService(
             db, billing, hub, tel, journal=journal_path(settings.data_dir), link_health=LinkHealth(bus, tel)
         ),
         floor=FloorPresence(hub, bus, redis, settings.redis_prefix),
         features=tuple(FEATURES if features is None else features),
+        billing_from_settings=billing_from_settings,
     )
     container.background.append(container.floor.run)
     # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool
     if redis is not None:
         container.closers.append(redis.aclose)
     container.closers.append(billing.close)
+    if redis is not None:
+        container.signin.share_through(redis, settings.redis_prefix)  # one limit for all the nodes
 
     async def close_signin() -> None:
         container.signin.close()

@@ -131,6 +131,8 @@ class Container:
     background: list[BackgroundJob] = field(default_factory=list)
     # run at shutdown, last registered first (pools, listeners, threads)
     closers: list[Closer] = field(default_factory=list)
+    # the billing was built from the settings (not given in code): a worker process can open it again
+    billing_from_settings: bool = False
 
     def lock(self, name: str) -> LeaderLock:
         """A leader lock of its own for a job that must run on one node only."""

@@ -39,22 +39,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def send_error(
-    send: Send, status: int, error_id: str, message: str, details: dict[str, Any] | None = None
+    send: Send,
+    status: int,
+    error_id: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    retry_after: int | None = None,
+    close: bool = True,
 ) -> None:
-    """A JSON error reply in the shape of every other error (error_id, message, details)."""
+    """A JSON error reply in the shape of every other error (error_id, message, details). ``close``: the
+    connection ends with it (the default: the body may not have been read)."""
     body = json.dumps({"error_id": error_id, "message": message, "details": details or {}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-                *SECURITY_HEADERS,
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *SECURITY_HEADERS,
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

@@ -1,8 +1,8 @@
 """The websocket hub: one channel per user (fan-out to all their tabs) and one per role.
 
 Messages go through the bus (``user.<id>``, ``role.<name>``) so that with Redis every server node
-delivers to its own connections. A message is encoded to JSON once on each node, however many tabs get
-it (a role message reaches hundreds). Each connection has a bounded queue in two lanes: call frames (the
+delivers to its own connections. A message is encoded to JSON once, on the node that sends it, however
+many tabs and nodes get it (a role message reaches hundreds; ``workstation.bus.frames``). Each connection has a bounded queue in two lanes: call frames (the
 screen pop) go out before anything else waiting for that tab; a browser too slow to keep up is cut off
 (it reconnects and resyncs) rather than growing server memory or holding anything up.
 """
@@ -10,7 +10,6 @@ screen pop) go out before anything else waiting for that tab; a browser too slow
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
@@ -18,30 +17,17 @@ from collections import defaultdict, deque
 from typing import Any
 
 from workstation.bus import Bus, Message
+from workstation.bus.frames import frame_of
 
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
 
 
-class Frame(dict[str, Any]):
-    """A message with its JSON text, encoded once for every tab it goes to."""
-
-    text: str
-
-
 def versioned(message: Message) -> Message:
     """Stamp the protocol version on an outgoing message (the one place it is written)."""
     message.setdefault("v", PROTOCOL_VERSION)
     return message
-
-
-def frame_of(message: Message) -> Frame:
-    if isinstance(message, Frame):
-        return message
-    frame = Frame(message)
-    frame.text = json.dumps(message, default=str, ensure_ascii=False, separators=(",", ":"))
-    return frame
 
 
 def text_of(message: Message) -> str:
@@ -119,29 +105,38 @@ class Hub:
         listeners = getattr(bus, "reconnect_listeners", None)
         if listeners is not None:
             listeners.append(self.resync_all)
-        bus.subscribe("user.*", self._on_user)
-        bus.subscribe("role.*", self._on_role)
+        # a node parses a message from another node only when one of its own tabs is to get it
+        bus.subscribe("user.*", self._on_user, accepts=self._has_user)
+        bus.subscribe("role.*", self._on_role, accepts=self._has_role)
 
     # -- sending (any node) -------------------------------------------------------------------
     async def send_to_user(self, user_id: int, message: Message) -> None:
-        await self._publish(f"user.{user_id}", versioned(message), self._on_user)
+        await self._publish(f"user.{user_id}", versioned(message))
 
     async def send_to_role(self, role: str, message: Message) -> None:
-        await self._publish(f"role.{role}", versioned(message), self._on_role)
+        await self._publish(f"role.{role}", versioned(message))
 
-    async def _publish(self, channel: str, message: Message, local: Any) -> None:
-        """Through the bus; with the bus away, straight to this node's own connections (the pop still
-        reaches an operator connected here, and the caller's work after the push goes on)."""
+    async def _publish(self, channel: str, message: Message) -> None:
+        """Through the bus, which delivers to this node's own connections first, whatever happens to the
+        other nodes' copy: with the bus away the pop still reaches an operator connected here, and the
+        caller's work after the push goes on."""
         try:
-            await self.bus.publish(channel, message)
-            return
+            await self.bus.publish(channel, frame_of(message))
         except Exception as exc:
             self.bus_failures += 1
             now = time.monotonic()
             if now - self._last_bus_warning > 5:
                 self._last_bus_warning = now
-                log.warning("bus unavailable (%s): delivering to this node's connections", type(exc).__name__)
-        await local(channel, message)
+                log.warning("bus unavailable (%s): only this node's connections got it", type(exc).__name__)
+
+    def _has_user(self, channel: str) -> bool:
+        try:
+            return int(channel[5:]) in self._by_user
+        except ValueError:
+            return False
+
+    def _has_role(self, channel: str) -> bool:
+        return bool(self._by_role.get(channel[5:]))
 
     async def resync_all(self) -> None:
         """Ask every connected tab of this node to reload its state (after the bus came back, messages
@@ -204,9 +199,15 @@ class Hub:
         """The session tokens of this node's open connections."""
         return {c.session for conns in self._by_user.values() for c in conns if c.session}
 
-    def close_ended(self, live: set[str]) -> int:
-        """Close the connections whose session is not in ``live``; returns how many."""
-        ended = [c for conns in self._by_user.values() for c in conns if c.session and c.session not in live]
+    def close_ended(self, live: set[str], checked: set[str]) -> int:
+        """Close the connections whose session was ``checked`` and is not in ``live``; returns how many.
+        (A tab that connected while the check ran was not checked: it stays open until the next one.)"""
+        ended = [
+            c
+            for conns in self._by_user.values()
+            for c in conns
+            if c.session and c.session in checked and c.session not in live
+        ]
         for conn in ended:
             self.close(conn)
         return len(ended)
@@ -234,5 +235,5 @@ class Hub:
             "connections": sum(len(c) for c in self._by_user.values()),
             "users": len(self.connected_users()),
             "dropped_slow": self.dropped_slow,
-            "bus_failures": self.bus_failures,
+            "bus_failures": self.bus_failures + getattr(self.bus, "remote_failures", 0),
         }

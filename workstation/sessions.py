@@ -107,15 +107,18 @@ def deactivate(db: Database, username: str) -> int:
     return uid
 
 
-def set_password(db: Database, user_id: int, password: str, keep: str | None = None) -> None:
-    """A new password; every other session of the user ends (a thief's cookie with it)."""
+def set_password(
+    db: Database, user_id: int, password: str, keep: str | None = None, hashed: str | None = None
+) -> None:
+    """A new password; every other session of the user ends (a thief's cookie with it). ``hashed``: its
+    hash, already computed (the server hashes in its hashing process)."""
     if len(password) < 6:
         raise DomainError("password must have at least 6 characters", error_id="weak_password")
     with db.session() as s:
         user = s.get(User, user_id)
         if user is None:
             raise NotFound("no such user", error_id="user_not_found")
-        user.password_hash = hash_password(password)
+        user.password_hash = hashed or hash_password(password)
     revoke_user(db, user_id, keep=keep)
 
 

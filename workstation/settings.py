@@ -69,6 +69,8 @@ class Settings(BaseSettings):
 
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)
+    # password hashing for sign-ins: at most this share of one core (a flood is refused past it)
+    signin_hash_cpu_share: float = Field(default=0.25, gt=0, le=8)
 
     # 152-FZ pseudonymisation key (HMAC-SHA256); exports are refused without it
     pseudonym_key: SecretStr | None = None

@@ -210,3 +210,35 @@ async def test_make_billing_over_odbc_with_redis_cache(
         assert health["breaker"]["state"] == "closed"
     finally:
         await billing.close()
+
+
+class OneTripBilling(ControlledBilling):
+    """A billing answering number and card in one round trip, as the DB-API source does."""
+
+    async def find_with_card(self, msisdn: str):  # type: ignore[no-untyped-def]
+        refs = await self.find_by_msisdn(msisdn)
+        return refs, (await self.card(refs[0].subscriber_id) if len(refs) == 1 else None)
+
+
+async def test_a_new_callers_three_entries_go_to_redis_in_one_round_trip(
+    shared_redis: aioredis.Redis, redis_prefix: str, redis_client: aioredis.Redis
+) -> None:
+    source = OneTripBilling()
+    source.add(make_card("1", "79161234567", name="Иванов Иван Иванович"))
+    front, other_node = _front(source, shared_redis, redis_prefix), _front(source, shared_redis, redis_prefix)
+    try:
+        found = await front.lookup_caller("79161234567")
+        assert found.state == "found"
+        await front.flush()
+        keys = [f"{redis_prefix}:billing:{k}" for k in ("msisdn:79161234567", "card:1", "bal:1")]
+        assert all(raw is not None for raw in await redis_client.mget(keys))
+        assert front._writes.batches == 1  # number, profile and balance: one pipeline, off the pop
+        again = await other_node.lookup_caller("+79161234567")
+        assert again.card is not None
+        assert again.card.name == "Иванов Иван Иванович"
+        assert again.freshness is not None
+        assert again.freshness.source == "cache"  # profile and balance read back together (MGET)
+        assert source.calls == ["find", "card"]  # billing asked once, by the first node
+    finally:
+        await front.close()
+        await other_node.close()

@@ -1,5 +1,6 @@
 """Exports run one at a time in the order asked; the others wait with their position shown, and a full
-queue refuses more with ``export_queue_full`` (eight at once used to double the server's memory)."""
+queue refuses more with ``export_queue_full`` (eight at once used to double the server's memory). An
+export of the billing the settings name runs in a worker process, apart from the event loop."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from tests.apphelpers import add_user, login
 from tests.integration.test_campaigns_flow import KEY, Env, _env, billing_db  # noqa: F401
+from workstation.app import create_app
+from workstation.bootstrap import bootstrap
+from workstation.migrate import upgrade
+from workstation.segments import feature as segments
+from workstation.settings import Settings
 
 
 @pytest.fixture
@@ -38,3 +46,33 @@ def test_exports_wait_their_turn_with_their_position_shown(env: Env) -> None:
     assert finished == sorted(finished)  # in the order asked
     assert exports._running == 0
     assert exports.queue_position(accepted[-1]["id"]) == 0
+
+
+def test_an_export_of_the_configured_billing_runs_in_a_process_apart(
+    tmp_path: Path,
+    billing_db: Path,  # noqa: F811
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ws.db'}"
+    upgrade(url)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        billing_url=f"sqlite:///{billing_db}",
+        pseudonym_key=KEY,
+        pseudonym_key_id="k-2026",
+    )
+    container = bootstrap(settings, telephony=False, features=(segments,))  # billing from the settings
+    add_user(container, "ana", role="analyst")
+    exports = container.segments.exports  # type: ignore[union-attr]
+    try:
+        with TestClient(create_app(container)) as client:
+            login(client, "ana")
+            r = client.post("/api/exports", json={"month_from": "2026-01", "month_to": "2026-06", "k": 5})
+            assert r.status_code == 202
+            exports.wait(r.json()["id"], timeout=180)
+            done = client.get(f"/api/exports/{r.json()['id']}").json()
+        assert done["state"] == "done"
+        assert done["rows"] > 0
+        assert exports.ran_apart == 1  # not on a thread of the server
+    finally:
+        container.db.dispose()

@@ -15,6 +15,7 @@ from telephony.errors import TelephonyUnavailable
 from telephony.events import (
     AgentStatus,
     CallAnswered,
+    CallArrived,
     CallEnded,
     CallEvent,
     CallOffered,
@@ -30,8 +31,9 @@ USER, SECRET = "ccw", "s3cret-for-tests"
 
 
 def is_call_event(e: CallEvent) -> bool:
-    """The call events proper (not member states, link changes or Asterisk's own queue figures)."""
-    return not isinstance(e, AgentStatus | TelephonyLink | QueueCallTimes)
+    """The call events proper (not member states, link changes, Asterisk's own queue figures, nor the
+    early card fetch of a call's first channel)."""
+    return not isinstance(e, AgentStatus | TelephonyLink | QueueCallTimes | CallArrived)
 
 
 class Collector:
@@ -126,6 +128,9 @@ async def test_played_call_pops_the_chosen_operator_with_the_callers_number(
         ("CallAnswered", cid, "PJSIP/3001"),
         ("CallEnded", cid, "PJSIP/3001"),
     ]
+    arrived = [e for e in col.events if isinstance(e, CallArrived)]
+    assert [(e.call_id, e.caller) for e in arrived] == [(cid, "+79035550001")]  # before the queue join
+    assert col.events.index(arrived[0]) < col.events.index(col.calls()[0])
     offered = col.calls()[1]
     assert isinstance(offered, CallOffered)
     assert offered.caller == "+79035550001"

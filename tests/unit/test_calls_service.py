@@ -11,6 +11,7 @@ from billing_adapter.memory import MemoryBilling, make_card
 from telephony.events import (
     CallAbandoned,
     CallAnswered,
+    CallArrived,
     CallEnded,
     CallOffered,
     CallOfferWithdrawn,
@@ -267,4 +268,36 @@ async def test_record_finished_during_the_call_skips_after_call_work(env: Any) -
     assert types(got[u1])[-2:] == ["call.ended", "call.cleared"]
     assert got[u1][-2]["call"]["state"] == "ended"
     assert await calls.snapshot_for(u1) is None
+    await calls.stop()
+
+
+async def test_card_fetched_while_the_call_is_in_the_ivr_pops_without_another_billing_query(
+    tmp_path: Any,
+) -> None:
+    from billing_adapter.cache import CachedBilling
+    from billing_adapter.stores import MemoryStore
+
+    source = MemoryBilling()
+    source.add(make_card("1", "79161234567", name="Смирнова Анна Петровна"))
+    container = make_container(tmp_path, billing=CachedBilling(source, MemoryStore()))
+    uid = add_user(container, "op1", interface=A1, extension="1001")
+    got: list[dict[str, Any]] = []
+
+    async def capture(channel: str, message: dict[str, Any]) -> None:
+        got.append(message)
+
+    container.bus.subscribe(f"user.{uid}", capture)
+    calls = container.calls
+    await calls.start()
+    now = time.time()
+    await calls.handle(CallArrived("c1", now, caller="+79161234567"))
+    await calls.drain()
+    assert source.queries > 0  # asked while the caller listens to the greeting
+    assert calls.calls == {}  # no live call: a call that ends in the IVR leaves nothing behind
+    asked = source.queries
+    await calls.handle(CallQueued("c1", now + 0.5, caller="+79161234567", queue="support"))
+    await calls.handle(CallOffered("c1", now + 0.5, caller="+79161234567", agent=A1, queue="support"))
+    assert types(got) == ["call.offered"]
+    assert got[0]["card"]["card"]["name"] == "Смирнова Анна Петровна"
+    assert source.queries == asked
     await calls.stop()

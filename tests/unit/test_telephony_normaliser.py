@@ -11,6 +11,7 @@ from telephony.events import (
     AgentStatus,
     CallAbandoned,
     CallAnswered,
+    CallArrived,
     CallEnded,
     CallEvent,
     CallOffered,
@@ -33,8 +34,9 @@ def run(msgs: list[dict[str, str]], norm: Normaliser | None = None) -> list[Call
     out: list[CallEvent] = []
     for m in msgs:
         out += norm.feed(m)
-    # member states and Asterisk's own queue figures are streams apart (tests/unit/test_kpis_asterisk.py)
-    return [e for e in out if not isinstance(e, AgentStatus | QueueCallTimes)]
+    # member states and Asterisk's own queue figures are streams apart (tests/unit/test_kpis_asterisk.py),
+    # the early card fetch too (test_the_first_channel_of_a_call_announces_its_caller_once)
+    return [e for e in out if not isinstance(e, AgentStatus | QueueCallTimes | CallArrived)]
 
 
 def summary(events: list[CallEvent]) -> list[tuple[str, ...]]:
@@ -313,3 +315,28 @@ def test_second_ring_of_the_same_operator_is_a_new_offer_and_repeats_stay_one(tr
     ring2 = [m for m in msgs if m.get("Event") in ("AgentCalled", "DialBegin")]
     doubled = [m for m in msgs for _ in (range(2) if m in ring2 else range(1))]
     assert [(e.ring) for e in run(doubled, again) if isinstance(e, CallOffered)] == [1, 2]
+
+
+def test_the_first_channel_of_a_call_announces_its_caller_once(traces_dir: Path) -> None:
+    norm = Normaliser()
+    out: list[CallEvent] = []
+    for m in trace_msgs(traces_dir, "queue_answered.txt"):
+        out += norm.feed(m)
+    arrived = [e for e in out if isinstance(e, CallArrived)]
+    assert [(e.call_id, e.caller) for e in arrived] == [("1795361442.0", "+79161234567")]
+    kinds = [type(e).__name__ for e in out if not isinstance(e, AgentStatus | QueueCallTimes)]
+    assert kinds[:2] == ["CallArrived", "CallQueued"]  # half a second before the queue join rings
+
+
+def test_no_arrival_for_later_channels_nor_for_calls_operators_place() -> None:
+    norm = Normaliser()
+    later = _msg("Newchannel", Channel="PJSIP/1001-00000002", CallerIDNum="+79161234567")
+    assert norm.feed({**later, "Uniqueid": "9.2", "Linkedid": "9.1"}) == []  # an operator's leg
+    own = _msg("Newchannel", Channel="PJSIP/1002-00000001", CallerIDNum="1002", Uniqueid="8.1")
+    norm.feed(_dial_begin("PJSIP/trunk-00000009", "PJSIP/1002-00000003", linkedid="7.1"))  # learns 1002
+    assert norm.feed({**own, "Linkedid": "8.1"}) == []
+    unknown = _msg("Newchannel", Channel="PJSIP/trunk-00000004", CallerIDNum="<unknown>", Uniqueid="6.1")
+    assert norm.feed(unknown) == []
+    known = norm.feed({**unknown, "Event": "NewCallerid", "CallerIDNum": "+79031112233"})
+    assert [(type(e).__name__, e.call_id) for e in known] == [("CallArrived", "6.1")]
+    assert norm.feed({**unknown, "Event": "NewCallerid", "CallerIDNum": "+79031112233"}) == []

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from workstation import sessions
+from workstation import password_hash, sessions
 from workstation.api.deps import (
     CallsDep,
     CurrentUser,
@@ -21,9 +21,11 @@ from workstation.api.deps import (
     saving_status,
     session_token,
 )
-from workstation.auth import authenticate
+from workstation.auth import find_active_user
 from workstation.errors import DomainError
 from workstation.models import User
+from workstation.signin import SignInGuard
+from workstation.signin import client_address as _address_of
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -61,29 +63,33 @@ def me_payload(user: User) -> dict[str, object]:
 
 
 def client_address(request: Request, settings: Any) -> str:
-    """The client's address: the peer, or the first X-Forwarded-For hop when the peer is a trusted proxy
-    (behind a proxy every peer is the proxy: one guesser would lock everybody out)."""
-    peer = request.client.host if request.client else "unknown"
-    if peer in settings.trusted_proxies:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:64]
-    return peer
+    """The client's address (``workstation.signin.client_address``)."""
+    return _address_of(request.scope, settings.trusted_proxies)
+
+
+async def _password_ok(guard: SignInGuard, db: Any, username: str, password: str) -> User | None:
+    """The user if the password is theirs: looked up only once a place in the hashing queue is held
+    (a flood is shed before any DB work), checked in the hashing process."""
+    async with guard.slot():
+        user = await asyncio.to_thread(find_active_user, db, username)
+        ok = await guard.hash(password_hash.check, user.password_hash if user else None, password)
+    return user if ok else None
 
 
 @router.post("/login")
 async def login(
     body: Login, request: Request, guard: SignInDep, db: DbDep, settings: SettingsDep
 ) -> dict[str, object]:
-    """Sign in: limited per user name and per address (back-off), the password checked on a pool of its
-    own, a server-side session opened (the cookie carries only its random token)."""
+    """Sign in: limited per user name and per address (back-off), the password checked in a process of
+    its own behind a short queue, a server-side session opened (the cookie carries only its random
+    token). Most refusals never get here: ``workstation.signin_gate`` answers them in front of the app."""
     address = client_address(request, settings)
     await guard.check(body.username, address)
-    user = await guard.run(authenticate, db, body.username, body.password)
+    user = await _password_ok(guard, db, body.username, body.password)
     if user is None:
-        guard.failed(body.username, address)
+        await guard.failed(body.username, address)
         raise DomainError("wrong user name or password", error_id="bad_credentials", status=401)
-    guard.succeeded(body.username, address)
+    await guard.succeeded(body.username, address)
     token = await asyncio.to_thread(sessions.open_session, db, user.id, settings.session_max_age_s)
     request.session.clear()
     request.session["sid"] = token
@@ -120,11 +126,13 @@ async def change_password(
     """A new password; every other session of the user ends at once (websockets included)."""
     address = client_address(request, settings)
     await guard.check(user.username, address)
-    if await guard.run(authenticate, db, user.username, body.current) is None:
-        guard.failed(user.username, address)
+    if await _password_ok(guard, db, user.username, body.current) is None:
+        await guard.failed(user.username, address)
         raise DomainError("the current password is wrong", error_id="bad_credentials", status=401)
     sid = session_token(request.session)
-    await guard.run(sessions.set_password, db, user.id, body.new, sid)
+    async with guard.slot():
+        new_hash = await guard.hash(password_hash.hash_password, body.new)
+    await asyncio.to_thread(sessions.set_password, db, user.id, body.new, sid, new_hash)
     forget_user(user.id)
     hub.close_user(user.id, keep_session=sid)
     return {"ok": True}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -62,11 +63,20 @@ async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     calls = container.calls
     conn = hub.register(user.id, user.role, session_token(ws.session))
-    sender = asyncio.create_task(_send_loop(ws, conn))
+    handler = asyncio.current_task()
+    given_up = asyncio.Event()  # the sender gave the tab up: this handler ends too (its receive waits)
+
+    def give_up() -> None:
+        given_up.set()
+        if handler is not None:
+            handler.cancel()
+
+    sender = asyncio.create_task(_send_loop(ws, conn, give_up))
     _start_session_watch(ws, container, hub)
     try:
-        await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
-        await _send_state(ws, calls, user.id)
+        async with asyncio.timeout(SEND_TIMEOUT_S):
+            await ws.send_json(versioned({"type": "hello", "user": {"id": user.id, "role": user.role}}))
+            await _send_state(ws, calls, user.id)
         while True:
             raw = await ws.receive_text()
             reply = await _handle(raw, user, container.db, calls)
@@ -74,6 +84,10 @@ async def websocket(ws: WebSocket) -> None:
                 conn.offer(versioned(reply))
     except WebSocketDisconnect:
         pass
+    except asyncio.CancelledError:
+        if not given_up.is_set() or handler is None:
+            raise
+        handler.uncancel()  # our own cancellation: a frozen tab, unregistered below, nothing to re-raise
     except Exception as exc:
         log.info("websocket of user %s closed: %s", user.id, type(exc).__name__)
     finally:
@@ -95,7 +109,7 @@ async def _watch_sessions(db: Database, hub: Hub) -> None:
             live = await asyncio.to_thread(sessions.live_tokens, db, tokens)
         except Exception:
             continue  # the DB is away: keep the sockets, check again later
-        hub.close_ended(live)
+        hub.close_ended(live, checked=tokens)
 
 
 def _start_session_watch(ws: WebSocket, container: Container, hub: Hub) -> None:
@@ -118,21 +132,27 @@ async def _send_state(ws: WebSocket, calls: CallService, uid: int) -> None:
     await ws.send_json(versioned(snap or {"type": "call.none"}))
 
 
-async def _send_loop(ws: WebSocket, conn: Connection) -> None:
+async def _send_loop(ws: WebSocket, conn: Connection, give_up: Callable[[], None]) -> None:
+    """The tab's one writer. A frame the socket cannot take within ``SEND_TIMEOUT_S`` (the browser
+    stopped reading: its buffers are full) or a full queue (``Hub`` marks it) ends the tab: ``give_up``
+    ends its handler, which unregisters it (it stayed registered while its receive waited for good)."""
     try:
         while True:
             msg = await conn.queue.get()
-            if conn.close_code is not None:
-                await asyncio.wait_for(ws.close(code=conn.close_code, reason="session ended"), SEND_TIMEOUT_S)
-                return
-            if msg is None or conn.overflowed:
-                await asyncio.wait_for(ws.close(code=1013, reason="too slow: reconnect"), SEND_TIMEOUT_S)
-                return
-            await asyncio.wait_for(ws.send_text(text_of(msg)), SEND_TIMEOUT_S)
+            async with asyncio.timeout(SEND_TIMEOUT_S):  # no task per frame (wait_for made one)
+                if conn.close_code is not None:
+                    await ws.close(code=conn.close_code, reason="session ended")
+                    return
+                if msg is None or conn.overflowed:
+                    await ws.close(code=1013, reason="too slow: reconnect")
+                    give_up()
+                    return
+                await ws.send_text(text_of(msg))
     except asyncio.CancelledError:
         raise
     except Exception:  # TimeoutError: the browser stopped reading; nothing more is queued for it
         conn.overflowed = True
+        give_up()
         return
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from workstation.bus.ports import Listener, Message
+from workstation.bus.ports import Accepts, Listener, Message
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,8 @@ class MemoryBus:
     async def stop(self) -> None:
         return None
 
-    def subscribe(self, pattern: str, listener: Listener) -> None:
-        self._subs.append((pattern, listener))
+    def subscribe(self, pattern: str, listener: Listener, accepts: Accepts | None = None) -> None:
+        self._subs.append((pattern, listener))  # one process: every message is already decoded
 
     async def publish(self, channel: str, message: Message) -> None:
         await dispatch(self._subs, channel, message)

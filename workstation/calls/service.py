@@ -1,6 +1,7 @@
 """Live calls: turns telephony's call events into call state, screen pops and persisted history.
 
-On ``CallQueued`` the card is prefetched, so it is ready before any phone rings. On ``CallOffered`` the
+On ``CallArrived`` (the call's first channel, still in the IVR) the card is fetched into the billing
+cache, and on ``CallQueued`` for the call, so it is ready before any phone rings. On ``CallOffered`` the
 card pops on every tab of that operator (and only theirs). One pop per call per operator, however often
 events repeat: events are deduplicated by (call, kind, agent). DB writes go through one background
 writer so the pop path never waits for the database.
@@ -9,8 +10,10 @@ writer so the pop path never waits for the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from asyncio import shield, wait_for
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -23,6 +26,7 @@ from telephony.events import (
     AgentStatus,
     CallAbandoned,
     CallAnswered,
+    CallArrived,
     CallEnded,
     CallEvent,
     CallOffered,
@@ -86,6 +90,7 @@ class CallService:
         self.observers: list[Callable[[CallEvent], None]] = []
         # one handler per call event type (cosmicpython's HANDLERS), after de-duplication
         self.handlers: dict[type[CallEvent], Callable[[Any], Awaitable[None]]] = {
+            CallArrived: self._arrived,
             CallQueued: self._queued,
             CallOffered: self._offered,
             CallOfferWithdrawn: self._withdrawn,
@@ -163,14 +168,23 @@ class CallService:
     async def _card(self, call: LiveCall) -> CardLookup | None:
         if call.lookup is None and call.lookup_task is None and not call.caller:
             call.lookup = NO_CALLER_ID
-        if call.lookup is None and call.lookup_task is not None:
-            try:
-                call.lookup = await asyncio.wait_for(asyncio.shield(call.lookup_task), timeout=1.5)
+        if call.lookup is None and (task := call.lookup_task) is not None:
+            try:  # a card already there (the cache warmed in the IVR) is taken at once, no loop round trip
+                call.lookup = task.result() if task.done() else await wait_for(shield(task), 1.5)
             except Exception as exc:  # the billing front answers in time; this is the last guard
                 log.warning("card lookup for call %s failed: %s", call.call_id, type(exc).__name__)
                 return None
-            self._found(call, call.lookup_task)
+            self._found(call, task)
         return call.lookup
+
+    async def _arrived(self, ev: CallArrived) -> None:
+        """Warm the billing cache: no live call yet (most calls of an IVR never reach the floor)."""
+        if ev.caller and not self.directory.is_agent_number(ev.caller):
+            self._spawn(self._prefetch(ev.caller))
+
+    async def _prefetch(self, caller: str) -> None:
+        with contextlib.suppress(Exception):  # the lookup at the queue join tries again, and logs it
+            await self.billing.lookup_caller(caller)
 
     async def _queued(self, ev: CallQueued) -> None:
         call = self._call(ev.call_id, ev.caller, ev.queue)
@@ -180,6 +194,7 @@ class CallService:
             "upsert", ev.call_id, caller=call.caller, queue=ev.queue, state="queued", queued_at=ev.at
         )
         self.writer.event(ev.call_id, "queued", None, {"queue": ev.queue, "position": ev.position})
+        await asyncio.sleep(0)  # the lookup's first step before the ring (same moment): a cached card is in
 
     async def _offered(self, ev: CallOffered) -> None:
         uid = self.directory.user_for(ev.agent, ev.extension)

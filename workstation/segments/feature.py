@@ -16,6 +16,7 @@ __all__ = ["NAME", "build", "register_commands", "router", "seed"]
 
 def build(container: Container) -> None:
     exports = ExportService(container.db, container.settings, billing=container.billing)
+    exports.isolate = container.billing_from_settings  # a worker process opens the same billing
     container.segments = SegmentsFeature(exports=exports)
     if inspect(container.db.engine).has_table("segment_exports"):
         exports.mark_interrupted()

@@ -56,6 +56,8 @@ class ExportService:
         self._running = 0
         # the release ledger stays with the workstation's data, wherever a bundle is written
         self.ledger = ReleaseLedger(Path(settings.data_dir) / "ledger")
+        self.isolate = False  # exports in a worker process (the billing of the settings: feature.build)
+        self.ran_apart = 0
 
     # ------------------------------------------------------------------ inputs
     def master(self) -> bytes:
@@ -132,21 +134,7 @@ class ExportService:
             error = as_domain_error(exc) if isinstance(exc, USER_ERRORS) else None
             message = error.message if error else f"export failed: {type(exc).__name__}"
             failure = {"code": error.error_id, "details": error.details} if error else {}
-            self._set(
-                req.export_id,
-                state="failed",
-                error=message,
-                finished_at=utcnow(),
-                summary={"failure": failure},
-            )
-            audit.record(
-                self.db,
-                user_id=user_id,
-                action="export.segments",
-                subject=req.export_id,
-                reason=reason,
-                details={"state": "failed", "error": message, "failure": failure.get("code")},
-            )
+            self._failed(req.export_id, user_id, reason, message, failure)
             raise
         summary = summarise(result.manifest, result.path)
         summary["timings"] = result.timings
@@ -217,7 +205,10 @@ class ExportService:
             lower_thread_priority()  # the screen pop on the event loop's thread comes first
             self._wait_turn(req.export_id)
             try:
-                self.run(req, user_id, reason)
+                if self.in_process():
+                    self._run_apart(req, user_id, reason)
+                else:
+                    self.run(req, user_id, reason)
             except BaseException:  # recorded on the row and in the audit log
                 log.warning("export %s failed", req.export_id)
             finally:
@@ -226,6 +217,40 @@ class ExportService:
         t = threading.Thread(target=work, name=f"export-{req.export_id}", daemon=True)
         self._threads[req.export_id] = t
         t.start()
+
+    def in_process(self) -> bool:
+        """Exports of the billing named by the settings run in a worker process
+        (``workstation.segments.worker``); a billing given in code (tests' fakes, the CLI's synthetic
+        one) runs on the thread."""
+        return self.isolate and self._source_factory is None and isinstance(self._billing, BatchQueries)
+
+    def _run_apart(self, req: ExportRequest, user_id: int | None, reason: str) -> None:
+        from workstation.segments.worker import run_in_process
+
+        code = run_in_process(self.settings, req, user_id, reason)
+        self.ran_apart += 1
+        if code == 0:
+            return
+        if self.get(req.export_id)["state"] == "running":  # the worker died before it could say so
+            message = f"export failed: the export process exited with {code}"
+            self._failed(req.export_id, user_id, reason, message, {})
+        raise RuntimeError(f"export process exited with {code}")
+
+    def _failed(
+        self, export_id: str, user_id: int | None, reason: str, message: str, failure: dict[str, Any]
+    ) -> None:
+        """The failure on the export's row and in the audit log."""
+        self._set(
+            export_id, state="failed", error=message, finished_at=utcnow(), summary={"failure": failure}
+        )
+        audit.record(
+            self.db,
+            user_id=user_id,
+            action="export.segments",
+            subject=export_id,
+            reason=reason,
+            details={"state": "failed", "error": message, "failure": failure.get("code")},
+        )
 
     def wait(self, export_id: str, timeout: float | None = None) -> None:
         t = self._threads.get(export_id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from telephony.events import CallAnswered, CallOffered, CallQueued
 from tests.apphelpers import (
@@ -37,7 +37,10 @@ def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(
     assert page.is_checked("input[name=rec-outcome][value=resolved]")
     page.fill("#rec-note", "Интернет не работает, APN проверен, перезагрузка не помогла")
     page.click("#tk-escalate summary")
-    assert page.input_value("#tk-note") == "Интернет не работает, APN проверен, перезагрузка не помогла"
+    # the details element fires "toggle" in a later task: wait for the prefill, don't read it at once
+    expect(page.locator("#tk-note")).to_have_value(
+        "Интернет не работает, APN проверен, перезагрузка не помогла"
+    )
     page.select_option("#tk-topic", "mobile_data")
     page.click("#tk-send")
     page.wait_for_selector(".toast:has-text('создана')")
