@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from tests.apphelpers import Serve, add_user, demo_billing_container, sign_in_page
 from workstation.campaigns.models import SegmentExport
@@ -29,8 +29,9 @@ def server(serve: Serve, tmp_path: Path) -> Iterator[Any]:
 def test_privacy_report_names_its_rows_and_warns_when_l_is_one(browser: Browser, server: Any) -> None:
     page = browser.new_context(locale="ru-RU", viewport={"width": 1366, "height": 900}).new_page()
     sign_in_page(page, server.url, "ana", "analyst.html")
+    # the page fills its form after sign-in: wait for it before reading it
+    expect(page.locator("#form")).to_contain_text("по (включительно)")  # the period's end, not "По месяц"
     form = page.inner_text("#form")
-    assert "по (включительно)" in form  # the period's end, not "По месяц"
     assert "месяц" not in form.lower()
     page.fill("#seg-from", "2026-01")
     page.fill("#seg-to", "2026-06")
