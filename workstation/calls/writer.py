@@ -160,10 +160,8 @@ class CallWriter:
         self.db_ok = True
         self.confirmed = 0  # operations the DB committed since start
         self.quarantined_count = 0
-        # further kinds of operation of this writer alone: kind -> apply(session, fields), run inside the
-        # batch's transaction, journalled like the others (``register_op`` adds one for every writer)
-        self.appliers: dict[str, Callable[[Session, dict[str, Any]], None]] = {}
-        # kind -> apply(session, [fields, ...]): called once per batch with all of the batch's operations of
+        # further kinds of operation of this writer alone (a feature's, journalled like the others):
+        # kind -> apply(session, [fields, ...]), called once per batch with all of the batch's operations of
         # that kind, in order, after the others (same transaction): aggregates such as the KPI roll-up
         # write one row per key per batch instead of one statement per operation
         self.batch_appliers: dict[str, Callable[[Session, list[dict[str, Any]]], None]] = {}
@@ -229,7 +227,7 @@ class CallWriter:
             await self._caught_up.wait()
 
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
-        if kind not in APPLIERS and kind not in self.appliers and kind not in self.batch_appliers:
+        if kind not in APPLIERS and kind not in self.batch_appliers:
             raise ValueError(f"unknown writer operation {kind!r}")
         self.outbox.append(kind, call_id, fields)
         self._wake.set()
@@ -384,8 +382,6 @@ class CallWriter:
                     APPLIERS[op.kind][0](batch, op.call_id, op.fields)
                 elif op.kind in self.batch_appliers:
                     grouped.setdefault(op.kind, []).append(op.fields)
-                elif op.kind in self.appliers:
-                    self.appliers[op.kind](s, op.fields)
                 else:  # journalled by a feature that is not installed now: keep it aside, do not lose it
                     raise UnknownOperation(op.kind)
             for kind, fields in grouped.items():
