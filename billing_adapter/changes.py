@@ -18,6 +18,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RETRY_S = 5.0
+CLOSE_S = 2.0
+
+
+async def close_pubsub(pubsub: Any) -> None:
+    """Close a redis-py pubsub within ``CLOSE_S``; past it, drop its socket without waiting for the
+    close handshake (redis-py's close has hung on a connection another task was reading:
+    redis/redis-py#3941). Never raises."""
+    try:
+        await asyncio.wait_for(pubsub.aclose(), CLOSE_S)
+    except Exception as exc:
+        log.warning("redis pubsub not closed cleanly (%s); its socket dropped", type(exc).__name__)
+        conn = getattr(pubsub, "connection", None)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.disconnect(nowait=True), CLOSE_S)
 
 
 class ChangeListener:
@@ -62,8 +77,7 @@ class ChangeListener:
             log.warning("billing change listener stopped: %s", type(exc).__name__)
             self._task = None
         finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+            await close_pubsub(pubsub)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -19,7 +18,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from workstation import audit, runtime
+from workstation import audit, runtime, shutdown
 from workstation.api.core import CORE_ROUTERS
 from workstation.api.deps import cached_user
 from workstation.calls.writer import is_db_unreachable
@@ -85,19 +84,15 @@ def _lifespan(container: Container) -> Callable[[FastAPI], AbstractAsyncContextM
         tasks.append(asyncio.create_task(runtime.refreeze_later(), name="gc-freeze"))
         try:
             yield
-        finally:
-            for t in tasks:
-                t.cancel()
-            for t in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+        finally:  # each step bounded: a stuck adapter is named in the log, never a hung shutdown
+            await shutdown.cancel_all(tasks)
             if telephony is not None:
-                await telephony.stop()
-                await container.leader.release()
-            await calls.stop()
-            await container.bus.stop()
+                await shutdown.step("telephony", telephony.stop())
+                await shutdown.step("leader lock", container.leader.release())
+            await shutdown.step("live calls", calls.stop())
+            await shutdown.step("bus", container.bus.stop())
             for closer in reversed(container.closers):
-                await closer()
+                await shutdown.step(getattr(closer, "__qualname__", "closer"), closer())
 
     return lifespan
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from billing_adapter.changes import close_pubsub
 from workstation.bus.frames import decoded, frame_of
 from workstation.bus.memory import dispatch, matches
 from workstation.bus.ports import Accepts, Listener, Message
@@ -135,17 +136,13 @@ class RedisBus:
                     message = self._received(channel, item["data"])
                     if message is not None:
                         await dispatch(self._subs, channel, message)
-            except asyncio.CancelledError:
-                await pubsub.aclose()
-                raise
             except Exception as exc:
                 self._connected = False
                 log.warning("redis bus: connection lost (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
             finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                await close_pubsub(pubsub)
 
     def health(self) -> dict[str, Any]:
         return {"backend": "redis", "ok": self._connected}

@@ -278,8 +278,11 @@ class KpiService:
         await asyncio.to_thread(self.rebuild)
         last_tick = last_publish = 0.0
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the job's cancellation
+            # when the event is set in the same moment, and the shutdown would wait for this loop forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await self._dirty.wait()
             now = time.monotonic()
             changed = self._dirty.is_set()
             if now - last_tick >= 1.0:
