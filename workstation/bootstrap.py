@@ -14,6 +14,7 @@ from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation.adapters import configure_scrubber, make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
+from workstation.bus.ports import new_node_id
 from workstation.callbacks import feature as callbacks
 from workstation.calls.link_health import LinkHealth
 from workstation.calls.service import CallService
@@ -62,7 +63,9 @@ def bootstrap(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis = make_redis(settings)
     db = db or Database(settings.resolved_database_url())
-    bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix)
+    # one id for this process on the bus, the floor and the link health (a given bus keeps its own)
+    node = getattr(bus, "node", None) or new_node_id()
+    bus = bus or make_bus(settings.bus_url, redis, prefix=settings.redis_prefix, node=node)
     billing_from_settings = billing is None
     billing = billing or make_billing(settings, redis)
     configure_scrubber(settings)
@@ -85,9 +88,14 @@ def bootstrap(
         hub=hub,
         signin=SignInGuard(hash_cpu_share=settings.signin_hash_cpu_share),
         calls=CallService(
-            db, billing, hub, tel, journal=journal_path(settings.data_dir), link_health=LinkHealth(bus, tel)
+            db,
+            billing,
+            hub,
+            tel,
+            journal=journal_path(settings.data_dir),
+            link_health=LinkHealth(bus, tel, node=node),
         ),
-        floor=FloorPresence(hub, bus, redis, settings.redis_prefix),
+        floor=FloorPresence(hub, bus, redis, settings.redis_prefix, node=node),
         features=tuple(FEATURES if features is None else features),
         billing_from_settings=billing_from_settings,
     )

@@ -17,10 +17,10 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from typing import Any
 
 from workstation.bus import Bus
+from workstation.bus.ports import new_node_id
 from workstation.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,11 @@ TTL_S = 15  # a node that stops (crash) drops off the floor after this
 
 
 class FloorPresence:
-    def __init__(self, hub: Hub, bus: Bus, redis: Any | None, prefix: str) -> None:
+    def __init__(self, hub: Hub, bus: Bus, redis: Any | None, prefix: str, node: str | None = None) -> None:
         self.hub = hub
         self.redis = redis
         self.prefix = prefix
-        self.node = uuid.uuid4().hex[:12]
+        self.node = node or new_node_id()
         self.heard: dict[int, str] = {}  # user → the last presence announced on the bus
         self._written: frozenset[int] | None = None
         self._written_at = 0.0

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 
-def make_bus(url: str, redis: aioredis.Redis | None = None, prefix: str = "ws") -> Bus:
+def make_bus(
+    url: str, redis: aioredis.Redis | None = None, prefix: str = "ws", node: str | None = None
+) -> Bus:
     """The bus ``url`` names; a ``redis://`` bus runs on ``redis``, the process's shared client."""
     if url.startswith("memory://"):
         from workstation.bus.memory import MemoryBus
@@ -25,7 +27,7 @@ def make_bus(url: str, redis: aioredis.Redis | None = None, prefix: str = "ws") 
 
         if redis is None:
             raise ValueError("a redis:// bus needs the Redis client (workstation.adapters.make_redis)")
-        return RedisBus(redis, prefix=prefix)
+        return RedisBus(redis, prefix=prefix, node=node)
     raise ValueError(f"unknown bus URL scheme: {url.split('://')[0]}")
 
 

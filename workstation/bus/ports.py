@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 Message = dict[str, Any]
 Listener = Callable[[str, Message], Awaitable[None]]
 Accepts = Callable[[str], bool]
+
+
+def new_node_id() -> str:
+    """This server process's id among the nodes (the bus's origin, its floor key, its link health):
+    made once at bootstrap and shared, so the three name the same node."""
+    return uuid.uuid4().hex[:12]
 
 
 class Bus(Protocol):

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ import redis.asyncio as aioredis
 from billing_adapter.changes import close_pubsub
 from workstation.bus.frames import decoded, frame_of
 from workstation.bus.memory import dispatch, matches
-from workstation.bus.ports import Accepts, Listener, Message
+from workstation.bus.ports import Accepts, Listener, Message, new_node_id
 from workstation.bus.redis_publisher import PipelinedPublisher
 
 log = logging.getLogger(__name__)
@@ -32,12 +31,12 @@ class RedisBus:
     connected to another node). The reader reconnects with back-off when Redis restarts.
     """
 
-    def __init__(self, redis: aioredis.Redis, prefix: str = "ws"):
+    def __init__(self, redis: aioredis.Redis, prefix: str = "ws", node: str | None = None):
         """``redis``: the process's shared client, whose short socket timeouts make a publish with Redis
         away fail fast (the push goes local, see Hub); its owner closes it, not the bus."""
         self._redis = redis
         self.prefix = prefix + ":bus:"
-        self.node = uuid.uuid4().hex[:12]
+        self.node = node or new_node_id()
         self._origin = f"{self.node}\n"
         self._node_b = self.node.encode()
         self._subs: list[tuple[str, Listener]] = []

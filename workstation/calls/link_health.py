@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from typing import Any
 
 from telephony.ports import Telephony
 from workstation.bus import Bus
+from workstation.bus.ports import new_node_id
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,16 @@ FIELDS = ("state", "problems", "pauses_pending", "last_error")
 
 class LinkHealth:
     def __init__(
-        self, bus: Bus, telephony: Telephony | None, interval_s: float = 5.0, fresh_s: float = 15.0
+        self,
+        bus: Bus,
+        telephony: Telephony | None,
+        interval_s: float = 5.0,
+        fresh_s: float = 15.0,
+        node: str | None = None,
     ) -> None:
         self.bus, self.telephony = bus, telephony
         self.interval_s, self.fresh_s = interval_s, fresh_s
-        self.node = uuid.uuid4().hex
+        self.node = node or new_node_id()
         self._remote: tuple[float, dict[str, Any]] | None = None
         self._task: asyncio.Task[None] | None = None
 
