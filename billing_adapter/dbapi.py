@@ -18,14 +18,15 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Any, TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from billing_adapter.lookup import month_range, name_patterns, search_plan
 from billing_adapter.mapping import BillingMapping, MappingError, Query
 from billing_adapter.models import Card, ChargeItem, MonthCharges, Payment, Service, SubscriberRef
 from billing_adapter.ports import BillingError
+
+if TYPE_CHECKING:  # pandas only for the anonymizer's batches: the card path never loads it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -287,6 +288,8 @@ class DbApiBilling:
         to resume. Each frame holds the rows of at most ``chunk_size`` subscribers, typed: money float64
         in roubles, counts int64, dates datetime64, ``month`` 'YYYY-MM'. Memory stays bounded by one page.
         """
+        import pandas as pd
+
         from billing_adapter.batches import convert_frame
 
         if query_name not in ("batch_subscribers", "batch_monthly"):

@@ -7,36 +7,44 @@ dataclass into the container and brings its routes, commands and seed data (``wo
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation.adapters import configure_scrubber, make_billing, make_redis, make_telephony
 from workstation.bus import Bus, make_bus
 from workstation.bus.ports import new_node_id
-from workstation.callbacks import feature as callbacks
 from workstation.calls.link_health import LinkHealth
 from workstation.calls.service import CallService
 from workstation.calls.writer import journal_path
-from workstation.campaigns import feature as campaigns
 from workstation.container import Container, Feature
 from workstation.db import Database
 from workstation.floor_presence import FloorPresence
 from workstation.hub import Hub
-from workstation.kb import feature as knowledge_base
-from workstation.kpis import feature as kpis
 from workstation.leader import LeaderLock
-from workstation.records import feature as records
-from workstation.segments import feature as segments
 from workstation.settings import Settings, load_settings
 from workstation.signin import SignInGuard
-from workstation.tickets import feature as tickets
 
-__all__ = ["FEATURES", "Container", "bootstrap"]
+__all__ = ["Container", "all_features", "bootstrap"]
 
 # build order: a feature comes after those it uses (campaigns use segments' exports)
-FEATURES: tuple[Feature, ...] = (records, tickets, knowledge_base, segments, campaigns, kpis, callbacks)
+FEATURE_PACKAGES = ("records", "tickets", "kb", "segments", "campaigns", "kpis", "callbacks")
+
+
+def all_features() -> tuple[Feature, ...]:
+    """Every feature module, in build order. Imported on first use: a build of the screen-pop core alone
+    (``features=()``) loads none of them, nor what they load (the classifier's scikit-learn, pandas)."""
+    return tuple(
+        cast(Feature, importlib.import_module(f"workstation.{name}.feature")) for name in FEATURE_PACKAGES
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FEATURES":  # ``from workstation.bootstrap import FEATURES``: every feature
+        return all_features()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _scrub_billing_identifiers(settings: Settings) -> None:
@@ -96,7 +104,7 @@ def bootstrap(
             link_health=LinkHealth(bus, tel, node=node),
         ),
         floor=FloorPresence(hub, bus, redis, settings.redis_prefix, node=node),
-        features=tuple(FEATURES if features is None else features),
+        features=all_features() if features is None else tuple(features),
         billing_from_settings=billing_from_settings,
     )
     container.background.append(container.floor.run)

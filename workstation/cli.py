@@ -9,7 +9,7 @@ import argparse
 import logging
 import sys
 
-from workstation.bootstrap import FEATURES
+from workstation.bootstrap import all_features
 from workstation.commands import billing, core
 from workstation.errors import USER_ERRORS, CliError
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     core.register(sub)
     billing.register(sub)
-    for feature in FEATURES:
+    for feature in all_features():
         feature.register_commands(sub)
     return parser
 

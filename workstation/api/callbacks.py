@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import CallbacksDep, DbDep, require_roles
+from workstation.api.deps import DbDep, require_roles
+from workstation.api.feature_deps import CallbacksDep
 from workstation.models import User
 
 router = APIRouter(prefix="/api/callbacks", tags=["callbacks"])

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from workstation import audit
-from workstation.api.deps import CampaignsDep, DbDep, RowId, require_roles
+from workstation.api.deps import DbDep, RowId, require_roles
+from workstation.api.feature_deps import CampaignsDep
 from workstation.models import User
 
 router = APIRouter(tags=["campaigns"])

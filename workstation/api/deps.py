@@ -15,27 +15,16 @@ from fastapi import Depends, Path, Request
 from billing_adapter.ports import BillingFront
 from telephony.ports import Telephony
 from workstation import sessions
-from workstation.callbacks.service import CallbackService
 from workstation.calls.service import CallService
 from workstation.calls.writer import CallWriter, is_db_unreachable
-from workstation.campaigns.service import CampaignService
 from workstation.card_reads import OffCallReads
-from workstation.container import CardSection, Container, installed
+from workstation.container import CardSection, Container
 from workstation.db import Database
 from workstation.errors import DomainError, Forbidden
 from workstation.hub import Hub
-from workstation.kb.service import KnowledgeBase
-from workstation.kpis.service import KpiService
 from workstation.models import User
-from workstation.records.emerging import EmergingService
-from workstation.records.service import RecordService
-from workstation.records.suggest import ClassifierService
-from workstation.records.topics import TopicService
-from workstation.segments.service import ExportService
 from workstation.settings import Settings
 from workstation.signin import SignInGuard
-from workstation.tickets.config_store import ConfigStore
-from workstation.tickets.service import TicketService
 
 
 class NotSignedIn(DomainError):
@@ -108,63 +97,6 @@ SignInDep = Annotated[SignInGuard, Depends(_signin)]
 CardSectionsDep = Annotated[dict[str, CardSection], Depends(_card_sections)]
 CardReadsDep = Annotated[OffCallReads, Depends(_card_reads)]
 
-
-# -- the features --------------------------------------------------------------------------------
-async def _topics(c: ContainerDep) -> TopicService:
-    return installed(c.records, "records").topics
-
-
-async def _records(c: ContainerDep) -> RecordService:
-    return installed(c.records, "records").records
-
-
-async def _classifier(c: ContainerDep) -> ClassifierService:
-    return installed(c.records, "records").classifier
-
-
-async def _emerging(c: ContainerDep) -> EmergingService:
-    return installed(c.records, "records").emerging
-
-
-async def _tickets(c: ContainerDep) -> TicketService:
-    return installed(c.tickets, "tickets").tickets
-
-
-async def _ticket_config(c: ContainerDep) -> ConfigStore:
-    return installed(c.tickets, "tickets").config
-
-
-async def _kb(c: ContainerDep) -> KnowledgeBase:
-    return installed(c.knowledge_base, "knowledge_base").kb
-
-
-async def _exports(c: ContainerDep) -> ExportService:
-    return installed(c.segments, "segments").exports
-
-
-async def _campaigns(c: ContainerDep) -> CampaignService:
-    return installed(c.campaigns, "campaigns").campaigns
-
-
-async def _kpis(c: ContainerDep) -> KpiService:
-    return installed(c.kpis, "kpis").kpis
-
-
-async def _callbacks(c: ContainerDep) -> CallbackService:
-    return installed(c.callbacks, "callbacks").callbacks
-
-
-TopicsDep = Annotated[TopicService, Depends(_topics)]
-RecordsDep = Annotated[RecordService, Depends(_records)]
-ClassifierDep = Annotated[ClassifierService, Depends(_classifier)]
-EmergingDep = Annotated[EmergingService, Depends(_emerging)]
-TicketsDep = Annotated[TicketService, Depends(_tickets)]
-TicketConfigDep = Annotated[ConfigStore, Depends(_ticket_config)]
-KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(_kb)]
-ExportsDep = Annotated[ExportService, Depends(_exports)]
-CampaignsDep = Annotated[CampaignService, Depends(_campaigns)]
-KpisDep = Annotated[KpiService, Depends(_kpis)]
-CallbacksDep = Annotated[CallbackService, Depends(_callbacks)]
 
 # live sessions by token, for a few seconds: most requests then need no DB round-trip (and no thread hop);
 # a revocation on this node drops the entry at once, elsewhere it lasts at most this long

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from knowledge_base.scripts import ALLOWED_PLACEHOLDERS
 from workstation import audit
-from workstation.api.deps import BillingDep, DbDep, KnowledgeBaseDep, RowId, require_roles
+from workstation.api.deps import BillingDep, DbDep, RowId, require_roles
+from workstation.api.feature_deps import KnowledgeBaseDep
 from workstation.models import User
 
 router = APIRouter(prefix="/api/kb", tags=["kb"])

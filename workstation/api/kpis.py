@@ -13,7 +13,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from workstation import audit
-from workstation.api.deps import CurrentUser, DbDep, KpisDep, require_roles
+from workstation.api.deps import CurrentUser, DbDep, require_roles
+from workstation.api.feature_deps import KpisDep
 from workstation.db import Database
 from workstation.errors import DomainError
 from workstation.kpis import reports

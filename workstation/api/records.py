@@ -12,17 +12,8 @@ from pydantic import BaseModel, Field
 
 from workstation import audit
 from workstation.api.cards import durable_audit
-from workstation.api.deps import (
-    CallsDep,
-    CallWriterDep,
-    ClassifierDep,
-    DbDep,
-    EmergingDep,
-    RecordsDep,
-    RowId,
-    TopicsDep,
-    require_roles,
-)
+from workstation.api.deps import CallsDep, CallWriterDep, DbDep, RowId, require_roles
+from workstation.api.feature_deps import ClassifierDep, EmergingDep, RecordsDep, TopicsDep
 from workstation.card_reads import ReasonRequired, is_own_call
 from workstation.errors import DomainError
 from workstation.models import User

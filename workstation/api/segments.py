@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import ExportsDep, require_roles
+from workstation.api.deps import require_roles
+from workstation.api.feature_deps import ExportsDep
 from workstation.models import User
 
 router = APIRouter(tags=["segments"])

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Depends, File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from workstation.api.deps import RowId, TicketConfigDep, TicketsDep, require_roles
+from workstation.api.deps import RowId, require_roles
+from workstation.api.feature_deps import TicketConfigDep, TicketsDep
 from workstation.models import User
 from workstation.tickets.attachments import MAX_ATTACHMENT_BYTES, check_attachment
 from workstation.tickets.states import ACTIONS
