@@ -8,13 +8,14 @@
   cache has, marked stale with its age, or ``state="unavailable"``. A billing answer that arrives late
   still fills the cache for the next pop.
 - With Redis, billing announces changes on ``<prefix>:billing:changed`` (payload: subscriber id) and the
-  subscriber's entries are dropped.
+  subscriber's entries are dropped, also from ``NearCache`` (fresh entries kept in process meanwhile).
 Logs carry subscriber ids only, never names or numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import time
@@ -25,6 +26,7 @@ from billing_adapter.card_codec import card_dict as _card_dict
 from billing_adapter.card_codec import card_from as _card_from
 from billing_adapter.changes import ChangeListener
 from billing_adapter.models import Card, CardLookup, Freshness, MonthCharges, Payment, SubscriberRef
+from billing_adapter.near_cache import NearCache
 from billing_adapter.phones import BadNumber, normalise_msisdn
 from billing_adapter.ports import BatchReader, BillingError, BillingSource
 from billing_adapter.resilience import CircuitBreaker
@@ -79,22 +81,33 @@ class CachedBilling:
         self._pending: dict[str, tuple[float, dict[str, Any]]] = {}
         self._just_loaded: dict[str, dict[str, Any]] = {}  # cards billing has just returned, per subscriber
         self.changes = ChangeListener(redis, self.channel, self.invalidate) if redis is not None else None
+        self._near = NearCache()
 
     # ------------------------------------------------------------------ cache plumbing
     async def _get(self, *keys: str) -> list[dict[str, Any] | None]:
         """The entries of ``keys`` (this process's own writes of the last moment first), one round trip."""
         found: dict[str, dict[str, Any] | None] = {}
+        near = self._near_on()
         for key in keys:
             pending = self._pending.get(key)
             if pending is not None and self._just_written(pending):
                 found[key] = pending[1]
+            elif near and self._fresh(entry := self._near.get(key)):
+                found[key] = entry
         missing = [k for k in keys if k not in found]
         if missing:
+            epoch = self._near.epoch
             try:
                 found.update(zip(missing, await self.store.get_many(*missing), strict=True))
             except Exception as exc:
                 log.warning("billing cache read failed: %s", type(exc).__name__)
+            for key in missing if near else ():
+                if (entry := found.get(key)) is not None and self._fresh(entry):
+                    self._near.put(key, entry, since_epoch=epoch)
         return [found.get(k) for k in keys]
+
+    def _near_on(self) -> bool:  # trusted only while change notices arrive (else emptied)
+        return self._near.trusted(self.changes is not None and self.changes.listening)
 
     def _put_later(self, key: str, value: Any, fresh_s: float) -> None:
         """Write to the cache without making the pop wait for it (batched: ``WriteBehind``); until the
@@ -104,6 +117,8 @@ class CachedBilling:
         if len(self._pending) > 4096:
             self._prune_pending()
         self._writes.put(key, entry)
+        if self._near_on():
+            self._near.put(key, entry)
 
     def _just_written(self, pending: tuple[float, dict[str, Any]]) -> bool:
         within = self.pending_s
@@ -246,13 +261,7 @@ class CachedBilling:
                 freshness=mark,
             )
         found = await self._card_lookup(str(refs[0]["subscriber_id"]), deadline, loaded, failed)
-        return CardLookup(
-            state=found.state,
-            card=found.card,
-            freshness=found.freshness,
-            message=found.message,
-            msisdn=msisdn,
-        )
+        return dataclasses.replace(found, msisdn=msisdn)
 
     async def get_card(self, subscriber_id: str) -> CardLookup:
         if self.changes is not None:
@@ -371,6 +380,7 @@ class CachedBilling:
         """Drop a subscriber's cached card (billing said it changed)."""
         for key in (f"card:{subscriber_id}", f"bal:{subscriber_id}"):
             self._pending.pop(key, None)
+        self._near.drop(f"card:{subscriber_id}", f"bal:{subscriber_id}")
         self._just_loaded.pop(subscriber_id, None)
         await self.store.delete(f"card:{subscriber_id}", f"bal:{subscriber_id}")
         log.info("billing cache dropped subscriber %s", subscriber_id)

@@ -52,6 +52,11 @@ class ChangeListener:
         await pubsub.subscribe(self.channel)
         self._task = asyncio.ensure_future(self._listen(pubsub))
 
+    @property
+    def listening(self) -> bool:
+        """Notices reach this process now (subscribed, the listener running)."""
+        return self._task is not None and not self._task.done()
+
     async def ensure(self) -> None:
         """Restart the listener if it is down (Redis was away), without making the caller wait long."""
         if self._task is not None or time.monotonic() < self._retry_at:

@@ -184,3 +184,42 @@ def test_batches_cover_every_subscriber_once_in_bounded_pages(demo_files: dict[s
         assert total == pytest.approx(expected, rel=1e-9, abs=0.05)
         assert str(monthly[0]["voice"].dtype) == "float64"
         assert monthly[0]["month"].str.fullmatch(r"\d{4}-\d{2}").all()
+
+
+async def test_card_pops_while_every_billing_worker_is_busy(demo_files: dict[str, Path]) -> None:
+    """The caller's card on the embedded billing does not queue behind slow searches or exports."""
+    import threading
+
+    src = _source(demo_files["demo"])
+    release = threading.Event()
+    try:
+        blockers = [src._executor.submit(release.wait) for _ in range(src.pool_size)]
+        refs, card = await src.find_with_card(_number(5))
+        assert card is not None
+        assert [r.subscriber_id for r in refs] == [card.subscriber_id]
+        assert (await src.card(card.subscriber_id)) == card
+        assert not any(b.done() for b in blockers)
+    finally:
+        release.set()
+        await src.close()
+
+
+async def test_billing_file_locked_by_a_writer_is_a_billing_error_then_cards_again(
+    demo_files: dict[str, Path],
+) -> None:
+    src = _source(demo_files["demo"])
+    writer = sqlite3.connect(demo_files["demo"], isolation_level=None)
+    try:
+        writer.execute("BEGIN EXCLUSIVE")  # e.g. the demo billing being regenerated in place
+        with pytest.raises(BillingError):
+            await src.find_with_card(_number(5))
+        writer.execute("ROLLBACK")
+        _, card = await src.find_with_card(_number(5))
+        assert card is not None
+    finally:
+        writer.close()
+        await src.close()
+
+
+def _number(subscriber_id: int) -> str:
+    return str(msisdn_of(__import__("numpy").array([subscriber_id]))[0])
