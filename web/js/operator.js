@@ -1,6 +1,6 @@
 // The operator's screen: call banner, the subscriber card's top band with its alerts (pushed before
 // pick-up), search. The middle column's tabs are /js/drill.js; the panels are registered by the features.
-import { strings, boot, api, on, emit, send, h, fmtMoney, shortcut, toast, errorMessage, $ } from "/js/core.js";
+import { strings, boot, api, on, emit, send, h, fmtMoney, fmtClock, shortcut, toast, errorMessage, $ } from "/js/core.js";
 import { mountPanels, currentContext } from "/js/panels.js";
 import { recordFinishedFor, finishWithoutRecord } from "/js/records.js";
 import { statusBadge } from "/js/subscriber-strings.js";
@@ -81,7 +81,7 @@ function renderBanner(note) {
   if (c.queue) parts.push(h("span", { class: "muted queue" }, `${t("call.queue")} ${c.queue}`));
   if (st === "connected" && c.answered_at) {
     const timer = h("span", { class: "timer", id: "talk-timer" });
-    const tick = () => { const s = Math.max(0, Math.floor(Date.now() / 1000 - c.answered_at)); timer.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
+    const tick = () => { const s = Math.max(0, Math.floor(Date.now() / 1000 - c.answered_at)); timer.textContent = fmtClock(s); };
     tick(); state.timer = setInterval(tick, 1000); parts.push(timer);
   }
   if (st === "wrap_up") parts.push(h("button", { id: "finish-wrapup", onclick: finishWrapup }, t("call.finish")));
@@ -99,7 +99,7 @@ function renderPresenceState() {
   if (!live) { el.replaceChildren(); return; }
   const since = live === "wrap_up" ? c.ended_at : live === "connected" ? c.answered_at : c.offered_at;
   const clock = h("span", { class: "timer", id: live === "wrap_up" ? "acw-timer" : "state-timer" });
-  const tick = () => { const s = since ? Math.max(0, Math.floor(Date.now() / 1000 - since)) : 0; clock.textContent = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`; };
+  const tick = () => { const s = since ? Math.max(0, Math.floor(Date.now() / 1000 - since)) : 0; clock.textContent = fmtClock(s); };
   tick(); state.acwTimer = setInterval(tick, 1000);
   el.replaceChildren(t("state." + live), " ", clock);
 }
