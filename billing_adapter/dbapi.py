@@ -300,9 +300,8 @@ class DbApiBilling:
         """Keyset-paginate ``batch_subscribers`` / ``batch_monthly`` by subscriber id in the caller's thread.
 
         ``params``: ``month_from`` / ``month_to`` ('YYYY-MM') for ``batch_monthly``; ``after_id`` (default 0)
-        to resume. Each frame holds the rows of at most ``chunk_size`` subscribers, typed: money float64
-        in roubles, counts int64, dates datetime64, ``month`` 'YYYY-MM'. Memory stays bounded by one page.
-        """
+        to resume. A frame: at most ``chunk_size`` subscribers' rows, typed (money float64 in roubles,
+        counts int64, dates datetime64, ``month`` 'YYYY-MM'); memory bounded by one page."""
         import pandas as pd
 
         from billing_adapter.batches import convert_frame
