@@ -142,18 +142,21 @@ class DbApiBilling:
                     else:
                         _close_quietly(conn)
 
-        if inline and self.backend.inline_cards:
-            # on a 2-core box under load the hop (worker wake-up, then the GIL back and forth at each
-            # statement) cost the pop 5-19 ms; the four card queries themselves take ~0.1 ms
-            try:
+        try:
+            if inline and self.backend.inline_cards:
+                # on a 2-core box under load the hop (worker wake-up, then the GIL back and forth at each
+                # statement) cost the pop 5-19 ms; the four card queries themselves take ~0.1 ms
                 return work()
-            except (MappingError, BillingError):
-                raise
-            except self.backend.errors as exc:
-                log.warning("billing %s failed: %s", what, safe_error(exc))
-                raise BillingError(f"billing query failed: {safe_error(exc)}") from None
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, work)
+            return await self._in_pool(what, job, work)
+        except (MappingError, BillingError):
+            raise
+        except self.backend.errors as exc:
+            log.warning("billing %s failed: %s", what, safe_error(exc))
+            raise BillingError(f"billing query failed: {safe_error(exc)}") from None
+
+    async def _in_pool(self, what: str, job: _Job, work: Callable[[], T]) -> T:
+        """``work`` in the thread pool, abandoned (its query interrupted) past the billing timeout."""
+        future = asyncio.get_running_loop().run_in_executor(self._executor, work)
         try:
             done, _ = await asyncio.wait((future,), timeout=self.timeout_s)  # never cancels the worker
             if not done:
@@ -169,13 +172,6 @@ class DbApiBilling:
             raise BillingError(
                 f"billing did not answer within {self.timeout_s:g} s", error_id="billing_timeout"
             ) from None
-        except MappingError:
-            raise
-        except BillingError:
-            raise
-        except self.backend.errors as exc:
-            log.warning("billing %s failed: %s", what, safe_error(exc))
-            raise BillingError(f"billing query failed: {safe_error(exc)}") from None
 
     def _sid(self, subscriber_id: str) -> Any | None:
         sid = str(subscriber_id).strip()
