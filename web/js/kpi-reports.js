@@ -76,14 +76,20 @@ function keyName(row) {
   return row.key === "*" ? t("g.all") : row.key || "—";
 }
 
+let loading = 0; // the latest request's number: a slower, older answer must not overwrite a newer one
+
 async function load() {
   renderForm();
+  const mine = ++loading;
+  $("kr-table").setAttribute("aria-busy", "true");
   try {
     const [data, board] = await Promise.all([api("/api/kpis/report?" + query()), names.size ? null : api("/api/kpis/board")]);
     if (board) names = new Map(board.operators.map((o) => [o.id, o.name]));
+    if (mine !== loading) return;
     renderTable(data.rows);
     renderChart(data.rows);
-  } catch (e) { toast(e.message, "error"); }
+  } catch (e) { if (mine === loading) toast(e.message, "error"); }
+  finally { if (mine === loading) $("kr-table").removeAttribute("aria-busy"); }
 }
 
 function renderTable(rows) {
