@@ -18,6 +18,7 @@ const t = strings("callbacks", {
 });
 
 let items = [];
+let loading = 0; // the latest list asked for: an earlier answer must not bring back a callback closed since
 
 function who(cb) { return cb.msisdn_display || cb.subscriber_id || "—"; }
 function row(cb) {
@@ -39,7 +40,11 @@ function paint() {
     items.length ? h("ul", { class: "cb-list", id: "cb-list" }, items.map(row)) : h("p", { class: "muted" }, t("none"))));
 }
 async function load() {
-  try { items = (await api("/api/callbacks")).callbacks; paint(); } catch (_) { /* the list comes back on the next refresh */ }
+  const mine = ++loading;
+  try {
+    const { callbacks } = await api("/api/callbacks");
+    if (mine === loading) { items = callbacks; paint(); }
+  } catch (_) { /* the list comes back on the next refresh */ }
 }
 async function close(cb, state) {
   try { await api(`/api/callbacks/${cb.id}/close`, { method: "POST", body: { state } }); await load(); }

@@ -32,6 +32,7 @@ const t = strings("drill", {
 const TABS = ["kb", "details", "charges", "payments", "calls"];
 let ctx = null; // the card on screen
 let tab = null;
+let showing = 0; // the latest tab (or card) asked for: a slower answer for an earlier one must not fill the body
 
 function paintTabs() {
   document.querySelectorAll("#drill [data-tab]").forEach((b) => {
@@ -47,11 +48,13 @@ function monthName(ym) { // "2026-10" → "октябрь 2026 г." / "October 2
 const field = (key, value) => h("div", { class: "f" }, h("label", {}, t(key)), h("span", { class: "v" }, value));
 
 async function show(name, remember = true) {
+  const mine = ++showing;
   if (!TABS.includes(name)) name = "kb";
   tab = name;
   if (remember) prefs.set("op.tab", name);
   paintTabs();
   const body = $("drill-body");
+  const fill = (...nodes) => { if (mine === showing) body.replaceChildren(...nodes); };
   $("col-reference-panels").hidden = name !== "kb";
   body.hidden = name === "kb";
   if (name === "kb" || !ctx || !ctx.subscriberId) { body.replaceChildren(); return; }
@@ -67,19 +70,19 @@ async function show(name, remember = true) {
           h("tbody", {}, (c.services || []).map((s) => h("tr", {}, h("td", {}, s.name), h("td", {}, statusBadge(s.status)), h("td", { class: "num" }, fmtMoney(s.monthly_fee)))))));
     } else if (name === "charges") {
       const { months } = await api(`/api/subscribers/${id}/charges?months=6`);
-      body.replaceChildren(months.length ? h("div", { class: "charges" }, months.map((m) => h("details", {},
+      fill(months.length ? h("div", { class: "charges" }, months.map((m) => h("details", {},
         h("summary", {}, h("span", { title: m.month }, monthName(m.month)), " ", h("strong", {}, fmtMoney(m.total))),
         h("table", {}, m.items.map((i) => h("tr", {}, h("td", {}, i.description), h("td", { class: "num" }, fmtMoney(i.amount)))))))) : h("p", { class: "muted" }, t("none")));
     } else if (name === "payments") {
       const { payments } = await api(`/api/subscribers/${id}/payments`);
-      body.replaceChildren(payments.length ? h("table", { class: "payments" }, h("tr", {}, h("th", {}, t("pay.date")), h("th", {}, t("pay.amount")), h("th", {}, t("pay.method"))),
+      fill(payments.length ? h("table", { class: "payments" }, h("tr", {}, h("th", {}, t("pay.date")), h("th", {}, t("pay.amount")), h("th", {}, t("pay.method"))),
         payments.map((p) => h("tr", {}, h("td", {}, fmtDateTime(p.paid_at)), h("td", { class: "num" }, fmtMoney(p.amount)), h("td", {}, t.or("pm." + p.method, p.method))))) : h("p", { class: "muted" }, t("none")));
     } else {
       const { calls } = await api(`/api/subscribers/${id}/calls`);
-      body.replaceChildren(calls.length ? h("table", { class: "prev-calls" }, h("tr", {}, h("th", {}, t("calls.at")), h("th", {}, t("calls.state"))),
+      fill(calls.length ? h("table", { class: "prev-calls" }, h("tr", {}, h("th", {}, t("calls.at")), h("th", {}, t("calls.state"))),
         calls.map((x) => h("tr", {}, h("td", {}, fmtDateTime(x.queued_at || x.answered_at)), h("td", {}, t.or("cs." + x.state, x.state))))) : h("p", { class: "muted" }, t("none")));
     }
-  } catch (e) { if (tab === name) body.replaceChildren(h("p", { class: "notice error" }, e.message)); }
+  } catch (e) { fill(h("p", { class: "notice error" }, e.message)); }
 }
 
 document.querySelectorAll("#drill [data-tab]").forEach((b) => b.addEventListener("click", () => show(b.dataset.tab)));
@@ -91,7 +94,7 @@ on("card:shown", (c) => {
   $("drill").hidden = !c.subscriberId;
   show(c.subscriberId ? prefs.get("op.tab", "kb") : "kb", false);
 });
-on("card:cleared", () => { ctx = null; $("drill").hidden = true; $("drill-body").replaceChildren(); });
+on("card:cleared", () => { ctx = null; showing++; $("drill").hidden = true; $("drill-body").replaceChildren(); });
 on("topic:chosen", () => { if (tab !== "kb") show("kb", false); }); // the script of the chosen topic comes to the front
 on("lang", () => { paintTabs(); if (ctx && tab !== "kb") show(tab, false); });
 paintTabs();

@@ -43,6 +43,7 @@ export const topicName = (x) => (language() === "en" ? x.name_en : x.name_ru);
 
 let chosen = null; // topic code chosen for the subscriber on screen
 let lastSubscriber = null;
+let topicSeq = 0, searchSeq = 0; // the latest topic / search asked for: an earlier, slower answer must not join it
 
 function articleItem(a) {
   const body = h("div", { class: "kb-body", hidden: true });
@@ -58,9 +59,11 @@ function articleItem(a) {
 }
 
 async function renderTopic(ctx, box) {
+  const mine = ++topicSeq;
   box.replaceChildren();
   if (!chosen) return;
   const panel = await api(`/api/kb/topic/${encodeURIComponent(chosen)}?subscriber_id=${encodeURIComponent(ctx.subscriberId)}&lang=${language()}`);
+  if (mine !== topicSeq) return;
   const script = panel.script;
   box.append(h("h4", {}, t("kb.script")));
   if (script) {
@@ -77,6 +80,7 @@ registerPanel({
   async render(ctx, el) {
     if (ctx.subscriberId !== lastSubscriber) { chosen = null; lastSubscriber = ctx.subscriberId; }
     const topics = await topicList();
+    if (!el.isConnected) return; // a newer card is on screen
     const select = h("select", { id: "kb-topic", "aria-label": t("kb.topic") },
       h("option", { value: "" }, t("kb.topic.pick")),
       topics.map((x) => h("option", { value: x.code, selected: x.code === chosen }, topicName(x))));
@@ -85,8 +89,10 @@ registerPanel({
     const q = h("input", { type: "search", id: "kb-q", placeholder: t("kb.search.ph") });
     const results = h("div", {});
     const doSearch = async () => {
+      const mine = ++searchSeq;
       if (!q.value.trim()) { results.replaceChildren(); return; }
       const r = await api(`/api/kb/search?q=${encodeURIComponent(q.value)}`);
+      if (mine !== searchSeq) return;
       results.replaceChildren(
         r.corrected ? h("p", { class: "muted" }, t("kb.corrected", { q: r.corrected })) : "",
         r.items.length ? h("ul", { class: "kb-list", id: "kb-results" }, r.items.map(articleItem)) : h("p", { class: "muted" }, t("kb.nothing")));

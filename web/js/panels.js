@@ -3,10 +3,12 @@
 // script and cheat sheet, beside the drill-down tabs) or "side" (right: open tickets, offers, and any
 // panel that names no slot). A call whose caller is not in billing (unknown / withheld number, billing
 // down) shows only the panels registered with ``withoutSubscriber: true`` (ctx.subscriberId is null then).
+// A panel's render that awaits checks ``el.isConnected`` afterwards: false when a newer card took the screen.
 import { h, t, on } from "/js/core.js";
 
 const panels = [];
 let ctxOnScreen = null;
+let rendering = 0; // the latest card's render: the panels of an earlier card, still loading, must not join it
 export function registerPanel(p) { panels.push(p); panels.sort((a, b) => (a.order ?? 50) - (b.order ?? 50)); }
 export function currentContext() { return ctxOnScreen; }
 
@@ -14,9 +16,11 @@ export function currentContext() { return ctxOnScreen; }
 export function mountPanels(roots) {
   const all = () => Object.values(roots);
   async function render(ctx) {
+    const mine = ++rendering;
     ctxOnScreen = ctx;
     for (const root of all()) root.replaceChildren();
     for (const p of panels) {
+      if (mine !== rendering) return;
       if (!ctx.subscriberId && !p.withoutSubscriber) continue; // a caller not (yet) found: call-only panels
       const body = h("div", { class: "panel-body" });
       const root = roots[p.slot] || roots.side;
@@ -25,6 +29,6 @@ export function mountPanels(roots) {
     }
   }
   on("card:shown", render);
-  on("card:cleared", () => { ctxOnScreen = null; for (const root of all()) root.replaceChildren(); });
+  on("card:cleared", () => { rendering++; ctxOnScreen = null; for (const root of all()) root.replaceChildren(); });
   on("lang", () => { if (ctxOnScreen) render(ctxOnScreen); });
 }

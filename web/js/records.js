@@ -224,6 +224,7 @@ async function render(ctx, el) {
     || { note: "", topics: [], outcome: "resolved", sug: null };
   drafts.set(key, draft);
   const tree = await loadTopics().catch(() => []);
+  if (!el.isConnected) return; // a newer card is on screen: its own render fills the panel
   el.replaceChildren();
   const note = h("textarea", { id: "rec-note", rows: 3, maxlength: 20000, placeholder: t("rec.note.ph"), "aria-label": t("rec.note") });
   note.value = draft.note;

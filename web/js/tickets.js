@@ -45,6 +45,7 @@ registerPanel({
     const section = Array.isArray(ctx.sections?.tickets) ? ctx.sections.tickets : [];
     shown = new Map(section.map((x) => [x.id, x]));
     const topics = await topicList();
+    if (!el.isConnected) return; // a newer card is on screen
     names = Object.fromEntries(topics.map((x) => [x.code, x]));
     listEl = h("ul", { class: "tk-list", id: "tk-list" });
     paintList();
