@@ -135,13 +135,16 @@ function renderChart(rows) {
   $("kr-chart").replaceChildren(chart, h("p", { class: "muted" }, t("chart.legend")));
 }
 
+let drilling = 0; // the latest count drilled into: an earlier count's slower list must not replace its list
 async function drill(row, figure) {
+  const mine = ++drilling;
   const start = new Date(row.bucket_start), end = new Date(row.bucket_end); // the contact center's own zone
   const p = period();
   const extra = { from: new Date(Math.max(start, new Date(p.from))).toISOString(), to: new Date(Math.min(end, new Date(p.to))).toISOString(), figure, bucket: null, group: null };
   if (form.group === "queue") extra.queue = row.key === "*" ? null : row.key;
   if (form.group === "operator") extra.operator_id = row.key;
   const { calls } = await api("/api/kpis/calls?" + query(extra));
+  if (mine !== drilling) return;
   const box = $("kr-drill");
   box.hidden = false;
   box.replaceChildren(h("h3", {}, t("calls", { figure: t(figure), period: `${row.bucket} · ${keyName(row)}` })),

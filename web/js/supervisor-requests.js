@@ -50,6 +50,7 @@ const nameOf = (x) => (language() === "en" ? x.name_en : x.name_ru);
 const COLORS = ["#1b64d8", "#e8590c", "#2b8a3e", "#ae3ec9", "#f08c00", "#0b7285"];
 let bucket = "hour";
 let tree = [];
+let statsSeq = 0; // the latest statistics asked for: an earlier, slower answer must not replace them
 
 function trendText(x) {
   if (x === null || x === undefined) return h("span", { class: "muted" }, t("req.new"));
@@ -83,7 +84,9 @@ function chart(data) {
 }
 
 async function renderStats() {
+  const mine = ++statsSeq;
   const data = await api(`/api/records/stats?bucket=${bucket}`);
+  if (mine !== statsSeq) return;
   const sel = h("select", { id: "bucket", onchange: (e) => { bucket = e.target.value; renderStats(); } },
     ["hour", "day"].map((b) => h("option", { value: b, selected: b === bucket }, t("req.bucket." + b))));
   const legend = data.series.slice(0, 6).map((s, k) => h("span", { class: "badge", style: `border-left:8px solid ${COLORS[k]}` }, nameOf(s)));

@@ -45,6 +45,8 @@ let tab = "routing";
 const csv = (s) => String(s || "").split(",").map((x) => x.trim()).filter(Boolean);
 const fail = (e) => toast(e.message || t("err.generic"), "error");
 const input = (value, attrs = {}) => h("input", { value: value ?? "", ...attrs });
+// the supervisor has moved to another tab: the slower answer for the one they left must not replace it
+const left = (name) => tab !== name;
 
 function tabs() {
   document.getElementById("ss-tabs").replaceChildren(...["routing", "sla", "outages", "articles", "scripts"].map((x) =>
@@ -55,6 +57,7 @@ function tabs() {
 // new one typed in), the base priority by name; every problem the server finds is shown on its row
 async function routingTab() {
   const [cfg, tree] = await Promise.all([api("/api/tickets/config"), api("/api/topics?include_archived=false").then((r) => r.tree).catch(() => [])]);
+  if (left("routing")) return;
   const lang = document.documentElement.lang;
   const leaves = tree.flatMap((p) => (p.children && p.children.length ? p.children : [p]));
   const nameOf = (x) => (lang === "en" ? x.name_en : x.name_ru);
@@ -107,6 +110,7 @@ function weekdayPicker(days) {
 
 async function slaTab() {
   const cfg = await api("/api/tickets/config");
+  if (left("sla")) return;
   const rows = cfg.sla.map((s) => h("tr", { "data-p": s.priority }, h("td", {}, `P${s.priority}`),
     h("td", {}, input(s.first_response_min, { type: "number", "data-f": "first_response_min" })),
     h("td", {}, input(s.resolution_min, { type: "number", "data-f": "resolution_min" })),
@@ -142,6 +146,7 @@ async function slaTab() {
 
 async function outagesTab() {
   const cfg = await api("/api/tickets/config");
+  if (left("outages")) return;
   const region = input("", { id: "ss-region" }), note = input("", { id: "ss-onote" });
   body.replaceChildren(
     h("table", {}, h("tbody", {}, cfg.outages.map((o) => h("tr", {}, h("td", {}, o.region), h("td", {}, o.note),
@@ -153,6 +158,7 @@ async function outagesTab() {
 
 async function articlesTab(openId) {
   const list = (await api("/api/kb/articles?include_archived=true")).articles;
+  if (left("articles")) return;
   const editor = h("div", { id: "ss-editor" });
   const edit = async (id) => {
     const a = id ? await api(`/api/kb/articles/${id}`) : { slug: "", lang: "ru", title: "", body_md: "", topics: [], tags: [], version: null };
@@ -185,6 +191,7 @@ async function articlesTab(openId) {
 
 async function scriptsTab() {
   const data = await api("/api/kb/scripts");
+  if (left("scripts")) return;
   const editor = h("div", {});
   const edit = (sc) => {
     const f = { topic: input(sc.topic, { id: "ss-stopic" }), lang: h("select", {}, ["ru", "en"].map((l) => h("option", { value: l, selected: l === sc.lang }, l))),

@@ -30,7 +30,9 @@ mountWallboard($("wallboard"));
 
 // with the server unreachable nothing on the floor is known: the telephony tile says so instead of
 // repeating the last "connected" it heard
+let refreshing = 0; // the latest floor asked for: an earlier answer (one from before the link went) must not show
 function serverLost() {
+  refreshing++;
   const tile = $("kpi-telephony");
   if (!tile) return;
   tile.dataset.state = "unknown";
@@ -39,7 +41,9 @@ function serverLost() {
 on("ws:close", serverLost);
 async function refresh() {
   let f;
-  try { f = await api("/api/supervisor/floor"); } catch (e) { if (e.error_id === "network" || e.status >= 500) serverLost(); return; }
+  const mine = ++refreshing;
+  try { f = await api("/api/supervisor/floor"); } catch (e) { if (mine === refreshing && (e.error_id === "network" || e.status >= 500)) serverLost(); return; }
+  if (mine !== refreshing) return;
   $("kpis").replaceChildren(
     h("span", { class: "kpi" }, t("sup.waiting"), h("b", { id: "kpi-waiting" }, f.waiting)),
     h("span", { class: "kpi" }, t("sup.longest"), h("b", {}, Math.round(f.longest_wait_s))),

@@ -55,6 +55,7 @@ let scope = "open";
 let rows = new Map();
 let selected = null;
 let current = null; // the detail on screen
+let selecting = 0; // the latest ticket asked for: an earlier ticket's slower answer must not take the detail
 let topicNames = {};
 try {
   const tree = (await api("/api/topics?include_archived=true")).tree;
@@ -114,9 +115,12 @@ async function load() {
 }
 
 async function select(id) {
+  const mine = ++selecting;
   selected = id;
   paintQueue();
-  current = await api(`/api/tickets/${id}`);
+  const x = await api(`/api/tickets/${id}`);
+  if (mine !== selecting) return;
+  current = x;
   paintDetail();
 }
 
