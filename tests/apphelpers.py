@@ -116,7 +116,11 @@ def sign_in_page(page: Any, base: str, username: str, home: str = "operator.html
 
 
 def open_card(page: Any, number: str, ready: str) -> None:
-    """On the operator's screen: search ``number``, open the subscriber's card, wait for ``ready``."""
+    """On the operator's screen: search ``number``, open the subscriber's card, wait for ``ready``.
+
+    The page must have booted first (its websocket online): until then the search form has no handler of
+    its own, and Enter would submit it as a plain form, reloading the page."""
+    page.wait_for_selector("#ws-indicator[data-state=online]")
     page.fill("#search", number)
     page.press("#search", "Enter")
     page.wait_for_selector("#card[data-state=found], .match")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 
-from tests.apphelpers import Serve, add_user, demo_billing_container, sign_in_page
+from tests.apphelpers import Serve, add_user, demo_billing_container, open_card, sign_in_page
 from workstation.campaigns.models import CampaignTarget
 
 KEY = "e2e-pseudonym-key-0123456789abcdef0123"
@@ -78,12 +78,7 @@ def test_export_then_campaign_then_offer_on_the_card(browser: Browser, server: A
             "SELECT msisdn FROM msisdns WHERE account_id = ? AND is_primary = 1", (int(target),)
         ).fetchone()
     sign_in_fresh(page, server.url, "op1", "operator.html")
-    page.fill("#search", str(msisdn))
-    page.press("#search", "Enter")
-    page.wait_for_selector("#card[data-state=found], .match")
-    if page.locator(".match").count():
-        page.click(".match")
-    page.wait_for_selector("#panel-offers .offer")
+    open_card(page, str(msisdn), "#panel-offers .offer")
     assert "Скидка 20% на Безлимит" in page.inner_text("#panel-offers")
     page.click("#panel-offers button[data-outcome=accepted]")
     page.wait_for_selector("#panel-offers .offer-status:has-text('Принял')")

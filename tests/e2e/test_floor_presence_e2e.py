@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.apphelpers import Serve, ServerThread, add_user, make_container, sign_in_page
 from workstation.app import create_app
@@ -102,7 +102,8 @@ def test_a_paused_operator_is_still_paused_on_the_wallboard_after_a_server_resta
         sup.reload()
         sup.wait_for_selector(f"#wb-operators tr[data-user='{op_id}'][data-state=paused]")
         assert "Перерыв" in sup.inner_text(f"#wb-operators tr[data-user='{op_id}']")
-        assert sup.inner_text("#wb-agents-paused") == "1"
+        # the row follows the operators' states, the tile the board's next frame: wait for it, don't read it once
+        expect(sup.locator("#wb-agents-paused")).to_have_text("1")
         wait_floor_reads(sup, op_id, "Перерыв")
     finally:
         back.__exit__(None, None, None)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from billing_adapter.memory import MemoryBilling, make_card
 from tests.apphelpers import PASSWORD, Serve, add_user, make_container, open_card, sign_in_page
@@ -38,11 +38,12 @@ def test_operator_types_a_note_picks_a_suggestion_with_a_key_and_finishes(
     sign_in_page(page, server.url, "op1", "operator.html")
     open_subscriber(page)
     page.fill("#rec-note", "не приходят смс от банка")
+    # the fast model answers first, the refined one a moment later: wait for the suggestion, not the first answer
     first = page.locator("#rec-suggestions button.rec-sug").first
     first.wait_for()
-    assert first.get_attribute("data-code") == "sms_problem"
-    assert "Проблемы с SMS" in first.inner_text()
-    assert "%" in first.inner_text()
+    expect(first).to_have_attribute("data-code", "sms_problem")
+    expect(first).to_contain_text("Проблемы с SMS")
+    expect(first).to_contain_text("%")
     page.keyboard.press("Alt+1")  # while typing, Alt+1 picks the first suggestion
     page.wait_for_selector("#rec-chosen [data-code=sms_problem]")
     page.select_option("#rec-pick", "device_settings")  # a second topic, by hand
@@ -120,8 +121,13 @@ def test_supervisor_sees_charts_and_archives_a_topic(browser: Browser, server: A
     page.click("#topic-table tr[data-code=complaint_quality] button.save")
     page.wait_for_selector("#topic-table tr[data-code=complaint_quality] ~ tr[data-code=general]")
     assert page.input_value("#topic-table tr[data-code=complaint_quality] select.move") == "network"
-    page.click("#emerging-run")
-    page.wait_for_selector("#no-clusters")
+    # the page says "no new groups" before any run too: wait for this run's answer to be drawn (the pressed
+    # button stays disabled until the emerging topics are drawn again, with a new button), then read it
+    with page.expect_response("**/api/records/emerging/run") as run:
+        page.click("#emerging-run")
+    assert run.value.ok
+    expect(page.locator("#emerging-run")).to_be_enabled()
+    expect(page.locator("#no-clusters")).to_be_visible()
     page.wait_for_selector("#model table tr:nth-child(2)")
 
 
