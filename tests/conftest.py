@@ -140,3 +140,13 @@ def migrated_database(request: pytest.FixtureRequest, tmp_path_factory: Any, hin
         upgrade(url)
         yield url
         drop_pg_database(url)
+
+
+def migrated_db(request: pytest.FixtureRequest, tmp_path_factory: Any, hint: str) -> Iterator[Any]:
+    """Body of a fixture parametrised ``["sqlite", "postgresql"]``: a ``Database`` on a migrated database."""
+    from workstation.db import Database
+
+    for url in migrated_database(request, tmp_path_factory, hint):
+        database = Database(url)
+        yield database
+        database.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, update
 
-from tests.conftest import migrated_database
+from tests.conftest import migrated_db
 from workstation import sessions
 from workstation.bus.memory import MemoryBus
 from workstation.db import Database, utcnow
@@ -20,10 +20,7 @@ from workstation.models import User
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[Database]:
-    for url in migrated_database(request, tmp_path_factory, "sessionwatch"):
-        database = Database(url)
-        yield database
-        database.dispose()
+    yield from migrated_db(request, tmp_path_factory, "sessionwatch")
 
 
 def users(db: Database, n: int) -> list[int]:

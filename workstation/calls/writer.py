@@ -8,9 +8,10 @@ When the DB is unreachable the worker backs off (0.25 s doubling up to 5 s) and 
 operations wait in the journal, across restarts too. When a batch fails for its content, it is written
 again row by row and only the rows the DB refuses are quarantined (one log line each, ids only).
 
-Operations are generic: ``kind`` selects an applier from ``APPLIERS``. A feature that needs another
-kind of durable write registers one with ``register_op``; new call-fact columns need nothing (an
-``upsert`` sets whichever ``Call`` attributes it carries).
+Operations are generic: ``kind`` names what to write. The built-in kinds (call facts, call events, audit
+rows, presence; ``batch_sql``) are written as a few Core statements per batch; a feature that needs
+another kind of durable write adds a batch applier to ``batch_appliers``. New call-fact columns need
+nothing (an ``upsert`` sets whichever ``Call`` columns it carries).
 """
 
 from __future__ import annotations
@@ -19,104 +20,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from workstation.calls import batch_sql
 from workstation.calls.outbox import Op, Outbox
 from workstation.db import Database
-from workstation.models import AuditLog, Call, CallEventRow, User
 
 log = logging.getLogger(__name__)
 
-_TIME_FIELDS = {"queued_at", "offered_at", "answered_at", "ended_at", "wrapup_done_at", "started_at"}
-# a call's history times are set once: a resync (reconnect, restarted workstation, new leader) learning
-# the call again never moves them
-_WRITE_ONCE = {"queued_at", "offered_at", "answered_at"}
 BATCH_LIMIT = 2000
 BACKOFF_MIN_S = 0.25
 BACKOFF_MAX_S = 5.0
-
-
-def _ts(v: Any) -> Any:
-    return datetime.fromtimestamp(v, UTC) if isinstance(v, int | float) else v
-
-
-@dataclass
-class Batch:
-    """What an applier sees: the session of the batch and the batch's calls, loaded in one SELECT."""
-
-    session: Session
-    calls: dict[str, Call]
-    users: dict[int, User | None] = field(default_factory=dict)
-
-    def call_row(self, call_id: str, caller: str | None = None) -> Call:
-        row = self.calls.get(call_id)
-        if row is None:
-            row = self.calls[call_id] = Call(id=call_id, caller=caller or "")
-            self.session.add(row)
-        return row
-
-    def user(self, user_id: int) -> User | None:
-        if user_id not in self.users:
-            self.users[user_id] = self.session.get(User, user_id)
-        return self.users[user_id]
-
-
-Applier = Callable[[Batch, str, dict[str, Any]], None]
-
-
-def _upsert(batch: Batch, call_id: str, f: dict[str, Any]) -> None:
-    row = batch.call_row(call_id, f.get("caller"))
-    for k, v in f.items():
-        if v is None and k != "operator_id":
-            continue
-        if k in _WRITE_ONCE and getattr(row, k) is not None:
-            continue
-        setattr(row, k, _ts(v) if k in _TIME_FIELDS else v)
-
-
-def _event(batch: Batch, call_id: str, f: dict[str, Any]) -> None:
-    batch.call_row(call_id)
-    batch.session.add(CallEventRow(call_id=call_id, type=f["type"], agent=f["agent"], data=f["data"]))
-
-
-def _audit(batch: Batch, _: str, f: dict[str, Any]) -> None:
-    batch.session.add(
-        AuditLog(
-            user_id=f["user_id"],
-            action=f["action"],
-            subject=f.get("subject"),
-            reason=f.get("reason"),
-            details=f.get("details") or {},
-        )
-    )
-
-
-def _presence(batch: Batch, _: str, f: dict[str, Any]) -> None:
-    user = batch.user(f["user_id"])
-    if user is not None:
-        user.presence = f["presence"]
-
-
-# kind → (applier, whether its call_id names a row of ``calls`` to preload)
-APPLIERS: dict[str, tuple[Applier, bool]] = {
-    "upsert": (_upsert, True),
-    "subscriber": (_upsert, True),
-    "event": (_event, True),
-    "audit": (_audit, False),
-    "presence": (_presence, False),
-}
-
-
-def register_op(kind: str, applier: Applier, *, touches_call: bool = False) -> None:
-    """Add a durable operation kind (applied in order with the others, in the batch's transaction)."""
-    APPLIERS[kind] = (applier, touches_call)
 
 
 class UnknownOperation(LookupError):
@@ -227,7 +146,7 @@ class CallWriter:
             await self._caught_up.wait()
 
     def put(self, kind: str, call_id: str, **fields: Any) -> None:
-        if kind not in APPLIERS and kind not in self.batch_appliers:
+        if kind not in batch_sql.KINDS and kind not in self.batch_appliers:
             raise ValueError(f"unknown writer operation {kind!r}")
         self.outbox.append(kind, call_id, fields)
         self._wake.set()
@@ -362,28 +281,16 @@ class CallWriter:
             return False
 
     def _apply(self, ops: list[Op]) -> None:
-        """One transaction per batch: the batch's calls in one SELECT, rows inserted together at commit
-        (a handful of round trips per batch, not two per operation: the GIL stays with the event loop)."""
-        call_ids = {op.call_id for op in ops if op.kind in APPLIERS and APPLIERS[op.kind][1]}
+        """One transaction per batch: the built-in operations as a few Core statements
+        (``batch_sql``), then each feature's batch applier with all of its operations, in order."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for op in ops:
+            if op.kind in self.batch_appliers:
+                grouped.setdefault(op.kind, []).append(op.fields)
+            elif op.kind not in batch_sql.KINDS:  # journalled by a feature not installed now: kept aside
+                raise UnknownOperation(op.kind)
         with self.db.session() as s:
-            calls: dict[str, Call] = {}
-            if call_ids:
-                calls = {c.id: c for c in s.scalars(select(Call).where(Call.id.in_(call_ids)))}
-            batch = Batch(s, calls)
-            # the batch's users in one SELECT too: a get() per presence change autoflushed the batch each
-            # time, two thirds of the writer's time, the GIL away from the event loop (screen_pop.py)
-            user_ids = {op.fields["user_id"] for op in ops if op.kind == "presence"}
-            if user_ids:
-                batch.users = {u.id: u for u in s.scalars(select(User).where(User.id.in_(user_ids)))}
-                batch.users.update({uid: None for uid in user_ids - batch.users.keys()})
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for op in ops:
-                if op.kind in APPLIERS:
-                    APPLIERS[op.kind][0](batch, op.call_id, op.fields)
-                elif op.kind in self.batch_appliers:
-                    grouped.setdefault(op.kind, []).append(op.fields)
-                else:  # journalled by a feature that is not installed now: keep it aside, do not lose it
-                    raise UnknownOperation(op.kind)
+            batch_sql.apply_builtin(s, ops)
             for kind, fields in grouped.items():
                 self.batch_appliers[kind](s, fields)
 
