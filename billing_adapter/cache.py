@@ -378,11 +378,12 @@ class CachedBilling:
     # ------------------------------------------------------------------ invalidation
     async def invalidate(self, subscriber_id: str) -> None:
         """Drop a subscriber's cached card (billing said it changed)."""
-        for key in (f"card:{subscriber_id}", f"bal:{subscriber_id}"):
+        keys = (f"card:{subscriber_id}", f"bal:{subscriber_id}")
+        for key in keys:
             self._pending.pop(key, None)
-        self._near.drop(f"card:{subscriber_id}", f"bal:{subscriber_id}")
+        self._near.drop(*keys)
         self._just_loaded.pop(subscriber_id, None)
-        await self.store.delete(f"card:{subscriber_id}", f"bal:{subscriber_id}")
+        await self.store.delete(*keys)
         log.info("billing cache dropped subscriber %s", subscriber_id)
 
     async def start(self) -> None:

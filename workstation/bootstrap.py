@@ -1,7 +1,7 @@
 """The one wiring point: builds every adapter from settings and every service from exactly what it uses.
 
 The app, the CLI, the demo and the tests call ``bootstrap()``, passing overrides where a test needs them.
-Nothing connects at import time. The features are the plain tuple ``FEATURES``: each module builds its
+Nothing connects at import time. The features are ``all_features()``, imported on first use: each module builds its
 dataclass into the container and brings its routes, commands and seed data (``workstation.container.Feature``).
 """
 
@@ -41,12 +41,6 @@ def all_features() -> tuple[Feature, ...]:
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "FEATURES":  # ``from workstation.bootstrap import FEATURES``: every feature
-        return all_features()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _scrub_billing_identifiers(settings: Settings) -> None:
     """The scrubber learns this billing's account and contract number formats from its mapping."""
     from anonymizer.pii_accounts import set_identifier_formats
@@ -66,7 +60,7 @@ def bootstrap(
     **setting_overrides: Any,
 ) -> Container:
     """Build the container. ``telephony=False`` runs without a PBX (tests that inject events);
-    ``features`` picks a subset of ``FEATURES`` (the screen-pop core alone: ``features=()``)."""
+    ``features`` picks a subset of ``all_features()`` (the screen-pop core alone: ``features=()``)."""
     settings = settings or load_settings(**setting_overrides)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     redis = make_redis(settings)
