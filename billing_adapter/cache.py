@@ -375,7 +375,6 @@ class CachedBilling:
             raise BillingError("this billing source has no batch reads", error_id="billing_no_batches")
         return self.source.iter_batches(query_name, params, chunk_size)
 
-    # ------------------------------------------------------------------ invalidation
     async def invalidate(self, subscriber_id: str) -> None:
         """Drop a subscriber's cached card (billing said it changed)."""
         keys = (f"card:{subscriber_id}", f"bal:{subscriber_id}")
