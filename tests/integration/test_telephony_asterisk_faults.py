@@ -117,6 +117,8 @@ async def test_asterisk_restart_forgets_pauses_and_the_workstation_puts_them_bac
     await sim.run_calls(
         50, ["+79161234567"], [(A1, "Operator 1001"), (A2, "Operator 1002")], count=2, speed=50
     )
+    # the offers reach the workstation over AMI after the simulator's calls: wait for them, not for the calls
+    await until(lambda: A2 in {e.agent for e in events.of(CallOffered)})
     assert {e.agent for e in events.of(CallOffered)} == {A2}
 
 
