@@ -102,9 +102,6 @@ async def test_manager_user_without_agent_write_is_one_clear_error_at_login(
         await sim.stop()
 
 
-@pytest.mark.skip(
-    reason="open bug: in CI (twice, 22:1x UTC) no call was offered to the unpaused operator after the simulated restart; passes locally; see the closing note of this stop"
-)
 async def test_asterisk_restart_forgets_pauses_and_the_workstation_puts_them_back(pbx) -> None:  # type: ignore[no-untyped-def]
     sim, tel, events = pbx
     await tel.pause(A1, True, "Wrap-up")
@@ -116,13 +113,19 @@ async def test_asterisk_restart_forgets_pauses_and_the_workstation_puts_them_bac
     member = sim.state.members[("support", A1)]
     assert member.fields["PausedReason"] == "Wrap-up"
     assert tel.health()["pauses_pending"] == 0
-    # a paused operator is not offered the next call
+    # a paused operator is not offered the next calls. Only answered queue calls: the default mix can draw
+    # two abandons, which ring nobody (the CI failure of this test at e8252e9 was that draw, not the client)
     await sim.run_calls(
-        50, ["+79161234567"], [(A1, "Operator 1001"), (A2, "Operator 1002")], count=2, speed=50
+        50,
+        ["+79161234567"],
+        [(A1, "Operator 1001"), (A2, "Operator 1002")],
+        count=2,
+        speed=50,
+        mix={"answered": 1.0},
     )
     # the offers reach the workstation over AMI after the simulator's calls: wait for them, not for the calls
-    await until(lambda: A2 in {e.agent for e in events.of(CallOffered)})
-    assert {e.agent for e in events.of(CallOffered)} == {A2}
+    await until(lambda: len(events.of(CallOffered)) == 2)
+    assert [e.agent for e in events.of(CallOffered)] == [A2, A2]
 
 
 async def test_pause_chosen_while_the_link_is_down_is_applied_when_it_is_back(pbx) -> None:  # type: ignore[no-untyped-def]
