@@ -130,7 +130,7 @@ def run(url: str, per_batch: int, batches: int) -> dict[str, Any]:
                     ops.append(Op(seq, kind, cid, fields))
             sizes.append(len(ops))
             w, c = time.perf_counter(), time.thread_time()
-            writer._apply(ops)
+            writer.drainer.apply(ops)
             cpus.append((time.thread_time() - c) * 1000)
             walls.append((time.perf_counter() - w) * 1000)
         ticker.stop.set()

@@ -102,6 +102,8 @@ def bootstrap(
         billing_from_settings=billing_from_settings,
     )
     container.background.append(container.floor.run)
+    if settings.writer_process:
+        container.calls.writer.use_process()
     # closed last registered first: the billing front (its listener, pool, threads), then the Redis pool
     if redis is not None:
         container.closers.append(redis.aclose)

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # reverse proxies whose X-Forwarded-For names the client (sign-in limits count per client address)
     trusted_proxies: list[str] = Field(default_factory=list)
 
+    # the call writer drains its journal into the workstation DB in a worker process of its own instead of
+    # a thread of the server (which shares the GIL with the screen pops). Off by default: on the 2-core
+    # development machine it did not shorten the pops' tail (README, call writer)
+    writer_process: bool = False
+
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)
     # password hashing for sign-ins: at most this share of one core (a flood is refused past it)

@@ -57,7 +57,8 @@ def test_an_operator_on_another_node_reads_paused_not_offline(
 def test_the_floor_shows_a_pause_the_writer_has_not_stored_yet(
     browser: Browser, serve: Serve, tmp_path: Path
 ) -> None:
-    srv = serve(make_container(tmp_path))
+    # the writer drains in its thread here, so that the test can hold its batches back
+    srv = serve(make_container(tmp_path, writer_process=False))
     op_id = add_user(srv.container, "op1", display_name="Ольга", interface="PJSIP/1001", extension="1001")
     add_user(srv.container, "sup", role="supervisor", display_name="Светлана")
     op = signed_in_operator(browser, srv.url)
@@ -65,13 +66,13 @@ def test_the_floor_shows_a_pause_the_writer_has_not_stored_yet(
     wait_floor_reads(sup, op_id, "Готов")
     # the workstation DB is slow: the call writer's next batch waits (as under load), the change is on the bus
     writer = srv.container.calls.writer
-    slow, apply = threading.Event(), writer._apply
+    slow, apply = threading.Event(), writer.drainer.apply
 
     def slow_apply(ops: list[Any]) -> None:
         slow.wait(30)
         apply(ops)
 
-    writer._apply = slow_apply  # type: ignore[method-assign]
+    writer.drainer.apply = slow_apply  # type: ignore[method-assign]
     try:
         op.select_option("#presence", "paused")
         wait_floor_reads(sup, op_id, "Перерыв")
@@ -79,7 +80,7 @@ def test_the_floor_shows_a_pause_the_writer_has_not_stored_yet(
         sup.wait_for_selector(f"#wb-operators tr[data-user='{op_id}'][data-state=paused]")
     finally:
         slow.set()
-        writer._apply = apply  # type: ignore[method-assign]
+        writer.drainer.apply = apply  # type: ignore[method-assign]
 
 
 def test_a_paused_operator_is_still_paused_on_the_wallboard_after_a_server_restart(

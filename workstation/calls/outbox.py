@@ -63,14 +63,16 @@ class Op:
 class Outbox:
     """Append, read in order, confirm, quarantine. Thread-safe (the event loop appends, the worker drains)."""
 
-    def __init__(self, path: Path | str | None):
+    def __init__(self, path: Path | str | None, *, claim: bool = True):
+        """``claim`` False: the call writer's worker process, which drains a journal the server owns (it
+        reads, confirms and quarantines; it never appends)."""
         self._lock = threading.Lock()
         self._lock_fd: int | None = None
         if path is None:
             self.path: Path | None = None
             target = ":memory:"
         else:
-            self.path = self._claim(Path(path))
+            self.path = self._claim(Path(path)) if claim else Path(path)
             target = str(self.path)
         self._conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
@@ -81,7 +83,8 @@ class Outbox:
         self._work = threading.Event()
         self._closed = False
         self._thread = threading.Thread(target=self._journal_loop, name="outbox-journal", daemon=True)
-        self._thread.start()
+        if claim:
+            self._thread.start()
 
     def _claim(self, wanted: Path) -> Path:
         wanted.parent.mkdir(parents=True, exist_ok=True)
@@ -150,8 +153,14 @@ class Outbox:
         """The DB committed these: forget them."""
         if not ops:
             return
-        with self._lock:
-            self._conn.executemany("DELETE FROM pending WHERE seq = ?", [(op.seq,) for op in ops])
+        with self._lock:  # one transaction: the server's appends wait for one lock, not one per row
+            self._conn.execute("BEGIN")
+            try:
+                self._conn.executemany("DELETE FROM pending WHERE seq = ?", [(op.seq,) for op in ops])
+                self._conn.execute("COMMIT")
+            except sqlite3.Error:
+                self._conn.execute("ROLLBACK")
+                raise
 
     def quarantine(self, op: Op, error: str) -> None:
         """The DB refuses this operation for its content: keep it aside (inspectable), out of the way."""
@@ -164,6 +173,11 @@ class Outbox:
             )
             self._conn.execute("DELETE FROM pending WHERE seq = ?", (op.seq,))
             self._conn.execute("COMMIT")
+
+    def sync(self) -> None:
+        """Write what was appended so far into the journal file now (before another process reads it)."""
+        with self._lock:
+            self._write_queued()
 
     def first_seq(self) -> int:
         """The oldest operation still waiting (0: none)."""
@@ -205,7 +219,8 @@ class Outbox:
                 self._write_queued()
             finally:
                 self._conn.close()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None

@@ -2,8 +2,9 @@
 and nothing is lost when the DB is away.
 
 ``put()`` appends the operation to the local outbox (a SQLite journal in the data dir, committed by its own
-thread a few milliseconds later, so the event loop never waits for the disk); a worker
-drains the journal into the workstation DB in batches, in order, and removes what the DB committed.
+thread a few milliseconds later, so the event loop never waits for the disk); a worker (``drain``: in a
+thread, or with ``use_process`` in a process of its own, ``drain_process``) drains the journal into the
+workstation DB in batches, in order, and removes what the DB committed.
 When the DB is unreachable the worker backs off (0.25 s doubling up to 5 s) and tries again, for ever:
 operations wait in the journal, across restarts too. When a batch fails for its content, it is written
 again row by row and only the rows the DB refuses are quarantined (one log line each, ids only).
@@ -23,37 +24,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
 from workstation.calls import batch_sql
-from workstation.calls.outbox import Op, Outbox
+from workstation.calls.drain import BatchApplier, Drainer, UnknownOperation, is_db_unreachable
+from workstation.calls.drain_process import DrainProcess, DrainUnavailable, applier_spec
+from workstation.calls.outbox import Outbox
 from workstation.db import Database
 
 log = logging.getLogger(__name__)
 
-BATCH_LIMIT = 2000
 BACKOFF_MIN_S = 0.25
 BACKOFF_MAX_S = 5.0
 
 
-class UnknownOperation(LookupError):
-    """A journalled operation no applier is registered for (quarantined, not dropped)."""
-
-
-def is_db_unreachable(exc: BaseException) -> bool:
-    """Connection-class failures (the DB is away), as opposed to a row the DB refuses."""
-    if getattr(exc, "connection_invalidated", False):
-        return True
-    return isinstance(
-        exc,
-        sa_exc.OperationalError
-        | sa_exc.InterfaceError
-        | sa_exc.DisconnectionError
-        | sa_exc.TimeoutError
-        | ConnectionError,
-    )
+__all__ = ["CallWriter", "UnknownOperation", "is_db_unreachable", "journal_path"]
 
 
 class CallWriter:
@@ -83,7 +66,9 @@ class CallWriter:
         # kind -> apply(session, [fields, ...]), called once per batch with all of the batch's operations of
         # that kind, in order, after the others (same transaction): aggregates such as the KPI roll-up
         # write one row per key per batch instead of one statement per operation
-        self.batch_appliers: dict[str, Callable[[Session, list[dict[str, Any]]], None]] = {}
+        self.batch_appliers: dict[str, BatchApplier] = {}
+        self.drainer = Drainer(db, self.batch_appliers)
+        self.process: DrainProcess | None = None  # ``use_process``: the drain runs in a worker process
 
     @property
     def outbox(self) -> Outbox:
@@ -113,6 +98,8 @@ class CallWriter:
                 await self._task
             self._task = None
         self._resolve_waiters(False)
+        if self.process is not None:
+            await asyncio.to_thread(self.process.close)
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
@@ -226,73 +213,37 @@ class CallWriter:
                 fut.set_result(value)
         self._waiters = keep
 
+    def use_process(self, process: DrainProcess | None = None) -> None:
+        """Drain in a worker process (``drain_process``) rather than in a thread of this one, when the
+        journal is a file and the DB is not in memory; otherwise (and for a feature applier the worker
+        cannot import) the thread drains, as before."""
+        in_memory = self.db.url.startswith("sqlite") and self.db.engine.url.database in (None, "", ":memory:")
+        if self.journal_path is None or in_memory:
+            log.info("call writer: draining in a thread (in-memory journal or DB)")
+            return
+        self.process = process or DrainProcess()
+
     def _drain(self) -> bool:
         """Write the journal into the DB until it is empty (True) or the DB is unreachable (False)."""
-        while True:
-            ops = self.outbox.peek(BATCH_LIMIT)
-            if not ops:
-                return True
+        specs = self._applier_specs() if self.process is not None else None
+        done = None
+        if self.process is not None and specs is not None and self.outbox.path is not None:
+            self.outbox.sync()  # the worker reads the file
             try:
-                self._apply(ops)
-            except Exception as exc:
-                if is_db_unreachable(exc) and not self._db_answers():
-                    log.warning(
-                        "call writer: batch of %d waits, DB unreachable (%s)", len(ops), type(exc).__name__
-                    )
-                    return False
-                log.error(
-                    "call writer: batch of %d failed (%s), writing it row by row",
-                    len(ops),
-                    type(exc).__name__,
-                )
-                if not self._row_by_row(ops):
-                    return False
-                continue
-            self.outbox.confirm(ops)
-            self.confirmed += len(ops)
+                done = self.process.drain(str(self.outbox.path), self.db.url, specs)
+            except DrainUnavailable as exc:
+                log.error("call writer: %s; draining in a thread this time", exc)
+        if done is None:
+            done = self.drainer.drain(self.outbox)
+        self.confirmed += done.confirmed
+        self.quarantined_count += done.quarantined
+        return done.ok
 
-    def _row_by_row(self, ops: list[Op]) -> bool:
-        for op in ops:
-            try:
-                self._apply([op])
-            except Exception as exc:
-                if is_db_unreachable(exc) and not self._db_answers():
-                    return False
-                self.outbox.quarantine(op, type(exc).__name__)
-                self.quarantined_count += 1
-                log.error(
-                    "call writer: quarantined operation %d (%s, call %s): %s",
-                    op.seq,
-                    op.kind,
-                    op.call_id or "-",
-                    type(exc).__name__,
-                )
-                continue
-            self.outbox.confirm([op])
-            self.confirmed += 1
-        return True
-
-    def _db_answers(self) -> bool:
-        try:
-            with self.db.session() as s:
-                s.execute(text("SELECT 1"))
-            return True
-        except Exception:
-            return False
-
-    def _apply(self, ops: list[Op]) -> None:
-        """One transaction per batch: the built-in operations as a few Core statements
-        (``batch_sql``), then each feature's batch applier with all of its operations, in order."""
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for op in ops:
-            if op.kind in self.batch_appliers:
-                grouped.setdefault(op.kind, []).append(op.fields)
-            elif op.kind not in batch_sql.KINDS:  # journalled by a feature not installed now: kept aside
-                raise UnknownOperation(op.kind)
-        with self.db.session() as s:
-            batch_sql.apply_builtin(s, ops)
-            for kind, fields in grouped.items():
-                self.batch_appliers[kind](s, fields)
+    def _applier_specs(self) -> dict[str, str] | None:
+        specs = {kind: applier_spec(fn) for kind, fn in self.batch_appliers.items()}
+        if any(spec is None for spec in specs.values()):
+            return None
+        return {kind: spec for kind, spec in specs.items() if spec is not None}
 
 
 def journal_path(data_dir: Path) -> Path:
