@@ -1,7 +1,7 @@
 // Callbacks as tasks on the operator's screen: the list of their open callbacks (overdue, due, later) at
 // the top of the right column, a reminder when one falls due (pushed by the server), click-to-dial, open
 // the card, mark done. The record panel creates a callback when its outcome is "call back".
-import { strings, api, on, emit, h, fmtDateTime, toast, $ } from "/js/core.js";
+import { strings, api, on, emit, h, fmtDateTime, toast, $, latest } from "/js/core.js";
 import { dialButton } from "/js/dial.js";
 
 const t = strings("callbacks", {
@@ -18,7 +18,7 @@ const t = strings("callbacks", {
 });
 
 let items = [];
-let loading = 0; // the latest list asked for: an earlier answer must not bring back a callback closed since
+const loading = latest(); // the latest list asked for: an earlier answer must not bring back a callback closed since
 
 function who(cb) { return cb.msisdn_display || cb.subscriber_id || "—"; }
 function row(cb) {
@@ -40,10 +40,10 @@ function paint() {
     items.length ? h("ul", { class: "cb-list", id: "cb-list" }, items.map(row)) : h("p", { class: "muted" }, t("none"))));
 }
 async function load() {
-  const mine = ++loading;
+  const still = loading.start();
   try {
     const { callbacks } = await api("/api/callbacks");
-    if (mine === loading) { items = callbacks; paint(); }
+    if (still()) { items = callbacks; paint(); }
   } catch (_) { /* the list comes back on the next refresh */ }
 }
 async function close(cb, state) {

@@ -115,6 +115,14 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
   return data;
 }
 
+/** Loads of which only the latest may reach the screen: ``const still = loads.start()`` begins one and
+ * ``still()`` stays true until a later one begins (or ``loads.drop()`` is called, e.g. when the card it was for
+ * is closed), so a slower answer to an earlier request never replaces a newer one. */
+export function latest() {
+  let n = 0;
+  return { start() { const mine = ++n; return () => mine === n; }, drop() { n++; } };
+}
+
 // ---- DOM --------------------------------------------------------------------------------------------
 /** The element with this id (the one shorthand every page uses). */
 export const $ = (id) => document.getElementById(id);

@@ -1,7 +1,7 @@
 // The operator screen's middle column: the script and cheat sheet (the "kb" panel) and, in tabs beside it,
 // the card's details and services, charges, payments and previous calls. The open tab is remembered per
 // operator (prefs "op.tab"); choosing a topic brings the script back.
-import { strings, api, on, h, fmtMoney, fmtDate, fmtDateTime, shortcut, language, prefs, $ } from "/js/core.js";
+import { strings, api, on, h, fmtMoney, fmtDate, fmtDateTime, shortcut, language, prefs, $, latest } from "/js/core.js";
 import { statusBadge } from "/js/subscriber-strings.js";
 
 const t = strings("drill", {
@@ -32,7 +32,7 @@ const t = strings("drill", {
 const TABS = ["kb", "details", "charges", "payments", "calls"];
 let ctx = null; // the card on screen
 let tab = null;
-let showing = 0; // the latest tab (or card) asked for: a slower answer for an earlier one must not fill the body
+const showing = latest(); // the latest tab (or card) asked for: a slower answer for an earlier one must not fill the body
 
 function paintTabs() {
   document.querySelectorAll("#drill [data-tab]").forEach((b) => {
@@ -48,13 +48,13 @@ function monthName(ym) { // "2026-10" → "октябрь 2026 г." / "October 2
 const field = (key, value) => h("div", { class: "f" }, h("label", {}, t(key)), h("span", { class: "v" }, value));
 
 async function show(name, remember = true) {
-  const mine = ++showing;
+  const still = showing.start();
   if (!TABS.includes(name)) name = "kb";
   tab = name;
   if (remember) prefs.set("op.tab", name);
   paintTabs();
   const body = $("drill-body");
-  const fill = (...nodes) => { if (mine === showing) body.replaceChildren(...nodes); };
+  const fill = (...nodes) => { if (still()) body.replaceChildren(...nodes); };
   $("col-reference-panels").hidden = name !== "kb";
   body.hidden = name === "kb";
   if (name === "kb" || !ctx || !ctx.subscriberId) { body.replaceChildren(); return; }
@@ -94,7 +94,7 @@ on("card:shown", (c) => {
   $("drill").hidden = !c.subscriberId;
   show(c.subscriberId ? prefs.get("op.tab", "kb") : "kb", false);
 });
-on("card:cleared", () => { ctx = null; showing++; $("drill").hidden = true; $("drill-body").replaceChildren(); });
+on("card:cleared", () => { ctx = null; showing.drop(); $("drill").hidden = true; $("drill-body").replaceChildren(); });
 on("topic:chosen", () => { if (tab !== "kb") show("kb", false); }); // the script of the chosen topic comes to the front
 on("lang", () => { paintTabs(); if (ctx && tab !== "kb") show(tab, false); });
 paintTabs();

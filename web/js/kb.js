@@ -1,7 +1,7 @@
 // Operator panel "Cheat sheet": the articles and the call script (filled from the card) of the chosen
 // topic, plus knowledge-base search. Listens to "topic:chosen" ({code}) from other panels; exports
 // topicList() for the tickets panel.
-import { strings, api, h, on, emit, language, toast } from "/js/core.js";
+import { strings, api, h, on, emit, language, toast, latest } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 
 const t = strings("kb", {
@@ -43,7 +43,7 @@ export const topicName = (x) => (language() === "en" ? x.name_en : x.name_ru);
 
 let chosen = null; // topic code chosen for the subscriber on screen
 let lastSubscriber = null;
-let topicSeq = 0, searchSeq = 0; // the latest topic / search asked for: an earlier, slower answer must not join it
+const topicSeq = latest(), searchSeq = latest(); // the latest topic / search asked for: an earlier, slower answer must not join it
 
 function articleItem(a) {
   const body = h("div", { class: "kb-body", hidden: true });
@@ -59,11 +59,11 @@ function articleItem(a) {
 }
 
 async function renderTopic(ctx, box) {
-  const mine = ++topicSeq;
+  const still = topicSeq.start();
   box.replaceChildren();
   if (!chosen) return;
   const panel = await api(`/api/kb/topic/${encodeURIComponent(chosen)}?subscriber_id=${encodeURIComponent(ctx.subscriberId)}&lang=${language()}`);
-  if (mine !== topicSeq) return;
+  if (!still()) return;
   const script = panel.script;
   box.append(h("h4", {}, t("kb.script")));
   if (script) {
@@ -89,10 +89,10 @@ registerPanel({
     const q = h("input", { type: "search", id: "kb-q", placeholder: t("kb.search.ph") });
     const results = h("div", {});
     const doSearch = async () => {
-      const mine = ++searchSeq;
+      const still = searchSeq.start();
       if (!q.value.trim()) { results.replaceChildren(); return; }
       const r = await api(`/api/kb/search?q=${encodeURIComponent(q.value)}`);
-      if (mine !== searchSeq) return;
+      if (!still()) return;
       results.replaceChildren(
         r.corrected ? h("p", { class: "muted" }, t("kb.corrected", { q: r.corrected })) : "",
         r.items.length ? h("ul", { class: "kb-list", id: "kb-results" }, r.items.map(articleItem)) : h("p", { class: "muted" }, t("kb.nothing")));

@@ -1,6 +1,6 @@
 // Contact-center reports: the board's figures by hour, day or week, per queue or operator; a chart; every
 // count drills down to its calls, each call to its card; CSV export.
-import { strings, boot, api, h, svg, $, fmtDateTime, fmtMoney, toast } from "/js/core.js";
+import { strings, boot, api, h, svg, $, fmtDateTime, fmtMoney, toast, latest } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 
 const t = strings("kpi-reports", {
@@ -76,20 +76,20 @@ function keyName(row) {
   return row.key === "*" ? t("g.all") : row.key || "—";
 }
 
-let loading = 0; // the latest request's number: a slower, older answer must not overwrite a newer one
+const loading = latest(); // the latest request: a slower, older answer must not overwrite a newer one
 
 async function load() {
   renderForm();
-  const mine = ++loading;
+  const still = loading.start();
   $("kr-table").setAttribute("aria-busy", "true");
   try {
     const [data, board] = await Promise.all([api("/api/kpis/report?" + query()), names.size ? null : api("/api/kpis/board")]);
     if (board) names = new Map(board.operators.map((o) => [o.id, o.name]));
-    if (mine !== loading) return;
+    if (!still()) return;
     renderTable(data.rows);
     renderChart(data.rows);
-  } catch (e) { if (mine === loading) toast(e.message, "error"); }
-  finally { if (mine === loading) $("kr-table").removeAttribute("aria-busy"); }
+  } catch (e) { if (still()) toast(e.message, "error"); }
+  finally { if (still()) $("kr-table").removeAttribute("aria-busy"); }
 }
 
 function renderTable(rows) {
@@ -135,16 +135,16 @@ function renderChart(rows) {
   $("kr-chart").replaceChildren(chart, h("p", { class: "muted" }, t("chart.legend")));
 }
 
-let drilling = 0; // the latest count drilled into: an earlier count's slower list must not replace its list
+const drilling = latest(); // the latest count drilled into: an earlier count's slower list must not replace its list
 async function drill(row, figure) {
-  const mine = ++drilling;
+  const still = drilling.start();
   const start = new Date(row.bucket_start), end = new Date(row.bucket_end); // the contact center's own zone
   const p = period();
   const extra = { from: new Date(Math.max(start, new Date(p.from))).toISOString(), to: new Date(Math.min(end, new Date(p.to))).toISOString(), figure, bucket: null, group: null };
   if (form.group === "queue") extra.queue = row.key === "*" ? null : row.key;
   if (form.group === "operator") extra.operator_id = row.key;
   const { calls } = await api("/api/kpis/calls?" + query(extra));
-  if (mine !== drilling) return;
+  if (!still()) return;
   const box = $("kr-drill");
   box.hidden = false;
   box.replaceChildren(h("h3", {}, t("calls", { figure: t(figure), period: `${row.bucket} · ${keyName(row)}` })),

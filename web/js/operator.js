@@ -1,6 +1,6 @@
 // The operator's screen: call banner, the subscriber card's top band with its alerts (pushed before
 // pick-up), search. The middle column's tabs are /js/drill.js; the panels are registered by the features.
-import { strings, boot, api, on, emit, send, h, fmtMoney, fmtClock, shortcut, toast, errorMessage, $ } from "/js/core.js";
+import { strings, boot, api, on, emit, send, h, fmtMoney, fmtClock, shortcut, toast, errorMessage, $, latest } from "/js/core.js";
 import { mountPanels, currentContext } from "/js/panels.js";
 import { recordFinishedFor, finishWithoutRecord } from "/js/records.js";
 import { statusBadge } from "/js/subscriber-strings.js";
@@ -220,9 +220,9 @@ function matchList(matches, callers = false) {
 
 const CALL_ONLY = ["unknown", "bad_number", "unavailable"]; // lookups with no subscriber that still get a request record
 // the latest card asked for (a pop, a search, a pick): an older, slower answer must not replace a newer card
-let cardSeq = 0;
+const cardSeq = latest();
 async function showCard(lookup, subscriberId) {
-  const mine = ++cardSeq;
+  const still = cardSeq.start();
   renderCard(lookup);
   state.subscriberId = subscriberId || lookup?.card?.subscriber_id || null;
   if (state.call) { state.callerId = state.subscriberId; state.callLookup = lookup; } // the caller's own card
@@ -235,7 +235,7 @@ async function showCard(lookup, subscriberId) {
   }
   let sections = {};
   try { sections = await api(`/api/subscribers/${encodeURIComponent(state.subscriberId)}/sections`); } catch (_) {}
-  if (mine !== cardSeq || state.lookup !== lookup) return; // another card, or none, is on screen by now
+  if (!still() || state.lookup !== lookup) return; // another card, or none, is on screen by now
   emit("card:shown", { subscriberId: state.subscriberId, card: lookup.card, lookup, call: state.call, sections });
 }
 // a card opened outside a call says why (kept in the audit log; supervisors see unusual reading)
@@ -265,34 +265,35 @@ function markSearched() {
 }
 async function openSubscriber(id, callers = false) {
   const q = state.call ? `?call_id=${encodeURIComponent(state.call.id)}` : `?reason=${encodeURIComponent(readReasonSelect().value)}`;
-  const mine = ++cardSeq;
+  const still = cardSeq.start();
   try {
     const res = await api(`/api/subscribers/${encodeURIComponent(id)}/card${q}`);
-    if (mine !== cardSeq) return;
+    if (!still()) return;
     $("search-results").replaceChildren();
     if (callers && state.call) state.callerId = id;
     renderCard(res.card); state.subscriberId = id; markSearched();
     emit("card:shown", { subscriberId: id, card: res.card.card, lookup: res.card, call: state.call, sections: res.sections });
-  } catch (e) { if (mine === cardSeq) toast(e.message, "error"); }
+  } catch (e) { if (still()) toast(e.message, "error"); }
 }
 
 // ---- search -----------------------------------------------------------------------------------------
 const SEARCH_LIMIT = 20; // the server returns at most this many matches
-let searchSeq = 0; // the latest search: the answer to an earlier query must not replace its results
+const searchSeq = latest(); // the latest search: the answer to an earlier query must not replace its results
 shortcut("/", () => $("search").focus(), () => t("help.search"));
 shortcut("alt+s", () => $("search").focus(), () => t("help.search"));
 $("search-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const q = $("search").value.trim(), out = $("search-results"), mine = ++searchSeq;
+  const q = $("search").value.trim(), out = $("search-results"), still = searchSeq.start();
   if (q.length < 2) { out.replaceChildren(h("p", { class: "notice" }, t("search.short"))); return; }
   try {
     const { matches } = await api(`/api/subscribers/search?q=${encodeURIComponent(q)}`);
-    if (mine !== searchSeq) return;
+    if (!still()) return;
     if (matches.length === 1) { out.replaceChildren(); openSubscriber(matches[0].subscriber_id); return; }
     out.replaceChildren(...(matches.length ? [matchList(matches)] : [h("p", { class: "notice" }, t("search.none"))]),
       ...(matches.length >= SEARCH_LIMIT ? [h("p", { class: "muted", id: "search-more" }, t("search.more", { n: matches.length }))] : []));
-  } catch (ex) { if (mine === searchSeq) out.replaceChildren(h("p", { class: "notice error" }, ex.message)); }
+  } catch (ex) { if (still()) out.replaceChildren(h("p", { class: "notice error" }, ex.message)); }
 });
+$("search").disabled = $("search-btn").disabled = false; // the form is the script's from here on
 document.addEventListener("keydown", (e) => {
   if (state.lookup?.state === "multiple" && /^[1-9]$/.test(e.key) && document.activeElement?.tagName !== "INPUT" && document.activeElement?.tagName !== "TEXTAREA") {
     const m = state.lookup.matches[Number(e.key) - 1]; if (m) openSubscriber(m.subscriber_id);

@@ -4,11 +4,11 @@
 // panel that names no slot). A call whose caller is not in billing (unknown / withheld number, billing
 // down) shows only the panels registered with ``withoutSubscriber: true`` (ctx.subscriberId is null then).
 // A panel's render that awaits checks ``el.isConnected`` afterwards: false when a newer card took the screen.
-import { h, t, on } from "/js/core.js";
+import { h, t, on, latest } from "/js/core.js";
 
 const panels = [];
 let ctxOnScreen = null;
-let rendering = 0; // the latest card's render: the panels of an earlier card, still loading, must not join it
+const rendering = latest(); // the latest card's render: the panels of an earlier card, still loading, must not join it
 export function registerPanel(p) { panels.push(p); panels.sort((a, b) => (a.order ?? 50) - (b.order ?? 50)); }
 export function currentContext() { return ctxOnScreen; }
 
@@ -16,11 +16,11 @@ export function currentContext() { return ctxOnScreen; }
 export function mountPanels(roots) {
   const all = () => Object.values(roots);
   async function render(ctx) {
-    const mine = ++rendering;
+    const still = rendering.start();
     ctxOnScreen = ctx;
     for (const root of all()) root.replaceChildren();
     for (const p of panels) {
-      if (mine !== rendering) return;
+      if (!still()) return;
       if (!ctx.subscriberId && !p.withoutSubscriber) continue; // a caller not (yet) found: call-only panels
       const body = h("div", { class: "panel-body" });
       const root = roots[p.slot] || roots.side;
@@ -29,6 +29,6 @@ export function mountPanels(roots) {
     }
   }
   on("card:shown", render);
-  on("card:cleared", () => { rendering++; ctxOnScreen = null; for (const root of all()) root.replaceChildren(); });
+  on("card:cleared", () => { rendering.drop(); ctxOnScreen = null; for (const root of all()) root.replaceChildren(); });
   on("lang", () => { if (ctxOnScreen) render(ctxOnScreen); });
 }

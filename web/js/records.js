@@ -1,7 +1,7 @@
 // Operator's request record panel: previous requests, the note with live topic suggestions (keys 1/2/3,
 // or Alt+1/2/3 while typing), several topics, the free-text "Other" path first when no topic is confident,
 // the outcome, and Finish (which also ends after-call work for the call on screen).
-import { strings, api, h, on, fmtDateTime, shortcut, toast, language, emit, prefs } from "/js/core.js";
+import { strings, api, h, on, fmtDateTime, shortcut, toast, language, emit, prefs, latest } from "/js/core.js";
 import { registerPanel, currentContext } from "/js/panels.js";
 import { planCallback } from "/js/callbacks.js";
 
@@ -37,7 +37,7 @@ let topicTree = null;
 let els = null;
 let timer = null;
 let pauseTimer = null;
-let seq = 0;
+const seq = latest();
 
 // drafts survive a page reload (sessionStorage: this tab only, gone when it closes)
 // a draft is kept under the call and under the subscriber, so a server restart that loses the live call
@@ -131,15 +131,15 @@ function renderChosen() {
 // every keystroke asks the fast sparse model; a pause in typing asks again with refine (sentence embeddings)
 const PAUSE_MS = 700;
 async function suggestNow(ctx, refine = false) {
-  const mine = ++seq;
+  const still = seq.start();
   const text = draft.note;
   if (!text.trim()) { draft.sug = null; renderSuggestions(); return; }
   try {
     const res = await api("/api/records/suggest", { method: "POST", body: { text, subscriber_id: ctx.subscriberId || null, refine } });
-    if (mine !== seq || !els) return; // a newer keystroke won
+    if (!still() || !els) return; // a newer keystroke won
     draft.sug = res;
     renderSuggestions();
-  } catch (e) { if (mine === seq) showStatus(e); }
+  } catch (e) { if (still()) showStatus(e); }
 }
 
 // ---- what the rest of the screen asks of the record on screen ---------------------------------------

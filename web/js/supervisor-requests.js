@@ -1,6 +1,6 @@
 // Supervisor: request statistics by topic (charts), emerging topics with promotion, the topic tree editor,
 // classifier versions and retraining. Plain SVG charts, no build step.
-import { strings, boot, api, h, svg, fmtDateTime, toast, language, on, $ } from "/js/core.js";
+import { strings, boot, api, h, svg, fmtDateTime, toast, language, on, $, latest } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 
 const t = strings("sup-req", {
@@ -50,7 +50,7 @@ const nameOf = (x) => (language() === "en" ? x.name_en : x.name_ru);
 const COLORS = ["#1b64d8", "#e8590c", "#2b8a3e", "#ae3ec9", "#f08c00", "#0b7285"];
 let bucket = "hour";
 let tree = [];
-let statsSeq = 0; // the latest statistics asked for: an earlier, slower answer must not replace them
+const statsSeq = latest(); // the latest statistics asked for: an earlier, slower answer must not replace them
 
 function trendText(x) {
   if (x === null || x === undefined) return h("span", { class: "muted" }, t("req.new"));
@@ -84,9 +84,9 @@ function chart(data) {
 }
 
 async function renderStats() {
-  const mine = ++statsSeq;
+  const still = statsSeq.start();
   const data = await api(`/api/records/stats?bucket=${bucket}`);
-  if (mine !== statsSeq) return;
+  if (!still()) return;
   const sel = h("select", { id: "bucket", onchange: (e) => { bucket = e.target.value; renderStats(); } },
     ["hour", "day"].map((b) => h("option", { value: b, selected: b === bucket }, t("req.bucket." + b))));
   const legend = data.series.slice(0, 6).map((s, k) => h("span", { class: "badge", style: `border-left:8px solid ${COLORS[k]}` }, nameOf(s)));
@@ -124,8 +124,11 @@ function promoteForm(c) {
     h("button", { onclick: async () => { await api(`/api/records/emerging/${c.id}/dismiss`, { method: "POST" }); renderEmerging(); } }, t("req.dismiss")), err);
 }
 
+const emerging = latest(); // the latest list: a slower, older answer must not bring back a cluster promoted since
 async function renderEmerging(clusters) {
+  const still = emerging.start();
   clusters = clusters || (await api("/api/records/emerging")).clusters;
+  if (!still()) return;
   const run = h("button", { id: "emerging-run", onclick: async (e) => {
     e.target.disabled = true;
     try { renderEmerging((await api("/api/records/emerging/run", { method: "POST" })).clusters); } finally { e.target.disabled = false; }
@@ -192,8 +195,11 @@ function elapsed(status) {
   const tick = () => { if (trainingSince) status.textContent = t("req.training.for", { s: Math.round((Date.now() - trainingSince) / 1000) }); };
   tick(); return setInterval(tick, 1000);
 }
+const modelView = latest(); // the latest state asked for: an older answer (still training) must not come back
 async function renderModel() {
+  const still = modelView.start();
   const st = await api("/api/classifier");
+  if (!still()) return;
   clearTimeout(trainingPoll);
   if (st.training && !trainingSince) trainingSince = Date.now();
   if (!st.training) trainingSince = null;
@@ -205,12 +211,14 @@ async function renderModel() {
     catch (e) { lastResult = e.message; }
     finally { clearInterval(ticker); trainingSince = null; await renderModel(); }
   } }, t("req.retrain"));
+  const overrides = await overridesTable();
+  if (!still()) return;
   if (st.training) { const ticker = elapsed(status); trainingPoll = setTimeout(() => { clearInterval(ticker); renderModel().catch(() => {}); }, 2000); }
   $("model").replaceChildren(h("h2", {}, t("req.model")), h("div", { class: "row" }, h("span", { class: "kpi" }, t("req.version"), h("b", {}, st.version ?? "—")), btn, status),
     h("table", {}, h("tr", {}, ["req.version", "", "req.rows", "top1", "macro_f1", "req.reason"].map((k) => h("th", {}, k.startsWith("req.") ? t(k) : k))),
       st.versions.map((v) => h("tr", {}, h("td", {}, "v" + v.version), h("td", {}, v.current ? t("req.current") : v.accepted ? t("req.accepted") : t("req.refused")),
         h("td", {}, v.rows), h("td", {}, v.metrics?.top1 ?? "—"), h("td", {}, v.metrics?.macro_f1 ?? "—"), h("td", { class: "muted" }, reasonText(v.reason))))),
-    await overridesTable());
+    overrides);
 }
 
 // per topic the operators chose: how often the first suggestion was another topic, and which

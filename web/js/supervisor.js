@@ -1,5 +1,5 @@
 // Supervisor's floor: who is on a call, the queue, telephony link; links to the other supervisor screens.
-import { strings, boot, api, on, h, fmtDateTime, fmtClock, toast, $ } from "/js/core.js";
+import { strings, boot, api, on, h, fmtDateTime, fmtClock, toast, $, latest } from "/js/core.js";
 import { supervisorNav } from "/js/supervisor-nav.js";
 import { mountWallboard } from "/js/wallboard.js";
 
@@ -30,9 +30,9 @@ mountWallboard($("wallboard"));
 
 // with the server unreachable nothing on the floor is known: the telephony tile says so instead of
 // repeating the last "connected" it heard
-let refreshing = 0; // the latest floor asked for: an earlier answer (one from before the link went) must not show
+const refreshing = latest(); // the latest floor asked for: an earlier answer (one from before the link went) must not show
 function serverLost() {
-  refreshing++;
+  refreshing.drop();
   const tile = $("kpi-telephony");
   if (!tile) return;
   tile.dataset.state = "unknown";
@@ -41,9 +41,9 @@ function serverLost() {
 on("ws:close", serverLost);
 async function refresh() {
   let f;
-  const mine = ++refreshing;
-  try { f = await api("/api/supervisor/floor"); } catch (e) { if (mine === refreshing && (e.error_id === "network" || e.status >= 500)) serverLost(); return; }
-  if (mine !== refreshing) return;
+  const still = refreshing.start();
+  try { f = await api("/api/supervisor/floor"); } catch (e) { if (still() && (e.error_id === "network" || e.status >= 500)) serverLost(); return; }
+  if (!still()) return;
   $("kpis").replaceChildren(
     h("span", { class: "kpi" }, t("sup.waiting"), h("b", { id: "kpi-waiting" }, f.waiting)),
     h("span", { class: "kpi" }, t("sup.longest"), h("b", {}, Math.round(f.longest_wait_s))),

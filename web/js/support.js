@@ -1,7 +1,7 @@
 // Technical support: the live ticket queue (new tickets arrive without reload), ordered by priority and
 // SLA time left; "Take next"; the ticket with its card snapshot, history, comments, attachments and the
 // actions its state allows (take, wait, resume, resolve, close, reopen, release).
-import { strings, boot, api, h, on, toast, fmtDateTime, fmtMoney } from "/js/core.js";
+import { strings, boot, api, h, on, toast, fmtDateTime, fmtMoney, latest } from "/js/core.js";
 import { ticketText } from "/js/ticket-strings.js";
 
 const t = strings("support", {
@@ -55,7 +55,7 @@ let scope = "open";
 let rows = new Map();
 let selected = null;
 let current = null; // the detail on screen
-let selecting = 0; // the latest ticket asked for: an earlier ticket's slower answer must not take the detail
+const selecting = latest(); // the latest ticket asked for: an earlier ticket's slower answer must not take the detail
 let topicNames = {};
 try {
   const tree = (await api("/api/topics?include_archived=true")).tree;
@@ -106,20 +106,23 @@ function paintQueue(freshId) {
     }) : h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("sp.empty")))));
 }
 
+const listing = latest(); // the latest tab's list: an earlier tab's slower answer must not fill this one
 async function load() {
   paintTabs();
+  const still = listing.start();
   const apiScope = scope === "queue" ? "queue" : scope === "mine" ? "mine" : scope === "resolved" ? "resolved" : "open";
   const list = (await api(`/api/tickets?scope=${apiScope}`)).tickets;
+  if (!still()) return;
   rows = new Map(list.map((x) => [x.id, x]));
   paintQueue();
 }
 
 async function select(id) {
-  const mine = ++selecting;
+  const still = selecting.start();
   selected = id;
   paintQueue();
   const x = await api(`/api/tickets/${id}`);
-  if (mine !== selecting) return;
+  if (!still()) return;
   current = x;
   paintDetail();
 }

@@ -170,3 +170,25 @@ def test_a_card_searched_during_a_call_is_told_apart_from_the_callers(browser: B
     page.wait_for_selector("#card[data-origin=call]")
     assert page.inner_text("#card .name") == "Смирнова Анна Петровна"
     assert page.locator("#searched-note").count() == 0
+
+
+def test_enter_in_the_search_before_the_page_has_booted_does_not_reload_it(
+    browser: Browser, server: Any
+) -> None:
+    page = operator_page(browser, server)
+    held: list[Any] = []
+    page.route(
+        "**/js/operator.js", lambda route: held.append(route)
+    )  # the screen's script waits until the test lets it load
+    with page.expect_request("**/js/operator.js"):
+        page.reload(wait_until="commit")
+    page.wait_for_selector("#search", state="attached")
+    page.evaluate("window.sameDocument = true")
+    page.focus("#search")
+    page.keyboard.type("79010167996")
+    page.keyboard.press("Enter")  # the operator's habit, a moment too early
+    held[0].continue_()
+    page.unroute("**/js/operator.js")
+    page.wait_for_selector("#ws-indicator[data-state=online]")
+    assert page.evaluate("window.sameDocument === true")  # no reload: the page is the one that was loading
+    open_card(page)  # and the search works once it has booted
