@@ -57,6 +57,9 @@ def cpu_s(proc: psutil.Process | None) -> float:
     return 0.0
 
 
+MAX_EXTEND_S = 60.0  # a point whose calls mostly find no free operator still reaches --pops
+
+
 class Deployment:
     """``kind``: ``relay``, ``embedded`` or ``redis`` (``nodes`` processes); ``app``: full, core or relay."""
 
@@ -191,8 +194,9 @@ class Deployment:
         t_run = time.monotonic()
         log(f"{self.name}{'+' + pressure if pressure else ''}: {seconds:.0f} s of calls at {rate:g}/s")
         started = await sim.run_calls(rate, callers, agents, duration_s=seconds, wait=False, seed=2)
-        extra = 0  # fewer pops than asked (no free operator, or the simulator behind): go on, up to 3×
-        while len(sim.pops) < min_pops and time.monotonic() - t_run < 3 * seconds:
+        # fewer pops than asked (no free operator, or the simulator behind): go on, up to 3× or 60 s
+        extra = 0
+        while len(sim.pops) < min_pops and time.monotonic() - t_run < max(3 * seconds, MAX_EXTEND_S):
             extra += 1
             started += await sim.run_calls(rate, callers, agents, duration_s=2.0, wait=False, seed=2 + extra)
         sent = dict(sim.pops)
