@@ -118,8 +118,8 @@ def sign_in_page(page: Any, base: str, username: str, home: str = "operator.html
 def open_card(page: Any, number: str, ready: str) -> None:
     """On the operator's screen: search ``number``, open the subscriber's card, wait for ``ready``.
 
-    The page must have booted first (its websocket online): until then the search form has no handler of
-    its own, and Enter would submit it as a plain form, reloading the page."""
+    The page must have booted first (its websocket online): the search is disabled until its script has
+    taken the form over."""
     page.wait_for_selector("#ws-indicator[data-state=online]")
     page.fill("#search", number)
     page.press("#search", "Enter")

@@ -12,20 +12,18 @@ a second, with nothing of the server's state in it.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from workstation import json_worker
 
 _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 HASH_NICENESS = 10
@@ -53,21 +51,20 @@ def check(password_hash: str | None, password: str) -> bool:
 WORKER_FUNCTIONS: dict[str, Callable[..., Any]] = {"check": check, "hash_password": hash_password}
 
 
+def _answer(req: dict[str, Any]) -> dict[str, Any]:
+    started = time.process_time()
+    try:
+        reply = {"id": req["id"], "result": WORKER_FUNCTIONS[req["fn"]](*req["args"])}
+    except Exception as exc:  # reported with its id, the process goes on
+        reply = {"id": req["id"], "error": type(exc).__name__}
+    reply["cpu_s"] = time.process_time() - started
+    return reply
+
+
 def serve_worker() -> None:
     """The hashing process: one JSON request a line on stdin (id, function, arguments), one reply a line
     on stdout (id, result, CPU seconds). Ends when stdin closes: the server process is gone."""
-    with contextlib.suppress(OSError):  # not permitted in some containers: it still runs apart
-        os.nice(HASH_NICENESS)
-    for line in sys.stdin:
-        req = json.loads(line)
-        started = time.process_time()
-        try:
-            reply = {"id": req["id"], "result": WORKER_FUNCTIONS[req["fn"]](*req["args"])}
-        except Exception as exc:  # reported, the process goes on
-            reply = {"id": req["id"], "error": type(exc).__name__}
-        reply["cpu_s"] = time.process_time() - started
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+    json_worker.serve(_answer, HASH_NICENESS)
 
 
 class HashingUnavailable(RuntimeError):
@@ -77,8 +74,7 @@ class HashingUnavailable(RuntimeError):
 class HashProcess:
     """The server process's hashing worker (shared by its sign-in guards), started on first use and
     again if it dies. Requests are written from the caller's thread (two short strings); one thread here
-    waits on the replies, blocked in a read (no GIL held) and waking once per reply. No ``multiprocessing``:
-    it would import the server's main module again in the worker, and run two threads of its own here."""
+    waits on the replies, blocked in a read (no GIL held) and waking once per reply (``json_worker``)."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[bytes] | None = None
@@ -87,11 +83,7 @@ class HashProcess:
         self._next = 0
 
     def _start(self) -> subprocess.Popen[bytes]:
-        root = str(Path(__file__).resolve().parents[1])
-        code = f"import sys; sys.path.insert(0, {root!r}); from workstation.password_hash import serve_worker; serve_worker()"
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
-        )
+        proc = json_worker.spawn("workstation.password_hash", "serve_worker")
         threading.Thread(target=self._read, args=(proc,), name="password-hash-replies", daemon=True).start()
         return proc
 
@@ -100,7 +92,7 @@ class HashProcess:
         for line in proc.stdout:
             reply = json.loads(line)
             with self._lock:
-                fut = self._pending.pop(reply["id"], None)
+                fut = self._pending.pop(reply.get("id", -1), None)
             if fut is None:
                 continue
             if "error" in reply:

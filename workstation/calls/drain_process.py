@@ -5,8 +5,7 @@ loop for 8-15 ms, the largest part of the pop's slowest 1 %). Off by default (``
 
 The journal is a WAL SQLite file: the server appends to it, the worker reads, writes to the workstation
 DB and deletes what the DB committed, each on its own connection. One request per drain, one JSON line
-each way over the worker's stdin and stdout (as ``password_hash`` does; no ``multiprocessing``, which
-would import the server's main module again in the worker):
+each way over the worker's stdin and stdout (``json_worker``, as for ``password_hash``):
 
     {"journal": path, "db": url, "appliers": {kind: "module:function"}}
     {"ok": true, "confirmed": 157, "quarantined": 0, "logs": [[30, "workstation.calls.writer", "..."]]}
@@ -22,13 +21,11 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
 import subprocess
-import sys
 import threading
-from pathlib import Path
 from typing import Any
 
+from workstation import json_worker
 from workstation.calls.drain import BatchApplier, Drained
 
 log = logging.getLogger("workstation.calls.writer")
@@ -95,17 +92,8 @@ class _Worker:
 
 def serve() -> None:
     """The worker's main loop (``python -c`` in a child of the server)."""
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)
     logging.getLogger().setLevel(logging.WARNING)
-    worker = _Worker()
-    for line in sys.stdin:
-        try:
-            reply = worker.handle(json.loads(line))
-        except Exception as exc:  # reported, the process goes on
-            reply = {"error": type(exc).__name__}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+    json_worker.serve(_Worker().handle, NICENESS)
 
 
 class DrainProcess:
@@ -118,12 +106,8 @@ class DrainProcess:
         self.started = 0  # worker processes started (a test can see a dead one replaced)
 
     def _start(self) -> subprocess.Popen[bytes]:
-        root = str(Path(__file__).resolve().parents[2])
-        code = f"import sys; sys.path.insert(0, {root!r}); from workstation.calls.drain_process import serve; serve()"
         self.started += 1
-        return subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
-        )
+        return json_worker.spawn("workstation.calls.drain_process", "serve")
 
     @property
     def pid(self) -> int | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from workstation.calls import batch_sql
-from workstation.calls.drain import BatchApplier, Drainer, UnknownOperation, is_db_unreachable
+from workstation.calls.drain import BatchApplier, Drained, Drainer, UnknownOperation, is_db_unreachable
 from workstation.calls.drain_process import DrainProcess, DrainUnavailable, applier_spec
 from workstation.calls.outbox import Outbox
 from workstation.db import Database
@@ -225,25 +225,26 @@ class CallWriter:
 
     def _drain(self) -> bool:
         """Write the journal into the DB until it is empty (True) or the DB is unreachable (False)."""
-        specs = self._applier_specs() if self.process is not None else None
-        done = None
-        if self.process is not None and specs is not None and self.outbox.path is not None:
-            self.outbox.sync()  # the worker reads the file
-            try:
-                done = self.process.drain(str(self.outbox.path), self.db.url, specs)
-            except DrainUnavailable as exc:
-                log.error("call writer: %s; draining in a thread this time", exc)
-        if done is None:
+        done = self._drain_in_worker()
+        if done is None:  # no worker, an applier it cannot import, or it failed: this thread drains
             done = self.drainer.drain(self.outbox)
         self.confirmed += done.confirmed
         self.quarantined_count += done.quarantined
         return done.ok
 
-    def _applier_specs(self) -> dict[str, str] | None:
-        specs = {kind: applier_spec(fn) for kind, fn in self.batch_appliers.items()}
-        if any(spec is None for spec in specs.values()):
+    def _drain_in_worker(self) -> Drained | None:
+        if self.process is None or self.outbox.path is None:
             return None
-        return {kind: spec for kind, spec in specs.items() if spec is not None}
+        specs = {kind: applier_spec(fn) for kind, fn in self.batch_appliers.items()}
+        importable = {kind: spec for kind, spec in specs.items() if spec is not None}
+        if len(importable) < len(specs):
+            return None
+        self.outbox.sync()  # the worker reads the file
+        try:
+            return self.process.drain(str(self.outbox.path), self.db.url, importable)
+        except DrainUnavailable as exc:
+            log.error("call writer: %s; draining in a thread this time", exc)
+            return None
 
 
 def journal_path(data_dir: Path) -> Path:
