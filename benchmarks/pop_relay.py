@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telephony.ami import AmiTelephony
 from telephony.events import CallEvent, CallOffered
+from workstation.commands.core import uvicorn_options
+from workstation.settings import Settings
 
 
 def build(ami_port: int, ami_user: str, ami_secret: str) -> Starlette:
@@ -74,7 +76,8 @@ def build(ami_port: int, ami_user: str, ami_secret: str) -> Starlette:
 def main() -> None:
     port, ami_port, ami_user = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     app = build(ami_port, ami_user, os.environ["WORKSTATION_AMI_SECRET"])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    # the workstation's uvicorn settings (websocket compression...), so the floor's sends cost what ours do
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", **uvicorn_options(Settings()))
 
 
 if __name__ == "__main__":

@@ -157,7 +157,9 @@ import sys, uvicorn
 from workstation.app import create_app
 from workstation.bootstrap import bootstrap
 container = bootstrap(features=[])
-uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+from workstation.commands.core import uvicorn_options
+uvicorn.run(create_app(container), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+            **uvicorn_options(container.settings))
 """
 
 

@@ -138,12 +138,13 @@ def free_port() -> int:
 class ServerThread:
     """Runs the app under uvicorn in a background thread (for browser tests and benchmarks)."""
 
-    def __init__(self, app: Any, port: int | None = None):
+    def __init__(self, app: Any, port: int | None = None, **options: Any):
+        """``options``: more uvicorn settings (``workstation.commands.core.uvicorn_options``: as served)."""
         import uvicorn
 
         self.port = port or free_port()
         self.config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **options
         )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self._run, daemon=True)

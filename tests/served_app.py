@@ -27,6 +27,7 @@ def main() -> None:
     from billing_adapter.memory import MemoryBilling, make_card
     from tests.apphelpers import add_user, make_container
     from workstation.app import create_app
+    from workstation.commands.core import uvicorn_options
 
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
     db_url = sys.argv[3] if len(sys.argv) > 3 else None
@@ -35,7 +36,10 @@ def main() -> None:
     container = make_container(data_dir, db_url=db_url, billing=billing, features=[])
     add_user(container, "op1", interface="PJSIP/1001", extension="1001")
     add_user(container, "sup", role="supervisor")
-    config = uvicorn.Config(create_app(container), host="127.0.0.1", port=port, log_level="warning")
+    options = uvicorn_options(container.settings)
+    config = uvicorn.Config(
+        create_app(container), host="127.0.0.1", port=port, log_level="warning", **options
+    )
     server = uvicorn.Server(config)
     print("ready", file=sys.stderr, flush=True)
     server.run()

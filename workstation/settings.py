@@ -74,6 +74,10 @@ class Settings(BaseSettings):
 
     # websocket push
     ws_queue_size: int = Field(default=256, ge=8)
+    # permessage-deflate on the tabs' websockets. Off by default: frames are 0.3-1 KB on the call center's
+    # LAN, and compressing them was a third of the time each send took on the event loop the screen pop
+    # runs on (README, ring → card); on for tabs behind a slow link
+    ws_compression: bool = False
     # password hashing for sign-ins: at most this share of one core (a flood is refused past it)
     signin_hash_cpu_share: float = Field(default=0.25, gt=0, le=8)
 

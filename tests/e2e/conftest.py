@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.apphelpers import BROWSER_ARGS, Serve, ServerThread
 from workstation.app import create_app
+from workstation.commands.core import uvicorn_options
 from workstation.container import Container
 
 HERE = Path(__file__).resolve().parent
@@ -52,7 +53,8 @@ def _serving() -> Iterator[Serve]:
     running: list[ServerThread] = []
 
     def start(container: Container) -> ServerThread:
-        server = ServerThread(create_app(container)).__enter__()
+        # uvicorn as ``workstation serve`` runs it (the browser's websocket as the product negotiates it)
+        server = ServerThread(create_app(container), **uvicorn_options(container.settings)).__enter__()
         server.container = container
         running.append(server)
         return server

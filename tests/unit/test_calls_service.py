@@ -162,6 +162,26 @@ async def test_reload_restores_the_ringing_call_with_its_card(env: Any) -> None:
     await calls.stop()
 
 
+async def test_the_card_built_when_billing_answered_is_the_one_every_screen_of_the_call_shows(
+    env: Any,
+) -> None:
+    _, calls, got, (u1, _, _) = env
+    await calls.start()
+    t = time.time()
+    await calls.handle(CallQueued("c1", t, caller="79161234567", queue="support"))
+    lookup = await calls.calls["c1"].lookup_task  # billing answered while the caller waits in the queue
+    assert calls.calls["c1"].card_view is not None  # built then, not when the phone rings
+    await calls.handle(CallOffered("c1", t + 5, caller="79161234567", agent=A1, queue="support"))
+    await calls.handle(CallAnswered("c1", t + 8, caller="79161234567", agent=A1))
+    snap = await calls.snapshot_for(u1)  # a tab that reconnects during the talk
+    assert snap is not None
+    cards = [got[u1][0]["card"], got[u1][1]["card"], snap["card"]]
+    assert [c["card"]["name"] for c in cards] == ["Смирнова Анна Петровна"] * 3
+    assert [c["msisdn_display"] for c in cards] == ["+7 916 123-45-67"] * 3
+    assert [c["card"]["balance"] for c in cards] == [lookup.card.balance] * 3 == [-42.5] * 3
+    await calls.stop()
+
+
 async def test_unknown_caller_gets_a_search_card(env: Any) -> None:
     _, calls, got, (u1, _, _) = env
     await calls.start()

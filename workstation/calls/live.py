@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from billing_adapter.models import CardLookup
 
@@ -28,3 +29,5 @@ class LiveCall:
     ringing: set[int] = field(default_factory=set)  # users whose phone rings now
     operator_id: int | None = None
     record_done: bool = False  # the request record was finished while the call was still connected
+    # the card as its screens get it, built once per lookup result (``notifier.card_view``)
+    card_view: tuple[CardLookup, dict[str, Any]] | None = field(default=None, repr=False)

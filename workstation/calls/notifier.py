@@ -47,6 +47,18 @@ def card_payload(lookup: CardLookup | None) -> dict[str, Any]:
     return out
 
 
+def card_view(call: LiveCall, lookup: CardLookup | None) -> dict[str, Any]:
+    """The card of a live call, built once per lookup result: its pop, its answer and every tab that
+    reconnects send the same (read-only) payload; the first build is done when billing answers, usually
+    while the caller is still in the IVR, so the ring itself only encodes it."""
+    if lookup is None:
+        return card_payload(None)
+    view = call.card_view
+    if view is None or view[0] is not lookup:
+        view = call.card_view = (lookup, card_payload(lookup))
+    return view[1]
+
+
 def call_payload(call: LiveCall) -> dict[str, Any]:
     return {
         "id": call.call_id,
@@ -77,14 +89,14 @@ class CallNotifier:
     # -- the operator's own tabs -----------------------------------------------------------------
     async def offered(self, uid: int, call: LiveCall, lookup: CardLookup | None) -> None:
         """The phone rings: the call and its card pop."""
-        await self.hub.send_to_user(uid, message("call.offered", call, card=card_payload(lookup)))
+        await self.hub.send_to_user(uid, message("call.offered", call, card=card_view(call, lookup)))
 
     async def withdrawn(self, uid: int, call: LiveCall, reason: str) -> None:
         """The ring stopped (answered elsewhere, caller left, no answer)."""
         await self.hub.send_to_user(uid, message("call.withdrawn", call, reason=reason))
 
     async def answered(self, uid: int, call: LiveCall, lookup: CardLookup | None) -> None:
-        await self.hub.send_to_user(uid, message("call.answered", call, card=card_payload(lookup)))
+        await self.hub.send_to_user(uid, message("call.answered", call, card=card_view(call, lookup)))
 
     async def ended(self, uid: int, call: LiveCall, hangup_by: str | None) -> None:
         await self.hub.send_to_user(uid, message("call.ended", call, hangup_by=hangup_by))
@@ -96,7 +108,7 @@ class CallNotifier:
     @staticmethod
     def state(call: LiveCall, lookup: CardLookup | None) -> Message:
         """What a (re)connected tab shows at once: the live call and its card (sent by the websocket)."""
-        return message("call.state", call, card=card_payload(lookup))
+        return message("call.state", call, card=card_view(call, lookup))
 
     # -- supervisors and every screen ------------------------------------------------------------
     async def telephony_link(self, up: bool) -> None:

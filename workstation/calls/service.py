@@ -158,11 +158,13 @@ class CallService:
             call.lookup_task.add_done_callback(lambda task: self._found(call, task))
 
     def _found(self, call: LiveCall, task: asyncio.Task[CardLookup]) -> None:
-        if task.cancelled() or task.exception() is not None or call.subscriber_id:
+        if task.cancelled() or task.exception() is not None:
             return
-        card = task.result().card
-        if card is not None:
-            call.subscriber_id = card.subscriber_id
+        lookup = task.result()
+        if call.card_view is None:  # the screens' payload, built now rather than when the phone rings
+            notifier.card_view(call, lookup)
+        if lookup.card is not None and not call.subscriber_id:
+            call.subscriber_id = lookup.card.subscriber_id
             self.writer.put("subscriber", call.call_id, subscriber_id=call.subscriber_id)
 
     async def _card(self, call: LiveCall) -> CardLookup | None:
@@ -315,9 +317,7 @@ class CallService:
             self._spawn(self._pause(uid, *PAUSE_REASONS[presence]))
 
     async def _pause(self, uid: int, paused: bool, reason: str) -> None:
-        tel = self.telephony
-        interface = self.directory.interface_of(uid)
-        if tel is None or interface is None:
+        if (tel := self.telephony) is None or (interface := self.directory.interface_of(uid)) is None:
             return
         try:
             await tel.pause(interface, paused, reason)

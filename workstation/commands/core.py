@@ -166,18 +166,22 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def uvicorn_options(settings: Any) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn (the benchmarks' servers and the tests' served app run it the same)."""
+    return {
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": settings.ws_compression,
+        "access_log": False,  # uvicorn's would print query strings (searched names, numbers)
+    }
+
+
 def _serve(container: Any, host: str, port: int) -> None:
     import uvicorn
 
     from workstation.app import create_app
 
     uvicorn.run(
-        create_app(container),
-        host=host,
-        port=port,
-        log_level="info",
-        ws_max_size=64 * 1024,
-        access_log=False,  # uvicorn's would print query strings (searched names, numbers)
+        create_app(container), host=host, port=port, log_level="info", **uvicorn_options(container.settings)
     )
 
 

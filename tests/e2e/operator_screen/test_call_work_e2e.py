@@ -27,6 +27,7 @@ from tests.e2e.operator_screen.screen import (
     ring_and_answer,
 )
 from workstation.app import create_app
+from workstation.commands.core import uvicorn_options
 
 
 def test_escalating_passes_the_request_on_prefills_the_note_and_closes_the_form(
@@ -97,7 +98,7 @@ def test_a_server_restart_keeps_the_card_and_the_typed_note_and_clears_the_notic
     page.wait_for_selector("#rec-status:text('Сервер недоступен')")
     # it comes back on the same port with the same database: a fresh process knows no call
     container = make_container(server.tmp_path, billing=server.container.billing)
-    with ServerThread(create_app(container), port=server.port):
+    with ServerThread(create_app(container), port=server.port, **uvicorn_options(container.settings)):
         page.wait_for_selector("#ws-indicator[data-state=online]", timeout=20000)
         page.wait_for_selector("#call-banner[data-state=idle]")
         page.wait_for_selector("#card[data-state=found] .name")  # the card is back
