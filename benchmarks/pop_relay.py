@@ -1,8 +1,8 @@
 """The floor for ``screen_pop.py``: a bare relay from the ringing AMI event to the operator's websocket.
 
 The same AMI client (``telephony.ami.AmiTelephony``, panoramisk and our normaliser) connected to the same
-simulator, and the same web server stack (uvicorn, Starlette websockets) as ``workstation serve``; on a
-``CallOffered`` it sends one small JSON frame to the sockets of that agent. No card, no database, no bus,
+simulator, and the same web server stack as ``workstation serve`` (uvicorn with its options, Starlette
+websockets); on a ``CallOffered`` it sends one small JSON frame to the sockets of that agent. No card, no database, no bus,
 no session check: whatever our pop costs above this is the workstation's own doing, and the ratio of
 the two holds on a machine whose absolute speed varies with what else runs on it.
 
