@@ -2,9 +2,9 @@
 
 The same AMI client (``telephony.ami.AmiTelephony``, panoramisk and our normaliser) connected to the same
 simulator, and the same web server stack as ``workstation serve`` (uvicorn with its options, Starlette
-websockets); on a ``CallOffered`` it sends one small JSON frame to the sockets of that agent. No card, no database, no bus,
-no session check: whatever our pop costs above this is the workstation's own doing, and the ratio of
-the two holds on a machine whose absolute speed varies with what else runs on it.
+websockets); on a ``CallOffered`` it sends one small JSON frame to the sockets of that agent. No card, no
+database, no bus, no session check: whatever our pop costs above this is the workstation's own doing, and
+the ratio of the two holds on a machine whose absolute speed varies with what else runs on it.
 
     python benchmarks/pop_relay.py PORT AMI_PORT AMI_USER   # the secret in WORKSTATION_AMI_SECRET
 
