@@ -81,8 +81,8 @@ def serve(port: str) -> None:
             return
         t0 = mono()
         await send_text(self, data)
-        call_id = json.loads(data)["call"]["id"]
-        stamps.setdefault(call_id, {}).update(s0=t0, s1=mono())
+        t1 = mono()  # before the frame is parsed for its call id: the send phase is the send alone
+        stamps.setdefault(json.loads(data)["call"]["id"], {}).update(s0=t0, s1=t1)
 
     async def watch_loop() -> None:
         last = mono()

@@ -161,8 +161,7 @@ class CallService:
         if task.cancelled() or task.exception() is not None:
             return
         lookup = task.result()
-        if call.card_view is None:  # the screens' payload, built now rather than when the phone rings
-            notifier.card_view(call, lookup)
+        notifier.card_view(call, lookup)  # the screens' payload, built now rather than when the phone rings
         if lookup.card is not None and not call.subscriber_id:
             call.subscriber_id = lookup.card.subscriber_id
             self.writer.put("subscriber", call.call_id, subscriber_id=call.subscriber_id)
