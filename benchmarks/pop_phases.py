@@ -23,6 +23,7 @@ import asyncio
 import gc
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -30,7 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-STALL_S = 0.004  # a loop pass longer than this (its timer asks for 2 ms) is a stall
+TICK_S = 0.002  # the stall watcher's timer
+STALL_S = 0.004  # a watcher's pass longer than this is a stall
 mono = time.monotonic
 
 
@@ -41,23 +43,43 @@ def serve(port: str) -> None:
     from starlette.websockets import WebSocket
 
     import telephony.lanes as lanes
+    import workstation.calls.outbox as outbox
     import workstation.calls.service as service
     from telephony.events import CallOffered
     from workstation.cli import main
 
     stamps: dict[str, dict[str, float]] = {}  # "call agent" → normalised / h0 / h1; "call" → s0 / s1
-    gcs: list[tuple[float, int, float, bool]] = []
+    gcs: list[tuple[float, int, float, bool, int, int]] = []  # + objects freed, objects tracked after
     stalls: list[tuple[float, float]] = []
     main_thread, started = threading.get_native_id(), [0.0]
+
+    def young() -> int:  # objects tracked now outside the frozen heap: O(n), only inside a collection
+        return sum(len(gc.get_objects(generation)) for generation in (0, 1, 2))
 
     def on_gc(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             started[0] = mono()
         else:
             pause = (mono() - started[0]) * 1000
-            gcs.append((started[0], info["generation"], pause, threading.get_native_id() == main_thread))
+            on_loop = threading.get_native_id() == main_thread
+            gcs.append(
+                (
+                    started[0],
+                    info["generation"],
+                    pause,
+                    on_loop,
+                    info["collected"],
+                    young() if info["generation"] else 0,
+                )
+            )
 
     put, offered, send_text = lanes.CallLanes.put, service.CallService._offered, WebSocket.send_text
+    append, appended = outbox.Outbox.append, Counter[str]()
+
+    def counted_append(self: Any, kind: str, call_id: str, fields: dict[str, Any]) -> None:
+        appended[kind] += 1
+        append(self, kind, call_id, fields)
+
     start, stop = service.CallService.start, service.CallService.stop
 
     def stamped_put(self: Any, events: list[Any]) -> None:
@@ -85,26 +107,35 @@ def serve(port: str) -> None:
         stamps.setdefault(json.loads(data)["call"]["id"], {}).update(s0=t0, s1=t1)
 
     async def watch_loop() -> None:
-        last = mono()
+        probe, last = _sched_probe(), mono()
+        before = probe()
         while True:
-            await asyncio.sleep(0.002)
-            now = mono()
-            if now - last > STALL_S:
-                stalls.append((last, (now - last) * 1000))
-            last = now
+            await asyncio.sleep(TICK_S)
+            now, after = mono(), probe()
+            if now - last > STALL_S:  # + the loop on a CPU, waiting for one, the other threads on one
+                ran, queued = after[0] - before[0], after[1] - before[1]
+                stalls.append((last, (now - last) * 1000, ran, queued, after[2] - before[2] - ran))
+            last, before = now, after
 
     async def stamped_start(self: Any) -> None:
         self._phases_watch = asyncio.create_task(watch_loop())
         await start(self)
 
     async def stamped_stop(self: Any) -> None:
-        out = {"stamps": stamps, "gcs": gcs, "stalls": stalls}
+        out = {
+            "stamps": stamps,
+            "gcs": gcs,
+            "stalls": stalls,
+            "threads_cpu_ms": _threads_cpu(),
+            "journal_appends": appended,
+        }
         path = Path(os.environ.get("POP_PHASES_OUT", "pop_phases.json"))
         await asyncio.to_thread(path.write_text, json.dumps(out))
         self._phases_watch.cancel()
         await stop(self)
 
     lanes.CallLanes.put = stamped_put
+    outbox.Outbox.append = counted_append  # type: ignore[method-assign]
     service.CallService._offered = stamped_offered
     service.CallService.start = stamped_start
     service.CallService.stop = stamped_stop
@@ -112,6 +143,36 @@ def serve(port: str) -> None:
     gc.callbacks.append(on_gc)
     sys.argv = ["workstation", "serve", "--port", port]
     main()
+
+
+def _sched_probe() -> Any:
+    """A cheap reading for each loop pass (a few microseconds, not a scan of every thread): the loop's
+    thread's ns on a CPU and ns waiting on a run queue (the kernel's schedstat), and the process's CPU."""
+    fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+
+    def read() -> tuple[float, float, float]:
+        ran, waited, _ = os.pread(fd, 128, 0).split()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return int(ran) / 1e6, int(waited) / 1e6, (usage.ru_utime + usage.ru_stime) * 1000
+
+    return read
+
+
+def _threads_cpu() -> dict[str, float]:
+    """CPU ms of each thread of this process so far, by its Python name where it has one."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in os.scandir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task.name}/schedstat") as f:
+                ran = int(f.read().split()[0]) / 1e6
+            with open(f"/proc/self/task/{task.name}/comm") as f:
+                comm = f.read().strip()
+        except OSError:  # the thread ended between the listing and the read
+            continue
+        name = names.get(int(task.name), comm)
+        out[name] = round(out.get(name, 0.0) + ran, 1)
+    return out
 
 
 def _figures(values: list[float]) -> dict[str, float]:
@@ -165,11 +226,33 @@ def report(trace: Path, phases: Path) -> dict[str, Any]:
         "seconds": round(last - first, 1),
         "loop_stalls_over_4ms": len(stalls),
         "loop_stall_ms": _figures([s[1] for s in stalls]),
+        "loop_stalls_split_ms": _split(stalls),
         "collections": [
             {"generation": g[1], "pause_ms": round(g[2], 2), "on_loop_thread": g[3]} for g in gcs
         ],
         "slowest_1pct_during_a_collection": f"{hit} of {len(slowest)}",
+        "threads_cpu_ms": data.get("threads_cpu_ms", {}),
+        "journal_appends": data.get("journal_appends", {}),
     }
+
+
+def _split(stalls: list[list[float]]) -> dict[str, Any]:
+    """Where the stalls' time went, summed over all stalls and over the ten longest (older traces lack it)."""
+    rows = [s for s in stalls if len(s) >= 5]
+
+    def sums(part: list[list[float]]) -> dict[str, float]:
+        total = sum(s[1] - 1000 * TICK_S for s in part)  # beyond the sleep the watcher asks for
+        ran, queued, others = (sum(s[i] for s in part) for i in (2, 3, 4))
+        return {
+            "stalled_beyond_the_tick": round(total, 1),
+            "loop_on_cpu": round(ran, 1),
+            "loop_waiting_for_a_cpu": round(queued, 1),
+            "loop_off_cpu_otherwise": round(max(0.0, total - ran - queued), 1),
+            "other_threads_on_cpu": round(others, 1),
+        }
+
+    longest = sorted(rows, key=lambda s: -s[1])[:10]
+    return {"all": sums(rows), "ten_longest": sums(longest)}
 
 
 if __name__ == "__main__":

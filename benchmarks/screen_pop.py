@@ -19,7 +19,8 @@ Sessions are minted with the app's signing key (the websocket still checks them 
     python benchmarks/screen_pop.py             # relay, embedded, redis ×2: 500 operators, 20 calls/s, ≥ 1,000 pops each
     python benchmarks/screen_pop.py --quick     # the same, 4 s of calls each (< 1 min)
     python benchmarks/screen_pop.py --sweep --app core  # calls/s × operators × nodes: the ceiling (~30 min)
-    python benchmarks/screen_pop.py --pressure  # pops with an export running, a sign-in flood, slow browsers
+    python benchmarks/screen_pop.py --pressure  # pops with an export running, a sign-in flood, slow browsers,
+                                                # a floor of 2,000 tabs reconnecting in waves
 
 ``scripts/plot_sweep.py`` draws the sweep's lines.
 """

@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 from screen_pop_browsers import BrowserProcess
 from screen_pop_clients import REDIS_URL, Stats, bus_listener, latency_figures
-from screen_pop_pressure import start_pressure
+from screen_pop_pressure import WAVE_TABS, start_pressure
 from screen_pop_setup import (
     Server,
     add_operators,
@@ -83,6 +83,7 @@ class Deployment:
         self.pg_url: str | None = None
         self.servers: list[Server] = []
         self.operators: list[tuple[int, str, str]] = []  # (user id, interface, session token)
+        self.spares: list[tuple[int, str, str]] = []  # operators never rung: the reconnecting floor
         self.others: dict[str, tuple[int, str]] = {}  # user name -> (user id, session token)
         self.stats = Stats()
         self.browsers = BrowserProcess()
@@ -106,8 +107,10 @@ class Deployment:
         db_url = self.pg_url or f"sqlite:///{self.tmp / f'{self.name}.db'}"
         # two supervisors: 20 tabs each at most (the per-user limit), 40 frozen tabs in all
         roles = ("supervisor", "supervisor", "analyst") if self.pressures else ()
-        users = await asyncio.to_thread(add_operators, db_url, self.n_operators, roles)
-        self.operators = [u for u in users if u[1].startswith("PJSIP/")]
+        spares = WAVE_TABS if "reconnect" in self.pressures else 0
+        users = await asyncio.to_thread(add_operators, db_url, self.n_operators + spares, roles)
+        floor = [u for u in users if u[1].startswith("PJSIP/")]
+        self.operators, self.spares = floor[: self.n_operators], floor[self.n_operators :]
         self.others = {u[1]: (u[0], u[2]) for u in users if not u[1].startswith("PJSIP/")}
         return db_url
 

@@ -7,12 +7,15 @@ so a line shows both that the pops stayed within budget and that the pressure wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import socket
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from screen_pop_browsers import BrowserProcess
 
 from tests.support.frozen_tab import open_frozen_tab
 
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
 SIGNIN_CONCURRENCY = 32  # the flood of issue 15: 32 wrong sign-ins at a time, without pause
 SLOW_BROWSERS = 40
 SUPERVISORS = ("supervisor", "supervisor2")  # 20 tabs each: the per-user limit of a node
+WAVE_TABS = 2000  # the floor of a node that restarted, reconnecting to this one
+WAVE_HOLD_S = 2.0  # how long a wave's tabs stay before they go (and come back)
 
 
 class Pressure:
@@ -122,7 +127,43 @@ async def drain(sock: socket.socket, quiet_s: float = 2.0) -> tuple[bool, int]:
         total += len(chunk)
 
 
-PRESSURES: dict[str, type[Pressure]] = {"export": ExportRunning, "signin": SigninFlood, "slow": SlowBrowsers}
+class ReconnectWave(Pressure):
+    """Another floor's tabs (operators not rung here, ``WAVE_TABS``) reconnecting at once, as after a
+    node's restart: every tab opens its websocket with its session cookie (64 handshakes in flight, as
+    browsers retrying), stays ``WAVE_HOLD_S``, and the wave goes; then the next, until the window ends.
+    The tabs run in a process of their own, like the floor's browsers."""
+
+    async def start(self) -> None:
+        dep = self.dep
+        self.clients = [
+            (dep.ws_url(0, iface), dep.cookie_headers(uid, tail), iface) for uid, iface, tail in dep.spares
+        ]
+        self.spawn(1, self.waves)
+
+    async def waves(self) -> None:
+        while not self.stop.is_set():
+            tabs = BrowserProcess()
+            try:
+                t0 = time.monotonic()
+                await tabs.start(self.clients)
+                self.counts["waves"] += 1
+                self.counts["tabs_in"] += tabs.ready
+                self.counts["tabs_failed"] += tabs.errors
+                self.counts["longest_wave_ms"] = max(
+                    self.counts["longest_wave_ms"], round(1000 * (time.monotonic() - t0))
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), WAVE_HOLD_S)
+            finally:
+                await tabs.stop()
+
+
+PRESSURES: dict[str, type[Pressure]] = {
+    "export": ExportRunning,
+    "signin": SigninFlood,
+    "slow": SlowBrowsers,
+    "reconnect": ReconnectWave,
+}
 
 
 async def start_pressure(name: str, dep: Deployment, stop: asyncio.Event) -> Pressure:

@@ -7,6 +7,10 @@ screen_pop.py``, issue 16) was the interpreter, not our code:
   100-400 ms with the loop stopped. The heap is collected once and frozen *before* the server takes
   traffic (``gc.freeze``: the collector never walks it again), and again once start-up jobs are done;
   young collections run on larger generations so they are rarer.
+* a floor (re)connecting: a node restarted and thousands of tabs open within seconds, each leaving
+  objects that live as long as the tab. The young collections walk all of them, twenty collections'
+  worth at a time: 130-290 ms pauses for a wave of 2,000 tabs (``screen_pop.py --pressure reconnect``).
+  During such a wave what survives a young collection is frozen right after it (``TabWave``).
 * the GIL: a thread running Python (the call-history writer, a sign-in, an export) keeps the GIL for the
   whole switch interval (5 ms by default) each time the event loop wakes up and asks for it, and one pop
   wakes the loop several times (AMI bytes in, the billing answer, the websocket write). A 1 ms interval
@@ -21,6 +25,9 @@ import logging
 import os
 import sys
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +46,51 @@ def freeze_heap(collect: bool = True) -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+class TabWave:
+    """Is a floor (re)connecting? While tabs open at ``per_s`` a second or more (and for ``quiet_s``
+    after), each young collection's survivors are frozen as it ends (``gc.freeze``, O(1)): the new tabs'
+    objects are then never walked again, where the next collections of the middle generation would walk
+    them all. The price: a reference cycle among them that becomes garbage later (a closed tab's) stays,
+    it is never collected; a wave of 2,000 tabs leaves about that many objects (README, issue 16)."""
+
+    def __init__(
+        self, per_s: int = 50, quiet_s: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_s, self.quiet_s, self.clock = per_s, quiet_s, clock
+        self._second, self._opened = 0.0, 0
+        self.until = float("-inf")
+        self.freezes = 0
+
+    def tab_opened(self) -> None:
+        now = self.clock()
+        if now - self._second >= 1.0:
+            self._second, self._opened = now, 0
+        self._opened += 1
+        if self._opened >= self.per_s:
+            self.until = now + self.quiet_s
+
+    def active(self) -> bool:
+        return self.clock() < self.until
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """A ``gc.callbacks`` entry: the collection is over when it is called, its lists are whole."""
+        if phase == "stop" and info["generation"] == 0 and self.active():
+            gc.freeze()
+            self.freezes += 1
+
+    def install(self) -> None:
+        if self.on_gc not in gc.callbacks:
+            gc.callbacks.append(self.on_gc)
+
+
+WAVE = TabWave()  # one per process, as the collector is
+
+
 def tune_for_pops() -> None:
     """Called once at start-up, before the server accepts connections."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     freeze_heap(collect=True)
+    WAVE.install()
     log.info(
         "heap frozen before serving: %d objects; GIL switch interval %.1f ms",
         gc.get_freeze_count(),

@@ -211,3 +211,17 @@ def test_wrong_password_and_role_guard(app_env: Any) -> None:
         r = client.get("/api/supervisor/floor")
         assert r.status_code == 403
         assert r.json()["error_id"] == "role_required"
+
+
+def test_tabs_opening_fast_are_seen_as_a_floor_reconnecting(app_env: Any, monkeypatch: Any) -> None:
+    from workstation import runtime
+
+    _, app, _, _ = app_env
+    wave = runtime.TabWave(per_s=3, quiet_s=60.0)
+    monkeypatch.setattr(runtime, "WAVE", wave)
+    with TestClient(app) as client:
+        login(client, "op1")
+        for _ in range(3):  # three tabs of the same operator at once (a reload of three windows)
+            with client.websocket_connect("/ws") as ws:
+                assert ws.receive_json()["type"] == "hello"
+    assert wave.active()

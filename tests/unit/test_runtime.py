@@ -1,14 +1,16 @@
-"""The interpreter set for the pop path: background threads yield the CPU to the event loop's thread."""
+"""The interpreter set for the pop path: background threads yield the CPU to the event loop's thread, and a
+floor reconnecting does not make the collector walk every new tab again and again."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
 
 import pytest
 
-from workstation.runtime import lower_thread_priority
+from workstation.runtime import TabWave, lower_thread_priority
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
@@ -25,3 +27,47 @@ def test_a_background_thread_runs_at_a_lower_priority_than_the_rest() -> None:
     t.join()
     assert seen["worker"] == min(before + 10, 19)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread untouched
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_floor_reconnecting_is_a_wave_and_a_trickle_of_tabs_is_not() -> None:
+    clock = Clock()
+    wave = TabWave(per_s=50, quiet_s=5.0, clock=clock)
+    for _ in range(49):  # one tab every 20 ms for a second: an ordinary morning, not a wave
+        wave.tab_opened()
+        clock.now += 0.02
+    assert not wave.active()
+    for _ in range(50):  # fifty within a second: a node's floor coming back
+        wave.tab_opened()
+        clock.now += 0.001
+    assert wave.active()
+    clock.now += 4.9
+    assert wave.active()  # the quiet seconds after the last fast one still count
+    clock.now += 0.2
+    assert not wave.active()
+
+
+def test_during_a_wave_what_survives_a_young_collection_is_frozen_and_not_otherwise() -> None:
+    clock = Clock()
+    wave = TabWave(per_s=1, quiet_s=5.0, clock=clock)
+    gc.callbacks.append(wave.on_gc)
+    try:
+        quiet = [[] for _ in range(2000)]  # container objects, alive: a young collection keeps them
+        before = gc.get_freeze_count()
+        gc.collect(0)
+        assert gc.get_freeze_count() == before  # no wave: the collector keeps them in its generations
+        wave.tab_opened()
+        tabs = [{"tab": i} for i in range(2000)]
+        gc.collect(0)
+        assert gc.get_freeze_count() >= before + len(tabs)  # out of every later collection's walk
+        assert wave.freezes >= 1  # (the allocations above may have set off young collections of their own)
+    finally:
+        gc.callbacks.remove(wave.on_gc)
+    del quiet, tabs

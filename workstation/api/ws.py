@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from workstation import audit, sessions
+from workstation import audit, runtime, sessions
 from workstation.api.deps import cached_user, container_of, session_token
 from workstation.calls.service import CallService
 from workstation.container import Container
@@ -63,6 +63,7 @@ async def websocket(ws: WebSocket) -> None:
     await ws.accept()
     calls = container.calls
     conn = hub.register(user.id, user.role, session_token(ws.session))
+    runtime.WAVE.tab_opened()
     handler = asyncio.current_task()
     given_up = asyncio.Event()  # the sender gave the tab up: this handler ends too (its receive waits)
 
