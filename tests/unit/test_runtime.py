@@ -57,7 +57,8 @@ def test_a_floor_reconnecting_is_a_wave_and_a_trickle_of_tabs_is_not() -> None:
 def test_during_a_wave_what_survives_a_young_collection_is_frozen_and_not_otherwise() -> None:
     clock = Clock()
     wave = TabWave(per_s=1, quiet_s=5.0, clock=clock)
-    gc.callbacks.append(wave.on_gc)
+    others = gc.callbacks[:]  # the process's own wave (an app started by another test) stays out of this
+    gc.callbacks[:] = [wave.on_gc]
     try:
         quiet = [[] for _ in range(2000)]  # container objects, alive: a young collection keeps them
         before = gc.get_freeze_count()
@@ -69,5 +70,5 @@ def test_during_a_wave_what_survives_a_young_collection_is_frozen_and_not_otherw
         assert gc.get_freeze_count() >= before + len(tabs)  # out of every later collection's walk
         assert wave.freezes >= 1  # (the allocations above may have set off young collections of their own)
     finally:
-        gc.callbacks.remove(wave.on_gc)
+        gc.callbacks[:] = others
     del quiet, tabs
