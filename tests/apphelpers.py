@@ -143,9 +143,8 @@ class ServerThread:
         import uvicorn
 
         self.port = port or free_port()
-        self.config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **options
-        )
+        settings = {"host": "127.0.0.1", "port": self.port, "log_level": "warning", "lifespan": "on"}
+        self.config = uvicorn.Config(app, **{**settings, **options})
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
