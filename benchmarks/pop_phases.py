@@ -3,7 +3,9 @@
 ``serve`` runs ``workstation serve`` with stamps on the pop path (not in the product): when the normaliser
 hands a ``CallOffered`` to the call lanes, when the call service's handler starts and ends, when the
 ``call.offered`` frame is written to the tab's socket; plus every garbage collection (generation, pause,
-the thread that triggered it) and every stall of the event loop over 4 ms. They are written to
+the thread that triggered it, objects freed, and for gen1/gen2 the objects still tracked), every stall of
+the event loop over 4 ms split by the loop thread's schedstat (on a CPU, waiting for one, neither), each
+thread's CPU and the journal's appends by kind. They are written to
 ``POP_PHASES_OUT`` when the server stops. ``report`` joins them with ``screen_pop.py``'s ``POP_TRACE`` (the
 simulator's send time and the latency of each pop) and prints one JSON object: p50 / p99 / max of each
 phase over the pops of one ring (a ring-all call's frames cannot be told apart by call id), the stalls and
@@ -28,6 +30,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +53,10 @@ def serve(port: str) -> None:
 
     stamps: dict[str, dict[str, float]] = {}  # "call agent" → normalised / h0 / h1; "call" → s0 / s1
     gcs: list[tuple[float, int, float, bool, int, int]] = []  # + objects freed, objects tracked after
-    stalls: list[tuple[float, float]] = []
+    stalls: list[tuple[float, float, float, float, float]] = []  # start, ms; loop ran, queued; others ran
     main_thread, started = threading.get_native_id(), [0.0]
 
-    def young() -> int:  # objects tracked now outside the frozen heap: O(n), only inside a collection
+    def tracked() -> int:  # objects tracked now outside the frozen heap: O(n), after gen1/gen2 only
         return sum(len(gc.get_objects(generation)) for generation in (0, 1, 2))
 
     def on_gc(phase: str, info: dict[str, Any]) -> None:
@@ -69,7 +72,7 @@ def serve(port: str) -> None:
                     pause,
                     on_loop,
                     info["collected"],
-                    young() if info["generation"] else 0,
+                    tracked() if info["generation"] else 0,
                 )
             )
 
@@ -145,7 +148,7 @@ def serve(port: str) -> None:
     main()
 
 
-def _sched_probe() -> Any:
+def _sched_probe() -> Callable[[], tuple[float, float, float]]:
     """A cheap reading for each loop pass (a few microseconds, not a scan of every thread): the loop's
     thread's ns on a CPU and ns waiting on a run queue (the kernel's schedstat), and the process's CPU."""
     fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
@@ -228,7 +231,13 @@ def report(trace: Path, phases: Path) -> dict[str, Any]:
         "loop_stall_ms": _figures([s[1] for s in stalls]),
         "loop_stalls_split_ms": _split(stalls),
         "collections": [
-            {"generation": g[1], "pause_ms": round(g[2], 2), "on_loop_thread": g[3]} for g in gcs
+            {
+                "generation": g[1],
+                "pause_ms": round(g[2], 2),
+                "on_loop_thread": g[3],
+                **({"freed": g[4], "tracked_after": g[5]} if len(g) >= 6 else {}),  # (older traces lack them)
+            }
+            for g in gcs
         ],
         "slowest_1pct_during_a_collection": f"{hit} of {len(slowest)}",
         "threads_cpu_ms": data.get("threads_cpu_ms", {}),

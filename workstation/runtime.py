@@ -9,7 +9,7 @@ screen_pop.py``, issue 16) was the interpreter, not our code:
   young collections run on larger generations so they are rarer.
 * a floor (re)connecting: a node restarted and thousands of tabs open within seconds, each leaving
   objects that live as long as the tab. The young collections walk all of them, twenty collections'
-  worth at a time: 130-290 ms pauses for a wave of 2,000 tabs (``screen_pop.py --pressure reconnect``).
+  worth at a time: 48-285 ms pauses for waves of 2,000 tabs (``screen_pop.py --pressure reconnect``).
   During such a wave what survives a young collection is frozen right after it (``TabWave``).
 * the GIL: a thread running Python (the call-history writer, a sign-in, an export) keeps the GIL for the
   whole switch interval (5 ms by default) each time the event loop wakes up and asks for it, and one pop

@@ -1,7 +1,6 @@
 """uvicorn's lines for every tab (its handshake, with the browser's address; ``connection open`` and
 ``closed``) stay out of the log: a floor reconnecting wrote thousands of them on the event loop. Its other
-lines stay in. Served by real
-uvicorn at its ``info`` level, over real TCP."""
+lines stay in. Served by real uvicorn at its ``info`` level, over real TCP."""
 
 from __future__ import annotations
 

@@ -221,7 +221,7 @@ def test_tabs_opening_fast_are_seen_as_a_floor_reconnecting(app_env: Any, monkey
     monkeypatch.setattr(runtime, "WAVE", wave)
     with TestClient(app) as client:
         login(client, "op1")
-        for _ in range(3):  # three tabs of the same operator at once (a reload of three windows)
+        for _ in range(3):  # three tabs of the same operator within a second, one after the other
             with client.websocket_connect("/ws") as ws:
                 assert ws.receive_json()["type"] == "hello"
     assert wave.active()
