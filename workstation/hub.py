@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections import defaultdict, deque
 from typing import Any
 
@@ -66,7 +65,6 @@ class Connection:
     """One browser tab."""
 
     def __init__(self, user_id: int, role: str, queue_size: int, session: str | None = None):
-        self.id = uuid.uuid4().hex[:12]
         self.user_id = user_id
         self.role = role
         self.session = session

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from workstation.auth import hash_password
 from workstation.db import Base, Database, utcnow
@@ -61,19 +63,41 @@ def open_sessions(db: Database, user_ids: list[int], max_age_s: int) -> list[str
 
 def resolve(db: Database, token: str) -> User | None:
     """The active user of a live session, or None (unknown, expired, revoked, deactivated)."""
-    now = utcnow()
+    return resolve_many(db, [token]).get(token)
+
+
+RESOLVE_CHUNK = 500  # tokens per query (SQLite's bound-parameter limit, a bounded statement)
+
+
+def resolve_many(db: Database, tokens: list[str]) -> dict[str, User]:
+    """The active users of those of ``tokens`` that are live sessions, by token, in one query per
+    ``RESOLVE_CHUNK`` tokens: a floor of tabs reconnecting asks for hundreds at once (issue 16)."""
     with db.session() as s:
-        row = s.execute(
-            select(User, UserSession.expires_at)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(UserSession.id == token_id(token), UserSession.revoked_at.is_(None), User.active.is_(True))
-        ).first()
-    if row is None:
-        return None
-    user, expires_at = row
-    if expires_at.tzinfo is None:  # SQLite hands back naive UTC
-        expires_at = expires_at.replace(tzinfo=now.tzinfo)
-    return user if expires_at > now else None
+        return {token: head[0] for token, head in _live(s, tokens, User)}
+
+
+def _live(s: Session, tokens: Iterable[str], *head: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """``(token, the row's head columns)`` for each of ``tokens`` whose session is live: not revoked,
+    not expired, its user active."""
+    by_id = {token_id(t): t for t in tokens}
+    ids = list(by_id)
+    now = utcnow()
+    for at in range(0, len(ids), RESOLVE_CHUNK):
+        rows = s.execute(
+            select(*head, UserSession.id, UserSession.expires_at)
+            .select_from(UserSession)
+            .join(User, UserSession.user_id == User.id)
+            .where(
+                UserSession.id.in_(ids[at : at + RESOLVE_CHUNK]),
+                UserSession.revoked_at.is_(None),
+                User.active.is_(True),
+            )
+        ).all()
+        for *cols, sid, expires_at in rows:
+            if expires_at.tzinfo is None:  # SQLite hands back naive UTC
+                expires_at = expires_at.replace(tzinfo=now.tzinfo)
+            if expires_at > now:
+                yield by_id[sid], tuple(cols)
 
 
 def revoke(db: Database, token: str) -> int | None:
@@ -123,23 +147,7 @@ def set_password(
 
 
 def live_tokens(db: Database, tokens: set[str]) -> set[str]:
-    """Those of ``tokens`` whose session is still live (not revoked, not expired, user active): one
-    query per 500 tokens, for re-checking every open websocket of a node at once."""
-    by_id = {token_id(t): t for t in tokens}
-    ids = list(by_id)
-    now = utcnow()
-    live: set[str] = set()
+    """Those of ``tokens`` whose session is still live (not revoked, not expired, user active), for
+    re-checking every open websocket of a node at once."""
     with db.session() as s:
-        for i in range(0, len(ids), 500):
-            rows = s.execute(
-                select(UserSession.id, UserSession.expires_at)
-                .join(User, UserSession.user_id == User.id)
-                .where(UserSession.id.in_(ids[i : i + 500]), UserSession.revoked_at.is_(None))
-                .where(User.active.is_(True))
-            ).all()
-            for sid, expires_at in rows:
-                if expires_at.tzinfo is None:  # SQLite hands back naive UTC
-                    expires_at = expires_at.replace(tzinfo=now.tzinfo)
-                if expires_at > now:
-                    live.add(by_id[sid])
-    return live
+        return {token for token, _ in _live(s, tokens)}

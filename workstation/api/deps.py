@@ -5,8 +5,8 @@ A route names what it uses (``calls: CallsDep``, ``kb: KnowledgeBaseDep``), neve
 
 from __future__ import annotations
 
-import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -23,6 +23,7 @@ from workstation.db import Database
 from workstation.errors import DomainError, Forbidden
 from workstation.hub import Hub
 from workstation.models import User
+from workstation.session_batch import SessionBatch
 from workstation.settings import Settings
 from workstation.signin import SignInGuard
 
@@ -102,6 +103,21 @@ CardReadsDep = Annotated[OffCallReads, Depends(_card_reads)]
 # a revocation on this node drops the entry at once, elsewhere it lasts at most this long
 _SESSION_TTL_S = 5.0
 _session_cache: dict[tuple[int, str], tuple[float, User]] = {}
+# what is not cached is asked of the DB a batch at a time, one batcher per database
+_batches: weakref.WeakKeyDictionary[Database, SessionBatch] = weakref.WeakKeyDictionary()
+
+
+def _batch_for(db: Database) -> SessionBatch:
+    batch = _batches.get(db)
+    if batch is None:
+        ref = weakref.ref(db)  # the batcher must not keep its database (the key) alive
+
+        def resolve_many(tokens: list[str]) -> dict[str, User]:
+            live = ref()
+            return {} if live is None else sessions.resolve_many(live, tokens)
+
+        batch = _batches[db] = SessionBatch(resolve_many)
+    return batch
 
 
 def session_token(session: dict[str, Any]) -> str | None:
@@ -125,7 +141,7 @@ async def cached_user(container: Container, session: dict[str, Any]) -> User | N
     if hit is not None and now - hit[0] < _SESSION_TTL_S:
         return hit[1]
     try:
-        fresh = await asyncio.to_thread(sessions.resolve, container.db, sid)
+        fresh = await _batch_for(container.db).resolve(sid)
     except Exception as exc:
         if hit is not None and is_db_unreachable(exc):
             # the DB is away: a session checked before keeps working (cards, after-call work and
