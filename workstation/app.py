@@ -35,6 +35,7 @@ from workstation.http_guards import (
     Send,
 )
 from workstation.signin_gate import SignInGate
+from workstation.tab_pacer import PacedTabs, TabPacer
 
 log = logging.getLogger(__name__)
 access = logging.getLogger("workstation.access")
@@ -263,6 +264,8 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     _add_middleware(app, container)
+    s = container.settings
+    pacer = TabPacer(s.ws_handshakes_per_s, s.ws_handshake_burst, s.ws_handshake_max_wait_s)
     _add_error_handlers(app)
     for router in CORE_ROUTERS:
         app.include_router(router)
@@ -282,7 +285,7 @@ def create_app(container: Container) -> FastAPI:
             "bus": container.bus.health(),
             "telephony": tel,
             "billing": await container.billing.health(),
-            "hub": container.hub.stats(),
+            "hub": {**container.hub.stats(), "handshakes": pacer.stats()},
             "writer": container.calls.writer.health(),
         }
 
@@ -294,5 +297,6 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     # in front of everything but the origin check: a refused sign-in never reaches the app
     app.add_middleware(SignInGate, guard=container.signin, trusted_proxies=container.settings.trusted_proxies)
+    app.add_middleware(PacedTabs, pacer=pacer)  # inside the origin check: a refused tab takes no turn
     app.add_middleware(SameOrigin, allowed_origins=tuple(container.settings.allowed_origins))
     return app

@@ -1,0 +1,53 @@
+"""Tabs opening faster than the node's handshake rate wait their turn, and those that would wait too long
+are refused before the app sees them; the browser's retry then gets in. Real uvicorn over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from tests.apphelpers import PASSWORD, ServerThread, add_user, make_container
+from workstation.app import create_app
+from workstation.commands.core import uvicorn_options
+
+
+async def _open(port: int, cookie: str) -> dict[str, Any] | int:
+    """The tab's first frame, or the HTTP status its handshake was refused with."""
+    try:
+        async with websockets.connect(
+            f"ws://127.0.0.1:{port}/ws", additional_headers={"Cookie": cookie}
+        ) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))  # type: ignore[no-any-return]
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+async def test_tabs_over_the_handshake_rate_wait_or_are_refused_and_a_retry_gets_in(tmp_path: Path) -> None:
+    # one handshake a second, a wait of at most 1.5 s: of six tabs at once the first starts now, the
+    # second waits 1 s, the others would wait 2 s or more and are refused
+    container = make_container(
+        tmp_path, features=[], ws_handshakes_per_s=1.0, ws_handshake_burst=1, ws_handshake_max_wait_s=1.5
+    )
+    add_user(container, "op1", interface="PJSIP/1001", extension="1001")
+    server = ServerThread(create_app(container), **uvicorn_options(container.settings))
+    try:
+        with server:
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                r = await client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
+                r.raise_for_status()
+            cookie = f"ws_session={r.cookies['ws_session']}"
+            firsts = await asyncio.gather(*(_open(server.port, cookie) for _ in range(6)))
+            retried = await _open(server.port, cookie)  # a refused browser retries after its back-off
+    finally:
+        container.db.dispose()
+    hellos = [f for f in firsts if isinstance(f, dict)]
+    assert [h["type"] for h in hellos] == ["hello", "hello"], firsts
+    assert sorted(f for f in firsts if not isinstance(f, dict)) == [403] * 4
+    assert isinstance(retried, dict)
+    assert retried["type"] == "hello"
