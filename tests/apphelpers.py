@@ -176,6 +176,31 @@ class ServerThread:
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
+    async def session_cookie(self, username: str) -> str:
+        """Sign ``username`` in over HTTP: the ``Cookie`` header its tabs send."""
+        import httpx
+
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            r = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+            r.raise_for_status()
+        return f"ws_session={r.cookies['ws_session']}"
+
+    async def open_tab(self, cookie: str) -> dict[str, Any] | int:
+        """A tab's first frame, or the HTTP status its handshake was refused with (a websocket the server
+        closes before accepting it is an HTTP 403 to the browser)."""
+        import json
+
+        import websockets
+        from websockets.exceptions import InvalidStatus
+
+        try:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{self.port}/ws", additional_headers={"Cookie": cookie}
+            ) as ws:
+                return json.loads(await asyncio.wait_for(ws.recv(), 10))  # type: ignore[no-any-return]
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
 
 # the e2e tier's ``serve`` fixture (tests/e2e/conftest.py): the app around a container, served until the test ends
 Serve = Callable[[Container], ServerThread]

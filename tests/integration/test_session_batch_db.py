@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import websockets
 from itsdangerous import TimestampSigner
-from websockets.exceptions import InvalidStatus
 
 from tests.apphelpers import ServerThread, add_user, make_container
 from tests.conftest import migrated_database
@@ -37,18 +35,6 @@ def _cookie(secret: str, token: str) -> str:
     return f"ws_session={TimestampSigner(secret).sign(data).decode()}"
 
 
-async def _open(port: int, cookie: str) -> dict[str, Any] | int:
-    """The tab's first frame, or the HTTP status its handshake was refused with (a websocket the server
-    closes before accepting it is an HTTP 403 to the browser)."""
-    try:
-        async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws", additional_headers={"Cookie": cookie}
-        ) as ws:
-            return json.loads(await asyncio.wait_for(ws.recv(), 10))  # type: ignore[no-any-return]
-    except InvalidStatus as exc:
-        return exc.response.status_code
-
-
 async def test_tabs_opening_together_each_get_their_user_in_a_few_session_queries(
     tmp_path: Path, db_url: str
 ) -> None:
@@ -60,7 +46,7 @@ async def test_tabs_opening_together_each_get_their_user_in_a_few_session_querie
     server = ServerThread(create_app(container), **uvicorn_options(container.settings))
     try:
         with server:
-            firsts = await asyncio.gather(*(_open(server.port, _cookie("k" * 40, t)) for t in tokens))
+            firsts = await asyncio.gather(*(server.open_tab(_cookie("k" * 40, t)) for t in tokens))
     finally:
         container.db.dispose()
     refused = {i: f for i, f in enumerate(firsts) if not isinstance(f, dict)}

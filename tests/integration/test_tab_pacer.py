@@ -4,28 +4,11 @@ are refused before the app sees them; the browser's retry then gets in. Real uvi
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
-from typing import Any
 
-import httpx
-import websockets
-from websockets.exceptions import InvalidStatus
-
-from tests.apphelpers import PASSWORD, ServerThread, add_user, make_container
+from tests.apphelpers import ServerThread, add_user, make_container
 from workstation.app import create_app
 from workstation.commands.core import uvicorn_options
-
-
-async def _open(port: int, cookie: str) -> dict[str, Any] | int:
-    """The tab's first frame, or the HTTP status its handshake was refused with."""
-    try:
-        async with websockets.connect(
-            f"ws://127.0.0.1:{port}/ws", additional_headers={"Cookie": cookie}
-        ) as ws:
-            return json.loads(await asyncio.wait_for(ws.recv(), 10))  # type: ignore[no-any-return]
-    except InvalidStatus as exc:
-        return exc.response.status_code
 
 
 async def test_tabs_over_the_handshake_rate_wait_or_are_refused_and_a_retry_gets_in(tmp_path: Path) -> None:
@@ -38,12 +21,9 @@ async def test_tabs_over_the_handshake_rate_wait_or_are_refused_and_a_retry_gets
     server = ServerThread(create_app(container), **uvicorn_options(container.settings))
     try:
         with server:
-            async with httpx.AsyncClient(base_url=server.url) as client:
-                r = await client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
-                r.raise_for_status()
-            cookie = f"ws_session={r.cookies['ws_session']}"
-            firsts = await asyncio.gather(*(_open(server.port, cookie) for _ in range(6)))
-            retried = await _open(server.port, cookie)  # a refused browser retries after its back-off
+            cookie = await server.session_cookie("op1")
+            firsts = await asyncio.gather(*(server.open_tab(cookie) for _ in range(6)))
+            retried = await server.open_tab(cookie)  # a refused browser retries after its back-off
     finally:
         container.db.dispose()
     hellos = [f for f in firsts if isinstance(f, dict)]

@@ -4,15 +4,11 @@ lines stay in. Served by real uvicorn at its ``info`` level, over real TCP."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
-import httpx
-import websockets
-
-from tests.apphelpers import PASSWORD, ServerThread, add_user, make_container
+from tests.apphelpers import ServerThread, add_user, make_container
 from workstation.app import create_app
 from workstation.commands.core import uvicorn_options
 
@@ -36,14 +32,9 @@ async def test_a_tab_opening_leaves_no_handshake_line_and_start_up_is_still_logg
     uvicorn_log.addHandler(kept)  # after uvicorn set up its loggers (it replaces their handlers)
     try:
         with server:
-            async with httpx.AsyncClient(base_url=server.url) as client:
-                r = await client.post("/api/auth/login", json={"username": "op1", "password": PASSWORD})
-                r.raise_for_status()
-            cookie = f"ws_session={r.cookies['ws_session']}"
-            async with websockets.connect(
-                f"ws://127.0.0.1:{server.port}/ws", additional_headers={"Cookie": cookie}
-            ) as ws:
-                assert str(await asyncio.wait_for(ws.recv(), 5)).startswith('{"type":"hello"')
+            first = await server.open_tab(await server.session_cookie("op1"))
+            assert isinstance(first, dict)
+            assert first["type"] == "hello"
     finally:
         uvicorn_log.removeHandler(kept)
         container.db.dispose()

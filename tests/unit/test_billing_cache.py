@@ -11,14 +11,7 @@ from billing_adapter.memory import MemorySource, make_card
 from billing_adapter.ports import BillingError
 from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import MemoryStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 class ControlledBilling(MemorySource):
@@ -44,8 +37,8 @@ class ControlledBilling(MemorySource):
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(1_000_000.0)
 
 
 @pytest.fixture
@@ -57,13 +50,13 @@ def billing() -> ControlledBilling:
     return b
 
 
-def _front(source: ControlledBilling, clock: Clock, **kw: object) -> CachedBilling:
+def _front(source: ControlledBilling, clock: ManualClock, **kw: object) -> CachedBilling:
     kw.setdefault("breaker", CircuitBreaker(failure_threshold=2, reset_after_s=10, clock=clock))
     return CachedBilling(source, MemoryStore(), clock=clock, answer_within_s=0.3, **kw)  # type: ignore[arg-type]
 
 
 async def test_concurrent_lookups_of_one_caller_make_one_billing_query(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     front = _front(billing, clock)
     billing.gate = asyncio.Event()
@@ -79,7 +72,7 @@ async def test_concurrent_lookups_of_one_caller_make_one_billing_query(
 
 
 async def test_warm_card_comes_from_cache_until_the_balance_ttl_passes(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     front = _front(billing, clock, balance_ttl_s=15, profile_ttl_s=300)
     first = await front.lookup_caller("+79161234567")
@@ -97,7 +90,7 @@ async def test_warm_card_comes_from_cache_until_the_balance_ttl_passes(
     assert billing.calls == ["find", "card", "card"]
 
 
-async def test_unknown_number_is_remembered_briefly(billing: ControlledBilling, clock: Clock) -> None:
+async def test_unknown_number_is_remembered_briefly(billing: ControlledBilling, clock: ManualClock) -> None:
     front = _front(billing, clock, unknown_ttl_s=30)
     assert (await front.lookup_caller("79990000000")).state == "unknown"
     assert (await front.lookup_caller("79990000000")).state == "unknown"
@@ -108,7 +101,7 @@ async def test_unknown_number_is_remembered_briefly(billing: ControlledBilling, 
 
 
 async def test_one_number_on_two_accounts_gives_a_short_list(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     found = await _front(billing, clock).lookup_caller("79030000003")
     assert found.state == "multiple"
@@ -116,7 +109,7 @@ async def test_one_number_on_two_accounts_gives_a_short_list(
 
 
 async def test_caller_id_with_letters_is_a_bad_number_without_asking_billing(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     found = await _front(billing, clock).lookup_caller("anonymous")
     assert found.state == "bad_number"
@@ -124,7 +117,7 @@ async def test_caller_id_with_letters_is_a_bad_number_without_asking_billing(
 
 
 async def test_dead_billing_with_nothing_cached_is_unavailable(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     billing.down = True
     found = await _front(billing, clock).lookup_caller("79161234567")
@@ -134,7 +127,7 @@ async def test_dead_billing_with_nothing_cached_is_unavailable(
 
 
 async def test_dead_billing_serves_the_cached_card_marked_stale_with_its_age(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     front = _front(billing, clock)
     await front.lookup_caller("79161234567")
@@ -153,7 +146,7 @@ async def test_dead_billing_serves_the_cached_card_marked_stale_with_its_age(
 
 
 async def test_hanging_billing_still_pops_from_cache_and_fills_it_when_it_answers(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     front = _front(billing, clock)
     await front.lookup_caller("79161234567")
@@ -174,7 +167,7 @@ async def test_hanging_billing_still_pops_from_cache_and_fills_it_when_it_answer
 
 
 async def test_breaker_opens_after_failures_then_half_open_probe_closes_it(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     front = _front(billing, clock)
     billing.down = True
@@ -192,7 +185,7 @@ async def test_breaker_opens_after_failures_then_half_open_probe_closes_it(
     assert front.breaker.state == "closed"
 
 
-async def test_failed_probe_opens_the_breaker_again(billing: ControlledBilling, clock: Clock) -> None:
+async def test_failed_probe_opens_the_breaker_again(billing: ControlledBilling, clock: ManualClock) -> None:
     front = _front(billing, clock)
     billing.down = True
     for number in ("79161234567", "79030000002"):
@@ -202,7 +195,9 @@ async def test_failed_probe_opens_the_breaker_again(billing: ControlledBilling, 
     assert front.breaker.state == "open"
 
 
-async def test_invalidate_drops_the_card_but_not_the_number(billing: ControlledBilling, clock: Clock) -> None:
+async def test_invalidate_drops_the_card_but_not_the_number(
+    billing: ControlledBilling, clock: ManualClock
+) -> None:
     front = _front(billing, clock)
     await front.lookup_caller("79161234567")
     await front.invalidate("1")
@@ -211,7 +206,7 @@ async def test_invalidate_drops_the_card_but_not_the_number(billing: ControlledB
 
 
 async def test_search_and_drill_down_fail_clearly_when_the_breaker_is_open(
-    billing: ControlledBilling, clock: Clock
+    billing: ControlledBilling, clock: ManualClock
 ) -> None:
     front = _front(billing, clock)
     billing.down = True

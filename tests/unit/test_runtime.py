@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.clock import ManualClock
 from workstation.runtime import TabWave, lower_thread_priority
 
 
@@ -30,16 +31,8 @@ def test_a_background_thread_runs_at_a_lower_priority_than_the_rest() -> None:
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread untouched
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_floor_reconnecting_is_a_wave_and_a_trickle_of_tabs_is_not() -> None:
-    clock = Clock()
+    clock = ManualClock()
     wave = TabWave(per_s=50, quiet_s=5.0, clock=clock)
     for _ in range(49):  # one tab every 20 ms for a second: an ordinary morning, not a wave
         wave.tab_opened()
@@ -62,7 +55,7 @@ def _frozen(objects: list[Any]) -> int:
 
 
 def test_during_a_wave_what_survives_a_young_collection_is_frozen_and_not_otherwise() -> None:
-    clock = Clock()
+    clock = ManualClock()
     wave = TabWave(per_s=1, quiet_s=5.0, clock=clock)
     others = gc.callbacks[:]  # the process's own wave (an app started by another test) stays out of this
     gc.callbacks[:] = [wave.on_gc]
