@@ -213,7 +213,9 @@ export function connect() {
     wsWasDown = true;
     setIndicator("offline"); emit("ws:close", ev);
     if (ev.code === 4401) { location.href = "/index.html"; return; }
-    if (wsWanted) { setTimeout(connect, wsDelay); wsDelay = Math.min(wsDelay * 2, 5000); }
+    // when a node restarts its whole floor retries at once: each tab waits between half and all of its
+    // back-off, at random, so they spread out (the server paces handshakes too); it doubles up to 5 s
+    if (wsWanted) { setTimeout(connect, wsDelay * (0.5 + Math.random() / 2)); wsDelay = Math.min(wsDelay * 2, 5000); }
   };
 }
 

@@ -1,0 +1,118 @@
+"""What one browser tab costs a server: CPU per websocket opened (handshake, session, first frames) and per
+websocket closed, ours against the relay (bare uvicorn + Starlette websockets), side by side in one run.
+
+No calls ring: the tabs alone. A wave opens ``--tabs`` tabs (64 handshakes in flight, in a process of
+their own, as ``screen_pop.py --pressure reconnect`` does), then closes them all; the server's CPU is read
+(user + system, all its threads) when the last tab is in and again once the server is idle after the
+close. Prints one JSON line per server and wave, then a summary line per server.
+
+    flock /tmp/bench.lock .venv/bin/python benchmarks/tab_cost.py [--tabs 2000] [--waves 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from screen_pop_browsers import BrowserProcess  # noqa: E402
+from screen_pop_deploy import Deployment, cpu_s, log  # noqa: E402
+from screen_pop_setup import make_billing, wait_idle  # noqa: E402
+
+
+async def _idle(proc: psutil.Process, below_pct: float = 3.0, deadline_s: float = 30.0) -> None:
+    """Until the server spends under ``below_pct`` of a core over half a second (the closes are done)."""
+    deadline = time.monotonic() + deadline_s
+    proc.cpu_percent(None)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        if proc.cpu_percent(None) < below_pct:
+            return
+
+
+async def wave(
+    name: str, proc: psutil.Process, clients: list[tuple[str, dict[str, str], str]]
+) -> dict[str, Any]:
+    tabs = BrowserProcess()
+    c0, t0 = cpu_s(proc), time.monotonic()
+    await tabs.start(clients)
+    c1, t1 = cpu_s(proc), time.monotonic()
+    browsers = tabs.process()
+    browsers_cpu = cpu_s(browsers)
+    await tabs.stop()
+    await _idle(proc)
+    c2 = cpu_s(proc)
+    n = max(tabs.ready, 1)
+    return {
+        "server": name,
+        "tabs": tabs.ready,
+        "failed": tabs.errors,
+        "open_s": round(t1 - t0, 2),
+        "tabs_per_s": round(tabs.ready / max(t1 - t0, 1e-9), 1),
+        "cpu_ms_per_open": round(1000 * (c1 - c0) / n, 3),
+        "cpu_ms_per_close": round(1000 * (c2 - c1) / n, 3),
+        "browsers_cpu_ms_per_open": round(1000 * browsers_cpu / n, 3),
+    }
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="tab_cost_") as d:
+        tmp = Path(d)
+        billing, _callers = make_billing(tmp, 1000)
+        relay = Deployment("relay", 1, 1, "relay", tmp, billing)
+        ours = Deployment("embedded", 1, 1, args.app, tmp, billing, ("reconnect",))
+        try:
+            for dep in (relay, ours):
+                await dep.setup()
+            await wait_idle(relay.servers + ours.servers)
+            relay_clients = [
+                (relay.ws_url(0, f"PJSIP/{30000 + i}"), {}, f"PJSIP/{30000 + i}") for i in range(args.tabs)
+            ]
+            our_clients = [
+                (ours.ws_url(0, iface), ours.cookie_headers(uid, tail), iface)
+                for uid, iface, tail in ours.spares[: args.tabs]
+            ]
+            lines: dict[str, list[dict[str, Any]]] = {"relay": [], "ours": []}
+            for i in range(args.waves):  # alternating, so both see the same machine
+                for name, dep, clients in (("relay", relay, relay_clients), ("ours", ours, our_clients)):
+                    proc = psutil.Process(dep.servers[0].proc.pid)
+                    line = await wave(name, proc, clients)
+                    line["wave"] = i + 1
+                    print(json.dumps(line), flush=True)
+                    lines[name].append(line)
+            for name, got in lines.items():
+                summary: dict[str, Any] = {
+                    "server": name,
+                    "summary": True,
+                    "waves": len(got),
+                    "app": args.app,
+                }
+                for key in ("cpu_ms_per_open", "cpu_ms_per_close", "tabs_per_s", "browsers_cpu_ms_per_open"):
+                    summary[key] = round(statistics.median(x[key] for x in got), 3)
+                print(json.dumps(summary), flush=True)
+        finally:
+            await asyncio.gather(relay.teardown(), ours.teardown(), return_exceptions=True)
+            log("done")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tabs", type=int, default=2000, help="tabs per wave (at most the spare operators)")
+    parser.add_argument("--waves", type=int, default=3)
+    parser.add_argument("--app", default="full", choices=("full", "core"))
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
