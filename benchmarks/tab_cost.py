@@ -4,7 +4,9 @@ websocket closed, ours against the relay (bare uvicorn + Starlette websockets), 
 No calls ring: the tabs alone. A wave opens ``--tabs`` tabs (64 handshakes in flight, in a process of
 their own, as ``screen_pop.py --pressure reconnect`` does), then closes them all; the server's CPU is read
 (user + system, all its threads) when the last tab is in and again once the server is idle after the
-close. Prints one JSON line per server and wave, then a summary line per server.
+close. One more tab pings each server every 5 ms: its round trips during the opens and during the closes
+are how long that server's event loop was kept from a ringing call's pop. Prints one JSON line per
+server and wave, then a summary line per server (medians over the waves).
 
     flock /tmp/bench.lock .venv/bin/python benchmarks/tab_cost.py [--tabs 2000] [--waves 3]
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,17 +44,51 @@ async def _idle(proc: psutil.Process, below_pct: float = 3.0, deadline_s: float 
             return
 
 
+class Probe:
+    """One more tab that pings the server every ``PROBE_EVERY_S`` (a websocket ping, answered by the
+    server's event loop as it reads the socket): the round trips, by the wave's phase, are how long the
+    loop was kept from anything else, a ringing call's pop included."""
+
+    PROBE_EVERY_S = 0.005
+
+    def __init__(self, url: str, headers: dict[str, str]) -> None:
+        self.url, self.headers = url, headers
+        self.phase = "idle"
+        self.rtts: dict[str, list[float]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        async with websockets.connect(self.url, additional_headers=self.headers, ping_interval=None) as ws:
+            while True:
+                t0 = time.monotonic()
+                await (await ws.ping())
+                self.rtts.setdefault(self.phase, []).append(time.monotonic() - t0)
+                await asyncio.sleep(self.PROBE_EVERY_S)
+
+    def figures(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for phase, rtts in self.rtts.items():
+            ms = sorted(1000 * r for r in rtts)
+            out[f"probe_{phase}_p99_ms"] = round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 2)
+            out[f"probe_{phase}_max_ms"] = round(ms[-1], 2)
+        return out
+
+
 async def wave(
-    name: str, proc: psutil.Process, clients: list[tuple[str, dict[str, str], str]]
+    name: str, proc: psutil.Process, clients: list[tuple[str, dict[str, str], str]], probe: Probe
 ) -> dict[str, Any]:
     tabs = BrowserProcess()
+    probe.rtts.clear()
     c0, t0 = cpu_s(proc), time.monotonic()
+    probe.phase = "open"
     await tabs.start(clients)
     c1, t1 = cpu_s(proc), time.monotonic()
     browsers = tabs.process()
     browsers_cpu = cpu_s(browsers)
+    probe.phase = "close"
     await tabs.stop()
     await _idle(proc)
+    probe.phase = "idle"
     c2 = cpu_s(proc)
     n = max(tabs.ready, 1)
     return {
@@ -63,6 +100,7 @@ async def wave(
         "cpu_ms_per_open": round(1000 * (c1 - c0) / n, 3),
         "cpu_ms_per_close": round(1000 * (c2 - c1) / n, 3),
         "browsers_cpu_ms_per_open": round(1000 * browsers_cpu / n, 3),
+        **probe.figures(),
     }
 
 
@@ -83,11 +121,18 @@ async def main_async(args: argparse.Namespace) -> None:
                 (ours.ws_url(0, iface), ours.cookie_headers(uid, tail), iface)
                 for uid, iface, tail in ours.spares[: args.tabs]
             ]
+            uid, iface, tail = ours.operators[0]
+            probes = {
+                "relay": Probe(relay.ws_url(0, "PJSIP/39999"), {}),
+                "ours": Probe(ours.ws_url(0, iface), ours.cookie_headers(uid, tail)),
+            }
+            for p in probes.values():
+                p.task = asyncio.create_task(p.run())
             lines: dict[str, list[dict[str, Any]]] = {"relay": [], "ours": []}
             for i in range(args.waves):  # alternating, so both see the same machine
                 for name, dep, clients in (("relay", relay, relay_clients), ("ours", ours, our_clients)):
                     proc = psutil.Process(dep.servers[0].proc.pid)
-                    line = await wave(name, proc, clients)
+                    line = await wave(name, proc, clients, probes[name])
                     line["wave"] = i + 1
                     print(json.dumps(line), flush=True)
                     lines[name].append(line)
@@ -98,10 +143,14 @@ async def main_async(args: argparse.Namespace) -> None:
                     "waves": len(got),
                     "app": args.app,
                 }
-                for key in ("cpu_ms_per_open", "cpu_ms_per_close", "tabs_per_s", "browsers_cpu_ms_per_open"):
-                    summary[key] = round(statistics.median(x[key] for x in got), 3)
+                keys = [k for k in got[0] if k.startswith(("cpu_", "tabs_per_s", "browsers_", "probe_"))]
+                for key in keys:
+                    summary[key] = round(statistics.median(x.get(key, 0) for x in got), 3)
                 print(json.dumps(summary), flush=True)
         finally:
+            for p in probes.values() if "probes" in locals() else ():
+                if p.task is not None:
+                    p.task.cancel()
             await asyncio.gather(relay.teardown(), ours.teardown(), return_exceptions=True)
             log("done")
 
