@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import socket
 import time
@@ -145,7 +146,9 @@ class ReconnectWave(Pressure):
             tabs = BrowserProcess()
             try:
                 t0 = time.monotonic()
+                self.mark("open", t0)
                 await tabs.start(self.clients)
+                self.mark("in", time.monotonic())
                 self.counts["waves"] += 1
                 self.counts["tabs_in"] += tabs.ready
                 self.counts["tabs_failed"] += tabs.errors
@@ -155,7 +158,18 @@ class ReconnectWave(Pressure):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), WAVE_HOLD_S)
             finally:
+                self.mark("close", time.monotonic())
                 await tabs.stop()
+                self.mark("closed", time.monotonic())
+
+    @staticmethod
+    def mark(phase: str, at: float) -> None:
+        """``POP_WAVE_TRACE``: when each wave started opening, was in, started and ended closing (the
+        monotonic clock of ``POP_TRACE``), to tell which phase the slow pops fell in."""
+        path = os.environ.get("POP_WAVE_TRACE")
+        if path:
+            with open(path, "a") as fh:
+                fh.write(f"{at:.4f} {phase}\n")
 
 
 PRESSURES: dict[str, type[Pressure]] = {
