@@ -15,7 +15,8 @@ from billing_adapter.resilience import CircuitBreaker
 from billing_adapter.stores import RedisStore
 from tests.integration import test_billing_odbc as fx
 from tests.integration.test_billing_odbc import Billing
-from tests.unit.test_billing_cache import Clock, ControlledBilling
+from tests.support.clock import ManualClock
+from tests.unit.test_billing_cache import ControlledBilling
 from workstation.adapters import make_billing, make_redis
 from workstation.settings import Settings, load_settings
 
@@ -51,9 +52,9 @@ async def shared_redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 def _front(
-    source: ControlledBilling, redis: aioredis.Redis, prefix: str, clock: Clock | None = None
+    source: ControlledBilling, redis: aioredis.Redis, prefix: str, clock: ManualClock | None = None
 ) -> CachedBilling:
-    clock = clock or Clock()
+    clock = clock or ManualClock(1_000_000.0)
     return CachedBilling(
         source,
         RedisStore(redis, prefix),
@@ -93,7 +94,7 @@ async def test_two_nodes_share_the_cache_and_coalesce_within_each(
     redis_prefix: str,
     redis_client: aioredis.Redis,
 ) -> None:
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     node_a, node_b = (
         _front(source, shared_redis, redis_prefix, clock),
         _front(source, shared_redis, redis_prefix, clock),
@@ -122,7 +123,7 @@ async def test_balance_expires_before_the_profile(
     redis_prefix: str,
     redis_client: aioredis.Redis,
 ) -> None:
-    clock = Clock()
+    clock = ManualClock(1_000_000.0)
     front = _front(source, shared_redis, redis_prefix, clock)
     try:
         await front.lookup_caller("79161234567")
