@@ -8,7 +8,9 @@ close. One more tab pings each server every 5 ms: its round trips during the ope
 are how long that server's event loop was kept from a ringing call's pop. Prints one JSON line per
 server and wave, then a summary line per server (medians over the waves).
 
-    flock /tmp/bench.lock .venv/bin/python benchmarks/tab_cost.py [--tabs 2000] [--waves 3]
+    WORKSTATION_WS_HANDSHAKES_PER_S=0 flock /tmp/bench.lock .venv/bin/python benchmarks/tab_cost.py [--tabs 2000] [--waves 3]
+
+(``WORKSTATION_WS_HANDSHAKES_PER_S=0``: our server unpaced, so both take the wave as fast as they can.)
 """
 
 from __future__ import annotations

@@ -81,8 +81,8 @@ class Settings(BaseSettings):
     # websocket handshakes a node starts per second, after a burst; the others wait their turn, up to
     # ws_handshake_max_wait_s, then are refused (the browser retries). A floor reconnecting at once took
     # the screen pop's event loop (README, ring -> card: a floor reconnecting); 0: not paced
-    ws_handshakes_per_s: float = Field(default=100.0, ge=0)
-    ws_handshake_burst: int = Field(default=100, ge=1)
+    ws_handshakes_per_s: float = Field(default=50.0, ge=0)
+    ws_handshake_burst: int = Field(default=50, ge=1)
     ws_handshake_max_wait_s: float = Field(default=30.0, gt=0)
     # password hashing for sign-ins: at most this share of one core (a flood is refused past it)
     signin_hash_cpu_share: float = Field(default=0.25, gt=0, le=8)
