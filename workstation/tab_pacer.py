@@ -4,7 +4,7 @@ event loop.
 When a node restarts, every tab it had reconnects within seconds, to it or to the others. A handshake is
 a few milliseconds of the event loop's time (HTTP upgrade, session check, first frames, and the tab's
 objects for the collector): unpaced, a 2,000-tab wave kept the loop busy for ten seconds and pushed the
-ringing operators' pops to 150-320 ms (``benchmarks/screen_pop.py --pressure reconnect``, issue 16).
+ringing operators' pops' p99 to 150-410 ms (``benchmarks/screen_pop.py --pressure reconnect``, issue 16).
 Here handshakes start at ``per_s`` a second after a ``burst``; the others wait their turn with their
 connection open (the browser only sees a slower connect), and one that would wait longer than
 ``max_wait_s`` is refused before it costs anything (the browser retries after its back-off).
