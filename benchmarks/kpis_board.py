@@ -29,13 +29,13 @@ from screen_pop_setup import (  # noqa: E402
     create_pg_database,
     drop_pg_database,
     make_billing,
-    session_cookie,
     start_server,
     wait_healthy,
 )
 
 from telephony.protocol import get  # noqa: E402
 from telephony.simulator import AmiSimulator  # noqa: E402
+from tests.support.session_cookie import session_cookie  # noqa: E402
 
 AMI_USER = "bench"
 KPI_APP = """
@@ -177,16 +177,16 @@ async def board_latency(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await asyncio.gather(*(wait_healthy(s) for s in servers))
         await sim.wait_for_clients(1, deadline_s=30)
         stats = Stats()
-        for i, (uid, iface, token) in enumerate(operators):
+        for i, (_uid, iface, token) in enumerate(operators):
             url, headers = (
                 f"ws://127.0.0.1:{servers[i % 2].port}/ws",
-                {"Cookie": f"ws_session={session_cookie(secret_key, uid, token)}"},
+                {"Cookie": f"ws_session={session_cookie(secret_key, token)}"},
             )
             tasks.append(asyncio.create_task(operator_client(url, headers, iface, stats)))
         work = tmp / "supervisors"
         work.mkdir()
         clients = [
-            (f"ws://127.0.0.1:{servers[i % 2].port}/ws", session_cookie(secret_key, uid, token))
+            (f"ws://127.0.0.1:{servers[i % 2].port}/ws", session_cookie(secret_key, token))
             for i, (uid, token) in enumerate(supervisors)
         ]
         (work / "spec").write_text(json.dumps({"clients": clients}))

@@ -24,13 +24,13 @@ from screen_pop_setup import (
     create_pg_database,
     drop_pg_database,
     sample_rss,
-    session_cookie,
     start_server,
     wait_healthy,
     wait_idle,
 )
 
 from telephony.simulator import AmiSimulator
+from tests.support.session_cookie import session_cookie
 
 AMI_USER = "bench"
 T0 = time.monotonic()
@@ -92,7 +92,7 @@ class Deployment:
 
     # ------------------------------------------------------------------ set-up
     def cookie_headers(self, uid: int, tail: str) -> dict[str, str]:
-        return {"Cookie": f"ws_session={session_cookie(self.secret_key, uid, tail)}"}
+        return {"Cookie": f"ws_session={session_cookie(self.secret_key, tail)}"}
 
     def ws_url(self, i: int, iface: str) -> str:
         port = self.servers[i % len(self.servers)].port

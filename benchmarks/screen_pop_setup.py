@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import os
 import secrets
 import sqlite3
@@ -131,15 +129,6 @@ def add_operators(db_url: str, n: int, others: tuple[str, ...] = ()) -> list[tup
     return out
 
 
-def session_cookie(secret_key: str, uid: int, token: str) -> str:
-    """What Starlette's SessionMiddleware would set after a sign-in (same signer, same payload: the
-    server-side session's token; ``uid`` is not part of it)."""
-    from itsdangerous import TimestampSigner
-
-    data = base64.b64encode(json.dumps({"sid": token}).encode())
-    return TimestampSigner(secret_key).sign(data).decode()
-
-
 @dataclass
 class Server:
     port: int
@@ -207,15 +196,16 @@ async def wait_healthy(server: Server, deadline_s: float = 60) -> None:
     raise RuntimeError(f"server on {server.port} not healthy in {deadline_s}s")
 
 
-async def wait_idle(servers: list[Server], deadline_s: float = 60.0) -> None:
-    """Start-up work (e.g. the first topic model being trained) must not run during the measurement."""
+async def wait_idle(servers: list[Server], deadline_s: float = 60.0, below_pct: float = 15.0) -> None:
+    """Until every server spends under ``below_pct`` of a core over half a second: start-up work (e.g. the
+    first topic model being trained) must not run during the measurement."""
     procs = [psutil.Process(s.proc.pid) for s in servers]
     for p in procs:
         p.cpu_percent(None)
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-        if all(p.cpu_percent(None) < 15.0 for p in procs):
+        if all(p.cpu_percent(None) < below_pct for p in procs):
             return
 
 

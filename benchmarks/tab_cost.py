@@ -33,17 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from screen_pop_browsers import BrowserProcess  # noqa: E402
 from screen_pop_deploy import Deployment, cpu_s, log  # noqa: E402
-from screen_pop_setup import make_billing, wait_idle  # noqa: E402
-
-
-async def _idle(proc: psutil.Process, below_pct: float = 3.0, deadline_s: float = 30.0) -> None:
-    """Until the server spends under ``below_pct`` of a core over half a second (the closes are done)."""
-    deadline = time.monotonic() + deadline_s
-    proc.cpu_percent(None)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
-        if proc.cpu_percent(None) < below_pct:
-            return
+from screen_pop_setup import Server, make_billing, wait_idle  # noqa: E402
 
 
 class Probe:
@@ -77,8 +67,9 @@ class Probe:
 
 
 async def wave(
-    name: str, proc: psutil.Process, clients: list[tuple[str, dict[str, str], str]], probe: Probe
+    name: str, server: Server, clients: list[tuple[str, dict[str, str], str]], probe: Probe
 ) -> dict[str, Any]:
+    proc = psutil.Process(server.proc.pid)
     tabs = BrowserProcess()
     probe.rtts.clear()
     c0, t0 = cpu_s(proc), time.monotonic()
@@ -89,7 +80,7 @@ async def wave(
     browsers_cpu = cpu_s(browsers)
     probe.phase = "close"
     await tabs.stop()
-    await _idle(proc)
+    await wait_idle([server], deadline_s=30.0, below_pct=3.0)  # the closes are done
     probe.phase = "idle"
     c2 = cpu_s(proc)
     n = max(tabs.ready, 1)
@@ -133,8 +124,7 @@ async def main_async(args: argparse.Namespace) -> None:
             lines: dict[str, list[dict[str, Any]]] = {"relay": [], "ours": []}
             for i in range(args.waves):  # alternating, so both see the same machine
                 for name, dep, clients in (("relay", relay, relay_clients), ("ours", ours, our_clients)):
-                    proc = psutil.Process(dep.servers[0].proc.pid)
-                    line = await wave(name, proc, clients, probes[name])
+                    line = await wave(name, dep.servers[0], clients, probes[name])
                     line["wave"] = i + 1
                     print(json.dumps(line), flush=True)
                     lines[name].append(line)

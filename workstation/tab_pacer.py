@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+
+from workstation.http_guards import ASGIApp, Receive, Scope, Send
 
 
 class TabPacer:
@@ -51,10 +52,6 @@ class TabPacer:
         return {"waited": self.waited, "refused": self.refused}
 
 
-Scope = dict[str, Any]
-ASGIApp = Callable[[Scope, Any, Any], Any]
-
-
 class PacedTabs:
     """ASGI middleware: websocket handshakes go through ``pacer``; everything else passes untouched."""
 
@@ -62,7 +59,7 @@ class PacedTabs:
         self.app = app
         self.pacer = pacer
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             wait = self.pacer.turn()
             if wait is None:  # closed before it is accepted: the browser sees a failed connect and retries

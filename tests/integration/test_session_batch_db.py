@@ -5,17 +5,15 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from itsdangerous import TimestampSigner
 
 from tests.apphelpers import ServerThread, add_user, make_container
 from tests.conftest import migrated_database
+from tests.support.session_cookie import session_cookie
 from workstation import sessions
 from workstation.api import deps
 from workstation.app import create_app
@@ -29,12 +27,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[st
     yield from migrated_database(request, tmp_path_factory, "sessionbatch")
 
 
-def _cookie(secret: str, token: str) -> str:
-    """What the sign-in sets (Starlette's SessionMiddleware signs the session's token)."""
-    data = base64.b64encode(json.dumps({"sid": token}).encode())
-    return f"ws_session={TimestampSigner(secret).sign(data).decode()}"
-
-
 async def test_tabs_opening_together_each_get_their_user_in_a_few_session_queries(
     tmp_path: Path, db_url: str
 ) -> None:
@@ -46,7 +38,9 @@ async def test_tabs_opening_together_each_get_their_user_in_a_few_session_querie
     server = ServerThread(create_app(container), **uvicorn_options(container.settings))
     try:
         with server:
-            firsts = await asyncio.gather(*(server.open_tab(_cookie("k" * 40, t)) for t in tokens))
+            firsts = await asyncio.gather(
+                *(server.open_tab(f"ws_session={session_cookie('k' * 40, t)}") for t in tokens)
+            )
     finally:
         container.db.dispose()
     refused = {i: f for i, f in enumerate(firsts) if not isinstance(f, dict)}
